@@ -1,0 +1,47 @@
+# Thin wrapper over CMake. `make` builds, `make test` runs the suite twice (a normal build and an
+# AddressSanitizer + UndefinedBehaviorSanitizer build), `make demo` runs the main example,
+# `make bench` runs the benchmarks, `make install PREFIX=...` installs.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+WERROR ?= $(if $(CI),ON,OFF)
+CMAKE_FLAGS ?=
+
+.PHONY: all build test test-normal test-asan demo bench install clean format fuzz
+
+all: build
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test-normal: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEINC_SANITIZE=ON -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# normal build first, then the sanitizer build; ends with ctest's summary line
+test: test-normal test-asan
+
+demo: build
+	./$(BUILD)/demo
+
+bench: build
+	@for b in $(BUILD)/bench_*; do echo "== $$b"; ./$$b || exit 1; done
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+fuzz:
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DEINC_FUZZ=ON -DEINC_TESTS=OFF -DEINC_OPENMP=OFF >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+
+format:
+	clang-format -i include/einc.h include/einc/*.h src/*/*.c src/*/*.h tests/*.c tools/*.c examples/*.c bench/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

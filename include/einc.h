@@ -1,0 +1,21 @@
+/* einc.h — einx notation for C.
+ *
+ * The umbrella header: include this one. Each part documents its functions:
+ *   einc/core.h         context, sticky errors, scopes, allocator, threads, dtypes
+ *   einc/tensor.h       tensors: creation, access, views, copies, printing
+ *   einc/elementwise.h  raw elementwise operations, dtype promotion
+ *   einc/reduce.h       raw reductions, softmax, log_softmax
+ *   einc/linalg.h       matmul, bmm, 1x1 convolution
+ *   einc/io.h           .npy files
+ */
+#ifndef EINC_H
+#define EINC_H
+
+#include "einc/core.h"
+#include "einc/tensor.h"
+#include "einc/elementwise.h"
+#include "einc/reduce.h"
+#include "einc/linalg.h"
+#include "einc/io.h"
+
+#endif /* EINC_H */

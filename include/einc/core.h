@@ -1,0 +1,217 @@
+/* einc/core.h — context, errors, scopes, allocator, threads, dtypes.
+ *
+ * Everything in einc happens inside a context (einc_ctx). The context holds the per-user
+ * state: the sticky error, the scope stack that owns temporaries, the allocator and its
+ * buffer pool, the random generator and the thread count. There are no hidden globals:
+ * two contexts never interfere, and one context must not be used by two threads at once.
+ */
+#ifndef EINC_CORE_H
+#define EINC_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define EINC_API
+#else
+#define EINC_API __attribute__((visibility("default")))
+#endif
+
+#define EINC_VERSION_MAJOR 0
+#define EINC_VERSION_MINOR 1
+#define EINC_VERSION_PATCH 0
+
+/** The most dimensions a tensor may have. */
+#define EINC_MAX_DIMS 16
+
+typedef struct einc_ctx einc_ctx;
+typedef struct einc_tensor einc_tensor;
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes.
+ *
+ * One table, X-macro style: X(code, value, class name). The class name is what the command-line
+ * tool prints first on stderr ("SyntaxError: ..."); the first five mirror einx's error classes.
+ */
+#define EINC_STATUS_TABLE(X)                                                                     \
+    X(EINC_OK, 0, "OK")                                                                          \
+    X(EINC_ESYNTAX, 1, "SyntaxError")       /* malformed expression                        */    \
+    X(EINC_ESEMANTIC, 2, "SemanticError")   /* expression valid, but not for this operation */   \
+    X(EINC_ERANK, 3, "RankError")           /* ellipsis expansion / number of dimensions   */    \
+    X(EINC_EAXISSIZE, 4, "AxisSizeError")   /* axis lengths undetermined or contradictory  */    \
+    X(EINC_EVALUE, 5, "ValueError")         /* bad argument value (counts, constraints)    */    \
+    X(EINC_EINVAL, 6, "InvalidArgument")    /* NULL tensor, out-of-range axis, bad option  */    \
+    X(EINC_ESHAPE, 7, "ShapeError")         /* incompatible shapes in the raw API          */    \
+    X(EINC_EDTYPE, 8, "DTypeError")         /* dtype not accepted by the operation         */    \
+    X(EINC_EINDEX, 9, "IndexError")         /* index or coordinate out of range            */    \
+    X(EINC_EOVERFLOW, 10, "OverflowError")  /* a size product does not fit in 64 bits      */    \
+    X(EINC_ENOMEM, 11, "MemoryError")       /* an allocation failed                        */    \
+    X(EINC_EIO, 12, "IOError")              /* a file could not be opened/read/written     */    \
+    X(EINC_EFORMAT, 13, "FormatError")      /* a file's contents are malformed or hostile  */    \
+    X(EINC_EUNSUPPORTED, 14, "NotSupportedError") /* valid, but not implemented            */
+
+typedef enum einc_status {
+#define EINC_X_ENUM(code, value, name) code = value,
+    EINC_STATUS_TABLE(EINC_X_ENUM)
+#undef EINC_X_ENUM
+} einc_status;
+
+/** Class name of a status code ("SyntaxError", "MemoryError", ...); "UnknownError" if out of range. */
+EINC_API const char *einc_status_name(einc_status status);
+
+/* ---------------------------------------------------------------------------------------------
+ * Data types.
+ */
+typedef enum einc_dtype {
+    EINC_FLOAT32 = 0,
+    EINC_FLOAT64 = 1,
+    EINC_INT64 = 2,
+    EINC_INT32 = 3,
+    EINC_BOOL = 4, /* one byte, 0 or 1 */
+} einc_dtype;
+
+#define EINC_NUM_DTYPES 5
+
+/** NumPy's name of a dtype ("float32", "int64", "bool"); "invalid" for an unknown value. */
+EINC_API const char *einc_dtype_name(einc_dtype dtype);
+/** Bytes per element (4, 8, 8, 4, 1); 0 for an unknown value. */
+EINC_API size_t einc_dtype_size(einc_dtype dtype);
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocator.
+ *
+ * Every byte einc allocates goes through one hook, so an embedding application can route memory
+ * to its own arena, and tests can fail the Nth allocation. `alloc` returns memory aligned to at
+ * least `align` bytes (a power of two, at most 2 MiB) or NULL; `free` receives the size that was
+ * requested. Large tensor buffers are cached by the context's pool and reused (first touches of
+ * fresh pages are slow), so `alloc` sees fewer calls than tensors are created.
+ */
+typedef struct einc_allocator {
+    void *(*alloc)(void *user, size_t size, size_t align);
+    void (*free)(void *user, void *ptr, size_t size);
+    void *user;
+} einc_allocator;
+
+typedef struct einc_ctx_options {
+    const einc_allocator *allocator; /* NULL: aligned malloc/free                           */
+    size_t pool_limit;               /* bytes the buffer pool may keep cached; 0: 1 GiB     */
+    int threads;                     /* 0: all available (OpenMP), 1: single-threaded       */
+    uint64_t seed;                   /* initial seed of the random generator                */
+} einc_ctx_options;
+
+/** einc_ctx_create: a new context with default options (threads = all, seed 0).
+ * Returns NULL only if memory for the context itself cannot be allocated. */
+EINC_API einc_ctx *einc_ctx_create(void);
+
+/** einc_ctx_create_with: a new context with the given options (NULL = defaults).
+ * Returns NULL if the allocator fails for the context itself. */
+EINC_API einc_ctx *einc_ctx_create_with(const einc_ctx_options *options);
+
+/** einc_ctx_destroy: releases every tensor still owned by the context's scopes, the plan cache,
+ * the buffer pool and the context. Tensors the caller retained past the context become invalid.
+ * NULL is a no-op. */
+EINC_API void einc_ctx_destroy(einc_ctx *ctx);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sticky errors (Cairo's model).
+ *
+ * Every operation returns its result (a tensor, or a status) and on failure records an error in
+ * the context: a status code and a message. Only the first error is kept until it is cleared, so
+ * a chain of calls can be checked once at the end. An operation given a NULL tensor returns NULL
+ * at once (it records EINC_EINVAL only when no error is recorded yet). Operations still run while
+ * an error is recorded; they just do not overwrite it.
+ *
+ *   einc_tensor *y = einc_tensor_exp(ctx, einc_tensor_permute(ctx, x, EINC_DIMS(1, 0)));
+ *   if (!y) fprintf(stderr, "%s: %s\n", einc_status_name(einc_errcode(ctx)), einc_errmsg(ctx));
+ */
+
+/** The first recorded status since the last einc_clear_error (EINC_OK if none). */
+EINC_API einc_status einc_errcode(const einc_ctx *ctx);
+/** The message of the first recorded error ("" if none). Valid until the error is cleared. */
+EINC_API const char *einc_errmsg(const einc_ctx *ctx);
+/** Forgets the recorded error. */
+EINC_API void einc_clear_error(einc_ctx *ctx);
+/** Records an error as the library does (first one wins); for bindings and user extensions.
+ * `fmt` is printf-style. Returns `status`. */
+EINC_API einc_status einc_set_error(einc_ctx *ctx, einc_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---------------------------------------------------------------------------------------------
+ * Scopes: ownership of temporaries.
+ *
+ * Every tensor an operation returns belongs to the context's current scope and holds one
+ * reference for it. einc_scope_end releases the scope's references to every tensor created since
+ * the matching einc_scope_begin, except the tensors passed to einc_keep (which move to the
+ * enclosing scope). Tensors created outside any scope belong to the root scope and live until
+ * einc_tensor_release or einc_ctx_destroy. A training loop that opens a scope per step runs in
+ * flat memory:
+ *
+ *   for (int step = 0; step < n; step++) {
+ *       einc_scope_begin(ctx);
+ *       einc_tensor *loss = model_loss(ctx, batch);   // any number of temporaries
+ *       einc_keep(ctx, loss);                         // survives into the outer scope
+ *       einc_scope_end(ctx);
+ *   }
+ */
+
+/** Opens a nested scope. Returns EINC_OK, or EINC_EINVAL when 256 scopes are already open. */
+EINC_API einc_status einc_scope_begin(einc_ctx *ctx);
+/** Closes the innermost scope (see above). Ending the root scope is EINC_EINVAL (recorded). */
+EINC_API einc_status einc_scope_end(einc_ctx *ctx);
+/** Moves `t` from its scope to the scope enclosing the current one (no-op at the root scope or
+ * for NULL). Returns `t`, so `return einc_keep(ctx, y);` reads naturally. */
+EINC_API einc_tensor *einc_keep(einc_ctx *ctx, einc_tensor *t);
+/** Number of open scopes above the root (0 when none is open). */
+EINC_API int einc_scope_depth(const einc_ctx *ctx);
+
+/* ---------------------------------------------------------------------------------------------
+ * Threads, random numbers, memory statistics.
+ */
+
+/** Sets how many threads kernels may use (1 = single-threaded; 0 = all available). Work below a
+ * size threshold always stays on one thread. Results never depend on the thread count. */
+EINC_API void einc_set_threads(einc_ctx *ctx, int threads);
+/** The effective number of threads kernels may use (>= 1). */
+EINC_API int einc_get_threads(const einc_ctx *ctx);
+
+/** Reseeds the context's counter-based generator: the stream restarts at counter 0. */
+EINC_API void einc_seed(einc_ctx *ctx, uint64_t seed);
+
+typedef struct einc_memory_stats {
+    size_t live_bytes;     /* tensor buffers in use                           */
+    size_t pooled_bytes;   /* freed buffers kept for reuse                    */
+    size_t peak_bytes;     /* highest live_bytes so far                       */
+    uint64_t pool_hits;    /* buffer requests served from the pool            */
+    uint64_t pool_misses;  /* buffer requests that went to the allocator      */
+    size_t live_tensors;   /* tensor handles not yet released                 */
+} einc_memory_stats;
+
+/** Fills *stats with the context's memory counters. */
+EINC_API void einc_memory_stats_get(const einc_ctx *ctx, einc_memory_stats *stats);
+/** Returns every cached pool buffer to the allocator. */
+EINC_API void einc_pool_trim(einc_ctx *ctx);
+
+/* ---------------------------------------------------------------------------------------------
+ * Small helpers that keep call sites short.
+ *
+ * EINC_SHAPE(2, 3, 4)  expands to  3, (const int64_t[]){2, 3, 4}   (ndim, shape)
+ * EINC_DIMS(0, 2)      expands to  2, (const int[]){0, 2}          (naxes, axes)
+ * EINC_ALL             expands to  -1, NULL                        (every axis)
+ */
+#define EINC_SHAPE(...)                                                                          \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]){__VA_ARGS__}
+#define EINC_DIMS(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (const int[]){__VA_ARGS__}
+#define EINC_ALL -1, (const int *)0
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EINC_CORE_H */

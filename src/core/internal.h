@@ -1,0 +1,169 @@
+/* internal.h — the library's private structures and helpers (never installed).
+ *
+ * Module tags: einc__ctx_*, einc__tensor_*, einc__shape_* (core), einc__k_* (kernels),
+ * einc__parallel (threads). Only einc_* symbols are exported from the shared library.
+ */
+#ifndef EINC_INTERNAL_H
+#define EINC_INTERNAL_H
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "einc.h"
+
+#define EINC_ALIGN 64               /* alignment of every tensor buffer              */
+#define EINC_MAX_SCOPES 256         /* nesting limit of einc_scope_begin             */
+#define EINC_ERRMSG_SIZE 8192       /* error text beyond this is truncated           */
+#define EINC_POOL_CLASSES 192       /* size classes of the buffer pool               */
+
+/* Reference-counted memory shared by a tensor and all its views. */
+typedef struct einc_storage {
+    void *data;              /* NULL only when nbytes == 0                              */
+    size_t nbytes;
+    int64_t refcount;        /* one per tensor handle using it                          */
+    einc_release_fn release; /* wrapped caller memory: called at the end; else NULL     */
+    void *release_user;
+    bool owned;              /* allocated by einc (returned to the pool at the end)     */
+} einc_storage;
+
+struct einc_tensor {
+    einc_ctx *ctx;
+    einc_storage *storage;
+    int64_t offset; /* bytes from storage->data to element [0, ..., 0]          */
+    einc_dtype dtype;
+    int ndim;
+    int64_t shape[EINC_MAX_DIMS];
+    int64_t strides[EINC_MAX_DIMS]; /* elements                                  */
+    int64_t refcount;
+    int scope;                      /* owning scope index, -1 once unlinked      */
+    einc_tensor *scope_prev, *scope_next;
+};
+
+/* A cached free block of the pool; lives inside the block it describes. */
+typedef struct einc_pool_block {
+    struct einc_pool_block *next;
+    size_t size;
+} einc_pool_block;
+
+struct einc_ctx {
+    einc_allocator allocator;
+    einc_status status;
+    char errmsg[EINC_ERRMSG_SIZE];
+
+    int scope_depth;                          /* 0 = root only                          */
+    einc_tensor *scope_head[EINC_MAX_SCOPES + 1];
+
+    einc_pool_block *pool[EINC_POOL_CLASSES]; /* free lists by size class               */
+    size_t pool_limit;
+    einc_memory_stats stats;
+
+    int threads; /* effective, >= 1 */
+    uint64_t rng_seed;
+    uint64_t rng_counter;
+};
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+/* Records an error unless one is recorded already; returns `status`. */
+einc_status einc__error(einc_ctx *ctx, einc_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+einc_status einc__verror(einc_ctx *ctx, einc_status status, const char *fmt, va_list ap);
+
+/* NULL-argument guard for public functions returning a tensor. */
+#define EINC__REQUIRE(ctx, t, fname)                                                             \
+    do {                                                                                         \
+        if (!(ctx)) return NULL;                                                                 \
+        if (!(t)) {                                                                              \
+            einc__error((ctx), EINC_EINVAL, "%s: tensor argument '%s' is NULL", (fname), #t);   \
+            return NULL;                                                                         \
+        }                                                                                        \
+    } while (0)
+
+/* ---- memory -------------------------------------------------------------------------------- */
+
+/* Small allocations (handles, scratch): straight to the allocator. Records EINC_ENOMEM. */
+void *einc__alloc(einc_ctx *ctx, size_t size);
+void einc__free(einc_ctx *ctx, void *ptr, size_t size);
+/* Tensor buffers: served from the pool when a cached block fits. Records EINC_ENOMEM. */
+void *einc__buffer_alloc(einc_ctx *ctx, size_t size);
+void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size);
+
+/* ---- shapes -------------------------------------------------------------------------------- */
+
+/* numel of a shape; false on overflow or a negative size. */
+bool einc__shape_numel(int ndim, const int64_t *shape, int64_t *numel);
+/* Validates ndim/shape for a new tensor of `dtype`; records EINC_EINVAL / EINC_EOVERFLOW. */
+bool einc__shape_check(einc_ctx *ctx, const char *fname, einc_dtype dtype, int ndim, const int64_t *shape,
+                       int64_t *numel);
+void einc__shape_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+/* Python tuple text of a shape: "(2, 3)", "(3,)", "()". Returns buf. */
+char *einc__shape_str(char *buf, size_t size, int ndim, const int64_t *shape);
+/* Normalises a possibly negative axis into [0, ndim); records EINC_EINVAL if out of range. */
+bool einc__axis_normalize(einc_ctx *ctx, const char *fname, int axis, int ndim, int *out);
+/* Broadcasts shapes a and b (NumPy rules) into out (ndim = max); false if incompatible. */
+bool einc__shape_broadcast(int andim, const int64_t *ashape, int bndim, const int64_t *bshape, int *ondim,
+                           int64_t *oshape);
+bool einc__dtype_valid(einc_dtype dtype);
+bool einc__dtype_is_float(einc_dtype dtype);
+
+/* ---- tensors ------------------------------------------------------------------------------- */
+
+/* New contiguous tensor with uninitialised storage, owned by the current scope. */
+einc_tensor *einc__tensor_new(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape);
+/* New handle sharing base's storage, with the given geometry (dtype of base). Owned by the
+ * current scope. The caller guarantees every reachable element lies inside the storage. */
+einc_tensor *einc__tensor_view_of(einc_ctx *ctx, const einc_tensor *base, int ndim, const int64_t *shape,
+                                  const int64_t *strides, int64_t offset_bytes);
+static inline char *einc__tensor_ptr(const einc_tensor *t) {
+    return t->storage->data ? (char *)t->storage->data + t->offset : NULL;
+}
+int64_t einc__tensor_numel(const einc_tensor *t);
+/* Drops one reference; frees the handle (and unlinks it from its scope) at zero. */
+void einc__tensor_drop(einc_tensor *t);
+/* Frees the handle now, whatever its count (context teardown only). */
+void einc__tensor_free_now(einc_tensor *t);
+/* Scope bookkeeping (context.c): link a new handle into the current scope / unlink it. */
+void einc__scope_adopt(einc_ctx *ctx, einc_tensor *t);
+void einc__scope_forget(einc_ctx *ctx, einc_tensor *t);
+bool einc__tensor_is_contiguous(const einc_tensor *t);
+
+/* ---- strided views for kernels ------------------------------------------------------------- */
+
+/* What a kernel sees: data pointer, dtype, geometry. Kernels are pure functions of views. */
+typedef struct einc__view {
+    char *data;
+    einc_dtype dtype;
+    int ndim;
+    int64_t shape[EINC_MAX_DIMS];
+    int64_t strides[EINC_MAX_DIMS]; /* elements */
+} einc__view;
+
+einc__view einc__view_of(const einc_tensor *t);
+/* The same view broadcast to `ndim`/`shape` (trailing alignment, stride 0 where stretched). The
+ * shapes must be broadcast-compatible (checked by the caller). */
+einc__view einc__view_broadcast(const einc_tensor *t, int ndim, const int64_t *shape);
+
+/* Element access by dtype, for reference kernels and slow paths. */
+double einc__load_f64(const char *p, einc_dtype dtype);
+void einc__store_f64(char *p, einc_dtype dtype, double v);
+
+/* ---- threads ------------------------------------------------------------------------------- */
+
+typedef void (*einc__task_fn)(void *arg, int ith, int nth);
+/* Runs fn(arg, ith, nth) on up to ctx->threads threads (OpenMP), or once with (0, 1) when `work`
+ * (about one unit per element touched) is below the threading threshold. Never call BLAS from fn. */
+void einc__parallel(const einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* [begin, end) of `n` items for worker ith of nth (contiguous, balanced). */
+void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end);
+
+#define EINC_PARALLEL_THRESHOLD (1 << 16)
+
+/* ---- random numbers ------------------------------------------------------------------------ */
+
+/* 64 random bits for counter value `counter` of stream `seed` (a keyed mixing function). */
+uint64_t einc__rng_bits(uint64_t seed, uint64_t counter);
+
+#endif /* EINC_INTERNAL_H */

@@ -1,0 +1,322 @@
+/* tensor.c — tensor handles: lifetime, creation, accessors, element access. */
+#include <math.h>
+
+#include "internal.h"
+#include "../kernels/kernels.h"
+
+/* ---- lifetime ------------------------------------------------------------------------------ */
+
+static void storage_drop(einc_ctx *ctx, einc_storage *s) {
+    if (--s->refcount > 0) return;
+    if (s->owned) einc__buffer_free(ctx, s->data, s->nbytes);
+    else if (s->release) s->release(s->data, s->release_user);
+    einc__free(ctx, s, sizeof *s);
+}
+
+void einc__tensor_free_now(einc_tensor *t) {
+    einc_ctx *ctx = t->ctx;
+    storage_drop(ctx, t->storage);
+    ctx->stats.live_tensors--;
+    einc__free(ctx, t, sizeof *t);
+}
+
+void einc__tensor_drop(einc_tensor *t) {
+    if (--t->refcount > 0) return;
+    einc__scope_forget(t->ctx, t);
+    einc__tensor_free_now(t);
+}
+
+einc_tensor *einc_tensor_retain(einc_tensor *t) {
+    if (t) t->refcount++;
+    return t;
+}
+
+void einc_tensor_release(einc_tensor *t) {
+    if (t) einc__tensor_drop(t);
+}
+
+/* A handle over `storage` (whose reference the handle takes over), linked into the scope. */
+static einc_tensor *handle_new(einc_ctx *ctx, einc_storage *storage, einc_dtype dtype, int ndim,
+                               const int64_t *shape, const int64_t *strides, int64_t offset) {
+    einc_tensor *t = einc__alloc(ctx, sizeof *t);
+    if (!t) return NULL;
+    memset(t, 0, sizeof *t);
+    t->ctx = ctx;
+    t->storage = storage;
+    t->offset = offset;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    if (ndim > 0) {
+        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+        memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
+    }
+    t->refcount = 1;
+    ctx->stats.live_tensors++;
+    einc__scope_adopt(ctx, t);
+    return t;
+}
+
+einc_tensor *einc__tensor_new(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    int64_t numel;
+    if (!einc__shape_check(ctx, "einc_tensor_empty", dtype, ndim, shape, &numel)) return NULL;
+    size_t nbytes = (size_t)numel * einc_dtype_size(dtype);
+    einc_storage *s = einc__alloc(ctx, sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->nbytes = nbytes;
+    s->refcount = 1;
+    s->owned = true;
+    if (nbytes > 0) {
+        s->data = einc__buffer_alloc(ctx, nbytes);
+        if (!s->data) {
+            einc__free(ctx, s, sizeof *s);
+            return NULL;
+        }
+    }
+    int64_t strides[EINC_MAX_DIMS];
+    einc__shape_contiguous_strides(ndim, shape, strides);
+    einc_tensor *t = handle_new(ctx, s, dtype, ndim, shape, strides, 0);
+    if (!t) {
+        einc__buffer_free(ctx, s->data, nbytes);
+        einc__free(ctx, s, sizeof *s);
+    }
+    return t;
+}
+
+einc_tensor *einc__tensor_view_of(einc_ctx *ctx, const einc_tensor *base, int ndim, const int64_t *shape,
+                                  const int64_t *strides, int64_t offset_bytes) {
+    einc_tensor *t = handle_new(ctx, base->storage, base->dtype, ndim, shape, strides, offset_bytes);
+    if (t) base->storage->refcount++;
+    return t;
+}
+
+/* ---- creation ------------------------------------------------------------------------------ */
+
+einc_tensor *einc_tensor_empty(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    if (!ctx) return NULL;
+    return einc__tensor_new(ctx, dtype, ndim, shape);
+}
+
+static void fill_value(einc_tensor *t, double value) {
+    int64_t n = einc__tensor_numel(t);
+    char *p = einc__tensor_ptr(t);
+    switch (t->dtype) {
+    case EINC_FLOAT32: { float v = (float)value; float *d = (float *)(void *)p; for (int64_t i = 0; i < n; i++) d[i] = v; break; }
+    case EINC_FLOAT64: { double *d = (double *)(void *)p; for (int64_t i = 0; i < n; i++) d[i] = value; break; }
+    default: {
+        size_t es = einc_dtype_size(t->dtype);
+        char elem[8];
+        einc__store_f64(elem, t->dtype, value);
+        for (int64_t i = 0; i < n; i++) memcpy(p + (size_t)i * es, elem, es);
+    }
+    }
+}
+
+einc_tensor *einc_tensor_full(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape, double value) {
+    if (!ctx) return NULL;
+    einc_tensor *t = einc__tensor_new(ctx, dtype, ndim, shape);
+    if (t) fill_value(t, value);
+    return t;
+}
+
+einc_tensor *einc_tensor_zeros(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    if (!ctx) return NULL;
+    einc_tensor *t = einc__tensor_new(ctx, dtype, ndim, shape);
+    if (t && t->storage->nbytes) memset(t->storage->data, 0, t->storage->nbytes);
+    return t;
+}
+
+einc_tensor *einc_tensor_ones(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    return einc_tensor_full(ctx, dtype, ndim, shape, 1.0);
+}
+
+einc_tensor *einc_tensor_scalar(einc_ctx *ctx, einc_dtype dtype, double value) {
+    return einc_tensor_full(ctx, dtype, 0, NULL, value);
+}
+
+einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, double stop, double step) {
+    if (!ctx) return NULL;
+    if (step == 0.0 || isnan(step) || isnan(start) || isnan(stop) || isinf(start) || isinf(stop)) {
+        einc__error(ctx, EINC_EVALUE, "einc_tensor_arange: start, stop must be finite and step nonzero "
+                                      "(got start=%g, stop=%g, step=%g)", start, stop, step);
+        return NULL;
+    }
+    double count = ceil((stop - start) / step);
+    if (count < 0) count = 0;
+    if (count > 9.0e15) {
+        einc__error(ctx, EINC_EOVERFLOW, "einc_tensor_arange: %g elements are too many", count);
+        return NULL;
+    }
+    int64_t n = (int64_t)count;
+    einc_tensor *t = einc__tensor_new(ctx, dtype, 1, &n);
+    if (!t) return NULL;
+    size_t es = einc_dtype_size(dtype);
+    char *p = einc__tensor_ptr(t);
+    for (int64_t i = 0; i < n; i++) einc__store_f64(p + (size_t)i * es, dtype, start + (double)i * step);
+    return t;
+}
+
+einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
+                                   const void *data) {
+    if (!ctx) return NULL;
+    einc_tensor *t = einc__tensor_new(ctx, dtype, ndim, shape);
+    if (!t) return NULL;
+    if (t->storage->nbytes) {
+        if (!data) {
+            einc__error(ctx, EINC_EINVAL, "einc_tensor_from_data: data is NULL");
+            einc_tensor_release(t);
+            return NULL;
+        }
+        memcpy(t->storage->data, data, t->storage->nbytes);
+    }
+    return t;
+}
+
+einc_tensor *einc_tensor_wrap(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
+                              const int64_t *strides, void *data, einc_release_fn release, void *user) {
+    if (!ctx) return NULL;
+    int64_t numel;
+    if (!einc__shape_check(ctx, "einc_tensor_wrap", dtype, ndim, shape, &numel)) return NULL;
+    if (!data && numel > 0) {
+        einc__error(ctx, EINC_EINVAL, "einc_tensor_wrap: data is NULL");
+        return NULL;
+    }
+    int64_t st[EINC_MAX_DIMS];
+    if (strides) memcpy(st, strides, (size_t)ndim * sizeof *st);
+    else einc__shape_contiguous_strides(ndim, shape, st);
+    einc_storage *s = einc__alloc(ctx, sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->data = data;
+    s->refcount = 1;
+    s->release = release;
+    s->release_user = user;
+    s->nbytes = (size_t)numel * einc_dtype_size(dtype); /* informational for wrapped memory */
+    einc_tensor *t = handle_new(ctx, s, dtype, ndim, shape, st, 0);
+    if (!t) einc__free(ctx, s, sizeof *s); /* release is not called: the caller keeps data */
+    return t;
+}
+
+/* ---- accessors ----------------------------------------------------------------------------- */
+
+einc_dtype einc_tensor_dtype(const einc_tensor *t) { return t ? t->dtype : EINC_FLOAT32; }
+int einc_tensor_ndim(const einc_tensor *t) { return t ? t->ndim : 0; }
+const int64_t *einc_tensor_shape(const einc_tensor *t) { return t ? t->shape : NULL; }
+const int64_t *einc_tensor_strides(const einc_tensor *t) { return t ? t->strides : NULL; }
+void *einc_tensor_data(const einc_tensor *t) { return t ? einc__tensor_ptr(t) : NULL; }
+einc_ctx *einc_tensor_ctx(const einc_tensor *t) { return t ? t->ctx : NULL; }
+
+int64_t einc_tensor_dim(const einc_tensor *t, int axis) {
+    if (!t) return -1;
+    int a = axis < 0 ? axis + t->ndim : axis;
+    return a >= 0 && a < t->ndim ? t->shape[a] : -1;
+}
+
+int64_t einc__tensor_numel(const einc_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    return n;
+}
+
+int64_t einc_tensor_numel(const einc_tensor *t) { return t ? einc__tensor_numel(t) : 0; }
+
+bool einc__tensor_is_contiguous(const einc_tensor *t) {
+    int64_t expected = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] == 0) return true;
+        if (t->shape[i] == 1) continue;
+        if (t->strides[i] != expected) return false;
+        expected *= t->shape[i];
+    }
+    return true;
+}
+
+bool einc_tensor_is_contiguous(const einc_tensor *t) { return t ? einc__tensor_is_contiguous(t) : false; }
+
+/* Byte address of `index`, or NULL (EINC_EINDEX recorded) when out of range. */
+static char *element_ptr(const einc_tensor *t, const int64_t *index, const char *fname) {
+    int64_t off = 0;
+    if (t->ndim > 0 && !index) {
+        einc__error(t->ctx, EINC_EINVAL, "%s: index is NULL", fname);
+        return NULL;
+    }
+    for (int i = 0; i < t->ndim; i++) {
+        int64_t k = index[i] < 0 ? index[i] + t->shape[i] : index[i];
+        if (k < 0 || k >= t->shape[i]) {
+            einc__error(t->ctx, EINC_EINDEX, "%s: index %lld is out of range for dimension %d of size %lld", fname,
+                        (long long)index[i], i, (long long)t->shape[i]);
+            return NULL;
+        }
+        off += k * t->strides[i];
+    }
+    return einc__tensor_ptr(t) + off * (int64_t)einc_dtype_size(t->dtype);
+}
+
+double einc_tensor_get(const einc_tensor *t, const int64_t *index) {
+    if (!t) return 0.0;
+    const char *p = element_ptr(t, index, "einc_tensor_get");
+    return p ? einc__load_f64(p, t->dtype) : 0.0;
+}
+
+einc_status einc_tensor_set(einc_tensor *t, const int64_t *index, double value) {
+    if (!t) return EINC_EINVAL;
+    char *p = element_ptr(t, index, "einc_tensor_set");
+    if (!p) return t->ctx->status;
+    einc__store_f64(p, t->dtype, value);
+    return EINC_OK;
+}
+
+double einc_tensor_item(const einc_tensor *t) {
+    if (!t) return 0.0;
+    if (einc__tensor_numel(t) != 1) {
+        char buf[256];
+        einc__error(t->ctx, EINC_ESHAPE, "einc_tensor_item: tensor of shape %s does not have exactly one element",
+                    einc__shape_str(buf, sizeof buf, t->ndim, t->shape));
+        return 0.0;
+    }
+    return einc__load_f64(einc__tensor_ptr(t), t->dtype);
+}
+
+einc_status einc_tensor_to_buffer(const einc_tensor *t, void *dst, size_t dst_bytes) {
+    if (!t) return EINC_EINVAL;
+    size_t need = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
+    if (dst_bytes < need || (!dst && need))
+        return einc__error(t->ctx, EINC_EINVAL, "einc_tensor_to_buffer: buffer of %zu bytes is smaller than the %zu "
+                                                "bytes the tensor needs", dst_bytes, need);
+    if (!need) return EINC_OK;
+    einc__view s = einc__view_of(t);
+    einc__view d = s;
+    d.data = dst;
+    einc__shape_contiguous_strides(d.ndim, d.shape, d.strides);
+    einc__k_copy(&d, &s, 0, 1);
+    return EINC_OK;
+}
+
+/* ---- kernel views -------------------------------------------------------------------------- */
+
+einc__view einc__view_of(const einc_tensor *t) {
+    einc__view v;
+    memset(&v, 0, sizeof v);
+    v.data = einc__tensor_ptr(t);
+    v.dtype = t->dtype;
+    v.ndim = t->ndim;
+    for (int i = 0; i < t->ndim; i++) {
+        v.shape[i] = t->shape[i];
+        v.strides[i] = t->strides[i];
+    }
+    return v;
+}
+
+einc__view einc__view_broadcast(const einc_tensor *t, int ndim, const int64_t *shape) {
+    einc__view v;
+    memset(&v, 0, sizeof v);
+    v.data = einc__tensor_ptr(t);
+    v.dtype = t->dtype;
+    v.ndim = ndim;
+    for (int i = 0; i < ndim; i++) {
+        int src = t->ndim - ndim + i;
+        v.shape[i] = shape[i];
+        v.strides[i] = (src >= 0 && t->shape[src] == shape[i]) ? t->strides[src] : 0;
+    }
+    return v;
+}
