@@ -1,0 +1,193 @@
+/* einc/notation.h — einx operations: tensor operations written as named-axis expressions.
+ *
+ *   qkv  = einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", x,
+ *                  EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
+ *   attn = einc_dot(ctx, "... N dh, ... M dh -> ... N M", q, k);
+ *   attn = einc_softmax(ctx, "... N [M]", einc_mul_scalar(ctx, attn, scale));
+ *   out  = einc_dot(ctx, "... N M, ... M d -> ... N d", attn, v);
+ *
+ * The notation is einx 0.4.3's (docs/notation.md has the grammar, every operation with the einx
+ * Python line beside the einc C line, and the differences). Each call compiles the expression for
+ * the given shapes, dtypes and constraints into a plan, cached in the context, and runs it: a
+ * repeated call with the same key does no parsing and no plan allocation.
+ *
+ * Errors follow einx's classes and layout: EINC_ESYNTAX (SyntaxError), EINC_ESEMANTIC
+ * (SemanticError), EINC_ERANK (RankError), EINC_EAXISSIZE (AxisSizeError), EINC_EVALUE (ValueError),
+ * each with the message, the expression, a caret line under the offending characters, the
+ * equations and the call's arguments, e.g.
+ *
+ *   AxisSizeError: Failed to uniquely determine the size of the axes a, b. Please provide more constraints.
+ *   Expression: "(a b) c -> a b c"
+ *                 ^ ^       ^ ^
+ *   ...
+ *
+ * Results: `id` returns a view of its input whenever the strides allow it (like NumPy's reshape/
+ * transpose), otherwise a new tensor; all other operations return new tensors. Results belong to
+ * the current scope, like every tensor einc returns.
+ */
+#ifndef EINC_NOTATION_H
+#define EINC_NOTATION_H
+
+#include "core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Axis constraints: name = length, or name = tuple of lengths for an axis under an ellipsis.
+ *
+ *   EINC_AXES({"nh", 4}, {"dh", 8})              nh=4, dh=8
+ *   EINC_AXES({"ds", EINC_TUPLE(2, 2)})          ds=(2, 2): one length per ellipsis repetition
+ *   EINC_AXES({"b", EINC_EMPTY_TUPLE})           b=(): zero repetitions
+ *   EINC_NO_AXES                                 no constraints
+ * Constraints for names the expression does not use are ignored (as in einx).
+ */
+typedef struct einc_axis {
+    const char *name;
+    int64_t value;                  /* the length, when ntuple == 0                   */
+    int ntuple;                     /* > 0: a tuple of ntuple lengths; -1: empty tuple */
+    int64_t tuple[EINC_MAX_DIMS];
+} einc_axis;
+
+typedef struct einc_axes {
+    int n;
+    const einc_axis *v;
+} einc_axes;
+
+#define EINC_AXES(...)                                                                           \
+    ((einc_axes){(int)(sizeof((einc_axis[]){__VA_ARGS__}) / sizeof(einc_axis)), (einc_axis[]){__VA_ARGS__}})
+#define EINC_NO_AXES ((einc_axes){0, (const einc_axis *)0})
+#define EINC_TUPLE(...)                                                                          \
+    .ntuple = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .tuple = { __VA_ARGS__ }
+#define EINC_EMPTY_TUPLE .ntuple = -1
+
+/** Parses constraints written as text: "nh=4, dh=8", tuples as "ds=(2, 2)" or "ds=2,2" (a bare
+ * number after a tuple's first value continues it: "nh=4, ds=2,2" is nh=4 and ds=(2, 2)), and
+ * "b=()" for an empty tuple. Writes up to `cap` entries to `out` (names point into `names`, a
+ * caller buffer of `names_size` bytes that receives copies) and the count to *n.
+ * Errors: EINC_EVALUE with the offending text. */
+EINC_API einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int cap, int *n,
+                                     char *names, size_t names_size);
+
+/* ---------------------------------------------------------------------------------------------
+ * Operations.
+ */
+typedef enum einc_op {
+    /* rearrangement */
+    EINC_OP_ID,
+    EINC_OP_REARRANGE, /* einx 0.3 name of id */
+    /* contraction */
+    EINC_OP_DOT,
+    /* reductions */
+    EINC_OP_SUM, EINC_OP_MEAN, EINC_OP_VAR, EINC_OP_STD, EINC_OP_PROD, EINC_OP_COUNT_NONZERO, EINC_OP_ANY,
+    EINC_OP_ALL, EINC_OP_MAX, EINC_OP_MIN, EINC_OP_LOGSUMEXP,
+    /* elementwise */
+    EINC_OP_ADD, EINC_OP_SUBTRACT, EINC_OP_MULTIPLY, EINC_OP_DIVIDE, EINC_OP_TRUE_DIVIDE, EINC_OP_FLOOR_DIVIDE,
+    EINC_OP_LOGADDEXP, EINC_OP_MAXIMUM, EINC_OP_MINIMUM, EINC_OP_LESS, EINC_OP_LESS_EQUAL, EINC_OP_GREATER,
+    EINC_OP_GREATER_EQUAL, EINC_OP_EQUAL, EINC_OP_NOT_EQUAL, EINC_OP_LOGICAL_AND, EINC_OP_LOGICAL_OR, EINC_OP_WHERE,
+    /* normalisation */
+    EINC_OP_SOFTMAX, EINC_OP_LOG_SOFTMAX,
+    EINC_OP_COUNT_ /* number of operations */
+} einc_op;
+
+/** The einx name of an operation ("id", "dot", "sum", "floor_divide", ...). */
+EINC_API const char *einc_op_name(einc_op op);
+/** The operation with that einx name, or -1. */
+EINC_API int einc_op_from_name(const char *name);
+
+/** Options of some operations (zero-initialise; NULL means all defaults). */
+typedef struct einc_op_options {
+    bool keepdims; /* reductions: each bracket group stays as a length-1 axis (implicit output only) */
+} einc_op_options;
+
+/** The array form every operation has: runs `op` on `ninputs` tensors and stores `noutputs` new
+ * tensors in `outputs` (which must equal the number of output expressions). On failure every
+ * outputs[i] is NULL and the error is recorded. */
+EINC_API einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
+                                int noutputs, einc_tensor **outputs, einc_axes axes, const einc_op_options *options);
+
+/** Writes the plan einc runs for this call to `buf` (snprintf-like; returns the needed length or
+ * -1 on error): the resolved expression, every axis length, and each step with its shapes and
+ * whether it copies — einx's graph=True. Does not run the operation. */
+EINC_API int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
+                              einc_axes axes, const einc_op_options *options, char *buf, size_t size);
+
+/* ---------------------------------------------------------------------------------------------
+ * Convenience forms: one result; the constraints argument may be left out.
+ *   einc_id(ctx, "b (h w) c -> b c h w", x, EINC_AXES({"h", 16}))
+ *   einc_sum(ctx, "b [h w] c", x)
+ * Each is also a real function taking the einc_axes argument (call it as (einc_id)(...) to bypass
+ * the macro, e.g. through a function pointer).
+ */
+EINC_API einc_tensor *einc_id(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_rearrange(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_dot(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);
+EINC_API einc_tensor *einc_reduce(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_sum(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_mean(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_var(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_std(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_prod(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_max(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_min(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_any(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_all(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_count_nonzero(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_logsumexp(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_elementwise(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *a, einc_tensor *b,
+                                       einc_axes axes);
+EINC_API einc_tensor *einc_add(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);
+EINC_API einc_tensor *einc_subtract(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);
+EINC_API einc_tensor *einc_multiply(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);
+EINC_API einc_tensor *einc_divide(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);
+EINC_API einc_tensor *einc_maximum(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);
+EINC_API einc_tensor *einc_minimum(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);
+EINC_API einc_tensor *einc_where(einc_ctx *ctx, const char *expr, einc_tensor *cond, einc_tensor *x, einc_tensor *y,
+                                 einc_axes axes);
+EINC_API einc_tensor *einc_softmax(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_log_softmax(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+
+/* The macros that make the constraints optional: einc_dot(ctx, e, a, b) == einc_dot(ctx, e, a, b, EINC_NO_AXES). */
+#define EINC__NARGS(...) EINC__NARGS_(__VA_ARGS__, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define EINC__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, N, ...) N
+#define EINC__CAT(a, b) EINC__CAT_(a, b)
+#define EINC__CAT_(a, b) a##b
+#define EINC__OPT1_3(f, ctx, e, x) (f)(ctx, e, x, EINC_NO_AXES)
+#define EINC__OPT1_4(f, ctx, e, x, ax) (f)(ctx, e, x, ax)
+#define EINC__OPT2_4(f, ctx, e, a, b) (f)(ctx, e, a, b, EINC_NO_AXES)
+#define EINC__OPT2_5(f, ctx, e, a, b, ax) (f)(ctx, e, a, b, ax)
+#define EINC__OPT3_5(f, ctx, e, a, b, c) (f)(ctx, e, a, b, c, EINC_NO_AXES)
+#define EINC__OPT3_6(f, ctx, e, a, b, c, ax) (f)(ctx, e, a, b, c, ax)
+#define EINC__UNARY(f, ...) EINC__CAT(EINC__OPT1_, EINC__NARGS(__VA_ARGS__))(f, __VA_ARGS__)
+#define EINC__BINARY(f, ...) EINC__CAT(EINC__OPT2_, EINC__NARGS(__VA_ARGS__))(f, __VA_ARGS__)
+#define EINC__TERNARY(f, ...) EINC__CAT(EINC__OPT3_, EINC__NARGS(__VA_ARGS__))(f, __VA_ARGS__)
+
+#define einc_id(...) EINC__UNARY(einc_id, __VA_ARGS__)
+#define einc_rearrange(...) EINC__UNARY(einc_rearrange, __VA_ARGS__)
+#define einc_dot(...) EINC__BINARY(einc_dot, __VA_ARGS__)
+#define einc_sum(...) EINC__UNARY(einc_sum, __VA_ARGS__)
+#define einc_mean(...) EINC__UNARY(einc_mean, __VA_ARGS__)
+#define einc_var(...) EINC__UNARY(einc_var, __VA_ARGS__)
+#define einc_std(...) EINC__UNARY(einc_std, __VA_ARGS__)
+#define einc_prod(...) EINC__UNARY(einc_prod, __VA_ARGS__)
+#define einc_max(...) EINC__UNARY(einc_max, __VA_ARGS__)
+#define einc_min(...) EINC__UNARY(einc_min, __VA_ARGS__)
+#define einc_any(...) EINC__UNARY(einc_any, __VA_ARGS__)
+#define einc_all(...) EINC__UNARY(einc_all, __VA_ARGS__)
+#define einc_count_nonzero(...) EINC__UNARY(einc_count_nonzero, __VA_ARGS__)
+#define einc_logsumexp(...) EINC__UNARY(einc_logsumexp, __VA_ARGS__)
+#define einc_add(...) EINC__BINARY(einc_add, __VA_ARGS__)
+#define einc_subtract(...) EINC__BINARY(einc_subtract, __VA_ARGS__)
+#define einc_multiply(...) EINC__BINARY(einc_multiply, __VA_ARGS__)
+#define einc_divide(...) EINC__BINARY(einc_divide, __VA_ARGS__)
+#define einc_maximum(...) EINC__BINARY(einc_maximum, __VA_ARGS__)
+#define einc_minimum(...) EINC__BINARY(einc_minimum, __VA_ARGS__)
+#define einc_where(...) EINC__TERNARY(einc_where, __VA_ARGS__)
+#define einc_softmax(...) EINC__UNARY(einc_softmax, __VA_ARGS__)
+#define einc_log_softmax(...) EINC__UNARY(einc_log_softmax, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EINC_NOTATION_H */

@@ -1,0 +1,646 @@
+/* lower.c — from a solved expression to a plan (spec §2.2 step 7).
+ *
+ * Every operand becomes a list of leaves (see plan.h): each top-level dimension is un-flattened
+ * into its axes (row-major: an axis' stride is the dimension's stride times the product of the
+ * axes to its right), a repeated axis becomes one leaf with two stride terms (its diagonal),
+ * length-1 axes the output does not need are dropped, and a concatenation selects one piece at
+ * an offset. Operands are then aligned leaf by leaf to the output, which is all the kernels need.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../kernels/elementwise.h"
+#include "../kernels/reduce.h"
+#include "rules.h"
+
+/* ---- decomposition into leaves ---------------------------------------------------------------- */
+
+typedef struct {
+    const einc__expr *e;
+    const int *choice;   /* per concatenation (numbered in preorder): the piece taken      */
+    bool *reached;       /* per concatenation: walked for this piece                        */
+    einc__operand *op;
+    bool too_many;       /* more leaves or terms than a kernel view can take               */
+    bool duplicate;      /* a leaf got a second term (diagonal)                             */
+} walker;
+
+static void add_term(walker *w, int sym, int64_t size, int dim, int64_t mult) {
+    einc__operand *op = w->op;
+    for (int i = 0; i < op->nleaves; i++) {
+        if (op->leaves[i].sym != sym) continue;
+        einc__leaf *l = &op->leaves[i];
+        w->duplicate = true;
+        if (l->nterms == EINC_MAX_TERMS) w->too_many = true;
+        else l->terms[l->nterms++] = (einc__term){dim, mult};
+        return;
+    }
+    if (op->nleaves == EINC_MAX_LEAVES) {
+        w->too_many = true;
+        return;
+    }
+    einc__leaf *l = &op->leaves[op->nleaves++];
+    l->sym = sym;
+    l->size = size;
+    l->nterms = 1;
+    l->terms[0] = (einc__term){dim, mult};
+}
+
+static void walk(walker *w, const einc__node *n, int dim, int64_t mult) {
+    const einc__expr *e = w->e;
+    switch (n->kind) {
+    case EINC__N_AXIS:
+        add_term(w, n->sym, e->syms[n->sym].size, dim, mult);
+        return;
+    case EINC__N_FLAT:
+    case EINC__N_BRACKET:
+        walk(w, n->c[0], dim, mult);
+        return;
+    case EINC__N_CONCAT: {
+        int index = n->sym; /* the concatenation's preorder number (set by number_concats) */
+        int take = w->choice ? w->choice[index] : 0;
+        if (w->reached) w->reached[index] = true;
+        int64_t before = 0;
+        for (int i = 0; i < take; i++) before += einc__node_size(e, n->c[i]);
+        if (before) {
+            if (w->op->noffset == EINC_MAX_TERMS * 2) w->too_many = true;
+            else w->op->offset[w->op->noffset++] = (einc__term){dim, mult * before};
+        }
+        walk(w, n->c[take], dim, mult);
+        return;
+    }
+    default: {
+        int64_t suffix[256];
+        int m = n->n < 256 ? n->n : 256;
+        int64_t s = mult;
+        for (int i = m - 1; i >= 0; i--) {
+            suffix[i] = s;
+            s *= einc__node_size(e, n->c[i]);
+        }
+        for (int i = 0; i < m; i++) walk(w, n->c[i], dim, suffix[i]);
+        return;
+    }
+    }
+}
+
+/* Numbers the concatenations of a tree in preorder (kept in node->sym, unused for them). */
+static int number_concats(einc__node *n, int next) {
+    if (n->kind == EINC__N_CONCAT) n->sym = next++;
+    for (int i = 0; i < n->n; i++) next = number_concats(n->c[i], next);
+    return next;
+}
+
+static int count_pieces_of(const einc__node *n) {
+    if (n->kind == EINC__N_CONCAT) return n->n;
+    return 1;
+}
+
+static void concat_sizes(const einc__node *n, int *sizes) {
+    if (n->kind == EINC__N_CONCAT) sizes[n->sym] = n->n;
+    for (int i = 0; i < n->n; i++) concat_sizes(n->c[i], sizes);
+}
+
+/* Decomposes one root for one choice of concatenation pieces. dim_begin/dim_end (may be NULL)
+ * receive each top-level dimension's leaf range. */
+static bool decompose(const einc__expr *e, const einc__node *root, const int *choice, bool *reached,
+                      einc__operand *op, int *dim_begin, int *dim_end, bool *duplicate) {
+    memset(op, 0, sizeof *op);
+    walker w = {e, choice, reached, op, false, false};
+    const einc__node *dims[EINC_MAX_DIMS + 1];
+    int nd = einc__root_dims(root, dims, EINC_MAX_DIMS + 1);
+    if (nd > EINC_MAX_DIMS) w.too_many = true;
+    for (int k = 0; k < nd && k < EINC_MAX_DIMS; k++) {
+        if (dim_begin) dim_begin[k] = op->nleaves;
+        walk(&w, dims[k], k, 1);
+        if (dim_end) dim_end[k] = op->nleaves;
+    }
+    if (duplicate) *duplicate = w.duplicate;
+    if (w.too_many) {
+        einc__error(e->arena->ctx, EINC_EUNSUPPORTED,
+                    "The expression \"%s\" needs more than %d axes (or a diagonal of more than %d axes) for one "
+                    "tensor; einc's kernels take at most %d dimensions",
+                    e->desc->text, EINC_MAX_LEAVES, EINC_MAX_TERMS, EINC_MAX_DIMS);
+        return false;
+    }
+    return true;
+}
+
+/* Drops length-1 leaves whose axis is not in `keep`. */
+static void squeeze(einc__operand *op, const bool *keep) {
+    int w = 0;
+    for (int i = 0; i < op->nleaves; i++) {
+        if (op->leaves[i].size == 1 && !keep[op->leaves[i].sym]) continue;
+        op->leaves[w++] = op->leaves[i];
+    }
+    op->nleaves = w;
+}
+
+static const einc__leaf *find_leaf(const einc__operand *op, int sym) {
+    for (int i = 0; i < op->nleaves; i++)
+        if (op->leaves[i].sym == sym) return &op->leaves[i];
+    return NULL;
+}
+
+/* src's leaves rearranged into target's order; target axes src lacks are broadcast. */
+static void align(const einc__operand *src, const einc__operand *target, einc__operand *out) {
+    memset(out, 0, sizeof *out);
+    out->noffset = src->noffset;
+    memcpy(out->offset, src->offset, sizeof out->offset);
+    out->nleaves = target->nleaves;
+    for (int i = 0; i < target->nleaves; i++) {
+        const einc__leaf *l = find_leaf(src, target->leaves[i].sym);
+        if (l) out->leaves[i] = *l;
+        else out->leaves[i] = (einc__leaf){target->leaves[i].sym, target->leaves[i].size, 0, {{0, 0}}};
+    }
+}
+
+/* ---- shared plan pieces --------------------------------------------------------------------- */
+
+static bool output_shape(einc__plan *p, const einc__expr *e, int o) {
+    const einc__node *dims[EINC_MAX_DIMS + 1];
+    int nd = einc__root_dims(e->out[o], dims, EINC_MAX_DIMS + 1);
+    if (nd > EINC_MAX_DIMS) {
+        einc__error(e->arena->ctx, EINC_EUNSUPPORTED, "The output of \"%s\" would have more than %d dimensions",
+                    e->desc->text, EINC_MAX_DIMS);
+        return false;
+    }
+    p->out_ndim[o] = nd;
+    for (int k = 0; k < nd; k++) p->out_shape[o][k] = einc__node_size(e, dims[k]);
+    return true;
+}
+
+static void syms_of_tree(const einc__node *n, bool *mask) {
+    if (n->kind == EINC__N_AXIS && n->sym >= 0) mask[n->sym] = true;
+    for (int i = 0; i < n->n; i++) syms_of_tree(n->c[i], mask);
+}
+
+static bool *sym_mask(einc__plan *p, const einc__expr *e) {
+    bool *m = einc__arena_alloc(&p->arena, sizeof(bool) * (size_t)(e->nsyms + 1));
+    return m;
+}
+
+/* "must not contain multiple vectorized axes with the same name" for an output operand. */
+static bool output_duplicate_error(const einc__expr *e, const einc__node *root) {
+    einc__check_output_duplicates(e, root);
+    if (einc_errcode(e->arena->ctx) == EINC_OK) /* the tree check found none: a diagonal via CSE */
+        einc__error(e->arena->ctx, EINC_ESEMANTIC, "The output expression must not contain multiple vectorized axes "
+                                                   "with the same name.\nExpression: \"%s\"", e->desc->text);
+    return false;
+}
+
+/* The temporary (contiguous, shape = `leaves`) and how it maps onto the output's leaves. */
+static void plan_tmp(einc__plan *p, const einc__operand *leaves, const uint32_t *dropped_mask) {
+    p->tmp_ndim = 0;
+    einc__operand t;
+    memset(&t, 0, sizeof t);
+    for (int i = 0; i < leaves->nleaves; i++) {
+        if (dropped_mask && (*dropped_mask >> i & 1u)) continue;
+        int d = p->tmp_ndim++;
+        p->tmp_shape[d] = leaves->leaves[i].size;
+        t.leaves[t.nleaves++] = (einc__leaf){leaves->leaves[i].sym, leaves->leaves[i].size, 1, {{d, 1}}};
+    }
+    align(&t, &p->out, &p->tmp_to_out);
+}
+
+/* True if every output leaf longer than 1 is one of `leaves` (so results can be written straight
+ * into the output). */
+static bool covers_output(const einc__plan *p, const einc__operand *leaves) {
+    for (int i = 0; i < p->out.nleaves; i++)
+        if (p->out.leaves[i].size > 1 && !find_leaf(leaves, p->out.leaves[i].sym)) return false;
+    return true;
+}
+
+/* ---- id ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    int tensor;
+    einc__operand op;
+    bool duplicate;
+} piece;
+
+static bool enumerate_pieces(einc__plan *p, const einc__expr *e, einc__node *root, int tensor, piece *out, int *n,
+                             int cap) {
+    int nconcat = number_concats(root, 0);
+    int sizes[64] = {0};
+    if (nconcat > 64) {
+        einc__error(e->arena->ctx, EINC_EUNSUPPORTED, "too many concatenations in \"%s\"", e->desc->text);
+        return false;
+    }
+    concat_sizes(root, sizes);
+    int choice[64] = {0};
+    (void)count_pieces_of;
+    for (;;) {
+        bool reached[64] = {false};
+        if (*n == cap) {
+            einc__error(e->arena->ctx, EINC_EUNSUPPORTED, "more than %d concatenation pieces in \"%s\"", cap,
+                        e->desc->text);
+            return false;
+        }
+        piece *pc = &out[*n];
+        pc->tensor = tensor;
+        if (!decompose(e, root, choice, reached, &pc->op, NULL, NULL, &pc->duplicate)) return false;
+        bool valid = true; /* a piece choice inside an unchosen piece repeats another piece */
+        for (int c = 0; c < nconcat; c++)
+            if (!reached[c] && choice[c] != 0) valid = false;
+        if (valid) (*n)++;
+        /* next choice: the first concatenation is the most significant digit */
+        int c = nconcat - 1;
+        while (c >= 0 && ++choice[c] == sizes[c]) choice[c--] = 0;
+        if (c < 0) break;
+    }
+    (void)p;
+    return true;
+}
+
+static bool plan_id(einc__plan *p, const einc__expr *e) {
+    piece *ins = einc__arena_alloc(&p->arena, sizeof(piece) * EINC_MAX_PIECES);
+    piece *outs = einc__arena_alloc(&p->arena, sizeof(piece) * EINC_MAX_PIECES);
+    if (!ins || !outs) return false;
+    int nin = 0, nout = 0;
+    bool concat = false;
+    for (int i = 0; i < e->ninputs; i++) {
+        int before = nin;
+        if (!enumerate_pieces(p, e, e->in[i], i, ins, &nin, EINC_MAX_PIECES)) return false;
+        concat = concat || nin - before > 1;
+    }
+    for (int o = 0; o < e->noutputs; o++) {
+        int before = nout;
+        if (!enumerate_pieces(p, e, e->out[o], o, outs, &nout, EINC_MAX_PIECES)) return false;
+        concat = concat || nout - before > 1;
+        if (!output_shape(p, e, o)) return false;
+    }
+    for (int k = 0; k < nout; k++)
+        if (outs[k].duplicate) return output_duplicate_error(e, e->out[outs[k].tensor]);
+    if (nin != nout) {
+        einc__marks m;
+        if (!einc__marks_init(e->arena, &m, e->desc->text)) return false;
+        return einc__notation_error(e, EINC_ESEMANTIC, &m, NULL, EINC__EQ_NONE,
+                                    "The number of input and output expressions (after decomposition of axis "
+                                    "concatenations) must be the same, but got %d input%s and %d output%s.",
+                                    nin, nin == 1 ? "" : "s", nout, nout == 1 ? "" : "s");
+    }
+    p->npairs = nin;
+    p->pairs = einc__arena_alloc(&p->arena, sizeof(einc__pair) * (size_t)(nin ? nin : 1));
+    bool *keep = sym_mask(p, e);
+    if (!p->pairs || !keep) return false;
+    for (int k = 0; k < nin; k++) {
+        memset(keep, 0, sizeof(bool) * (size_t)e->nsyms);
+        for (int i = 0; i < outs[k].op.nleaves; i++) keep[outs[k].op.leaves[i].sym] = true;
+        einc__operand src = ins[k].op;
+        squeeze(&src, keep);
+        bool compatible = true;
+        for (int i = 0; i < src.nleaves; i++)
+            if (!keep[src.leaves[i].sym]) compatible = false;
+        if (!compatible) {
+            if (nin == 1) return einc__check_missing(e, ins[k].tensor, keep) && false;
+            char a[16], b[16], ti[1024], to[1024];
+            einc__sb si, so;
+            einc__sb_init(&si, ti, sizeof ti);
+            einc__sb_init(&so, to, sizeof to);
+            einc__node_print(&si, e->desc->inputs[ins[k].tensor]);
+            einc__node_print(&so, e->desc->outputs[outs[k].tensor]);
+            einc__marks m;
+            if (!einc__marks_init(e->arena, &m, e->desc->text)) return false;
+            return einc__notation_error(e, EINC_ESEMANTIC, &m, NULL, EINC__EQ_NONE,
+                                        "The %s input expression \"%s\" is not compatible with the %s output expression "
+                                        "\"%s\" (after decomposition of axis concatenations).",
+                                        einc__ordinal(k, a, sizeof a), ti, einc__ordinal(k, b, sizeof b), to);
+        }
+        p->pairs[k].in_tensor = ins[k].tensor;
+        p->pairs[k].out_tensor = outs[k].tensor;
+        p->pairs[k].dst = outs[k].op;
+        align(&src, &outs[k].op, &p->pairs[k].src);
+    }
+    p->may_view = !concat && nin == 1;
+    if (p->may_view) {
+        einc__operand tmp;
+        if (!decompose(e, e->out[0], NULL, NULL, &tmp, p->dim_leaf_begin, p->dim_leaf_end, NULL)) return false;
+    }
+    for (int o = 0; o < e->noutputs; o++) {
+        int src_tensor = -1;
+        for (int k = 0; k < nin; k++)
+            if (p->pairs[k].out_tensor == o) src_tensor = p->pairs[k].in_tensor;
+        p->out_dtype[o] = src_tensor >= 0 ? p->in_dtype[src_tensor] : p->in_dtype[0];
+    }
+    /* pieces of one output must share a dtype: promote */
+    for (int k = 0; k < nin; k++) {
+        int o = p->pairs[k].out_tensor;
+        einc_dtype d = p->in_dtype[p->pairs[k].in_tensor];
+        if (d != p->out_dtype[o]) p->out_dtype[o] = einc_promote_types(p->out_dtype[o], 1, d, 1);
+    }
+    return true;
+}
+
+/* ---- elementwise -------------------------------------------------------------------------- */
+
+static einc_binary_op binary_of(einc_op op) {
+    switch (op) {
+    case EINC_OP_ADD: return EINC_ADD;
+    case EINC_OP_SUBTRACT: return EINC_SUB;
+    case EINC_OP_MULTIPLY: return EINC_MUL;
+    case EINC_OP_DIVIDE:
+    case EINC_OP_TRUE_DIVIDE: return EINC_DIV;
+    case EINC_OP_FLOOR_DIVIDE: return EINC_FLOOR_DIV;
+    case EINC_OP_LOGADDEXP: return EINC_LOGADDEXP;
+    case EINC_OP_MAXIMUM: return EINC_MAXIMUM;
+    case EINC_OP_MINIMUM: return EINC_MINIMUM;
+    case EINC_OP_LESS: return EINC_LT;
+    case EINC_OP_LESS_EQUAL: return EINC_LE;
+    case EINC_OP_GREATER: return EINC_GT;
+    case EINC_OP_GREATER_EQUAL: return EINC_GE;
+    case EINC_OP_EQUAL: return EINC_EQ;
+    case EINC_OP_NOT_EQUAL: return EINC_NE;
+    case EINC_OP_LOGICAL_AND: return EINC_LOGICAL_AND;
+    case EINC_OP_LOGICAL_OR: return EINC_LOGICAL_OR;
+    default: return EINC_ADD;
+    }
+}
+
+einc_binary_op einc__plan_binary_op(einc_op op) { return binary_of(op); }
+
+static bool plan_single_output(einc__plan *p, const einc__expr *e) {
+    bool dup;
+    if (!decompose(e, e->out[0], NULL, NULL, &p->out, NULL, NULL, &dup)) return false;
+    if (dup) return output_duplicate_error(e, e->out[0]);
+    return output_shape(p, e, 0);
+}
+
+static bool plan_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets) {
+    p->in = einc__arena_alloc(&p->arena, sizeof(einc__operand) * (size_t)(e->ninputs ? e->ninputs : 1));
+    bool *keep = sym_mask(p, e);
+    if (!p->in || !keep) return false;
+    for (int i = 0; i < p->out.nleaves; i++) keep[p->out.leaves[i].sym] = true;
+    if (keep_brackets)
+        for (int s = 0; s < e->nsyms; s++)
+            if (e->syms[s].in_brackets) keep[s] = true;
+    for (int i = 0; i < e->ninputs; i++) {
+        if (!decompose(e, e->in[i], NULL, NULL, &p->in[i], NULL, NULL, NULL)) return false;
+        squeeze(&p->in[i], keep);
+    }
+    return true;
+}
+
+static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
+    if (!plan_single_output(p, e) || !plan_inputs(p, e, false)) return false;
+    for (int i = 0; i < e->ninputs; i++) {
+        einc__operand aligned;
+        align(&p->in[i], &p->out, &aligned);
+        p->in[i] = aligned;
+    }
+    einc_ctx *ctx = e->arena->ctx;
+    if (p->op == EINC_OP_WHERE) {
+        p->compute = einc_promote_types(p->in_dtype[1], e->call->ndims[1], p->in_dtype[2], e->call->ndims[2]);
+        p->out_dtype[0] = p->compute;
+        return true;
+    }
+    einc_dtype acc = p->in_dtype[0];
+    int acc_ndim = e->call->ndims[0];
+    if (e->ninputs == 1) {
+        p->compute = p->out_dtype[0] = acc;
+        return true;
+    }
+    for (int i = 1; i < e->ninputs; i++) {
+        einc_dtype compute, result;
+        if (!einc__ew_binary_dtypes(binary_of(p->op), acc, acc_ndim, p->in_dtype[i], e->call->ndims[i], &compute,
+                                    &result)) {
+            einc__error(ctx, EINC_EDTYPE, "%s: not defined for %s and %s operands\nExpression: \"%s\"",
+                        einc_op_name(p->op), einc_dtype_name(acc), einc_dtype_name(p->in_dtype[i]), e->desc->text);
+            return false;
+        }
+        acc = result;
+        if (e->call->ndims[i] > acc_ndim) acc_ndim = e->call->ndims[i];
+        if (i == 1) p->compute = compute;
+    }
+    p->out_dtype[0] = acc;
+    return true;
+}
+
+/* ---- reductions and softmax ---------------------------------------------------------------- */
+
+static einc_reduce_op reduce_of(einc_op op) {
+    switch (op) {
+    case EINC_OP_MEAN: return EINC_REDUCE_MEAN;
+    case EINC_OP_VAR: return EINC_REDUCE_VAR;
+    case EINC_OP_STD: return EINC_REDUCE_STD;
+    case EINC_OP_PROD: return EINC_REDUCE_PROD;
+    case EINC_OP_COUNT_NONZERO: return EINC_REDUCE_COUNT_NONZERO;
+    case EINC_OP_ANY: return EINC_REDUCE_ANY;
+    case EINC_OP_ALL: return EINC_REDUCE_ALL;
+    case EINC_OP_MAX: return EINC_REDUCE_MAX;
+    case EINC_OP_MIN: return EINC_REDUCE_MIN;
+    case EINC_OP_LOGSUMEXP: return EINC_REDUCE_LOGSUMEXP;
+    default: return EINC_REDUCE_SUM;
+    }
+}
+
+einc_reduce_op einc__plan_reduce_op(einc_op op) { return reduce_of(op); }
+
+static bool plan_reduce_like(einc__plan *p, const einc__expr *e) {
+    if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
+    const einc__operand *in = &p->in[0];
+    p->reduce_mask = 0;
+    for (int i = 0; i < in->nleaves; i++)
+        if (e->syms[in->leaves[i].sym].in_brackets) p->reduce_mask |= 1u << i;
+    bool softmax = p->family == EINC__FAMILY_SOFTMAX;
+    if (softmax) {
+        einc_dtype d = p->in_dtype[0];
+        p->out_dtype[0] = einc__dtype_is_float(d) ? d : EINC_FLOAT64;
+    } else {
+        p->out_dtype[0] = einc__reduce_dtype(reduce_of(p->op), p->in_dtype[0]);
+    }
+    p->direct = covers_output(p, in);
+    if (p->direct) {
+        /* y: the output's strides in in[0]'s order; reduced leaves have length 1 */
+        align(&p->out, in, &p->y);
+        if (!softmax)
+            for (int i = 0; i < in->nleaves; i++)
+                if (p->reduce_mask >> i & 1u) p->y.leaves[i] = (einc__leaf){in->leaves[i].sym, 1, 0, {{0, 0}}};
+    } else {
+        uint32_t dropped = softmax ? 0 : p->reduce_mask;
+        plan_tmp(p, in, &dropped);
+    }
+    return true;
+}
+
+/* ---- dot ------------------------------------------------------------------------------------ */
+
+static bool in_list(const int *list, int n, int sym) {
+    for (int i = 0; i < n; i++)
+        if (list[i] == sym) return true;
+    return false;
+}
+
+static bool plan_dot(einc__plan *p, const einc__expr *e) {
+    if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
+    einc_ctx *ctx = e->arena->ctx;
+    einc_dtype d = p->in_dtype[0];
+    for (int i = 1; i < e->ninputs; i++) d = einc_promote_types(d, 1, p->in_dtype[i], 1);
+    if (d == EINC_BOOL) {
+        einc__error(ctx, EINC_EDTYPE, "dot: bool operands are not supported (cast them to an integer or float dtype "
+                                      "first)\nExpression: \"%s\"", e->desc->text);
+        return false;
+    }
+    p->compute = p->out_dtype[0] = d;
+    p->nsteps = e->ninputs - 1;
+    p->steps = einc__arena_alloc(&p->arena, sizeof(einc__dot_step) * (size_t)p->nsteps);
+    if (!p->steps) return false;
+    int acc[EINC_MAX_LEAVES * 2], nacc = 0;
+    for (int i = 0; i < p->in[0].nleaves; i++) acc[nacc++] = p->in[0].leaves[i].sym;
+    for (int s = 0; s < p->nsteps; s++) {
+        einc__dot_step *st = &p->steps[s];
+        memset(st, 0, sizeof *st);
+        st->a_input = s == 0 ? 0 : -1;
+        st->b_input = s + 1;
+        const einc__operand *b = &p->in[s + 1];
+        int bs[EINC_MAX_LEAVES], nb = 0;
+        for (int i = 0; i < b->nleaves; i++) bs[nb++] = b->leaves[i].sym;
+        /* axes still needed: the output's and those of the inputs after this step */
+        int keep[EINC_MAX_LEAVES * EINC_MAX_OPERANDS], nkeep = 0;
+        for (int i = 0; i < p->out.nleaves; i++) keep[nkeep++] = p->out.leaves[i].sym;
+        for (int j = s + 2; j < e->ninputs; j++)
+            for (int i = 0; i < p->in[j].nleaves; i++) keep[nkeep++] = p->in[j].leaves[i].sym;
+        for (int i = 0; i < nacc; i++) {
+            int sym = acc[i];
+            bool inb = in_list(bs, nb, sym), kept = in_list(keep, nkeep, sym);
+            if (inb && kept) st->batch[st->nbatch++] = sym;
+            else if (inb) st->contr[st->ncontr++] = sym;
+            else st->left[st->nleft++] = sym;
+        }
+        for (int i = 0; i < nb; i++)
+            if (!in_list(acc, nacc, bs[i])) st->right[st->nright++] = bs[i];
+        if (st->nbatch + st->nleft + 1 > EINC_MAX_DIMS || st->nbatch + st->nright + 1 > EINC_MAX_DIMS) {
+            einc__error(ctx, EINC_EUNSUPPORTED, "dot: too many axes for one contraction in \"%s\"", e->desc->text);
+            return false;
+        }
+        nacc = 0;
+        for (int i = 0; i < st->nbatch; i++) acc[nacc++] = st->batch[i];
+        for (int i = 0; i < st->nleft; i++) acc[nacc++] = st->left[i];
+        for (int i = 0; i < st->nright; i++) acc[nacc++] = st->right[i];
+    }
+    /* the last result's axes, in order, against the output's */
+    einc__operand result;
+    memset(&result, 0, sizeof result);
+    for (int i = 0; i < nacc; i++) result.leaves[result.nleaves++] = (einc__leaf){acc[i], p->sym_size[acc[i]], 0, {{0, 0}}};
+    p->direct = result.nleaves == p->out.nleaves;
+    for (int i = 0; i < result.nleaves && p->direct; i++) p->direct = result.leaves[i].sym == p->out.leaves[i].sym;
+    if (!p->direct) plan_tmp(p, &result, NULL);
+    return true;
+}
+
+/* ---- the whole build -------------------------------------------------------------------------- */
+
+static bool fill_call(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes,
+                      einc__arena *a, einc__call *call) {
+    int *ndims = einc__arena_alloc(a, sizeof(int) * (size_t)(ninputs + 1));
+    const int64_t **shapes = einc__arena_alloc(a, sizeof(int64_t *) * (size_t)(ninputs + 1));
+    einc__constraint *cons = einc__arena_alloc(a, sizeof(einc__constraint) * (size_t)(axes.n + 1));
+    if (!ndims || !shapes || !cons) return false;
+    for (int i = 0; i < ninputs; i++) {
+        ndims[i] = inputs[i]->ndim;
+        shapes[i] = inputs[i]->shape;
+    }
+    for (int i = 0; i < axes.n; i++) {
+        const einc_axis *x = &axes.v[i];
+        einc__constraint *c = &cons[i];
+        if (!x->name || !x->name[0]) {
+            einc__error(ctx, EINC_EVALUE, "Constraint #%d has no axis name\nExpression: \"%s\"", i + 1, expr);
+            return false;
+        }
+        c->name = x->name;
+        if (x->ntuple == 0) {
+            c->is_tuple = false;
+            c->n = 1;
+            c->values[0] = x->value;
+        } else if (x->ntuple < 0) {
+            c->is_tuple = true;
+            c->n = 0;
+        } else if (x->ntuple > EINC_MAX_DIMS) {
+            einc__error(ctx, EINC_EVALUE, "Constraint '%s' has %d values; at most %d are supported", x->name,
+                        x->ntuple, EINC_MAX_DIMS);
+            return false;
+        } else {
+            c->is_tuple = true;
+            c->n = x->ntuple;
+            memcpy(c->values, x->tuple, sizeof(int64_t) * (size_t)x->ntuple);
+        }
+    }
+    *call = (einc__call){expr, ninputs, ndims, shapes, axes.n, cons};
+    return true;
+}
+
+void einc__plan_free(einc__plan *p) {
+    if (!p) return;
+    einc__arena a = p->arena; /* the plan lives in its own arena */
+    einc__arena_free(&a);
+}
+
+einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
+                             einc_axes axes, const einc_op_options *options) {
+    einc__arena a;
+    einc__arena_init(&a, ctx);
+    einc__plan *p = einc__arena_alloc(&a, sizeof *p);
+    if (!p) {
+        einc__arena_free(&a);
+        return NULL;
+    }
+    p->op = op == EINC_OP_REARRANGE ? EINC_OP_ID : op;
+    p->family = einc__op_family(p->op);
+    p->ninputs = ninputs;
+    for (int i = 0; i < ninputs; i++) p->in_dtype[i] = inputs[i]->dtype;
+
+    einc__call *call = einc__arena_alloc(&a, sizeof *call);
+    einc__desc *d = einc__arena_alloc(&a, sizeof *d);
+    einc__expr *e = einc__arena_alloc(&a, sizeof *e);
+    bool ok = call && d && e && fill_call(ctx, expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
+    einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
+    ok = ok && einc__rules_before(&r);
+    ok = ok && einc__resolve(&a, d, call, true, e);
+    ok = ok && einc__rules_after(&r, e);
+    if (ok && d->noutputs > EINC_MAX_OPERANDS) {
+        einc__error(ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, expr);
+        ok = false;
+    }
+    if (ok) {
+        p->noutputs = d->noutputs;
+        p->nsyms = e->nsyms;
+        p->sym_name = einc__arena_alloc(&a, sizeof(char *) * (size_t)(e->nsyms + 1));
+        p->sym_size = einc__arena_alloc(&a, sizeof(int64_t) * (size_t)(e->nsyms + 1));
+        ok = p->sym_name && p->sym_size;
+        for (int s = 0; ok && s < e->nsyms; s++) {
+            p->sym_name[s] = e->syms[s].name;
+            p->sym_size[s] = e->syms[s].size;
+        }
+    }
+    if (ok) {
+        char text[4096];
+        einc__sb sb;
+        einc__sb_init(&sb, text, sizeof text);
+        for (int i = 0; i < e->ninputs; i++) {
+            einc__sb_printf(&sb, i ? ", " : "");
+            einc__node_print(&sb, e->in[i]);
+        }
+        einc__sb_printf(&sb, " -> ");
+        for (int i = 0; i < e->noutputs; i++) {
+            einc__sb_printf(&sb, i ? ", " : "");
+            einc__node_print(&sb, e->out[i]);
+        }
+        p->resolved = einc__arena_strdup(&a, text, sb.len);
+        ok = p->resolved != NULL;
+    }
+    p->arena = a; /* from here on, allocations go through p->arena */
+    if (e) e->arena = &p->arena;
+    if (ok) {
+        switch (p->family) {
+        case EINC__FAMILY_ID: ok = plan_id(p, e); break;
+        case EINC__FAMILY_ELEMENTWISE: ok = plan_elementwise(p, e); break;
+        case EINC__FAMILY_REDUCE:
+        case EINC__FAMILY_SOFTMAX: ok = plan_reduce_like(p, e); break;
+        case EINC__FAMILY_DOT: ok = plan_dot(p, e); break;
+        }
+    }
+    if (!ok || p->arena.failed) {
+        if (einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory compiling \"%s\"", expr);
+        einc__plan_free(p);
+        return NULL;
+    }
+    return p;
+}

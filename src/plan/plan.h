@@ -1,0 +1,118 @@
+/* plan.h — compiled einx operations: what a call needs at run time, independent of strides.
+ *
+ * A plan is built once per (operation, expression, input shapes, dtypes, constraints, options)
+ * and cached in the context. It describes every operand as a list of LEAVES: the distinct axes
+ * after un-flattening, diagonal extraction and squeezing. A leaf's stride is not stored; it is a
+ * sum of TERMS (dimension, multiplier) of the tensor it comes from, so one plan serves every
+ * memory layout: at run time stride = sum(strides[term.dim] * term.mult). Un-flattening never
+ * copies; copies happen only where an operation must write a new layout.
+ */
+#ifndef EINC_PLAN_H
+#define EINC_PLAN_H
+
+#include "../notation/notation.h"
+
+#define EINC_MAX_LEAVES EINC_MAX_DIMS
+#define EINC_MAX_TERMS 4     /* one leaf repeated this often in one input: a diagonal of 4 axes */
+#define EINC_MAX_OPERANDS 16 /* tensors of one call                                              */
+#define EINC_MAX_PIECES 32   /* concatenation pieces of one id call                              */
+
+typedef struct einc__term {
+    int dim;      /* dimension of the source tensor                                  */
+    int64_t mult; /* multiplier of that dimension's stride                           */
+} einc__term;
+
+typedef struct einc__leaf {
+    int sym; /* axis: index into the plan's axis table                               */
+    int64_t size;
+    int nterms; /* 0: broadcast (stride 0)                                           */
+    einc__term terms[EINC_MAX_TERMS];
+} einc__leaf;
+
+/* One tensor (or one concatenation piece of it) as leaves. */
+typedef struct einc__operand {
+    int nleaves;
+    einc__leaf leaves[EINC_MAX_LEAVES];
+    int noffset; /* element offset of the piece: sum(strides[dim] * mult)             */
+    einc__term offset[EINC_MAX_TERMS * 2];
+} einc__operand;
+
+typedef enum {
+    EINC__FAMILY_ID,
+    EINC__FAMILY_DOT,
+    EINC__FAMILY_REDUCE,
+    EINC__FAMILY_ELEMENTWISE,
+    EINC__FAMILY_SOFTMAX
+} einc__family;
+
+/* id: input piece `in_tensor` (leaves aligned to the output piece) copied to output piece. */
+typedef struct einc__pair {
+    int in_tensor, out_tensor;
+    einc__operand src, dst;
+} einc__pair;
+
+/* dot: one pairwise contraction. Operand 0 is input 0 or the previous step's result. */
+typedef struct einc__dot_step {
+    int a_input;  /* input tensor index, or -1: the previous step's result  */
+    int b_input;  /* input tensor index                                      */
+    int nbatch, nleft, ncontr, nright;
+    int batch[EINC_MAX_LEAVES], left[EINC_MAX_LEAVES], contr[EINC_MAX_LEAVES], right[EINC_MAX_LEAVES];
+} einc__dot_step;
+
+typedef struct einc__plan {
+    einc__arena arena; /* owns everything below                                  */
+    einc_op op;
+    einc__family family;
+    int ninputs, noutputs;
+    einc_dtype in_dtype[EINC_MAX_OPERANDS];
+    einc_dtype out_dtype[EINC_MAX_OPERANDS];
+    int out_ndim[EINC_MAX_OPERANDS];
+    int64_t out_shape[EINC_MAX_OPERANDS][EINC_MAX_DIMS];
+    einc_dtype compute; /* elementwise/dot: dtype the work is done in            */
+    int nsyms;
+    const char **sym_name;
+    int64_t *sym_size;
+    char *resolved; /* the expanded expression, for explain                   */
+
+    /* id */
+    int npairs;
+    einc__pair *pairs;
+    bool may_view;                       /* one pair, no concatenation            */
+    int dim_leaf_begin[EINC_MAX_DIMS];   /* output dim k = dst leaves [begin, end) */
+    int dim_leaf_end[EINC_MAX_DIMS];
+
+    /* elementwise, reduce, softmax, dot: one output */
+    einc__operand out;         /* the output's leaves, in its order                          */
+    einc__operand *in;         /* [ninputs]: elementwise: aligned to out; others: own order   */
+    uint32_t reduce_mask;      /* reduce/softmax: leaves of in[0] that are reduced           */
+    bool direct;               /* reduce/softmax/dot: write straight into the output         */
+    einc__operand y;           /* reduce/softmax direct: output strides aligned to in[0]     */
+    einc__operand tmp_to_out;  /* otherwise: the temporary's dims (terms) aligned to out     */
+    int tmp_ndim;
+    int64_t tmp_shape[EINC_MAX_DIMS];
+
+    /* dot */
+    int nsteps;
+    einc__dot_step *steps;
+} einc__plan;
+
+/* Builds the plan for a call (the slow path): parse, rules, expand, merge, solve, lower.
+ * Returns NULL with the error recorded. The plan owns its memory (free with einc__plan_free). */
+einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
+                             einc_axes axes, const einc_op_options *options);
+void einc__plan_free(einc__plan *p);
+
+/* Runs a plan on inputs matching its key; writes plan->noutputs new tensors. */
+einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
+
+/* Writes the plan as text (einc_explain). */
+void einc__plan_explain(const einc__plan *p, einc__sb *sb);
+
+/* Stride of a leaf in a tensor with these strides. */
+static inline int64_t einc__leaf_stride(const einc__leaf *l, const int64_t *strides) {
+    int64_t s = 0;
+    for (int i = 0; i < l->nterms; i++) s += strides[l->terms[i].dim] * l->terms[i].mult;
+    return s;
+}
+
+#endif /* EINC_PLAN_H */

@@ -1,0 +1,35 @@
+/* rules.h — per-operation rules of the einx notation (private). */
+#ifndef EINC_RULES_H
+#define EINC_RULES_H
+
+#include "plan.h"
+
+typedef struct einc__rules {
+    einc__arena *a;
+    einc__desc *d;
+    const einc__call *call;
+    einc_op op;
+    int ntensors;
+    bool keepdims;
+} einc__rules;
+
+einc__family einc__op_family(einc_op op);
+/* Inputs an elementwise operation takes: exactly n, or -1 for "one or more" (folded left). */
+int einc__elementwise_arity(einc_op op);
+/* "1st", "2nd", ... for index i (0-based). */
+const char *einc__ordinal(int i, char *buf, size_t size);
+
+/* Checks and completes the parsed expression before solving (counts, brackets, concatenation,
+ * implicit outputs, implicit brackets). Records the error and returns false on failure. */
+bool einc__rules_before(einc__rules *r);
+/* Checks that need axis lengths (non-id operations). */
+bool einc__rules_after(const einc__rules *r, const einc__expr *e);
+/* Output = a copy of input `input` (implicit outputs). */
+bool einc__set_outputs_clone(einc__rules *r, int input);
+/* "The input axes {'a'} must appear in the output expression." for input `input`, given which
+ * syms the (paired) output has. */
+bool einc__check_missing(const einc__expr *e, int input, const bool *present_in_output);
+/* "must not contain multiple vectorized axes with the same name" for one output (piece). */
+bool einc__check_output_duplicates(const einc__expr *e, const einc__node *piece);
+
+#endif /* EINC_RULES_H */
