@@ -1,10 +1,35 @@
 /* einc/linalg.h — matrix products and the 1x1 convolution of the raw API.
  *
- * Products of float32/float64 go through CBLAS (OpenBLAS when found at configure time) or a
- * blocked C kernel when einc is built without BLAS; int32/int64 use a plain C kernel. Operands
- * are promoted to a common dtype; bool is EINC_EDTYPE. Inputs may have any strides: a transposed
- * operand is passed to GEMM as a transpose flag, and an operand is copied only when it has no
- * unit-stride dimension to offer.
+ * Dtypes: float32/float64 products go through CBLAS (OpenBLAS when found at configure time; see
+ * einc_blas_backend) or, in a build without BLAS, a blocked C kernel; int32/int64 use a plain C
+ * kernel whose sums wrap around on overflow (two's complement, as NumPy's do). Operands of
+ * different dtypes are promoted like NumPy: the wider type within a kind, and an integer with a
+ * float gives float64 (int32 @ float32 is float64). bool operands are EINC_EDTYPE.
+ *
+ * Layout: inputs may have any strides — transposed, sliced, flipped (negative) or broadcast
+ * (stride 0). An operand whose last two dimensions have unit stride in either direction is given
+ * to GEMM in place (as a transpose flag plus a leading dimension); only an operand with no such
+ * dimension is copied to a contiguous temporary first (and only with BLAS: the C kernel reads any
+ * strides). Batch dimensions over which the right operand is broadcast (a linear layer,
+ * x [B, T, C] @ w [C, D]) are merged into one larger product when the left operand's layout
+ * allows it. Results are new contiguous tensors in the current scope.
+ *
+ * Zero-length dimensions are allowed: a contraction of length 0 gives zeros, and an empty batch
+ * or row count gives an empty result.
+ *
+ * Threads: the C kernels split their work over output tiles, never over a sum, so their results
+ * do not depend on the thread count (einc_set_threads); OpenBLAS's GEMM likewise splits over
+ * output blocks. With OpenBLAS the context's thread count is applied to OpenBLAS
+ * (openblas_set_num_threads, a process-wide setting) before each product; BLAS is always called
+ * from the calling thread, never from einc's worker threads.
+ *
+ * Errors (recorded in the context; the function returns NULL): a NULL operand is EINC_EINVAL;
+ * bool or invalid dtypes EINC_EDTYPE; incompatible shapes EINC_ESHAPE, with a message naming both
+ * shapes and the dimensions that disagree, e.g.
+ *   einc_tensor_matmul: shapes (2, 3) and (4, 5) are not aligned: dimension 1 of a (size 3) !=
+ *   dimension 0 of b (size 4)
+ * EINC_ENOMEM when the result, a dtype conversion or a temporary cannot be allocated (nothing is
+ * leaked).
  */
 #ifndef EINC_LINALG_H
 #define EINC_LINALG_H
@@ -15,17 +40,44 @@
 extern "C" {
 #endif
 
-/** torch.matmul / numpy.matmul: 1-d operands are promoted to a matrix and the added dimension is
- * removed again; leading (batch) dimensions broadcast. 0-d operands are EINC_ESHAPE.
- * a [..., n, k] @ b [..., k, m] -> [..., n, m] */
+/** einc_tensor_matmul: the matrix product with numpy.matmul / torch.matmul semantics.
+ *
+ *   a [..., n, k] @ b [..., k, m] -> [..., n, m]
+ *
+ * The leading (batch) dimensions broadcast against each other like NumPy's (aligned at the end,
+ * size 1 stretches): (2, 1, n, k) @ (3, k, m) -> (2, 3, n, m). A 1-d operand is promoted to a
+ * matrix and the added dimension is removed from the result: a [k] acts as [1, k], b [k] as
+ * [k, 1]; so [k] @ [k] is a 0-d tensor (the dot product), [n, k] @ [k] is [n], and
+ * [..., n, k] @ [k] is [..., n]. The result has the promoted dtype (see above).
+ * Errors: a 0-d operand, contraction sizes that differ, or batch dimensions that do not broadcast
+ * are EINC_ESHAPE. */
 EINC_API einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b);
-/** torch.bmm: a [B, n, k] @ b [B, k, m] -> [B, n, m]; both exactly 3-d with the same B. */
+
+/** einc_tensor_bmm: the batched matrix product of torch.bmm.
+ *
+ *   a [B, n, k] @ b [B, k, m] -> [B, n, m]
+ *
+ * Both operands must be exactly 3-d with the same B (no broadcasting, no 1-d promotion; a view
+ * with stride 0 in B, made by einc_tensor_expand, is fine). Mixed dtypes promote as in
+ * einc_tensor_matmul. Errors: other ranks, differing B or differing k are EINC_ESHAPE. */
 EINC_API einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor *b);
-/** Convolution with a 1x1 kernel, as torch.nn.functional.conv2d(x, w, bias):
- * x [B, C_in, H, W], w [C_out, C_in, 1, 1], bias [C_out] or NULL -> y [B, C_out, H, W]. */
+
+/** einc_tensor_conv2d_1x1: a convolution with a 1x1 kernel, stride 1, no padding, as
+ * torch.nn.functional.conv2d(x, w, bias):
+ *
+ *   x [B, C_in, H, W], w [C_out, C_in, 1, 1], bias [C_out] or NULL -> y [B, C_out, H, W]
+ *   y[b, o, h, w] = sum_c w[o, c, 0, 0] * x[b, c, h, w] + bias[o]
+ *
+ * Computed as one GEMM per batch entry, w [C_out, C_in] @ x[b] [C_in, H*W] (or per (b, h) row
+ * when x's H and W cannot be merged without a copy), then the bias is added. The result dtype is
+ * the promotion of x's, w's and bias's dtypes. C_in = 0 gives the bias (or zeros).
+ * Errors: x not 4-d, w not [C_out, C_in, 1, 1] with x's C_in, or bias not [C_out] are
+ * EINC_ESHAPE; a bool operand is EINC_EDTYPE. */
 EINC_API einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
 
-/** Name of the GEMM backend compiled in: "openblas", "cblas" or "reference". */
+/** einc_blas_backend: the GEMM backend compiled in: "openblas" (OpenBLAS through CBLAS),
+ * "cblas" (another CBLAS) or "reference" (einc's own blocked C kernel, a build without BLAS).
+ * Needs no context; never fails. */
 EINC_API const char *einc_blas_backend(void);
 
 #ifdef __cplusplus
