@@ -57,10 +57,15 @@ struct einc_ctx {
     size_t pool_limit;
     einc_memory_stats stats;
 
+    struct einc__plan_cache *plans; /* compiled notation calls (src/plan/cache.c)          */
+
     int threads; /* effective, >= 1 */
     uint64_t rng_seed;
     uint64_t rng_counter;
 };
+
+/* Frees the plan cache (src/plan/cache.c); called by einc_ctx_destroy. */
+void einc__plan_cache_destroy(einc_ctx *ctx);
 
 /* ---- errors -------------------------------------------------------------------------------- */
 

@@ -325,7 +325,8 @@ static bool plan_id(einc__plan *p, const einc__expr *e) {
     for (int k = 0; k < nin; k++) {
         int o = p->pairs[k].out_tensor;
         einc_dtype d = p->in_dtype[p->pairs[k].in_tensor];
-        if (d != p->out_dtype[o]) p->out_dtype[o] = einc_promote_types(p->out_dtype[o], 1, d, 1);
+        if (d != p->out_dtype[o])
+            p->out_dtype[o] = einc_promote_types(p->out_dtype[o], p->out_ndim[o], d, e->call->ndims[p->pairs[k].in_tensor]);
     }
     return true;
 }
@@ -473,7 +474,11 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
     if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
     einc_ctx *ctx = e->arena->ctx;
     einc_dtype d = p->in_dtype[0];
-    for (int i = 1; i < e->ninputs; i++) d = einc_promote_types(d, 1, p->in_dtype[i], 1);
+    int nd = e->call->ndims[0];
+    for (int i = 1; i < e->ninputs; i++) {
+        d = einc_promote_types(d, nd, p->in_dtype[i], e->call->ndims[i]);
+        if (e->call->ndims[i] > nd) nd = e->call->ndims[i];
+    }
     if (d == EINC_BOOL) {
         einc__error(ctx, EINC_EDTYPE, "dot: bool operands are not supported (cast them to an integer or float dtype "
                                       "first)\nExpression: \"%s\"", e->desc->text);

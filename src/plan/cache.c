@@ -1,0 +1,176 @@
+/* cache.c — the per-context plan cache: a hash table of plans keyed by everything a plan
+ * depends on (operation, expression, input dtypes and shapes, constraints, options), with
+ * least-recently-used eviction. A hit costs one key serialisation, one hash and one memcmp.
+ */
+#include "cache.h"
+
+#define CACHE_SLOTS 1024    /* power of two; at most half used                   */
+#define CACHE_CAPACITY 512  /* plans kept; the least recently used one goes first */
+
+typedef struct entry {
+    uint64_t hash;
+    size_t keylen;
+    unsigned char *key;
+    einc__plan *plan;
+    struct entry *prev, *next; /* recency list, most recent first */
+} entry;
+
+typedef struct einc__plan_cache {
+    entry *slots[CACHE_SLOTS]; /* open addressing; NULL = empty */
+    entry *head, *tail;
+    int count;
+    uint64_t hits, misses;
+} einc__plan_cache;
+
+static uint64_t fnv1a(const unsigned char *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static bool put(unsigned char *buf, size_t cap, size_t *len, const void *src, size_t n) {
+    if (*len + n > cap) return false;
+    memcpy(buf + *len, src, n);
+    *len += n;
+    return true;
+}
+
+bool einc__plan_key(einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes,
+                    const einc_op_options *options, unsigned char *buf, size_t cap, size_t *len) {
+    *len = 0;
+    int32_t head[3] = {(int32_t)op, ninputs, options && options->keepdims};
+    bool ok = put(buf, cap, len, head, sizeof head);
+    size_t elen = strlen(expr);
+    ok = ok && put(buf, cap, len, &elen, sizeof elen) && put(buf, cap, len, expr, elen);
+    for (int i = 0; ok && i < ninputs; i++) {
+        int32_t meta[2] = {(int32_t)inputs[i]->dtype, inputs[i]->ndim};
+        ok = put(buf, cap, len, meta, sizeof meta) &&
+             put(buf, cap, len, inputs[i]->shape, sizeof(int64_t) * (size_t)inputs[i]->ndim);
+    }
+    for (int i = 0; ok && i < axes.n; i++) {
+        const einc_axis *x = &axes.v[i];
+        size_t nlen = x->name ? strlen(x->name) : 0;
+        int32_t nt = x->ntuple;
+        ok = put(buf, cap, len, &nlen, sizeof nlen) && put(buf, cap, len, x->name ? x->name : "", nlen) &&
+             put(buf, cap, len, &nt, sizeof nt);
+        if (ok && nt == 0) ok = put(buf, cap, len, &x->value, sizeof x->value);
+        if (ok && nt > 0) ok = nt <= EINC_MAX_DIMS && put(buf, cap, len, x->tuple, sizeof(int64_t) * (size_t)nt);
+    }
+    return ok;
+}
+
+static void unlink_entry(einc__plan_cache *c, entry *e) {
+    if (e->prev) e->prev->next = e->next;
+    else c->head = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else c->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void push_front(einc__plan_cache *c, entry *e) {
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head) c->head->prev = e;
+    c->head = e;
+    if (!c->tail) c->tail = e;
+}
+
+static size_t slot_of(const einc__plan_cache *c, uint64_t hash, const unsigned char *key, size_t len, bool *found) {
+    size_t i = (size_t)hash & (CACHE_SLOTS - 1);
+    for (;;) {
+        entry *e = c->slots[i];
+        if (!e) {
+            *found = false;
+            return i;
+        }
+        if (e->hash == hash && e->keylen == len && memcmp(e->key, key, len) == 0) {
+            *found = true;
+            return i;
+        }
+        i = (i + 1) & (CACHE_SLOTS - 1);
+    }
+}
+
+einc__plan *einc__plan_cache_get(einc_ctx *ctx, const unsigned char *key, size_t len) {
+    einc__plan_cache *c = ctx->plans;
+    if (!c) return NULL;
+    uint64_t h = fnv1a(key, len);
+    bool found;
+    size_t i = slot_of(c, h, key, len, &found);
+    if (!found) {
+        c->misses++;
+        return NULL;
+    }
+    entry *e = c->slots[i];
+    c->hits++;
+    if (c->head != e) {
+        unlink_entry(c, e);
+        push_front(c, e);
+    }
+    return e->plan;
+}
+
+static void free_entry(einc_ctx *ctx, entry *e) {
+    einc__plan_free(e->plan);
+    einc__free(ctx, e->key, e->keylen);
+    einc__free(ctx, e, sizeof *e);
+}
+
+/* Removes the entry in slot i, re-inserting the cluster after it (linear probing deletion). */
+static void remove_slot(einc__plan_cache *c, size_t i) {
+    c->slots[i] = NULL;
+    size_t j = (i + 1) & (CACHE_SLOTS - 1);
+    while (c->slots[j]) {
+        entry *e = c->slots[j];
+        c->slots[j] = NULL;
+        size_t k = (size_t)e->hash & (CACHE_SLOTS - 1);
+        while (c->slots[k]) k = (k + 1) & (CACHE_SLOTS - 1);
+        c->slots[k] = e;
+        j = (j + 1) & (CACHE_SLOTS - 1);
+    }
+    c->count--;
+}
+
+bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, einc__plan *plan) {
+    if (!ctx->plans) {
+        einc__plan_cache *c = ctx->allocator.alloc(ctx->allocator.user, sizeof *c, 16);
+        if (!c) return false; /* no cache: the plan is simply not kept */
+        memset(c, 0, sizeof *c);
+        ctx->plans = c;
+    }
+    einc__plan_cache *c = ctx->plans;
+    if (c->count >= CACHE_CAPACITY) {
+        entry *old = c->tail;
+        bool found;
+        size_t i = slot_of(c, old->hash, old->key, old->keylen, &found);
+        unlink_entry(c, old);
+        if (found) remove_slot(c, i);
+        free_entry(ctx, old);
+    }
+    entry *e = ctx->allocator.alloc(ctx->allocator.user, sizeof *e, 16);
+    unsigned char *k = e ? ctx->allocator.alloc(ctx->allocator.user, len ? len : 1, 16) : NULL;
+    if (!e || !k) {
+        if (e) ctx->allocator.free(ctx->allocator.user, e, sizeof *e);
+        return false;
+    }
+    memcpy(k, key, len);
+    *e = (entry){fnv1a(key, len), len, k, plan, NULL, NULL};
+    bool found;
+    size_t i = slot_of(c, e->hash, k, len, &found);
+    c->slots[i] = e;
+    c->count++;
+    push_front(c, e);
+    return true;
+}
+
+void einc__plan_cache_destroy(einc_ctx *ctx) {
+    einc__plan_cache *c = ctx->plans;
+    if (!c) return;
+    while (c->head) {
+        entry *e = c->head;
+        unlink_entry(c, e);
+        free_entry(ctx, e);
+    }
+    ctx->allocator.free(ctx->allocator.user, c, sizeof *c);
+    ctx->plans = NULL;
+}

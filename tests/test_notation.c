@@ -1,0 +1,143 @@
+/* The einx operations against NumPy: every case of tests/golden/notation/cases.txt (written by
+ * tests/golden/gen_notation.py, each expected result computed with plain NumPy), run through
+ * einc_apply, compared in value and dtype; then the same calls again from the plan cache, and with
+ * non-contiguous inputs (a transposed copy viewed back), which must give identical results. */
+#include "test.h"
+
+#define MAX_CASES 512
+
+typedef struct {
+    char name[128], op[32], expr[256], constraints[256], inputs[1024], outputs[1024];
+} test_case;
+
+static int load_cases(test_case *cases) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/notation/cases.txt", EINC_TEST_DATA);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return 0;
+    }
+    char line[4096];
+    int n = 0;
+    while (n < MAX_CASES && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0]) continue;
+        char *fields[6];
+        int k = 0;
+        char *p = line;
+        fields[k++] = p;
+        while (*p && k < 6) {
+            if (*p == '|') {
+                *p = '\0';
+                fields[k++] = p + 1;
+            }
+            p++;
+        }
+        if (k != 6) continue;
+        test_case *c = &cases[n++];
+        snprintf(c->name, sizeof c->name, "%s", fields[0]);
+        snprintf(c->op, sizeof c->op, "%s", fields[1]);
+        snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
+        snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
+        snprintf(c->inputs, sizeof c->inputs, "%s", fields[4]);
+        snprintf(c->outputs, sizeof c->outputs, "%s", fields[5]);
+    }
+    fclose(f);
+    return n;
+}
+
+/* Splits a comma list of files/numbers into tensors. A number is a 0-d float64 tensor. */
+static int load_list(einc_ctx *ctx, const char *list, einc_tensor **out) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strstr(tok, ".npy")) {
+            char name[512];
+            snprintf(name, sizeof name, "notation/%.*s", (int)(strlen(tok) - 4), tok);
+            out[n++] = test_golden(ctx, name);
+        } else {
+            out[n++] = einc_tensor_scalar(ctx, EINC_FLOAT64, atof(tok));
+        }
+    }
+    return n;
+}
+
+/* A copy of t with the same values but reversed memory order of its dims (non-contiguous). */
+static einc_tensor *noncontiguous(einc_ctx *ctx, einc_tensor *t) {
+    int nd = einc_tensor_ndim(t);
+    if (nd < 2) return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
+    int perm[EINC_MAX_DIMS];
+    for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
+    einc_tensor *tt = einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, t, nd, perm));
+    return einc_tensor_permute(ctx, tt, nd, perm);
+}
+
+static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
+    einc_scope_begin(ctx);
+    einc_tensor *in[16] = {0}, *expected[16] = {0}, *got[16] = {0};
+    int nin = load_list(ctx, c->inputs, in);
+    int nout = load_list(ctx, c->outputs, expected);
+    if (variant == 2)
+        for (int i = 0; i < nin; i++) in[i] = noncontiguous(ctx, in[i]);
+    einc_axis axes[16];
+    char names[512];
+    int naxes = 0;
+    if (einc_axes_parse(ctx, c->constraints, axes, 16, &naxes, names, sizeof names) != EINC_OK) {
+        fprintf(stderr, "%s: bad constraints: %s\n", c->name, einc_errmsg(ctx));
+        test_failed_checks_++;
+    }
+    int op = einc_op_from_name(c->op);
+    CHECK(op >= 0);
+    einc_status st = einc_apply(ctx, (einc_op)op, c->expr, nin, in, nout, got, (einc_axes){naxes, axes}, NULL);
+    if (st != EINC_OK) {
+        fprintf(stderr, "case %s (%s \"%s\", variant %d): %s: %s\n", c->name, c->op, c->expr, variant,
+                einc_status_name(st), einc_errmsg(ctx));
+        test_failed_checks_++;
+        einc_clear_error(ctx);
+    } else {
+        for (int o = 0; o < nout; o++) {
+            einc_dtype d = einc_tensor_dtype(expected[o]);
+            double tol = d == EINC_FLOAT32 ? 2e-5 : d == EINC_FLOAT64 ? 1e-12 : 0.0;
+            if (!CHECK_TENSOR_CLOSE(got[o], expected[o], tol, tol))
+                fprintf(stderr, "  in case %s (%s \"%s\"), output %d, variant %d\n", c->name, c->op, c->expr, o, variant);
+        }
+    }
+    einc_scope_end(ctx);
+}
+
+static test_case cases[MAX_CASES];
+static int ncases;
+
+TEST(golden_cases) {
+    einc_ctx *ctx = einc_ctx_create();
+    CHECK(ncases > 50);
+    for (int v = 0; v < 3; v++) /* fresh plans, cached plans, non-contiguous inputs */
+        for (int i = 0; i < ncases; i++) run_case(ctx, &cases[i], v);
+    einc_ctx_destroy(ctx);
+}
+
+TEST(results_do_not_depend_on_threads) {
+    einc_ctx *one = einc_ctx_create_with(&(einc_ctx_options){.threads = 1});
+    einc_ctx *two = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    einc_tensor *x1 = einc_tensor_randn(one, EINC_FLOAT32, EINC_SHAPE(8, 64, 128));
+    einc_tensor *x2 = einc_tensor_randn(two, EINC_FLOAT32, EINC_SHAPE(8, 64, 128));
+    CHECK_TENSOR_CLOSE(x1, x2, 0, 0);
+    const char *exprs[] = {"a b c -> c a b", "a [b] c", "a b [c]"};
+    einc_op ops[] = {EINC_OP_ID, EINC_OP_SUM, EINC_OP_SOFTMAX};
+    for (int i = 0; i < 3; i++) {
+        einc_tensor *y1 = einc_reduce(one, ops[i], exprs[i], x1, EINC_NO_AXES);
+        einc_tensor *y2 = einc_reduce(two, ops[i], exprs[i], x2, EINC_NO_AXES);
+        CHECK_TENSOR_CLOSE(y1, y2, 0, 0);
+    }
+    einc_ctx_destroy(one);
+    einc_ctx_destroy(two);
+}
+
+int main(void) {
+    ncases = load_cases(cases);
+    RUN(golden_cases);
+    RUN(results_do_not_depend_on_threads);
+    return test_summary();
+}

@@ -1,0 +1,207 @@
+/* einc — the command-line tool: einx operations on .npy files.
+ *
+ *   einc OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [-o OUT2.npy ...] [NAME=VALUE ...] [--explain]
+ *
+ * Exit status 0 on success; 1 on any error, with stderr starting with the error's class name
+ * ("SyntaxError: ...") and no output file left behind; 2 for a usage error.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "einc.h"
+
+#define MAX_ARGS 64
+
+static const char *usage_text =
+    "usage: einc OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [-o OUT2.npy ...] [NAME=VALUE ...] [--explain]\n"
+    "       einc OP --help\n"
+    "\n"
+    "Runs the einx operation OP (einx 0.4.3 notation) on .npy files and writes the results as .npy.\n"
+    "\n"
+    "  OP          id, rearrange, dot, sum, mean, var, std, prod, count_nonzero, any, all, max, min,\n"
+    "              logsumexp, add, subtract, multiply, divide, true_divide, floor_divide, logaddexp,\n"
+    "              maximum, minimum, less, less_equal, greater, greater_equal, equal, not_equal,\n"
+    "              logical_and, logical_or, where, softmax, log_softmax\n"
+    "  EXPR        the expression, e.g. 'b (h w) c -> b c h w'\n"
+    "  IN.npy      an input tensor; a plain number (2.5, 3) is a 0-d input\n"
+    "  -o OUT.npy  an output file, one per output expression, in order\n"
+    "  NAME=VALUE  an axis constraint (nh=4), a tuple for an ellipsis axis (ds=2,2), or the\n"
+    "              operation's own option (keepdims=true for reductions)\n"
+    "  --explain   print the plan: resolved expression, axis lengths, steps and copies\n"
+    "\n"
+    "examples:\n"
+    "  einc rearrange '... (qkv nh dh) H W -> qkv ... nh (H W) dh' x.npy -o qkv.npy qkv=3 nh=4 dh=4\n"
+    "  einc dot '... N dh, ... M dh -> ... N M' q.npy k.npy -o logits.npy\n"
+    "  einc softmax '... N [M]' logits.npy -o attn.npy\n"
+    "  einc sum 'b [h w] c' x.npy -o pooled.npy\n"
+    "  einc id 'b (q + k + v) -> b q, b k, b v' x.npy -o q.npy -o k.npy -o v.npy q=2 k=3\n"
+    "  einc add 'a b, b' x.npy bias.npy -o y.npy --explain\n";
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    const char *example;
+} op_help;
+
+static const op_help helps[] = {
+    {"id", "rearranges: permute, (un)flatten, squeeze, broadcast, diagonal, concatenate/split; a view when possible",
+     "einc id 'b (h w) c -> b c h w' x.npy -o y.npy h=16"},
+    {"rearrange", "einx 0.3 name of id", "einc rearrange 'b c h w -> b (h w) c' x.npy -o y.npy"},
+    {"dot", "contracts bracketed axes (or, without brackets, every input axis missing from the output)",
+     "einc dot 'b [c_in], c_in c_out -> b c_out' x.npy w.npy -o y.npy"},
+    {"sum", "sums the bracketed axes (or those missing from the output)", "einc sum 'b [h w] c' x.npy -o y.npy"},
+    {"softmax", "softmax jointly over the bracketed axes", "einc softmax 'b h [n]' x.npy -o y.npy"},
+    {"where", "cond ? x : y elementwise, broadcast by axis name", "einc where 'a b, a b, ' m.npy x.npy 0 -o y.npy"},
+};
+
+static void print_op_help(const char *op) {
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        if (strcmp(helps[i].name, op) != 0) continue;
+        printf("einc %s: %s\n\nexample:\n  %s\n\n", op, helps[i].summary, helps[i].example);
+        break;
+    }
+    int k = einc_op_from_name(op);
+    if (k < 0) {
+        fprintf(stderr, "ValueError: unknown operation '%s' (see einc --help)\n", op);
+        return;
+    }
+    printf("usage: einc %s 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [NAME=VALUE ...] [--explain]\n", op);
+    if (k >= EINC_OP_SUM && k <= EINC_OP_LOGSUMEXP)
+        printf("reduction: brackets mark the reduced axes; 'a [b] c' reduces b; 'a b c -> a' reduces b and c;\n"
+               "keepdims=true keeps each bracket group as a length-1 axis.\n");
+    else if (k >= EINC_OP_ADD && k <= EINC_OP_WHERE)
+        printf("elementwise: inputs broadcast by axis name; without '->' the output is the input that contains\n"
+               "every other input's axes; a plain number is a 0-d input: einc %s 'a b, -> a b' x.npy 2 -o y.npy\n", op);
+    printf("See docs/notation.md for the whole notation.\n");
+}
+
+static bool is_number(const char *s) {
+    char *end;
+    if (!*s) return false;
+    strtod(s, &end);
+    return *end == '\0';
+}
+
+static int fail(einc_ctx *ctx) {
+    einc_status st = einc_errcode(ctx);
+    fprintf(stderr, "%s: %s\n", einc_status_name(st), einc_errmsg(ctx));
+    einc_ctx_destroy(ctx);
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *opname = argv[1];
+    if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        print_op_help(opname);
+        return einc_op_from_name(opname) < 0 ? 2 : 0;
+    }
+    int op = einc_op_from_name(opname);
+    if (op < 0) {
+        fprintf(stderr, "ValueError: unknown operation '%s' (see einc --help)\n", opname);
+        return 1;
+    }
+    if (argc < 3) {
+        fprintf(stderr, "ValueError: missing the expression\n%s", usage_text);
+        return 2;
+    }
+    const char *expr = argv[2];
+    const char *ins[MAX_ARGS], *outs[MAX_ARGS];
+    int nin = 0, nout = 0;
+    bool explain = false, keepdims = false;
+    char constraint_text[4096] = "";
+    size_t ctl = 0;
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-o") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "ValueError: -o needs a file name\n");
+                return 1;
+            }
+            if (nout == MAX_ARGS) return fprintf(stderr, "ValueError: too many outputs\n"), 1;
+            outs[nout++] = argv[++i];
+        } else if (strcmp(a, "--explain") == 0) {
+            explain = true;
+        } else if (strncmp(a, "keepdims=", 9) == 0) {
+            const char *v = a + 9;
+            if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "1") == 0) keepdims = true;
+            else if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "0") == 0) keepdims = false;
+            else return fprintf(stderr, "ValueError: keepdims must be true or false, got '%s'\n", v), 1;
+            if (op < EINC_OP_SUM || op > EINC_OP_LOGSUMEXP)
+                return fprintf(stderr, "ValueError: keepdims is an option of reductions, not of %s\n", opname), 1;
+        } else if (strchr(a, '=') && (isalpha((unsigned char)a[0]) || a[0] == '_')) {
+            size_t len = strlen(a);
+            if (ctl + len + 3 >= sizeof constraint_text)
+                return fprintf(stderr, "ValueError: constraints are too long\n"), 1;
+            if (ctl) {
+                memcpy(constraint_text + ctl, "; ", 2);
+                ctl += 2;
+            }
+            memcpy(constraint_text + ctl, a, len + 1);
+            ctl += len;
+        } else if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "ValueError: unknown option '%s' (see einc --help)\n", a);
+            return 1;
+        } else {
+            if (nin == MAX_ARGS) return fprintf(stderr, "ValueError: too many inputs\n"), 1;
+            ins[nin++] = a;
+        }
+    }
+
+    einc_ctx *ctx = einc_ctx_create();
+    if (!ctx) return fprintf(stderr, "MemoryError: cannot create a context\n"), 1;
+    /* constraints: each argument parsed on its own, so "ds=2,2" is one tuple */
+    einc_axis axes[MAX_ARGS];
+    char names[4096];
+    int naxes = 0;
+    size_t used = 0;
+    for (char *save = NULL, *tok = strtok_r(constraint_text, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+        int n = 0;
+        if (einc_axes_parse(ctx, tok, axes + naxes, MAX_ARGS - naxes, &n, names + used, sizeof names - used) != EINC_OK)
+            return fail(ctx);
+        for (int k = 0; k < n; k++) used += strlen(axes[naxes + k].name) + 1;
+        naxes += n;
+    }
+    einc_tensor *inputs[MAX_ARGS];
+    for (int i = 0; i < nin; i++) {
+        if (is_number(ins[i])) {
+            bool integral = strspn(ins[i], "+-0123456789") == strlen(ins[i]);
+            inputs[i] = einc_tensor_scalar(ctx, integral ? EINC_INT64 : EINC_FLOAT64, strtod(ins[i], NULL));
+        } else {
+            inputs[i] = einc_npy_load(ctx, ins[i]);
+        }
+        if (!inputs[i]) return fail(ctx);
+    }
+    einc_op_options options = {keepdims};
+    if (explain) {
+        char buf[16384];
+        if (einc_explain(ctx, (einc_op)op, expr, nin, inputs, (einc_axes){naxes, axes}, &options, buf, sizeof buf) < 0)
+            return fail(ctx);
+        fputs(buf, stdout);
+        if (nout == 0) {
+            einc_ctx_destroy(ctx);
+            return 0;
+        }
+    }
+    if (nout == 0) {
+        fprintf(stderr, "ValueError: no output file given (use -o OUT.npy, one per output expression)\n");
+        einc_ctx_destroy(ctx);
+        return 1;
+    }
+    einc_tensor *results[MAX_ARGS];
+    if (einc_apply(ctx, (einc_op)op, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &options) != EINC_OK)
+        return fail(ctx);
+    for (int o = 0; o < nout; o++) {
+        if (einc_npy_save(ctx, outs[o], results[o]) != EINC_OK) {
+            for (int k = 0; k < o; k++) remove(outs[k]); /* no partial set of outputs */
+            return fail(ctx);
+        }
+    }
+    einc_ctx_destroy(ctx);
+    return 0;
+}
