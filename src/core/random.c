@@ -61,6 +61,8 @@ static einc_tensor *random_tensor(einc_ctx *ctx, einc_dtype dtype, int ndim, con
         einc__error(ctx, EINC_EDTYPE, "%s: dtype must be float32 or float64, got %s", fname, einc_dtype_name(dtype));
         return NULL;
     }
+    /* validated here so that shape errors name einc_tensor_rand(n), not einc_tensor_empty */
+    if (!einc__shape_check(ctx, fname, dtype, ndim, shape, NULL)) return NULL;
     einc_tensor *t = einc__tensor_new(ctx, dtype, ndim, shape);
     if (!t) return NULL;
     int64_t n = einc__tensor_numel(t);

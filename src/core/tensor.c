@@ -56,9 +56,10 @@ static einc_tensor *handle_new(einc_ctx *ctx, einc_storage *storage, einc_dtype 
     return t;
 }
 
-einc_tensor *einc__tensor_new(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+/* einc__tensor_new, naming the public function in its error messages. */
+static einc_tensor *tensor_new(einc_ctx *ctx, const char *fname, einc_dtype dtype, int ndim, const int64_t *shape) {
     int64_t numel;
-    if (!einc__shape_check(ctx, "einc_tensor_empty", dtype, ndim, shape, &numel)) return NULL;
+    if (!einc__shape_check(ctx, fname, dtype, ndim, shape, &numel)) return NULL;
     size_t nbytes = (size_t)numel * einc_dtype_size(dtype);
     einc_storage *s = einc__alloc(ctx, sizeof *s);
     if (!s) return NULL;
@@ -81,6 +82,10 @@ einc_tensor *einc__tensor_new(einc_ctx *ctx, einc_dtype dtype, int ndim, const i
         einc__free(ctx, s, sizeof *s);
     }
     return t;
+}
+
+einc_tensor *einc__tensor_new(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    return tensor_new(ctx, "einc_tensor_empty", dtype, ndim, shape);
 }
 
 einc_tensor *einc__tensor_view_of(einc_ctx *ctx, const einc_tensor *base, int ndim, const int64_t *shape,
@@ -112,26 +117,67 @@ static void fill_value(einc_tensor *t, double value) {
     }
 }
 
-einc_tensor *einc_tensor_full(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape, double value) {
+static einc_tensor *filled(einc_ctx *ctx, const char *fname, einc_dtype dtype, int ndim, const int64_t *shape,
+                           double value) {
     if (!ctx) return NULL;
-    einc_tensor *t = einc__tensor_new(ctx, dtype, ndim, shape);
+    einc_tensor *t = tensor_new(ctx, fname, dtype, ndim, shape);
     if (t) fill_value(t, value);
     return t;
 }
 
+einc_tensor *einc_tensor_full(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape, double value) {
+    return filled(ctx, "einc_tensor_full", dtype, ndim, shape, value);
+}
+
 einc_tensor *einc_tensor_zeros(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
     if (!ctx) return NULL;
-    einc_tensor *t = einc__tensor_new(ctx, dtype, ndim, shape);
+    einc_tensor *t = tensor_new(ctx, "einc_tensor_zeros", dtype, ndim, shape);
     if (t && t->storage->nbytes) memset(t->storage->data, 0, t->storage->nbytes);
     return t;
 }
 
 einc_tensor *einc_tensor_ones(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
-    return einc_tensor_full(ctx, dtype, ndim, shape, 1.0);
+    return filled(ctx, "einc_tensor_ones", dtype, ndim, shape, 1.0);
 }
 
 einc_tensor *einc_tensor_scalar(einc_ctx *ctx, einc_dtype dtype, double value) {
-    return einc_tensor_full(ctx, dtype, 0, NULL, value);
+    return filled(ctx, "einc_tensor_scalar", dtype, 0, NULL, value);
+}
+
+/* NumPy's fill functions: the first two values are converted to the dtype, their difference
+ * (in the dtype) is the step, and value i is v0 + i * step in the dtype's arithmetic. Matching
+ * this bit for bit keeps einc_tensor_arange equal to numpy.arange. */
+static void arange_f32(float *d, int64_t n, double start, double step) {
+    float v0 = (float)start, delta = (float)(start + step) - v0;
+    for (int64_t i = 0; i < n; i++) d[i] = i == 1 ? (float)(start + step) : v0 + (float)i * delta;
+}
+
+static void arange_f64(double *d, int64_t n, double start, double step) {
+    double v0 = start, delta = (start + step) - v0;
+    for (int64_t i = 0; i < n; i++) d[i] = i == 1 ? start + step : v0 + (double)i * delta;
+}
+
+/* int64/int32 (es 8/4): unsigned arithmetic wraps the way NumPy's does, without C's UB */
+static void arange_int(char *d, size_t es, int64_t n, double start, double step) {
+    char tmp[8];
+    einc__store_f64(tmp, EINC_INT64, start);
+    int64_t v0, v1;
+    memcpy(&v0, tmp, 8);
+    einc__store_f64(tmp, EINC_INT64, start + step);
+    memcpy(&v1, tmp, 8);
+    if (es == 4) { /* NumPy converts to int32 first, then subtracts */
+        v0 = (int32_t)(uint32_t)(uint64_t)v0;
+        v1 = (int32_t)(uint32_t)(uint64_t)v1;
+    }
+    uint64_t delta = (uint64_t)v1 - (uint64_t)v0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t v = (uint64_t)v0 + (uint64_t)i * delta;
+        if (es == 8) memcpy(d + (size_t)i * 8, &v, 8);
+        else {
+            int32_t w = (int32_t)(uint32_t)v;
+            memcpy(d + (size_t)i * 4, &w, 4);
+        }
+    }
 }
 
 einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, double stop, double step) {
@@ -141,25 +187,34 @@ einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, d
                                       "(got start=%g, stop=%g, step=%g)", start, stop, step);
         return NULL;
     }
+    if (dtype == EINC_BOOL) {
+        einc__error(ctx, EINC_EDTYPE, "einc_tensor_arange: dtype bool has no arithmetic progression");
+        return NULL;
+    }
     double count = ceil((stop - start) / step);
-    if (count < 0) count = 0;
+    if (!(count > 0)) count = 0;
     if (count > 9.0e15) {
         einc__error(ctx, EINC_EOVERFLOW, "einc_tensor_arange: %g elements are too many", count);
         return NULL;
     }
     int64_t n = (int64_t)count;
-    einc_tensor *t = einc__tensor_new(ctx, dtype, 1, &n);
-    if (!t) return NULL;
-    size_t es = einc_dtype_size(dtype);
+    einc_tensor *t = tensor_new(ctx, "einc_tensor_arange", dtype, 1, &n);
+    if (!t || n == 0) return t;
     char *p = einc__tensor_ptr(t);
-    for (int64_t i = 0; i < n; i++) einc__store_f64(p + (size_t)i * es, dtype, start + (double)i * step);
+    switch (dtype) {
+    case EINC_FLOAT32: arange_f32((float *)(void *)p, n, start, step); break;
+    case EINC_FLOAT64: arange_f64((double *)(void *)p, n, start, step); break;
+    case EINC_INT64: arange_int(p, 8, n, start, step); break;
+    case EINC_INT32: arange_int(p, 4, n, start, step); break;
+    case EINC_BOOL: break;
+    }
     return t;
 }
 
 einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
                                    const void *data) {
     if (!ctx) return NULL;
-    einc_tensor *t = einc__tensor_new(ctx, dtype, ndim, shape);
+    einc_tensor *t = tensor_new(ctx, "einc_tensor_from_data", dtype, ndim, shape);
     if (!t) return NULL;
     if (t->storage->nbytes) {
         if (!data) {
@@ -233,35 +288,33 @@ bool einc__tensor_is_contiguous(const einc_tensor *t) {
 
 bool einc_tensor_is_contiguous(const einc_tensor *t) { return t ? einc__tensor_is_contiguous(t) : false; }
 
-/* Byte address of `index`, or NULL (EINC_EINDEX recorded) when out of range. */
-static char *element_ptr(const einc_tensor *t, const int64_t *index, const char *fname) {
+/* Byte address of `index` in *out; on a NULL or out-of-range index records the error and
+ * returns its status (which a recorded earlier error would otherwise hide). */
+static einc_status element_ptr(const einc_tensor *t, const int64_t *index, const char *fname, char **out) {
     int64_t off = 0;
-    if (t->ndim > 0 && !index) {
-        einc__error(t->ctx, EINC_EINVAL, "%s: index is NULL", fname);
-        return NULL;
-    }
+    if (t->ndim > 0 && !index) return einc__error(t->ctx, EINC_EINVAL, "%s: index is NULL", fname);
     for (int i = 0; i < t->ndim; i++) {
         int64_t k = index[i] < 0 ? index[i] + t->shape[i] : index[i];
-        if (k < 0 || k >= t->shape[i]) {
-            einc__error(t->ctx, EINC_EINDEX, "%s: index %lld is out of range for dimension %d of size %lld", fname,
-                        (long long)index[i], i, (long long)t->shape[i]);
-            return NULL;
-        }
+        if (k < 0 || k >= t->shape[i])
+            return einc__error(t->ctx, EINC_EINDEX, "%s: index %lld is out of range for dimension %d of size %lld",
+                               fname, (long long)index[i], i, (long long)t->shape[i]);
         off += k * t->strides[i];
     }
-    return einc__tensor_ptr(t) + off * (int64_t)einc_dtype_size(t->dtype);
+    *out = einc__tensor_ptr(t) + off * (int64_t)einc_dtype_size(t->dtype);
+    return EINC_OK;
 }
 
 double einc_tensor_get(const einc_tensor *t, const int64_t *index) {
     if (!t) return 0.0;
-    const char *p = element_ptr(t, index, "einc_tensor_get");
-    return p ? einc__load_f64(p, t->dtype) : 0.0;
+    char *p;
+    return element_ptr(t, index, "einc_tensor_get", &p) == EINC_OK ? einc__load_f64(p, t->dtype) : 0.0;
 }
 
 einc_status einc_tensor_set(einc_tensor *t, const int64_t *index, double value) {
     if (!t) return EINC_EINVAL;
-    char *p = element_ptr(t, index, "einc_tensor_set");
-    if (!p) return t->ctx->status;
+    char *p;
+    einc_status st = element_ptr(t, index, "einc_tensor_set", &p);
+    if (st != EINC_OK) return st;
     einc__store_f64(p, t->dtype, value);
     return EINC_OK;
 }

@@ -38,14 +38,23 @@ static bool nocopy_strides(const einc_tensor *t, int ndim, const int64_t *shape,
 static bool resolve_shape(einc_ctx *ctx, const char *fname, const einc_tensor *t, int ndim, const int64_t *shape,
                           int64_t *out) {
     char a[256], b[256];
-    if (ndim < 0 || ndim > EINC_MAX_DIMS || (ndim > 0 && !shape)) {
+    if (ndim < 0 || ndim > EINC_MAX_DIMS) {
         einc__error(ctx, EINC_EINVAL, "%s: ndim %d is out of range [0, %d]", fname, ndim, EINC_MAX_DIMS);
+        return false;
+    }
+    if (ndim > 0 && !shape) {
+        einc__error(ctx, EINC_EINVAL, "%s: shape is NULL for ndim %d", fname, ndim);
         return false;
     }
     int infer = -1;
     int64_t known = 1;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] == -1 && infer < 0) {
+        if (shape[i] == -1) {
+            if (infer >= 0) {
+                einc__error(ctx, EINC_EINVAL, "%s: only one dimension can be -1 in shape %s", fname,
+                            einc__shape_str(a, sizeof a, ndim, shape));
+                return false;
+            }
             infer = i;
             out[i] = 1;
             continue;
@@ -248,8 +257,9 @@ static int64_t slice_indices(int64_t len, int64_t *start, int64_t *stop, int64_t
     else if (e > hi) e = hi;
     *start = s;
     *stop = e;
-    if (step > 0) return e > s ? (e - s + step - 1) / step : 0;
-    return s > e ? (s - e - step - 1) / (-step) : 0;
+    /* Python's formula: (e - s - 1) / step + 1 cannot overflow, even for a step near INT64_MAX */
+    if (step > 0) return e > s ? (e - s - 1) / step + 1 : 0;
+    return s > e ? (s - e - 1) / (-step) + 1 : 0;
 }
 
 einc_tensor *einc_tensor_slice(einc_ctx *ctx, einc_tensor *t, int axis, int64_t start, int64_t stop, int64_t step) {
@@ -265,7 +275,8 @@ einc_tensor *einc_tensor_slice(einc_ctx *ctx, einc_tensor *t, int axis, int64_t 
     memcpy(s, t->shape, sizeof s);
     memcpy(st, t->strides, sizeof st);
     s[a] = n;
-    st[a] = t->strides[a] * step;
+    /* with one element or none the stride is never used; step * stride could overflow then */
+    st[a] = n > 1 ? t->strides[a] * step : t->strides[a];
     int64_t off = t->offset + (n > 0 ? start * t->strides[a] * (int64_t)einc_dtype_size(t->dtype) : 0);
     return einc__tensor_view_of(ctx, t, t->ndim, s, st, off);
 }
@@ -317,9 +328,16 @@ einc_tensor *einc_tensor_diagonal(einc_ctx *ctx, einc_tensor *t, int64_t offset,
         return NULL;
     }
     int64_t n1 = t->shape[a], n2 = t->shape[b];
-    int64_t start1 = offset < 0 ? -offset : 0, start2 = offset > 0 ? offset : 0;
-    int64_t len = 0;
-    if (start1 < n1 && start2 < n2) len = (n1 - start1) < (n2 - start2) ? (n1 - start1) : (n2 - start2);
+    /* offsets beyond the matrix give an empty diagonal; testing them first keeps -offset from
+     * overflowing for INT64_MIN */
+    int64_t start1 = 0, start2 = 0, len = 0;
+    if (offset >= 0 && offset < n2) {
+        start2 = offset;
+        len = n1 < n2 - offset ? n1 : n2 - offset;
+    } else if (offset < 0 && offset > -n1) {
+        start1 = -offset;
+        len = n1 - start1 < n2 ? n1 - start1 : n2;
+    }
     int64_t s[EINC_MAX_DIMS], st[EINC_MAX_DIMS];
     int n = 0;
     for (int i = 0; i < t->ndim; i++) {
