@@ -162,7 +162,7 @@ EINC_API einc_status einc_set_error(einc_ctx *ctx, einc_status status, const cha
  *   }
  */
 
-/** Opens a nested scope. Returns EINC_OK, or EINC_EINVAL when 256 scopes are already open. */
+/** Opens a nested scope. Returns EINC_OK, or EINC_EINVAL when 255 nested scopes are already open. */
 EINC_API einc_status einc_scope_begin(einc_ctx *ctx);
 /** Closes the innermost scope (see above). Ending the root scope is EINC_EINVAL (recorded). */
 EINC_API einc_status einc_scope_end(einc_ctx *ctx);
