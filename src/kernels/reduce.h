@@ -1,0 +1,137 @@
+/* reduce.h — reductions and softmax over an arbitrary SET of axes (private).
+ *
+ * Two layers:
+ *   - op-level entries (einc__reduce_axes, einc__softmax_axes) that validate, allocate and run the
+ *     kernels on the context's threads; the public einc_tensor_reduce / einc_tensor_softmax and the
+ *     notation engine (sum("b [h w] c"), softmax("b [h w]")) both call these;
+ *   - the pure kernels (einc__k_reduce, einc__k_softmax) and their _ref twins.
+ *
+ * A set of axes travels as a bit mask: bit d set = dimension d is reduced / normalised over.
+ *
+ * Determinism: kernels split the work over OUTPUT elements (rows of the reduction), never inside
+ * one reduction, and the order in which one reduction visits its elements depends only on the
+ * input's shape and strides. So results are bitwise the same for every thread count.
+ */
+#ifndef EINC_KERNELS_REDUCE_H
+#define EINC_KERNELS_REDUCE_H
+
+#include "kernels.h"
+
+/* ---- op level (ctx, validation, allocation) ------------------------------------------------ */
+
+/* einc_tensor_reduce without the NULL-context check: reduces `x` over `axes` (naxes == -1: every
+ * axis; 0: none). Errors are reported as coming from "einc_tensor_reduce". */
+einc_tensor *einc__reduce_axes(einc_ctx *ctx, einc_reduce_op op, einc_tensor *x, int naxes, const int *axes,
+                               bool keepdims);
+/* softmax (is_log == false) or log_softmax (is_log == true) of `x`, normalised jointly over the set of
+ * `axes` (naxes == -1: every axis; 0: none, which gives ones / zeros). Same shape as `x`; float
+ * dtypes keep their dtype, integers and bools give float64. */
+einc_tensor *einc__softmax_axes(einc_ctx *ctx, einc_tensor *x, int naxes, const int *axes, bool is_log);
+
+/* Validates (naxes, axes) for a tensor with `ndim` dimensions and turns them into a mask.
+ * naxes == -1 selects every axis (axes ignored); negative axes count from the end. Out-of-range,
+ * duplicate axes, naxes < -1 or a NULL `axes` with naxes > 0 record EINC_EINVAL (message starts
+ * with `fname`) and return false. */
+bool einc__reduce_mask(einc_ctx *ctx, const char *fname, int ndim, int naxes, const int *axes, uint32_t *mask);
+
+/* Result dtype of `op` on an input of dtype `in` (NumPy rules, see einc/reduce.h). */
+einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in);
+
+/* ---- kernels ------------------------------------------------------------------------------- */
+
+/* x [d0, ..., dn-1] -> y [d0', ..., dn-1'], where di' = 1 for every bit i of `mask` and di' = di
+ * otherwise (the keepdims shape; strides of the size-1 dimensions are ignored). y's dtype is
+ * einc__reduce_dtype(op, x->dtype) and y must not overlap x. The caller guarantees that a
+ * max/min/argmax/argmin never reduces an empty block.
+ *
+ * Accuracy: float sums (sum, mean, var, logsumexp's sum of exponentials) accumulate in float64,
+ * whatever the input dtype; a run of contiguous elements is summed pairwise (blocks of 128 with
+ * 8 partial sums, as NumPy does), so float64 sums also stay accurate. prod of floats multiplies in
+ * float64. logsumexp of float32 takes its exponentials with einc__exp_f32 (about 1 ulp of float32);
+ * of other dtypes with libm's exp. Integer sums and products wrap modulo 2^64 (as NumPy's int64 does).
+ *
+ * Work is split over output elements: reducing the innermost contiguous dimension runs one output
+ * at a time over contiguous runs; when the innermost contiguous dimension is a kept one, chunks
+ * of neighbouring outputs are accumulated together row by row (vectorisable over the outputs). */
+void einc__k_reduce(einc_reduce_op op, const einc__view *y, const einc__view *x, uint32_t mask, int ith, int nth);
+void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view *x, uint32_t mask, int ith,
+                        int nth);
+
+/* x [d0, ..., dn-1] -> y [d0, ..., dn-1]: softmax (is_log: log_softmax) normalised jointly over the
+ * dimensions in `mask`. y's dtype is x's for float32/float64 and float64 otherwise; y must not be
+ * a broadcast view nor overlap x. A group whose maximum is NaN or +-inf gives NaN in that group
+ * (as scipy.special.softmax does); -inf elements of a finite group give 0 (log: -inf). */
+void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bool is_log, int ith, int nth);
+void einc__k_softmax_ref(const einc__view *y, const einc__view *x, uint32_t mask, bool is_log, int ith, int nth);
+
+/* ---- shared by the two kernels --------------------------------------------------------------- */
+
+/* The iteration space of a reduction, simplified: size-1 dimensions dropped, mergeable
+ * neighbours coalesced, reduced dimensions ordered so the innermost has the smallest stride. */
+typedef struct einc__reduce_geom {
+    int nk;                                /* kept dims (outputs), outermost first            */
+    int64_t kshape[EINC_MAX_DIMS];
+    int64_t kxs[EINC_MAX_DIMS], kys[EINC_MAX_DIMS]; /* x / y strides (elements)                */
+    int nr;                                /* reduced dims, innermost last                    */
+    int64_t rshape[EINC_MAX_DIMS];
+    int64_t rxs[EINC_MAX_DIMS], rys[EINC_MAX_DIMS]; /* rys only for a full-shape y (softmax)   */
+    int64_t xoff, yoff;                    /* element offsets from flipped negative strides   */
+    int64_t nout;                          /* product of kshape (0: nothing to do)            */
+    int64_t nred;                          /* product of rshape (0: empty reduction)          */
+    bool column; /* the last kept dim is the most contiguous: accumulate outputs in chunks    */
+} einc__reduce_geom;
+
+/* Builds the geometry of x reduced over `mask`. y_full: y has x's full shape (softmax), else y
+ * is the keepdims shape and only its kept strides matter. keep_order: visit the reduced block in
+ * row-major order of x's axes (argmax/argmin report flat indices), else reorder and flip reduced
+ * dimensions freely for locality. */
+void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const einc__view *y, uint32_t mask,
+                            bool y_full, bool keep_order);
+
+/* Outputs processed together in column mode (accumulators live on the stack). */
+#define EINC__REDUCE_CHUNK 1024
+
+/* dst[i] = (double)x[i * stride] for i < n; bools give 0/1. */
+void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t stride, int64_t n);
+
+/* ---- float32 exp, shared by softmax and logsumexp ------------------------------------------ */
+
+/* cond ? a : b as a bit blend. GCC does not if-convert float compares under its default
+ * -ftrapping-math, so a plain ?: would keep the loops around exp_f32 scalar. */
+static inline float einc__select_f32(int cond, float a, float b) {
+    uint32_t m = 0u - (uint32_t)cond, ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    uint32_t r = (ua & m) | (ub & ~m);
+    float f;
+    memcpy(&f, &r, sizeof f);
+    return f;
+}
+
+/* exp(x) for float32, relative error below 1e-7 (about 1 ulp; measured 8e-8 over [-87, 0]);
+ * x <= -87.3 gives 0 (true results there are subnormal, < 1.2e-38), NaN stays NaN. Callers pass
+ * x - max <= 0, but it is valid up to 88. Cody-Waite range reduction x = n ln2 + r,
+ * |r| <= ln2/2, Cephes' minimax polynomial for exp(r), and 2^n built in the exponent bits.
+ * Branch-free so that loops over it vectorise. */
+static inline float einc__exp_f32(float x) {
+    int above = x > -87.3f; /* false for NaN too, which keeps the int conversion below defined */
+    float xc = einc__select_f32(above, x, -87.3f);
+    xc = einc__select_f32(xc < 88.0f, xc, 88.0f);
+    float t = xc * 1.44269504088896341f;
+    float n = (t + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 trick */
+    float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f; /* Cephes expf: minimax for (exp(r) - 1 - r) / r^2 */
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) * (1 << 23);
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    float e = einc__select_f32(above, p * scale, 0.0f);
+    return einc__select_f32(x == x, e, x);
+}
+
+#endif /* EINC_KERNELS_REDUCE_H */
