@@ -7,7 +7,7 @@
 #define MAX_CASES 512
 
 typedef struct {
-    char name[128], op[32], expr[256], constraints[256], inputs[1024], outputs[1024];
+    char name[1024], op[1024], expr[1024], constraints[1024], inputs[1024], outputs[1024];
 } test_case;
 
 static int load_cases(test_case *cases) {
@@ -18,7 +18,7 @@ static int load_cases(test_case *cases) {
         fprintf(stderr, "cannot open %s\n", path);
         return 0;
     }
-    char line[4096];
+    char line[1024];
     int n = 0;
     while (n < MAX_CASES && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';

@@ -35,19 +35,19 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------------
- * Axis constraints: name = length, or name = tuple of lengths for an axis under an ellipsis.
+ * Axis constraints: name = length; several entries with the same name form a tuple, one length per
+ * repetition of the ellipsis around that axis.
  *
  *   EINC_AXES({"nh", 4}, {"dh", 8})              nh=4, dh=8
- *   EINC_AXES({"ds", EINC_TUPLE(2, 2)})          ds=(2, 2): one length per ellipsis repetition
+ *   EINC_AXES({"ds", 2}, {"ds", 3})              ds=(2, 3)
  *   EINC_AXES({"b", EINC_EMPTY_TUPLE})           b=(): zero repetitions
  *   EINC_NO_AXES                                 no constraints
- * Constraints for names the expression does not use are ignored (as in einx).
+ * Constraints for names the expression does not use are ignored (as in einx). The struct has just
+ * the two fields so that {"nh", 4} compiles cleanly under -Wall -Wextra.
  */
 typedef struct einc_axis {
     const char *name;
-    int64_t value;                  /* the length, when ntuple == 0                   */
-    int ntuple;                     /* > 0: a tuple of ntuple lengths; -1: empty tuple */
-    int64_t tuple[EINC_MAX_DIMS];
+    int64_t value;
 } einc_axis;
 
 typedef struct einc_axes {
@@ -58,15 +58,14 @@ typedef struct einc_axes {
 #define EINC_AXES(...)                                                                           \
     ((einc_axes){(int)(sizeof((einc_axis[]){__VA_ARGS__}) / sizeof(einc_axis)), (einc_axis[]){__VA_ARGS__}})
 #define EINC_NO_AXES ((einc_axes){0, (const einc_axis *)0})
-#define EINC_TUPLE(...)                                                                          \
-    .ntuple = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .tuple = { __VA_ARGS__ }
-#define EINC_EMPTY_TUPLE .ntuple = -1
+/** The value of an entry that stands for the empty tuple "b=()". */
+#define EINC_EMPTY_TUPLE INT64_MIN
 
 /** Parses constraints written as text: "nh=4, dh=8", tuples as "ds=(2, 2)" or "ds=2,2" (a bare
- * number after a tuple's first value continues it: "nh=4, ds=2,2" is nh=4 and ds=(2, 2)), and
- * "b=()" for an empty tuple. Writes up to `cap` entries to `out` (names point into `names`, a
- * caller buffer of `names_size` bytes that receives copies) and the count to *n.
- * Errors: EINC_EVALUE with the offending text. */
+ * number after a value continues its tuple: "nh=4, ds=2,2" is nh=4 and ds=(2, 2)), and "b=()" for
+ * an empty tuple. Writes up to `cap` entries to `out` (a tuple takes one entry per value; names
+ * point into `names`, a caller buffer of `names_size` bytes that receives copies) and the count
+ * to *n. Errors: EINC_EVALUE with the offending text (a value must be an integer). */
 EINC_API einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int cap, int *n,
                                      char *names, size_t names_size);
 

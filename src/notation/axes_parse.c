@@ -27,6 +27,12 @@ static bool parse_int(const char **pp, int64_t *out) {
     return true;
 }
 
+static einc_status push(einc_ctx *ctx, einc_axis *out, int cap, int *n, const char *name, int64_t value) {
+    if (*n == cap) return einc__error(ctx, EINC_EVALUE, "Too many constraint values (at most %d)", cap);
+    out[(*n)++] = (einc_axis){name, value};
+    return EINC_OK;
+}
+
 einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int cap, int *n, char *names,
                             size_t names_size) {
     if (!ctx) return EINC_EINVAL;
@@ -44,66 +50,49 @@ einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int
         p = skip(p);
         if (*p != '=') return einc__error(ctx, EINC_EVALUE, "Invalid constraint \"%s\": expected name=value", start);
         p = skip(p + 1);
-        if (*n == cap) return einc__error(ctx, EINC_EVALUE, "Too many constraints (at most %d)", cap);
         if (used + len + 1 > names_size) return einc__error(ctx, EINC_EVALUE, "Constraint names are too long");
-        einc_axis *a = &out[*n];
-        memset(a, 0, sizeof *a);
-        memcpy(names + used, start, len);
-        names[used + len] = '\0';
-        a->name = names + used;
+        char *name = names + used;
+        memcpy(name, start, len);
+        name[len] = '\0';
         used += len + 1;
-        if (*p == '(') {
-            p = skip(p + 1);
-            if (*p == ')') {
-                a->ntuple = -1;
-                p++;
-            } else {
-                for (;;) {
-                    int64_t v;
-                    if (a->ntuple == EINC_MAX_DIMS || !parse_int(&p, &v))
-                        return einc__error(ctx, EINC_EVALUE, "Invalid tuple for constraint '%s' in \"%s\"", a->name, text);
-                    a->tuple[a->ntuple++] = v;
-                    p = skip(p);
-                    if (*p == ',') p = skip(p + 1);
-                    if (*p == ')') {
-                        p++;
+        bool paren = *p == '(';
+        if (paren) p = skip(p + 1);
+        if (paren && *p == ')') {
+            p++;
+            if (push(ctx, out, cap, n, name, EINC_EMPTY_TUPLE) != EINC_OK) return ctx->status;
+        } else {
+            for (int count = 0;; count++) {
+                int64_t v;
+                const char *at = p;
+                if (!parse_int(&p, &v)) {
+                    if (count > 0 && !paren) { /* "a=2, b=3": the comma ended the value */
+                        p = at;
                         break;
                     }
+                    const char *q = at;
+                    while (*q && *q != ',' && *q != ')') q++;
+                    return einc__error(ctx, EINC_EVALUE, "Values passed for axis names as constraints must have an "
+                                       "integral type, but found value '%.*s' for axis '%s'", (int)(q - at), at, name);
                 }
-            }
-        } else {
-            int64_t v;
-            if (!parse_int(&p, &v)) {
-                const char *q = p;
-                while (*q && *q != ',') q++;
-                return einc__error(ctx, EINC_EVALUE, "Values passed for axis names as constraints must have an "
-                                   "integral type, but found value %.*s for '%s'", (int)(q - p), p, a->name);
-            }
-            a->value = v;
-            /* "ds=2,2": bare numbers after the value continue a tuple */
-            for (;;) {
-                const char *q = skip(p);
-                if (*q != ',') break;
-                const char *r = skip(q + 1);
-                int64_t w;
-                const char *r2 = r;
-                if (!parse_int(&r2, &w)) break;
-                const char *after = skip(r2);
-                if (*after == '=') break; /* (never: names do not start with digits) */
-                if (a->ntuple == 0) {
-                    a->ntuple = 1;
-                    a->tuple[0] = a->value;
+                if (v < -((int64_t)1 << 62))
+                    return einc__error(ctx, EINC_EVALUE, "Constraint value for '%s' is out of range", name);
+                if (push(ctx, out, cap, n, name, v) != EINC_OK) return ctx->status;
+                p = skip(p);
+                if (paren && *p == ')') {
+                    p++;
+                    break;
                 }
-                if (a->ntuple == EINC_MAX_DIMS)
-                    return einc__error(ctx, EINC_EVALUE, "Too many values for constraint '%s'", a->name);
-                a->tuple[a->ntuple++] = w;
-                p = r2;
+                if (*p != ',') {
+                    if (paren) return einc__error(ctx, EINC_EVALUE, "Unclosed tuple for constraint '%s'", name);
+                    break;
+                }
+                p = skip(p + 1);
             }
         }
-        (*n)++;
         p = skip(p);
         if (*p == ',') p = skip(p + 1);
-        else if (*p) return einc__error(ctx, EINC_EVALUE, "Invalid constraint text at \"%s\"", p);
+        else if (*p && !is_name_char(*p, true)) /* a name right after "a=2, " was already split off */
+            return einc__error(ctx, EINC_EVALUE, "Invalid constraint text at \"%s\"", p);
     }
     return EINC_OK;
 }

@@ -9,8 +9,8 @@
  * Every node keeps [begin, end) character positions into the expression text so that every error
  * can point at the offending characters with einx's caret line.
  */
-#ifndef EINC_NOTATION_H
-#define EINC_NOTATION_H
+#ifndef EINC_NOTATION_PRIVATE_H
+#define EINC_NOTATION_PRIVATE_H
 
 #include "../core/internal.h"
 
@@ -194,4 +194,4 @@ bool einc__notation_error(const einc__expr *e, einc_status status, const einc__m
 bool einc__resolve(einc__arena *a, const einc__desc *d, const einc__call *call, bool cse_in_brackets_ok,
                    einc__expr *e);
 
-#endif /* EINC_NOTATION_H */
+#endif /* EINC_NOTATION_PRIVATE_H */

@@ -50,11 +50,8 @@ bool einc__plan_key(einc_op op, const char *expr, int ninputs, einc_tensor *cons
     for (int i = 0; ok && i < axes.n; i++) {
         const einc_axis *x = &axes.v[i];
         size_t nlen = x->name ? strlen(x->name) : 0;
-        int32_t nt = x->ntuple;
         ok = put(buf, cap, len, &nlen, sizeof nlen) && put(buf, cap, len, x->name ? x->name : "", nlen) &&
-             put(buf, cap, len, &nt, sizeof nt);
-        if (ok && nt == 0) ok = put(buf, cap, len, &x->value, sizeof x->value);
-        if (ok && nt > 0) ok = nt <= EINC_MAX_DIMS && put(buf, cap, len, x->tuple, sizeof(int64_t) * (size_t)nt);
+             put(buf, cap, len, &x->value, sizeof x->value);
     }
     return ok;
 }

@@ -8,8 +8,6 @@
 #include "../kernels/reduce.h"
 #include "plan.h"
 
-einc_binary_op einc__plan_binary_op(einc_op op);
-einc_reduce_op einc__plan_reduce_op(einc_op op);
 
 /* The kernel view of `op` over memory at `data` with these strides. */
 static einc__view view_over(char *data, einc_dtype dtype, const int64_t *strides, const einc__operand *op) {
@@ -270,7 +268,7 @@ static bool gemm_view(einc_ctx *ctx, const einc__plan *p, const source *src, con
             data += src->t->strides[src->leaves->offset[i].dim] * src->leaves->offset[i].mult *
                     (int64_t)einc_dtype_size(src->t->dtype);
     }
-    int64_t s2, st2, s1, st1;
+    int64_t s2 = 1, st2 = 1, s1 = 1, st1 = 0;
     bool ok = src->t->dtype == dtype && merge_group(sizes + nb + n1, strides + nb + n1, n2, 1, &s2, &st2);
     ok = ok && merge_group(sizes + nb, strides + nb, n1, 0, &s1, &st1);
     if (ok && n1 == 0) st1 = s2 * st2;

@@ -1,7 +1,6 @@
 /* explain.c — a plan as text: einc's counterpart of einx's graph=True. */
 #include "plan.h"
 
-einc_reduce_op einc__plan_reduce_op(einc_op op);
 
 static void leaves_text(einc__sb *sb, const einc__plan *p, const einc__operand *op) {
     einc__sb_printf(sb, "[");

@@ -24,9 +24,12 @@ typedef struct {
     bool duplicate;      /* a leaf got a second term (diagonal)                             */
 } walker;
 
-static void add_term(walker *w, int sym, int64_t size, int dim, int64_t mult) {
+/* A vectorized axis repeated in one operand is its diagonal (one leaf, several stride terms);
+ * repeated bracketed axes stay separate leaves: they are all arguments of the elementary
+ * operation ("sum('[a a] b -> b')" sums the whole block). */
+static void add_term(walker *w, int sym, int64_t size, int dim, int64_t mult, bool bracketed) {
     einc__operand *op = w->op;
-    for (int i = 0; i < op->nleaves; i++) {
+    for (int i = 0; i < op->nleaves && !bracketed; i++) {
         if (op->leaves[i].sym != sym) continue;
         einc__leaf *l = &op->leaves[i];
         w->duplicate = true;
@@ -49,7 +52,7 @@ static void walk(walker *w, const einc__node *n, int dim, int64_t mult) {
     const einc__expr *e = w->e;
     switch (n->kind) {
     case EINC__N_AXIS:
-        add_term(w, n->sym, e->syms[n->sym].size, dim, mult);
+        add_term(w, n->sym, e->syms[n->sym].size, dim, mult, einc__node_in_brackets(n));
         return;
     case EINC__N_FLAT:
     case EINC__N_BRACKET:
@@ -134,20 +137,26 @@ static void squeeze(einc__operand *op, const bool *keep) {
     op->nleaves = w;
 }
 
-static const einc__leaf *find_leaf(const einc__operand *op, int sym) {
+/* The nth leaf (0-based) of axis `sym`, or NULL. */
+static const einc__leaf *find_leaf_nth(const einc__operand *op, int sym, int nth) {
     for (int i = 0; i < op->nleaves; i++)
-        if (op->leaves[i].sym == sym) return &op->leaves[i];
+        if (op->leaves[i].sym == sym && nth-- == 0) return &op->leaves[i];
     return NULL;
 }
 
-/* src's leaves rearranged into target's order; target axes src lacks are broadcast. */
+static const einc__leaf *find_leaf(const einc__operand *op, int sym) { return find_leaf_nth(op, sym, 0); }
+
+/* src's leaves rearranged into target's order; target axes src lacks are broadcast. The k-th
+ * leaf of an axis in target takes the k-th leaf of that axis in src (repeated bracketed axes). */
 static void align(const einc__operand *src, const einc__operand *target, einc__operand *out) {
     memset(out, 0, sizeof *out);
     out->noffset = src->noffset;
     memcpy(out->offset, src->offset, sizeof out->offset);
     out->nleaves = target->nleaves;
     for (int i = 0; i < target->nleaves; i++) {
-        const einc__leaf *l = find_leaf(src, target->leaves[i].sym);
+        int nth = 0;
+        for (int k = 0; k < i; k++) nth += target->leaves[k].sym == target->leaves[i].sym;
+        const einc__leaf *l = find_leaf_nth(src, target->leaves[i].sym, nth);
         if (l) out->leaves[i] = *l;
         else out->leaves[i] = (einc__leaf){target->leaves[i].sym, target->leaves[i].size, 0, {{0, 0}}};
     }
@@ -166,11 +175,6 @@ static bool output_shape(einc__plan *p, const einc__expr *e, int o) {
     p->out_ndim[o] = nd;
     for (int k = 0; k < nd; k++) p->out_shape[o][k] = einc__node_size(e, dims[k]);
     return true;
-}
-
-static void syms_of_tree(const einc__node *n, bool *mask) {
-    if (n->kind == EINC__N_AXIS && n->sym >= 0) mask[n->sym] = true;
-    for (int i = 0; i < n->n; i++) syms_of_tree(n->c[i], mask);
 }
 
 static bool *sym_mask(einc__plan *p, const einc__expr *e) {
@@ -291,7 +295,10 @@ static bool plan_id(einc__plan *p, const einc__expr *e) {
         for (int i = 0; i < src.nleaves; i++)
             if (!keep[src.leaves[i].sym]) compatible = false;
         if (!compatible) {
-            if (nin == 1) return einc__check_missing(e, ins[k].tensor, keep) && false;
+            if (nin == 1) {
+                einc__check_missing(e, ins[k].tensor, keep);
+                return false;
+            }
             char a[16], b[16], ti[1024], to[1024];
             einc__sb si, so;
             einc__sb_init(&si, ti, sizeof ti);
@@ -315,18 +322,22 @@ static bool plan_id(einc__plan *p, const einc__expr *e) {
         einc__operand tmp;
         if (!decompose(e, e->out[0], NULL, NULL, &tmp, p->dim_leaf_begin, p->dim_leaf_end, NULL)) return false;
     }
+    /* an output's dtype: its pieces' dtypes promoted (a 0-d piece does not widen an n-d one) */
     for (int o = 0; o < e->noutputs; o++) {
-        int src_tensor = -1;
-        for (int k = 0; k < nin; k++)
-            if (p->pairs[k].out_tensor == o) src_tensor = p->pairs[k].in_tensor;
-        p->out_dtype[o] = src_tensor >= 0 ? p->in_dtype[src_tensor] : p->in_dtype[0];
-    }
-    /* pieces of one output must share a dtype: promote */
-    for (int k = 0; k < nin; k++) {
-        int o = p->pairs[k].out_tensor;
-        einc_dtype d = p->in_dtype[p->pairs[k].in_tensor];
-        if (d != p->out_dtype[o])
-            p->out_dtype[o] = einc_promote_types(p->out_dtype[o], p->out_ndim[o], d, e->call->ndims[p->pairs[k].in_tensor]);
+        bool first = true;
+        int nd = 0;
+        for (int k = 0; k < nin; k++) {
+            if (p->pairs[k].out_tensor != o) continue;
+            int t = p->pairs[k].in_tensor;
+            if (first) {
+                p->out_dtype[o] = p->in_dtype[t];
+                nd = e->call->ndims[t];
+                first = false;
+            } else {
+                p->out_dtype[o] = einc_promote_types(p->out_dtype[o], nd, p->in_dtype[t], e->call->ndims[t]);
+                if (e->call->ndims[t] > nd) nd = e->call->ndims[t];
+            }
+        }
     }
     return true;
 }
@@ -533,6 +544,8 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
 
 /* ---- the whole build -------------------------------------------------------------------------- */
 
+/* The call as the front end sees it: shapes, and constraints with same-name entries grouped into
+ * tuples (in order). */
 static bool fill_call(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes,
                       einc__arena *a, einc__call *call) {
     int *ndims = einc__arena_alloc(a, sizeof(int) * (size_t)(ninputs + 1));
@@ -543,32 +556,38 @@ static bool fill_call(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor 
         ndims[i] = inputs[i]->ndim;
         shapes[i] = inputs[i]->shape;
     }
+    int ncons = 0;
     for (int i = 0; i < axes.n; i++) {
         const einc_axis *x = &axes.v[i];
-        einc__constraint *c = &cons[i];
         if (!x->name || !x->name[0]) {
             einc__error(ctx, EINC_EVALUE, "Constraint #%d has no axis name\nExpression: \"%s\"", i + 1, expr);
             return false;
         }
-        c->name = x->name;
-        if (x->ntuple == 0) {
-            c->is_tuple = false;
-            c->n = 1;
-            c->values[0] = x->value;
-        } else if (x->ntuple < 0) {
-            c->is_tuple = true;
-            c->n = 0;
-        } else if (x->ntuple > EINC_MAX_DIMS) {
-            einc__error(ctx, EINC_EVALUE, "Constraint '%s' has %d values; at most %d are supported", x->name,
-                        x->ntuple, EINC_MAX_DIMS);
-            return false;
+        einc__constraint *c = NULL;
+        for (int k = 0; k < ncons && !c; k++)
+            if (strcmp(cons[k].name, x->name) == 0) c = &cons[k];
+        if (!c) {
+            c = &cons[ncons++];
+            memset(c, 0, sizeof *c);
+            c->name = x->name;
         } else {
-            c->is_tuple = true;
-            c->n = x->ntuple;
-            memcpy(c->values, x->tuple, sizeof(int64_t) * (size_t)x->ntuple);
+            c->is_tuple = true; /* a second entry of the same name: a tuple */
         }
+        if (x->value == EINC_EMPTY_TUPLE) {
+            if (c->n > 0) {
+                einc__error(ctx, EINC_EVALUE, "Constraint '%s' mixes the empty tuple with values", x->name);
+                return false;
+            }
+            c->is_tuple = true;
+            continue;
+        }
+        if (c->n == EINC_MAX_DIMS) {
+            einc__error(ctx, EINC_EVALUE, "Constraint '%s' has more than %d values", x->name, EINC_MAX_DIMS);
+            return false;
+        }
+        c->values[c->n++] = x->value;
     }
-    *call = (einc__call){expr, ninputs, ndims, shapes, axes.n, cons};
+    *call = (einc__call){expr, ninputs, ndims, shapes, ncons, cons};
     return true;
 }
 

@@ -108,6 +108,10 @@ einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *con
 /* Writes the plan as text (einc_explain). */
 void einc__plan_explain(const einc__plan *p, einc__sb *sb);
 
+/* The kernel operation behind an einx operation. */
+einc_binary_op einc__plan_binary_op(einc_op op);
+einc_reduce_op einc__plan_reduce_op(einc_op op);
+
 /* Stride of a leaf in a tensor with these strides. */
 static inline int64_t einc__leaf_stride(const einc__leaf *l, const int64_t *strides) {
     int64_t s = 0;

@@ -106,7 +106,7 @@ case("id_int64", "id", "a b -> b a", [i64], i64.T)
 bl = arr(3, 4, dtype=np.bool_)
 case("id_bool", "id", "a b -> (b a)", [bl], bl.T.reshape(12))
 r16 = arr(16)
-case("id_square_root", "id", "(a a) -> a a", [r16], r16.reshape(4, 4))
+case("id_square_root_diagonal", "id", "(a a) -> a", [r16], np.diagonal(r16.reshape(4, 4)))
 kr1, kr2 = arr(2, 3), arr(4, 5)
 case("multiply_kronecker", "multiply", "a..., b... -> (a b)...", [kr1, kr2], np.kron(kr1, kr2))
 
