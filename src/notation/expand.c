@@ -374,7 +374,7 @@ static bool expand_into(expander *x, const einc__node *n, const int *idx, int ni
         int64_t count = x->count[find(x, n->ellipsis_id)];
         if (nidx >= 32) return too_complex(x);
         int sub[33];
-        memcpy(sub, idx, sizeof(int) * (size_t)nidx);
+        if (nidx) memcpy(sub, idx, sizeof(int) * (size_t)nidx);
         for (int64_t r = 0; r < count; r++) {
             sub[nidx] = (int)r;
             if (!expand_into(x, n->c[0], sub, nidx + 1, out)) return false;
