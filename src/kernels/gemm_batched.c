@@ -126,21 +126,6 @@ static int64_t batch_offset(const einc__view *v, const int64_t *shape, int nb, i
     return off;
 }
 
-typedef struct {
-    einc__view dst, src;
-} copy_job;
-
-static void copy_task(void *arg, int ith, int nth) {
-    copy_job *job = arg;
-    einc__k_copy(&job->dst, &job->src, ith, nth);
-}
-
-static void parallel_copy(einc_ctx *ctx, const einc__view *dst, const einc__view *src) {
-    copy_job job = {*dst, *src};
-    int64_t n = 1;
-    for (int d = 0; d < dst->ndim; d++) n *= dst->shape[d];
-    if (n > 0) einc__parallel(ctx, n, copy_task, &job);
-}
 
 /* A contiguous temporary laid out like v, except that batch dimensions where v has stride 0
  * keep stride 0 (a broadcast operand is stored once, not once per batch entry). *out describes the
@@ -163,7 +148,7 @@ static einc_status make_temp(einc_ctx *ctx, const einc__view *v_in, bool fill, e
     if (!*buf) return EINC_ENOMEM;
     compact.data = *buf;
     einc__shape_contiguous_strides(compact.ndim, compact.shape, compact.strides);
-    if (fill) parallel_copy(ctx, &compact, v);
+    if (fill) einc__copy_views(ctx, &compact, v);
     *out = compact;
     for (int d = 0; d < v->ndim; d++) {
         out->shape[d] = v->shape[d];
@@ -230,7 +215,7 @@ static einc_status gemm_blas(einc_ctx *ctx, const einc__view *a, const einc__vie
                 cblas_dgemm(CblasRowMajor, trans[A_], trans[B_], M, N, K, 1.0, (const double *)(void *)p[A_], ld[A_],
                             (const double *)(void *)p[B_], ld[B_], 0.0, (double *)(void *)p[C_], ld[C_]);
         }
-        if (buf[C_]) parallel_copy(ctx, c, &v[C_]);
+        if (buf[C_]) einc__copy_views(ctx, c, &v[C_]);
     }
     for (int i = 0; i < 3; i++)
         if (buf[i]) einc__buffer_free(ctx, buf[i], bytes[i]);

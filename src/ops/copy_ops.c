@@ -11,8 +11,7 @@ static void copy_task(void *arg, int ith, int nth) {
     einc__k_copy(&job->dst, &job->src, ith, nth);
 }
 
-/* Copies src (already broadcast to dst's shape) into dst on the context's threads. */
-static void run_copy(einc_ctx *ctx, const einc__view *dst, const einc__view *src) {
+void einc__copy_views(einc_ctx *ctx, const einc__view *dst, const einc__view *src) {
     copy_job job = {*dst, *src};
     int64_t n = 1;
     for (int d = 0; d < dst->ndim; d++) n *= dst->shape[d];
@@ -29,7 +28,7 @@ einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
     einc_tensor *out = einc__tensor_new(ctx, dtype, t->ndim, t->shape);
     if (!out) return NULL;
     einc__view d = einc__view_of(out), s = einc__view_of(t);
-    run_copy(ctx, &d, &s);
+    einc__copy_views(ctx, &d, &s);
     return out;
 }
 
@@ -76,7 +75,7 @@ einc_status einc_tensor_copy_(einc_ctx *ctx, einc_tensor *dst, einc_tensor *src)
         src = tmp;
     }
     einc__view d = einc__view_of(dst), s = einc__view_broadcast(src, dst->ndim, dst->shape);
-    run_copy(ctx, &d, &s);
+    einc__copy_views(ctx, &d, &s);
     einc_tensor_release(tmp);
     return EINC_OK;
 }

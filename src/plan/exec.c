@@ -59,10 +59,6 @@ static void job_task(void *arg, int ith, int nth) {
 
 static void run(einc_ctx *ctx, job *j, int64_t work) { einc__parallel(ctx, work, job_task, j); }
 
-static void copy_views(einc_ctx *ctx, const einc__view *dst, const einc__view *src) {
-    job j = {.y = dst, .a = src, .kind = 0};
-    run(ctx, &j, view_numel(dst));
-}
 
 static einc_tensor *new_output(einc_ctx *ctx, const einc__plan *p, int o) {
     return einc__tensor_new(ctx, p->out_dtype[o], p->out_ndim[o], p->out_shape[o]);
@@ -111,7 +107,7 @@ static einc_status exec_id(einc_ctx *ctx, const einc__plan *p, einc_tensor *cons
         const einc__pair *pr = &p->pairs[k];
         einc__view dst = view_of_tensor(outputs[pr->out_tensor], &pr->dst);
         einc__view src = view_of_tensor(inputs[pr->in_tensor], &pr->src);
-        copy_views(ctx, &dst, &src);
+        einc__copy_views(ctx, &dst, &src);
     }
     return EINC_OK;
 }
@@ -132,7 +128,7 @@ static einc_status exec_elementwise(einc_ctx *ctx, const einc__plan *p, einc_ten
         return EINC_OK;
     }
     if (p->ninputs == 1) {
-        copy_views(ctx, &y, &in[0]);
+        einc__copy_views(ctx, &y, &in[0]);
         return EINC_OK;
     }
     /* fold left: acc = op(acc, in[i]); an intermediate of another dtype goes to a temporary */
@@ -195,7 +191,7 @@ static einc_status exec_reduce_like(einc_ctx *ctx, const einc__plan *p, einc_ten
     j.y = &y;
     run(ctx, &j, view_numel(&x));
     einc__view src = view_of_tensor(tmp, &p->tmp_to_out), dst = view_of_tensor(out, &p->out);
-    copy_views(ctx, &dst, &src);
+    einc__copy_views(ctx, &dst, &src);
     einc_tensor_release(tmp);
     return EINC_OK;
 }
@@ -285,7 +281,7 @@ static bool gemm_view(einc_ctx *ctx, const einc__plan *p, const source *src, con
             sv.strides[i] = strides[i];
         }
         einc__view dv = einc__view_of(c);
-        copy_views(ctx, &dv, &sv);
+        einc__copy_views(ctx, &dv, &sv);
         *tmp = c;
         data = einc__tensor_ptr(c);
         for (int i = 0; i < n; i++) strides[i] = c->strides[i];
@@ -354,7 +350,7 @@ static einc_status exec_dot(einc_ctx *ctx, const einc__plan *p, einc_tensor *con
     }
     if (st == EINC_OK && !p->direct) {
         einc__view src = view_of_tensor(prev, &p->tmp_to_out), dst = view_of_tensor(out, &p->out);
-        copy_views(ctx, &dst, &src);
+        einc__copy_views(ctx, &dst, &src);
     }
     einc_tensor_release(prev);
     return st;
