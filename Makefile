@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all build test test-normal test-asan demo bench install clean format fuzz
+.PHONY: all build test test-normal test-asan test-valgrind demo bench install clean format fuzz
 
 all: build
 
@@ -26,6 +26,13 @@ test-asan:
 
 # normal build first, then the sanitizer build; ends with ctest's summary line
 test: test-normal test-asan
+
+# every test program under valgrind (definite leaks and memory errors fail the run)
+test-valgrind: build
+	cd $(BUILD)/tests && for t in ./test_*; do \
+	  echo "== valgrind $$t"; \
+	  OMP_NUM_THREADS=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t >/dev/null || exit 1; \
+	done; echo "valgrind: no errors, no definite leaks"
 
 demo: build
 	./$(BUILD)/demo
