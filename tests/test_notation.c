@@ -135,9 +135,33 @@ TEST(results_do_not_depend_on_threads) {
     einc_ctx_destroy(two);
 }
 
+TEST(keepdims_and_reserved_names) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *x = einc_tensor_arange(ctx, EINC_FLOAT32, 0, 24, 1);
+    x = einc_tensor_view(ctx, x, EINC_SHAPE(2, 3, 4));
+    einc_tensor *y = NULL;
+    einc_op_options keep = {true};
+    CHECK(einc_apply(ctx, EINC_OP_SUM, "a [b] c", 1, &x, 1, &y, EINC_NO_AXES, &keep) == EINC_OK);
+    CHECK_EQ_INT(einc_tensor_ndim(y), 3);
+    CHECK_EQ_INT(einc_tensor_dim(y, 1), 1);
+    /* x[1, :, 2] = 12+2, 16+2, 20+2 */
+    CHECK_CLOSE(einc_tensor_get(y, (int64_t[]){1, 0, 2}), 14 + 18 + 22, 0);
+    /* with "->" keepdims has no effect (einx 0.4.3) */
+    CHECK(einc_apply(ctx, EINC_OP_SUM, "a [b] c -> a c", 1, &x, 1, &y, EINC_NO_AXES, &keep) == EINC_OK);
+    CHECK_EQ_INT(einc_tensor_ndim(y), 2);
+    CHECK(einc_sum(ctx, "keepdims [b] c", x) == NULL);
+    CHECK_ERROR(ctx, EINC_ESEMANTIC, "keyword arguments of the elementary operation: keepdims");
+    CHECK(einc_id(ctx, "a graph c -> c graph a", x) == NULL);
+    CHECK_ERROR(ctx, EINC_ESEMANTIC, "may not be used in the expression");
+    CHECK(einc_id(ctx, "a keepdims c -> c keepdims a", x) != NULL);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 int main(void) {
     ncases = load_cases(cases);
     RUN(golden_cases);
     RUN(results_do_not_depend_on_threads);
+    RUN(keepdims_and_reserved_names);
     return test_summary();
 }

@@ -61,6 +61,11 @@ static bool name_in_tree(const einc__node *n, const char *name) {
     return false;
 }
 
+static void mark_name(const einc__node *n, const char *name, einc__marks *m) {
+    if (n->kind == EINC__N_AXIS && strcmp(n->name, name) == 0) einc__marks_range(m, n->begin, n->end);
+    for (int i = 0; i < n->n; i++) mark_name(n->c[i], name, m);
+}
+
 static void set_parents(einc__node *n, einc__node *parent) {
     n->parent = parent;
     for (int i = 0; i < n->n; i++) set_parents(n->c[i], n);
@@ -322,6 +327,22 @@ bool einc__rules_before(einc__rules *r) {
                  d->ninputs, d->ninputs == 1 ? "" : "s", r->ntensors, r->ntensors == 1 ? " is" : "s are");
         einc__error(r->a->ctx, EINC_EVALUE, "%s", buf);
         return false;
+    }
+    /* keyword arguments of the elementary operation cannot be axis names (spec §1.5) */
+    static const char *const reserved[] = {"backend", "graph", "keepdims"};
+    for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++) {
+        if (k == 2 && fam != EINC__FAMILY_REDUCE) continue;
+        bool used = false;
+        for (int i = 0; i < d->ninputs && !used; i++) used = name_in_tree(d->inputs[i], reserved[k]);
+        for (int i = 0; i < d->noutputs && !used; i++) used = name_in_tree(d->outputs[i], reserved[k]);
+        if (!used) continue;
+        einc__marks m;
+        if (!einc__marks_init(r->a, &m, d->text)) return false;
+        for (int i = 0; i < d->ninputs; i++) mark_name(d->inputs[i], reserved[k], &m);
+        for (int i = 0; i < d->noutputs; i++) mark_name(d->outputs[i], reserved[k], &m);
+        return semantic(r, &m, "The following axis names may not be used in the expression, since they are keyword "
+                               "arguments of the elementary operation: %s",
+                        reserved[k]);
     }
     /* concatenation is id's alone */
     if (fam != EINC__FAMILY_ID) {
