@@ -1,155 +1,422 @@
 /* npy.c — NumPy .npy reader and writer.
  *
- * Format (numpy.lib.format): magic "\x93NUMPY", major/minor version bytes, a header length
- * (2 bytes little-endian in 1.0, 4 bytes in 2.0/3.0), then an ASCII (3.0: UTF-8) Python dict
- * literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with spaces and a
- * newline, then the raw data. The header is parsed by a small strict tokenizer: anything
- * unexpected is EINC_EFORMAT.
+ * Layout (numpy.lib.format, NEP 1): the magic "\x93NUMPY", major and minor version bytes, the
+ * header length (uint16 little-endian in 1.0, uint32 in 2.0 and 3.0), the header, the elements.
+ * The header is the repr of a Python dict, padded with spaces and ended by a newline:
+ *
+ *   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }            \n
+ *
+ * numpy evaluates it as a Python literal; we do not run a Python evaluator on hostile bytes.
+ * The reader accepts exactly the grammar below — what numpy (under Python 2 and 3) and cnpy
+ * write for the supported dtypes, plus harmless spacing and quoting variants — and rejects
+ * anything else with EINC_EFORMAT and a message that says what is wrong and where:
+ *
+ *   header := S '{' S [item (S ',' S item)* [S ',']] S '}' ' '* '\n'   ('\n' is the last byte)
+ *   item   := key S ':' S value   keys 'descr', 'fortran_order', 'shape': each once, any order
+ *   descr  := '<f4' '<f8' '<i8' '<i4' '>f4' '>f8' '>i8' '>i4' '|b1' ('<b1' '>b1': cnpy's bool)
+ *   fortran_order := 'True' | 'False'
+ *   shape  := '(' S ')' | '(' S int S ',' S ')' | '(' S int (S ',' S int)+ [S ','] S ')'
+ *   int    := '0' | [1-9][0-9]* (at most INT64_MAX); in 1.0 and 2.0 an 'L' may follow (numpy
+ *             written by Python 2 printed longs as 2L; numpy strips it for those versions only)
+ *   S      := ' '*        strings: '...' or "..." without backslashes
+ *
+ * Bytes: no NUL anywhere; 1.0 and 2.0 headers are Latin-1 (numpy's reading), 3.0 headers must
+ * be valid UTF-8. Any non-ASCII byte is outside the grammar, so it only changes the message.
+ * Not required: the 64-byte alignment (numpy before 1.9 aligned to 16, other writers not at all).
+ * The header is capped at NPY_HEADER_MAX. The sizes, zeros counted as 1, times the item size
+ * must fit in 64 bits (numpy's rule; it keeps strides representable). The data must be exactly
+ * numel * itemsize bytes, with bools 0 or 1. Rejected although numpy reads them: duplicate keys
+ * (numpy keeps the last), trailing bytes after the data (numpy ignores them), and every other
+ * Python spelling (comments, escapes, tabs or newlines between tokens, 0x10, 1_0, u'', (x)).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/internal.h"
 
-#define NPY_HEADER_MAX (64 * 1024)
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_HEADER_MAX ((size_t)1 << 20) /* bounds what a file load reserves before validating */
+#define NPY_ALIGN 64                      /* numpy aligns the data to this                      */
+#define NPY_GROWTH_DIGITS 21              /* numpy >= 1.24 leaves room for shape[0] to grow     */
+#define NPY_SAVE_HEADER_CAP 1024          /* 16 dims of 19 digits need under 500 bytes          */
 
+/* ---- input and errors ---------------------------------------------------------------------- */
+
+/* Where the bytes come from and whom the messages name. */
 typedef struct {
-    const char *p, *end;
-} cursor;
+    einc_ctx *ctx;
+    const char *fname;        /* the public function, first word of every message     */
+    const char *path;         /* NULL for a buffer                                    */
+    const unsigned char *mem; /* the buffer; NULL when reading the file `fd`          */
+    int fd;
+    size_t size;              /* total bytes                                          */
+    size_t pos;               /* bytes consumed so far                                */
+} npy_in;
 
-static void skip_space(cursor *c) {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
+static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt, ...) {
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (in->path) return einc__error(in->ctx, code, "%s: '%s': %s", in->fname, in->path, msg);
+    return einc__error(in->ctx, code, "%s: %s", in->fname, msg);
 }
 
-static bool accept(cursor *c, char ch) {
-    skip_space(c);
-    if (c->p < c->end && *c->p == ch) {
-        c->p++;
+static const char *npy_noun(const npy_in *in) { return in->path ? "file" : "buffer"; }
+
+/* Bytes not yet consumed (0 if a file grew past the size it had when it was opened). */
+static size_t npy_left(const npy_in *in) { return in->pos < in->size ? in->size - in->pos : 0; }
+
+/* Reads up to n bytes into dst; *got is short only at the end of the input. False after a
+ * read error (EINC_EIO recorded). */
+static bool npy_read(npy_in *in, void *dst, size_t n, size_t *got) {
+    if (in->mem) {
+        size_t k = npy_left(in) < n ? npy_left(in) : n;
+        if (k) memcpy(dst, in->mem + in->pos, k);
+        in->pos += k;
+        *got = k;
+        return true;
+    }
+    size_t done = 0;
+    while (done < n) {
+        size_t chunk = n - done < ((size_t)1 << 30) ? n - done : ((size_t)1 << 30);
+        ssize_t r = read(in->fd, (char *)dst + done, chunk);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            npy_fail(in, EINC_EIO, "read error after %zu bytes: %s", in->pos + done, strerror(errno));
+            return false;
+        }
+        if (r == 0) break;
+        done += (size_t)r;
+    }
+    in->pos += done;
+    *got = done;
+    return true;
+}
+
+/* `n` bytes of `s` for a message: printable ASCII as is, the rest as \xNN, cut at 40 chars. */
+static const char *npy_quote(char *buf, size_t cap, const char *s, size_t n) {
+    size_t used = 0;
+    for (size_t i = 0; i < n && used + 8 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (i == 40) {
+            used += (size_t)snprintf(buf + used, cap - used, "...");
+            break;
+        }
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\') buf[used++] = (char)ch;
+        else used += (size_t)snprintf(buf + used, cap - used, "\\x%02x", ch);
+    }
+    buf[used] = '\0';
+    return buf;
+}
+
+/* ---- header parsing -------------------------------------------------------------------------- */
+
+typedef struct {
+    einc_dtype dtype;
+    bool little; /* byte order of the file's elements (meaningless for bool) */
+    bool fortran;
+    int ndim;
+    int64_t shape[EINC_MAX_DIMS];
+    int64_t numel;
+    size_t nbytes;
+} npy_header;
+
+typedef struct {
+    const npy_in *in;
+    const char *s; /* the header without its final '\n' */
+    size_t n, i;
+    int major;
+} npy_lexer;
+
+static einc_status lex_fail(const npy_lexer *lx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static einc_status lex_fail(const npy_lexer *lx, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return npy_fail(lx->in, EINC_EFORMAT, "header: %s (at header offset %zu)", msg, lx->i);
+}
+
+static void lex_space(npy_lexer *lx) {
+    while (lx->i < lx->n && lx->s[lx->i] == ' ') lx->i++;
+}
+
+/* After optional spaces: true (and consumed) if the next byte is `ch`. */
+static bool lex_accept(npy_lexer *lx, char ch) {
+    lex_space(lx);
+    if (lx->i < lx->n && lx->s[lx->i] == ch) {
+        lx->i++;
         return true;
     }
     return false;
 }
 
-/* A quoted Python string without escapes; copied into out (size outsz). */
-static bool parse_string(cursor *c, char *out, size_t outsz) {
-    skip_space(c);
-    if (c->p >= c->end || (*c->p != '\'' && *c->p != '"')) return false;
-    char q = *c->p++;
-    size_t n = 0;
-    while (c->p < c->end && *c->p != q) {
-        if (*c->p == '\\' || n + 1 >= outsz) return false;
-        out[n++] = *c->p++;
-    }
-    if (c->p >= c->end) return false;
-    c->p++;
-    out[n] = '\0';
-    return true;
+/* What stands at the cursor, for "expected X, found Y" messages. */
+static const char *lex_found(const npy_lexer *lx, char *buf, size_t cap) {
+    if (lx->i >= lx->n) return "the end of the header";
+    char q[64];
+    snprintf(buf, cap, "'%s'", npy_quote(q, sizeof q, lx->s + lx->i, 1));
+    return buf;
 }
 
-static bool parse_word(cursor *c, const char *word) {
-    skip_space(c);
+static einc_status lex_expected(const npy_lexer *lx, const char *what) {
+    char found[80];
+    return lex_fail(lx, "expected %s, found %s", what, lex_found(lx, found, sizeof found));
+}
+
+/* A quoted string without escapes; *str / *len point into the header. */
+static einc_status lex_string(npy_lexer *lx, const char *what, const char **str, size_t *len) {
+    lex_space(lx);
+    if (lx->i >= lx->n || (lx->s[lx->i] != '\'' && lx->s[lx->i] != '"')) return lex_expected(lx, what);
+    char quote = lx->s[lx->i++];
+    size_t start = lx->i;
+    while (lx->i < lx->n && lx->s[lx->i] != quote) {
+        if (lx->s[lx->i] == '\\') return lex_fail(lx, "escape sequences in strings are not supported");
+        lx->i++;
+    }
+    if (lx->i >= lx->n) {
+        lx->i = start - 1;
+        return lex_fail(lx, "unterminated string");
+    }
+    *str = lx->s + start;
+    *len = lx->i - start;
+    lx->i++;
+    return EINC_OK;
+}
+
+static bool lex_word(npy_lexer *lx, const char *word) {
     size_t n = strlen(word);
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) return false;
-    c->p += n;
+    if (lx->n - lx->i < n || memcmp(lx->s + lx->i, word, n) != 0) return false;
+    lx->i += n;
     return true;
 }
 
-static bool parse_int(cursor *c, int64_t *out) {
-    skip_space(c);
-    int64_t v = 0;
-    const char *start = c->p;
-    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *c->p - '0', &v)) return false;
-        c->p++;
+static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+/* A shape entry: decimal, no sign, no leading zeros, at most INT64_MAX. */
+static einc_status lex_int(npy_lexer *lx, int entry, int64_t *out) {
+    lex_space(lx);
+    size_t start = lx->i;
+    if (lx->i >= lx->n || !is_digit(lx->s[lx->i])) {
+        if (lx->i < lx->n && lx->s[lx->i] == '-')
+            return lex_fail(lx, "shape entry %d is negative", entry);
+        return lex_expected(lx, "a non-negative integer in 'shape'");
     }
-    if (c->p < c->end && *c->p == 'L') c->p++; /* Python 2 long suffix */
+    if (lx->s[lx->i] == '0' && lx->i + 1 < lx->n && is_digit(lx->s[lx->i + 1]))
+        return lex_fail(lx, "shape entry %d has a leading zero", entry);
+    int64_t v = 0;
+    while (lx->i < lx->n && is_digit(lx->s[lx->i])) {
+        if (__builtin_mul_overflow(v, (int64_t)10, &v) || __builtin_add_overflow(v, (int64_t)(lx->s[lx->i] - '0'), &v)) {
+            while (lx->i < lx->n && is_digit(lx->s[lx->i])) lx->i++;
+            char q[64];
+            size_t end = lx->i;
+            lx->i = start;
+            return lex_fail(lx, "shape entry %d (%s) does not fit in 64 bits", entry,
+                            npy_quote(q, sizeof q, lx->s + start, end - start));
+        }
+        lx->i++;
+    }
+    if (lx->i < lx->n && lx->s[lx->i] == 'L') {
+        if (lx->major >= 3) return lex_fail(lx, "the Python 2 'L' suffix is not allowed in a version 3.0 header");
+        lx->i++;
+    }
     *out = v;
-    return c->p > start;
+    return EINC_OK;
 }
 
-typedef struct {
-    einc_dtype dtype;
-    bool swap;
-    bool fortran;
-    int ndim;
-    int64_t shape[EINC_MAX_DIMS];
-} npy_header;
+static einc_status lex_shape(npy_lexer *lx, npy_header *h) {
+    if (!lex_accept(lx, '(')) return lex_expected(lx, "a tuple as the value of 'shape'");
+    h->ndim = 0;
+    if (lex_accept(lx, ')')) return EINC_OK;
+    for (;;) {
+        if (h->ndim == EINC_MAX_DIMS)
+            return lex_fail(lx, "shape has more than %d dimensions (einc's limit)", EINC_MAX_DIMS);
+        einc_status st = lex_int(lx, h->ndim, &h->shape[h->ndim]);
+        if (st != EINC_OK) return st;
+        h->ndim++;
+        if (lex_accept(lx, ',')) {
+            if (lex_accept(lx, ')')) return EINC_OK;
+            continue;
+        }
+        if (lex_accept(lx, ')')) {
+            if (h->ndim == 1)
+                return lex_fail(lx, "'shape' (%lld) is an int, not a tuple: a 1-d shape is written (%lld,)",
+                                (long long)h->shape[0], (long long)h->shape[0]);
+            return EINC_OK;
+        }
+        return lex_expected(lx, "',' or ')' in 'shape'");
+    }
+}
 
-static bool parse_descr(const char *s, einc_dtype *dtype, bool *swap) {
-    static const struct { const char *name; einc_dtype dtype; bool swap; } table[] = {
-        {"<f4", EINC_FLOAT32, false}, {">f4", EINC_FLOAT32, true}, {"<f8", EINC_FLOAT64, false},
-        {">f8", EINC_FLOAT64, true},  {"<i8", EINC_INT64, false},  {">i8", EINC_INT64, true},
-        {"<i4", EINC_INT32, false},   {">i4", EINC_INT32, true},   {"|b1", EINC_BOOL, false},
-        {"<b1", EINC_BOOL, false},    {">b1", EINC_BOOL, false},   {"=b1", EINC_BOOL, false},
+static bool descr_lookup(const char *s, size_t n, einc_dtype *dtype, bool *little) {
+    static const struct {
+        const char *name;
+        einc_dtype dtype;
+        bool little;
+    } table[] = {
+        {"<f4", EINC_FLOAT32, true}, {">f4", EINC_FLOAT32, false}, {"<f8", EINC_FLOAT64, true},
+        {">f8", EINC_FLOAT64, false}, {"<i8", EINC_INT64, true},   {">i8", EINC_INT64, false},
+        {"<i4", EINC_INT32, true},   {">i4", EINC_INT32, false},   {"|b1", EINC_BOOL, true},
+        {"<b1", EINC_BOOL, true},    {">b1", EINC_BOOL, false},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        if (strcmp(s, table[i].name) == 0) {
+        if (n == 3 && memcmp(s, table[i].name, 3) == 0) {
             *dtype = table[i].dtype;
-            *swap = table[i].swap;
+            *little = table[i].little;
             return true;
         }
     }
     return false;
 }
 
-static einc_status header_error(einc_ctx *ctx, const char *what) {
-    return einc__error(ctx, EINC_EFORMAT, "npy: malformed header: %s", what);
+static einc_status lex_descr(npy_lexer *lx, npy_header *h) {
+    lex_space(lx);
+    if (lx->i < lx->n && lx->s[lx->i] == '[')
+        return lex_fail(lx, "structured dtypes are not supported ('descr' is a list of fields)");
+    const char *s;
+    size_t n;
+    einc_status st = lex_string(lx, "a dtype string as the value of 'descr'", &s, &n);
+    if (st != EINC_OK) return st;
+    if (!descr_lookup(s, n, &h->dtype, &h->little)) {
+        char q[192];
+        lx->i -= n + 2; /* point at the opening quote */
+        return lex_fail(lx, "unsupported dtype '%s' (supported: <f4 <f8 <i8 <i4 |b1 and big-endian >f4 >f8 >i8 >i4)",
+                        npy_quote(q, sizeof q, s, n));
+    }
+    return EINC_OK;
 }
 
-static einc_status parse_header(einc_ctx *ctx, const char *text, size_t len, npy_header *h) {
-    cursor c = {text, text + len};
-    bool have_descr = false, have_fortran = false, have_shape = false;
-    if (!accept(&c, '{')) return header_error(ctx, "expected '{' at the start of the header dict");
-    for (;;) {
-        if (accept(&c, '}')) break;
-        char key[32];
-        if (!parse_string(&c, key, sizeof key)) return header_error(ctx, "expected a quoted key");
-        if (!accept(&c, ':')) return header_error(ctx, "expected ':' after a key");
-        if (strcmp(key, "descr") == 0) {
-            char descr[32];
-            if (have_descr) return header_error(ctx, "duplicate key 'descr'");
-            if (!parse_string(&c, descr, sizeof descr)) return header_error(ctx, "'descr' must be a dtype string");
-            if (!parse_descr(descr, &h->dtype, &h->swap))
-                return einc__error(ctx, EINC_EFORMAT, "npy: unsupported dtype '%s' (supported: <f4 <f8 <i8 <i4 |b1 "
-                                                      "and big-endian >f4 >f8 >i8 >i4)", descr);
-            have_descr = true;
-        } else if (strcmp(key, "fortran_order") == 0) {
-            if (have_fortran) return header_error(ctx, "duplicate key 'fortran_order'");
-            if (parse_word(&c, "True")) h->fortran = true;
-            else if (parse_word(&c, "False")) h->fortran = false;
-            else return header_error(ctx, "'fortran_order' must be True or False");
-            have_fortran = true;
-        } else if (strcmp(key, "shape") == 0) {
-            if (have_shape) return header_error(ctx, "duplicate key 'shape'");
-            if (!accept(&c, '(')) return header_error(ctx, "'shape' must be a tuple");
-            h->ndim = 0;
-            while (!accept(&c, ')')) {
-                if (h->ndim >= EINC_MAX_DIMS)
-                    return einc__error(ctx, EINC_EFORMAT, "npy: shape has more than %d dimensions", EINC_MAX_DIMS);
-                if (!parse_int(&c, &h->shape[h->ndim])) return header_error(ctx, "shape entries must be non-negative integers");
-                h->ndim++;
-                if (!accept(&c, ',')) {
-                    if (!accept(&c, ')')) return header_error(ctx, "expected ',' or ')' in shape");
-                    if (h->ndim == 1) return header_error(ctx, "a 1-d shape must be written (n,)");
-                    break;
-                }
-            }
-            have_shape = true;
-        } else {
-            return einc__error(ctx, EINC_EFORMAT, "npy: malformed header: unexpected key '%s'", key);
+/* Byte offset of the first invalid UTF-8 sequence in s[0, n), or n when there is none. Rejects
+ * overlong forms, surrogates and code points above U+10FFFF, as Python's decoder does. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        unsigned lo = 0x80, hi = 0xbf; /* allowed range of the first continuation byte */
+        if (c < 0x80) len = 1;
+        else if (c >= 0xc2 && c <= 0xdf) len = 2;
+        else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            if (c == 0xe0) lo = 0xa0;
+            if (c == 0xed) hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            if (c == 0xf0) lo = 0x90;
+            if (c == 0xf4) hi = 0x8f;
+        } else return i;
+        if (n - i < len) return i;
+        for (size_t k = 1; k < len; k++) {
+            unsigned b = s[i + k];
+            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) return i;
         }
-        if (!accept(&c, ',')) {
-            if (!accept(&c, '}')) return header_error(ctx, "expected ',' or '}' after a value");
-            break;
+        i += len;
+    }
+    return n;
+}
+
+static einc_status parse_header(const npy_in *in, int major, const char *text, size_t len, npy_header *h) {
+    if (len == 0) return npy_fail(in, EINC_EFORMAT, "header is empty");
+    const void *nul = memchr(text, '\0', len);
+    if (nul) return npy_fail(in, EINC_EFORMAT, "header contains a NUL byte at header offset %zu", (size_t)((const char *)nul - text));
+    if (major == 3) {
+        size_t bad = utf8_invalid_at((const unsigned char *)text, len);
+        if (bad != len)
+            return npy_fail(in, EINC_EFORMAT, "version 3.0 header is not valid UTF-8 at header offset %zu", bad);
+    }
+    if (text[len - 1] != '\n')
+        return npy_fail(in, EINC_EFORMAT, "header does not end with a newline (%zu header bytes)", len);
+
+    npy_lexer lx = {in, text, len - 1, 0, major};
+    bool seen[3] = {false, false, false};
+    static const char *const keys[3] = {"descr", "fortran_order", "shape"};
+    if (!lex_accept(&lx, '{')) return lex_expected(&lx, "'{' at the start of the header");
+    if (!lex_accept(&lx, '}')) {
+        for (;;) {
+            const char *key;
+            size_t klen;
+            size_t key_at = lx.i;
+            einc_status st = lex_string(&lx, "a quoted key", &key, &klen);
+            if (st != EINC_OK) return st;
+            int k = 0;
+            while (k < 3 && !(strlen(keys[k]) == klen && memcmp(keys[k], key, klen) == 0)) k++;
+            if (k == 3 || seen[k]) {
+                char q[192];
+                lx.i = key_at;
+                lex_space(&lx);
+                return lex_fail(&lx, "%s key '%s' (the keys are 'descr', 'fortran_order' and 'shape', each once)",
+                                k == 3 ? "unknown" : "duplicate", npy_quote(q, sizeof q, key, klen));
+            }
+            seen[k] = true;
+            if (!lex_accept(&lx, ':')) return lex_expected(&lx, "':' after a key");
+            lex_space(&lx);
+            if (k == 0) st = lex_descr(&lx, h);
+            else if (k == 2) st = lex_shape(&lx, h);
+            else if (lex_word(&lx, "True")) h->fortran = true;
+            else if (lex_word(&lx, "False")) h->fortran = false;
+            else st = lex_expected(&lx, "True or False as the value of 'fortran_order'");
+            if (st != EINC_OK) return st;
+            if (lex_accept(&lx, '}')) break;
+            if (!lex_accept(&lx, ',')) return lex_expected(&lx, "',' or '}' after a value");
+            if (lex_accept(&lx, '}')) break;
         }
     }
-    skip_space(&c);
-    if (c.p != c.end) return header_error(ctx, "unexpected text after the header dict");
-    if (!have_descr || !have_fortran || !have_shape)
-        return einc__error(ctx, EINC_EFORMAT, "npy: header lacks the key '%s'",
-                           !have_descr ? "descr" : !have_fortran ? "fortran_order" : "shape");
+    lex_space(&lx);
+    if (lx.i != lx.n) return lex_expected(&lx, "only spaces between the closing '}' and the final newline");
+    for (int k = 0; k < 3; k++)
+        if (!seen[k]) return npy_fail(in, EINC_EFORMAT, "header lacks the key '%s'", keys[k]);
+
+    /* numpy's rule: the sizes, zeros counted as 1, times the item size must fit — so strides
+     * stay representable even for zero-length arrays with huge other dimensions */
+    char buf[512];
+    int64_t span = 1, bytes;
+    bool overflow = false, empty = false;
+    for (int i = 0; i < h->ndim; i++) {
+        empty = empty || h->shape[i] == 0;
+        overflow = overflow || __builtin_mul_overflow(span, h->shape[i] > 0 ? h->shape[i] : 1, &span);
+    }
+    if (overflow || __builtin_mul_overflow(span, (int64_t)einc_dtype_size(h->dtype), &bytes))
+        return npy_fail(in, EINC_EFORMAT,
+                        "shape %s of %s is too big: its sizes (zeros counted as 1, as numpy does) times the "
+                        "%zu-byte item size overflow 64 bits",
+                        einc__shape_str(buf, sizeof buf, h->ndim, h->shape), einc_dtype_name(h->dtype),
+                        einc_dtype_size(h->dtype));
+    h->numel = empty ? 0 : span;
+    bytes = h->numel * (int64_t)einc_dtype_size(h->dtype);
+#if SIZE_MAX < INT64_MAX
+    if ((uint64_t)bytes > SIZE_MAX)
+        return npy_fail(in, EINC_EFORMAT, "shape %s of %s needs more bytes than this machine can address",
+                        einc__shape_str(buf, sizeof buf, h->ndim, h->shape), einc_dtype_name(h->dtype));
+#endif
+    h->nbytes = (size_t)bytes;
     return EINC_OK;
+}
+
+/* ---- loading --------------------------------------------------------------------------------- */
+
+static bool host_is_little(void) {
+    const uint16_t one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    return first == 1;
 }
 
 static void byteswap(char *p, size_t es, int64_t n) {
@@ -162,93 +429,167 @@ static void byteswap(char *p, size_t es, int64_t n) {
     }
 }
 
-einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) {
-    if (!ctx) return NULL;
-    const unsigned char *b = data;
-    if (!b && size) {
-        einc__error(ctx, EINC_EINVAL, "einc_npy_load_buffer: data is NULL");
-        return NULL;
+/* Reads the preamble; on success *major, *hlen are set and the input is at the header. */
+static bool load_preamble(npy_in *in, int *major, size_t *hlen) {
+    unsigned char pre[12];
+    size_t got;
+    if (!npy_read(in, pre, 8, &got)) return false;
+    if (memcmp(pre, NPY_MAGIC, got < 6 ? got : 6) != 0) {
+        npy_fail(in, EINC_EFORMAT, "bad magic: not a .npy file (it must start with \\x93NUMPY)");
+        return false;
     }
-    if (size < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
-        einc__error(ctx, EINC_EFORMAT, "npy: not a .npy file (missing the \\x93NUMPY magic)");
-        return NULL;
+    if (got < 8) {
+        npy_fail(in, EINC_EFORMAT, "the %s ends after %zu bytes, inside the .npy preamble", npy_noun(in), got);
+        return false;
     }
-    int major = b[6], minor = b[7];
-    size_t hlen, hstart;
-    if (major == 1 && minor == 0) {
-        hlen = (size_t)b[8] | ((size_t)b[9] << 8);
-        hstart = 10;
-    } else if ((major == 2 || major == 3) && minor == 0) {
-        if (size < 12) {
-            einc__error(ctx, EINC_EFORMAT, "npy: file ends inside the header length");
-            return NULL;
-        }
-        hlen = (size_t)b[8] | ((size_t)b[9] << 8) | ((size_t)b[10] << 16) | ((size_t)b[11] << 24);
-        hstart = 12;
-    } else {
-        einc__error(ctx, EINC_EFORMAT, "npy: unsupported format version %d.%d (supported: 1.0, 2.0, 3.0)", major, minor);
-        return NULL;
+    *major = pre[6];
+    if ((*major != 1 && *major != 2 && *major != 3) || pre[7] != 0) {
+        npy_fail(in, EINC_EFORMAT, "unsupported format version %d.%d (supported: 1.0, 2.0, 3.0)", pre[6], pre[7]);
+        return false;
     }
-    if (hlen > NPY_HEADER_MAX) {
-        einc__error(ctx, EINC_EFORMAT, "npy: header length %zu exceeds the limit of %d bytes", hlen, NPY_HEADER_MAX);
-        return NULL;
+    size_t lenbytes = *major == 1 ? 2 : 4;
+    if (!npy_read(in, pre + 8, lenbytes, &got)) return false;
+    if (got < lenbytes) {
+        npy_fail(in, EINC_EFORMAT, "the %s ends inside the header length", npy_noun(in));
+        return false;
     }
-    if (hlen > size - hstart) {
-        einc__error(ctx, EINC_EFORMAT, "npy: header length %zu runs past the end of the file (%zu bytes)", hlen, size);
-        return NULL;
+    *hlen = (size_t)pre[8] | ((size_t)pre[9] << 8);
+    if (lenbytes == 4) *hlen |= ((size_t)pre[10] << 16) | ((size_t)pre[11] << 24);
+    if (*hlen > NPY_HEADER_MAX) {
+        npy_fail(in, EINC_EFORMAT, "header length %zu exceeds the limit of %zu bytes", *hlen, NPY_HEADER_MAX);
+        return false;
     }
-    const char *text = (const char *)b + hstart;
-    for (size_t i = 0; i < hlen; i++) {
-        if (text[i] == '\0') {
-            einc__error(ctx, EINC_EFORMAT, "npy: header contains a NUL byte");
-            return NULL;
-        }
+    if (*hlen > npy_left(in)) {
+        npy_fail(in, EINC_EFORMAT, "header length %zu runs past the end of the %s (%zu bytes follow the preamble)",
+                 *hlen, npy_noun(in), npy_left(in));
+        return false;
     }
-    npy_header h;
-    memset(&h, 0, sizeof h);
-    if (parse_header(ctx, text, hlen, &h) != EINC_OK) return NULL;
-    int64_t numel;
-    if (!einc__shape_check(ctx, "npy", h.dtype, h.ndim, h.shape, &numel)) return NULL;
-    size_t es = einc_dtype_size(h.dtype);
-    size_t nbytes = (size_t)numel * es;
-    size_t avail = size - hstart - hlen;
-    if (avail < nbytes) {
-        einc__error(ctx, EINC_EFORMAT, "npy: data is truncated: shape needs %zu bytes, file has %zu", nbytes, avail);
-        return NULL;
+    return true;
+}
+
+/* Reads and validates the header: from the buffer in place, from a file into scratch memory. */
+static bool load_header(npy_in *in, int major, size_t hlen, npy_header *h) {
+    if (in->mem) {
+        const char *text = (const char *)in->mem + in->pos;
+        in->pos += hlen;
+        return parse_header(in, major, text, hlen, h) == EINC_OK;
     }
-    if (avail > nbytes) {
-        einc__error(ctx, EINC_EFORMAT, "npy: %zu unexpected bytes after the data", avail - nbytes);
-        return NULL;
+    char *text = hlen ? einc__alloc(in->ctx, hlen) : NULL;
+    if (hlen && !text) return false;
+    size_t got = 0;
+    bool ok = npy_read(in, text, hlen, &got);
+    if (ok && got < hlen) { /* a file shrinking under us */
+        npy_fail(in, EINC_EFORMAT, "header length %zu runs past the end of the %s (%zu bytes follow the preamble)", hlen,
+                 npy_noun(in), got);
+        ok = false;
     }
-    /* the file's bytes become a contiguous buffer of the physical (file) layout */
-    int64_t phys[EINC_MAX_DIMS];
-    for (int i = 0; i < h.ndim; i++) phys[i] = h.fortran ? h.shape[h.ndim - 1 - i] : h.shape[i];
-    einc_tensor *raw = einc__tensor_new(ctx, h.dtype, h.ndim, phys);
-    if (!raw) return NULL;
-    if (nbytes) memcpy(einc__tensor_ptr(raw), text + hlen, nbytes);
-    if (h.swap) byteswap(einc__tensor_ptr(raw), es, numel);
-    if (h.dtype == EINC_BOOL) {
-        char *p = einc__tensor_ptr(raw);
-        for (int64_t i = 0; i < numel; i++) {
+    if (ok) ok = parse_header(in, major, text, hlen, h) == EINC_OK;
+    einc__free(in->ctx, text, hlen);
+    return ok;
+}
+
+/* Post-read checks and layout of a raw buffer in file order [file dims] -> the tensor. */
+static einc_tensor *finish_load(npy_in *in, const npy_header *h, einc_tensor *raw) {
+    char *p = einc__tensor_ptr(raw);
+    size_t es = einc_dtype_size(h->dtype);
+    if (h->dtype == EINC_BOOL) {
+        for (size_t i = 0; i < h->nbytes; i++) {
             if ((unsigned char)p[i] > 1) {
-                einc__error(ctx, EINC_EFORMAT, "npy: bool element %lld has byte value %d (must be 0 or 1)",
-                            (long long)i, (unsigned char)p[i]);
+                npy_fail(in, EINC_EFORMAT, "bool element %zu has byte value %d (must be 0 or 1)", i, (unsigned char)p[i]);
                 einc_tensor_release(raw);
                 return NULL;
             }
         }
+    } else if (h->little != host_is_little()) {
+        byteswap(p, es, h->numel);
     }
-    if (!h.fortran || h.ndim < 2) return raw;
+    if (!h->fortran || h->ndim < 2) return raw;
     /* column-major: the logical tensor is the reversed-axes view of the physical buffer */
     int64_t strides[EINC_MAX_DIMS];
     int64_t s = 1;
-    for (int i = 0; i < h.ndim; i++) {
+    for (int i = 0; i < h->ndim; i++) {
         strides[i] = s;
-        s *= h.shape[i] > 0 ? h.shape[i] : 1;
+        s *= h->shape[i] > 0 ? h->shape[i] : 1;
     }
-    einc_tensor *v = einc__tensor_view_of(ctx, raw, h.ndim, h.shape, strides, raw->offset);
+    einc_tensor *v = einc__tensor_view_of(in->ctx, raw, h->ndim, h->shape, strides, raw->offset);
     einc_tensor_release(raw);
     return v;
+}
+
+static einc_tensor *npy_load(npy_in *in) {
+    int major = 0;
+    size_t hlen = 0;
+    npy_header h;
+    memset(&h, 0, sizeof h);
+    if (!load_preamble(in, &major, &hlen) || !load_header(in, major, hlen, &h)) return NULL;
+    char shp[512];
+    if (npy_left(in) != h.nbytes) {
+        size_t have = npy_left(in);
+        if (have < h.nbytes)
+            npy_fail(in, EINC_EFORMAT, "data is truncated: shape %s of %s needs %zu bytes, the %s has %zu",
+                     einc__shape_str(shp, sizeof shp, h.ndim, h.shape), einc_dtype_name(h.dtype), h.nbytes,
+                     npy_noun(in), have);
+        else
+            npy_fail(in, EINC_EFORMAT, "%zu unexpected bytes after the %zu bytes of data", have - h.nbytes, h.nbytes);
+        return NULL;
+    }
+    int64_t phys[EINC_MAX_DIMS]; /* the file's dims: reversed for fortran_order */
+    for (int i = 0; i < h.ndim; i++) phys[i] = h.fortran ? h.shape[h.ndim - 1 - i] : h.shape[i];
+    einc_tensor *raw = einc__tensor_new(in->ctx, h.dtype, h.ndim, phys);
+    if (!raw) return NULL;
+    size_t got = 0;
+    if (!npy_read(in, einc__tensor_ptr(raw), h.nbytes, &got)) {
+        einc_tensor_release(raw);
+        return NULL;
+    }
+    if (got < h.nbytes) { /* a file shrinking under us */
+        npy_fail(in, EINC_EFORMAT, "data is truncated: shape %s of %s needs %zu bytes, the %s has %zu",
+                 einc__shape_str(shp, sizeof shp, h.ndim, h.shape), einc_dtype_name(h.dtype), h.nbytes,
+                 npy_noun(in), got);
+        einc_tensor_release(raw);
+        return NULL;
+    }
+    return finish_load(in, &h, raw);
+}
+
+einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) {
+    if (!ctx) return NULL;
+    if (!data && size) {
+        einc__error(ctx, EINC_EINVAL, "einc_npy_load_buffer: data is NULL but size is %zu", size);
+        return NULL;
+    }
+    static const unsigned char empty = 0;
+    npy_in in = {ctx, "einc_npy_load_buffer", NULL, data ? data : (const void *)&empty, -1, size, 0};
+    return npy_load(&in);
+}
+
+/* A pipe or other stream of unknown size, read to its end into memory from the allocator: what
+ * is reserved grows with the bytes that actually arrive, never with what a header claims. */
+static unsigned char *read_stream(npy_in *in, size_t *size, size_t *cap) {
+    size_t c = 4096, n = 0;
+    unsigned char *buf = einc__alloc(in->ctx, c);
+    while (buf) {
+        if (n == c) {
+            unsigned char *grown = einc__alloc(in->ctx, 2 * c);
+            if (grown) memcpy(grown, buf, n);
+            einc__free(in->ctx, buf, c);
+            buf = grown;
+            c *= 2;
+            continue;
+        }
+        ssize_t r = read(in->fd, buf + n, c - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            npy_fail(in, EINC_EIO, "read error after %zu bytes: %s", n, strerror(errno));
+            einc__free(in->ctx, buf, c);
+            return NULL;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    *size = n;
+    *cap = c;
+    return buf;
 }
 
 einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
@@ -257,84 +598,92 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_load: path is NULL");
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        einc__error(ctx, EINC_EIO, "npy: cannot open '%s': %s", path, strerror(errno));
+    npy_in in = {ctx, "einc_npy_load", path, NULL, -1, 0, 0};
+    in.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (in.fd < 0) {
+        npy_fail(&in, EINC_EIO, "cannot open: %s", strerror(errno));
         return NULL;
     }
+    struct stat st;
     einc_tensor *t = NULL;
-    long len = -1;
-    if (fseek(f, 0, SEEK_END) == 0) len = ftell(f);
-    if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        einc__error(ctx, EINC_EIO, "npy: cannot determine the size of '%s'", path);
-        fclose(f);
-        return NULL;
-    }
-    size_t size = (size_t)len;
-    char *buf = size ? einc__alloc(ctx, size) : NULL;
-    if (size && !buf) {
-        fclose(f);
-        return NULL;
-    }
-    if (size && fread(buf, 1, size, f) != size) {
-        einc__error(ctx, EINC_EIO, "npy: cannot read '%s'", path);
+    if (fstat(in.fd, &st) != 0) {
+        npy_fail(&in, EINC_EIO, "cannot stat: %s", strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+        npy_fail(&in, EINC_EIO, "is a directory");
+    } else if (S_ISREG(st.st_mode)) {
+        in.size = (size_t)st.st_size;
+        t = npy_load(&in);
     } else {
-        t = einc_npy_load_buffer(ctx, buf, size);
+        size_t cap = 0;
+        unsigned char *buf = read_stream(&in, &in.size, &cap);
+        if (buf) {
+            in.mem = buf;
+            t = npy_load(&in);
+            einc__free(ctx, buf, cap);
+        }
     }
-    einc__free(ctx, buf, size);
-    fclose(f);
+    close(in.fd);
     return t;
 }
 
+/* ---- saving ---------------------------------------------------------------------------------- */
+
 static const char *descr_of(einc_dtype dtype) {
+    bool little = host_is_little();
     switch (dtype) {
-    case EINC_FLOAT32: return "<f4";
-    case EINC_FLOAT64: return "<f8";
-    case EINC_INT64: return "<i8";
-    case EINC_INT32: return "<i4";
+    case EINC_FLOAT32: return little ? "<f4" : ">f4";
+    case EINC_FLOAT64: return little ? "<f8" : ">f8";
+    case EINC_INT64: return little ? "<i8" : ">i8";
+    case EINC_INT32: return little ? "<i4" : ">i4";
     case EINC_BOOL: return "|b1";
     }
     return "?";
 }
 
+/* Preamble + header for a C-order array of `dtype` and `shape`, byte for byte what numpy >= 1.24
+ * writes (dict in sorted key order, room for shape[0] to grow to 21 digits, spaces up to the
+ * next multiple of 64 — a whole block when already aligned — and '\n'). Version 1.0 always
+ * suffices. Returns the length. */
+static size_t header_bytes(char out[NPY_SAVE_HEADER_CAP], einc_dtype dtype, int ndim, const int64_t *shape) {
+    char shp[512];
+    char *dict = out + 10;
+    size_t len = (size_t)snprintf(dict, NPY_SAVE_HEADER_CAP - 10, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                                  descr_of(dtype), einc__shape_str(shp, sizeof shp, ndim, shape));
+    if (ndim > 0) {
+        char first[24];
+        size_t digits = (size_t)snprintf(first, sizeof first, "%lld", (long long)shape[0]);
+        memset(dict + len, ' ', NPY_GROWTH_DIGITS - digits);
+        len += NPY_GROWTH_DIGITS - digits;
+    }
+    size_t pad = NPY_ALIGN - (10 + len + 1) % NPY_ALIGN;
+    memset(dict + len, ' ', pad);
+    len += pad;
+    dict[len++] = '\n';
+    memcpy(out, NPY_MAGIC "\x01\x00", 8);
+    out[8] = (char)(len & 0xff);
+    out[9] = (char)(len >> 8);
+    return 10 + len;
+}
+
 einc_status einc_npy_save_buffer(einc_ctx *ctx, const einc_tensor *t, void **data, size_t *size) {
     if (!ctx) return EINC_EINVAL;
-    if (!t || !data || !size) return einc__error(ctx, EINC_EINVAL, "einc_npy_save_buffer: NULL argument");
+    if (!data || !size) return einc__error(ctx, EINC_EINVAL, "einc_npy_save_buffer: data or size is NULL");
     *data = NULL;
     *size = 0;
-    char dict[1024];
-    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr_of(t->dtype));
-    for (int i = 0; i < t->ndim; i++)
-        n += snprintf(dict + n, sizeof dict - (size_t)n, i ? ", %lld" : "%lld", (long long)t->shape[i]);
-    n += snprintf(dict + n, sizeof dict - (size_t)n, "%s), }", t->ndim == 1 ? "," : "");
-    /* total header (magic + version + length + dict + padding + '\n') is a multiple of 64 */
-    size_t pre = 10, dlen = (size_t)n;
-    size_t total = (pre + dlen + 1 + 63) / 64 * 64;
-    if (total - pre > 65535) { pre = 12; total = (pre + dlen + 1 + 63) / 64 * 64; }
+    if (!t) return einc__error(ctx, EINC_EINVAL, "einc_npy_save_buffer: tensor argument 't' is NULL");
+    char header[NPY_SAVE_HEADER_CAP];
+    size_t hl = header_bytes(header, t->dtype, t->ndim, t->shape);
     size_t nbytes = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
-    size_t fsize = total + nbytes;
-    char *buf = einc__alloc(ctx, fsize);
-    if (!buf) return ctx->status;
-    memcpy(buf, "\x93NUMPY", 6);
-    size_t hlen = total - pre;
-    buf[6] = pre == 10 ? 1 : 2;
-    buf[7] = 0;
-    buf[8] = (char)(hlen & 0xff);
-    buf[9] = (char)((hlen >> 8) & 0xff);
-    if (pre == 12) {
-        buf[10] = (char)((hlen >> 16) & 0xff);
-        buf[11] = (char)((hlen >> 24) & 0xff);
-    }
-    memcpy(buf + pre, dict, dlen);
-    memset(buf + pre + dlen, ' ', total - pre - dlen - 1);
-    buf[total - 1] = '\n';
-    einc_status st = einc_tensor_to_buffer(t, buf + total, nbytes);
+    char *buf = einc__alloc(ctx, hl + nbytes);
+    if (!buf) return EINC_ENOMEM;
+    memcpy(buf, header, hl);
+    einc_status st = einc_tensor_to_buffer(t, buf + hl, nbytes);
     if (st != EINC_OK) {
-        einc__free(ctx, buf, fsize);
+        einc__free(ctx, buf, hl + nbytes);
         return st;
     }
     *data = buf;
-    *size = fsize;
+    *size = hl + nbytes;
     return EINC_OK;
 }
 
@@ -342,31 +691,79 @@ void einc_buffer_free(einc_ctx *ctx, void *data, size_t size) {
     if (ctx && data) einc__free(ctx, data, size);
 }
 
+static bool write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        size_t chunk = n < ((size_t)1 << 30) ? n : ((size_t)1 << 30);
+        ssize_t w = write(fd, p, chunk);
+        if (w < 0 && errno == EINTR) continue;
+        if (w == 0) errno = ENOSPC;
+        if (w <= 0) return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Creates a new file next to `path` (O_EXCL: never an existing one); its name goes to tmp. */
+static int create_temp(einc_ctx *ctx, const char *path, char *tmp, size_t cap) {
+    /* the name only has to be unlikely to exist; O_EXCL makes a clash a retry, not a clobber */
+    uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ctx ^ (uint64_t)(uintptr_t)tmp;
+    for (uint64_t attempt = 0; attempt < 64; attempt++) {
+        snprintf(tmp, cap, "%s.%016llx.tmp", path, (unsigned long long)einc__rng_bits(seed, attempt));
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;
+}
+
 einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t) {
     if (!ctx) return EINC_EINVAL;
     if (!path) return einc__error(ctx, EINC_EINVAL, "einc_npy_save: path is NULL");
-    void *buf;
-    size_t size;
-    einc_status st = einc_npy_save_buffer(ctx, t, &buf, &size);
-    if (st != EINC_OK) return st;
-    size_t plen = strlen(path);
-    char *tmp = einc__alloc(ctx, plen + 16);
+    if (!t) return einc__error(ctx, EINC_EINVAL, "einc_npy_save: tensor argument 't' is NULL");
+    char header[NPY_SAVE_HEADER_CAP];
+    size_t hl = header_bytes(header, t->dtype, t->ndim, t->shape);
+    size_t nbytes = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
+    /* a strided tensor is gathered into row-major order first (contiguous ones are written as is) */
+    einc_tensor *c = NULL;
+    const char *bytes = einc__tensor_ptr(t);
+    if (!einc__tensor_is_contiguous(t)) {
+        c = einc__tensor_new(ctx, t->dtype, t->ndim, t->shape);
+        if (!c) return EINC_ENOMEM;
+        einc_tensor_to_buffer(t, einc__tensor_ptr(c), nbytes);
+        bytes = einc__tensor_ptr(c);
+    }
+    size_t cap = strlen(path) + 32;
+    char *tmp = einc__alloc(ctx, cap);
     if (!tmp) {
-        einc__free(ctx, buf, size);
-        return ctx->status;
+        einc_tensor_release(c);
+        return EINC_ENOMEM;
     }
-    snprintf(tmp, plen + 16, "%s.tmp%05d", path, (int)(einc__rng_bits((uint64_t)(uintptr_t)buf, plen) % 100000));
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = einc__error(ctx, EINC_EIO, "npy: cannot create '%s': %s", tmp, strerror(errno));
+    einc_status st = EINC_OK;
+    int fd = create_temp(ctx, path, tmp, cap);
+    if (fd < 0) {
+        st = einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot create the temporary file '%s': %s", path, tmp,
+                         strerror(errno));
     } else {
-        bool ok = fwrite(buf, 1, size, f) == size;
-        ok = (fclose(f) == 0) && ok;
-        if (!ok) st = einc__error(ctx, EINC_EIO, "npy: cannot write '%s'", path);
-        else if (rename(tmp, path) != 0) st = einc__error(ctx, EINC_EIO, "npy: cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-        if (st != EINC_OK) remove(tmp);
+        const char *step = NULL;
+        errno = 0;
+        if (!write_all(fd, header, hl) || !write_all(fd, bytes, nbytes)) step = "write";
+        else if (fsync(fd) != 0) step = "sync";
+        int err = errno;
+        if (close(fd) != 0 && !step) {
+            step = "close";
+            err = errno;
+        }
+        if (!step && rename(tmp, path) != 0) {
+            step = "rename";
+            err = errno;
+        }
+        if (step) {
+            st = einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot %s the temporary file '%s': %s", path, step, tmp,
+                             strerror(err));
+            unlink(tmp);
+        }
     }
-    einc__free(ctx, tmp, plen + 16);
-    einc__free(ctx, buf, size);
+    einc__free(ctx, tmp, cap);
+    einc_tensor_release(c);
     return st;
 }
