@@ -43,9 +43,13 @@ bool einc__shape_check(einc_ctx *ctx, const char *fname, einc_dtype dtype, int n
             return false;
         }
     }
-    int64_t n, bytes;
-    if (!einc__shape_numel(ndim, shape, &n) ||
-        __builtin_mul_overflow(n, (int64_t)einc_dtype_size(dtype), &bytes)) {
+    /* zeros count as 1 (numpy's rule), so the strides of an empty tensor stay representable */
+    int64_t n, bytes, span = 1;
+    bool span_overflow = false;
+    for (int i = 0; i < ndim && !span_overflow; i++)
+        span_overflow = __builtin_mul_overflow(span, shape[i] > 0 ? shape[i] : 1, &span);
+    if (span_overflow || !einc__shape_numel(ndim, shape, &n) ||
+        __builtin_mul_overflow(span, (int64_t)einc_dtype_size(dtype), &bytes)) {
         einc__error(ctx, EINC_EOVERFLOW, "%s: shape %s has more elements than fit in memory addressing", fname,
                     einc__shape_str(buf, sizeof buf, ndim, shape));
         return false;
