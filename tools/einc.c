@@ -50,8 +50,19 @@ static const op_help helps[] = {
      "einc id 'b (h w) c -> b c h w' x.npy -o y.npy h=16"},
     {"rearrange", "einx 0.3 name of id", "einc rearrange 'b c h w -> b (h w) c' x.npy -o y.npy"},
     {"dot", "contracts bracketed axes (or, without brackets, every input axis missing from the output)",
-     "einc dot 'b [c_in], c_in c_out -> b c_out' x.npy w.npy -o y.npy"},
+     "einc dot 'b c_in, c_in c_out -> b c_out' x.npy w.npy -o y.npy"},
     {"sum", "sums the bracketed axes (or those missing from the output)", "einc sum 'b [h w] c' x.npy -o y.npy"},
+    {"mean", "mean over the bracketed axes", "einc mean 'b [h w] c' x.npy -o y.npy"},
+    {"var", "population variance (ddof 0) over the bracketed axes", "einc var 'b [n] c' x.npy -o y.npy"},
+    {"std", "population standard deviation over the bracketed axes", "einc std 'b [n] c' x.npy -o y.npy"},
+    {"prod", "product over the bracketed axes", "einc prod 'a [b]' x.npy -o y.npy"},
+    {"count_nonzero", "number of nonzero elements over the bracketed axes (int64)", "einc count_nonzero 'a [b]' x.npy -o y.npy"},
+    {"any", "true where any element over the bracketed axes is nonzero (bool)", "einc any 'a [b]' x.npy -o y.npy"},
+    {"all", "true where every element over the bracketed axes is nonzero (bool)", "einc all 'a [b]' x.npy -o y.npy"},
+    {"max", "maximum over the bracketed axes", "einc max 'b [h w] c' x.npy -o y.npy"},
+    {"min", "minimum over the bracketed axes", "einc min 'b c -> c' x.npy -o y.npy"},
+    {"logsumexp", "log(sum(exp(x))) over the bracketed axes, computed stably", "einc logsumexp 'b [n]' x.npy -o y.npy"},
+    {"log_softmax", "log of the softmax jointly over the bracketed axes", "einc log_softmax 'b [n]' x.npy -o y.npy"},
     {"softmax", "softmax jointly over the bracketed axes", "einc softmax 'b h [n]' x.npy -o y.npy"},
     {"where", "cond ? x : y elementwise, broadcast by axis name", "einc where 'a b, a b, ' m.npy x.npy 0 -o y.npy"},
 };
@@ -73,7 +84,8 @@ static void print_op_help(const char *op) {
                "keepdims=true keeps each bracket group as a length-1 axis.\n");
     else if (k >= EINC_OP_ADD && k <= EINC_OP_WHERE)
         printf("elementwise: inputs broadcast by axis name; without '->' the output is the input that contains\n"
-               "every other input's axes; a plain number is a 0-d input: einc %s 'a b, -> a b' x.npy 2 -o y.npy\n", op);
+               "every other input's axes; a plain number is a 0-d input: einc %s %s -o y.npy\n", op,
+               k == EINC_OP_WHERE ? "'a b, , ' m.npy 1 0" : "'a b, -> a b' x.npy 2");
     printf("See docs/notation.md for the whole notation.\n");
 }
 
