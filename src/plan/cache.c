@@ -22,10 +22,20 @@ typedef struct einc__plan_cache {
     uint64_t hits, misses;
 } einc__plan_cache;
 
-static uint64_t fnv1a(const unsigned char *p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
+/* A word-at-a-time multiplicative hash (keys are a few hundred bytes; one byte per step was 40%
+ * of a cached call). */
+static uint64_t key_hash(const unsigned char *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull ^ n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, p + i, n - i);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 32);
 }
 
 static bool put(unsigned char *buf, size_t cap, size_t *len, const void *src, size_t n) {
@@ -91,7 +101,7 @@ static size_t slot_of(const einc__plan_cache *c, uint64_t hash, const unsigned c
 einc__plan *einc__plan_cache_get(einc_ctx *ctx, const unsigned char *key, size_t len) {
     einc__plan_cache *c = ctx->plans;
     if (!c) return NULL;
-    uint64_t h = fnv1a(key, len);
+    uint64_t h = key_hash(key, len);
     bool found;
     size_t i = slot_of(c, h, key, len, &found);
     if (!found) {
@@ -151,7 +161,7 @@ bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, e
         return false;
     }
     memcpy(k, key, len);
-    *e = (entry){fnv1a(key, len), len, k, plan, NULL, NULL};
+    *e = (entry){key_hash(key, len), len, k, plan, NULL, NULL};
     bool found;
     size_t i = slot_of(c, e->hash, k, len, &found);
     c->slots[i] = e;

@@ -221,6 +221,8 @@ typedef struct {
     bool duplicate;
 } piece;
 
+static bool plan_id_pieces(einc__plan *p, const einc__expr *e, einc__arena *scratch);
+
 static bool enumerate_pieces(einc__plan *p, const einc__expr *e, einc__node *root, int tensor, piece *out, int *n,
                              int cap) {
     int nconcat = number_concats(root, 0);
@@ -256,8 +258,17 @@ static bool enumerate_pieces(einc__plan *p, const einc__expr *e, einc__node *roo
 }
 
 static bool plan_id(einc__plan *p, const einc__expr *e) {
-    piece *ins = einc__arena_alloc(&p->arena, sizeof(piece) * EINC_MAX_PIECES);
-    piece *outs = einc__arena_alloc(&p->arena, sizeof(piece) * EINC_MAX_PIECES);
+    /* scratch for the pieces: freed when the plan is built, not kept with the cached plan */
+    einc__arena scratch;
+    einc__arena_init(&scratch, e->arena->ctx);
+    bool ok = plan_id_pieces(p, e, &scratch);
+    einc__arena_free(&scratch);
+    return ok;
+}
+
+static bool plan_id_pieces(einc__plan *p, const einc__expr *e, einc__arena *scratch) {
+    piece *ins = einc__arena_alloc(scratch, sizeof(piece) * EINC_MAX_PIECES);
+    piece *outs = einc__arena_alloc(scratch, sizeof(piece) * EINC_MAX_PIECES);
     if (!ins || !outs) return false;
     int nin = 0, nout = 0;
     bool concat = false;
