@@ -4,11 +4,12 @@
  * copy), so neither allocation nor first-touch page faults are timed. The baseline is libc memcpy
  * of the destination's byte count between two warm buffers, measured in the same run right next
  * to each case. GB/s counts the bytes read plus the bytes written (2 x destination bytes, also
- * for the broadcast cases, whose source is small). One thread unless BENCH_THREADS says more;
- * memcpy always runs on one thread.
+ * for the broadcast cases, whose source is small); ratio = memcpy time / einc time. The table is
+ * printed for one thread, and again for BENCH_THREADS threads when that is more than one; memcpy
+ * always runs on one thread.
  *
  *   build/bench_copy                 one thread
- *   BENCH_THREADS=2 build/bench_copy two threads (einc side)
+ *   BENCH_THREADS=2 build/bench_copy one thread, then two (einc side)
  *   BENCH_REPS=20 build/bench_copy   more repetitions (best of N is reported)
  */
 #include <stdint.h>
@@ -90,31 +91,13 @@ static int bench_case(einc_ctx *ctx, const char *name, einc_tensor *dst, einc_te
     return bad != 0;
 }
 
-int main(void) {
-    int threads = bench_threads(), reps = bench_reps(10), fails = 0;
-    einc_ctx *ctx = einc_ctx_create();
-    if (!ctx) return 1;
-    einc_set_threads(ctx, threads);
-
-    /* Two flat 64 MiB buffers, touched once here so that no timed run pays for fresh pages. */
-    einc_tensor *src_flat = einc_tensor_empty(ctx, EINC_FLOAT32, 1, (int64_t[]){BENCH_ELEMS});
-    einc_tensor *dst_flat = einc_tensor_empty(ctx, EINC_FLOAT32, 1, (int64_t[]){BENCH_ELEMS});
-    einc_tensor *mc_dst = einc_tensor_empty(ctx, EINC_FLOAT32, 1, (int64_t[]){BENCH_ELEMS});
-    if (!src_flat || !dst_flat || !mc_dst) {
-        fprintf(stderr, "allocation failed: %s\n", einc_errmsg(ctx));
-        einc_ctx_destroy(ctx);
-        return 1;
-    }
-    float *s = einc_tensor_data(src_flat);
-    for (int64_t i = 0; i < BENCH_ELEMS; i++) s[i] = (float)(i % 1000003);
-    memset(einc_tensor_data(dst_flat), 0, (size_t)BENCH_ELEMS * sizeof(float));
-    memset(einc_tensor_data(mc_dst), 0, (size_t)BENCH_ELEMS * sizeof(float));
-    void *mcd = einc_tensor_data(mc_dst);
-    const void *mcs = einc_tensor_data(src_flat);
-
-    printf("einc copy benchmark: float32, einc threads=%d, memcpy 1 thread, best of %d\n", threads, reps);
+/* All cases on the context's current thread count; returns the number of failed cases. */
+static int run_cases(einc_ctx *ctx, einc_tensor *src_flat, einc_tensor *dst_flat, void *mcd, const void *mcs,
+                     int reps) {
+    int fails = 0;
+    printf("\neinc copy benchmark: float32, einc threads=%d, memcpy 1 thread, best of %d\n", einc_get_threads(ctx),
+           reps);
     printf("%-44s %6s %8s %8s %9s %8s %7s\n", "case", "MiB", "ms", "GB/s", "memcpy ms", "GB/s", "ratio");
-
     einc_tensor *d, *v;
     /* contiguous: a plain copy, the kernel's memcpy path */
     d = flat_view(ctx, dst_flat, EINC_SHAPE(4096, 4096));
@@ -158,13 +141,42 @@ int main(void) {
                         mcs, reps);
 
     /* broadcast sources (stride 0): a row repeated, and a column repeated */
-    v = flat_view(ctx, src_flat, EINC_SHAPE(1, 4096));
-    fails += bench_case(ctx, "broadcast (1, 4096) -> (4096, 4096)", d, einc_tensor_expand(ctx, v, EINC_SHAPE(4096, 4096)),
-                        mcd, mcs, reps);
-    v = flat_view(ctx, src_flat, EINC_SHAPE(4096, 1));
-    fails += bench_case(ctx, "broadcast (4096, 1) -> (4096, 4096)", d, einc_tensor_expand(ctx, v, EINC_SHAPE(4096, 4096)),
-                        mcd, mcs, reps);
+    v = einc_tensor_expand(ctx, flat_view(ctx, src_flat, EINC_SHAPE(1, 4096)), EINC_SHAPE(4096, 4096));
+    fails += bench_case(ctx, "broadcast (1, 4096) -> (4096, 4096)", d, v, mcd, mcs, reps);
+    v = einc_tensor_expand(ctx, flat_view(ctx, src_flat, EINC_SHAPE(4096, 1)), EINC_SHAPE(4096, 4096));
+    fails += bench_case(ctx, "broadcast (4096, 1) -> (4096, 4096)", d, v, mcd, mcs, reps);
 
+    return fails;
+}
+
+int main(void) {
+    int threads = bench_threads(), reps = bench_reps(10), fails = 0;
+    einc_ctx *ctx = einc_ctx_create();
+    if (!ctx) return 1;
+
+    /* Two flat 64 MiB buffers and memcpy's destination, touched once here so that no timed run
+     * pays for fresh pages. */
+    einc_tensor *src_flat = einc_tensor_empty(ctx, EINC_FLOAT32, 1, (int64_t[]){BENCH_ELEMS});
+    einc_tensor *dst_flat = einc_tensor_empty(ctx, EINC_FLOAT32, 1, (int64_t[]){BENCH_ELEMS});
+    einc_tensor *mc_dst = einc_tensor_empty(ctx, EINC_FLOAT32, 1, (int64_t[]){BENCH_ELEMS});
+    if (!src_flat || !dst_flat || !mc_dst) {
+        fprintf(stderr, "allocation failed: %s\n", einc_errmsg(ctx));
+        einc_ctx_destroy(ctx);
+        return 1;
+    }
+    float *s = einc_tensor_data(src_flat);
+    for (int64_t i = 0; i < BENCH_ELEMS; i++) s[i] = (float)(i % 1000003);
+    memset(einc_tensor_data(dst_flat), 0, (size_t)BENCH_ELEMS * sizeof(float));
+    memset(einc_tensor_data(mc_dst), 0, (size_t)BENCH_ELEMS * sizeof(float));
+
+    /* one thread first; then BENCH_THREADS, if that asks for more */
+    int counts[2] = {1, threads}, runs = threads > 1 ? 2 : 1;
+    for (int r = 0; r < runs; r++) {
+        einc_set_threads(ctx, counts[r]);
+        einc_scope_begin(ctx);
+        fails += run_cases(ctx, src_flat, dst_flat, einc_tensor_data(mc_dst), einc_tensor_data(src_flat), reps);
+        einc_scope_end(ctx);
+    }
     einc_ctx_destroy(ctx);
     return fails ? 1 : 0;
 }

@@ -16,6 +16,12 @@
  *              on both sides. A converting transpose first converts a tile into a small buffer
  *              along the source's fast dim, then transposes the buffer like a same-dtype tile.
  *
+ * Large destinations (STREAM_BYTES and up) are written with streaming (non-temporal) stores on
+ * both paths wherever whole aligned 64-byte lines are written, except by a single contiguous
+ * memcpy. A transpose or a gather of rows writes each destination line once, at a place the
+ * hardware prefetchers cannot guess: an ordinary store would first read the line from memory, a
+ * streaming store does not, which is what brings these copies to memcpy speed.
+ *
  * Work is split by (ith, nth) over element ranges (rows path) or whole tiles (transpose path), so
  * every destination element is written by exactly one worker, whatever nth is.
  */
@@ -250,10 +256,7 @@ static void transpose_edges(char *dst, int64_t ldd, const char *src, int64_t lds
 /* In-register transposes of unit-stride tiles: dst [nb, ldd] <- src [na, lds], that is
  * dst[j * ldd + i] = src[i * lds + j]. The blocks are arranged so that every destination row of a
  * block is one whole 64-byte line; with `nt` (the caller checked that those lines are aligned)
- * they are written with non-temporal stores. A large transpose touches each destination line
- * once, far from its neighbours in time: a normal store would first read the line from memory
- * (a third stream of traffic, and one the prefetchers cannot predict), a streaming store does
- * not. */
+ * they are written with streaming stores. */
 
 __attribute__((target("avx2"))) static inline void store8_avx2(float *q, __m256 x, bool nt) {
     if (nt) _mm256_stream_ps(q, x);
@@ -374,7 +377,8 @@ __attribute__((target("avx512f"))) static inline void block4_avx512(float *q, in
     __m512 u2 = _mm512_shuffle_ps(t1, t3, 0x44), u3 = _mm512_shuffle_ps(t1, t3, 0xEE);
     __m512 u4 = _mm512_shuffle_ps(t4, t6, 0x44), u5 = _mm512_shuffle_ps(t4, t6, 0xEE);
     __m512 u6 = _mm512_shuffle_ps(t5, t7, 0x44), u7 = _mm512_shuffle_ps(t5, t7, 0xEE);
-    /* lanes 0, 2 of u0..u3 hold columns 0-3 (of rows 0-3 and 8-11), lanes 1, 3 columns 4-7 */
+    /* u[c] holds rows 0-3 of column c in lane 0, of column c + 4 in lane 1, and the same for
+     * rows 8-11 in lanes 2 and 3; u[c + 4] likewise for rows 4-7 and 12-15 */
     const __m512i lo_idx = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
     const __m512i hi_idx = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
     store16_avx512(q, _mm512_permutex2var_ps(u0, lo_idx, u4), nt);
@@ -414,9 +418,12 @@ __attribute__((target("avx512f"))) static inline void block8_avx512(double *q, i
         t[k] = _mm512_unpacklo_pd(r[k], r[k + 1]);
         t[k + 1] = _mm512_unpackhi_pd(r[k], r[k + 1]);
     }
+    /* column 2L + c is lane L of t[c], t[2 + c], t[4 + c], t[6 + c] */
     for (int c = 0; c < 2; c++) {
-        __m512d v02 = _mm512_shuffle_f64x2(t[c], t[2 + c], 0x88), w02 = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0x88);
-        __m512d v13 = _mm512_shuffle_f64x2(t[c], t[2 + c], 0xDD), w13 = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0xDD);
+        __m512d v02 = _mm512_shuffle_f64x2(t[c], t[2 + c], 0x88);
+        __m512d w02 = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0x88);
+        __m512d v13 = _mm512_shuffle_f64x2(t[c], t[2 + c], 0xDD);
+        __m512d w13 = _mm512_shuffle_f64x2(t[4 + c], t[6 + c], 0xDD);
         store8d_avx512(q + c * ldd, _mm512_shuffle_f64x2(v02, w02, 0x88), nt);
         store8d_avx512(q + (2 + c) * ldd, _mm512_shuffle_f64x2(v13, w13, 0x88), nt);
         store8d_avx512(q + (4 + c) * ldd, _mm512_shuffle_f64x2(v02, w02, 0xDD), nt);
