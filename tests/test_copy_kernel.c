@@ -492,6 +492,51 @@ TEST(large_copies_match_reference) {
     }
 }
 
+static void flip_dim(side *s, int d) {
+    s->v.data += (s->v.shape[d] - 1) * s->v.strides[d] * (int64_t)einc_dtype_size(s->v.dtype);
+    s->v.strides[d] = -s->v.strides[d];
+}
+
+/* Large flipped, broadcast, converting and short-inner copies: the buffered streaming paths. */
+TEST(large_buffered_streams_match_reference) {
+    static const int nths[] = {1, 3};
+    for (int c = 0; c < 7; c++) {
+        einc_dtype dt = EINC_FLOAT32, st = EINC_FLOAT32;
+        int64_t shape[4] = {1100, 1030, 1, 1};
+        int nd = 2;
+        if (c == 2) st = EINC_FLOAT64;                   /* converting rows */
+        if (c == 3) dt = EINC_INT64, st = EINC_INT32;      /* 1-d converting cast */
+        if (c >= 4) nd = 4, shape[0] = 35, shape[1] = 3, shape[2] = 100, shape[3] = 100; /* b c h w */
+        if (c == 5) dt = st = EINC_FLOAT64, shape[0] = 20;
+        if (c == 6) dt = st = EINC_BOOL, shape[0] = 140;
+        side src = make_side(st, nd, shape, 0, 0, 0, 0, false);
+        if (c == 0 || c == 2) flip_dim(&src, 1);          /* x[:, ::-1] */
+        if (c == 1) src.v.strides[1] = 0;                 /* a column broadcast along the rows */
+        if (c == 3) {                                     /* as one dim */
+            src.v.ndim = 1;
+            src.v.shape[0] = shape[0] * shape[1];
+            src.v.strides[0] = 1;
+        }
+        int64_t dshape[4];
+        if (c >= 4) { /* b c h w -> b h w c */
+            einc__view sv = src.v;
+            static const int perm[4] = {0, 2, 3, 1};
+            for (int d = 0; d < 4; d++) {
+                src.v.shape[d] = dshape[d] = sv.shape[perm[d]];
+                src.v.strides[d] = sv.strides[perm[d]];
+            }
+        } else {
+            for (int d = 0; d < src.v.ndim; d++) dshape[d] = src.v.shape[d];
+        }
+        side dst = make_side(dt, src.v.ndim, dshape, 0, 0, 0, c == 2, false);
+        fill_random(&src);
+        bool ok = compare_with_ref(&dst, &src, nths, 2, false);
+        side_free(&src);
+        side_free(&dst);
+        if (!ok) break;
+    }
+}
+
 /* The public path: einc_tensor_copy_ and einc_tensor_contiguous on two threads, above the
  * threading threshold, against element-by-element reads of the source. */
 TEST(public_copy_of_views) {
@@ -530,6 +575,7 @@ int main(void) {
     RUN(transposes_around_block_edges);
     RUN(random_layouts_match_reference);
     RUN(large_copies_match_reference);
+    RUN(large_buffered_streams_match_reference);
     RUN(public_copy_of_views);
     return test_summary();
 }

@@ -37,11 +37,13 @@
 #endif
 
 /* Transpose tiles hold about TILE x TILE elements (CONV_TILE x CONV_TILE when converting through
- * the buffer, whose rows get one element of padding: at most 2 x CONV_TILE^2 elements in all).
- * Destinations of STREAM_BYTES or more (twice the L2 of current x86 cores) are written with
- * streaming stores where the layout allows: they would not stay in cache anyway. */
-enum { TILE = 64, CONV_TILE = 32, CONV_BUF_ELEMS = 2 * CONV_TILE * CONV_TILE };
+ * a buffer, whose rows get one element of padding). Destinations of STREAM_BYTES or more (twice
+ * the L2 of current x86 cores) are written with streaming stores where the layout allows: they
+ * would not stay in cache anyway. */
+enum { TILE = 64, CONV_TILE = 32 };
+_Static_assert(2 * CONV_TILE * CONV_TILE <= TILE * TILE, "a padded conversion tile fits the tile buffer");
 #define STREAM_BYTES ((int64_t)4 << 20)
+#define BOUNCE_BYTES 4096
 
 int einc__k_coalesce(einc__view *views, int nviews) {
     int ndim = views[0].ndim;
@@ -441,14 +443,20 @@ __attribute__((target("avx512f"))) static void transpose8_avx512(char *dst, int6
 }
 #endif /* EINC__COPY_X86 */
 
+/* Whether move_tile can write this tile with streaming stores: in registers, with every
+ * destination row of a block on whole aligned lines. */
+static bool tile_streams(const char *dst, int64_t dsa, int64_t dsb, int64_t ssb, size_t es, int isa) {
+    return EINC__COPY_X86 && dsa == 1 && ssb == 1 && isa >= EINC__SIMD_AVX2 && (es == 4 || es == 8) &&
+           (uintptr_t)dst % 64 == 0 && (dsb * (int64_t)es) % 64 == 0;
+}
+
 /* Moves one same-dtype tile (see MOVE_TILE), in registers when both fast dims are unit-stride.
- * `nt` asks for streaming stores; they are used only where whole aligned lines are written.
- * Returns true if it used them. */
+ * `nt` asks for streaming stores where tile_streams allows them. Returns true if it used them. */
 static bool move_tile(char *dst, int64_t dsa, int64_t dsb, const char *src, int64_t ssa, int64_t ssb, int64_t na,
                       int64_t nb, size_t es, int isa, bool nt) {
 #if EINC__COPY_X86
     if (dsa == 1 && ssb == 1 && isa >= EINC__SIMD_AVX2 && (es == 4 || es == 8)) {
-        nt = nt && (uintptr_t)dst % 64 == 0 && (dsb * (int64_t)es) % 64 == 0;
+        nt = nt && tile_streams(dst, dsa, dsb, ssb, es, isa);
         if (es == 4 && isa >= EINC__SIMD_AVX512) transpose4_avx512(dst, dsb, src, ssa, na, nb, nt);
         else if (es == 4) transpose4_avx2(dst, dsb, src, ssa, na, nb, nt);
         else if (isa >= EINC__SIMD_AVX512) transpose8_avx512(dst, dsb, src, ssa, na, nb, nt);
@@ -549,11 +557,14 @@ static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int it
     int64_t begin, end;
     einc__split_range(total, ith, nth, &begin, &end);
     if (begin >= end) return;
-    /* Gathering whole rows (an outer-dim permute): like a transpose, the writes are sequential
-     * but the reads jump, and streaming stores spare the memory system reading each destination
-     * line first. A single contiguous row stays a plain memcpy. */
-    bool stream = EINC__COPY_STREAM_ROWS && isa > EINC__SIMD_NONE && no > 0 && v[0].dtype == v[1].dtype &&
-                  ds == 1 && ss == 1 && n * des >= 64 && total * des >= STREAM_BYTES;
+    /* Rows of a large destination are streamed out (see the top of the file): straight from the
+     * source when they are plain copies, else through a small buffer that the typed loop fills.
+     * The single contiguous row (a plain copy of the whole tensor) stays a memcpy. */
+    bool plain = v[0].dtype == v[1].dtype && ds == 1 && ss == 1;
+    bool stream = EINC__COPY_STREAM_ROWS && isa > EINC__SIMD_NONE && !(plain && no == 0) && ds == 1 &&
+                  n * des >= 64 && total * des >= STREAM_BYTES;
+    _Alignas(64) char bounce[BOUNCE_BYTES];
+    int64_t chunk = BOUNCE_BYTES / des;
 
     /* odometer at the first row this worker touches */
     int64_t idx[EINC_MAX_DIMS], doff = 0, soff = 0, rem = begin / n, i = begin % n;
@@ -568,10 +579,19 @@ static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int it
         char *dp = v[0].data + (doff + i * ds) * des;
         const char *sp = v[1].data + (soff + i * ss) * ses;
 #if EINC__COPY_STREAM_ROWS
-        if (stream) stream_copy(dp, sp, (size_t)(cnt * des));
-        else
+        if (stream && plain) {
+            stream_copy(dp, sp, (size_t)(cnt * des));
+        } else if (stream) {
+            for (int64_t k = 0; k < cnt; k += chunk) {
+                int64_t m = cnt - k < chunk ? cnt - k : chunk;
+                row(bounce, 1, sp + k * ss * ses, ss, m);
+                stream_copy(dp + k * des, bounce, (size_t)(m * des));
+            }
+        } else
 #endif
+        {
             row(dp, ds, sp, ss, cnt);
+        }
         left -= cnt;
         if (left == 0) break;
         i = 0;
@@ -608,8 +628,9 @@ static void copy_tiled(const einc__view v[2], int nd, int b, row_fn row, int isa
     einc__split_range(numel / na / nb * tiles_a * tiles_b, ith, nth, &begin, &end);
     bool nt = numel * (int64_t)des >= STREAM_BYTES, streamed = false;
 
-    /* buf [ma, mb + 1] in dst dtype; the padding keeps power-of-two rows out of one cache set */
-    _Alignas(64) char buf[CONV_BUF_ELEMS * 8];
+    /* converting: buf [ma, mb + 1] in dst dtype, the padding keeping power-of-two rows out of one
+     * cache set; streaming a contiguous tile: buf [mb, ma] */
+    _Alignas(64) char buf[TILE * TILE * 8];
     int64_t dsa = v[0].strides[a], dsb = v[0].strides[b], ssa = v[1].strides[a], ssb = v[1].strides[b];
     for (int64_t u = begin; u < end; u++) {
         /* b fastest: consecutive tiles continue along the same source rows */
@@ -625,6 +646,17 @@ static void copy_tiled(const einc__view v[2], int nd, int b, row_fn row, int isa
         int64_t ma = na - ia < ta ? na - ia : ta, mb = nb - jb < tb ? nb - jb : tb;
         char *dp = v[0].data + doff * (int64_t)des;
         const char *sp = v[1].data + soff * (int64_t)ses;
+#if EINC__COPY_STREAM_ROWS
+        if (!convert && nt && dsa == 1 && dsb == ma && ma * mb * (int64_t)des <= (int64_t)sizeof buf &&
+            !tile_streams(dp, dsa, dsb, ssb, des, isa)) {
+            /* a short innermost dim (say 3 channels): the tile is one contiguous block of the
+             * destination, so it is built in the buffer and streamed out whole */
+            move_tile(buf, 1, ma, sp, ssa, ssb, ma, mb, des, isa, false);
+            stream_copy(dp, buf, (size_t)(ma * mb) * des);
+            streamed = true;
+            continue;
+        }
+#endif
         if (!convert) {
             streamed |= move_tile(dp, dsa, dsb, sp, ssa, ssb, ma, mb, des, isa, nt);
         } else {
