@@ -22,9 +22,11 @@ int einc__k_simd_level(void);
 
 /* dst[i] = (dst dtype) src[i] for every index; dst and src have the same shape, any strides
  * (negative, and 0 in src). dst must not be a broadcast view and must not overlap src. Converts
- * dtypes (C conversion; to bool: != 0; NaN/out of range to int: see einc__store_f64; int64 to
- * int32 / bool / float64 exactly, int64 to float32 through float64). Permutes run as tiled
- * in-register transposes; the result does not depend on (ith, nth).
+ * dtypes like einc__store_f64(einc__load_f64()) (C conversion; to bool: != 0; NaN -> 0 and
+ * saturation into integers), except that int64 sources convert directly: to int32 wrapping, to
+ * bool and float64 without a detour (to float32 it still rounds through float64). Permutes run as
+ * tiled in-register transposes. Destinations of 4 MiB and more are mostly written with streaming
+ * stores, so they are not left in cache. The result does not depend on (ith, nth).
  *   dst [d0, ..., dn] <- src [d0, ..., dn] */
 void einc__k_copy(const einc__view *dst, const einc__view *src, int ith, int nth);
 /* einc__k_copy restricted to instruction set `isa` (an EINC__SIMD_* value no higher than
