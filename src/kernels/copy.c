@@ -44,6 +44,8 @@ enum { TILE = 64, CONV_TILE = 32 };
 _Static_assert(2 * CONV_TILE * CONV_TILE <= TILE * TILE, "a padded conversion tile fits the tile buffer");
 #define STREAM_BYTES ((int64_t)4 << 20)
 #define BOUNCE_BYTES 4096
+#define PREFETCH_ROWS 4
+#define PREFETCH_MAX_BYTES 2048
 
 int einc__k_coalesce(einc__view *views, int nviews) {
     int ndim = views[0].ndim;
@@ -546,6 +548,38 @@ static void stream_copy(char *dst, const char *src, size_t n) {
 #define EINC__COPY_STREAM_ROWS 0
 #endif
 
+/* Walks the outer dims of the canonical views: the element offsets of each row's start. Past the
+ * last row it wraps around to the first. */
+typedef struct {
+    const einc__view *v;
+    int no;
+    int64_t idx[EINC_MAX_DIMS], doff, soff;
+} odometer;
+
+static void odometer_start(odometer *o, const einc__view v[2], int no, int64_t row) {
+    o->v = v;
+    o->no = no;
+    o->doff = o->soff = 0;
+    for (int d = no - 1; d >= 0; d--) {
+        o->idx[d] = row % v[0].shape[d];
+        row /= v[0].shape[d];
+        o->doff += o->idx[d] * v[0].strides[d];
+        o->soff += o->idx[d] * v[1].strides[d];
+    }
+}
+
+static void odometer_next(odometer *o) {
+    const einc__view *v = o->v;
+    for (int d = o->no - 1; d >= 0; d--) {
+        o->doff += v[0].strides[d];
+        o->soff += v[1].strides[d];
+        if (++o->idx[d] < v[0].shape[d]) return;
+        o->doff -= v[0].strides[d] * v[0].shape[d];
+        o->soff -= v[1].strides[d] * v[1].shape[d];
+        o->idx[d] = 0;
+    }
+}
+
 /* Rows path over the canonical views v (nd >= 0 dims). */
 static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int ith, int nth) {
     int no = nd > 0 ? nd - 1 : 0; /* outer dims */
@@ -563,22 +597,24 @@ static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int it
     bool plain = v[0].dtype == v[1].dtype && ds == 1 && ss == 1;
     bool stream = EINC__COPY_STREAM_ROWS && isa > EINC__SIMD_NONE && !(plain && no == 0) && ds == 1 &&
                   n * des >= 64 && total * des >= STREAM_BYTES;
+    /* The hardware prefetchers do not follow a gather of short rows: the source of the row
+     * PREFETCH_ROWS ahead is requested in advance. */
+    bool prefetch = stream && no > 0 && ss == 1 && n * ses <= PREFETCH_MAX_BYTES;
     _Alignas(64) char bounce[BOUNCE_BYTES];
-    int64_t chunk = BOUNCE_BYTES / des;
-
-    /* odometer at the first row this worker touches */
-    int64_t idx[EINC_MAX_DIMS], doff = 0, soff = 0, rem = begin / n, i = begin % n;
-    for (int d = no - 1; d >= 0; d--) {
-        idx[d] = rem % v[0].shape[d];
-        rem /= v[0].shape[d];
-        doff += idx[d] * v[0].strides[d];
-        soff += idx[d] * v[1].strides[d];
-    }
+    int64_t chunk = BOUNCE_BYTES / des, i = begin % n;
+    odometer at, ahead;
+    odometer_start(&at, v, no, begin / n);
+    odometer_start(&ahead, v, no, begin / n + PREFETCH_ROWS);
     for (int64_t left = end - begin;;) {
         int64_t cnt = n - i < left ? n - i : left;
-        char *dp = v[0].data + (doff + i * ds) * des;
-        const char *sp = v[1].data + (soff + i * ss) * ses;
+        char *dp = v[0].data + (at.doff + i * ds) * des;
+        const char *sp = v[1].data + (at.soff + i * ss) * ses;
 #if EINC__COPY_STREAM_ROWS
+        if (prefetch) {
+            const char *pf = v[1].data + ahead.soff * ses;
+            for (int64_t k = 0; k < n * ses; k += 64) _mm_prefetch(pf + k, _MM_HINT_T0);
+            odometer_next(&ahead);
+        }
         if (stream && plain) {
             stream_copy(dp, sp, (size_t)(cnt * des));
         } else if (stream) {
@@ -595,14 +631,7 @@ static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int it
         left -= cnt;
         if (left == 0) break;
         i = 0;
-        for (int d = no - 1; d >= 0; d--) {
-            doff += v[0].strides[d];
-            soff += v[1].strides[d];
-            if (++idx[d] < v[0].shape[d]) break;
-            doff -= v[0].strides[d] * v[0].shape[d];
-            soff -= v[1].strides[d] * v[1].shape[d];
-            idx[d] = 0;
-        }
+        odometer_next(&at);
     }
 #if EINC__COPY_STREAM_ROWS
     if (stream) _mm_sfence();
