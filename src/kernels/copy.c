@@ -43,9 +43,9 @@
 enum { TILE = 64, CONV_TILE = 32 };
 _Static_assert(2 * CONV_TILE * CONV_TILE <= TILE * TILE, "a padded conversion tile fits the tile buffer");
 #define STREAM_BYTES ((int64_t)4 << 20)
-#define BOUNCE_BYTES 4096
-#define PREFETCH_ROWS 4
-#define PREFETCH_MAX_BYTES 2048
+#define BOUNCE_BYTES 4096       /* L1-resident buffer that converted / flipped / broadcast rows pass */
+#define PREFETCH_ROWS 4         /* how far ahead the source of gathered rows is prefetched       */
+#define PREFETCH_MAX_BYTES 2048 /* longer rows are left to the hardware prefetchers              */
 
 int einc__k_coalesce(einc__view *views, int nviews) {
     int ndim = views[0].ndim;
