@@ -14,10 +14,25 @@
  * (all of the same shape) and drops size-1 dimensions, in place. Returns the new ndim (>= 0). */
 int einc__k_coalesce(einc__view *views, int nviews);
 
-/* dst[i] = (dst dtype) src[i] for every index; dst and src have the same shape. dst must not be
- * a broadcast view. Converts dtypes (C conversion; to bool: != 0; NaN/out of range to int: see
- * einc__store_f64). */
+/* SIMD instruction sets a kernel may use, in increasing order. */
+enum { EINC__SIMD_NONE = 0, EINC__SIMD_AVX2 = 1, EINC__SIMD_AVX512 = 2 };
+
+/* The best EINC__SIMD_* level this CPU (and OS) supports; EINC__SIMD_NONE off x86. */
+int einc__k_simd_level(void);
+
+/* dst[i] = (dst dtype) src[i] for every index; dst and src have the same shape, any strides
+ * (negative, and 0 in src). dst must not be a broadcast view and must not overlap src. Converts
+ * dtypes like einc__store_f64(einc__load_f64()) (C conversion; to bool: != 0; NaN -> 0 and
+ * saturation into integers), except that int64 sources convert directly: to int32 wrapping, to
+ * bool and float64 without a detour (to float32 it still rounds through float64). Permutes run as
+ * tiled in-register transposes. Destinations of 4 MiB and more are mostly written with streaming
+ * stores, so they are not left in cache. The result does not depend on (ith, nth).
+ *   dst [d0, ..., dn] <- src [d0, ..., dn] */
 void einc__k_copy(const einc__view *dst, const einc__view *src, int ith, int nth);
+/* einc__k_copy restricted to instruction set `isa` (an EINC__SIMD_* value no higher than
+ * einc__k_simd_level()), so tests can check every code path on one machine. */
+void einc__k_copy_with_isa(const einc__view *dst, const einc__view *src, int ith, int nth, int isa);
+/* The oracle: one element at a time, in row-major order. */
 void einc__k_copy_ref(const einc__view *dst, const einc__view *src, int ith, int nth);
 
 /* einc__k_copy on the context's threads (src/ops/copy_ops.c): dst and src as for einc__k_copy. */
