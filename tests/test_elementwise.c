@@ -647,6 +647,17 @@ TEST(kernels_match_reference_large) {
     check_unary_against_ref(ctx, EINC_LOGICAL_NOT, c);
     check_where_against_ref(ctx, ai, at, c);
     check_where_against_ref(ctx, c, b, s);
+    /* the tiled walk with outer dimensions, partial tiles and a reversed transposed input */
+    int64_t s3[3] = {3, 45, 70}, r3[2] = {45, 70};
+    einc_tensor *p3 = random_tensor(ctx, EINC_FLOAT64, 3, s3, false);
+    einc_tensor *q3 = einc_tensor_permute(
+        ctx, einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, p3, EINC_DIMS(0, 2, 1))), EINC_DIMS(0, 2, 1));
+    einc_tensor *f3 = einc_tensor_flip(ctx, q3, EINC_DIMS(1));
+    einc_tensor *i3 = random_tensor(ctx, EINC_INT32, 2, r3, false);
+    check_binary_against_ref(ctx, EINC_SUB, q3, i3);
+    check_binary_against_ref(ctx, EINC_MINIMUM, i3, f3);
+    check_unary_against_ref(ctx, EINC_TANH, f3);
+    check_where_against_ref(ctx, q3, f3, s);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
