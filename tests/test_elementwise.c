@@ -149,7 +149,8 @@ TEST(unary_golden) {
             if (code >= 0) {
                 /* stride-0 input: row 1 broadcast to [2, 3, 4] */
                 einc_tensor *row = einc_tensor_select(ctx, x, 0, 1);
-                einc_tensor *y = einc_tensor_unary(ctx, (einc_unary_op)op, einc_tensor_expand(ctx, row, EINC_SHAPE(2, 3, 4)));
+                einc_tensor *wide = einc_tensor_expand(ctx, row, EINC_SHAPE(2, 3, 4));
+                einc_tensor *y = einc_tensor_unary(ctx, (einc_unary_op)op, wide);
                 einc_tensor *e = einc_tensor_expand(ctx, einc_tensor_select(ctx, expected, 0, 1), EINC_SHAPE(2, 3, 4));
                 CHECK_VALUES(y, e, code, "%s(%s), broadcast input", on, dn);
             }
@@ -213,13 +214,14 @@ TEST(binary_special_values) {
         for (int op = 0; op < NUM_BINARY; op++) {
             for (int variant = 0; variant < 3; variant += 2) {
                 einc_tensor *sv = relayout(ctx, s, variant);
-                einc_tensor *y = einc_tensor_binary(ctx, (einc_binary_op)op, einc_tensor_view(ctx, sv, EINC_SHAPE(8, 1)),
-                                                    einc_tensor_view(ctx, sv, EINC_SHAPE(1, 8)));
+                einc_tensor *col = einc_tensor_view(ctx, sv, EINC_SHAPE(8, 1));
+                einc_tensor *row = einc_tensor_view(ctx, sv, EINC_SHAPE(1, 8));
+                einc_tensor *y = einc_tensor_binary(ctx, (einc_binary_op)op, col, row);
                 einc_tensor *expected = einc_tensor_select(ctx, g, 0, op);
                 int dt = y ? (int)einc_tensor_dtype(y) : -1;
                 CHECK(dt == (op >= EINC_EQ && op <= EINC_LOGICAL_OR ? EINC_BOOL : (k ? EINC_FLOAT64 : EINC_FLOAT32)));
-                CHECK_VALUES(y, expected, dt, "%s on %s specials, layout %d", einc_binary_op_name((einc_binary_op)op), dn,
-                             variant);
+                CHECK_VALUES(y, expected, dt, "%s on %s specials, layout %d",
+                             einc_binary_op_name((einc_binary_op)op), dn, variant);
             }
         }
     }
@@ -289,6 +291,57 @@ TEST(scalar_golden) {
     einc_ctx_destroy(ctx);
 }
 
+/* |got - exact| in units of the float32 spacing at the exact value (denormal spacing near 0). */
+static double ulp_error(float got, double exact) {
+    if (isnan(exact)) return isnan(got) ? 0 : INFINITY;
+    float w = (float)exact;
+    if (isinf(w) || isinf(got)) return w == got ? 0 : INFINITY;
+    float spacing = nextafterf(fabsf(w), INFINITY) - fabsf(w);
+    return fabs((double)got - exact) / spacing;
+}
+
+/* The float32 exp, tanh and sigmoid are einc's own vectorisable code, not libm's: a dense sweep
+ * against double precision, far tighter than the golden tolerance. */
+TEST(float32_math_accuracy) {
+    einc_ctx *ctx = einc_ctx_create();
+    enum { N = 200000 };
+    einc_tensor *x = einc_tensor_empty(ctx, EINC_FLOAT32, EINC_SHAPE(N));
+    float *xv = einc_tensor_data(x);
+    for (int i = 0; i < N / 2; i++) xv[i] = (float)(-110.0 + 200.0 * i / (N / 2)); /* overflow to underflow */
+    for (int i = N / 2; i < N; i++) /* tiny to moderate, both signs: tanh's polynomial range */
+        xv[i] = (i % 2 ? -1.0f : 1.0f) * powf(10.0f, -30.0f + 31.0f * (float)(i - N / 2) / (N / 2));
+    static const einc_unary_op ops[] = {EINC_EXP, EINC_TANH, EINC_SIGMOID};
+    static const double limit[] = {1.0, 2.0, 3.0};
+    for (int k = 0; k < 3; k++) {
+        einc_tensor *y = einc_tensor_unary(ctx, ops[k], x);
+        const float *yv = y ? einc_tensor_data(y) : NULL;
+        double worst = 0;
+        float at = 0;
+        for (int i = 0; yv && i < N; i++) {
+            double v = xv[i];
+            double exact = ops[k] == EINC_EXP ? exp(v) : ops[k] == EINC_TANH ? tanh(v) : 1.0 / (1.0 + exp(-v));
+            double e = ulp_error(yv[i], exact);
+            if (e > worst) {
+                worst = e;
+                at = xv[i];
+            }
+        }
+        if (!(worst <= limit[k]))
+            fprintf(stderr, "%s: %.3f ulp at x = %.9g (limit %.1f)\n", einc_unary_op_name(ops[k]), worst, at, limit[k]);
+        CHECK(y != NULL && worst <= limit[k]);
+    }
+    /* special values */
+    static const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 88.72f};
+    einc_tensor *s = einc_tensor_from_data(ctx, EINC_FLOAT32, EINC_SHAPE(5), specials);
+    einc_tensor *e = einc_tensor_exp(ctx, s), *t = einc_tensor_tanh(ctx, s), *g = einc_tensor_sigmoid(ctx, s);
+    const float *ev = einc_tensor_data(e), *tv = einc_tensor_data(t), *gv = einc_tensor_data(g);
+    CHECK(isnan(ev[0]) && isinf(ev[1]) && ev[2] == 0 && ev[3] == 1 && isfinite(ev[4]));
+    CHECK(isnan(tv[0]) && tv[1] == 1 && tv[2] == -1 && tv[3] == 0 && signbit(tv[3]) && tv[4] == 1);
+    CHECK(isnan(gv[0]) && gv[1] == 1 && gv[2] == 0 && gv[3] == 0.5f && gv[4] == 1);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 /* ---- conveniences, shapes, errors ----------------------------------------------------------- */
 
 /* Bitwise equality of two contiguous results (NaN payloads included). */
@@ -314,7 +367,8 @@ TEST(conveniences) {
         {einc_tensor_add, EINC_ADD}, {einc_tensor_sub, EINC_SUB}, {einc_tensor_mul, EINC_MUL},
         {einc_tensor_div, EINC_DIV}, {einc_tensor_maximum, EINC_MAXIMUM}, {einc_tensor_minimum, EINC_MINIMUM},
     };
-    for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) CHECK(same_bits(u[i].fn(ctx, x), einc_tensor_unary(ctx, u[i].op, x)));
+    for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
+        CHECK(same_bits(u[i].fn(ctx, x), einc_tensor_unary(ctx, u[i].op, x)));
     for (size_t i = 0; i < sizeof bi / sizeof bi[0]; i++)
         CHECK(same_bits(bi[i].fn(ctx, a, b), einc_tensor_binary(ctx, bi[i].op, a, b)));
     CHECK_OK(ctx);
@@ -372,7 +426,8 @@ TEST(errors) {
     einc_tensor *i = einc_tensor_arange(ctx, EINC_INT32, -2, 3, 1);
 
     CHECK(einc_tensor_binary(ctx, EINC_ADD, a, b) == NULL);
-    CHECK_ERROR(ctx, EINC_ESHAPE, "einc_tensor_binary: operands could not be broadcast together with shapes (2, 3) (4,)");
+    CHECK_ERROR(ctx, EINC_ESHAPE,
+                "einc_tensor_binary: operands could not be broadcast together with shapes (2, 3) (4,)");
     CHECK(einc_tensor_where(ctx, t, a, b) == NULL);
     CHECK_ERROR(ctx, EINC_ESHAPE, "einc_tensor_where: condition, x and y could not be broadcast together with "
                                   "shapes (3,) (2, 3) (4,)");
@@ -412,7 +467,8 @@ TEST(errors) {
 
     /* integer pow with a negative exponent, checked before computing; floats are fine */
     CHECK(einc_tensor_binary(ctx, EINC_POW, i, i) == NULL);
-    CHECK_ERROR(ctx, EINC_EVALUE, "einc_tensor_binary: integers to negative integer powers are not allowed (exponent -2)");
+    CHECK_ERROR(ctx, EINC_EVALUE,
+                "einc_tensor_binary: integers to negative integer powers are not allowed (exponent -2)");
     CHECK(einc_tensor_binary(ctx, EINC_POW, einc_tensor_ones(ctx, EINC_INT32, EINC_SHAPE(2, 1)),
                              einc_tensor_scalar(ctx, EINC_INT64, -1)) == NULL);
     CHECK_ERROR(ctx, EINC_EVALUE, "(exponent -1)");
@@ -633,7 +689,8 @@ TEST(kernels_match_reference_large) {
     einc_tensor *b = random_tensor(ctx, EINC_INT64, 1, row, true);
     einc_tensor *c = random_tensor(ctx, EINC_FLOAT64, 2, col, false);
     einc_tensor *s = einc_tensor_scalar(ctx, EINC_FLOAT64, 0.75);
-    einc_tensor *at = einc_tensor_transpose(ctx, einc_tensor_contiguous(ctx, einc_tensor_transpose(ctx, a, 0, 1)), 0, 1);
+    einc_tensor *at = /* a's values over transposed storage */
+        einc_tensor_transpose(ctx, einc_tensor_contiguous(ctx, einc_tensor_transpose(ctx, a, 0, 1)), 0, 1);
     static const einc_binary_op ops[] = {EINC_ADD, EINC_MUL, EINC_DIV, EINC_FLOOR_DIV, EINC_POW, EINC_MAXIMUM, EINC_LT,
                                          EINC_LOGICAL_OR};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
@@ -647,6 +704,17 @@ TEST(kernels_match_reference_large) {
     check_unary_against_ref(ctx, EINC_LOGICAL_NOT, c);
     check_where_against_ref(ctx, ai, at, c);
     check_where_against_ref(ctx, c, b, s);
+    /* the tiled walk with outer dimensions, partial tiles and a reversed transposed input */
+    int64_t s3[3] = {3, 45, 70}, r3[2] = {45, 70};
+    einc_tensor *p3 = random_tensor(ctx, EINC_FLOAT64, 3, s3, false);
+    einc_tensor *q3 = einc_tensor_permute(
+        ctx, einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, p3, EINC_DIMS(0, 2, 1))), EINC_DIMS(0, 2, 1));
+    einc_tensor *f3 = einc_tensor_flip(ctx, q3, EINC_DIMS(1));
+    einc_tensor *i3 = random_tensor(ctx, EINC_INT32, 2, r3, false);
+    check_binary_against_ref(ctx, EINC_SUB, q3, i3);
+    check_binary_against_ref(ctx, EINC_MINIMUM, i3, f3);
+    check_unary_against_ref(ctx, EINC_TANH, f3);
+    check_where_against_ref(ctx, q3, f3, s);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
@@ -660,6 +728,7 @@ int main(void) {
     RUN(integer_edges);
     RUN(where_golden);
     RUN(scalar_golden);
+    RUN(float32_math_accuracy);
     RUN(conveniences);
     RUN(shapes_and_scalars);
     RUN(errors);

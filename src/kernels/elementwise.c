@@ -1,11 +1,12 @@
 /* elementwise.c — unary, binary and where kernels over strided views, with dtype conversion.
  *
  * Each kernel coalesces its views (einc__k_coalesce merges the dimensions that are contiguous in
- * every operand), takes its worker's share of the flat output range and hands it, row by row, to
- * a typed inner loop. The inner loops are plain loops over restrict pointers with separate
- * unit-stride and stride-0 (broadcast scalar) cases, which the compiler vectorises, and a strided
- * fallback. Operands whose dtype differs from the compute dtype are converted chunk by chunk into
- * stack buffers, so no kernel allocates.
+ * every operand), takes its worker's share of the output and hands it, row by row, to a typed
+ * inner loop. The inner loops are plain loops over restrict pointers with separate unit-stride
+ * and stride-0 (broadcast scalar) cases, which the compiler vectorises, and a strided fallback.
+ * When an input is transposed relative to the output, the last two dimensions are walked in
+ * tiles so that its cache lines are reused. Operands whose dtype differs from the compute dtype
+ * are converted chunk by chunk into stack buffers, so no kernel allocates.
  */
 #include <math.h>
 
@@ -75,13 +76,27 @@ static inline double logaddexp_f64(double x, double y) {
     return d;
 }
 
-/* exp of a non-positive number only, so it never overflows. */
+/* sigmoid and tanh over the vectorisable exp: exp of -|x| only, so it never overflows; both
+ * branches are computed and selected by mask so that the loops vectorise. */
 static inline float sigmoid_f32(float x) {
-    if (x >= 0) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
+    float e = einc__k_exp_f32(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return einc__k_select_f32(x >= 0, s, e * s);
 }
 
+/* Cephes' tanhf: 1 - 2 / (exp(2|x|) + 1) from |x| = 0.625 on, an odd polynomial below (which
+ * keeps the relative accuracy near 0, and -0.0 as -0.0). */
+static inline float tanh_f32(float x) {
+    float ax = fabsf(x);
+    float big = copysignf(1.0f - 2.0f / (einc__k_exp_f32(ax + ax) + 1.0f), x);
+    float z = x * x;
+    float small =
+        ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
+         3.33332819422e-1f) * z * x + x;
+    return einc__k_select_f32(ax >= 0.625f, big, einc__k_select_f32(x == 0, x, small));
+}
+
+/* exp of a non-positive number only, so it never overflows. */
 static inline double sigmoid_f64(double x) {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
     double e = exp(x);
@@ -229,13 +244,67 @@ static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype s
 /* A row of n elements: p[k] points at the row's first element of view k, s[k] is its stride. */
 typedef void (*row_fn)(const void *job, char *const *p, const int64_t *s, int64_t n);
 
-/* Calls fn on worker ith's share of the flat (row-major) output range, one (partial) row at a
- * time. v[0] is the output; v[1..nv) are the inputs, already broadcast to its shape. */
+#define TILE 32 /* rows and columns of a tile in the transposed walk */
+
+static int64_t iabs64(int64_t x) { return x < 0 ? -x : x; }
+
+/* True when an input runs faster down the rows than along them (a transposed or column-major
+ * view): the row-by-row walk would then touch a new cache line per element. */
+static bool wants_tiles(const einc__view *v, int nv, int ndim) {
+    if (ndim < 2 || v[0].shape[ndim - 1] <= TILE || v[0].shape[ndim - 2] <= 1) return false;
+    for (int k = 1; k < nv; k++) {
+        int64_t rs = iabs64(v[k].strides[ndim - 2]), cs = iabs64(v[k].strides[ndim - 1]);
+        if (rs != 0 && rs < cs) return true;
+    }
+    return false;
+}
+
+/* The tiled walk: the last two dimensions go in TILE x TILE tiles, rows of TILE elements each, so
+ * the cache lines a transposed input brings in are used by the next rows of the tile. Worker ith
+ * takes a share of the (outer index, block of TILE rows) units. */
+static void for_each_tile(einc__view *v, int nv, int ndim, int ith, int nth, row_fn fn, const void *job) {
+    int64_t rows = v[0].shape[ndim - 2], cols = v[0].shape[ndim - 1];
+    int64_t rblocks = (rows + TILE - 1) / TILE, outer = 1;
+    for (int d = 0; d < ndim - 2; d++) outer *= v[0].shape[d];
+    int64_t begin, end;
+    einc__split_range(outer * rblocks, ith, nth, &begin, &end);
+    int64_t s[4], rs[4], esz[4];
+    for (int k = 0; k < nv; k++) {
+        s[k] = v[k].strides[ndim - 1];
+        rs[k] = v[k].strides[ndim - 2];
+        esz[k] = (int64_t)einc_dtype_size(v[k].dtype);
+    }
+    for (int64_t u = begin; u < end; u++) {
+        int64_t base[4] = {0, 0, 0, 0}, rem = u / rblocks;
+        for (int d = ndim - 3; d >= 0; d--) {
+            int64_t i = rem % v[0].shape[d];
+            rem /= v[0].shape[d];
+            for (int k = 0; k < nv; k++) base[k] += i * v[k].strides[d];
+        }
+        int64_t r0 = (u % rblocks) * TILE, r1 = r0 + TILE < rows ? r0 + TILE : rows;
+        for (int64_t c0 = 0; c0 < cols; c0 += TILE) {
+            int64_t m = cols - c0 < TILE ? cols - c0 : TILE;
+            for (int64_t r = r0; r < r1; r++) {
+                char *p[4];
+                for (int k = 0; k < nv; k++) p[k] = v[k].data + (base[k] + r * rs[k] + c0 * s[k]) * esz[k];
+                fn(job, p, s, m);
+            }
+        }
+    }
+}
+
+/* Calls fn on worker ith's share of the output, one (partial) row at a time. v[0] is the output;
+ * v[1..nv) are the inputs, already broadcast to its shape. Row by row, the share is a contiguous
+ * range of the flat (row-major) output; in the tiled walk it is a range of row blocks. */
 static void for_each_row(einc__view *v, int nv, int ith, int nth, row_fn fn, const void *job) {
     int ndim = einc__k_coalesce(v, nv);
     int64_t total = 1;
     for (int d = 0; d < ndim; d++) total *= v[0].shape[d];
     if (total == 0) return;
+    if (wants_tiles(v, nv, ndim)) {
+        for_each_tile(v, nv, ndim, ith, nth, fn, job);
+        return;
+    }
     int64_t begin, end;
     einc__split_range(total, ith, nth, &begin, &end);
     if (begin >= end) return;
@@ -299,13 +368,13 @@ static void unary_f32(einc_unary_op op, char *y, int64_t ys, const char *x, int6
     case EINC_SQUARE: UNARY_LOOP(float, float, v * v); return;
     case EINC_SQRT: UNARY_LOOP(float, float, sqrtf(v)); return;
     case EINC_RSQRT: UNARY_LOOP(float, float, 1.0f / sqrtf(v)); return;
-    case EINC_EXP: UNARY_LOOP(float, float, expf(v)); return;
+    case EINC_EXP: UNARY_LOOP(float, float, einc__k_exp_f32(v)); return;
     case EINC_LOG: UNARY_LOOP(float, float, logf(v)); return;
     case EINC_LOG1P: UNARY_LOOP(float, float, log1pf(v)); return;
     case EINC_EXPM1: UNARY_LOOP(float, float, expm1f(v)); return;
     case EINC_SIN: UNARY_LOOP(float, float, sinf(v)); return;
     case EINC_COS: UNARY_LOOP(float, float, cosf(v)); return;
-    case EINC_TANH: UNARY_LOOP(float, float, tanhf(v)); return;
+    case EINC_TANH: UNARY_LOOP(float, float, tanh_f32(v)); return;
     case EINC_SIGMOID: UNARY_LOOP(float, float, sigmoid_f32(v)); return;
     case EINC_RELU: UNARY_LOOP(float, float, v < 0 ? 0.0f : v); return;
     case EINC_FLOOR: UNARY_LOOP(float, float, floorf(v)); return;

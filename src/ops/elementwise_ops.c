@@ -197,7 +197,8 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
     if (!einc__shape_broadcast(a->ndim, a->shape, b->ndim, b->shape, &ndim, shape)) {
         char as[256], bs[256];
         einc__error(ctx, EINC_ESHAPE, "%s: operands could not be broadcast together with shapes %s %s", fname,
-                    einc__shape_str(as, sizeof as, a->ndim, a->shape), einc__shape_str(bs, sizeof bs, b->ndim, b->shape));
+                    einc__shape_str(as, sizeof as, a->ndim, a->shape),
+                    einc__shape_str(bs, sizeof bs, b->ndim, b->shape));
         return NULL;
     }
     einc_dtype compute, result;
@@ -261,7 +262,8 @@ einc_tensor *einc_tensor_where(einc_ctx *ctx, einc_tensor *cond, einc_tensor *x,
         char cs[256], xs[256], ys[256];
         einc__error(ctx, EINC_ESHAPE, "%s: condition, x and y could not be broadcast together with shapes %s %s %s",
                     fname, einc__shape_str(cs, sizeof cs, cond->ndim, cond->shape),
-                    einc__shape_str(xs, sizeof xs, x->ndim, x->shape), einc__shape_str(ys, sizeof ys, y->ndim, y->shape));
+                    einc__shape_str(xs, sizeof xs, x->ndim, x->shape),
+                    einc__shape_str(ys, sizeof ys, y->ndim, y->shape));
         return NULL;
     }
     einc_dtype result = einc_promote_types(x->dtype, x->ndim, y->dtype, y->ndim);
@@ -283,16 +285,30 @@ einc_tensor *einc_add_scalar(einc_ctx *ctx, einc_tensor *x, double s) {
     return scalar_impl(ctx, "einc_add_scalar", EINC_ADD, x, s);
 }
 
-einc_tensor *einc_tensor_neg(einc_ctx *ctx, einc_tensor *x) { return unary_impl(ctx, "einc_tensor_neg", EINC_NEG, x); }
-einc_tensor *einc_tensor_abs(einc_ctx *ctx, einc_tensor *x) { return unary_impl(ctx, "einc_tensor_abs", EINC_ABS, x); }
-einc_tensor *einc_tensor_exp(einc_ctx *ctx, einc_tensor *x) { return unary_impl(ctx, "einc_tensor_exp", EINC_EXP, x); }
-einc_tensor *einc_tensor_log(einc_ctx *ctx, einc_tensor *x) { return unary_impl(ctx, "einc_tensor_log", EINC_LOG, x); }
-einc_tensor *einc_tensor_sqrt(einc_ctx *ctx, einc_tensor *x) { return unary_impl(ctx, "einc_tensor_sqrt", EINC_SQRT, x); }
-einc_tensor *einc_tensor_tanh(einc_ctx *ctx, einc_tensor *x) { return unary_impl(ctx, "einc_tensor_tanh", EINC_TANH, x); }
+einc_tensor *einc_tensor_neg(einc_ctx *ctx, einc_tensor *x) {
+    return unary_impl(ctx, "einc_tensor_neg", EINC_NEG, x);
+}
+einc_tensor *einc_tensor_abs(einc_ctx *ctx, einc_tensor *x) {
+    return unary_impl(ctx, "einc_tensor_abs", EINC_ABS, x);
+}
+einc_tensor *einc_tensor_exp(einc_ctx *ctx, einc_tensor *x) {
+    return unary_impl(ctx, "einc_tensor_exp", EINC_EXP, x);
+}
+einc_tensor *einc_tensor_log(einc_ctx *ctx, einc_tensor *x) {
+    return unary_impl(ctx, "einc_tensor_log", EINC_LOG, x);
+}
+einc_tensor *einc_tensor_sqrt(einc_ctx *ctx, einc_tensor *x) {
+    return unary_impl(ctx, "einc_tensor_sqrt", EINC_SQRT, x);
+}
+einc_tensor *einc_tensor_tanh(einc_ctx *ctx, einc_tensor *x) {
+    return unary_impl(ctx, "einc_tensor_tanh", EINC_TANH, x);
+}
 einc_tensor *einc_tensor_sigmoid(einc_ctx *ctx, einc_tensor *x) {
     return unary_impl(ctx, "einc_tensor_sigmoid", EINC_SIGMOID, x);
 }
-einc_tensor *einc_tensor_relu(einc_ctx *ctx, einc_tensor *x) { return unary_impl(ctx, "einc_tensor_relu", EINC_RELU, x); }
+einc_tensor *einc_tensor_relu(einc_ctx *ctx, einc_tensor *x) {
+    return unary_impl(ctx, "einc_tensor_relu", EINC_RELU, x);
+}
 
 einc_tensor *einc_tensor_add(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     return binary_impl(ctx, "einc_tensor_add", EINC_ADD, a, b);
