@@ -164,7 +164,9 @@ void einc__parallel(const einc_ctx *ctx, int64_t work, einc__task_fn fn, void *a
 /* [begin, end) of `n` items for worker ith of nth (contiguous, balanced). */
 void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end);
 
-#define EINC_PARALLEL_THRESHOLD (1 << 16)
+/* ~1 ms of work: below it a second thread costs more than it saves, and on a shared VM a busy
+ * second core can delay a parallel region by a whole scheduler slice. */
+#define EINC_PARALLEL_THRESHOLD (1 << 20)
 
 /* ---- random numbers ------------------------------------------------------------------------ */
 
