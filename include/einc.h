@@ -6,6 +6,7 @@
  *   einc/elementwise.h  raw elementwise operations, dtype promotion
  *   einc/reduce.h       raw reductions, softmax, log_softmax
  *   einc/linalg.h       matmul, bmm, 1x1 convolution
+ *   einc/autograd.h     reverse-mode gradients: requires_grad, backward, grad, gradcheck
  *   einc/io.h           .npy files
  *   einc/notation.h     the einx operations: einc_id, einc_dot, einc_sum, einc_softmax, ...
  */
@@ -17,6 +18,7 @@
 #include "einc/elementwise.h"
 #include "einc/reduce.h"
 #include "einc/linalg.h"
+#include "einc/autograd.h"
 #include "einc/io.h"
 #include "einc/notation.h"
 

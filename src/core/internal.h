@@ -37,6 +37,12 @@ struct einc_tensor {
     int64_t refcount;
     int scope;                      /* owning scope index, -1 once unlinked      */
     einc_tensor *scope_prev, *scope_next;
+    /* autograd (src/autograd): a non-leaf points at the node that computed it (its output
+     * ag_index); a leaf that requires grad at its gradient accumulator (created when an op first
+     * records it as an input). One reference to ag_node is held per handle. */
+    bool requires_grad;
+    int ag_index;
+    struct einc__ag_node *ag_node;
 };
 
 /* A cached free block of the pool; lives inside the block it describes. */
@@ -62,7 +68,20 @@ struct einc_ctx {
     int threads; /* effective, >= 1 */
     uint64_t rng_seed;
     uint64_t rng_counter;
+
+    /* autograd state (src/autograd); all zero = gradients recorded, nothing pending */
+    struct {
+        bool disabled;                    /* einc_set_grad_enabled(ctx, false)            */
+        bool freeing;                     /* a node release is draining free_list         */
+        struct einc__ag_node *free_list;  /* nodes whose last reference went (iterative)  */
+        uint64_t epoch;                   /* einc_backward's visit marks                  */
+    } ag;
 };
+
+/* Drops the autograd references of a handle being freed (src/autograd/tape.c); called by
+ * einc__tensor_free_now for handles with an ag_node. Never recurses deeply: graph nodes whose
+ * last reference goes are freed iteratively. */
+void einc__ag_tensor_freed(einc_tensor *t);
 
 /* Frees the plan cache (src/plan/cache.c); called by einc_ctx_destroy. */
 void einc__plan_cache_destroy(einc_ctx *ctx);

@@ -15,6 +15,7 @@ static void storage_drop(einc_ctx *ctx, einc_storage *s) {
 
 void einc__tensor_free_now(einc_tensor *t) {
     einc_ctx *ctx = t->ctx;
+    if (t->ag_node) einc__ag_tensor_freed(t);
     storage_drop(ctx, t->storage);
     ctx->stats.live_tensors--;
     einc__free(ctx, t, sizeof *t);

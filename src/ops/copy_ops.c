@@ -1,5 +1,5 @@
 /* copy_ops.c — contiguous, clone, cast and in-place copy: the public faces of the copy kernel. */
-#include "../core/internal.h"
+#include "../autograd/autograd.h"
 #include "../kernels/kernels.h"
 
 typedef struct {
@@ -29,7 +29,7 @@ einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
     if (!out) return NULL;
     einc__view d = einc__view_of(out), s = einc__view_of(t);
     einc__copy_views(ctx, &d, &s);
-    return out;
+    return einc__ag_identity(ctx, out, t);
 }
 
 einc_tensor *einc_tensor_clone(einc_ctx *ctx, einc_tensor *t) {
@@ -39,8 +39,8 @@ einc_tensor *einc_tensor_clone(einc_ctx *ctx, einc_tensor *t) {
 
 einc_tensor *einc_tensor_contiguous(einc_ctx *ctx, einc_tensor *t) {
     EINC__REQUIRE(ctx, t, "einc_tensor_contiguous");
-    if (einc__tensor_is_contiguous(t)) return einc__tensor_view_of(ctx, t, t->ndim, t->shape, t->strides, t->offset);
-    return einc_tensor_clone(ctx, t);
+    if (!einc__tensor_is_contiguous(t)) return einc_tensor_clone(ctx, t); /* recorded as a copy by the cast */
+    return einc__ag_identity(ctx, einc__tensor_view_of(ctx, t, t->ndim, t->shape, t->strides, t->offset), t);
 }
 
 /* True when dst and src may share bytes (conservative: same storage, different view). */

@@ -4,6 +4,7 @@
  * contiguous result and runs the kernel over the broadcast views on the context's threads. The
  * dtype rules are documented in include/einc/elementwise.h and docs/dtypes.md.
  */
+#include "../autograd/autograd.h"
 #include "../kernels/elementwise.h"
 
 static const char *const unary_names[] = {
@@ -177,10 +178,11 @@ static einc_tensor *unary_impl(einc_ctx *ctx, const char *fname, einc_unary_op o
     einc_tensor *y = einc__tensor_new(ctx, result, x->ndim, x->shape);
     if (!y) return NULL;
     int64_t numel = einc__tensor_numel(y);
-    if (numel == 0) return y;
-    unary_task_arg t = {op, einc__view_of(y), einc__view_of(x)};
-    einc__parallel(ctx, numel * (unary_is_math(op) ? COST_MATH : COST_CHEAP), unary_task, &t);
-    return y;
+    if (numel > 0) {
+        unary_task_arg t = {op, einc__view_of(y), einc__view_of(x)};
+        einc__parallel(ctx, numel * (unary_is_math(op) ? COST_MATH : COST_CHEAP), unary_task, &t);
+    }
+    return einc__ag_unary(ctx, y, op, x);
 }
 
 static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op op, einc_tensor *a,
@@ -218,7 +220,7 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
         }
     }
     einc__view bv = einc__view_broadcast(b, ndim, shape);
-    return run_binary(ctx, fname, op, compute, result, ndim, shape, a, &bv);
+    return einc__ag_binary(ctx, run_binary(ctx, fname, op, compute, result, ndim, shape, a, &bv), op, a, b);
 }
 
 /* x op s with s a 0-d operand of x's float dtype (float64 for integer and bool x). */
@@ -237,7 +239,7 @@ static einc_tensor *scalar_impl(einc_ctx *ctx, const char *fname, einc_binary_op
     sv.dtype = dt;
     sv.ndim = x->ndim;
     for (int d = 0; d < x->ndim; d++) sv.shape[d] = x->shape[d];
-    return run_binary(ctx, fname, op, dt, dt, x->ndim, x->shape, x, &sv);
+    return einc__ag_scalar_op(ctx, run_binary(ctx, fname, op, dt, dt, x->ndim, x->shape, x, &sv), op, x, s);
 }
 
 /* ---- public functions ----------------------------------------------------------------------- */
@@ -270,11 +272,13 @@ einc_tensor *einc_tensor_where(einc_ctx *ctx, einc_tensor *cond, einc_tensor *x,
     int64_t numel;
     if (!einc__shape_check(ctx, fname, result, ndim, shape, &numel)) return NULL;
     einc_tensor *out = einc__tensor_new(ctx, result, ndim, shape);
-    if (!out || numel == 0) return out;
-    where_task_arg t = {einc__view_of(out), einc__view_broadcast(cond, ndim, shape),
-                        einc__view_broadcast(x, ndim, shape), einc__view_broadcast(y, ndim, shape)};
-    einc__parallel(ctx, numel * COST_CHEAP, where_task, &t);
-    return out;
+    if (!out) return NULL;
+    if (numel > 0) {
+        where_task_arg t = {einc__view_of(out), einc__view_broadcast(cond, ndim, shape),
+                            einc__view_broadcast(x, ndim, shape), einc__view_broadcast(y, ndim, shape)};
+        einc__parallel(ctx, numel * COST_CHEAP, where_task, &t);
+    }
+    return einc__ag_where(ctx, out, cond, x, y);
 }
 
 einc_tensor *einc_mul_scalar(einc_ctx *ctx, einc_tensor *x, double s) {

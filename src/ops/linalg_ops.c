@@ -1,7 +1,7 @@
 /* linalg_ops.c — matmul, bmm and the 1x1 convolution: validate shapes and dtypes, promote, then
  * describe the product as strided views for the batched GEMM driver. No operand is copied here
  * except for a dtype conversion; layouts are the driver's business. */
-#include "../core/internal.h"
+#include "../autograd/autograd.h"
 #include "../kernels/gemm.h"
 
 const char *einc_blas_backend(void) {
@@ -144,7 +144,7 @@ einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     memcpy(g.out_shape, g.batch, sizeof(int64_t) * (size_t)g.nbatch);
     if (!g.a_vec) g.out_shape[g.out_ndim++] = g.M;
     if (!g.b_vec) g.out_shape[g.out_ndim++] = g.N;
-    return product(ctx, a, b, promote(a->dtype, b->dtype), &g);
+    return einc__ag_matmul(ctx, product(ctx, a, b, promote(a->dtype, b->dtype), &g), a, b);
 }
 
 einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
@@ -178,7 +178,7 @@ einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     g.M = a->shape[1], g.K = a->shape[2], g.N = b->shape[2];
     g.out_ndim = 3;
     g.out_shape[0] = g.batch[0], g.out_shape[1] = g.M, g.out_shape[2] = g.N;
-    return product(ctx, a, b, promote(a->dtype, b->dtype), &g);
+    return einc__ag_matmul(ctx, product(ctx, a, b, promote(a->dtype, b->dtype), &g), a, b);
 }
 
 /* ---- conv2d 1x1 ---------------------------------------------------------------------------- */
@@ -296,5 +296,5 @@ einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *
     einc_tensor_release(tx);
     einc_tensor_release(tw);
     einc_tensor_release(tbias);
-    return y;
+    return einc__ag_conv2d_1x1(ctx, y, x, w, bias);
 }

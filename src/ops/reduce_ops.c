@@ -1,7 +1,7 @@
 /* reduce_ops.c — einc_tensor_reduce and its conveniences, softmax and log_softmax: validate the
  * axes, allocate the result, run the kernels of src/kernels/reduce.c and softmax.c on the
  * context's threads. */
-#include "../core/internal.h"
+#include "../autograd/autograd.h"
 #include "../kernels/reduce.h"
 
 static const char *const op_names[] = {"sum", "mean", "var", "std", "prod", "max", "min", "argmax", "argmin",
@@ -127,7 +127,7 @@ static einc_tensor *reduce_impl(einc_ctx *ctx, const char *fname, einc_reduce_op
     }
     int64_t n = einc__tensor_numel(x), nout = einc__tensor_numel(out);
     if (nout > 0) einc__parallel(ctx, n + nout, reduce_task, &job);
-    return out;
+    return einc__ag_reduce(ctx, out, op, x, mask, keepdims);
 }
 
 einc_tensor *einc__reduce_axes(einc_ctx *ctx, einc_reduce_op op, einc_tensor *x, int naxes, const int *axes,
@@ -189,7 +189,7 @@ static einc_tensor *softmax_impl(einc_ctx *ctx, const char *fname, einc_tensor *
     softmax_job job = {einc__view_of(y), einc__view_of(x), mask, is_log};
     int64_t n = einc__tensor_numel(x);
     if (n > 0) einc__parallel(ctx, 4 * n, softmax_task, &job); /* three passes and an exp per element */
-    return y;
+    return einc__ag_softmax(ctx, y, x, mask, is_log);
 }
 
 einc_tensor *einc__softmax_axes(einc_ctx *ctx, einc_tensor *x, int naxes, const int *axes, bool is_log) {

@@ -1,6 +1,6 @@
 /* views.c — zero-copy views: view/reshape, permute, transpose, squeeze, unsqueeze, expand,
  * slice, narrow, select, diagonal, flip. Each returns a new handle sharing storage. */
-#include "../core/internal.h"
+#include "../autograd/autograd.h"
 
 /* Computes strides for viewing t as `shape` without copying (the algorithm of NumPy's
  * _attempt_nocopy_reshape): runs of old dimensions that are contiguous with each other may be
@@ -100,23 +100,25 @@ einc_tensor *einc_tensor_view(einc_ctx *ctx, einc_tensor *t, int ndim, const int
                     einc__shape_str(c, sizeof c, ndim, s));
         return NULL;
     }
-    return einc__tensor_view_of(ctx, t, ndim, s, st, t->offset);
+    return einc__ag_reshape(ctx, einc__tensor_view_of(ctx, t, ndim, s, st, t->offset), t);
 }
 
 einc_tensor *einc_tensor_reshape(einc_ctx *ctx, einc_tensor *t, int ndim, const int64_t *shape) {
     EINC__REQUIRE(ctx, t, "einc_tensor_reshape");
     int64_t s[EINC_MAX_DIMS], st[EINC_MAX_DIMS];
     if (!resolve_shape(ctx, "einc_tensor_reshape", t, ndim, shape, s)) return NULL;
+    einc_tensor *v;
     if (einc__tensor_numel(t) == 0 || nocopy_strides(t, ndim, s, st)) {
         if (einc__tensor_numel(t) == 0) einc__shape_contiguous_strides(ndim, s, st);
-        return einc__tensor_view_of(ctx, t, ndim, s, st, t->offset);
+        v = einc__tensor_view_of(ctx, t, ndim, s, st, t->offset);
+    } else {
+        einc_tensor *c = einc_tensor_clone(ctx, t);
+        if (!c) return NULL;
+        einc__shape_contiguous_strides(ndim, s, st);
+        v = einc__tensor_view_of(ctx, c, ndim, s, st, c->offset);
+        einc_tensor_release(c);
     }
-    einc_tensor *c = einc_tensor_clone(ctx, t);
-    if (!c) return NULL;
-    einc__shape_contiguous_strides(ndim, s, st);
-    einc_tensor *v = einc__tensor_view_of(ctx, c, ndim, s, st, c->offset);
-    einc_tensor_release(c);
-    return v;
+    return einc__ag_reshape(ctx, v, t);
 }
 
 einc_tensor *einc_tensor_permute(einc_ctx *ctx, einc_tensor *t, int naxes, const int *axes) {
@@ -138,7 +140,7 @@ einc_tensor *einc_tensor_permute(einc_ctx *ctx, einc_tensor *t, int naxes, const
         s[i] = t->shape[a];
         st[i] = t->strides[a];
     }
-    return einc__tensor_view_of(ctx, t, t->ndim, s, st, t->offset);
+    return einc__ag_permute(ctx, einc__tensor_view_of(ctx, t, t->ndim, s, st, t->offset), t, axes);
 }
 
 einc_tensor *einc_tensor_transpose(einc_ctx *ctx, einc_tensor *t, int axis0, int axis1) {
@@ -170,7 +172,7 @@ einc_tensor *einc_tensor_squeeze(einc_ctx *ctx, einc_tensor *t, int axis) {
         s[n] = t->shape[i];
         st[n++] = t->strides[i];
     }
-    return einc__tensor_view_of(ctx, t, n, s, st, t->offset);
+    return einc__ag_reshape(ctx, einc__tensor_view_of(ctx, t, n, s, st, t->offset), t);
 }
 
 einc_tensor *einc_tensor_squeeze_all(einc_ctx *ctx, einc_tensor *t) {
@@ -182,7 +184,7 @@ einc_tensor *einc_tensor_squeeze_all(einc_ctx *ctx, einc_tensor *t) {
         s[n] = t->shape[i];
         st[n++] = t->strides[i];
     }
-    return einc__tensor_view_of(ctx, t, n, s, st, t->offset);
+    return einc__ag_reshape(ctx, einc__tensor_view_of(ctx, t, n, s, st, t->offset), t);
 }
 
 einc_tensor *einc_tensor_unsqueeze(einc_ctx *ctx, einc_tensor *t, int axis) {
@@ -203,7 +205,7 @@ einc_tensor *einc_tensor_unsqueeze(einc_ctx *ctx, einc_tensor *t, int axis) {
             st[i] = t->strides[j++];
         }
     }
-    return einc__tensor_view_of(ctx, t, t->ndim + 1, s, st, t->offset);
+    return einc__ag_reshape(ctx, einc__tensor_view_of(ctx, t, t->ndim + 1, s, st, t->offset), t);
 }
 
 einc_tensor *einc_tensor_expand(einc_ctx *ctx, einc_tensor *t, int ndim, const int64_t *shape) {
@@ -242,7 +244,7 @@ einc_tensor *einc_tensor_expand(einc_ctx *ctx, einc_tensor *t, int ndim, const i
     }
     int64_t numel;
     if (!einc__shape_check(ctx, "einc_tensor_expand", t->dtype, ndim, s, &numel)) return NULL;
-    return einc__tensor_view_of(ctx, t, ndim, s, st, t->offset);
+    return einc__ag_expand(ctx, einc__tensor_view_of(ctx, t, ndim, s, st, t->offset), t);
 }
 
 /* Python's slice.indices(): clamps start/stop for `len` and returns the element count. */
@@ -278,7 +280,7 @@ einc_tensor *einc_tensor_slice(einc_ctx *ctx, einc_tensor *t, int axis, int64_t 
     /* with one element or none the stride is never used; step * stride could overflow then */
     st[a] = n > 1 ? t->strides[a] * step : t->strides[a];
     int64_t off = t->offset + (n > 0 ? start * t->strides[a] * (int64_t)einc_dtype_size(t->dtype) : 0);
-    return einc__tensor_view_of(ctx, t, t->ndim, s, st, off);
+    return einc__ag_slice(ctx, einc__tensor_view_of(ctx, t, t->ndim, s, st, off), t, a, start, step);
 }
 
 einc_tensor *einc_tensor_narrow(einc_ctx *ctx, einc_tensor *t, int axis, int64_t start, int64_t length) {
@@ -314,7 +316,7 @@ einc_tensor *einc_tensor_select(einc_ctx *ctx, einc_tensor *t, int axis, int64_t
         st[n++] = t->strides[i];
     }
     int64_t off = t->offset + k * t->strides[a] * (int64_t)einc_dtype_size(t->dtype);
-    return einc__tensor_view_of(ctx, t, n, s, st, off);
+    return einc__ag_select(ctx, einc__tensor_view_of(ctx, t, n, s, st, off), t, a, k);
 }
 
 einc_tensor *einc_tensor_diagonal(einc_ctx *ctx, einc_tensor *t, int64_t offset, int axis1, int axis2) {
@@ -349,7 +351,7 @@ einc_tensor *einc_tensor_diagonal(einc_ctx *ctx, einc_tensor *t, int64_t offset,
     st[n++] = t->strides[a] + t->strides[b];
     int64_t off = t->offset;
     if (len > 0) off += (start1 * t->strides[a] + start2 * t->strides[b]) * (int64_t)einc_dtype_size(t->dtype);
-    return einc__tensor_view_of(ctx, t, n, s, st, off);
+    return einc__ag_diagonal(ctx, einc__tensor_view_of(ctx, t, n, s, st, off), t, offset, a, b);
 }
 
 einc_tensor *einc_tensor_flip(einc_ctx *ctx, einc_tensor *t, int naxes, const int *axes) {
@@ -379,5 +381,6 @@ einc_tensor *einc_tensor_flip(einc_ctx *ctx, einc_tensor *t, int naxes, const in
         if (flip[i] && t->shape[i] > 0) off += (t->shape[i] - 1) * t->strides[i];
     }
     if (einc__tensor_numel(t) == 0) off = 0;
-    return einc__tensor_view_of(ctx, t, t->ndim, t->shape, st, t->offset + off * (int64_t)einc_dtype_size(t->dtype));
+    einc_tensor *v = einc__tensor_view_of(ctx, t, t->ndim, t->shape, st, t->offset + off * (int64_t)einc_dtype_size(t->dtype));
+    return einc__ag_flip(ctx, v, t, flip);
 }
