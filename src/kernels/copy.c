@@ -143,7 +143,7 @@ static inline int32_t sat_i32(double v) {
         }                                                                                        \
     }
 CONVERT_ROW(f32_from_f64, float, double, (float)x)
-CONVERT_ROW(f32_from_i64, float, int64_t, (float)(double)x) /* double rounding, as the oracle */
+CONVERT_ROW(f32_from_i64, float, int64_t, (float)x) /* one rounding, as C and NumPy convert */
 CONVERT_ROW(f32_from_i32, float, int32_t, (float)x)
 CONVERT_ROW(f32_from_bool, float, uint8_t, x ? 1.0f : 0.0f)
 CONVERT_ROW(f64_from_f32, double, float, (double)x)
@@ -732,10 +732,11 @@ void einc__k_copy_ref(const einc__view *dst, const einc__view *src, int ith, int
         char *dp = dst->data + doff * des;
         const char *sp = src->data + soff * ses;
         if (dst->dtype == src->dtype) memcpy(dp, sp, (size_t)des);
-        else if (src->dtype == EINC_INT64 && dst->dtype != EINC_FLOAT32) {
+        else if (src->dtype == EINC_INT64) { /* exact integer conversions, not through double */
             int64_t w; memcpy(&w, sp, 8);
             if (dst->dtype == EINC_INT32) { int32_t x = (int32_t)(uint32_t)(uint64_t)w; memcpy(dp, &x, 4); }
             else if (dst->dtype == EINC_BOOL) *dp = (char)(w != 0);
+            else if (dst->dtype == EINC_FLOAT32) { float x = (float)w; memcpy(dp, &x, 4); }
             else { double x = (double)w; memcpy(dp, &x, 8); }
         } else einc__store_f64(dp, dst->dtype, einc__load_f64(sp, src->dtype));
     }

@@ -73,7 +73,18 @@ einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
                          p->noutputs == 1 ? "" : "s", noutputs, noutputs == 1 ? " was" : "s were");
     else
         st = einc__plan_exec(ctx, p, inputs, outputs);
-    if (built && !(cacheable && einc__plan_cache_put(ctx, key, keylen, p))) einc__plan_free(p);
+    if (st == EINC_OK) {
+        st = einc__notation_record(ctx, p, ninputs, inputs, noutputs, outputs);
+        if (st != EINC_OK)
+            for (int o = 0; o < noutputs; o++) {
+                einc_tensor_release(outputs[o]);
+                outputs[o] = NULL;
+            }
+    }
+    if (built) {
+        if (cacheable) einc__plan_cache_put(ctx, key, keylen, p);
+        einc__plan_release(p); /* the build's reference */
+    }
     return st;
 }
 
@@ -87,7 +98,7 @@ int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, e
     einc__sb sb;
     einc__sb_init(&sb, text, sizeof text);
     einc__plan_explain(p, &sb);
-    einc__plan_free(p);
+    einc__plan_release(p);
     if (buf && size) {
         size_t n = sb.len < size - 1 ? sb.len : size - 1;
         memcpy(buf, text, n);

@@ -118,7 +118,7 @@ einc__plan *einc__plan_cache_get(einc_ctx *ctx, const unsigned char *key, size_t
 }
 
 static void free_entry(einc_ctx *ctx, entry *e) {
-    einc__plan_free(e->plan);
+    einc__plan_release(e->plan); /* autograd nodes may still hold it */
     einc__free(ctx, e->key, e->keylen);
     einc__free(ctx, e, sizeof *e);
 }
@@ -161,6 +161,7 @@ bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, e
         return false;
     }
     memcpy(k, key, len);
+    einc__plan_retain(plan); /* the cache's reference */
     *e = (entry){key_hash(key, len), len, k, plan, NULL, NULL};
     bool found;
     size_t i = slot_of(c, e->hash, k, len, &found);

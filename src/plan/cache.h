@@ -9,7 +9,7 @@ bool einc__plan_key(einc_op op, const char *expr, int ninputs, einc_tensor *cons
                     const einc_op_options *options, unsigned char *buf, size_t cap, size_t *len);
 /* The cached plan for this key, or NULL. */
 einc__plan *einc__plan_cache_get(einc_ctx *ctx, const unsigned char *key, size_t len);
-/* Stores a plan; the cache owns it from then on. False (memory short): the caller still owns it. */
+/* Stores a plan, taking a reference of its own. False when memory is short (nothing kept). */
 bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, einc__plan *plan);
 
 #endif /* EINC_CACHE_H */

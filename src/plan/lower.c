@@ -608,6 +608,14 @@ void einc__plan_free(einc__plan *p) {
     einc__arena_free(&a);
 }
 
+void einc__plan_retain(einc__plan *p) {
+    if (p) p->refcount++;
+}
+
+void einc__plan_release(einc__plan *p) {
+    if (p && --p->refcount == 0) einc__plan_free(p);
+}
+
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options) {
     einc__arena a;
@@ -617,6 +625,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
         einc__arena_free(&a);
         return NULL;
     }
+    p->refcount = 1;
     p->op = op == EINC_OP_REARRANGE ? EINC_OP_ID : op;
     p->family = einc__op_family(p->op);
     p->ninputs = ninputs;

@@ -61,6 +61,7 @@ typedef struct einc__dot_step {
 
 typedef struct einc__plan {
     einc__arena arena; /* owns everything below                                  */
+    int64_t refcount;  /* the cache's reference, the autograd nodes' and a caller's */
     einc_op op;
     einc__family family;
     int ninputs, noutputs;
@@ -101,6 +102,14 @@ typedef struct einc__plan {
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options);
 void einc__plan_free(einc__plan *p);
+/* Reference counting: a new plan has one reference; release frees it at zero. */
+void einc__plan_retain(einc__plan *p);
+void einc__plan_release(einc__plan *p);
+
+/* Records the autograd node of a notation call (src/autograd/rules_notation.c): nothing when no
+ * input requires grad. On failure (EINC_ENOMEM recorded) the caller releases the outputs. */
+einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, einc_tensor *const *inputs, int noutputs,
+                                  einc_tensor **outputs);
 
 /* Runs a plan on inputs matching its key; writes plan->noutputs new tensors. */
 einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
