@@ -9,6 +9,7 @@
  *   einc/autograd.h     reverse-mode gradients: requires_grad, backward, grad, gradcheck
  *   einc/io.h           .npy files
  *   einc/notation.h     the einx operations: einc_id, einc_dot, einc_sum, einc_softmax, ...
+ *   einc/nn.h           layers: Linear, 1x1 Conv2d, multi-head attention; SGD, Adam
  */
 #ifndef EINC_H
 #define EINC_H
@@ -21,5 +22,6 @@
 #include "einc/autograd.h"
 #include "einc/io.h"
 #include "einc/notation.h"
+#include "einc/nn.h"
 
 #endif /* EINC_H */
