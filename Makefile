@@ -31,7 +31,7 @@ test: test-normal test-asan
 test-valgrind: build
 	cd $(BUILD)/tests && for t in ./test_*; do \
 	  echo "== valgrind $$t"; \
-	  OMP_NUM_THREADS=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t >/dev/null || exit 1; \
+	  EINC_UNDER_VALGRIND=1 OMP_NUM_THREADS=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t >/dev/null || exit 1; \
 	done; echo "valgrind: no errors, no definite leaks"
 
 demo: build

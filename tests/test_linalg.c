@@ -369,7 +369,11 @@ TEST(threads_do_not_change_results) {
     einc_tensor *c2 = einc_tensor_matmul(ctx, a, b), *i2 = einc_tensor_matmul(ctx, ia, ib);
     einc_set_threads(ctx, 1);
     einc_tensor *c1 = einc_tensor_matmul(ctx, a, b), *i1 = einc_tensor_matmul(ctx, ia, ib);
-    CHECK(c1 && c2 && memcmp(einc_tensor_data(c1), einc_tensor_data(c2), sizeof(float) * 3 * 70 * 90) == 0);
+    /* Natively OpenBLAS and the C kernel give the same bits for 1 and 2 threads. Under valgrind
+     * (make test-valgrind sets EINC_UNDER_VALGRIND) OpenBLAS takes other code paths, whose
+     * roundings differ; there only closeness is checked. */
+    if (getenv("EINC_UNDER_VALGRIND")) CHECK_TENSOR_CLOSE(c1, c2, 1e-5, 1e-5);
+    else CHECK(c1 && c2 && memcmp(einc_tensor_data(c1), einc_tensor_data(c2), sizeof(float) * 3 * 70 * 90) == 0);
     CHECK_TENSOR_CLOSE(i2, i1, 0, 0);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
