@@ -7,6 +7,7 @@
  *   einc/reduce.h       raw reductions, softmax, log_softmax
  *   einc/linalg.h       matmul, bmm, 1x1 convolution
  *   einc/io.h           .npy files
+ *   einc/safetensors.h  state dicts (named tensors) and safetensors files
  *   einc/notation.h     the einx operations: einc_id, einc_dot, einc_sum, einc_softmax, ...
  */
 #ifndef EINC_H
@@ -18,6 +19,7 @@
 #include "einc/reduce.h"
 #include "einc/linalg.h"
 #include "einc/io.h"
+#include "einc/safetensors.h"
 #include "einc/notation.h"
 
 #endif /* EINC_H */
