@@ -8,6 +8,7 @@
  *   einc/linalg.h       matmul, bmm, 1x1 convolution
  *   einc/autograd.h     reverse-mode gradients: requires_grad, backward, grad, gradcheck
  *   einc/io.h           .npy files
+ *   einc/safetensors.h  state dicts (named tensors) and safetensors files
  *   einc/notation.h     the einx operations: einc_id, einc_dot, einc_sum, einc_softmax, ...
  *   einc/nn.h           layers: Linear, 1x1 Conv2d, multi-head attention; SGD, Adam
  */
@@ -21,6 +22,7 @@
 #include "einc/linalg.h"
 #include "einc/autograd.h"
 #include "einc/io.h"
+#include "einc/safetensors.h"
 #include "einc/notation.h"
 #include "einc/nn.h"
 
