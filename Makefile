@@ -35,7 +35,7 @@ test-valgrind: build
 	done; echo "valgrind: no errors, no definite leaks"
 
 demo: build
-	./$(BUILD)/demo
+	./$(BUILD)/attention
 
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; ./$$b || exit 1; done

@@ -91,6 +91,18 @@ EINC_API int einc_mha_params(const einc_mha *m, einc_param *out, int cap);
 EINC_API einc_status einc_mha_copy_params(einc_ctx *ctx, einc_mha *dst, const einc_mha *src);
 EINC_API void einc_mha_free(einc_mha *m);
 
+typedef struct einc_state einc_state; /* einc/safetensors.h */
+
+/** Loads "qkv.weight", "qkv.bias", "proj.weight", "proj.bias" from a state dict (a PyTorch
+ * state_dict saved as safetensors): every name must be present with the module's shape
+ * (EINC_EINDEX naming the missing name, EINC_ESHAPE naming the mismatch); float64 values are
+ * converted. Extra entries are ignored. */
+EINC_API einc_status einc_mha_load_state(einc_ctx *ctx, einc_mha *m, const einc_state *state);
+/** A new state dict holding the parameters under PyTorch's names (free with einc_state_free). */
+EINC_API einc_state *einc_mha_state(einc_ctx *ctx, const einc_mha *m);
+/** A new state dict holding the parameters' gradients (zeros where a parameter has none). */
+EINC_API einc_state *einc_mha_grad_state(einc_ctx *ctx, const einc_mha *m);
+
 /* ---------------------------------------------------------------------------------------------
  * Optimisers over a list of parameters (borrowed: they must outlive the optimiser). step() reads
  * each parameter's gradient (einc_grad) and updates the parameter in place, without recording a

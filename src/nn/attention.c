@@ -117,3 +117,69 @@ void einc_mha_free(einc_mha *m) {
     einc_conv1x1_free(&m->qkv);
     einc_conv1x1_free(&m->proj);
 }
+
+einc_status einc_mha_load_state(einc_ctx *ctx, einc_mha *m, const einc_state *state) {
+    if (!ctx) return EINC_EINVAL;
+    if (!m || !state) return einc__error(ctx, EINC_EINVAL, "einc_mha_load_state: NULL argument");
+    einc_param ps[4];
+    int n = einc_mha_params(m, ps, 4);
+    bool was = einc_set_grad_enabled(ctx, false);
+    einc_status st = EINC_OK;
+    einc_scope_begin(ctx);
+    for (int i = 0; i < n && st == EINC_OK; i++) {
+        einc_tensor *t = einc_state_get(state, ps[i].name);
+        if (!t) {
+            st = ctx->status ? ctx->status : EINC_EINDEX;
+            break;
+        }
+        if (t->ndim != ps[i].tensor->ndim ||
+            memcmp(t->shape, ps[i].tensor->shape, sizeof(int64_t) * (size_t)t->ndim) != 0) {
+            char a[256], b[256];
+            st = einc__error(ctx, EINC_ESHAPE, "einc_mha_load_state: '%s' has shape %s in the state dict, but the "
+                                               "module (channels %lld, heads %lld) needs %s", ps[i].name,
+                             einc__shape_str(a, sizeof a, t->ndim, t->shape), (long long)m->channels,
+                             (long long)m->heads,
+                             einc__shape_str(b, sizeof b, ps[i].tensor->ndim, ps[i].tensor->shape));
+            break;
+        }
+        st = einc_tensor_copy_(ctx, ps[i].tensor, t);
+    }
+    einc_scope_end(ctx);
+    einc_set_grad_enabled(ctx, was);
+    return st;
+}
+
+/* A state dict of the parameters (grads: their gradients, zeros where there is none). */
+static einc_state *params_state(einc_ctx *ctx, const einc_mha *m, bool grads, const char *fname) {
+    if (!ctx) return NULL;
+    if (!m || !m->qkv.weight) {
+        einc__error(ctx, EINC_EINVAL, "%s: module is not initialised", fname);
+        return NULL;
+    }
+    einc_state *s = einc_state_new(ctx);
+    if (!s) return NULL;
+    einc_param ps[4];
+    int n = einc_mha_params(m, ps, 4);
+    einc_status st = EINC_OK;
+    einc_scope_begin(ctx);
+    for (int i = 0; i < n && st == EINC_OK; i++) {
+        einc_tensor *t = ps[i].tensor;
+        if (grads) {
+            t = einc_grad(ctx, ps[i].tensor);
+            if (!t) t = einc_tensor_zeros(ctx, ps[i].tensor->dtype, ps[i].tensor->ndim, ps[i].tensor->shape);
+        }
+        st = t ? einc_state_set(s, ps[i].name, t) : (ctx->status ? ctx->status : EINC_ENOMEM);
+    }
+    einc_scope_end(ctx);
+    if (st != EINC_OK) {
+        einc_state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+einc_state *einc_mha_state(einc_ctx *ctx, const einc_mha *m) { return params_state(ctx, m, false, "einc_mha_state"); }
+
+einc_state *einc_mha_grad_state(einc_ctx *ctx, const einc_mha *m) {
+    return params_state(ctx, m, true, "einc_mha_grad_state");
+}
