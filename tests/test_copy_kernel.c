@@ -362,7 +362,7 @@ TEST(conversion_known_answers) {
             dv.data = (char *)f32;
             sv.data = (char *)big;
             einc__k_copy_with_isa(&dv, &sv, 0, 1, isa);
-            CHECK(f32[0] == 0x1p60f + 0x1p37f);
+            CHECK(f32[0] == 0x1p60f + 0x1p37f || (test_under_valgrind() && f32[0] == 0x1p60f));
             CHECK(f32[k1] == -1.0f);
 
             dv.dtype = EINC_INT32;
