@@ -140,7 +140,7 @@ TEST(keepdims_and_reserved_names) {
     einc_tensor *x = einc_tensor_arange(ctx, EINC_FLOAT32, 0, 24, 1);
     x = einc_tensor_view(ctx, x, EINC_SHAPE(2, 3, 4));
     einc_tensor *y = NULL;
-    einc_op_options keep = {true};
+    einc_op_options keep = {.keepdims = true};
     CHECK(einc_apply(ctx, EINC_OP_SUM, "a [b] c", 1, &x, 1, &y, EINC_NO_AXES, &keep) == EINC_OK);
     CHECK_EQ_INT(einc_tensor_ndim(y), 3);
     CHECK_EQ_INT(einc_tensor_dim(y, 1), 1);

@@ -189,7 +189,7 @@ int main(int argc, char **argv) {
         }
         if (!inputs[i]) return fail(ctx);
     }
-    einc_op_options options = {keepdims};
+    einc_op_options options = {.keepdims = keepdims};
     if (explain) {
         char buf[16384];
         if (einc_explain(ctx, (einc_op)op, expr, nin, inputs, (einc_axes){naxes, axes}, &options, buf, sizeof buf) < 0)

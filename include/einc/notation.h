@@ -87,6 +87,10 @@ typedef enum einc_op {
     EINC_OP_GREATER_EQUAL, EINC_OP_EQUAL, EINC_OP_NOT_EQUAL, EINC_OP_LOGICAL_AND, EINC_OP_LOGICAL_OR, EINC_OP_WHERE,
     /* normalisation */
     EINC_OP_SOFTMAX, EINC_OP_LOG_SOFTMAX,
+    /* indexing */
+    EINC_OP_GET_AT, EINC_OP_SET_AT, EINC_OP_ADD_AT, EINC_OP_SUBTRACT_AT,
+    /* argfind, sorting, flip, roll */
+    EINC_OP_ARGMAX, EINC_OP_ARGMIN, EINC_OP_SORT, EINC_OP_ARGSORT, EINC_OP_FLIP, EINC_OP_ROLL,
     EINC_OP_COUNT_ /* number of operations */
 } einc_op;
 
@@ -97,7 +101,9 @@ EINC_API int einc_op_from_name(const char *name);
 
 /** Options of some operations (zero-initialise; NULL means all defaults). */
 typedef struct einc_op_options {
-    bool keepdims; /* reductions: each bracket group stays as a length-1 axis (implicit output only) */
+    bool keepdims;                /* reductions: each bracket group stays a length-1 axis (implicit output only) */
+    int nshift;                   /* roll: 1 (every bracketed axis by shift[0]) or one per bracketed axis */
+    int64_t shift[EINC_MAX_DIMS]; /* roll: the shifts                                                   */
 } einc_op_options;
 
 /** The array form every operation has: runs `op` on `ninputs` tensors and stores `noutputs` new

@@ -6,7 +6,8 @@ static const char *const op_names[EINC_OP_COUNT_] = {
     "id", "rearrange", "dot", "sum", "mean", "var", "std", "prod", "count_nonzero", "any", "all", "max", "min",
     "logsumexp", "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "logaddexp", "maximum",
     "minimum", "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
-    "where", "softmax", "log_softmax",
+    "where", "softmax", "log_softmax", "get_at", "set_at", "add_at", "subtract_at", "argmax", "argmin", "sort",
+    "argsort", "flip", "roll",
 };
 
 const char *einc_op_name(einc_op op) { return (unsigned)op < EINC_OP_COUNT_ ? op_names[op] : "invalid"; }

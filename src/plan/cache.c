@@ -48,8 +48,11 @@ static bool put(unsigned char *buf, size_t cap, size_t *len, const void *src, si
 bool einc__plan_key(einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes,
                     const einc_op_options *options, unsigned char *buf, size_t cap, size_t *len) {
     *len = 0;
-    int32_t head[3] = {(int32_t)op, ninputs, options && options->keepdims};
+    int32_t head[4] = {(int32_t)op, ninputs, options && options->keepdims, options ? options->nshift : 0};
     bool ok = put(buf, cap, len, head, sizeof head);
+    if (ok && options && options->nshift > 0)
+        ok = options->nshift <= EINC_MAX_DIMS &&
+             put(buf, cap, len, options->shift, sizeof(int64_t) * (size_t)options->nshift);
     size_t elen = strlen(expr);
     ok = ok && put(buf, cap, len, &elen, sizeof elen) && put(buf, cap, len, expr, elen);
     for (int i = 0; ok && i < ninputs; i++) {

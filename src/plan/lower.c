@@ -618,6 +618,10 @@ void einc__plan_release(einc__plan *p) {
 
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options) {
+    if (op >= EINC_OP_GET_AT) { /* indexing, argfind, sorting, flip and roll: the next issue */
+        einc__error(ctx, EINC_EUNSUPPORTED, "%s is not implemented yet in einc (\"%s\")", einc_op_name(op), expr);
+        return NULL;
+    }
     einc__arena a;
     einc__arena_init(&a, ctx);
     einc__plan *p = einc__arena_alloc(&a, sizeof *p);
