@@ -63,6 +63,34 @@ static einc_tensor *zeros_for(einc_ctx *ctx, const einc__ag_node *node, int i) {
     return einc_tensor_zeros(ctx, einc__dtype_is_float(m->dtype) ? m->dtype : EINC_FLOAT64, m->ndim, m->shape);
 }
 
+/* The gradient of input i from g (one dim per leaf of `aligned`). When the input's leaves reach
+ * every element exactly once (no diagonal, no squeezed or offset piece), g is written straight
+ * into a new tensor (one pass); otherwise it is added into zeros. */
+static einc_tensor *gradient_of_input(einc_ctx *ctx, const einc__ag_node *node, int i, const einc__operand *aligned,
+                                      einc_tensor *g) {
+    const einc__ag_meta *m = &node->inputs[i].meta;
+    int64_t numel = 1, reached = 1;
+    for (int d = 0; d < m->ndim; d++) numel *= m->shape[d];
+    bool bijective = aligned->noffset == 0;
+    for (int k = 0; k < aligned->nleaves && bijective; k++) {
+        if (aligned->leaves[k].nterms > 1) bijective = false;
+        if (aligned->leaves[k].nterms == 1) reached *= aligned->leaves[k].size;
+    }
+    if (!bijective || reached != numel) {
+        einc_tensor *acc = zeros_for(ctx, node, i);
+        return scatter_add(ctx, acc, aligned, g) == EINC_OK ? acc : NULL;
+    }
+    if (!g) return NULL;
+    int axes[EINC_MAX_LEAVES], n = 0;
+    for (int k = 0; k < aligned->nleaves; k++)
+        if (aligned->leaves[k].nterms == 0) axes[n++] = k;
+    einc_tensor *gr = n ? einc_tensor_sum(ctx, g, n, axes, false) : g;
+    einc_tensor *out = einc_tensor_empty(ctx, einc__dtype_is_float(m->dtype) ? m->dtype : EINC_FLOAT64, m->ndim, m->shape);
+    einc__operand kept = without_broadcast(aligned);
+    einc_tensor *target = leaf_view(ctx, out, &kept);
+    return target && gr && einc_tensor_copy_(ctx, target, gr) == EINC_OK ? out : NULL;
+}
+
 /* ---- id -------------------------------------------------------------------------------------- */
 
 static einc_status id_backward(einc_ctx *ctx, const einc__ag_node *node, einc_tensor *const *grad_outputs,
@@ -133,9 +161,8 @@ static einc_status elementwise_backward(einc_ctx *ctx, const einc__ag_node *node
         } else {
             d = einc_tensor_mul(ctx, G, elementwise_partial(ctx, p, A, Y, i, n));
         }
-        grad_inputs[i] = zeros_for(ctx, node, i);
-        einc_status st = scatter_add(ctx, grad_inputs[i], &p->in[i], d);
-        if (st != EINC_OK) return st;
+        grad_inputs[i] = gradient_of_input(ctx, node, i, &p->in[i], d);
+        if (!grad_inputs[i]) return ctx->status ? ctx->status : EINC_ENOMEM;
     }
     if (p->op == EINC_OP_WHERE && einc__ag_wants(node, 0)) grad_inputs[0] = zeros_for(ctx, node, 0);
     return einc__ag_check(node, grad_inputs);
@@ -250,9 +277,7 @@ static einc_status reduce_like_backward(einc_ctx *ctx, const einc__ag_node *node
     } else {
         d = reduce_partial(ctx, p, X, Y, G);
     }
-    grad_inputs[0] = zeros_for(ctx, node, 0);
-    einc_status st = scatter_add(ctx, grad_inputs[0], &p->in[0], d);
-    if (st != EINC_OK) return st;
+    grad_inputs[0] = gradient_of_input(ctx, node, 0, &p->in[0], d);
     return einc__ag_check(node, grad_inputs);
 }
 
@@ -322,9 +347,8 @@ static einc_status dot_backward(einc_ctx *ctx, const einc__ag_node *node, einc_t
         } else {
             einc_apply(ctx, EINC_OP_DOT, text, nin, ins, 1, &d, (einc_axes){naxes, axes}, NULL);
         }
-        grad_inputs[i] = zeros_for(ctx, node, i);
-        einc_status st = scatter_add(ctx, grad_inputs[i], &p->in[i], d);
-        if (st != EINC_OK) return st;
+        grad_inputs[i] = gradient_of_input(ctx, node, i, &p->in[i], d);
+        if (!grad_inputs[i]) return ctx->status ? ctx->status : EINC_ENOMEM;
     }
     return einc__ag_check(node, grad_inputs);
 }
