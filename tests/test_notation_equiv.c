@@ -23,7 +23,7 @@ typedef struct {
     const char *name;
     einc_dtype dtype;
     const char *base;     /* shapes of the base tensors, ';'-separated */
-    spelling s[10];       /* ends at op == NULL */
+    spelling s[12];       /* ends at op == NULL */
 } group;
 
 /* Deterministic values in [0.5, 1.5) (products stay small, logs defined, no ties). */
@@ -183,6 +183,7 @@ static const group groups[] = {
       {"sum", "b [...] c", "", "0", NULL, NULL},
       {"sum", "b [h [w]] c", "", "0", NULL, NULL},
       {"sum", "b [h w ->] c", "", "0", NULL, NULL},
+      {"sum", "b [h]... c", "", "0", NULL, NULL}, /* engine bug D */
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     {"sum_everything", EINC_FLOAT64, "3 4",
      {{"sum", "[a b]", "", "0", NULL, NULL},
@@ -194,6 +195,7 @@ static const group groups[] = {
       {"sum", "[x]", "", "0:12", NULL, NULL},
       {"sum", "[(a b)]", "", "0:12", NULL, NULL},
       {"sum", "[b a]", "", "0=a b -> b a", NULL, NULL},
+      {"sum", "[c]...", "", "0", NULL, NULL}, /* engine bug D: the brackets stay in the output */
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     /* reductions: output order, kept length-1 axes, grouped axes */
     {"sum_layout", EINC_FLOAT64, "2 3 4",
