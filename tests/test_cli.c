@@ -389,9 +389,10 @@ static const error_case error_cases[] = {
     {"dot", "a [b], [c] d -> a d", {"x.npy", "x.npy"}, 1, "SemanticError",
      "All contracted axes must appear in exactly two input expressions.", "   ^    ^"},
     {"softmax", "a [b c] -> a [c b]", {"x3.npy"}, 1, "SemanticError",
-     "All axes marked with brackets must appear in the same order in the inputs and outputs of this operation.", ""},
+     "All axes marked with brackets must appear in the same order in the inputs and outputs of this operation.",
+     "   ^ ^        ^ ^"},
     {"sum", "a (b + c)", {"x.npy", "b=2"}, 1, "SemanticError",
-     "The concatenation operator (+) is not allowed in this function.", "     ^"},
+     "The concatenation operator (+) is not allowed in this function.", "   ^^^^^"},
     {"id", "a, b -> b, a", {"v3.npy", "v4.npy"}, 2, "SemanticError",
      "The 1st input expression \"a\" is not compatible with the 1st output expression \"b\"", ""},
     /* counts and values */

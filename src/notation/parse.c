@@ -346,6 +346,7 @@ typedef struct {
 } branches;
 
 static bool branches_one(parser *p, branches *out, einc__node *x) {
+    if (!x) return false; /* an allocation failed (recorded) */
     out->n = 1;
     out->b = einc__arena_alloc(p->a, sizeof(einc__node *));
     if (!out->b) return false;

@@ -116,8 +116,9 @@ static void push(solver *s, const einc__node *n, int64_t target) {
             if (v < 0) {
                 unknown = i;
                 nunknown++;
-            } else {
-                known += v;
+            } else if (__builtin_add_overflow(known, v, &known)) {
+                s->contradiction = true;
+                return;
             }
         }
         if (nunknown == 0) {
@@ -135,7 +136,10 @@ static void push(solver *s, const einc__node *n, int64_t target) {
         for (int i = 0; i < n->n; i++) {
             int64_t v = size_of(e, n->c[i]);
             if (v >= 0) {
-                known *= v;
+                if (__builtin_mul_overflow(known, v, &known)) { /* larger than any tensor can be */
+                    s->contradiction = true;
+                    return;
+                }
                 continue;
             }
             nunknown++;
@@ -232,5 +236,25 @@ bool einc__solve(einc__expr *e) {
         if (!all_known(e, e->in[i])) return undetermined(e);
     for (int i = 0; i < e->noutputs; i++)
         if (!all_known(e, e->out[i])) return undetermined(e);
+    /* every output must be addressable: its element count fits in 64 bits */
+    for (int i = 0; i < e->noutputs; i++) {
+        const einc__node *dims[EINC_MAX_DIMS + 1];
+        int nd = einc__root_dims(e->out[i], dims, EINC_MAX_DIMS + 1);
+        int64_t total = 1;
+        bool overflow = false;
+        for (int k = 0; k < nd && k <= EINC_MAX_DIMS && !overflow; k++) {
+            int64_t v = size_of(e, dims[k]);
+            overflow = v < 0 || __builtin_mul_overflow(total, v, &total);
+        }
+        if (overflow) {
+            einc__marks m;
+            if (!einc__marks_init(e->arena, &m, e->desc->text)) return false;
+            char ord[16];
+            int n = i + 1;
+            snprintf(ord, sizeof ord, "%d%s", n, n == 1 ? "st" : n == 2 ? "nd" : n == 3 ? "rd" : "th");
+            return einc__notation_error(e, EINC_EOVERFLOW, &m, NULL, EINC__EQ_AXES,
+                                        "The %s output expression has more elements than fit in 64 bits.", ord);
+        }
+    }
     return true;
 }

@@ -66,6 +66,11 @@ static void mark_name(const einc__node *n, const char *name, einc__marks *m) {
     for (int i = 0; i < n->n; i++) mark_name(n->c[i], name, m);
 }
 
+static void mark_bracketed_axes(const einc__node *n, einc__marks *m) {
+    if (n->kind == EINC__N_AXIS && einc__node_in_brackets(n)) einc__marks_range(m, n->begin, n->end);
+    for (int i = 0; i < n->n; i++) mark_bracketed_axes(n->c[i], m);
+}
+
 static void set_parents(einc__node *n, einc__node *parent) {
     n->parent = parent;
     for (int i = 0; i < n->n; i++) set_parents(n->c[i], n);
@@ -159,6 +164,18 @@ static bool implicit_superset(einc__rules *r) {
     return einc__set_outputs_clone(r, best);
 }
 
+static bool input_count_error(const einc__rules *r) {
+    char n[16];
+    snprintf(n, sizeof n, "%d", r->d->ninputs);
+    return semantic(r, NULL, "The operation expects 1 input expression(s), but found %s.", n);
+}
+
+static bool output_count_error(const einc__rules *r) {
+    char n[16];
+    snprintf(n, sizeof n, "%d", r->d->noutputs);
+    return semantic(r, NULL, "The operation expects 1 output expression(s), but found %s.", n);
+}
+
 bool einc__set_outputs_clone(einc__rules *r, int input) {
     einc__desc *d = r->d;
     d->outputs = einc__arena_alloc(r->a, sizeof(einc__node *));
@@ -199,6 +216,16 @@ static einc__node *strip_brackets(einc__rules *r, einc__node *n, bool keepdims) 
         else if (r->a->failed) return NULL;
     }
     n->n = w;
+    /* an ellipsis of a removed bracket group ("b [h]... c") disappears with it */
+    if (n->kind == EINC__N_ELLIPSIS && w == 0) return NULL;
+    /* "([h w])" keeps its parentheses: "()", a length-1 axis */
+    if (n->kind == EINC__N_FLAT && w == 0) {
+        einc__node *l = einc__arena_alloc(r->a, sizeof *l);
+        if (!l) return NULL;
+        *l = (einc__node){.kind = EINC__N_LIST, .begin = n->begin, .end = n->begin, .value = -1, .sym = -1};
+        n->c[0] = l;
+        n->n = 1;
+    }
     return n;
 }
 
@@ -234,32 +261,41 @@ static einc__node *bracket_missing(einc__rules *r, einc__node *n) {
 }
 
 /* Implicit brackets forbid a name twice in one input (it would read as a diagonal). */
+static int collect_axis_nodes(const einc__node *n, const einc__node **out, int count, int cap) {
+    if (n->kind == EINC__N_AXIS && n->value < 0 && count < cap) out[count++] = n;
+    for (int i = 0; i < n->n; i++) count = collect_axis_nodes(n->c[i], out, count, cap);
+    return count;
+}
+
 static bool no_repeated_names(einc__rules *r) {
+    einc__marks m;
+    if (!einc__marks_init(r->a, &m, r->d->text)) return false;
+    const char *repeated[64];
+    int nrep = 0;
     for (int i = 0; i < r->d->ninputs; i++) {
-        const char *names[256];
-        int n = 0;
-        const einc__node *stack[512];
-        int sp = 0;
-        stack[sp++] = r->d->inputs[i];
-        while (sp) {
-            const einc__node *x = stack[--sp];
-            if (x->kind == EINC__N_AXIS && x->value < 0) {
-                for (int k = 0; k < n; k++) {
-                    if (strcmp(names[k], x->name) != 0) continue;
-                    einc__marks m;
-                    if (!einc__marks_init(r->a, &m, r->d->text)) return false;
-                    einc__marks_range(&m, x->begin, x->end);
-                    return semantic(r, &m,
-                                    "If no brackets are given, no axis name may appear more than once in the same "
-                                    "input tensor (to avoid confusion with diagonal extraction).%s",
-                                    "");
-                }
-                if (n < 256) names[n++] = x->name;
-            }
-            for (int k = 0; k < x->n && sp < 512; k++) stack[sp++] = x->c[k];
+        const einc__node *axes[512];
+        int n = collect_axis_nodes(r->d->inputs[i], axes, 0, 512);
+        for (int a = 0; a < n; a++) {
+            bool dup = false;
+            for (int b = 0; b < n && !dup; b++) dup = a != b && strcmp(axes[a]->name, axes[b]->name) == 0;
+            if (!dup) continue;
+            einc__marks_range(&m, axes[a]->begin, axes[a]->end);
+            bool listed = false;
+            for (int k = 0; k < nrep && !listed; k++) listed = strcmp(repeated[k], axes[a]->name) == 0;
+            if (!listed && nrep < 64) repeated[nrep++] = axes[a]->name;
         }
     }
-    return true;
+    if (!nrep) return true;
+    char names[512];
+    einc__sb sb;
+    einc__sb_init(&sb, names, sizeof names);
+    for (int k = 0; k < nrep; k++) einc__sb_printf(&sb, "%s%s", k ? ", " : "", repeated[k]);
+    return semantic(r, &m,
+                    "If no axes are marked with brackets in this operation, brackets are placed automatically around "
+                    "all axes that do not appear in the output expression. Since this mode is used here, no axis name "
+                    "may appear more than once in the same input tensor (to avoid confusion with diagonal "
+                    "extraction). However, the following axis names are used more than once: %s.",
+                    names);
 }
 
 /* ---- dot ---------------------------------------------------------------------------------------- */
@@ -322,9 +358,19 @@ bool einc__rules_before(einc__rules *r) {
     einc__family fam = einc__op_family(r->op);
     char buf[128];
 
+    /* brackets where the operation allows none come first, as in einx (a 0.3-style
+     * "b [c_in] -> b [c_out]" reports its output brackets before the tensor count) */
+    if (fam == EINC__FAMILY_ID || fam == EINC__FAMILY_ELEMENTWISE) {
+        if (!no_brackets(r, d->inputs, d->ninputs, "input") || !no_brackets(r, d->outputs, d->noutputs, "output"))
+            return false;
+    } else if ((fam == EINC__FAMILY_REDUCE || fam == EINC__FAMILY_DOT) &&
+               !no_brackets(r, d->outputs, d->noutputs, "output")) {
+        return false;
+    }
     if (d->ninputs != r->ntensors) {
-        snprintf(buf, sizeof buf, "The operation is defined with %d input expression%s, but %d input tensor%s given as argument.",
-                 d->ninputs, d->ninputs == 1 ? "" : "s", r->ntensors, r->ntensors == 1 ? " is" : "s are");
+        snprintf(buf, sizeof buf, "The operation is defined with %d input expression%s, but %d input tensor%s given as argument%s.",
+                 d->ninputs, d->ninputs == 1 ? "" : "s", r->ntensors, r->ntensors == 1 ? " is" : "s are",
+                 r->ntensors == 1 ? "" : "s");
         einc__error(r->a->ctx, EINC_EVALUE, "%s", buf);
         return false;
     }
@@ -353,7 +399,7 @@ bool einc__rules_before(einc__rules *r) {
                 if (!has_kind(roots[i], EINC__N_CONCAT)) continue;
                 einc__marks m;
                 if (!einc__marks_init(r->a, &m, d->text)) return false;
-                einc__marks_literal(&m, d->text, "+");
+                for (int k = 0; k < n; k++) mark_kind(roots[k], EINC__N_CONCAT, &m);
                 return semantic(r, &m, "The concatenation operator (+) is not allowed in this function.%s", "");
             }
         }
@@ -379,7 +425,7 @@ bool einc__rules_before(einc__rules *r) {
             return false;
         }
         if (d->has_arrow && d->noutputs != 1)
-            return semantic(r, NULL, "The operation expects exactly one output expression.%s", "");
+            return output_count_error(r);
         if (!d->has_arrow) {
             if (d->ninputs == 1) return einc__set_outputs_clone(r, 0);
             return implicit_superset(r);
@@ -387,8 +433,9 @@ bool einc__rules_before(einc__rules *r) {
         return true;
     }
     case EINC__FAMILY_REDUCE: {
+        if (d->ninputs != 1) return input_count_error(r);
         if (d->has_arrow) {
-            if (d->noutputs != 1) return semantic(r, NULL, "The operation expects exactly one output expression.%s", "");
+            if (d->noutputs != 1) return output_count_error(r);
             if (!no_brackets(r, d->outputs, d->noutputs, "output")) return false;
             if (!has_kind(d->inputs[0], EINC__N_BRACKET)) {
                 if (!no_repeated_names(r)) return false;
@@ -403,17 +450,23 @@ bool einc__rules_before(einc__rules *r) {
         return true;
     }
     case EINC__FAMILY_SOFTMAX: {
+        if (d->ninputs != 1) return input_count_error(r);
         if (!d->has_arrow && !einc__set_outputs_clone(r, 0)) return false;
-        if (d->noutputs != 1) return semantic(r, NULL, "The operation expects exactly one output expression.%s", "");
+        if (d->noutputs != 1) return output_count_error(r);
         const char *bin[256], *bout[256];
         int nin = bracket_names(d->inputs[0], bin, 0, 256), nout = bracket_names(d->outputs[0], bout, 0, 256);
         bool same = nin == nout;
         for (int i = 0; i < nin && same; i++) same = strcmp(bin[i], bout[i]) == 0;
-        if (!same)
-            return semantic(r, NULL,
+        if (!same) {
+            einc__marks m;
+            if (!einc__marks_init(r->a, &m, d->text)) return false;
+            mark_bracketed_axes(d->inputs[0], &m);
+            mark_bracketed_axes(d->outputs[0], &m);
+            return semantic(r, &m,
                             "All axes marked with brackets must appear in the same order in the inputs and outputs of "
                             "this operation.%s",
                             "");
+        }
         return true;
     }
     case EINC__FAMILY_DOT: {
@@ -423,7 +476,7 @@ bool einc__rules_before(einc__rules *r) {
         }
         if (!d->has_arrow)
             return semantic(r, NULL, "The operation expects an output expression, but no '->' was found.%s", "");
-        if (d->noutputs != 1) return semantic(r, NULL, "The operation expects exactly one output expression.%s", "");
+        if (d->noutputs != 1) return output_count_error(r);
         if (!no_brackets(r, d->outputs, d->noutputs, "output")) return false;
         bool any = false;
         for (int i = 0; i < d->ninputs; i++) any = any || has_kind(d->inputs[i], EINC__N_BRACKET);
@@ -440,11 +493,13 @@ bool einc__rules_before(einc__rules *r) {
             for (int a = 0; a < n; a++)
                 for (int b = a + 1; b < n; b++)
                     if (strcmp(names[a], names[b]) == 0) {
-                        char ord[16];
-                        return semantic(r, NULL,
-                                        "The %s input expression must not contain multiple axes with the same name in "
-                                        "brackets.",
-                                        einc__ordinal(i, ord, sizeof ord));
+                        einc__marks m;
+                        if (!einc__marks_init(r->a, &m, d->text)) return false;
+                        mark_bracketed_name(d->inputs[i], names[a], &m);
+                        return semantic(r, &m,
+                                        "The expression must not contain multiple axes with the same name in brackets "
+                                        "([]).%s",
+                                        "");
                     }
         }
         return check_dot_contractions(r);
