@@ -345,7 +345,7 @@ static void row_update(acc1 *a, pass_kind k, const double *v, const int64_t *w, 
         return;
     case P_SUMEXP32: {
         float c = (float)a->c; /* exact: the max of float32 values */
-        for (int64_t i = 0; i < n; i++) tmp[i] = (double)einc__exp_f32((float)v[i] - c);
+        for (int64_t i = 0; i < n; i++) tmp[i] = (double)einc__k_exp_f32((float)v[i] - c);
         a->f += run_sum(tmp, n);
         return;
     }
@@ -490,7 +490,7 @@ static void col_update(col_acc *a, pass_kind k, const double *v, const int64_t *
         for (int64_t j = 0; j < cn; j++) a->f[j] += exp(v[j] - a->c[j]);
         return;
     case P_SUMEXP32:
-        for (int64_t j = 0; j < cn; j++) a->f[j] += (double)einc__exp_f32((float)v[j] - (float)a->c[j]);
+        for (int64_t j = 0; j < cn; j++) a->f[j] += (double)einc__k_exp_f32((float)v[j] - (float)a->c[j]);
         return;
     case P_PROD:
         for (int64_t j = 0; j < cn; j++) a->f[j] *= v[j];

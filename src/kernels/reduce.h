@@ -47,7 +47,7 @@ einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in);
  * Accuracy: float sums (sum, mean, var, logsumexp's sum of exponentials) accumulate in float64,
  * whatever the input dtype; a run of contiguous elements is summed pairwise (blocks of 128 with
  * 8 partial sums, as NumPy does), so float64 sums also stay accurate. prod of floats multiplies in
- * float64. logsumexp of float32 takes its exponentials with einc__exp_f32 (about 1 ulp of float32);
+ * float64. logsumexp of float32 takes its exponentials with einc__k_exp_f32 (about 1 ulp of float32);
  * of other dtypes with libm's exp. Integer sums and products wrap modulo 2^64 (as NumPy's int64 does).
  *
  * Work is split over output elements: reducing the innermost contiguous dimension runs one output
@@ -96,42 +96,7 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
 
 /* ---- float32 exp, shared by softmax and logsumexp ------------------------------------------ */
 
-/* cond ? a : b as a bit blend. GCC does not if-convert float compares under its default
- * -ftrapping-math, so a plain ?: would keep the loops around exp_f32 scalar. */
-static inline float einc__select_f32(int cond, float a, float b) {
-    uint32_t m = 0u - (uint32_t)cond, ua, ub;
-    memcpy(&ua, &a, sizeof ua);
-    memcpy(&ub, &b, sizeof ub);
-    uint32_t r = (ua & m) | (ub & ~m);
-    float f;
-    memcpy(&f, &r, sizeof f);
-    return f;
-}
+#include "vecmath.h" /* einc__k_exp_f32, einc__k_select_f32 */
 
-/* exp(x) for float32, relative error below 1e-7 (about 1 ulp; measured 8e-8 over [-87, 0]);
- * x <= -87.3 gives 0 (true results there are subnormal, < 1.2e-38), NaN stays NaN. Callers pass
- * x - max <= 0, but it is valid up to 88. Cody-Waite range reduction x = n ln2 + r,
- * |r| <= ln2/2, Cephes' minimax polynomial for exp(r), and 2^n built in the exponent bits.
- * Branch-free so that loops over it vectorise. */
-static inline float einc__exp_f32(float x) {
-    int above = x > -87.3f; /* false for NaN too, which keeps the int conversion below defined */
-    float xc = einc__select_f32(above, x, -87.3f);
-    xc = einc__select_f32(xc < 88.0f, xc, 88.0f);
-    float t = xc * 1.44269504088896341f;
-    float n = (t + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 trick */
-    float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f; /* Cephes expf: minimax for (exp(r) - 1 - r) / r^2 */
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) * (1 << 23);
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    float e = einc__select_f32(above, p * scale, 0.0f);
-    return einc__select_f32(x == x, e, x);
-}
 
 #endif /* EINC_KERNELS_REDUCE_H */

@@ -4,7 +4,7 @@
  * (NaN sticky), s = sum(exp(x - m)) accumulated in float64, then y = exp(x - m) / s or
  * y = x - m - log(s). Subtracting the max keeps every exponent <= 0, so nothing overflows.
  *
- * float32 -> float32 computes the exponentials in float32 with einc__exp_f32 (a polynomial the
+ * float32 -> float32 computes the exponentials in float32 with einc__k_exp_f32 (a polynomial the
  * compiler vectorises; libm's expf is a scalar call and would cost most of the time); everything
  * else (float64, integers, bools) is converted to float64 and uses libm's exp.
  *
@@ -72,9 +72,9 @@ static double sum_f32(const float *v, int64_t n) {
 /* e[i] = exp(x[i] - m) into a unit-stride buffer. */
 static void exp_run_f32(float *e, const float *x, int64_t xs, int64_t n, float m) {
     if (xs == 1)
-        for (int64_t i = 0; i < n; i++) e[i] = einc__exp_f32(x[i] - m);
+        for (int64_t i = 0; i < n; i++) e[i] = einc__k_exp_f32(x[i] - m);
     else
-        for (int64_t i = 0; i < n; i++) e[i] = einc__exp_f32(x[i * xs] - m);
+        for (int64_t i = 0; i < n; i++) e[i] = einc__k_exp_f32(x[i * xs] - m);
 }
 
 /* Pass 2 over one run: returns sum(exp(x - m)); softmax also stores the exponentials in y. */
@@ -142,10 +142,10 @@ static void columns_f32(const einc__reduce_geom *g, const float *x, int64_t vxs,
         const float *xp = x + w.xo;
         float *yp = y + w.yo;
         if (vxs == 1 && vys == 1 && !is_log) {
-            for (int64_t j = 0; j < cn; j++) yp[j] = einc__exp_f32(xp[j] - m[j]);
+            for (int64_t j = 0; j < cn; j++) yp[j] = einc__k_exp_f32(xp[j] - m[j]);
             for (int64_t j = 0; j < cn; j++) s[j] += (double)yp[j];
         } else {
-            for (int64_t j = 0; j < cn; j++) c[j] = einc__exp_f32(xp[j * vxs] - m[j]);
+            for (int64_t j = 0; j < cn; j++) c[j] = einc__k_exp_f32(xp[j * vxs] - m[j]);
             for (int64_t j = 0; j < cn; j++) s[j] += (double)c[j];
             if (!is_log)
                 for (int64_t j = 0; j < cn; j++) yp[j * vys] = c[j];

@@ -124,6 +124,9 @@ typedef struct einc__call {
     const einc__constraint *constraints;
 } einc__call;
 
+/* "1st", "2nd", ... for index i (0-based). Returns buf. */
+const char *einc__ordinal(int i, char *buf, size_t size);
+
 /* Appends the "The operation was called with the following arguments:" block. */
 void einc__render_call(einc__sb *sb, const einc__call *call);
 

@@ -147,3 +147,15 @@ bool einc__notation_error(const einc__expr *e, einc_status status, const einc__m
     einc__error(e->arena->ctx, status, "%s", buf);
     return false;
 }
+
+const char *einc__ordinal(int i, char *buf, size_t size) {
+    int n = i + 1;
+    const char *suffix = "th";
+    if (n % 100 < 11 || n % 100 > 13) {
+        if (n % 10 == 1) suffix = "st";
+        else if (n % 10 == 2) suffix = "nd";
+        else if (n % 10 == 3) suffix = "rd";
+    }
+    snprintf(buf, size, "%d%s", n, suffix);
+    return buf;
+}

@@ -250,10 +250,9 @@ bool einc__solve(einc__expr *e) {
             einc__marks m;
             if (!einc__marks_init(e->arena, &m, e->desc->text)) return false;
             char ord[16];
-            int n = i + 1;
-            snprintf(ord, sizeof ord, "%d%s", n, n == 1 ? "st" : n == 2 ? "nd" : n == 3 ? "rd" : "th");
             return einc__notation_error(e, EINC_EOVERFLOW, &m, NULL, EINC__EQ_AXES,
-                                        "The %s output expression has more elements than fit in 64 bits.", ord);
+                                        "The %s output expression has more elements than fit in 64 bits.",
+                                        einc__ordinal(i, ord, sizeof ord));
         }
     }
     return true;

@@ -8,17 +8,6 @@
 
 #include "rules.h"
 
-const char *einc__ordinal(int i, char *buf, size_t size) {
-    int n = i + 1;
-    const char *suffix = "th";
-    if (n % 100 < 11 || n % 100 > 13) {
-        if (n % 10 == 1) suffix = "st";
-        else if (n % 10 == 2) suffix = "nd";
-        else if (n % 10 == 3) suffix = "rd";
-    }
-    snprintf(buf, size, "%d%s", n, suffix);
-    return buf;
-}
 
 einc__family einc__op_family(einc_op op) {
     switch (op) {

@@ -16,8 +16,6 @@ typedef struct einc__rules {
 einc__family einc__op_family(einc_op op);
 /* Inputs an elementwise operation takes: exactly n, or -1 for "one or more" (folded left). */
 int einc__elementwise_arity(einc_op op);
-/* "1st", "2nd", ... for index i (0-based). */
-const char *einc__ordinal(int i, char *buf, size_t size);
 
 /* Checks and completes the parsed expression before solving (counts, brackets, concatenation,
  * implicit outputs, implicit brackets). Records the error and returns false on failure. */
