@@ -308,6 +308,54 @@ TEST(explain_and_convenience_forms) {
     einc_ctx_destroy(ctx);
 }
 
+/* ---- patterns that must agree -------------------------------------------------------------------------- */
+
+TEST(equivalent_patterns) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 1, .seed = 5});
+    einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(3, 4, 5));
+    /* the coordinate axis: implicit (a, 1, c), explicit "[1]", dropped */
+    einc_tensor *implicit = einc_argmax(ctx, "a [b] c", x);
+    CHECK_TENSOR_CLOSE(implicit, einc_argmax(ctx, "a [b] c -> a [1] c", x), 0, 0);
+    CHECK_TENSOR_CLOSE(einc_id(ctx, "a 1 c -> a c", implicit), einc_argmax(ctx, "a [b] c -> a c", x), 0, 0);
+    /* two bracketed axes = the flat index over (b c), unravelled */
+    einc_tensor *flat = einc_argmax(ctx, "a [bc] -> a", einc_id(ctx, "a b c -> a (b c)", x));
+    einc_tensor *coords = einc_argmax(ctx, "a [b c] -> a [2]", x);
+    for (int64_t a = 0; a < 3; a++) {
+        int64_t f = (int64_t)einc_tensor_get(flat, &a);
+        CHECK_EQ_INT(einc_tensor_get(coords, (int64_t[]){a, 0}), f / 5);
+        CHECK_EQ_INT(einc_tensor_get(coords, (int64_t[]){a, 1}), f % 5);
+    }
+    /* argmin = argmax of the negation (no ties in random data) */
+    CHECK_TENSOR_CLOSE(einc_argmin(ctx, "a [b c]", x), einc_argmax(ctx, "a [b c]", einc_tensor_neg(ctx, x)), 0, 0);
+    /* a permuted output = the result permuted */
+    einc_tensor *sorted = einc_sort(ctx, "a [b] c", x);
+    CHECK_TENSOR_CLOSE(einc_sort(ctx, "a [b] c -> c a [b]", x), einc_id(ctx, "a b c -> c a b", sorted), 0, 0);
+    /* sort = the input gathered by argsort: sorted values are nondecreasing and a permutation */
+    einc_tensor *s = einc_sort(ctx, "a b [c]", x), *i = einc_argsort(ctx, "a b [c]", x);
+    for (int64_t a = 0; a < 3; a++)
+        for (int64_t b = 0; b < 4; b++)
+            for (int64_t c = 0; c < 5; c++) {
+                int64_t from = (int64_t)einc_tensor_get(i, (int64_t[]){a, b, c});
+                CHECK_CLOSE(einc_tensor_get(s, (int64_t[]){a, b, c}), einc_tensor_get(x, (int64_t[]){a, b, from}), 0);
+                if (c) CHECK(einc_tensor_get(s, (int64_t[]){a, b, c - 1}) <= einc_tensor_get(s, (int64_t[]){a, b, c}));
+            }
+    /* flipping two axes = flipping one, then the other; flipping twice = the identity */
+    CHECK_TENSOR_CLOSE(einc_flip(ctx, "a [b c]", x), einc_flip(ctx, "a b [c]", einc_flip(ctx, "a [b] c", x)), 0, 0);
+    CHECK_TENSOR_CLOSE(einc_flip(ctx, "[a] b c", einc_flip(ctx, "[a] b c", x)), x, 0, 0);
+    /* a tuple shift = one roll per axis; rolling back = the identity; shift + length = shift */
+    CHECK_TENSOR_CLOSE(einc_roll(ctx, "a [b c]", x, EINC_SHIFT(1, -2)),
+                       einc_roll(ctx, "a b [c]", einc_roll(ctx, "a [b] c", x, EINC_SHIFT(1)), EINC_SHIFT(-2)), 0, 0);
+    CHECK_TENSOR_CLOSE(einc_roll(ctx, "a [b c]", einc_roll(ctx, "a [b c]", x, EINC_SHIFT(3)), EINC_SHIFT(-3)), x, 0, 0);
+    CHECK_TENSOR_CLOSE(einc_roll(ctx, "a [b] c", x, EINC_SHIFT(-3)), einc_roll(ctx, "a [b] c", x, EINC_SHIFT(1)), 0, 0);
+    /* flipping or rolling a length-1 axis changes nothing, nor do they without brackets */
+    einc_tensor *x1 = einc_tensor_view(ctx, x, EINC_SHAPE(3, 4, 5, 1));
+    CHECK_TENSOR_CLOSE(einc_flip(ctx, "a b c [d]", x1), x1, 0, 0);
+    CHECK_TENSOR_CLOSE(einc_roll(ctx, "a b c [d]", x1, EINC_SHIFT(7)), x1, 0, 0);
+    CHECK_TENSOR_CLOSE(einc_flip(ctx, "a b c", x), x, 0, 0);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 /* ---- the sort kernel against its oracle ------------------------------------------------------------- */
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -515,6 +563,7 @@ int main(void) {
     RUN(errors);
     RUN(flip_is_a_view_when_strides_allow);
     RUN(explain_and_convenience_forms);
+    RUN(equivalent_patterns);
     RUN(sort_kernel_matches_the_oracle);
     RUN(results_do_not_depend_on_threads);
     RUN(gradients_against_finite_differences);
