@@ -2,6 +2,9 @@
  *
  *   einc OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [-o OUT2.npy ...] [NAME=VALUE ...] [--explain]
  *
+ * NAME=VALUE is an axis constraint, except the operations' own options: keepdims= (reductions) and
+ * shift= (roll).
+ *
  * Exit status 0 on success; 1 on any error, with stderr starting with the error's class name
  * ("SyntaxError: ...") and no output file left behind; 2 for a usage error.
  */
@@ -23,12 +26,14 @@ static const char *usage_text =
     "  OP          id, rearrange, dot, sum, mean, var, std, prod, count_nonzero, any, all, max, min,\n"
     "              logsumexp, add, subtract, multiply, divide, true_divide, floor_divide, logaddexp,\n"
     "              maximum, minimum, less, less_equal, greater, greater_equal, equal, not_equal,\n"
-    "              logical_and, logical_or, where, softmax, log_softmax\n"
+    "              logical_and, logical_or, where, softmax, log_softmax, argmax, argmin, sort, argsort,\n"
+    "              flip, roll\n"
     "  EXPR        the expression, e.g. 'b (h w) c -> b c h w'\n"
     "  IN.npy      an input tensor; a plain number (2.5, 3) is a 0-d input\n"
     "  -o OUT.npy  an output file, one per output expression, in order\n"
     "  NAME=VALUE  an axis constraint (nh=4), a tuple for an ellipsis axis (ds=2,2), or the\n"
-    "              operation's own option (keepdims=true for reductions)\n"
+    "              operation's own option (keepdims=true for reductions, shift=1 or shift=1,-2\n"
+    "              for roll)\n"
     "  --explain   print the plan: resolved expression, axis lengths, steps and copies\n"
     "\n"
     "examples:\n"
@@ -65,6 +70,16 @@ static const op_help helps[] = {
     {"log_softmax", "log of the softmax jointly over the bracketed axes", "einc log_softmax 'b [n]' x.npy -o y.npy"},
     {"softmax", "softmax jointly over the bracketed axes", "einc softmax 'b h [n]' x.npy -o y.npy"},
     {"where", "cond ? x : y elementwise, broadcast by axis name", "einc where 'a b, a b, ' m.npy x.npy 0 -o y.npy"},
+    {"argmax", "int64 coordinates of the first maximum over the bracketed axes, one per bracketed axis",
+     "einc argmax 'b [h w] c' x.npy -o idx.npy"},
+    {"argmin", "int64 coordinates of the first minimum over the bracketed axes, one per bracketed axis",
+     "einc argmin 'a [b] c -> a c' x.npy -o idx.npy"},
+    {"sort", "sorts along the one bracketed axis, ascending and stable, NaN last", "einc sort 'a [b]' x.npy -o y.npy"},
+    {"argsort", "int64 positions that sort the one bracketed axis (stable: ties keep their order)",
+     "einc argsort 'a [b] c -> c a [b]' x.npy -o idx.npy"},
+    {"flip", "reverses every bracketed axis", "einc flip 'a [b c]' x.npy -o y.npy"},
+    {"roll", "np.roll along every bracketed axis: shift=N for all, or one shift per bracketed axis",
+     "einc roll 'a [b c]' x.npy -o y.npy shift=1,-2"},
 };
 
 static void print_op_help(const char *op) {
@@ -86,6 +101,14 @@ static void print_op_help(const char *op) {
         printf("elementwise: inputs broadcast by axis name; without '->' the output is the input that contains\n"
                "every other input's axes; a plain number is a 0-d input: einc %s %s -o y.npy\n", op,
                k == EINC_OP_WHERE ? "'a b, , ' m.npy 1 0" : "'a b, -> a b' x.npy 2");
+    else if (k == EINC_OP_ARGMAX || k == EINC_OP_ARGMIN)
+        printf("argfind: without '->' the bracket group becomes one axis holding the coordinates ('a [b c]' gives\n"
+               "(a, 2)); 'a [b c] -> a [2]' places it, 'a [b] -> a' drops it (one bracketed axis only).\n");
+    else if (k == EINC_OP_SORT || k == EINC_OP_ARGSORT)
+        printf("exactly one bracketed axis; the output may reorder the other axes ('a [b] c -> c a [b]').\n");
+    else if (k == EINC_OP_ROLL)
+        printf("shift=N rolls every bracketed axis by N; shift=N1,N2,... gives one shift per bracketed axis, in\n"
+               "order (negative or larger than the axis is fine: element i goes to (i + N) mod length).\n");
     printf("See docs/notation.md for the whole notation.\n");
 }
 
@@ -94,6 +117,30 @@ static bool is_number(const char *s) {
     if (!*s) return false;
     strtod(s, &end);
     return *end == '\0';
+}
+
+/* roll's shift=1 or shift=1,-2 (also "(1, -2)"): one integer per bracketed axis, or one for all. */
+static bool parse_shift(const char *text, einc_op_options *options) {
+    const char *p = text + (text[0] == '(');
+    options->nshift = 0;
+    for (;;) {
+        while (*p == ' ') p++;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || options->nshift == EINC_MAX_DIMS) break;
+        options->shift[options->nshift++] = v;
+        p = end;
+        while (*p == ' ') p++;
+        if (*p != ',') break;
+        p++;
+    }
+    if (*p == ')' && text[0] == '(') p++;
+    if (*p != '\0' || options->nshift == 0) {
+        fprintf(stderr, "ValueError: shift must be an integer or integers separated by commas (shift=1, "
+                        "shift=1,-2), got '%s'\n", text);
+        return false;
+    }
+    return true;
 }
 
 static int fail(einc_ctx *ctx) {
@@ -126,6 +173,8 @@ int main(int argc, char **argv) {
     const char *ins[MAX_ARGS], *outs[MAX_ARGS];
     int nin = 0, nout = 0;
     bool explain = false, keepdims = false;
+    einc_op_options options;
+    memset(&options, 0, sizeof options);
     char constraint_text[4096] = "";
     size_t ctl = 0;
     for (int i = 3; i < argc; i++) {
@@ -146,6 +195,8 @@ int main(int argc, char **argv) {
             else return fprintf(stderr, "ValueError: keepdims must be true or false, got '%s'\n", v), 1;
             if (op < EINC_OP_SUM || op > EINC_OP_LOGSUMEXP)
                 return fprintf(stderr, "ValueError: keepdims is an option of reductions, not of %s\n", opname), 1;
+        } else if (op == EINC_OP_ROLL && strncmp(a, "shift=", 6) == 0) {
+            if (!parse_shift(a + 6, &options)) return 1;
         } else if (strchr(a, '=') && (isalpha((unsigned char)a[0]) || a[0] == '_')) {
             size_t len = strlen(a);
             if (ctl + len + 3 >= sizeof constraint_text)
@@ -189,7 +240,7 @@ int main(int argc, char **argv) {
         }
         if (!inputs[i]) return fail(ctx);
     }
-    einc_op_options options = {.keepdims = keepdims};
+    options.keepdims = keepdims;
     if (explain) {
         char buf[16384];
         if (einc_explain(ctx, (einc_op)op, expr, nin, inputs, (einc_axes){naxes, axes}, &options, buf, sizeof buf) < 0)

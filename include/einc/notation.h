@@ -21,9 +21,9 @@
  *                 ^ ^       ^ ^
  *   ...
  *
- * Results: `id` returns a view of its input whenever the strides allow it (like NumPy's reshape/
- * transpose), otherwise a new tensor; all other operations return new tensors. Results belong to
- * the current scope, like every tensor einc returns.
+ * Results: `id` (and `flip`) return a view of the input whenever the strides allow it (like NumPy's
+ * reshape/transpose/flip), otherwise a new tensor; all other operations return new tensors. Results
+ * belong to the current scope, like every tensor einc returns.
  */
 #ifndef EINC_NOTATION_H
 #define EINC_NOTATION_H
@@ -153,6 +153,48 @@ EINC_API einc_tensor *einc_where(einc_ctx *ctx, const char *expr, einc_tensor *c
 EINC_API einc_tensor *einc_softmax(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
 EINC_API einc_tensor *einc_log_softmax(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
 
+/* argmax, argmin, sort, argsort, flip, roll (einx 0.4.3; docs/notation.md §3.6, §3.7). One input,
+ * one new result in the current scope, NULL on error (recorded).
+ *
+ * einc_argmax / einc_argmin: int64 coordinates of the first maximum / minimum over the bracketed
+ *   axes (NaN counts as the extreme, like NumPy: the first NaN wins). "b [h w] c -> b [2] c" gives,
+ *   along the output's bracketed axis, one coordinate per bracketed input axis in input order (the
+ *   flat row-major index unravelled); implicit output = the input with its one bracket group
+ *   replaced by that axis ("a [b] c" -> shape (a, 1, c)); with one bracketed input axis the output
+ *   may have none ("a [b] c -> a c"). The output's bracketed axis must have as many entries as the
+ *   input has bracketed axes (a written "[3]" for two is a SemanticError).
+ * einc_sort / einc_argsort: ascending along the ONE bracketed axis, stable (equal values keep their
+ *   order, so argsort is NumPy's argsort(kind="stable")), NaN last; -0.0 and 0.0 compare equal.
+ *   argsort gives int64 positions. Any dtype; sort keeps it.
+ * einc_flip: reverses every bracketed axis; a view of x (negative strides) when the output's
+ *   layout allows it, like einc_id, else a new tensor.
+ * einc_roll: np.roll along every bracketed axis: element i moves to (i + shift) mod length;
+ *   EINC_SHIFT(s) shifts every bracketed axis by s, EINC_SHIFT(s1, s2, ...) gives one shift per
+ *   bracketed axis in the order they appear (any integers: negative, or beyond the length).
+ *   A shift count that is neither 1 nor the number of bracketed axes is EINC_EVALUE. (With
+ *   einc_apply: einc_op_options.nshift/.shift; leaving nshift 0 is EINC_EVALUE "roll requires
+ *   shift".) "shift" cannot be an axis name of roll (SemanticError).
+ * The shape-preserving four (sort, argsort, flip, roll) have output = input by default, and the
+ * bracketed axes must appear in the same order in input and output; vectorized axes may move
+ * ("a [b] c -> c a [b]"). Gradients: flip, roll and sort (values) are differentiable.
+ *
+ *   einc_tensor *idx = einc_argmax(ctx, "b [h w] c", x);             // (b, 2, c) int64
+ *   einc_tensor *top = einc_sort(ctx, "b [n]", scores);
+ *   einc_tensor *y   = einc_roll(ctx, "b [h w] c", x, EINC_SHIFT(1, -2));
+ */
+typedef struct einc_shift {
+    int n;
+    int64_t v[EINC_MAX_DIMS];
+} einc_shift;
+#define EINC_SHIFT(...) ((einc_shift){(int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), {__VA_ARGS__}})
+
+EINC_API einc_tensor *einc_argmax(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_argmin(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_sort(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_argsort(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_flip(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
+EINC_API einc_tensor *einc_roll(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_shift shift, einc_axes axes);
+
 /* The macros that make the constraints optional: einc_dot(ctx, e, a, b) == einc_dot(ctx, e, a, b, EINC_NO_AXES). */
 #define EINC__NARGS(...) EINC__NARGS_(__VA_ARGS__, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
 #define EINC__NARGS_(_1, _2, _3, _4, _5, _6, _7, _8, _9, N, ...) N
@@ -191,6 +233,12 @@ EINC_API einc_tensor *einc_log_softmax(einc_ctx *ctx, const char *expr, einc_ten
 #define einc_where(...) EINC__TERNARY(einc_where, __VA_ARGS__)
 #define einc_softmax(...) EINC__UNARY(einc_softmax, __VA_ARGS__)
 #define einc_log_softmax(...) EINC__UNARY(einc_log_softmax, __VA_ARGS__)
+#define einc_argmax(...) EINC__UNARY(einc_argmax, __VA_ARGS__)
+#define einc_argmin(...) EINC__UNARY(einc_argmin, __VA_ARGS__)
+#define einc_sort(...) EINC__UNARY(einc_sort, __VA_ARGS__)
+#define einc_argsort(...) EINC__UNARY(einc_argsort, __VA_ARGS__)
+#define einc_flip(...) EINC__UNARY(einc_flip, __VA_ARGS__)
+#define einc_roll(...) EINC__BINARY(einc_roll, __VA_ARGS__) /* (ctx, expr, x, shift[, axes]) */
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 
 #include "../plan/plan.h"
 #include "autograd.h"
+#include "rules_notation.h"
 
 typedef struct {
     einc__plan *plan; /* retained for the node's lifetime */
@@ -378,9 +379,26 @@ einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, ein
         saved[nsaved++] = inputs[0];
         saved[nsaved++] = outputs[0];
         break;
+    case EINC__FAMILY_ARGFIND:
+    case EINC__FAMILY_SORT:
+    case EINC__FAMILY_SHIFT: return einc__notation_record_sorting(ctx, p, inputs, outputs);
     }
     einc__plan_retain(p);
     notation_payload payload = {p};
     return einc__ag_record(ctx, einc_op_name(p->op), noutputs, outputs, ninputs, inputs, fn, nsaved, saved, &payload,
                            sizeof payload, payload_free);
+}
+
+/* ---- shared with the other notation families' rules (rules_notation.h) ------------------------ */
+
+einc_tensor *einc__notation_leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op) {
+    return leaf_view(ctx, t, op);
+}
+
+einc_status einc__notation_scatter_add(einc_ctx *ctx, einc_tensor *acc, const einc__operand *aligned, einc_tensor *g) {
+    return scatter_add(ctx, acc, aligned, g);
+}
+
+einc_tensor *einc__notation_zeros_for(einc_ctx *ctx, const einc__ag_node *node, int i) {
+    return zeros_for(ctx, node, i);
 }

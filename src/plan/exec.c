@@ -7,6 +7,7 @@
 #include "../kernels/gemm.h"
 #include "../kernels/reduce.h"
 #include "plan.h"
+#include "sorting.h"
 
 
 /* The kernel view of `op` over memory at `data` with these strides. */
@@ -364,6 +365,9 @@ einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *con
     case EINC__FAMILY_REDUCE:
     case EINC__FAMILY_SOFTMAX: st = exec_reduce_like(ctx, p, inputs, outputs); break;
     case EINC__FAMILY_DOT: st = exec_dot(ctx, p, inputs, outputs); break;
+    case EINC__FAMILY_ARGFIND:
+    case EINC__FAMILY_SORT:
+    case EINC__FAMILY_SHIFT: st = einc__exec_sorting(ctx, p, inputs, outputs); break;
     }
     if (st != EINC_OK) {
         for (int o = 0; o < p->noutputs; o++) {

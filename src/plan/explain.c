@@ -1,5 +1,6 @@
 /* explain.c — a plan as text: einc's counterpart of einx's graph=True. */
 #include "plan.h"
+#include "sorting.h"
 
 
 static void leaves_text(einc__sb *sb, const einc__plan *p, const einc__operand *op) {
@@ -92,5 +93,8 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
         einc__sb_printf(sb, "  %d. %s\n", step, p->direct ? "the last GEMM writes the output directly"
                                                           : "COPY the result into the output (reordered or new axes)");
         break;
+    case EINC__FAMILY_ARGFIND:
+    case EINC__FAMILY_SORT:
+    case EINC__FAMILY_SHIFT: einc__explain_sorting(p, sb); break;
     }
 }

@@ -12,6 +12,7 @@
 #include "../kernels/elementwise.h"
 #include "../kernels/reduce.h"
 #include "rules.h"
+#include "sorting.h"
 
 /* ---- decomposition into leaves ---------------------------------------------------------------- */
 
@@ -618,7 +619,7 @@ void einc__plan_release(einc__plan *p) {
 
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options) {
-    if (op >= EINC_OP_GET_AT) { /* indexing, argfind, sorting, flip and roll: the next issue */
+    if (op >= EINC_OP_GET_AT && op < EINC_OP_ARGMAX) { /* indexing: the next issue */
         einc__error(ctx, EINC_EUNSUPPORTED, "%s is not implemented yet in einc (\"%s\")", einc_op_name(op), expr);
         return NULL;
     }
@@ -641,7 +642,8 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     bool ok = call && d && e && fill_call(ctx, expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
     einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
     ok = ok && einc__rules_before(&r);
-    ok = ok && einc__resolve(&a, d, call, true, e);
+    ok = ok && (p->family == EINC__FAMILY_ARGFIND ? einc__argfind_resolve(&a, d, call, e)
+                                                  : einc__resolve(&a, d, call, true, e));
     ok = ok && einc__rules_after(&r, e);
     if (ok && d->noutputs > EINC_MAX_OPERANDS) {
         einc__error(ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, expr);
@@ -683,6 +685,9 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
         case EINC__FAMILY_REDUCE:
         case EINC__FAMILY_SOFTMAX: ok = plan_reduce_like(p, e); break;
         case EINC__FAMILY_DOT: ok = plan_dot(p, e); break;
+        case EINC__FAMILY_ARGFIND:
+        case EINC__FAMILY_SORT:
+        case EINC__FAMILY_SHIFT: ok = einc__plan_sorting(p, e, options); break;
         }
     }
     if (!ok || p->arena.failed) {
@@ -691,4 +696,25 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
         return NULL;
     }
     return p;
+}
+
+/* ---- shared with the families lowered in other files (plan.h) ------------------------------- */
+
+bool einc__lower_output(einc__plan *p, const einc__expr *e) { return plan_single_output(p, e); }
+
+bool einc__lower_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets) {
+    return plan_inputs(p, e, keep_brackets);
+}
+
+void einc__lower_align(const einc__operand *src, const einc__operand *target, einc__operand *out) {
+    align(src, target, out);
+}
+
+bool einc__lower_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, int *dim_begin,
+                           int *dim_end) {
+    return decompose(e, root, NULL, NULL, op, dim_begin, dim_end, NULL);
+}
+
+void einc__lower_tmp(einc__plan *p, const einc__operand *leaves, uint32_t dropped_mask) {
+    plan_tmp(p, leaves, &dropped_mask);
 }

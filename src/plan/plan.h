@@ -42,7 +42,10 @@ typedef enum {
     EINC__FAMILY_DOT,
     EINC__FAMILY_REDUCE,
     EINC__FAMILY_ELEMENTWISE,
-    EINC__FAMILY_SOFTMAX
+    EINC__FAMILY_SOFTMAX,
+    EINC__FAMILY_ARGFIND, /* argmax, argmin (src/plan/sorting.h)     */
+    EINC__FAMILY_SORT,    /* sort, argsort                          */
+    EINC__FAMILY_SHIFT    /* flip, roll                             */
 } einc__family;
 
 /* id: input piece `in_tensor` (leaves aligned to the output piece) copied to output piece. */
@@ -95,6 +98,9 @@ typedef struct einc__plan {
     /* dot */
     int nsteps;
     einc__dot_step *steps;
+
+    /* argfind, sort, flip, roll (src/plan/sorting.h) */
+    struct einc__sorting_plan *sorting;
 } einc__plan;
 
 /* Builds the plan for a call (the slow path): parse, rules, expand, merge, solve, lower.
@@ -120,6 +126,19 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb);
 /* The kernel operation behind an einx operation. */
 einc_binary_op einc__plan_binary_op(einc_op op);
 einc_reduce_op einc__plan_reduce_op(einc_op op);
+
+/* Lowering steps shared with the families lowered in other files (lower.c): the output's leaves and
+ * shape (plan_single_output), the inputs' leaves (squeezed; bracketed axes kept when asked), one
+ * operand's leaves aligned to another's order (broadcast where missing), a root's leaves with each
+ * top-level dimension's leaf range, and the contiguous temporary over `leaves` (minus the leaves
+ * in dropped_mask) with its map onto the output (p->tmp_*). Each records its error and returns
+ * false on failure. */
+bool einc__lower_output(einc__plan *p, const einc__expr *e);
+bool einc__lower_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets);
+void einc__lower_align(const einc__operand *src, const einc__operand *target, einc__operand *out);
+bool einc__lower_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, int *dim_begin,
+                           int *dim_end);
+void einc__lower_tmp(einc__plan *p, const einc__operand *leaves, uint32_t dropped_mask);
 
 /* Stride of a leaf in a tensor with these strides. */
 static inline int64_t einc__leaf_stride(const einc__leaf *l, const int64_t *strides) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "rules.h"
+#include "sorting.h"
 
 
 einc__family einc__op_family(einc_op op) {
@@ -18,6 +19,9 @@ einc__family einc__op_family(einc_op op) {
     case EINC_OP_COUNT_NONZERO: case EINC_OP_ANY: case EINC_OP_ALL: case EINC_OP_MAX: case EINC_OP_MIN:
     case EINC_OP_LOGSUMEXP: return EINC__FAMILY_REDUCE;
     case EINC_OP_SOFTMAX: case EINC_OP_LOG_SOFTMAX: return EINC__FAMILY_SOFTMAX;
+    case EINC_OP_ARGMAX: case EINC_OP_ARGMIN: return EINC__FAMILY_ARGFIND;
+    case EINC_OP_SORT: case EINC_OP_ARGSORT: return EINC__FAMILY_SORT;
+    case EINC_OP_FLIP: case EINC_OP_ROLL: return EINC__FAMILY_SHIFT;
     default: return EINC__FAMILY_ELEMENTWISE;
     }
 }
@@ -364,9 +368,10 @@ bool einc__rules_before(einc__rules *r) {
         return false;
     }
     /* keyword arguments of the elementary operation cannot be axis names (spec §1.5) */
-    static const char *const reserved[] = {"backend", "graph", "keepdims"};
+    static const char *const reserved[] = {"backend", "graph", "keepdims", "shift"};
     for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++) {
         if (k == 2 && fam != EINC__FAMILY_REDUCE) continue;
+        if (k == 3 && r->op != EINC_OP_ROLL) continue;
         bool used = false;
         for (int i = 0; i < d->ninputs && !used; i++) used = name_in_tree(d->inputs[i], reserved[k]);
         for (int i = 0; i < d->noutputs && !used; i++) used = name_in_tree(d->outputs[i], reserved[k]);
@@ -493,6 +498,9 @@ bool einc__rules_before(einc__rules *r) {
         }
         return check_dot_contractions(r);
     }
+    case EINC__FAMILY_ARGFIND:
+    case EINC__FAMILY_SORT:
+    case EINC__FAMILY_SHIFT: return einc__rules_sorting_before(r);
     }
     return true;
 }
