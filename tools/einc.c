@@ -23,7 +23,8 @@ static const char *usage_text =
     "  OP          id, rearrange, dot, sum, mean, var, std, prod, count_nonzero, any, all, max, min,\n"
     "              logsumexp, add, subtract, multiply, divide, true_divide, floor_divide, logaddexp,\n"
     "              maximum, minimum, less, less_equal, greater, greater_equal, equal, not_equal,\n"
-    "              logical_and, logical_or, where, softmax, log_softmax\n"
+    "              logical_and, logical_or, where, softmax, log_softmax,\n"
+    "              get_at, set_at, add_at, subtract_at\n"
     "  EXPR        the expression, e.g. 'b (h w) c -> b c h w'\n"
     "  IN.npy      an input tensor; a plain number (2.5, 3) is a 0-d input\n"
     "  -o OUT.npy  an output file, one per output expression, in order\n"
@@ -65,6 +66,14 @@ static const op_help helps[] = {
     {"log_softmax", "log of the softmax jointly over the bracketed axes", "einc log_softmax 'b [n]' x.npy -o y.npy"},
     {"softmax", "softmax jointly over the bracketed axes", "einc softmax 'b h [n]' x.npy -o y.npy"},
     {"where", "cond ? x : y elementwise, broadcast by axis name", "einc where 'a b, a b, ' m.npy x.npy 0 -o y.npy"},
+    {"get_at", "reads the first input at integer coordinates (one per bracketed axis)",
+     "einc get_at 'b [h w] c, , -> b c' x.npy 1 2 -o y.npy"},
+    {"set_at", "a copy of the first input with the updates written at the coordinates (duplicates: the last wins)",
+     "einc set_at 'b [h w] c, , , c' x.npy 1 2 u.npy -o y.npy"},
+    {"add_at", "a copy of the first input with the updates added at the coordinates (duplicates accumulate)",
+     "einc add_at 'b [h w] c, , , b c' x.npy 0 -1 u.npy -o y.npy"},
+    {"subtract_at", "a copy of the first input with the updates subtracted at the coordinates (duplicates accumulate)",
+     "einc subtract_at '[h w] c, , , c' x.npy 1 2 u.npy -o y.npy"},
 };
 
 static void print_op_help(const char *op) {
@@ -86,6 +95,13 @@ static void print_op_help(const char *op) {
         printf("elementwise: inputs broadcast by axis name; without '->' the output is the input that contains\n"
                "every other input's axes; a plain number is a 0-d input: einc %s %s -o y.npy\n", op,
                k == EINC_OP_WHERE ? "'a b, , ' m.npy 1 0" : "'a b, -> a b' x.npy 2");
+    else if (k >= EINC_OP_GET_AT && k <= EINC_OP_SUBTRACT_AT)
+        printf("indexing: the inputs are the value tensor, then the coordinates (integer .npy files, int32 or\n"
+               "int64; a plain integer is a 0-d coordinate), then, for set_at, add_at and subtract_at, the\n"
+               "updates. Each coordinate input gives one coordinate for the value's bracketed axes, or as many\n"
+               "as the length of its one bracketed axis ('b p [2]'). Negative coordinates count from the end;\n"
+               "out-of-range ones are an IndexError. An embedding lookup: get_at '[v] c, b t -> b t c' with\n"
+               "table.npy and ids.npy. set_at, add_at and subtract_at write a new file; x.npy is not changed.\n");
     printf("See docs/notation.md for the whole notation.\n");
 }
 

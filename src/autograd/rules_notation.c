@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 
+#include "../plan/index.h"
 #include "../plan/plan.h"
 #include "autograd.h"
 
@@ -353,6 +354,10 @@ einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, ein
         fn = reduce_like_backward;
         saved[nsaved++] = inputs[0];
         saved[nsaved++] = outputs[0];
+        break;
+    case EINC__FAMILY_INDEX:
+        fn = einc__index_backward;
+        nsaved = einc__index_saved(p, ninputs, inputs, saved);
         break;
     }
     einc__plan_retain(p);

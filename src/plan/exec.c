@@ -6,6 +6,7 @@
 #include "../kernels/elementwise.h"
 #include "../kernels/gemm.h"
 #include "../kernels/reduce.h"
+#include "index.h"
 #include "plan.h"
 
 
@@ -364,6 +365,7 @@ einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *con
     case EINC__FAMILY_REDUCE:
     case EINC__FAMILY_SOFTMAX: st = exec_reduce_like(ctx, p, inputs, outputs); break;
     case EINC__FAMILY_DOT: st = exec_dot(ctx, p, inputs, outputs); break;
+    case EINC__FAMILY_INDEX: st = einc__exec_index(ctx, p, inputs, outputs); break;
     }
     if (st != EINC_OK) {
         for (int o = 0; o < p->noutputs; o++) {

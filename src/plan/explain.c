@@ -1,4 +1,5 @@
 /* explain.c — a plan as text: einc's counterpart of einx's graph=True. */
+#include "index.h"
 #include "plan.h"
 
 
@@ -92,5 +93,6 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
         einc__sb_printf(sb, "  %d. %s\n", step, p->direct ? "the last GEMM writes the output directly"
                                                           : "COPY the result into the output (reordered or new axes)");
         break;
+    case EINC__FAMILY_INDEX: einc__plan_index_explain(p, sb); break;
     }
 }

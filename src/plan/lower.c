@@ -11,6 +11,7 @@
 
 #include "../kernels/elementwise.h"
 #include "../kernels/reduce.h"
+#include "index.h"
 #include "rules.h"
 
 /* ---- decomposition into leaves ---------------------------------------------------------------- */
@@ -553,6 +554,17 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
     return true;
 }
 
+/* ---- the helpers other families' lowerings use (plan.h) ------------------------------------- */
+
+bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, bool *duplicate) {
+    return decompose(e, root, NULL, NULL, op, NULL, NULL, duplicate);
+}
+void einc__plan_squeeze(einc__operand *op, const bool *keep) { squeeze(op, keep); }
+void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out) {
+    align(src, target, out);
+}
+bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o) { return output_shape(p, e, o); }
+
 /* ---- the whole build -------------------------------------------------------------------------- */
 
 /* The call as the front end sees it: shapes, and constraints with same-name entries grouped into
@@ -618,10 +630,12 @@ void einc__plan_release(einc__plan *p) {
 
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options) {
-    if (op >= EINC_OP_GET_AT) { /* indexing, argfind, sorting, flip and roll: the next issue */
+    if (op > EINC_OP_SUBTRACT_AT) { /* argfind, sorting, flip and roll: the next issue */
         einc__error(ctx, EINC_EUNSUPPORTED, "%s is not implemented yet in einc (\"%s\")", einc_op_name(op), expr);
         return NULL;
     }
+    if (einc__index_zero_sized(op, ninputs, inputs)) /* einx returns the value tensor at once */
+        return einc__plan_index_passthrough(ctx, op, expr, ninputs, inputs);
     einc__arena a;
     einc__arena_init(&a, ctx);
     einc__plan *p = einc__arena_alloc(&a, sizeof *p);
@@ -641,7 +655,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     bool ok = call && d && e && fill_call(ctx, expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
     einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
     ok = ok && einc__rules_before(&r);
-    ok = ok && einc__resolve(&a, d, call, true, e);
+    ok = ok && (p->family == EINC__FAMILY_INDEX ? einc__index_resolve(&r, e) : einc__resolve(&a, d, call, true, e));
     ok = ok && einc__rules_after(&r, e);
     if (ok && d->noutputs > EINC_MAX_OPERANDS) {
         einc__error(ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, expr);
@@ -683,6 +697,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
         case EINC__FAMILY_REDUCE:
         case EINC__FAMILY_SOFTMAX: ok = plan_reduce_like(p, e); break;
         case EINC__FAMILY_DOT: ok = plan_dot(p, e); break;
+        case EINC__FAMILY_INDEX: ok = einc__plan_index(p, e); break;
         }
     }
     if (!ok || p->arena.failed) {

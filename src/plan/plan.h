@@ -42,7 +42,8 @@ typedef enum {
     EINC__FAMILY_DOT,
     EINC__FAMILY_REDUCE,
     EINC__FAMILY_ELEMENTWISE,
-    EINC__FAMILY_SOFTMAX
+    EINC__FAMILY_SOFTMAX,
+    EINC__FAMILY_INDEX /* get_at, set_at, add_at, subtract_at (index.h) */
 } einc__family;
 
 /* id: input piece `in_tensor` (leaves aligned to the output piece) copied to output piece. */
@@ -95,6 +96,9 @@ typedef struct einc__plan {
     /* dot */
     int nsteps;
     einc__dot_step *steps;
+
+    /* indexing */
+    struct einc__index_plan *index;
 } einc__plan;
 
 /* Builds the plan for a call (the slow path): parse, rules, expand, merge, solve, lower.
@@ -120,6 +124,14 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb);
 /* The kernel operation behind an einx operation. */
 einc_binary_op einc__plan_binary_op(einc_op op);
 einc_reduce_op einc__plan_reduce_op(einc_op op);
+
+/* Leaf helpers of lower.c for the lowerings of other families: a root's leaves (duplicate: a
+ * vectorized axis repeated, i.e. a diagonal), dropping length-1 leaves not in `keep` [nsyms],
+ * aligning src's leaves to target's (axes src lacks broadcast), output o's shape. */
+bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, bool *duplicate);
+void einc__plan_squeeze(einc__operand *op, const bool *keep);
+void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out);
+bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o);
 
 /* Stride of a leaf in a tensor with these strides. */
 static inline int64_t einc__leaf_stride(const einc__leaf *l, const int64_t *strides) {

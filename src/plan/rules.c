@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "index.h"
 #include "rules.h"
 
 const char *einc__ordinal(int i, char *buf, size_t size) {
@@ -29,6 +30,7 @@ einc__family einc__op_family(einc_op op) {
     case EINC_OP_COUNT_NONZERO: case EINC_OP_ANY: case EINC_OP_ALL: case EINC_OP_MAX: case EINC_OP_MIN:
     case EINC_OP_LOGSUMEXP: return EINC__FAMILY_REDUCE;
     case EINC_OP_SOFTMAX: case EINC_OP_LOG_SOFTMAX: return EINC__FAMILY_SOFTMAX;
+    case EINC_OP_GET_AT: case EINC_OP_SET_AT: case EINC_OP_ADD_AT: case EINC_OP_SUBTRACT_AT: return EINC__FAMILY_INDEX;
     default: return EINC__FAMILY_ELEMENTWISE;
     }
 }
@@ -449,6 +451,7 @@ bool einc__rules_before(einc__rules *r) {
         }
         return check_dot_contractions(r);
     }
+    case EINC__FAMILY_INDEX: return einc__rules_index_before(r);
     }
     return true;
 }
@@ -533,6 +536,7 @@ bool einc__check_output_duplicates(const einc__expr *e, const einc__node *piece)
 bool einc__rules_after(const einc__rules *r, const einc__expr *e) {
     einc__family fam = einc__op_family(r->op);
     if (fam == EINC__FAMILY_ID) return true; /* checked per piece by the id lowering */
+    if (fam == EINC__FAMILY_INDEX) return einc__rules_index_after(r, e);
     bool *present = einc__arena_alloc(e->arena, sizeof(bool) * (size_t)e->nsyms);
     if (!present) return false;
     for (int i = 0; i < e->noutputs; i++) {
