@@ -26,8 +26,8 @@ static const char *usage_text =
     "  OP          id, rearrange, dot, sum, mean, var, std, prod, count_nonzero, any, all, max, min,\n"
     "              logsumexp, add, subtract, multiply, divide, true_divide, floor_divide, logaddexp,\n"
     "              maximum, minimum, less, less_equal, greater, greater_equal, equal, not_equal,\n"
-    "              logical_and, logical_or, where, softmax, log_softmax, argmax, argmin, sort, argsort,\n"
-    "              flip, roll\n"
+    "              logical_and, logical_or, where, softmax, log_softmax, get_at, set_at, add_at,\n"
+    "              subtract_at, argmax, argmin, sort, argsort, flip, roll\n"
     "  EXPR        the expression, e.g. 'b (h w) c -> b c h w'\n"
     "  IN.npy      an input tensor; a plain number (2.5, 3) is a 0-d input\n"
     "  -o OUT.npy  an output file, one per output expression, in order\n"
@@ -80,6 +80,14 @@ static const op_help helps[] = {
     {"flip", "reverses every bracketed axis", "einc flip 'a [b c]' x.npy -o y.npy"},
     {"roll", "np.roll along every bracketed axis: shift=N for all, or one shift per bracketed axis",
      "einc roll 'a [b c]' x.npy -o y.npy shift=1,-2"},
+    {"get_at", "reads the first input at integer coordinates (one per bracketed axis)",
+     "einc get_at 'b [h w] c, , -> b c' x.npy 1 2 -o y.npy"},
+    {"set_at", "a copy of the first input with the updates written at the coordinates (duplicates: the last wins)",
+     "einc set_at 'b [h w] c, , , c' x.npy 1 2 u.npy -o y.npy"},
+    {"add_at", "a copy of the first input with the updates added at the coordinates (duplicates accumulate)",
+     "einc add_at 'b [h w] c, , , b c' x.npy 0 -1 u.npy -o y.npy"},
+    {"subtract_at", "a copy of the first input with the updates subtracted at the coordinates (duplicates accumulate)",
+     "einc subtract_at '[h w] c, , , c' x.npy 1 2 u.npy -o y.npy"},
 };
 
 static void print_op_help(const char *op) {
@@ -109,6 +117,13 @@ static void print_op_help(const char *op) {
     else if (k == EINC_OP_ROLL)
         printf("shift=N rolls every bracketed axis by N; shift=N1,N2,... gives one shift per bracketed axis, in\n"
                "order (negative or larger than the axis is fine: element i goes to (i + N) mod length).\n");
+    else if (k >= EINC_OP_GET_AT && k <= EINC_OP_SUBTRACT_AT)
+        printf("indexing: the inputs are the value tensor, then the coordinates (integer .npy files, int32 or\n"
+               "int64; a plain integer is a 0-d coordinate), then, for set_at, add_at and subtract_at, the\n"
+               "updates. Each coordinate input gives one coordinate for the value's bracketed axes, or as many\n"
+               "as the length of its one bracketed axis ('b p [2]'). Negative coordinates count from the end;\n"
+               "out-of-range ones are an IndexError. An embedding lookup: get_at '[v] c, b t -> b t c' with\n"
+               "table.npy and ids.npy. set_at, add_at and subtract_at write a new file; x.npy is not changed.\n");
     printf("See docs/notation.md for the whole notation.\n");
 }
 

@@ -240,6 +240,48 @@ EINC_API einc_tensor *einc_roll(einc_ctx *ctx, const char *expr, einc_tensor *x,
 #define einc_flip(...) EINC__UNARY(einc_flip, __VA_ARGS__)
 #define einc_roll(...) EINC__BINARY(einc_roll, __VA_ARGS__) /* (ctx, expr, x, shift[, axes]) */
 
+/* ---------------------------------------------------------------------------------------------
+ * Indexing (einx get_at, set_at, add_at, subtract_at) with one coordinate tensor; several
+ * coordinate tensors go through einc_apply (EINC_OP_GET_AT, ...: the value tensor, the
+ * coordinate tensors, then for *_at the updates).
+ *
+ *   emb = einc_get_at(ctx, "[v] c, b t -> b t c", table, ids);              embedding lookup
+ *   y   = einc_get_at(ctx, "b [h w] c, b p [2] -> b p c", x, points);      p points of (h, w)
+ *   y   = einc_add_at(ctx, "[v] c, b t, b t c", table, ids, grads);         scatter-add rows
+ *
+ * The value tensor's bracketed axes are indexed; the coordinates (int32 or int64) give one value
+ * per indexed axis, in order: a coordinate tensor's bracketed axis (at most one) lists several,
+ * a coordinate tensor without brackets gives one. Vectorized axes are matched by name between
+ * the value, coordinates, updates and output (missing ones broadcast). Coordinates follow Python:
+ * -n <= c < n for an axis of length n, a negative c counts from the end; anything else is an
+ * EINC_EINDEX error naming the value, the axis and its length, raised before anything is
+ * written. Other errors: the expression's (EINC_ESEMANTIC etc., as for every operation; e.g.
+ * "The sum of the lengths of marked coordinate axes (3) must match the number of marked axes in
+ * the first input expression (2)."), EINC_EDTYPE for non-integer coordinates and for add_at /
+ * subtract_at on bool values, EINC_ENOMEM.
+ *
+ * get_at needs "->"; its output has no brackets and is `x`'s dtype. set_at/add_at/subtract_at
+ * return a NEW tensor (the inputs are never modified; einx's NumPy backend writes into x): x's
+ * dtype, the output expression (default: x's expression) with x's bracketed axes in the same
+ * order; `updates` (no brackets, converted to x's dtype) may have axes the output lacks, which
+ * are scattered over. Duplicate coordinates: add_at/subtract_at accumulate every update
+ * (np.add.at); set_at keeps the update that comes last in row-major order of the loop over the
+ * updates' axes. Results do not depend on the number of threads. An empty coordinate or update
+ * tensor makes *_at return a copy of x, whatever the expression (as einx does). Gradients flow to
+ * x and the updates (set_at: only through the elements and updates that reach the output).
+ */
+EINC_API einc_tensor *einc_get_at(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords, einc_axes axes);
+EINC_API einc_tensor *einc_set_at(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords,
+                                  einc_tensor *updates, einc_axes axes);
+EINC_API einc_tensor *einc_add_at(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords,
+                                  einc_tensor *updates, einc_axes axes);
+EINC_API einc_tensor *einc_subtract_at(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords,
+                                       einc_tensor *updates, einc_axes axes);
+#define einc_get_at(...) EINC__BINARY(einc_get_at, __VA_ARGS__)
+#define einc_set_at(...) EINC__TERNARY(einc_set_at, __VA_ARGS__)
+#define einc_add_at(...) EINC__TERNARY(einc_add_at, __VA_ARGS__)
+#define einc_subtract_at(...) EINC__TERNARY(einc_subtract_at, __VA_ARGS__)
+
 #ifdef __cplusplus
 }
 #endif

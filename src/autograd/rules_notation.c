@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 
+#include "../plan/index.h"
 #include "../plan/plan.h"
 #include "autograd.h"
 #include "rules_notation.h"
@@ -382,6 +383,10 @@ einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, ein
     case EINC__FAMILY_ARGFIND:
     case EINC__FAMILY_SORT:
     case EINC__FAMILY_SHIFT: return einc__notation_record_sorting(ctx, p, inputs, outputs);
+    case EINC__FAMILY_INDEX:
+        fn = einc__index_backward;
+        nsaved = einc__index_saved(p, ninputs, inputs, saved);
+        break;
     }
     einc__plan_retain(p);
     notation_payload payload = {p};

@@ -6,6 +6,7 @@
 #include "../kernels/elementwise.h"
 #include "../kernels/gemm.h"
 #include "../kernels/reduce.h"
+#include "index.h"
 #include "plan.h"
 #include "sorting.h"
 
@@ -368,6 +369,7 @@ einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *con
     case EINC__FAMILY_ARGFIND:
     case EINC__FAMILY_SORT:
     case EINC__FAMILY_SHIFT: st = einc__exec_sorting(ctx, p, inputs, outputs); break;
+    case EINC__FAMILY_INDEX: st = einc__exec_index(ctx, p, inputs, outputs); break;
     }
     if (st != EINC_OK) {
         for (int o = 0; o < p->noutputs; o++) {

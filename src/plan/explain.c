@@ -1,4 +1,5 @@
 /* explain.c — a plan as text: einc's counterpart of einx's graph=True. */
+#include "index.h"
 #include "plan.h"
 #include "sorting.h"
 
@@ -96,5 +97,6 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
     case EINC__FAMILY_ARGFIND:
     case EINC__FAMILY_SORT:
     case EINC__FAMILY_SHIFT: einc__explain_sorting(p, sb); break;
+    case EINC__FAMILY_INDEX: einc__plan_index_explain(p, sb); break;
     }
 }

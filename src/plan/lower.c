@@ -11,6 +11,7 @@
 
 #include "../kernels/elementwise.h"
 #include "../kernels/reduce.h"
+#include "index.h"
 #include "rules.h"
 #include "sorting.h"
 
@@ -554,6 +555,17 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
     return true;
 }
 
+/* ---- the helpers other families' lowerings use (plan.h) ------------------------------------- */
+
+bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, bool *duplicate) {
+    return decompose(e, root, NULL, NULL, op, NULL, NULL, duplicate);
+}
+void einc__plan_squeeze(einc__operand *op, const bool *keep) { squeeze(op, keep); }
+void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out) {
+    align(src, target, out);
+}
+bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o) { return output_shape(p, e, o); }
+
 /* ---- the whole build -------------------------------------------------------------------------- */
 
 /* The call as the front end sees it: shapes, and constraints with same-name entries grouped into
@@ -619,10 +631,8 @@ void einc__plan_release(einc__plan *p) {
 
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options) {
-    if (op >= EINC_OP_GET_AT && op < EINC_OP_ARGMAX) { /* indexing: the next issue */
-        einc__error(ctx, EINC_EUNSUPPORTED, "%s is not implemented yet in einc (\"%s\")", einc_op_name(op), expr);
-        return NULL;
-    }
+    if (einc__index_zero_sized(op, ninputs, inputs)) /* einx returns the value tensor at once */
+        return einc__plan_index_passthrough(ctx, op, expr, ninputs, inputs);
     einc__arena a;
     einc__arena_init(&a, ctx);
     einc__plan *p = einc__arena_alloc(&a, sizeof *p);
@@ -643,6 +653,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
     ok = ok && einc__rules_before(&r);
     ok = ok && (p->family == EINC__FAMILY_ARGFIND ? einc__argfind_resolve(&a, d, call, e)
+                : p->family == EINC__FAMILY_INDEX ? einc__index_resolve(&r, e)
                                                   : einc__resolve(&a, d, call, true, e));
     ok = ok && einc__rules_after(&r, e);
     if (ok && d->noutputs > EINC_MAX_OPERANDS) {
@@ -688,6 +699,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
         case EINC__FAMILY_ARGFIND:
         case EINC__FAMILY_SORT:
         case EINC__FAMILY_SHIFT: ok = einc__plan_sorting(p, e, options); break;
+        case EINC__FAMILY_INDEX: ok = einc__plan_index(p, e); break;
         }
     }
     if (!ok || p->arena.failed) {

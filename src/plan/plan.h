@@ -45,7 +45,8 @@ typedef enum {
     EINC__FAMILY_SOFTMAX,
     EINC__FAMILY_ARGFIND, /* argmax, argmin (src/plan/sorting.h)     */
     EINC__FAMILY_SORT,    /* sort, argsort                          */
-    EINC__FAMILY_SHIFT    /* flip, roll                             */
+    EINC__FAMILY_SHIFT,   /* flip, roll                             */
+    EINC__FAMILY_INDEX /* get_at, set_at, add_at, subtract_at (index.h) */
 } einc__family;
 
 /* id: input piece `in_tensor` (leaves aligned to the output piece) copied to output piece. */
@@ -101,6 +102,8 @@ typedef struct einc__plan {
 
     /* argfind, sort, flip, roll (src/plan/sorting.h) */
     struct einc__sorting_plan *sorting;
+    /* indexing */
+    struct einc__index_plan *index;
 } einc__plan;
 
 /* Builds the plan for a call (the slow path): parse, rules, expand, merge, solve, lower.
@@ -139,6 +142,13 @@ void einc__lower_align(const einc__operand *src, const einc__operand *target, ei
 bool einc__lower_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, int *dim_begin,
                            int *dim_end);
 void einc__lower_tmp(einc__plan *p, const einc__operand *leaves, uint32_t dropped_mask);
+/* Leaf helpers of lower.c for the lowerings of other families: a root's leaves (duplicate: a
+ * vectorized axis repeated, i.e. a diagonal), dropping length-1 leaves not in `keep` [nsyms],
+ * aligning src's leaves to target's (axes src lacks broadcast), output o's shape. */
+bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, bool *duplicate);
+void einc__plan_squeeze(einc__operand *op, const bool *keep);
+void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out);
+bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o);
 
 /* Stride of a leaf in a tensor with these strides. */
 static inline int64_t einc__leaf_stride(const einc__leaf *l, const int64_t *strides) {

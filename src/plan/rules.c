@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "index.h"
 #include "rules.h"
 #include "sorting.h"
 
@@ -22,6 +23,7 @@ einc__family einc__op_family(einc_op op) {
     case EINC_OP_ARGMAX: case EINC_OP_ARGMIN: return EINC__FAMILY_ARGFIND;
     case EINC_OP_SORT: case EINC_OP_ARGSORT: return EINC__FAMILY_SORT;
     case EINC_OP_FLIP: case EINC_OP_ROLL: return EINC__FAMILY_SHIFT;
+    case EINC_OP_GET_AT: case EINC_OP_SET_AT: case EINC_OP_ADD_AT: case EINC_OP_SUBTRACT_AT: return EINC__FAMILY_INDEX;
     default: return EINC__FAMILY_ELEMENTWISE;
     }
 }
@@ -501,6 +503,7 @@ bool einc__rules_before(einc__rules *r) {
     case EINC__FAMILY_ARGFIND:
     case EINC__FAMILY_SORT:
     case EINC__FAMILY_SHIFT: return einc__rules_sorting_before(r);
+    case EINC__FAMILY_INDEX: return einc__rules_index_before(r);
     }
     return true;
 }
@@ -585,6 +588,7 @@ bool einc__check_output_duplicates(const einc__expr *e, const einc__node *piece)
 bool einc__rules_after(const einc__rules *r, const einc__expr *e) {
     einc__family fam = einc__op_family(r->op);
     if (fam == EINC__FAMILY_ID) return true; /* checked per piece by the id lowering */
+    if (fam == EINC__FAMILY_INDEX) return einc__rules_index_after(r, e);
     bool *present = einc__arena_alloc(e->arena, sizeof(bool) * (size_t)e->nsyms);
     if (!present) return false;
     for (int i = 0; i < e->noutputs; i++) {
