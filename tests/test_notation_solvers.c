@@ -214,7 +214,9 @@ TEST(errors) {
     CHECK(einc_solve_axes(ctx, NULL, 1, &x, EINC_NO_AXES) == NULL);
     CHECK_ERROR(ctx, EINC_EINVAL, "expression is NULL");
     CHECK(einc_check(ctx, "a", 1, NULL, EINC_NO_AXES) == EINC_EINVAL);
-    CHECK_ERROR(ctx, EINC_EINVAL, "einc_check(\"a\"): 1 shapes at NULL");
+    CHECK_ERROR(ctx, EINC_EINVAL, "einc_check(\"a\"): shapes is NULL (n = 1)");
+    CHECK(einc_check(ctx, "a", -1, NULL, EINC_NO_AXES) == EINC_EINVAL);
+    CHECK_ERROR(ctx, EINC_EINVAL, "the number of shapes is negative");
     CHECK(einc_check(ctx, "a", 1, &(einc_shape){17, {0}}, EINC_NO_AXES) == EINC_EINVAL);
     CHECK_ERROR(ctx, EINC_EINVAL, "shape #1 has 17 dimensions");
     CHECK(einc_check(ctx, "a", 1, &(einc_shape){1, {-3}}, EINC_NO_AXES) == EINC_EINVAL);

@@ -30,7 +30,8 @@ static bool check_args(einc_ctx *ctx, const char *fname, const char *expr, int n
         return false;
     }
     if (n < 0 || (n > 0 && !shapes)) {
-        einc__error(ctx, EINC_EINVAL, "%s(\"%s\"): %d shapes at %s", fname, expr, n, shapes ? "shapes" : "NULL");
+        einc__error(ctx, EINC_EINVAL, "%s(\"%s\"): %s (n = %d)", fname, expr,
+                    n < 0 ? "the number of shapes is negative" : "shapes is NULL", n);
         return false;
     }
     for (int i = 0; i < n; i++) {

@@ -423,12 +423,13 @@ static einc_status dispatch(einc_ctx *ctx, einc__arena *a, const char *func, con
     if (strcmp(func, "elementwise") == 0 && (op < 0 || !is_elementwise((einc_op)op)))
         return einc__error(ctx, EINC_EVALUE, "elementwise: '%s' is not an elementwise operation (add, subtract, "
                                              "multiply, divide, ..., where)", opname);
-    if (op < 0 || op == EINC_OP_ID || (op >= EINC_OP_GET_AT && op <= EINC_OP_SUBTRACT_AT) ||
-        (strcmp(func, "vmap_with_axis") == 0 && op == EINC_OP_DOT))
+    bool structural = op == EINC_OP_ID || op == EINC_OP_REARRANGE || op == EINC_OP_DOT;
+    if (op < 0 || (op >= EINC_OP_GET_AT && op <= EINC_OP_SUBTRACT_AT) || (generic && structural))
         return einc__error(ctx, EINC_EVALUE, "%s: '%s' is not an einx 0.3 %s", func, opname,
                            generic ? "operation for it" : "function");
     einc_op e = (einc_op)op;
-    if (e == EINC_OP_REARRANGE) return einc_apply(ctx, e, text, ninputs, inputs, noutputs, outputs, axes, NULL);
+    if (e == EINC_OP_REARRANGE || e == EINC_OP_ID)
+        return einc_apply(ctx, e, text, ninputs, inputs, noutputs, outputs, axes, NULL);
     if (e == EINC_OP_DOT) return dot03(ctx, a, text, ninputs, inputs, noutputs, outputs, axes);
     if (strcmp(func, "vmap_with_axis") != 0) {
         if (is_reduction(e)) return reduce03(ctx, a, e, text, ninputs, inputs, noutputs, outputs, axes, o->keepdims);
@@ -449,7 +450,8 @@ einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int 
     for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
     if (!func || !expr) return einc__error(ctx, EINC_EINVAL, "einc_apply03: %s is NULL", func ? "expression" : "func");
     if (ninputs < 0 || (ninputs > 0 && !inputs))
-        return einc__error(ctx, EINC_EINVAL, "einc_apply03(\"%s\"): %d inputs at NULL", expr, ninputs);
+        return einc__error(ctx, EINC_EINVAL, "einc_apply03(\"%s\"): inputs is NULL or ninputs = %d is negative", expr,
+                           ninputs);
     for (int i = 0; i < ninputs; i++)
         if (!inputs[i])
             return einc__error(ctx, EINC_EINVAL, "%s(\"%s\"): input tensor #%d is NULL", func, expr, i + 1);
