@@ -221,7 +221,6 @@ static bool has_kind(const einc__node *n, einc__node_kind k) {
 }
 
 typedef struct {
-    const einc__expr *e;
     int marked_sym; /* the stacking axis, printed as "(1 + 1 + ...)"    */
     int ndim;
 } arange_printer;
@@ -338,7 +337,7 @@ static einc_tensor *arange_build(einc_ctx *ctx, einc__arena *a, const char *text
     einc__sb_init(&sb, buf, sizeof buf);
     for (int i = 0; i < nin; i++) einc__sb_printf(&sb, "%s_%d", i ? ", " : "", in_leaves[i]->sym);
     einc__sb_printf(&sb, " -> ");
-    arange_printer pr = {&e, marked, ndim};
+    arange_printer pr = {marked, ndim};
     print_expanded(&sb, e.out[0], &pr);
     if (!text_done(ctx, &sb, text)) return NULL;
     einc_axis *sizes = einc__arena_alloc(a, sizeof(einc_axis) * (size_t)(e.nsyms + 1));
