@@ -10,6 +10,9 @@
  *   einc/io.h           .npy files
  *   einc/safetensors.h  state dicts (named tensors) and safetensors files
  *   einc/notation.h     the einx operations: einc_id, einc_dot, einc_sum, einc_softmax, ...
+ *   einc/solve.h        solving expressions: einc_solve_axes, einc_solve_shapes, einc_matches
+ *   einc/vmap.h         user-defined elementary operations: einc_vmap
+ *   einc/compat03.h     einx 0.3 code: shorthands, reduce/elementwise(op=...), arange
  *   einc/nn.h           layers: Linear, 1x1 Conv2d, multi-head attention; SGD, Adam
  */
 #ifndef EINC_H
@@ -24,6 +27,9 @@
 #include "einc/io.h"
 #include "einc/safetensors.h"
 #include "einc/notation.h"
+#include "einc/solve.h"
+#include "einc/vmap.h"
+#include "einc/compat03.h"
 #include "einc/nn.h"
 
 #endif /* EINC_H */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "einc.h"
+#include "einc_extra.h"
 
 #define MAX_ARGS 64
 
@@ -168,9 +169,17 @@ static int fail(einc_ctx *ctx) {
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage_text, argc < 2 ? stderr : stdout);
+        fprintf(argc < 2 ? stderr : stdout, "\nsolvers and einx 0.3 functions:\n%s", einc_tool_extra_usage);
         return argc < 2 ? 2 : 0;
     }
     const char *opname = argv[1];
+    if (einc_tool_extra_has(opname)) { /* solve, matches, check, reduce, arange, ... */
+        if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            einc_tool_extra_help(opname);
+            return 0;
+        }
+        return einc_tool_extra_main(argc, argv);
+    }
     if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
         print_op_help(opname);
         return einc_op_from_name(opname) < 0 ? 2 : 0;

@@ -6,7 +6,8 @@
  * nor w) and it lets the lowering move such a group as one dimension.
  *
  * Candidates are runs of >= 2 consecutive items of a list inside parentheses, containing no
- * brackets and no concatenation. A candidate is kept when every occurrence of each of its axes
+ * brackets and no concatenation (the solve functions also take concatenations, and a
+ * concatenation on its own: "(a + b)"). A candidate is kept when every occurrence of each of its axes
  * lies inside an occurrence of the same run (same text) and none of its axes is constrained;
  * longer candidates are considered first, and kept candidates never overlap.
  */
@@ -26,6 +27,7 @@ typedef struct {
     run *runs;
     int nruns, cap;
     bool in_brackets_ok;
+    bool concat_ok;
 } cse_state;
 
 static bool has_kind(const einc__node *n, einc__node_kind k) {
@@ -71,11 +73,15 @@ static bool collect_runs(cse_state *s, einc__node *n) {
             for (int start = 0; start + len <= n->n; start++) {
                 bool ok = true;
                 for (int i = start; i < start + len && ok; i++)
-                    ok = !has_kind(n->c[i], EINC__N_BRACKET) && !has_kind(n->c[i], EINC__N_CONCAT);
+                    ok = !has_kind(n->c[i], EINC__N_BRACKET) && (s->concat_ok || !has_kind(n->c[i], EINC__N_CONCAT));
                 if (ok && !add_run(s, n, start, len)) return false;
             }
         }
     }
+    if (s->concat_ok && n->kind == EINC__N_LIST && (s->in_brackets_ok || !einc__node_in_brackets(n)))
+        for (int i = 0; i < n->n; i++)
+            if (n->c[i]->kind == EINC__N_CONCAT && !has_kind(n->c[i], EINC__N_BRACKET) && !add_run(s, n, i, 1))
+                return false;
     for (int i = 0; i < n->n; i++)
         if (!collect_runs(s, n->c[i])) return false;
     return true;
@@ -149,8 +155,8 @@ static int new_group_sym(einc__expr *e, const run *r, int index) {
 
 /* Finds the longest valid candidate and merges all its occurrences. Returns 1 if one was merged,
  * 0 if none is left, -1 on allocation failure. */
-static int merge_one(einc__expr *e, bool in_brackets_ok, int index) {
-    cse_state s = {e, NULL, 0, 0, in_brackets_ok};
+static int merge_one(einc__expr *e, bool in_brackets_ok, bool concat_ok, int index) {
+    cse_state s = {e, NULL, 0, 0, in_brackets_ok, concat_ok};
     for (int i = 0; i < e->ninputs; i++)
         if (!collect_runs(&s, e->in[i])) return -1;
     for (int i = 0; i < e->noutputs; i++)
@@ -165,7 +171,7 @@ static int merge_one(einc__expr *e, bool in_brackets_ok, int index) {
     int maxlen = 0;
     for (int i = 0; i < s.nruns; i++)
         if (s.runs[i].len > maxlen) maxlen = s.runs[i].len;
-    for (int len = maxlen; len >= 2; len--) {
+    for (int len = maxlen; len >= 1; len--) { /* runs of length 1 are concatenations */
         for (int i = 0; i < s.nruns; i++) {
             run *r = &s.runs[i];
             if (r->len != len) continue;
@@ -213,9 +219,11 @@ static int merge_one(einc__expr *e, bool in_brackets_ok, int index) {
     return 0;
 }
 
-bool einc__cse(einc__expr *e, bool in_brackets_ok) {
+bool einc__cse(einc__expr *e, bool in_brackets_ok) { return einc__cse_with(e, in_brackets_ok, false); }
+
+bool einc__cse_with(einc__expr *e, bool in_brackets_ok, bool concat_ok) {
     for (int index = 0;; index++) {
-        int r = merge_one(e, in_brackets_ok, index);
+        int r = merge_one(e, in_brackets_ok, concat_ok, index);
         if (r < 0) return false;
         if (r == 0) return true;
     }

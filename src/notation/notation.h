@@ -163,6 +163,9 @@ bool einc__expand(einc__arena *a, const einc__desc *d, const int *ranks, const e
 /* Merges parenthesised groups that always travel together into one axis (spec §2.4a).
  * `in_brackets_ok`: groups may lie inside brackets (false for the solve functions). */
 bool einc__cse(einc__expr *e, bool in_brackets_ok);
+/* The same; `concat_ok` also merges groups holding concatenations, and a concatenation on its
+ * own ("(a + b)"), as einx does for solve_shapes / matches / check (spec §2.4a (e)). */
+bool einc__cse_with(einc__expr *e, bool in_brackets_ok, bool concat_ok);
 
 /* Solves every axis length from the input shapes and constraints (spec §2.4). */
 bool einc__solve(einc__expr *e);

@@ -76,6 +76,10 @@ static void render_shape(einc__sb *sb, int ndim, const int64_t *shape) {
 void einc__render_call(einc__sb *sb, const einc__call *call) {
     einc__sb_printf(sb, "\nThe operation was called with the following arguments:");
     for (int i = 0; i < call->ntensors; i++) {
+        if (call->ndims[i] < 0) { /* an unknown shape (the solve functions' None) */
+            einc__sb_printf(sb, "\n  - Positional argument #%d: Tensor factory", i + 1);
+            continue;
+        }
         einc__sb_printf(sb, "\n  - Positional argument #%d: Tensor with shape ", i + 1);
         render_shape(sb, call->ndims[i], call->shapes[i]);
     }
