@@ -12,6 +12,7 @@
 #include "../kernels/elementwise.h"
 #include "../kernels/reduce.h"
 #include "index.h"
+#include "../notation/call.h"
 #include "rules.h"
 #include "sorting.h"
 
@@ -568,51 +569,17 @@ bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o) { return
 
 /* ---- the whole build -------------------------------------------------------------------------- */
 
-/* The call as the front end sees it: shapes, and constraints with same-name entries grouped into
- * tuples (in order). */
-static bool fill_call(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes,
-                      einc__arena *a, einc__call *call) {
+/* The call as the front end sees it: the inputs' shapes and the constraints (einc__call_build). */
+static bool fill_call(const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes, einc__arena *a,
+                      einc__call *call) {
     int *ndims = einc__arena_alloc(a, sizeof(int) * (size_t)(ninputs + 1));
     const int64_t **shapes = einc__arena_alloc(a, sizeof(int64_t *) * (size_t)(ninputs + 1));
-    einc__constraint *cons = einc__arena_alloc(a, sizeof(einc__constraint) * (size_t)(axes.n + 1));
-    if (!ndims || !shapes || !cons) return false;
+    if (!ndims || !shapes) return false;
     for (int i = 0; i < ninputs; i++) {
         ndims[i] = inputs[i]->ndim;
         shapes[i] = inputs[i]->shape;
     }
-    int ncons = 0;
-    for (int i = 0; i < axes.n; i++) {
-        const einc_axis *x = &axes.v[i];
-        if (!x->name || !x->name[0]) {
-            einc__error(ctx, EINC_EVALUE, "Constraint #%d has no axis name\nExpression: \"%s\"", i + 1, expr);
-            return false;
-        }
-        einc__constraint *c = NULL;
-        for (int k = 0; k < ncons && !c; k++)
-            if (strcmp(cons[k].name, x->name) == 0) c = &cons[k];
-        if (!c) {
-            c = &cons[ncons++];
-            memset(c, 0, sizeof *c);
-            c->name = x->name;
-        } else {
-            c->is_tuple = true; /* a second entry of the same name: a tuple */
-        }
-        if (x->value == EINC_EMPTY_TUPLE) {
-            if (c->n > 0) {
-                einc__error(ctx, EINC_EVALUE, "Constraint '%s' mixes the empty tuple with values", x->name);
-                return false;
-            }
-            c->is_tuple = true;
-            continue;
-        }
-        if (c->n == EINC_MAX_DIMS) {
-            einc__error(ctx, EINC_EVALUE, "Constraint '%s' has more than %d values", x->name, EINC_MAX_DIMS);
-            return false;
-        }
-        c->values[c->n++] = x->value;
-    }
-    *call = (einc__call){expr, ninputs, ndims, shapes, ncons, cons};
-    return true;
+    return einc__call_build(a, expr, ninputs, ndims, (const int64_t *const *)shapes, axes, call);
 }
 
 void einc__plan_free(einc__plan *p) {
@@ -649,7 +616,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     einc__call *call = einc__arena_alloc(&a, sizeof *call);
     einc__desc *d = einc__arena_alloc(&a, sizeof *d);
     einc__expr *e = einc__arena_alloc(&a, sizeof *e);
-    bool ok = call && d && e && fill_call(ctx, expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
+    bool ok = call && d && e && fill_call(expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
     einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
     ok = ok && einc__rules_before(&r);
     ok = ok && (p->family == EINC__FAMILY_ARGFIND ? einc__argfind_resolve(&a, d, call, e)
