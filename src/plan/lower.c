@@ -558,8 +558,9 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
 
 /* ---- the helpers other families' lowerings use (plan.h) ------------------------------------- */
 
-bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, bool *duplicate) {
-    return decompose(e, root, NULL, NULL, op, NULL, NULL, duplicate);
+bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, int *dim_begin, int *dim_end,
+                          bool *duplicate) {
+    return decompose(e, root, NULL, NULL, op, dim_begin, dim_end, duplicate);
 }
 void einc__plan_squeeze(einc__operand *op, const bool *keep) { squeeze(op, keep); }
 void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out) {
@@ -685,14 +686,7 @@ bool einc__lower_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets) 
     return plan_inputs(p, e, keep_brackets);
 }
 
-void einc__lower_align(const einc__operand *src, const einc__operand *target, einc__operand *out) {
-    align(src, target, out);
-}
 
-bool einc__lower_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, int *dim_begin,
-                           int *dim_end) {
-    return decompose(e, root, NULL, NULL, op, dim_begin, dim_end, NULL);
-}
 
 void einc__lower_tmp(einc__plan *p, const einc__operand *leaves, uint32_t dropped_mask) {
     plan_tmp(p, leaves, &dropped_mask);

@@ -73,7 +73,7 @@ static bool plan_index_leaves(einc__plan *p, const einc__expr *e, einc__arena *s
     einc_ctx *ctx = e->arena->ctx;
     bool dup = false;
     einc__operand out;
-    if (!einc__plan_decompose(e, e->out[0], &out, &dup) || !einc__plan_output_shape(p, e, 0)) return false;
+    if (!einc__plan_decompose(e, e->out[0], &out, NULL, NULL, &dup) || !einc__plan_output_shape(p, e, 0)) return false;
     if (dup) { /* a vectorized axis twice in the output after merging groups */
         einc__error(ctx, EINC_ESEMANTIC, "The output expression must not contain multiple vectorized axes with the "
                                          "same name.\nExpression: \"%s\"", e->desc->text);
@@ -84,7 +84,7 @@ static bool plan_index_leaves(einc__plan *p, const einc__expr *e, einc__arena *s
         if (!e->syms[out.leaves[i].sym].in_brackets && !add_to_loop(p, e, out.leaves[i].sym)) return false;
     ip->nvec = ip->nloop;
     for (int i = 0; i < e->ninputs; i++)
-        if (!einc__plan_decompose(e, e->in[i], &ins[i], NULL)) return false;
+        if (!einc__plan_decompose(e, e->in[i], &ins[i], NULL, NULL, NULL)) return false;
     for (int i = 1; ip->update && i < e->ninputs; i++)
         for (int k = 0; k < ins[i].nleaves; k++)
             if (!e->syms[ins[i].leaves[k].sym].in_brackets && !add_to_loop(p, e, ins[i].leaves[k].sym)) return false;

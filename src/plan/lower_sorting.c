@@ -52,7 +52,7 @@ static bool plan_argfind(einc__plan *p, const einc__expr *e, einc__sorting_plan 
 static bool align_input(einc__plan *p, const einc__expr *e) {
     if (!einc__lower_output(p, e) || !einc__lower_inputs(p, e, true)) return false;
     einc__operand aligned;
-    einc__lower_align(&p->in[0], &p->out, &aligned);
+    einc__plan_align(&p->in[0], &p->out, &aligned);
     p->in[0] = aligned;
     return true;
 }
@@ -73,7 +73,7 @@ static bool plan_shift(einc__plan *p, const einc__expr *e, const einc_op_options
     if (p->op == EINC_OP_FLIP) {
         /* a view when strides allow: the output's dimensions as leaf ranges */
         einc__operand whole;
-        return einc__lower_decompose(e, e->out[0], &whole, p->dim_leaf_begin, p->dim_leaf_end);
+        return einc__plan_decompose(e, e->out[0], &whole, p->dim_leaf_begin, p->dim_leaf_end, NULL);
     }
     einc_ctx *ctx = e->arena->ctx;
     int nrolled = popcount(s->mask);

@@ -130,22 +130,23 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb);
 einc_binary_op einc__plan_binary_op(einc_op op);
 einc_reduce_op einc__plan_reduce_op(einc_op op);
 
-/* Lowering steps shared with the families lowered in other files (lower.c): the output's leaves and
- * shape (plan_single_output), the inputs' leaves (squeezed; bracketed axes kept when asked), one
- * operand's leaves aligned to another's order (broadcast where missing), a root's leaves with each
- * top-level dimension's leaf range, and the contiguous temporary over `leaves` (minus the leaves
- * in dropped_mask) with its map onto the output (p->tmp_*). Each records its error and returns
- * false on failure. */
+/* Lowering steps of lower.c shared with the families lowered in other files. Each records its
+ * error and returns false on failure.
+ *   einc__lower_output   the output's leaves and shape (p->out, p->out_shape[0])
+ *   einc__lower_inputs   every input's leaves, length-1 axes the output lacks dropped (bracketed
+ *                        axes kept when asked)
+ *   einc__lower_tmp      the contiguous temporary over `leaves` (minus dropped_mask) and its map
+ *                        onto the output (p->tmp_*)
+ *   einc__plan_decompose a root's leaves (dim_begin/dim_end: each top-level dimension's leaf range;
+ *                        duplicate: a vectorized axis repeated, i.e. a diagonal; all may be NULL)
+ *   einc__plan_squeeze   drops length-1 leaves not in keep [nsyms]
+ *   einc__plan_align     src's leaves in target's order (axes src lacks broadcast)
+ *   einc__plan_output_shape  output o's shape */
 bool einc__lower_output(einc__plan *p, const einc__expr *e);
 bool einc__lower_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets);
-void einc__lower_align(const einc__operand *src, const einc__operand *target, einc__operand *out);
-bool einc__lower_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, int *dim_begin,
-                           int *dim_end);
 void einc__lower_tmp(einc__plan *p, const einc__operand *leaves, uint32_t dropped_mask);
-/* Leaf helpers of lower.c for the lowerings of other families: a root's leaves (duplicate: a
- * vectorized axis repeated, i.e. a diagonal), dropping length-1 leaves not in `keep` [nsyms],
- * aligning src's leaves to target's (axes src lacks broadcast), output o's shape. */
-bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, bool *duplicate);
+bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__operand *op, int *dim_begin, int *dim_end,
+                          bool *duplicate);
 void einc__plan_squeeze(einc__operand *op, const bool *keep);
 void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out);
 bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o);
