@@ -44,7 +44,7 @@ enum { TILE = 64, CONV_TILE = 32 };
 _Static_assert(2 * CONV_TILE * CONV_TILE <= TILE * TILE, "a padded conversion tile fits the tile buffer");
 #define STREAM_BYTES ((int64_t)4 << 20)
 #define BOUNCE_BYTES 4096       /* L1-resident buffer that converted / flipped / broadcast rows pass */
-#define PREFETCH_ROWS 4         /* how far ahead the source of gathered rows is prefetched       */
+#define PREFETCH_AHEAD 4096     /* how far ahead (bytes) the source of gathered rows is fetched  */
 #define PREFETCH_MAX_BYTES 2048 /* longer rows are left to the hardware prefetchers              */
 
 int einc__k_coalesce(einc__view *views, int nviews) {
@@ -597,14 +597,14 @@ static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int it
     bool plain = v[0].dtype == v[1].dtype && ds == 1 && ss == 1;
     bool stream = EINC__COPY_STREAM_ROWS && isa > EINC__SIMD_NONE && !(plain && no == 0) && ds == 1 &&
                   n * des >= 64 && total * des >= STREAM_BYTES;
-    /* The hardware prefetchers do not follow a gather of short rows: the source of the row
-     * PREFETCH_ROWS ahead is requested in advance. */
+    /* The hardware prefetchers do not follow a gather of short rows: the source of the row about
+     * PREFETCH_AHEAD bytes ahead is requested in advance. */
     bool prefetch = stream && no > 0 && ss == 1 && n * ses <= PREFETCH_MAX_BYTES;
     _Alignas(64) char bounce[BOUNCE_BYTES];
     int64_t chunk = BOUNCE_BYTES / des, i = begin % n;
     odometer at, ahead;
     odometer_start(&at, v, no, begin / n);
-    odometer_start(&ahead, v, no, begin / n + PREFETCH_ROWS);
+    odometer_start(&ahead, v, no, begin / n + PREFETCH_AHEAD / (n * ses) + 1);
     for (int64_t left = end - begin;;) {
         int64_t cnt = n - i < left ? n - i : left;
         char *dp = v[0].data + (at.doff + i * ds) * des;
