@@ -430,6 +430,19 @@ TEST(other_semantic_errors) {
     /* a fresh unnamed axis in the input is not the one in the output */
     CHECK(einc_id(ctx, "a b 3 -> b a 3", T(EINC_SHAPE(2, 4, 3))) == NULL);
     EXPECT_ERROR(EINC_ESEMANTIC, "The input axes {'", "a b 3 -> b a 3", "    ^         ");
+    /* reductions and shape-preserving operations take exactly one input expression (einx: the
+     * elementary signature has one argument); einc ignores the extra operands today */
+    {
+        einc_tensor *in[2] = {x, x};
+        apply(EINC_OP_SUM, "a [b], a [b]", 2, in, 1, EINC_NO_AXES);
+        EXPECT_ERROR_GAP("GAP-10 (a reduction with two input expressions runs on the first)", EINC_ESEMANTIC,
+                         "The operation expects 1 input expression(s), but found 2.\n", "a [b], a [b]", "            ",
+                         "found 2");
+        apply(EINC_OP_SOFTMAX, "a [b], a [b]", 2, in, 1, EINC_NO_AXES);
+        EXPECT_ERROR_GAP("GAP-10 (softmax with two input expressions runs on the first)", EINC_ESEMANTIC,
+                         "The operation expects 1 input expression(s), but found 2.\n", "a [b], a [b]", "            ",
+                         "found 2");
+    }
     /* reductions and elementwise operations have exactly one output expression (einx's text) */
     apply(EINC_OP_SUM, "a [b] -> a, a", 1, &x, 2, EINC_NO_AXES);
     EXPECT_ERROR_GAP("GAP-6 (output count message)", EINC_ESEMANTIC,
