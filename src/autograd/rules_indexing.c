@@ -21,18 +21,6 @@ int einc__index_saved(const einc__plan *p, int ninputs, einc_tensor *const *inpu
     return ninputs;
 }
 
-/* A view of `t` with one dimension per leaf of `op` (broadcast leaves stride 0). */
-static einc_tensor *leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op) {
-    if (!t) return NULL;
-    int64_t shape[EINC_MAX_LEAVES], strides[EINC_MAX_LEAVES], off = 0;
-    for (int i = 0; i < op->nleaves; i++) {
-        shape[i] = op->leaves[i].size;
-        strides[i] = einc__leaf_stride(&op->leaves[i], t->strides);
-    }
-    for (int i = 0; i < op->noffset; i++) off += t->strides[op->offset[i].dim] * op->offset[i].mult;
-    return einc__tensor_view_of(ctx, t, op->nleaves, shape, strides,
-                                t->offset + off * (int64_t)einc_dtype_size(t->dtype));
-}
 
 /* g has one dim per leaf of `aligned` (an input's leaves aligned to something larger): sums the
  * dims the input lacks and adds the rest into acc (a tensor of the input's shape). */
@@ -46,7 +34,7 @@ static einc_status add_through(einc_ctx *ctx, einc_tensor *acc, const einc__oper
         else kept.leaves[kept.nleaves++] = aligned->leaves[i];
     }
     einc_tensor *summed = n ? einc_tensor_sum(ctx, g, n, axes, false) : g;
-    einc_tensor *target = leaf_view(ctx, acc, &kept);
+    einc_tensor *target = einc__leaf_view(ctx, acc, &kept);
     einc_tensor *sum = einc_tensor_add(ctx, target, summed);
     return sum ? einc_tensor_copy_(ctx, target, sum) : (ctx->status ? ctx->status : EINC_ENOMEM);
 }
@@ -113,7 +101,7 @@ einc_status einc__index_backward(einc_ctx *ctx, const struct einc__ag_node *node
             einc__index_scatter(ctx, p, EINC__SCATTER_SET, kept, zero, &everywhere, coords);
         }
         grad_inputs[0] = einc__ag_zeros_meta(ctx, &node->inputs[0].meta);
-        einc_status st = add_through(ctx, grad_inputs[0], &ip->x_to_out, leaf_view(ctx, kept, &ip->out));
+        einc_status st = add_through(ctx, grad_inputs[0], &ip->x_to_out, einc__leaf_view(ctx, kept, &ip->out));
         if (st != EINC_OK) return st;
     }
     if (einc__ag_wants(node, last)) {

@@ -22,18 +22,6 @@ typedef struct {
 
 static void payload_free(void *p) { einc__plan_release(((notation_payload *)p)->plan); }
 
-/* A view of `t` with one dimension per leaf of `op` (broadcast leaves stride 0). */
-static einc_tensor *leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op) {
-    if (!t) return NULL;
-    int64_t shape[EINC_MAX_LEAVES], strides[EINC_MAX_LEAVES], off = 0;
-    for (int i = 0; i < op->nleaves; i++) {
-        shape[i] = op->leaves[i].size;
-        strides[i] = einc__leaf_stride(&op->leaves[i], t->strides);
-    }
-    for (int i = 0; i < op->noffset; i++) off += t->strides[op->offset[i].dim] * op->offset[i].mult;
-    return einc__tensor_view_of(ctx, t, op->nleaves, shape, strides,
-                                t->offset + off * (int64_t)einc_dtype_size(t->dtype));
-}
 
 /* `src` leaves without its broadcast leaves (the part of an input a gradient can be added into). */
 static einc__operand without_broadcast(const einc__operand *src) {
@@ -54,7 +42,7 @@ static einc_status scatter_add(einc_ctx *ctx, einc_tensor *acc, const einc__oper
         if (aligned->leaves[i].nterms == 0) axes[n++] = i;
     einc_tensor *gr = n ? einc_tensor_sum(ctx, g, n, axes, false) : g;
     einc__operand kept = without_broadcast(aligned);
-    einc_tensor *target = leaf_view(ctx, acc, &kept);
+    einc_tensor *target = einc__leaf_view(ctx, acc, &kept);
     einc_tensor *sum = einc_tensor_add(ctx, target, gr);
     return sum ? einc_tensor_copy_(ctx, target, sum) : (ctx->status ? ctx->status : EINC_ENOMEM);
 }
@@ -89,7 +77,7 @@ static einc_tensor *gradient_of_input(einc_ctx *ctx, const einc__ag_node *node, 
     einc_tensor *gr = n ? einc_tensor_sum(ctx, g, n, axes, false) : g;
     einc_tensor *out = einc_tensor_empty(ctx, einc__dtype_is_float(m->dtype) ? m->dtype : EINC_FLOAT64, m->ndim, m->shape);
     einc__operand kept = without_broadcast(aligned);
-    einc_tensor *target = leaf_view(ctx, out, &kept);
+    einc_tensor *target = einc__leaf_view(ctx, out, &kept);
     return target && gr && einc_tensor_copy_(ctx, target, gr) == EINC_OK ? out : NULL;
 }
 
@@ -103,7 +91,7 @@ static einc_status id_backward(einc_ctx *ctx, const einc__ag_node *node, einc_te
     for (int k = 0; k < p->npairs; k++) {
         const einc__pair *pr = &p->pairs[k];
         if (!einc__ag_wants(node, pr->in_tensor)) continue;
-        einc_tensor *g = leaf_view(ctx, grad_outputs[pr->out_tensor], &pr->dst);
+        einc_tensor *g = einc__leaf_view(ctx, grad_outputs[pr->out_tensor], &pr->dst);
         einc_status st = scatter_add(ctx, grad_inputs[pr->in_tensor], &pr->src, g);
         if (st != EINC_OK) return st;
     }
@@ -150,9 +138,9 @@ static einc_status elementwise_backward(einc_ctx *ctx, const einc__ag_node *node
     const einc__plan *p = ((const notation_payload *)node->payload)->plan;
     int n = node->ninputs;
     einc_tensor *A[EINC_MAX_OPERANDS];
-    for (int j = 0; j < n; j++) A[j] = leaf_view(ctx, node->saved[j], &p->in[j]);
-    einc_tensor *Y = leaf_view(ctx, node->saved[n], &p->out);
-    einc_tensor *G = leaf_view(ctx, grad_outputs[0], &p->out);
+    for (int j = 0; j < n; j++) A[j] = einc__leaf_view(ctx, node->saved[j], &p->in[j]);
+    einc_tensor *Y = einc__leaf_view(ctx, node->saved[n], &p->out);
+    einc_tensor *G = einc__leaf_view(ctx, grad_outputs[0], &p->out);
     for (int i = 0; i < n; i++) {
         if (!einc__ag_wants(node, i)) continue;
         einc_tensor *d;
@@ -175,7 +163,7 @@ static einc_status elementwise_backward(einc_ctx *ctx, const einc__ag_node *node
 /* The output gradient (or the output) seen in in[0]'s leaf order: output axes in[0] lacks are
  * summed away (gradients only: sum_extra), reduced axes of in[0] are broadcast (stride 0). */
 static einc_tensor *out_in_input_leaves(einc_ctx *ctx, const einc__plan *p, einc_tensor *out_tensor, bool sum_extra) {
-    einc_tensor *o = leaf_view(ctx, out_tensor, &p->out);
+    einc_tensor *o = einc__leaf_view(ctx, out_tensor, &p->out);
     if (!o) return NULL;
     const einc__operand *in = &p->in[0];
     /* which output leaves in[0] has (the k-th leaf of a repeated axis matches the k-th) */
@@ -265,7 +253,7 @@ static einc_status reduce_like_backward(einc_ctx *ctx, const einc__ag_node *node
                                         einc_tensor **grad_inputs) {
     const einc__plan *p = ((const notation_payload *)node->payload)->plan;
     if (!einc__ag_wants(node, 0)) return EINC_OK;
-    einc_tensor *X = leaf_view(ctx, node->saved[0], &p->in[0]);
+    einc_tensor *X = einc__leaf_view(ctx, node->saved[0], &p->in[0]);
     einc_tensor *Y = out_in_input_leaves(ctx, p, node->saved[1], false);
     einc_tensor *G = out_in_input_leaves(ctx, p, grad_outputs[0], true);
     einc_tensor *d;
@@ -303,7 +291,7 @@ static einc_status dot_backward(einc_ctx *ctx, const einc__ag_node *node, einc_t
     const einc__plan *p = ((const notation_payload *)node->payload)->plan;
     int n = node->ninputs;
     /* output axes no input has (broadcast by the dot) are summed out of the gradient first */
-    einc_tensor *G = leaf_view(ctx, grad_outputs[0], &p->out);
+    einc_tensor *G = einc__leaf_view(ctx, grad_outputs[0], &p->out);
     einc__operand gops = p->out;
     int extra[EINC_MAX_LEAVES], nextra = 0;
     gops.nleaves = 0;
@@ -315,7 +303,7 @@ static einc_status dot_backward(einc_ctx *ctx, const einc__ag_node *node, einc_t
     }
     if (nextra) G = einc_tensor_sum(ctx, G, nextra, extra, false);
     einc_tensor *views[EINC_MAX_OPERANDS];
-    for (int i = 0; i < n; i++) views[i] = leaf_view(ctx, node->saved[i], &p->in[i]);
+    for (int i = 0; i < n; i++) views[i] = einc__leaf_view(ctx, node->saved[i], &p->in[i]);
     for (int i = 0; i < n; i++) {
         if (!einc__ag_wants(node, i)) continue;
         char text[2048];
@@ -397,7 +385,7 @@ einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, ein
 /* ---- shared with the other notation families' rules (rules_notation.h) ------------------------ */
 
 einc_tensor *einc__notation_leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op) {
-    return leaf_view(ctx, t, op);
+    return einc__leaf_view(ctx, t, op);
 }
 
 einc_status einc__notation_scatter_add(einc_ctx *ctx, einc_tensor *acc, const einc__operand *aligned, einc_tensor *g) {

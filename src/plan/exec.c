@@ -30,6 +30,18 @@ static einc__view view_of_tensor(const einc_tensor *t, const einc__operand *op) 
     return view_over(einc__tensor_ptr(t), t->dtype, t->strides, op);
 }
 
+einc_tensor *einc__leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op) {
+    if (!t) return NULL;
+    int64_t shape[EINC_MAX_LEAVES], strides[EINC_MAX_LEAVES], off = 0;
+    for (int i = 0; i < op->nleaves; i++) {
+        shape[i] = op->leaves[i].size;
+        strides[i] = einc__leaf_stride(&op->leaves[i], t->strides);
+    }
+    for (int i = 0; i < op->noffset; i++) off += t->strides[op->offset[i].dim] * op->offset[i].mult;
+    return einc__tensor_view_of(ctx, t, op->nleaves, shape, strides,
+                                t->offset + off * (int64_t)einc_dtype_size(t->dtype));
+}
+
 static int64_t view_numel(const einc__view *v) {
     int64_t n = 1;
     for (int i = 0; i < v->ndim; i++) n *= v->shape[i];

@@ -4,7 +4,7 @@
 #include "sorting.h"
 
 
-static void leaves_text(einc__sb *sb, const einc__plan *p, const einc__operand *op) {
+void einc__explain_leaves(einc__sb *sb, const einc__plan *p, const einc__operand *op) {
     einc__sb_printf(sb, "[");
     for (int i = 0; i < op->nleaves; i++) {
         const einc__leaf *l = &op->leaves[i];
@@ -45,19 +45,19 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
         for (int k = 0; k < p->npairs; k++) {
             const einc__pair *pr = &p->pairs[k];
             einc__sb_printf(sb, "  %d. COPY input #%d ", step++, pr->in_tensor + 1);
-            leaves_text(sb, p, &pr->src);
+            einc__explain_leaves(sb, p, &pr->src);
             einc__sb_printf(sb, " -> output #%d%s ", pr->out_tensor + 1, pr->dst.noffset ? " piece" : "");
-            leaves_text(sb, p, &pr->dst);
+            einc__explain_leaves(sb, p, &pr->dst);
             einc__sb_printf(sb, " (strided copy, blocked for transposes)\n");
         }
         break;
     case EINC__FAMILY_ELEMENTWISE:
         einc__sb_printf(sb, "  %d. ELEMENTWISE %s over output ", step++, einc_op_name(p->op));
-        leaves_text(sb, p, &p->out);
+        einc__explain_leaves(sb, p, &p->out);
         einc__sb_printf(sb, "\n");
         for (int i = 0; i < p->ninputs; i++) {
             einc__sb_printf(sb, "       input #%d as ", i + 1);
-            leaves_text(sb, p, &p->in[i]);
+            einc__explain_leaves(sb, p, &p->in[i]);
             einc__sb_printf(sb, " (no copy)\n");
         }
         break;
@@ -65,7 +65,7 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
     case EINC__FAMILY_SOFTMAX:
         einc__sb_printf(sb, "  %d. %s %s of input #1 ", step++, p->family == EINC__FAMILY_REDUCE ? "REDUCE" : "NORMALISE",
                         einc_op_name(p->op));
-        leaves_text(sb, p, &p->in[0]);
+        einc__explain_leaves(sb, p, &p->in[0]);
         einc__sb_printf(sb, " over [");
         for (int i = 0, first = 1; i < p->in[0].nleaves; i++)
             if (p->reduce_mask >> i & 1u) {

@@ -184,15 +184,6 @@ einc__plan *einc__plan_index_passthrough(einc_ctx *ctx, einc_op op, const char *
 
 /* ---- explain ---------------------------------------------------------------------------------- */
 
-static void leaves_text(einc__sb *sb, const einc__plan *p, const einc__operand *op) {
-    einc__sb_printf(sb, "[");
-    for (int i = 0; i < op->nleaves; i++) {
-        const einc__leaf *l = &op->leaves[i];
-        einc__sb_printf(sb, "%s%s=%lld%s", i ? ", " : "", p->sym_name[l->sym], (long long)l->size,
-                        l->nterms == 0 ? " (broadcast)" : l->nterms > 1 ? " (diagonal)" : "");
-    }
-    einc__sb_printf(sb, "]");
-}
 
 /* The loop dims [begin, end) as "[b=2, t=3]". */
 static void loop_text(einc__sb *sb, const einc__plan *p, const einc__index_plan *ip, int begin, int end) {
@@ -217,22 +208,22 @@ void einc__plan_index_explain(const einc__plan *p, einc__sb *sb) {
     einc__sb_printf(sb, "  1. CHECK the coordinates (input%s #2", ip->ncoords > 1 ? "s" : "");
     if (ip->ncoords > 1) einc__sb_printf(sb, "-#%d", ip->ncoords + 1);
     einc__sb_printf(sb, ") against the indexed axes ");
-    leaves_text(sb, p, &ip->t_idx);
+    einc__explain_leaves(sb, p, &ip->t_idx);
     einc__sb_printf(sb, ": IndexError when out of range, negative ones count from the end\n");
     if (!ip->update) {
         einc__sb_printf(sb, "  2. GATHER input #1 ");
-        leaves_text(sb, p, &ip->t_loop);
+        einc__explain_leaves(sb, p, &ip->t_loop);
         einc__sb_printf(sb, " at the coordinates into the output, over ");
         loop_text(sb, p, ip, 0, ip->nloop);
         einc__sb_printf(sb, " (threads split the output)\n");
         return;
     }
     einc__sb_printf(sb, "  2. COPY input #1 ");
-    leaves_text(sb, p, &ip->x_to_out);
+    einc__explain_leaves(sb, p, &ip->x_to_out);
     einc__sb_printf(sb, " -> output ");
-    leaves_text(sb, p, &ip->out);
+    einc__explain_leaves(sb, p, &ip->out);
     einc__sb_printf(sb, "\n  3. SCATTER %s input #%d ", scatter_name(p->op), p->ninputs);
-    leaves_text(sb, p, &ip->e_loop);
+    einc__explain_leaves(sb, p, &ip->e_loop);
     einc__sb_printf(sb, " into the output at the coordinates");
     if (ip->nvec > 0) {
         einc__sb_printf(sb, ": for every ");

@@ -123,6 +123,13 @@ einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, ein
 /* Runs a plan on inputs matching its key; writes plan->noutputs new tensors. */
 einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
 
+/* Appends "[a=2, b=3 (broadcast), ...]": an operand's leaves, for explain texts. */
+void einc__explain_leaves(einc__sb *sb, const einc__plan *p, const einc__operand *op);
+
+/* A view of `t` with one dimension per leaf of `op` (broadcast leaves stride 0, the piece's offset
+ * applied): how gradients and other whole-tensor work see an operand. NULL stays NULL. */
+einc_tensor *einc__leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op);
+
 /* Writes the plan as text (einc_explain). */
 void einc__plan_explain(const einc__plan *p, einc__sb *sb);
 

@@ -3,6 +3,7 @@
  * brackets for dot and reductions, and the checks that need solved axis lengths (axes missing from
  * the output, duplicate output axes, id's pairing of inputs and outputs).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -72,7 +73,7 @@ static void set_parents(einc__node *n, einc__node *parent) {
 }
 
 /* Error before solving: semantic, with the expression and carets and the call's arguments. */
-static bool semantic(const einc__rules *r, const einc__marks *m, const char *fmt, const char *arg) {
+bool einc__rules_error(const einc__rules *r, const einc__marks *m, const char *fmt, ...) {
     einc__expr e;
     memset(&e, 0, sizeof e);
     e.desc = r->d;
@@ -84,8 +85,22 @@ static bool semantic(const einc__rules *r, const einc__marks *m, const char *fmt
         m = &empty;
     }
     char msg[1024];
-    snprintf(msg, sizeof msg, fmt, arg ? arg : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     return einc__notation_error(&e, EINC_ESEMANTIC, m, NULL, EINC__EQ_NONE, "%s", msg);
+}
+
+void einc__mark_brackets(const einc__node *n, einc__marks *m) { mark_kind(n, EINC__N_BRACKET, m); }
+
+int einc__bracketed_axes(const einc__node *n, const einc__node **out, int count, int cap) {
+    if (n->kind == EINC__N_AXIS && einc__node_in_brackets(n)) {
+        if (count < cap) out[count] = n;
+        count++;
+    }
+    for (int i = 0; i < n->n; i++) count = einc__bracketed_axes(n->c[i], out, count, cap);
+    return count;
 }
 
 static bool no_brackets(const einc__rules *r, einc__node **roots, int n, const char *side) {
@@ -96,7 +111,7 @@ static bool no_brackets(const einc__rules *r, einc__node **roots, int n, const c
         mark_kind(roots[i], EINC__N_BRACKET, &m);
         char ord[16], what[64];
         snprintf(what, sizeof what, "%s %s", einc__ordinal(i, ord, sizeof ord), side);
-        return semantic(r, &m, "Brackets ([]) are not allowed in the %s expression of this operation.", what);
+        return einc__rules_error(r, &m, "Brackets ([]) are not allowed in the %s expression of this operation.", what);
     }
     return true;
 }
@@ -149,7 +164,7 @@ static bool implicit_superset(einc__rules *r) {
         best = i;
     }
     if (best < 0)
-        return semantic(r, NULL,
+        return einc__rules_error(r, NULL,
                         "The output expression is missing in this operation. einx allows implicitly determining the "
                         "output expression in this operation according to the rule: If one of the input expressions "
                         "contains the axis names of all other input expressions (excluding 1s) and if this choice is "
@@ -162,13 +177,13 @@ static bool implicit_superset(einc__rules *r) {
 static bool input_count_error(const einc__rules *r) {
     char n[16];
     snprintf(n, sizeof n, "%d", r->d->ninputs);
-    return semantic(r, NULL, "The operation expects 1 input expression(s), but found %s.", n);
+    return einc__rules_error(r, NULL, "The operation expects 1 input expression(s), but found %s.", n);
 }
 
 static bool output_count_error(const einc__rules *r) {
     char n[16];
     snprintf(n, sizeof n, "%d", r->d->noutputs);
-    return semantic(r, NULL, "The operation expects 1 output expression(s), but found %s.", n);
+    return einc__rules_error(r, NULL, "The operation expects 1 output expression(s), but found %s.", n);
 }
 
 bool einc__set_outputs_clone(einc__rules *r, int input) {
@@ -285,7 +300,7 @@ static bool no_repeated_names(einc__rules *r) {
     einc__sb sb;
     einc__sb_init(&sb, names, sizeof names);
     for (int k = 0; k < nrep; k++) einc__sb_printf(&sb, "%s%s", k ? ", " : "", repeated[k]);
-    return semantic(r, &m,
+    return einc__rules_error(r, &m,
                     "If no axes are marked with brackets in this operation, brackets are placed automatically around "
                     "all axes that do not appear in the output expression. Since this mode is used here, no axis name "
                     "may appear more than once in the same input tensor (to avoid confusion with diagonal "
@@ -336,7 +351,7 @@ static bool check_dot_contractions(einc__rules *r) {
             for (int k = 0; k < x->n && sp < 512; k++) stack[sp++] = x->c[k];
         }
     }
-    if (bad) return semantic(r, &m, "All contracted axes must appear in exactly two input expressions.%s", "");
+    if (bad) return einc__rules_error(r, &m, "All contracted axes must appear in exactly two input expressions.%s", "");
     return true;
 }
 
@@ -382,7 +397,7 @@ bool einc__rules_before(einc__rules *r) {
         if (!einc__marks_init(r->a, &m, d->text)) return false;
         for (int i = 0; i < d->ninputs; i++) mark_name(d->inputs[i], reserved[k], &m);
         for (int i = 0; i < d->noutputs; i++) mark_name(d->outputs[i], reserved[k], &m);
-        return semantic(r, &m, "The following axis names may not be used in the expression, since they are keyword "
+        return einc__rules_error(r, &m, "The following axis names may not be used in the expression, since they are keyword "
                                "arguments of the elementary operation: %s",
                         reserved[k]);
     }
@@ -396,7 +411,7 @@ bool einc__rules_before(einc__rules *r) {
                 einc__marks m;
                 if (!einc__marks_init(r->a, &m, d->text)) return false;
                 for (int k = 0; k < n; k++) mark_kind(roots[k], EINC__N_CONCAT, &m);
-                return semantic(r, &m, "The concatenation operator (+) is not allowed in this function.%s", "");
+                return einc__rules_error(r, &m, "The concatenation operator (+) is not allowed in this function.%s", "");
             }
         }
     }
@@ -458,7 +473,7 @@ bool einc__rules_before(einc__rules *r) {
             if (!einc__marks_init(r->a, &m, d->text)) return false;
             mark_bracketed_axes(d->inputs[0], &m);
             mark_bracketed_axes(d->outputs[0], &m);
-            return semantic(r, &m,
+            return einc__rules_error(r, &m,
                             "All axes marked with brackets must appear in the same order in the inputs and outputs of "
                             "this operation.%s",
                             "");
@@ -468,10 +483,10 @@ bool einc__rules_before(einc__rules *r) {
     case EINC__FAMILY_DOT: {
         if (d->ninputs < 2) {
             snprintf(buf, sizeof buf, "%d", d->ninputs);
-            return semantic(r, NULL, "The dot operation requires at least 2 input expressions, but only %s is given.", buf);
+            return einc__rules_error(r, NULL, "The dot operation requires at least 2 input expressions, but only %s is given.", buf);
         }
         if (!d->has_arrow)
-            return semantic(r, NULL, "The operation expects an output expression, but no '->' was found.%s", "");
+            return einc__rules_error(r, NULL, "The operation expects an output expression, but no '->' was found.%s", "");
         if (d->noutputs != 1) return output_count_error(r);
         if (!no_brackets(r, d->outputs, d->noutputs, "output")) return false;
         bool any = false;
@@ -492,7 +507,7 @@ bool einc__rules_before(einc__rules *r) {
                         einc__marks m;
                         if (!einc__marks_init(r->a, &m, d->text)) return false;
                         mark_bracketed_name(d->inputs[i], names[a], &m);
-                        return semantic(r, &m,
+                        return einc__rules_error(r, &m,
                                         "The expression must not contain multiple axes with the same name in brackets "
                                         "([]).%s",
                                         "");

@@ -20,6 +20,18 @@ int einc__elementwise_arity(einc_op op);
 /* Checks and completes the parsed expression before solving (counts, brackets, concatenation,
  * implicit outputs, implicit brackets). Records the error and returns false on failure. */
 bool einc__rules_before(einc__rules *r);
+/* A SemanticError before solving, in einx's layout (message, expression, carets `m` (NULL: none),
+ * the call's arguments). Returns false. */
+bool einc__rules_error(const einc__rules *r, const einc__marks *m, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Marks the opening and closing character of every bracket group of a tree. */
+void einc__mark_brackets(const einc__node *n, einc__marks *m);
+/* The axis nodes inside brackets, in order of appearance; returns how many (at most cap stored). */
+int einc__bracketed_axes(const einc__node *n, const einc__node **out, int count, int cap);
+
 /* Checks that need axis lengths (non-id operations). */
 bool einc__rules_after(const einc__rules *r, const einc__expr *e);
 /* Output = a copy of input `input` (implicit outputs). */

@@ -17,31 +17,6 @@
 static bool is_update(einc_op op) { return op != EINC_OP_GET_AT; }
 
 /* A SemanticError before expansion: message, expression with carets (m NULL: none), arguments. */
-static bool fail(const einc__rules *r, const einc__marks *m, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static bool fail(const einc__rules *r, const einc__marks *m, const char *fmt, ...) {
-    einc__expr e;
-    memset(&e, 0, sizeof e);
-    e.desc = r->d;
-    e.arena = r->a;
-    e.call = r->call;
-    einc__marks empty;
-    if (!m) {
-        if (!einc__marks_init(r->a, &empty, r->d->text)) return false;
-        m = &empty;
-    }
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return einc__notation_error(&e, EINC_ESEMANTIC, m, NULL, EINC__EQ_NONE, "%s", msg);
-}
-
 static bool has_brackets(const einc__node *n) {
     if (n->kind == EINC__N_BRACKET) return true;
     for (int i = 0; i < n->n; i++)
@@ -49,24 +24,6 @@ static bool has_brackets(const einc__node *n) {
     return false;
 }
 
-static void mark_brackets(const einc__node *n, einc__marks *m) {
-    if (n->kind == EINC__N_BRACKET) {
-        einc__marks_range(m, n->begin, n->begin + 1);
-        einc__marks_range(m, n->end - 1, n->end);
-    }
-    for (int i = 0; i < n->n; i++) mark_brackets(n->c[i], m);
-}
-
-/* The axis nodes inside brackets, in order of appearance. Returns how many there are (at most
- * `cap` stored). */
-static int bracketed_axes(const einc__node *n, const einc__node **out, int count, int cap) {
-    if (n->kind == EINC__N_AXIS && einc__node_in_brackets(n)) {
-        if (count < cap) out[count] = n;
-        return count + 1;
-    }
-    for (int i = 0; i < n->n; i++) count = bracketed_axes(n->c[i], out, count, cap);
-    return count;
-}
 
 /* ---- before expansion ---------------------------------------------------------------------------- */
 
@@ -75,42 +32,42 @@ bool einc__rules_index_before(einc__rules *r) {
     bool update = is_update(r->op);
     int least = update ? 3 : 2;
     if (d->ninputs < least)
-        return fail(r, NULL, "The operation expects at least %d input expressions, but found %d.", least, d->ninputs);
+        return einc__rules_error(r, NULL, "The operation expects at least %d input expressions, but found %d.", least, d->ninputs);
     if (!d->has_arrow) {
-        if (!update) return fail(r, NULL, "The operation expects an output expression, but no '->' was found.");
+        if (!update) return einc__rules_error(r, NULL, "The operation expects an output expression, but no '->' was found.");
         if (!einc__set_outputs_clone(r, 0)) return false; /* spec §2.7 rule 5 */
     }
     if (d->noutputs != 1)
-        return fail(r, NULL, "The operation expects 1 output expression(s), but found %d.", d->noutputs);
+        return einc__rules_error(r, NULL, "The operation expects 1 output expression(s), but found %d.", d->noutputs);
     einc__marks m;
     if (!einc__marks_init(r->a, &m, d->text)) return false;
     const einc__node *last = d->inputs[d->ninputs - 1];
     if (update && has_brackets(last)) {
         char ord[16];
-        mark_brackets(last, &m);
-        return fail(r, &m, "Brackets ([]) are not allowed in the %s input expression of this operation.",
+        einc__mark_brackets(last, &m);
+        return einc__rules_error(r, &m, "Brackets ([]) are not allowed in the %s input expression of this operation.",
                     einc__ordinal(d->ninputs - 1, ord, sizeof ord));
     }
     bool xb = has_brackets(d->inputs[0]), ob = has_brackets(d->outputs[0]);
     if (ob && (!update || !xb)) {
-        mark_brackets(d->outputs[0], &m);
-        return fail(r, &m, "Brackets ([]) are not allowed in the 1st output expression of this operation.");
+        einc__mark_brackets(d->outputs[0], &m);
+        return einc__rules_error(r, &m, "Brackets ([]) are not allowed in the 1st output expression of this operation.");
     }
     if (update && xb && !ob) {
         einc__marks_range(&m, d->outputs[0]->begin, d->outputs[0]->end);
-        return fail(r, &m,
+        return einc__rules_error(r, &m,
                     "The 1st output expression of this operation requires brackets, but no brackets were found.");
     }
     if (update) {
         const einc__node *in[EINC_MAX_LEAVES + 1], *out[EINC_MAX_LEAVES + 1];
-        int nin = bracketed_axes(d->inputs[0], in, 0, EINC_MAX_LEAVES + 1);
-        int nout = bracketed_axes(d->outputs[0], out, 0, EINC_MAX_LEAVES + 1);
+        int nin = einc__bracketed_axes(d->inputs[0], in, 0, EINC_MAX_LEAVES + 1);
+        int nout = einc__bracketed_axes(d->outputs[0], out, 0, EINC_MAX_LEAVES + 1);
         bool same = nin == nout && nin <= EINC_MAX_LEAVES;
         for (int i = 0; i < nin && same; i++) same = strcmp(in[i]->name, out[i]->name) == 0;
         if (!same) {
-            mark_brackets(d->inputs[0], &m);
-            mark_brackets(d->outputs[0], &m);
-            return fail(r, &m,
+            einc__mark_brackets(d->inputs[0], &m);
+            einc__mark_brackets(d->outputs[0], &m);
+            return einc__rules_error(r, &m,
                         "All axes marked with brackets must appear in the same order in the inputs and outputs of "
                         "this operation.");
         }
@@ -131,7 +88,7 @@ static bool count_error(const einc__expr *e, int ncoords, int64_t sum, int naxes
     if (!einc__marks_init(e->arena, &m, e->desc->text)) return false;
     const einc__node *nodes[EINC_MAX_LEAVES + 1];
     for (int k = 0; k <= ncoords; k++) {
-        int n = bracketed_axes(e->in[k], nodes, 0, EINC_MAX_LEAVES + 1);
+        int n = einc__bracketed_axes(e->in[k], nodes, 0, EINC_MAX_LEAVES + 1);
         mark_nodes(nodes, n < EINC_MAX_LEAVES + 1 ? n : EINC_MAX_LEAVES + 1, &m);
     }
     return einc__notation_error(e, EINC_ESEMANTIC, &m, NULL, EINC__EQ_NONE,
@@ -146,7 +103,7 @@ static int64_t coordinate_count(const einc__expr *e, int ncoords, bool solved) {
     int64_t sum = 0;
     for (int k = 1; k <= ncoords; k++) {
         const einc__node *axis[2];
-        if (bracketed_axes(e->in[k], axis, 0, 2) == 0) {
+        if (einc__bracketed_axes(e->in[k], axis, 0, 2) == 0) {
             sum += 1;
         } else if (solved) {
             sum += e->syms[axis[0]->sym].size;
@@ -166,10 +123,10 @@ bool einc__index_resolve(einc__rules *r, einc__expr *e) {
     if (!einc__expand(r->a, d, ranks, call, e)) return false;
     int ncoords = e->ninputs - 1 - is_update(r->op);
     const einc__node *x_axes[EINC_MAX_LEAVES + 1];
-    int naxes = bracketed_axes(e->in[0], x_axes, 0, EINC_MAX_LEAVES + 1);
+    int naxes = einc__bracketed_axes(e->in[0], x_axes, 0, EINC_MAX_LEAVES + 1);
     for (int k = 1; k <= ncoords; k++) {
         const einc__node *axes[EINC_MAX_LEAVES + 1];
-        int n = bracketed_axes(e->in[k], axes, 0, EINC_MAX_LEAVES + 1);
+        int n = einc__bracketed_axes(e->in[k], axes, 0, EINC_MAX_LEAVES + 1);
         einc__marks m;
         if (!einc__marks_init(r->a, &m, d->text)) return false;
         if (n > 1) {
@@ -217,7 +174,7 @@ bool einc__rules_index_after(const einc__rules *r, const einc__expr *e) {
         if (!einc__check_missing(e, i, present)) return false;
     int ncoords = e->ninputs - 1 - is_update(r->op);
     const einc__node *x_axes[EINC_MAX_LEAVES + 1];
-    int naxes = bracketed_axes(e->in[0], x_axes, 0, EINC_MAX_LEAVES + 1);
+    int naxes = einc__bracketed_axes(e->in[0], x_axes, 0, EINC_MAX_LEAVES + 1);
     int64_t sum = coordinate_count(e, ncoords, true);
     if (sum != naxes) return count_error(e, ncoords, sum, naxes);
     return true;

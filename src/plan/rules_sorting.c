@@ -21,23 +21,6 @@ static int count_kind(const einc__node *n, einc__node_kind k) {
     return count;
 }
 
-static void mark_brackets(const einc__node *n, einc__marks *m) {
-    if (n->kind == EINC__N_BRACKET) {
-        einc__marks_range(m, n->begin, n->begin + 1);
-        einc__marks_range(m, n->end - 1, n->end);
-    }
-    for (int i = 0; i < n->n; i++) mark_brackets(n->c[i], m);
-}
-
-/* The bracketed axis nodes of a tree, in order of appearance (at most cap are stored). */
-static int bracketed_axes(const einc__node *n, const einc__node **out, int count, int cap) {
-    if (n->kind == EINC__N_AXIS && einc__node_in_brackets(n)) {
-        if (count < cap) out[count] = n;
-        count++;
-    }
-    for (int i = 0; i < n->n; i++) count = bracketed_axes(n->c[i], out, count, cap);
-    return count;
-}
 
 /* True if the written axis name `written` is `name` or the axis `name` was expanded from
  * ("s" for "s.1", "unnamed.2" for "unnamed.2.0"). */
@@ -79,10 +62,10 @@ static bool error_on_bracketed(einc__arena *a, const einc__desc *d, const einc__
                                const einc__expr *expanded, const einc__node *in, const einc__node *out,
                                const char *msg) {
     const einc__node *names[2 * EINC_MAX_LEAVES];
-    int n = bracketed_axes(in, names, 0, EINC_MAX_LEAVES);
+    int n = einc__bracketed_axes(in, names, 0, EINC_MAX_LEAVES);
     if (n > EINC_MAX_LEAVES) n = EINC_MAX_LEAVES;
     if (out) {
-        int k = bracketed_axes(out, names + n, 0, EINC_MAX_LEAVES);
+        int k = einc__bracketed_axes(out, names + n, 0, EINC_MAX_LEAVES);
         n += k < EINC_MAX_LEAVES ? k : EINC_MAX_LEAVES;
     }
     einc__marks m;
@@ -127,7 +110,7 @@ static bool argfind_implicit_output(einc__rules *r) {
     if (count_kind(d->inputs[0], EINC__N_BRACKET) != 1) {
         einc__marks m;
         if (!einc__marks_init(r->a, &m, d->text)) return false;
-        mark_brackets(d->inputs[0], &m);
+        einc__mark_brackets(d->inputs[0], &m);
         return semantic_error(r->a, d, r->call, NULL, &m,
                               "The output expression is missing in this operation. The output expression can only be "
                               "determined implicitly, if the input expression contains exactly one usage of brackets "
@@ -145,7 +128,7 @@ static bool check_shape_preserving(einc__rules *r) {
     einc__desc *d = r->d;
     const einc__node *bin[EINC_MAX_LEAVES * 4], *bout[EINC_MAX_LEAVES * 4];
     int cap = EINC_MAX_LEAVES * 4;
-    int nin = bracketed_axes(d->inputs[0], bin, 0, cap), nout = bracketed_axes(d->outputs[0], bout, 0, cap);
+    int nin = einc__bracketed_axes(d->inputs[0], bin, 0, cap), nout = einc__bracketed_axes(d->outputs[0], bout, 0, cap);
     einc__marks m;
     if (!einc__marks_init(r->a, &m, d->text)) return false;
     if (nin > 0 && nout == 0) {
@@ -155,7 +138,7 @@ static bool check_shape_preserving(einc__rules *r) {
                               "found.");
     }
     if (nin == 0 && nout > 0) {
-        mark_brackets(d->outputs[0], &m);
+        einc__mark_brackets(d->outputs[0], &m);
         return semantic_error(r->a, d, r->call, NULL, &m,
                               "Brackets ([]) are not allowed in the 1st output expression of this operation.");
     }
@@ -189,8 +172,8 @@ bool einc__argfind_resolve(einc__arena *a, const einc__desc *d, const einc__call
     int ranks[1] = {call && call->ntensors > 0 ? call->ndims[0] : -1};
     if (!einc__expand(a, d, ranks, call, e)) return false;
     const einc__node *in[EINC_MAX_LEAVES + 1], *out[EINC_MAX_LEAVES + 1];
-    int nin = bracketed_axes(e->in[0], in, 0, EINC_MAX_LEAVES + 1);
-    int nout = bracketed_axes(e->out[0], out, 0, EINC_MAX_LEAVES + 1);
+    int nin = einc__bracketed_axes(e->in[0], in, 0, EINC_MAX_LEAVES + 1);
+    int nout = einc__bracketed_axes(e->out[0], out, 0, EINC_MAX_LEAVES + 1);
     if (nout > 1)
         return error_on_bracketed(a, d, call, e, e->out[0], NULL,
                                   "The output expression must contain at most one axis in brackets.");
@@ -226,7 +209,7 @@ bool einc__rules_sort_after(const einc__expr *e) {
     for (int side = 0; side < 2; side++) {
         const einc__node *root = side ? e->out[0] : e->in[0];
         const einc__node *axes[2];
-        if (bracketed_axes(root, axes, 0, 2) == 1) continue;
+        if (einc__bracketed_axes(root, axes, 0, 2) == 1) continue;
         return error_on_bracketed(e->arena, e->desc, e->call, e, e->in[0], e->out[0],
                                   "The expression for this operation must contain exactly one axis in brackets.");
     }
