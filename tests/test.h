@@ -4,7 +4,10 @@
  *   int main(void) { RUN(name); ...; return test_summary(); }
  *
  * A failed check prints file:line and the values, marks the current test failed and continues.
- * test_summary prints "N passed, M failed" and returns the exit status.
+ * test_summary prints "N passed, M failed" and returns the exit status. test_golden loads a
+ * golden .npy, test_read_table a golden text table, CHECK_TENSOR_CLOSE compares tensors and
+ * test_ctx_with_budget makes a context for fail-the-Nth-allocation sweeps. The tests that run the
+ * einc tool include test_tool.h (which includes this file).
  */
 #ifndef EINC_TEST_H
 #define EINC_TEST_H
@@ -99,6 +102,41 @@ static inline einc_tensor *test_golden(einc_ctx *ctx, const char *name) {
         einc_clear_error(ctx);
     }
     return t;
+}
+
+/* Reads the golden table tests/golden/<relpath> ("notation/cases.txt"): one row a line, `nfields`
+ * fields separated by `sep` ('|', or '\t' where a field may hold a '|'). Calls row(fields, user)
+ * for each line with exactly `nfields` fields (others, blank lines included, are skipped); the
+ * fields are NUL-terminated, writable and valid only during the call. Returns the number of rows;
+ * 0 and a failed check if the file cannot be opened. */
+static inline int test_read_table(const char *relpath, char sep, int nfields, void (*row)(char **fields, void *user),
+                                  void *user) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", EINC_TEST_DATA, relpath);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        test_failed_checks_++;
+        return 0;
+    }
+    char line[4096], *fields[16];
+    int rows = 0;
+    if (nfields > 16) nfields = 16;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        int k = 0;
+        fields[k++] = line;
+        for (char *p = line; *p && k < nfields; p++)
+            if (*p == sep) {
+                *p = '\0';
+                fields[k++] = p + 1;
+            }
+        if (k != nfields) continue;
+        row(fields, user);
+        rows++;
+    }
+    fclose(f);
+    return rows;
 }
 
 /* Compares two tensors: same shape, dtype (unless check_dtype is 0), elementwise |a-b| <= atol +

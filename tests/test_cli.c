@@ -8,179 +8,16 @@
  *   - --help and OP --help (every command line they show is run and must succeed), --explain,
  *     keepdims=true, plain numbers as 0-d inputs.
  * Everything is written under a fresh directory in EINC_TEST_TMP and removed at the end. */
-#include <dirent.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdarg.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "test.h"
-
-extern char **environ;
+#include "test_tool.h"
 
 #define MAX_CASES 512
-#define MAX_ARGV 64
-#define CAPTURE_SIZE 65536
-
-static char tool[1024];    /* the einc binary                                  */
-static char root[1024];    /* the temporary directory (mkdtemp)               */
-static char in_dir[1100];  /* input files the tests create                    */
-static char out_dir[1100]; /* where outputs go; must be empty after a failure */
-static char out_txt[1100], err_txt[1100];
-
-/* The last run: exit status (128 + signal if killed), stdout and stderr. */
-static int run_status;
-static char run_out[CAPTURE_SIZE], run_err[CAPTURE_SIZE];
-static char run_cmd[4096]; /* the command as text, for failure messages */
-
-/* ---- files ------------------------------------------------------------------------------------ */
-
-static bool file_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static void read_file(const char *path, char *buf, size_t size) {
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-/* Number of entries in a directory, or -1. */
-static int dir_entries(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
-}
-
-/* Removes the files of one directory (not recursive: the test makes only flat directories). */
-static void clear_dir(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char p[2048];
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
 
 /* dst = a + b, cut to fit (paths here are far shorter than the buffers). */
-static void concat(char *dst, size_t size, const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > size - 1) la = size - 1;
-    if (lb > size - 1 - la) lb = size - 1 - la;
-    memmove(dst, a, la);
-    memcpy(dst + la, b, lb);
-    dst[la + lb] = '\0';
-}
+static void concat(char *dst, size_t size, const char *a, const char *b) { join3(dst, size, a, b, ""); }
 
-static void in_path(char *buf, size_t size, const char *name) {
-    concat(buf, size, in_dir, "/");
-    concat(buf, size, buf, name);
-}
-static void out_path(char *buf, size_t size, const char *name) {
-    concat(buf, size, out_dir, "/");
-    concat(buf, size, buf, name);
-}
 static void golden_path(char *buf, size_t size, const char *name) {
-    concat(buf, size, EINC_TEST_DATA, "/notation/");
-    concat(buf, size, buf, name);
+    join3(buf, size, EINC_TEST_DATA, "/notation/", name);
 }
-
-/* Saves `t` as in_dir/name. */
-static void save_input(einc_ctx *ctx, const char *name, einc_tensor *t) {
-    char p[1200];
-    in_path(p, sizeof p, name);
-    if (einc_npy_save(ctx, p, t) != EINC_OK) {
-        fprintf(stderr, "cannot write %s: %s\n", p, einc_errmsg(ctx));
-        test_failed_checks_++;
-        einc_clear_error(ctx);
-    }
-}
-
-/* A float32 tensor of the given shape holding 0.5 * (0, 1, 2, ...) - 3. */
-static einc_tensor *ramp(einc_ctx *ctx, int ndim, const int64_t *shape) {
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= shape[i];
-    einc_tensor *t = einc_tensor_arange(ctx, EINC_FLOAT32, -3.0, -3.0 + 0.5 * (double)n, 0.5);
-    return einc_tensor_reshape(ctx, t, ndim, shape);
-}
-
-/* ---- running the tool ------------------------------------------------------------------------- */
-
-/* Runs the tool with argv[1..] = args[0..nargs-1]; stdout and stderr are captured. */
-static int run_tool(int nargs, const char *const *args) {
-    char *argv[MAX_ARGV + 2];
-    static char store[MAX_ARGV][1200];
-    if (nargs > MAX_ARGV) {
-        fprintf(stderr, "run_tool: too many arguments\n");
-        test_failed_checks_++;
-        return -1;
-    }
-    argv[0] = tool;
-    size_t len = (size_t)snprintf(run_cmd, sizeof run_cmd, "einc");
-    for (int i = 0; i < nargs; i++) {
-        snprintf(store[i], sizeof store[i], "%s", args[i]);
-        argv[i + 1] = store[i];
-        if (len < sizeof run_cmd) len += (size_t)snprintf(run_cmd + len, sizeof run_cmd - len, " '%s'", args[i]);
-    }
-    argv[nargs + 1] = NULL;
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_txt, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_txt, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, tool, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    run_out[0] = run_err[0] = '\0';
-    if (rc != 0) {
-        fprintf(stderr, "cannot run %s: %s\n", tool, strerror(rc));
-        test_failed_checks_++;
-        return run_status = -1;
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-    }
-    run_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    read_file(out_txt, run_out, sizeof run_out);
-    read_file(err_txt, run_err, sizeof run_err);
-    return run_status;
-}
-
-/* run(arg, arg, ..., NULL) */
-static int run(const char *first, ...) {
-    const char *args[MAX_ARGV];
-    int n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && n < MAX_ARGV; a = va_arg(ap, const char *)) args[n++] = a;
-    va_end(ap);
-    return run_tool(n, args);
-}
-
-#define CHECK_RUN(cond)                                                                          \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed for: %s\n  exit status %d\n  stdout: %s\n  stderr: %s\n", \
-                    __FILE__, __LINE__, #cond, run_cmd, run_status, run_out, run_err);          \
-            test_failed_checks_++;                                                               \
-        }                                                                                        \
-    } while (0)
-
-static bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 /* Loads a .npy file the tool wrote; NULL (and a failed check) if it cannot. */
 static einc_tensor *load_output(einc_ctx *ctx, const char *path) {
@@ -202,35 +39,16 @@ typedef struct {
 static test_case cases[MAX_CASES];
 static int ncases;
 
-static void load_cases(void) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation/cases.txt", EINC_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return;
-    }
-    char line[4096];
-    while (ncases < MAX_CASES && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *fields[6];
-        int k = 0;
-        fields[k++] = line;
-        for (char *p = line; *p && k < 6; p++)
-            if (*p == '|') {
-                *p = '\0';
-                fields[k++] = p + 1;
-            }
-        if (k != 6) continue;
-        test_case *c = &cases[ncases++];
-        concat(c->name, sizeof c->name, fields[0], "");
-        concat(c->op, sizeof c->op, fields[1], "");
-        concat(c->expr, sizeof c->expr, fields[2], "");
-        concat(c->constraints, sizeof c->constraints, fields[3], "");
-        concat(c->inputs, sizeof c->inputs, fields[4], "");
-        concat(c->outputs, sizeof c->outputs, fields[5], "");
-    }
-    fclose(f);
+static void add_case(char **fields, void *user) {
+    (void)user;
+    if (ncases >= MAX_CASES) return;
+    test_case *c = &cases[ncases++];
+    concat(c->name, sizeof c->name, fields[0], "");
+    concat(c->op, sizeof c->op, fields[1], "");
+    concat(c->expr, sizeof c->expr, fields[2], "");
+    concat(c->constraints, sizeof c->constraints, fields[3], "");
+    concat(c->inputs, sizeof c->inputs, fields[4], "");
+    concat(c->outputs, sizeof c->outputs, fields[5], "");
 }
 
 /* Splits the case's constraint text into command-line arguments the way a user types them:
@@ -261,16 +79,6 @@ static int constraint_args(const char *text, char out[][128], int cap) {
         }
         if (len + 1 < sizeof item) item[len++] = *p;
     }
-    return n;
-}
-
-/* Splits "a.npy,2.5,b.npy" into its items. */
-static int split_list(const char *list, char out[][256], int cap) {
-    int n = 0;
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && n < cap; tok = strtok_r(NULL, ",", &save))
-        snprintf(out[n++], sizeof out[0], "%s", tok);
     return n;
 }
 
@@ -846,22 +654,7 @@ TEST(success_prints_nothing_and_overwrites) {
 /* ---- setup ------------------------------------------------------------------------------------ */
 
 static bool setup(void) {
-    snprintf(tool, sizeof tool, "%s/../einc", EINC_TEST_TMP);
-    if (access(tool, X_OK) != 0) {
-        fprintf(stderr, "the tool %s was not built (build every target: cmake --build build)\n", tool);
-        return false;
-    }
-    snprintf(root, sizeof root, "%s/cli.XXXXXX", EINC_TEST_TMP);
-    if (!mkdtemp(root)) {
-        fprintf(stderr, "mkdtemp %s failed\n", root);
-        return false;
-    }
-    snprintf(in_dir, sizeof in_dir, "%s/in", root);
-    snprintf(out_dir, sizeof out_dir, "%s/out", root);
-    snprintf(out_txt, sizeof out_txt, "%s/stdout.txt", root);
-    snprintf(err_txt, sizeof err_txt, "%s/stderr.txt", root);
-    if (mkdir(in_dir, 0700) != 0 || mkdir(out_dir, 0700) != 0) return false;
-
+    if (!test_tool_setup("cli")) return false;
     einc_ctx *ctx = einc_ctx_create();
     save_input(ctx, "x.npy", ramp(ctx, EINC_SHAPE(10, 5)));
     save_input(ctx, "x3.npy", ramp(ctx, EINC_SHAPE(2, 3, 4)));
@@ -894,22 +687,12 @@ static bool setup(void) {
     return true;
 }
 
-static void teardown(void) {
-    clear_dir(in_dir);
-    clear_dir(out_dir);
-    rmdir(in_dir);
-    rmdir(out_dir);
-    unlink(out_txt);
-    unlink(err_txt);
-    rmdir(root);
-}
-
 int main(void) {
     if (!setup()) {
         fprintf(stderr, "test_cli: setup failed\n");
         return 1;
     }
-    load_cases();
+    test_read_table("notation/cases.txt", '|', 6, add_case, NULL);
     RUN(constraint_text_becomes_arguments);
     RUN(golden_cases_through_the_tool);
     RUN(failures_exit_1_with_the_class_first_and_leave_no_file);
@@ -920,6 +703,6 @@ int main(void) {
     RUN(keepdims_for_reductions);
     RUN(plain_numbers_are_0d_inputs);
     RUN(success_prints_nothing_and_overwrites);
-    teardown();
+    test_tool_teardown();
     return test_summary();
 }

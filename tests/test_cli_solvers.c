@@ -7,140 +7,10 @@
  *   - errors: exit status 1, the class first on stderr, no output file;
  *   - `einc --help` lists the commands and each `einc CMD --help` shows an example that runs.
  * Everything is written under a fresh directory in EINC_TEST_TMP and removed at the end. */
-#include <dirent.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdarg.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "test_tool.h"
 
-#include "test.h"
-
-extern char **environ;
-
-#define MAX_ARGV 64
-#define CAPTURE_SIZE 65536
-
-static char tool[1024], root[1024], in_dir[1100], out_dir[1100], out_txt[1100], err_txt[1100];
-static int run_status;
-static char run_out[CAPTURE_SIZE], run_err[CAPTURE_SIZE], run_cmd[4096];
-
-static void read_all(const char *path, char *buf, size_t size) {
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-static int dir_entries(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
-}
-
-static void clear_dir(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char p[2300];
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
-
-/* dst = a + b + c, cut to fit (paths here are far shorter than the buffers). */
-static void join3(char *dst, size_t size, const char *a, const char *b, const char *c) {
-    size_t len = 0;
-    const char *parts[3] = {a, b, c};
-    for (int i = 0; i < 3; i++) {
-        size_t n = strlen(parts[i]);
-        if (n > size - 1 - len) n = size - 1 - len;
-        memcpy(dst + len, parts[i], n);
-        len += n;
-    }
-    dst[len] = '\0';
-}
-static void in_path(char *buf, size_t size, const char *name) { join3(buf, size, in_dir, "/", name); }
-static void out_path(char *buf, size_t size, const char *name) { join3(buf, size, out_dir, "/", name); }
 static void golden_path(char *buf, size_t size, const char *name) {
     join3(buf, size, EINC_TEST_DATA, "/notation_solvers/", name);
-}
-
-static int run_tool(int nargs, const char *const *args) {
-    char *argv[MAX_ARGV + 2];
-    static char store[MAX_ARGV][1200];
-    argv[0] = tool;
-    size_t len = (size_t)snprintf(run_cmd, sizeof run_cmd, "einc");
-    for (int i = 0; i < nargs && i < MAX_ARGV; i++) {
-        snprintf(store[i], sizeof store[i], "%s", args[i]);
-        argv[i + 1] = store[i];
-        if (len < sizeof run_cmd) len += (size_t)snprintf(run_cmd + len, sizeof run_cmd - len, " '%s'", args[i]);
-    }
-    argv[nargs < MAX_ARGV ? nargs + 1 : MAX_ARGV + 1] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_txt, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_txt, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, tool, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    run_out[0] = run_err[0] = '\0';
-    if (rc != 0) {
-        fprintf(stderr, "cannot run %s: %s\n", tool, strerror(rc));
-        test_failed_checks_++;
-        return run_status = -1;
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-    }
-    run_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    read_all(out_txt, run_out, sizeof run_out);
-    read_all(err_txt, run_err, sizeof run_err);
-    return run_status;
-}
-
-static int run(const char *first, ...) {
-    const char *args[MAX_ARGV];
-    int n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && n < MAX_ARGV; a = va_arg(ap, const char *)) args[n++] = a;
-    va_end(ap);
-    return run_tool(n, args);
-}
-
-#define CHECK_RUN(cond)                                                                          \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed for: %s\n  exit status %d\n  stdout: %s\n  stderr: %s\n", \
-                    __FILE__, __LINE__, #cond, run_cmd, run_status, run_out, run_err);          \
-            test_failed_checks_++;                                                               \
-        }                                                                                        \
-    } while (0)
-
-static bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
-
-static einc_tensor *ramp(einc_ctx *ctx, int ndim, const int64_t *shape) {
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= shape[i];
-    return einc_tensor_reshape(ctx, einc_tensor_arange(ctx, EINC_FLOAT32, -3.0, -3.0 + 0.5 * (double)n, 0.5), ndim,
-                               shape);
-}
-
-static void save_input(einc_ctx *ctx, const char *name, einc_tensor *t) {
-    char p[1200];
-    in_path(p, sizeof p, name);
-    CHECK(einc_npy_save(ctx, p, t) == EINC_OK);
 }
 
 /* ---- solvers ---------------------------------------------------------------------------------- */
@@ -221,15 +91,6 @@ TEST(solver_errors) {
 
 /* ---- the 0.3 commands on the golden cases -------------------------------------------------------- */
 
-static int split_list(const char *list, char out[][256], int cap) {
-    int n = 0;
-    char buf[2048];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && n < cap; tok = strtok_r(NULL, ",", &save))
-        snprintf(out[n++], sizeof out[0], "%s", tok);
-    return n;
-}
-
 /* "a=2, b=(2, 3)" -> "a=2" "b=2,3" */
 static int constraint_args(const char *text, char out[][128], int cap) {
     int n = 0, depth = 0;
@@ -308,27 +169,11 @@ static void run_compat_case(einc_ctx *ctx, char **f) {
     clear_dir(out_dir);
 }
 
+static void compat_row(char **fields, void *ctx) { run_compat_case(ctx, fields); }
+
 TEST(golden_03_cases_through_the_tool) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation_solvers/compat.txt", EINC_TEST_DATA);
-    FILE *fp = fopen(path, "r");
-    CHECK(fp != NULL);
-    if (!fp) return;
     einc_ctx *ctx = einc_ctx_create();
-    char line[2048];
-    while (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *f[8];
-        int k = 0;
-        f[k++] = line;
-        for (char *p = line; *p && k < 8; p++)
-            if (*p == '\t') {
-                *p = '\0';
-                f[k++] = p + 1;
-            }
-        if (k == 8) run_compat_case(ctx, f);
-    }
-    fclose(fp);
+    test_read_table("notation_solvers/compat.txt", '\t', 8, compat_row, ctx);
     einc_ctx_destroy(ctx);
     CHECK(tool_cases_run >= 25);
 }
@@ -437,34 +282,13 @@ TEST(help_lists_the_commands_and_their_examples_run) {
 /* ---- setup ---------------------------------------------------------------------------------------- */
 
 static bool setup(void) {
-    snprintf(tool, sizeof tool, "%s/../einc", EINC_TEST_TMP);
-    if (access(tool, X_OK) != 0) {
-        fprintf(stderr, "the tool %s was not built (build every target: cmake --build build)\n", tool);
-        return false;
-    }
-    snprintf(root, sizeof root, "%s/cli_solvers.XXXXXX", EINC_TEST_TMP);
-    if (!mkdtemp(root)) return false;
-    snprintf(in_dir, sizeof in_dir, "%s/in", root);
-    snprintf(out_dir, sizeof out_dir, "%s/out", root);
-    snprintf(out_txt, sizeof out_txt, "%s/stdout.txt", root);
-    snprintf(err_txt, sizeof err_txt, "%s/stderr.txt", root);
-    if (mkdir(in_dir, 0700) != 0 || mkdir(out_dir, 0700) != 0) return false;
+    if (!test_tool_setup("cli_solvers")) return false;
     einc_ctx *ctx = einc_ctx_create();
     save_input(ctx, "x34.npy", ramp(ctx, EINC_SHAPE(3, 4)));
     save_input(ctx, "x.npy", ramp(ctx, EINC_SHAPE(2, 3)));
     save_input(ctx, "bias.npy", ramp(ctx, EINC_SHAPE(3)));
     einc_ctx_destroy(ctx);
     return true;
-}
-
-static void teardown(void) {
-    clear_dir(in_dir);
-    clear_dir(out_dir);
-    rmdir(in_dir);
-    rmdir(out_dir);
-    unlink(out_txt);
-    unlink(err_txt);
-    rmdir(root);
 }
 
 int main(void) {
@@ -478,6 +302,6 @@ int main(void) {
     RUN(golden_03_cases_through_the_tool);
     RUN(errors_of_the_03_commands);
     RUN(help_lists_the_commands_and_their_examples_run);
-    teardown();
+    test_tool_teardown();
     return test_summary();
 }

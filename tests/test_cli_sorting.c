@@ -5,131 +5,73 @@
  * malformed shift, the reserved axis name, and sort's one-bracketed-axis rule (exit status 1,
  * stderr starting with the error class, no output file). Files go to a fresh directory under
  * EINC_TEST_TMP, removed at the end. */
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "test.h"
-
-extern char **environ;
+#include "test_tool.h"
 
 #define MAX_ARGS 32
 
-static char tool[1024], dir[1024], out_npy[1100], err_txt[1100];
-static int run_status;
-static char run_err[8192];
-
-/* Runs the tool with the given arguments (NULL-terminated); stderr is captured in run_err. */
-static int run_tool(const char *const *args) {
-    char *argv[MAX_ARGS + 2];
-    argv[0] = tool;
-    int n = 0;
-    while (args[n] && n < MAX_ARGS) {
-        argv[n + 1] = (char *)args[n];
-        n++;
-    }
-    argv[n + 1] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, err_txt, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, tool, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    run_err[0] = '\0';
-    if (rc != 0) return run_status = -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-    }
-    run_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    FILE *f = fopen(err_txt, "r");
-    if (f) {
-        size_t k = fread(run_err, 1, sizeof run_err - 1, f);
-        run_err[k] = '\0';
-        fclose(f);
-    }
-    return run_status;
-}
+static char out_npy[1200];
 
 static void golden_path(char *buf, size_t size, const char *file) {
     snprintf(buf, size, "%s/notation_sorting/%s", EINC_TEST_DATA, file);
 }
 
-TEST(golden_cases_through_the_tool) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation_sorting/cases.txt", EINC_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    CHECK(f != NULL);
-    if (!f) return;
-    einc_ctx *ctx = einc_ctx_create();
-    char line[1024];
-    int ran = 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *fld[7];
-        int k = 0;
-        fld[k++] = line;
-        for (char *p = line; *p && k < 7; p++)
-            if (*p == '|') {
-                *p = '\0';
-                fld[k++] = p + 1;
-            }
-        if (k != 7) continue;
-        char in[1100], expected_path[1100], shift[1100], cons[8][128];
-        golden_path(in, sizeof in, fld[5]);
-        golden_path(expected_path, sizeof expected_path, fld[6]);
-        const char *args[MAX_ARGS];
-        int n = 0;
-        args[n++] = fld[1];
-        args[n++] = fld[2];
-        args[n++] = in;
-        args[n++] = "-o";
-        args[n++] = out_npy;
-        /* constraints "a=1, b=2" -> "a=1" "b=2" */
-        int nc = 0;
-        char *save = NULL;
-        for (char *tok = strtok_r(fld[3], ", ", &save); tok && nc < 8; tok = strtok_r(NULL, ", ", &save)) {
-            snprintf(cons[nc], sizeof cons[nc], "%s", tok);
-            args[n++] = cons[nc++];
-        }
-        if (fld[4][0]) {
-            snprintf(shift, sizeof shift, "shift=%s", fld[4]);
-            args[n++] = shift;
-        }
-        args[n] = NULL;
-        unlink(out_npy);
-        if (run_tool(args) != 0) {
-            fprintf(stderr, "einc %s '%s' (case %s) failed with %d: %s\n", fld[1], fld[2], fld[0], run_status, run_err);
-            test_failed_checks_++;
-            continue;
-        }
-        einc_scope_begin(ctx);
-        einc_tensor *got = einc_npy_load(ctx, out_npy), *expected = einc_npy_load(ctx, expected_path);
-        if (!CHECK_TENSOR_CLOSE(got, expected, 0, 0)) fprintf(stderr, "  in case %s\n", fld[0]);
-        einc_scope_end(ctx);
-        einc_clear_error(ctx);
-        ran++;
+typedef struct {
+    einc_ctx *ctx;
+    int ran;
+} golden_run;
+
+static void run_golden_case(char **fld, void *user) {
+    golden_run *g = user;
+    char in[1100], expected_path[1100], shift[1100], cons[8][128];
+    golden_path(in, sizeof in, fld[5]);
+    golden_path(expected_path, sizeof expected_path, fld[6]);
+    const char *args[MAX_ARGS];
+    int n = 0;
+    args[n++] = fld[1];
+    args[n++] = fld[2];
+    args[n++] = in;
+    args[n++] = "-o";
+    args[n++] = out_npy;
+    /* constraints "a=1, b=2" -> "a=1" "b=2" */
+    int nc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(fld[3], ", ", &save); tok && nc < 8; tok = strtok_r(NULL, ", ", &save)) {
+        snprintf(cons[nc], sizeof cons[nc], "%s", tok);
+        args[n++] = cons[nc++];
     }
-    fclose(f);
-    CHECK(ran >= 60);
+    if (fld[4][0]) {
+        snprintf(shift, sizeof shift, "shift=%s", fld[4]);
+        args[n++] = shift;
+    }
     unlink(out_npy);
-    einc_ctx_destroy(ctx);
+    if (run_tool(n, args) != 0) {
+        fprintf(stderr, "einc %s '%s' (case %s) failed with %d: %s\n", fld[1], fld[2], fld[0], run_status, run_err);
+        test_failed_checks_++;
+        return;
+    }
+    einc_scope_begin(g->ctx);
+    einc_tensor *got = einc_npy_load(g->ctx, out_npy), *expected = einc_npy_load(g->ctx, expected_path);
+    if (!CHECK_TENSOR_CLOSE(got, expected, 0, 0)) fprintf(stderr, "  in case %s\n", fld[0]);
+    einc_scope_end(g->ctx);
+    einc_clear_error(g->ctx);
+    g->ran++;
 }
 
-static bool exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
+TEST(golden_cases_through_the_tool) {
+    golden_run g = {einc_ctx_create(), 0};
+    test_read_table("notation_sorting/cases.txt", '|', 7, run_golden_case, &g);
+    CHECK(g.ran >= 60);
+    unlink(out_npy);
+    einc_ctx_destroy(g.ctx);
 }
 
 /* The tool must fail with status 1, stderr starting with `prefix` and containing `needle`, and
  * leave no output file. */
 static void check_failure(const char *const *args, const char *prefix, const char *needle) {
     unlink(out_npy);
-    run_tool(args);
+    run_argv(args);
     if (run_status != 1 || strncmp(run_err, prefix, strlen(prefix)) != 0 || !strstr(run_err, needle) ||
-        exists(out_npy)) {
+        file_exists(out_npy)) {
         fprintf(stderr, "einc %s '%s': expected status 1 and \"%s...%s\", got %d: %s\n", args[0], args[1], prefix,
                 needle, run_status, run_err);
         test_failed_checks_++;
@@ -155,10 +97,10 @@ TEST(failures) {
     check_failure(argfind3, "SemanticError: ", "must match the number of marked axes in the input expression (2).");
     /* shift= is roll's alone: elsewhere it is a constraint like any other (unused here: ignored) */
     const char *flip[] = {"flip", "a [b c]", x, "-o", out_npy, "shift=1", NULL};
-    CHECK(run_tool(flip) == 0);
+    CHECK(run_argv(flip) == 0);
     /* the tuple form with parentheses, as Python writes it */
     const char *paren[] = {"roll", "a [b c]", x, "-o", out_npy, "shift=(1, -2)", NULL};
-    CHECK(run_tool(paren) == 0);
+    CHECK(run_argv(paren) == 0);
     einc_ctx *ctx = einc_ctx_create();
     char expected[1100];
     golden_path(expected, sizeof expected, "roll_tuple.out0.npy");
@@ -168,19 +110,10 @@ TEST(failures) {
 }
 
 int main(void) {
-    snprintf(tool, sizeof tool, "%s/../einc", EINC_TEST_TMP);
-    if (access(tool, X_OK) != 0) {
-        fprintf(stderr, "the tool %s was not built (build every target: cmake --build build)\n", tool);
-        return 1;
-    }
-    snprintf(dir, sizeof dir, "%s/cli_sorting.XXXXXX", EINC_TEST_TMP);
-    if (!mkdtemp(dir)) return 1;
-    snprintf(out_npy, sizeof out_npy, "%s/out.npy", dir);
-    snprintf(err_txt, sizeof err_txt, "%s/stderr.txt", dir);
+    if (!test_tool_setup("cli_sorting")) return 1;
+    out_path(out_npy, sizeof out_npy, "out.npy");
     RUN(golden_cases_through_the_tool);
     RUN(failures);
-    unlink(out_npy);
-    unlink(err_txt);
-    rmdir(dir);
+    test_tool_teardown();
     return test_summary();
 }

@@ -14,37 +14,18 @@ typedef struct {
 static compat_case cases[MAX_CASES];
 static int ncases;
 
-static void load_cases(void) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation_solvers/compat.txt", EINC_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return;
-    }
-    char line[2048];
-    while (ncases < MAX_CASES && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *fields[8];
-        int k = 0;
-        fields[k++] = line;
-        for (char *p = line; *p && k < 8; p++)
-            if (*p == '\t') {
-                *p = '\0';
-                fields[k++] = p + 1;
-            }
-        if (k != 8) continue;
-        compat_case *c = &cases[ncases++];
-        snprintf(c->name, sizeof c->name, "%s", fields[0]);
-        snprintf(c->func, sizeof c->func, "%s", fields[1]);
-        snprintf(c->op, sizeof c->op, "%s", fields[2]);
-        snprintf(c->expr, sizeof c->expr, "%s", fields[3]);
-        snprintf(c->constraints, sizeof c->constraints, "%s", fields[4]);
-        snprintf(c->options, sizeof c->options, "%s", fields[5]);
-        snprintf(c->inputs, sizeof c->inputs, "%s", fields[6]);
-        snprintf(c->outputs, sizeof c->outputs, "%s", fields[7]);
-    }
-    fclose(f);
+static void add_case(char **fields, void *user) {
+    (void)user;
+    if (ncases >= MAX_CASES) return;
+    compat_case *c = &cases[ncases++];
+    snprintf(c->name, sizeof c->name, "%s", fields[0]);
+    snprintf(c->func, sizeof c->func, "%s", fields[1]);
+    snprintf(c->op, sizeof c->op, "%s", fields[2]);
+    snprintf(c->expr, sizeof c->expr, "%s", fields[3]);
+    snprintf(c->constraints, sizeof c->constraints, "%s", fields[4]);
+    snprintf(c->options, sizeof c->options, "%s", fields[5]);
+    snprintf(c->inputs, sizeof c->inputs, "%s", fields[6]);
+    snprintf(c->outputs, sizeof c->outputs, "%s", fields[7]);
 }
 
 static int load_list(einc_ctx *ctx, const char *list, einc_tensor **out) {
@@ -244,7 +225,7 @@ TEST(fail_nth_allocation_sweep) {
 }
 
 int main(void) {
-    load_cases();
+    test_read_table("notation_solvers/compat.txt", '\t', 8, add_case, NULL);
     RUN(golden_cases);
     RUN(broadcast_inputs);
     RUN(shorthands_equal_their_04_forms);

@@ -10,41 +10,19 @@ typedef struct {
     char name[1024], op[1024], expr[1024], constraints[1024], inputs[1024], outputs[1024];
 } test_case;
 
-static int load_cases(test_case *cases) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation/cases.txt", EINC_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return 0;
-    }
-    char line[1024];
-    int n = 0;
-    while (n < MAX_CASES && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (!line[0]) continue;
-        char *fields[6];
-        int k = 0;
-        char *p = line;
-        fields[k++] = p;
-        while (*p && k < 6) {
-            if (*p == '|') {
-                *p = '\0';
-                fields[k++] = p + 1;
-            }
-            p++;
-        }
-        if (k != 6) continue;
-        test_case *c = &cases[n++];
-        snprintf(c->name, sizeof c->name, "%s", fields[0]);
-        snprintf(c->op, sizeof c->op, "%s", fields[1]);
-        snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
-        snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
-        snprintf(c->inputs, sizeof c->inputs, "%s", fields[4]);
-        snprintf(c->outputs, sizeof c->outputs, "%s", fields[5]);
-    }
-    fclose(f);
-    return n;
+static test_case cases[MAX_CASES];
+static int ncases;
+
+static void add_case(char **fields, void *user) {
+    (void)user;
+    if (ncases >= MAX_CASES) return;
+    test_case *c = &cases[ncases++];
+    snprintf(c->name, sizeof c->name, "%s", fields[0]);
+    snprintf(c->op, sizeof c->op, "%s", fields[1]);
+    snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
+    snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
+    snprintf(c->inputs, sizeof c->inputs, "%s", fields[4]);
+    snprintf(c->outputs, sizeof c->outputs, "%s", fields[5]);
 }
 
 /* Splits a comma list of files/numbers into tensors. A number is a 0-d float64 tensor. */
@@ -107,9 +85,6 @@ static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
     einc_scope_end(ctx);
 }
 
-static test_case cases[MAX_CASES];
-static int ncases;
-
 TEST(golden_cases) {
     einc_ctx *ctx = einc_ctx_create();
     CHECK(ncases > 50);
@@ -159,7 +134,7 @@ TEST(keepdims_and_reserved_names) {
 }
 
 int main(void) {
-    ncases = load_cases(cases);
+    test_read_table("notation/cases.txt", '|', 6, add_case, NULL);
     RUN(golden_cases);
     RUN(results_do_not_depend_on_threads);
     RUN(keepdims_and_reserved_names);

@@ -9,16 +9,8 @@
  *   - the gather/scatter kernels against their reference twins on random geometries;
  *   - gradients against finite differences (duplicates included), a fail-the-Nth-allocation sweep,
  *     einc_explain and the convenience forms. */
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "kernels/gather.h"
-#include "test.h"
-
-extern char **environ;
+#include "test_tool.h"
 
 #define MAX_CASES 64
 
@@ -29,35 +21,16 @@ typedef struct {
 static test_case cases[MAX_CASES];
 static int ncases;
 
-static void load_cases(void) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation_indexing/cases.txt", EINC_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return;
-    }
-    char line[1024];
-    while (ncases < MAX_CASES && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *fields[6];
-        int k = 0;
-        fields[k++] = line;
-        for (char *p = line; *p && k < 6; p++)
-            if (*p == '|') {
-                *p = '\0';
-                fields[k++] = p + 1;
-            }
-        if (k != 6) continue;
-        test_case *c = &cases[ncases++];
-        snprintf(c->name, sizeof c->name, "%s", fields[0]);
-        snprintf(c->op, sizeof c->op, "%s", fields[1]);
-        snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
-        snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
-        snprintf(c->inputs, sizeof c->inputs, "%s", fields[4]);
-        snprintf(c->outputs, sizeof c->outputs, "%s", fields[5]);
-    }
-    fclose(f);
+static void add_case(char **fields, void *user) {
+    (void)user;
+    if (ncases >= MAX_CASES) return;
+    test_case *c = &cases[ncases++];
+    snprintf(c->name, sizeof c->name, "%s", fields[0]);
+    snprintf(c->op, sizeof c->op, "%s", fields[1]);
+    snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
+    snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
+    snprintf(c->inputs, sizeof c->inputs, "%s", fields[4]);
+    snprintf(c->outputs, sizeof c->outputs, "%s", fields[5]);
 }
 
 static void golden_path(char *buf, size_t size, const char *file) {
@@ -135,43 +108,6 @@ TEST(golden_cases) {
 
 /* ---- through the tool ----------------------------------------------------------------------------- */
 
-static char tool[1024], tmpdir[1024];
-
-/* Runs build/einc with args; returns its exit status, stderr in err. */
-static int run_tool(const char *const *args, int nargs, char *err, size_t errsize) {
-    char *argv[64];
-    static char store[64][1200];
-    argv[0] = tool;
-    for (int i = 0; i < nargs && i < 62; i++) {
-        snprintf(store[i], sizeof store[i], "%s", args[i]);
-        argv[i + 1] = store[i];
-    }
-    argv[nargs + 1] = NULL;
-    char errpath[1100];
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", tmpdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, tool, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-    }
-    err[0] = '\0';
-    FILE *f = fopen(errpath, "rb");
-    if (f) {
-        size_t n = fread(err, 1, errsize - 1, f);
-        err[n] = '\0';
-        fclose(f);
-    }
-    unlink(errpath);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 static void run_case_through_tool(einc_ctx *ctx, const test_case *c) {
     static char items[16][1200], cons[16][128];
     const char *args[64];
@@ -186,8 +122,8 @@ static void run_case_through_tool(einc_ctx *ctx, const test_case *c) {
         else snprintf(items[k], sizeof items[k], "%s", tok); /* a plain number: a 0-d input */
         args[n++] = items[k];
     }
-    char out[1100];
-    snprintf(out, sizeof out, "%s/out.npy", tmpdir);
+    char out[1200];
+    out_path(out, sizeof out, "out.npy");
     args[n++] = "-o";
     args[n++] = out;
     snprintf(buf, sizeof buf, "%s", c->constraints); /* "q=2, r=3" -> "q=2" "r=3" */
@@ -196,10 +132,10 @@ static void run_case_through_tool(einc_ctx *ctx, const test_case *c) {
         snprintf(cons[nc], sizeof cons[nc], "%s", tok);
         args[n++] = cons[nc++];
     }
-    char err[4096];
-    int status = run_tool(args, n, err, sizeof err);
-    if (status != 0 || err[0]) {
-        fprintf(stderr, "einc %s '%s' (case %s): exit status %d, stderr: %s\n", c->op, c->expr, c->name, status, err);
+    run_tool(n, args);
+    if (run_status != 0 || run_err[0]) {
+        fprintf(stderr, "einc %s '%s' (case %s): exit status %d, stderr: %s\n", c->op, c->expr, c->name, run_status,
+                run_err);
         test_failed_checks_++;
         return;
     }
@@ -225,28 +161,28 @@ TEST(golden_cases_through_the_tool) {
 
 TEST(tool_reports_out_of_range_coordinates) {
     einc_ctx *ctx = einc_ctx_create();
-    char x[1100], idx[1100], out[1100], err[4096];
-    snprintf(x, sizeof x, "%s/x.npy", tmpdir);
-    snprintf(idx, sizeof idx, "%s/idx.npy", tmpdir);
-    snprintf(out, sizeof out, "%s/out.npy", tmpdir);
+    char x[1200], idx[1200], out[1200];
+    in_path(x, sizeof x, "x.npy");
+    in_path(idx, sizeof idx, "idx.npy");
+    out_path(out, sizeof out, "out.npy");
     CHECK(einc_npy_save(ctx, x, einc_tensor_arange(ctx, EINC_FLOAT32, 0, 5, 1)) == EINC_OK);
     CHECK(einc_npy_save(ctx, idx, einc_tensor_arange(ctx, EINC_INT32, 3, 6, 1)) == EINC_OK);
     const char *get[] = {"get_at", "[h], p -> p", x, idx, "-o", out};
-    CHECK_EQ_INT(run_tool(get, 6, err, sizeof err), 1);
+    CHECK_EQ_INT(run_tool(6, get), 1);
     CHECK(strncmp(
-              err, "IndexError: get_at: coordinate 5 at (2,) of input #2 is out of range for axis h of length 5",
+              run_err, "IndexError: get_at: coordinate 5 at (2,) of input #2 is out of range for axis h of length 5",
               strlen("IndexError: get_at: coordinate 5 at (2,) of input #2 is out of range for axis h of length 5")) ==
           0);
     CHECK(access(out, F_OK) != 0);
     /* plain integers are int64 coordinates */
     const char *ok[] = {"set_at", "[h], , ", x, "-2", "7.5", "-o", out};
-    CHECK_EQ_INT(run_tool(ok, 7, err, sizeof err), 0);
+    CHECK_EQ_INT(run_tool(7, ok), 0);
     einc_tensor *y = einc_npy_load(ctx, out);
     CHECK(y && einc_tensor_get(y, (int64_t[]){3}) == 7.5 && einc_tensor_get(y, (int64_t[]){2}) == 2.0);
     const char *flt[] = {"get_at", "[h], -> ", x, "1.0", "-o", out};
     unlink(out);
-    CHECK_EQ_INT(run_tool(flt, 6, err, sizeof err), 1);
-    CHECK(strncmp(err, "DTypeError: ", 12) == 0 && strstr(err, "coordinates must be int32 or int64"));
+    CHECK_EQ_INT(run_tool(6, flt), 1);
+    CHECK(strncmp(run_err, "DTypeError: ", 12) == 0 && strstr(run_err, "coordinates must be int32 or int64"));
     CHECK(access(out, F_OK) != 0);
     unlink(x);
     unlink(idx);
@@ -748,13 +684,8 @@ TEST(every_allocation_failure_is_reported_and_leaks_nothing) {
 /* ---- setup ---------------------------------------------------------------------------------------- */
 
 int main(void) {
-    snprintf(tool, sizeof tool, "%s/../einc", EINC_TEST_TMP);
-    snprintf(tmpdir, sizeof tmpdir, "%s/indexing.XXXXXX", EINC_TEST_TMP);
-    if (access(tool, X_OK) != 0 || !mkdtemp(tmpdir)) {
-        fprintf(stderr, "test_notation_indexing: the tool %s was not built, or no temporary directory\n", tool);
-        return 1;
-    }
-    load_cases();
+    if (!test_tool_setup("indexing")) return 1;
+    test_read_table("notation_indexing/cases.txt", '|', 6, add_case, NULL);
     RUN(golden_cases);
     RUN(golden_cases_through_the_tool);
     RUN(tool_reports_out_of_range_coordinates);
@@ -768,6 +699,6 @@ int main(void) {
     RUN(gradients_against_finite_differences);
     RUN(gradient_values);
     RUN(every_allocation_failure_is_reported_and_leaks_nothing);
-    rmdir(tmpdir);
+    test_tool_teardown();
     return test_summary();
 }

@@ -12,35 +12,16 @@ typedef struct {
 static solve_case cases[MAX_CASES];
 static int ncases;
 
-static void load_cases(void) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation_solvers/solve.txt", EINC_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return;
-    }
-    char line[2048];
-    while (ncases < MAX_CASES && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *fields[6];
-        int k = 0;
-        fields[k++] = line;
-        for (char *p = line; *p && k < 6; p++)
-            if (*p == '|') {
-                *p = '\0';
-                fields[k++] = p + 1;
-            }
-        if (k != 6) continue;
-        solve_case *c = &cases[ncases++];
-        snprintf(c->name, sizeof c->name, "%s", fields[0]);
-        snprintf(c->func, sizeof c->func, "%s", fields[1]);
-        snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
-        snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
-        snprintf(c->shapes, sizeof c->shapes, "%s", fields[4]);
-        snprintf(c->expected, sizeof c->expected, "%s", fields[5]);
-    }
-    fclose(f);
+static void add_case(char **fields, void *user) {
+    (void)user;
+    if (ncases >= MAX_CASES) return;
+    solve_case *c = &cases[ncases++];
+    snprintf(c->name, sizeof c->name, "%s", fields[0]);
+    snprintf(c->func, sizeof c->func, "%s", fields[1]);
+    snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
+    snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
+    snprintf(c->shapes, sizeof c->shapes, "%s", fields[4]);
+    snprintf(c->expected, sizeof c->expected, "%s", fields[5]);
 }
 
 /* "3,4;?;()" -> shapes */
@@ -283,7 +264,7 @@ TEST(fail_nth_allocation_sweep) {
 }
 
 int main(void) {
-    load_cases();
+    test_read_table("notation_solvers/solve.txt", '|', 6, add_case, NULL);
     RUN(golden_cases);
     RUN(solution_lookup_and_layout);
     RUN(solve_axes_merges_nothing_solve_shapes_merges_groups);

@@ -21,36 +21,17 @@ typedef struct {
 static test_case cases[MAX_CASES];
 static int ncases;
 
-static void load_cases(void) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/notation_sorting/cases.txt", EINC_TEST_DATA);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return;
-    }
-    char line[1024];
-    while (ncases < MAX_CASES && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *fields[7];
-        int k = 0;
-        fields[k++] = line;
-        for (char *p = line; *p && k < 7; p++)
-            if (*p == '|') {
-                *p = '\0';
-                fields[k++] = p + 1;
-            }
-        if (k != 7) continue;
-        test_case *c = &cases[ncases++];
-        snprintf(c->name, sizeof c->name, "%s", fields[0]);
-        snprintf(c->op, sizeof c->op, "%s", fields[1]);
-        snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
-        snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
-        snprintf(c->shift, sizeof c->shift, "%s", fields[4]);
-        snprintf(c->input, sizeof c->input, "%s", fields[5]);
-        snprintf(c->output, sizeof c->output, "%s", fields[6]);
-    }
-    fclose(f);
+static void add_case(char **fields, void *user) {
+    (void)user;
+    if (ncases >= MAX_CASES) return;
+    test_case *c = &cases[ncases++];
+    snprintf(c->name, sizeof c->name, "%s", fields[0]);
+    snprintf(c->op, sizeof c->op, "%s", fields[1]);
+    snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
+    snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
+    snprintf(c->shift, sizeof c->shift, "%s", fields[4]);
+    snprintf(c->input, sizeof c->input, "%s", fields[5]);
+    snprintf(c->output, sizeof c->output, "%s", fields[6]);
 }
 
 static einc_tensor *load(einc_ctx *ctx, const char *file) {
@@ -557,7 +538,7 @@ TEST(allocation_failures_leak_nothing) {
 }
 
 int main(void) {
-    load_cases();
+    test_read_table("notation_sorting/cases.txt", '|', 7, add_case, NULL);
     RUN(golden_cases);
     RUN(broadcast_inputs);
     RUN(errors);
