@@ -2,13 +2,11 @@
  * tests/golden/gen_notation.py, each expected result computed with plain NumPy), run through
  * einc_apply, compared in value and dtype; then the same calls again from the plan cache, and with
  * non-contiguous inputs (a transposed copy viewed back), which must give identical results. */
-#include "test.h"
+#include "test_cases.h"
 
 #define MAX_CASES 512
 
-typedef struct {
-    char name[1024], op[1024], expr[1024], constraints[1024], inputs[1024], outputs[1024];
-} test_case;
+typedef test_op_case test_case;
 
 static test_case cases[MAX_CASES];
 static int ncases;
@@ -16,49 +14,18 @@ static int ncases;
 static void add_case(char **fields, void *user) {
     (void)user;
     if (ncases >= MAX_CASES) return;
-    test_case *c = &cases[ncases++];
-    snprintf(c->name, sizeof c->name, "%s", fields[0]);
-    snprintf(c->op, sizeof c->op, "%s", fields[1]);
-    snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
-    snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
-    snprintf(c->inputs, sizeof c->inputs, "%s", fields[4]);
-    snprintf(c->outputs, sizeof c->outputs, "%s", fields[5]);
+    test_op_case_fill(&cases[ncases++], fields);
 }
 
-/* Splits a comma list of files/numbers into tensors. A number is a 0-d float64 tensor. */
-static int load_list(einc_ctx *ctx, const char *list, einc_tensor **out) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", list);
-    int n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (strstr(tok, ".npy")) {
-            char name[512];
-            snprintf(name, sizeof name, "notation/%.*s", (int)(strlen(tok) - 4), tok);
-            out[n++] = test_golden(ctx, name);
-        } else {
-            out[n++] = einc_tensor_scalar(ctx, EINC_FLOAT64, atof(tok));
-        }
-    }
-    return n;
-}
 
-/* A copy of t with the same values but reversed memory order of its dims (non-contiguous). */
-static einc_tensor *noncontiguous(einc_ctx *ctx, einc_tensor *t) {
-    int nd = einc_tensor_ndim(t);
-    if (nd < 2) return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
-    int perm[EINC_MAX_DIMS];
-    for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
-    einc_tensor *tt = einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, t, nd, perm));
-    return einc_tensor_permute(ctx, tt, nd, perm);
-}
 
 static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
     einc_scope_begin(ctx);
     einc_tensor *in[16] = {0}, *expected[16] = {0}, *got[16] = {0};
-    int nin = load_list(ctx, c->inputs, in);
-    int nout = load_list(ctx, c->outputs, expected);
+    int nin = test_load_list(ctx, "notation", c->inputs, in);
+    int nout = test_load_list(ctx, "notation", c->outputs, expected);
     if (variant == 2)
-        for (int i = 0; i < nin; i++) in[i] = noncontiguous(ctx, in[i]);
+        for (int i = 0; i < nin; i++) in[i] = test_noncontiguous(ctx, in[i]);
     einc_axis axes[16];
     char names[512];
     int naxes = 0;

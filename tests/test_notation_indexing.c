@@ -10,13 +10,12 @@
  *   - gradients against finite differences (duplicates included), a fail-the-Nth-allocation sweep,
  *     einc_explain and the convenience forms. */
 #include "kernels/gather.h"
+#include "test_cases.h"
 #include "test_tool.h"
 
 #define MAX_CASES 64
 
-typedef struct {
-    char name[1024], op[1024], expr[1024], constraints[1024], inputs[1024], outputs[1024];
-} test_case;
+typedef test_op_case test_case;
 
 static test_case cases[MAX_CASES];
 static int ncases;
@@ -24,56 +23,25 @@ static int ncases;
 static void add_case(char **fields, void *user) {
     (void)user;
     if (ncases >= MAX_CASES) return;
-    test_case *c = &cases[ncases++];
-    snprintf(c->name, sizeof c->name, "%s", fields[0]);
-    snprintf(c->op, sizeof c->op, "%s", fields[1]);
-    snprintf(c->expr, sizeof c->expr, "%s", fields[2]);
-    snprintf(c->constraints, sizeof c->constraints, "%s", fields[3]);
-    snprintf(c->inputs, sizeof c->inputs, "%s", fields[4]);
-    snprintf(c->outputs, sizeof c->outputs, "%s", fields[5]);
+    test_op_case_fill(&cases[ncases++], fields);
 }
 
 static void golden_path(char *buf, size_t size, const char *file) {
     snprintf(buf, size, "%s/notation_indexing/%s", EINC_TEST_DATA, file);
 }
 
-/* Splits a comma list of files/numbers into tensors. A number is a 0-d float64 tensor. */
-static int load_list(einc_ctx *ctx, const char *list, einc_tensor **out) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", list);
-    int n = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (strstr(tok, ".npy")) {
-            char name[512];
-            snprintf(name, sizeof name, "notation_indexing/%.*s", (int)(strlen(tok) - 4), tok);
-            out[n++] = test_golden(ctx, name);
-        } else {
-            out[n++] = einc_tensor_scalar(ctx, EINC_FLOAT64, atof(tok));
-        }
-    }
-    return n;
-}
 
-/* The same values with the memory order of the dims reversed (1-d: flipped twice). */
-static einc_tensor *noncontiguous(einc_ctx *ctx, einc_tensor *t) {
-    int nd = einc_tensor_ndim(t);
-    if (nd < 2) return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
-    int perm[EINC_MAX_DIMS];
-    for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
-    einc_tensor *tt = einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, t, nd, perm));
-    return einc_tensor_permute(ctx, tt, nd, perm);
-}
 
 static double tolerance(einc_dtype d) { return d == EINC_FLOAT32 ? 2e-6 : d == EINC_FLOAT64 ? 1e-12 : 0.0; }
 
 static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
     einc_scope_begin(ctx);
     einc_tensor *in[16] = {0}, *expected[1] = {0}, *got = NULL;
-    int nin = load_list(ctx, c->inputs, in);
-    load_list(ctx, c->outputs, expected);
+    int nin = test_load_list(ctx, "notation_indexing", c->inputs, in);
+    test_load_list(ctx, "notation_indexing", c->outputs, expected);
     einc_tensor *before[16] = {0};
     for (int i = 0; i < nin; i++) {
-        if (variant == 2) in[i] = noncontiguous(ctx, in[i]);
+        if (variant == 2) in[i] = test_noncontiguous(ctx, in[i]);
         before[i] = einc_tensor_clone(ctx, in[i]);
     }
     einc_axis axes[16];

@@ -10,6 +10,7 @@
  *   - gradients of flip, roll and sort against finite differences;
  *   - a fail-the-Nth-allocation sweep that must report EINC_ENOMEM and leak nothing. */
 #include "kernels/sort.h"
+#include "test_cases.h"
 #include "test.h"
 
 #define MAX_CASES 256
@@ -50,14 +51,6 @@ static void parse_shift(const char *text, einc_op_options *o) {
     }
 }
 
-/* The same values, every dim in reversed memory order (transposed strides). */
-static einc_tensor *noncontiguous(einc_ctx *ctx, einc_tensor *t) {
-    int nd = einc_tensor_ndim(t);
-    if (nd < 2) return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
-    int perm[EINC_MAX_DIMS];
-    for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
-    return einc_tensor_permute(ctx, einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, t, nd, perm)), nd, perm);
-}
 
 /* The same values seen through negative strides on every dim. */
 static einc_tensor *negative_strides(einc_ctx *ctx, einc_tensor *t) {
@@ -67,7 +60,7 @@ static einc_tensor *negative_strides(einc_ctx *ctx, einc_tensor *t) {
 static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
     einc_scope_begin(ctx);
     einc_tensor *x = load(ctx, c->input), *expected = load(ctx, c->output), *got = NULL;
-    if (variant == 2) x = noncontiguous(ctx, x);
+    if (variant == 2) x = test_noncontiguous(ctx, x);
     if (variant == 3) x = negative_strides(ctx, x);
     einc_axis axes[16];
     char names[512];
