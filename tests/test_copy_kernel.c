@@ -162,7 +162,7 @@ static bool compare_with_ref(side *dst, const side *src, const int *nths, int nn
     }
 
     bool ok = true;
-    for (int isa = EINC__SIMD_NONE; isa <= einc__k_simd_level() && ok; isa++) {
+    for (int isa = EINC_CPU_BASELINE; isa <= (int)einc_cpu_level_supported() && ok; isa++) {
         for (int t = 0; t < nnth && ok; t++) {
             int nth = nths[t];
             run_kernel(dst, src, isa, 0, nth, nth, 0x5A);
@@ -289,7 +289,7 @@ TEST(coalesce_preserves_zero_size) {
 
 TEST(transpose_known_answer) {
     /* src [R, C] = arange; dst [C, R] = src.T, so dst[j][i] = i * C + j */
-    for (int isa = EINC__SIMD_NONE; isa <= einc__k_simd_level(); isa++) {
+    for (int isa = EINC_CPU_BASELINE; isa <= (int)einc_cpu_level_supported(); isa++) {
         enum { R = 37, C = 70 };
         float *s = malloc(sizeof(float) * R * C), *d = malloc(sizeof(float) * R * C);
         for (int k = 0; k < R * C; k++) s[k] = (float)k;
@@ -311,7 +311,7 @@ TEST(flip_and_broadcast_known_answers) {
     enum { N = 100 };
     int32_t s[N], d[N * 3];
     for (int k = 0; k < N; k++) s[k] = k * 7 - 3;
-    for (int isa = EINC__SIMD_NONE; isa <= einc__k_simd_level(); isa++) {
+    for (int isa = EINC_CPU_BASELINE; isa <= (int)einc_cpu_level_supported(); isa++) {
         /* flip: d[k] = s[N - 1 - k] */
         einc__view dv = view_of(1, (int64_t[]){N}, (int64_t[]){1});
         einc__view sv = view_of(1, (int64_t[]){N}, (int64_t[]){-1});
@@ -340,7 +340,7 @@ TEST(conversion_known_answers) {
      * int64 -> int32 wraps. The destination is transposed, so both paths see these. */
     double f[4] = {NAN, 1e300, -1e300, -7.9};
     int64_t big[4] = {((int64_t)1 << 60) + ((int64_t)1 << 36) + 1, -1, ((int64_t)1 << 32) + 5, 0};
-    for (int isa = EINC__SIMD_NONE; isa <= einc__k_simd_level(); isa++)
+    for (int isa = EINC_CPU_BASELINE; isa <= (int)einc_cpu_level_supported(); isa++)
         for (int transposed = 0; transposed < 2; transposed++) {
             int64_t dstr[2] = {transposed ? 1 : 2, transposed ? 2 : 1};
             int32_t i32[4];

@@ -173,6 +173,28 @@ EINC_API einc_tensor *einc_keep(einc_ctx *ctx, einc_tensor *t);
 EINC_API int einc_scope_depth(const einc_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------------
+ * CPU dispatch.
+ *
+ * One binary runs the best kernels the CPU has: the level is chosen once per process, on first
+ * use, from the CPU (and the OS's support for its registers), and can be lowered with the
+ * environment variable EINC_CPU=baseline|avx2|avx512 (read once; a level the CPU lacks is never
+ * used, and an unknown value is ignored). Every level computes the same results up to float
+ * rounding; the tests run each kernel family at every level the machine supports.
+ *   baseline  portable C (SSE2 on x86-64), the only level on other architectures
+ *   avx2      AVX2 + FMA (Haswell, Zen 1 and later)
+ *   avx512    AVX-512 F/BW/DQ/VL (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 and later)
+ * The level is process-wide (the CPU is), not a context setting.
+ */
+typedef enum einc_cpu_level { EINC_CPU_BASELINE = 0, EINC_CPU_AVX2 = 1, EINC_CPU_AVX512 = 2 } einc_cpu_level;
+
+/** The level the kernels of this process use. */
+EINC_API einc_cpu_level einc_cpu_level_active(void);
+/** The best level this CPU supports (what EINC_CPU may not exceed). */
+EINC_API einc_cpu_level einc_cpu_level_supported(void);
+/** "baseline", "avx2" or "avx512"; "?" for a value outside the enum. */
+EINC_API const char *einc_cpu_level_name(einc_cpu_level level);
+
+/* ---------------------------------------------------------------------------------------------
  * Threads, random numbers, memory statistics.
  */
 

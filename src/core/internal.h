@@ -187,6 +187,15 @@ void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end
  * second core can delay a parallel region by a whole scheduler slice. */
 #define EINC_PARALLEL_THRESHOLD (1 << 20)
 
+/* ---- CPU dispatch (cpu.c) ------------------------------------------------------------------ */
+
+/* The einc_cpu_level kernels dispatch on: einc_cpu_level_active() as an int (EINC_CPU_*),
+ * detected once. Kernels read it on every call (one relaxed atomic load), so a test can switch. */
+int einc__cpu_level(void);
+/* Tests only: makes einc__cpu_level() return min(level, supported) until the next call; returns
+ * the level in force before. Not thread-safe against kernels running at the same time. */
+int einc__cpu_level_force(int level);
+
 /* ---- random numbers ------------------------------------------------------------------------ */
 
 /* 64 random bits for counter value `counter` of stream `seed` (a keyed mixing function). */

@@ -76,13 +76,6 @@ int einc__k_coalesce(einc__view *views, int nviews) {
     return out;
 }
 
-int einc__k_simd_level(void) {
-#if EINC__COPY_X86
-    if (__builtin_cpu_supports("avx512f")) return EINC__SIMD_AVX512;
-    if (__builtin_cpu_supports("avx2")) return EINC__SIMD_AVX2;
-#endif
-    return EINC__SIMD_NONE;
-}
 
 /* ---- rows: n elements, dst element stride ds, src element stride ss --------------------------- */
 
@@ -448,7 +441,7 @@ __attribute__((target("avx512f"))) static void transpose8_avx512(char *dst, int6
 /* Whether move_tile can write this tile with streaming stores: in registers, with every
  * destination row of a block on whole aligned lines. */
 static bool tile_streams(const char *dst, int64_t dsa, int64_t dsb, int64_t ssb, size_t es, int isa) {
-    return EINC__COPY_X86 && dsa == 1 && ssb == 1 && isa >= EINC__SIMD_AVX2 && (es == 4 || es == 8) &&
+    return EINC__COPY_X86 && dsa == 1 && ssb == 1 && isa >= EINC_CPU_AVX2 && (es == 4 || es == 8) &&
            (uintptr_t)dst % 64 == 0 && (dsb * (int64_t)es) % 64 == 0;
 }
 
@@ -457,11 +450,11 @@ static bool tile_streams(const char *dst, int64_t dsa, int64_t dsb, int64_t ssb,
 static bool move_tile(char *dst, int64_t dsa, int64_t dsb, const char *src, int64_t ssa, int64_t ssb, int64_t na,
                       int64_t nb, size_t es, int isa, bool nt) {
 #if EINC__COPY_X86
-    if (dsa == 1 && ssb == 1 && isa >= EINC__SIMD_AVX2 && (es == 4 || es == 8)) {
+    if (dsa == 1 && ssb == 1 && isa >= EINC_CPU_AVX2 && (es == 4 || es == 8)) {
         nt = nt && tile_streams(dst, dsa, dsb, ssb, es, isa);
-        if (es == 4 && isa >= EINC__SIMD_AVX512) transpose4_avx512(dst, dsb, src, ssa, na, nb, nt);
+        if (es == 4 && isa >= EINC_CPU_AVX512) transpose4_avx512(dst, dsb, src, ssa, na, nb, nt);
         else if (es == 4) transpose4_avx2(dst, dsb, src, ssa, na, nb, nt);
-        else if (isa >= EINC__SIMD_AVX512) transpose8_avx512(dst, dsb, src, ssa, na, nb, nt);
+        else if (isa >= EINC_CPU_AVX512) transpose8_avx512(dst, dsb, src, ssa, na, nb, nt);
         else transpose8_avx2(dst, dsb, src, ssa, na, nb, nt);
         return nt;
     }
@@ -595,7 +588,7 @@ static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int it
      * source when they are plain copies, else through a small buffer that the typed loop fills.
      * The single contiguous row (a plain copy of the whole tensor) stays a memcpy. */
     bool plain = v[0].dtype == v[1].dtype && ds == 1 && ss == 1;
-    bool stream = EINC__COPY_STREAM_ROWS && isa > EINC__SIMD_NONE && !(plain && no == 0) && ds == 1 &&
+    bool stream = EINC__COPY_STREAM_ROWS && isa > EINC_CPU_BASELINE && !(plain && no == 0) && ds == 1 &&
                   n * des >= 64 && total * des >= STREAM_BYTES;
     /* The hardware prefetchers do not follow a gather of short rows: the source of the row about
      * PREFETCH_AHEAD bytes ahead is requested in advance. */
@@ -712,7 +705,7 @@ void einc__k_copy_with_isa(const einc__view *dst, const einc__view *src, int ith
 }
 
 void einc__k_copy(const einc__view *dst, const einc__view *src, int ith, int nth) {
-    einc__k_copy_with_isa(dst, src, ith, nth, einc__k_simd_level());
+    einc__k_copy_with_isa(dst, src, ith, nth, einc__cpu_level());
 }
 
 void einc__k_copy_ref(const einc__view *dst, const einc__view *src, int ith, int nth) {

@@ -14,11 +14,8 @@
  * (all of the same shape) and drops size-1 dimensions, in place. Returns the new ndim (>= 0). */
 int einc__k_coalesce(einc__view *views, int nviews);
 
-/* SIMD instruction sets a kernel may use, in increasing order. */
-enum { EINC__SIMD_NONE = 0, EINC__SIMD_AVX2 = 1, EINC__SIMD_AVX512 = 2 };
-
-/* The best EINC__SIMD_* level this CPU (and OS) supports; EINC__SIMD_NONE off x86. */
-int einc__k_simd_level(void);
+/* Kernels that have code for several instruction sets pick it with einc__cpu_level()
+ * (src/core/cpu.c); their _with_isa entry points take the level explicitly, for the tests. */
 
 /* dst[i] = (dst dtype) src[i] for every index; dst and src have the same shape, any strides
  * (negative, and 0 in src). dst must not be a broadcast view and must not overlap src. Converts
@@ -29,8 +26,8 @@ int einc__k_simd_level(void);
  * stores, so they are not left in cache. The result does not depend on (ith, nth).
  *   dst [d0, ..., dn] <- src [d0, ..., dn] */
 void einc__k_copy(const einc__view *dst, const einc__view *src, int ith, int nth);
-/* einc__k_copy restricted to instruction set `isa` (an EINC__SIMD_* value no higher than
- * einc__k_simd_level()), so tests can check every code path on one machine. */
+/* einc__k_copy restricted to instruction set `isa` (an EINC_CPU_* value no higher than
+ * einc_cpu_level_supported()), so tests can check every code path on one machine. */
 void einc__k_copy_with_isa(const einc__view *dst, const einc__view *src, int ith, int nth, int isa);
 /* The oracle: one element at a time, in row-major order. */
 void einc__k_copy_ref(const einc__view *dst, const einc__view *src, int ith, int nth);
