@@ -100,15 +100,25 @@ static int64_t round_up(int64_t x, int64_t m) {
     return (x + m - 1) / m * m;
 }
 
+/* The depth of a k block. A narrow b (N below NC) leaves room in the cache budget of the b panel
+ * (KC x NC), so the blocks get deeper, up to the whole sum: attention's p @ v (N = 64) then reads
+ * each row of a in one contiguous sweep of K, which the hardware prefetcher streams from memory,
+ * instead of K/KC short pieces. */
+static int64_t depth(const einc__gemm_kernel *kn, const gemm_geom *g) {
+    if (g->K <= 0) return 1;
+    int64_t ncols = round_up(min64(g->N, kn->nc), kn->nr), kc = kn->kc * (kn->nc / ncols);
+    return min64(g->K, kc);
+}
+
 /* Scratch layout of one worker: packed a block [MC/MR strips][KC][MR], then packed b panel
  * [NC/NR strips][KC][NR], each trimmed to the problem and 64-byte aligned. */
 static size_t packed_a_bytes(const einc__gemm_kernel *kn, const gemm_geom *g, size_t es) {
-    int64_t kc = g->K > 0 ? min64(g->K, kn->kc) : 1;
+    int64_t kc = depth(kn, g);
     return (size_t)round_up(round_up(min64(g->M, kn->mc), kn->mr) * kc * (int64_t)es, EINC_ALIGN);
 }
 
 static size_t packed_b_bytes(const einc__gemm_kernel *kn, const gemm_geom *g, size_t es) {
-    int64_t kc = g->K > 0 ? min64(g->K, kn->kc) : 1;
+    int64_t kc = depth(kn, g);
     return (size_t)round_up(round_up(min64(g->N, kn->nc), kn->nr) * kc * (int64_t)es, EINC_ALIGN);
 }
 
@@ -192,7 +202,7 @@ static void gemm_blocked(const einc__view *a, const einc__view *b, const einc__v
                          char *scratch, int ith, int nth) {
     size_t es = einc_dtype_size(c->dtype);
     const einc__gemm_kernel *kn = kernel_for(c->dtype);
-    const int64_t MR = kn->mr, NR = kn->nr, MC = kn->mc, KC = kn->kc, NC = kn->nc;
+    const int64_t MR = kn->mr, NR = kn->nr, MC = kn->mc, KC = depth(kn, g), NC = kn->nc;
     char *apack = scratch, *bpack = scratch + packed_a_bytes(kn, g, es);
     int64_t ies = (int64_t)es;
     /* a in place: element (i, k) at i*ars + k*acs needs one of the two strides to be 1 */

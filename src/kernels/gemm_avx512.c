@@ -3,8 +3,11 @@
  * 24 accumulators of the 32 zmm registers hold the tile; 4 hold a row of b and 1 the broadcast
  * a, so nothing spills. Per k step: 4 loads and 6 broadcasts (load ports) against 24 FMAs (two
  * FMA ports: 12 cycles), so the loads never limit. Blocks: the KC x NR strip of packed b that
- * the tile walks stays in L1 (KC = 128: 32 KiB of 48), MC rows of a stay in L2 and are swept
- * once per strip, a KC x NC panel of packed b (512 KiB float32) stays in L2/L3.
+ * the tiles of one MC block walk (KC = 256: 64 KiB) is read from L1 and L2 (4 loads per 12
+ * cycles is well within L2's bandwidth, and the deeper KC halves the reloads of c's tile: it
+ * measured 5-10% faster than KC = 128 at n = 1024 and on attention's shapes), MC rows of a
+ * (144 x 256 float32, 144 KiB) stay in L2 and are swept once per strip, and a KC x NC panel of
+ * packed b (1 MiB float32) stays in L2/L3. A narrow b gets deeper blocks (gemm.c, depth()).
  */
 #include <immintrin.h>
 
@@ -47,8 +50,8 @@
 #define GEMM_ZERO() _mm512_setzero_pd()
 #include "gemm_micro.h"
 
-static const einc__gemm_kernel kernel_f32 = {GEMM_MR, GEMM_NV * 16, 144, 128, 1024, micro_f32};
-static const einc__gemm_kernel kernel_f64 = {GEMM_MR, GEMM_NV * 8, 144, 128, 512, micro_f64};
+static const einc__gemm_kernel kernel_f32 = {GEMM_MR, GEMM_NV * 16, 144, 256, 1024, micro_f32};
+static const einc__gemm_kernel kernel_f64 = {GEMM_MR, GEMM_NV * 8, 144, 256, 512, micro_f64};
 
 const einc__gemm_kernel *einc__gemm_kernel_avx512(einc_dtype dtype) {
     return dtype == EINC_FLOAT32 ? &kernel_f32 : &kernel_f64;
