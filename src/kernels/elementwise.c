@@ -452,8 +452,10 @@ static void unary_row(const void *arg, char *const *p, const int64_t *s, int64_t
     const unary_job *job = arg;
     if (job->x == EINC_FLOAT32 && job->y == EINC_FLOAT32 && s[0] == 1 && s[1] == 1 &&
         einc__vm_unary_f32(job->op, (float *)(void *)p[0], (const float *)(const void *)p[1], n,
-                           n >= EINC__VM_STREAM_ELEMS))
+                           n >= EINC__VM_STREAM_ELEMS)) {
+        if (n >= EINC__VM_STREAM_ELEMS) einc__vm_fence();
         return;
+    }
     if (job->x == job->y) {
         unary_typed(job->op, job->y, p[0], s[0], p[1], s[1], n);
         return;
@@ -649,11 +651,13 @@ static void binary_row(const void *arg, char *const *p, const int64_t *s, int64_
         float *y = (float *)(void *)p[0];
         const float *a = (const float *)(const void *)p[1], *b = (const float *)(const void *)p[2];
         bool stream = n >= EINC__VM_STREAM_ELEMS;
-        if (einc__vm_binary_f32(job->op, y, a, s[1], b, s[2], n, stream)) return;
         /* a broadcast first operand: the commutative ops swap it into second place */
-        if ((job->op == EINC_ADD || job->op == EINC_MUL) &&
-            einc__vm_binary_f32(job->op, y, b, s[2], a, s[1], n, stream))
+        bool swap = s[1] == 0 && (job->op == EINC_ADD || job->op == EINC_MUL);
+        if (swap ? einc__vm_binary_f32(job->op, y, b, s[2], a, s[1], n, stream)
+                 : einc__vm_binary_f32(job->op, y, a, s[1], b, s[2], n, stream)) {
+            if (stream) einc__vm_fence();
             return;
+        }
     }
     if (job->a == job->compute && job->b == job->compute) {
         binary_typed(job->op, job->compute, p[0], s[0], p[1], s[1], p[2], s[2], n);

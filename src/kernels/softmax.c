@@ -80,6 +80,30 @@ static void final_run_f32(const float *x, int64_t xs, float *y, int64_t ys, int6
     }
 }
 
+/* Softmax rows up to this many contiguous elements keep their exponentials from the first pass
+ * in a stack buffer (L1-resident), so the second pass only scales them: one exp per element. */
+#define KEEP 4096
+
+/* One contiguous row of n <= KEEP elements: pass 1 keeps e = exp(x - r) (r the running max of
+ * each block), pass 2 writes y = e * exp(r - m) / s, one factor per stretch of constant r. */
+static void softmax_row_kept_f32(const float *x, float *y, int64_t n, bool stream) {
+    float e[KEEP], rs[KEEP / 16 + 1];
+    int64_t pos[KEEP / 16 + 1], nmarks = 0;
+    einc__lse_f32 st = EINC__LSE_INIT;
+    einc__vm_lse_keep_f32(&st, x, n, e, pos, rs, &nmarks);
+    float m = st.r;
+    if (isnan(st.s) || !isfinite(m)) {
+        for (int64_t i = 0; i < n; i++)
+            y[i] = NAN;
+        return;
+    }
+    if (pos[0] > 0) einc__vm_scale_f32(y, e, pos[0], 0.0f, stream); /* taken against r = -inf: zeros */
+    for (int64_t k = 0; k < nmarks; k++) {
+        int64_t a = pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
+        einc__vm_scale_f32(y + a, e + a, b - a, (float)(exp((double)rs[k] - (double)m) / st.s), stream);
+    }
+}
+
 /* One group, row mode: the block walked run by run (the innermost reduced dimension), once for
  * the statistics and once for the output. A NaN sum or a non-finite max (a NaN, +inf or only
  * -inf in the group) gives NaN everywhere, as the reference's exp(x - m) / s does. */
@@ -87,6 +111,10 @@ static void group_f32(const einc__reduce_geom *g, const float *x, float *y, bool
     int nr = g->nr;
     int64_t inner = nr ? g->rshape[nr - 1] : 1, xs = nr ? g->rxs[nr - 1] : 1, ys = nr ? g->rys[nr - 1] : 1;
     int64_t nseg = g->nred / inner;
+    if (!is_log && nseg == 1 && xs == 1 && ys == 1 && inner <= KEEP) {
+        softmax_row_kept_f32(x, y, inner, stream);
+        return;
+    }
     einc__lse_f32 st = EINC__LSE_INIT;
     walk w = {{0}, 0, 0};
     for (int64_t k = 0; k < nseg; k++, walk_next(g, nr - 1, &w))
@@ -250,6 +278,7 @@ void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bo
         else
             group_f64(&g, xp, x->dtype, (double *)(void *)yp, is_log);
     }
+    if (stream) einc__vm_fence();
 }
 
 /* Reference: one group at a time, elements in row-major order, float64 arithmetic, libm exp. */

@@ -31,20 +31,28 @@ static double lanes_sum(double *a) {
     return a[0];
 }
 
-/* The online statistics in blocks of B, as in vecmath_simd.h. */
-static void lse_base(einc__lse_f32 *st, const float *x, int64_t n) {
+/* The online statistics in blocks of B, as in vecmath_simd.h; e != NULL keeps the exponentials
+ * (einc__vm_lse_keep_f32). */
+static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs, int64_t *nmarks) {
     float r = st->r, re = r == -INFINITY ? 0.0f : r;
     double base = st->s, acc[B];
     for (int j = 0; j < B; j++)
         acc[j] = 0;
     for (int64_t i = 0; i < n; i += B) {
-        float v[B];
+        float tail[B], t[B];
+        const float *v = x + i;
         int64_t k = n - i < B ? n - i : B;
+        if (k < B) {
+            for (int j = 0; j < B; j++)
+                tail[j] = -INFINITY;
+            memcpy(tail, x + i, (size_t)k * sizeof(float));
+            v = tail;
+        }
+        int above = 0;
         for (int j = 0; j < B; j++)
-            v[j] = -INFINITY;
-        memcpy(v, x + i, (size_t)k * sizeof(float));
-        float bm = block_max(v);
-        if (bm > r) {
+            above |= v[j] > r;
+        if (above) {
+            float bm = block_max(v);
             if (r != -INFINITY) {
                 double f = exp((double)r - (double)bm);
                 base *= f;
@@ -52,9 +60,17 @@ static void lse_base(einc__lse_f32 *st, const float *x, int64_t n) {
                     acc[j] *= f;
             }
             r = re = bm;
+            if (e) {
+                pos[*nmarks] = i;
+                rs[*nmarks] = r;
+                ++*nmarks;
+            }
         }
         for (int j = 0; j < B; j++)
-            acc[j] += (double)einc__k_exp_f32(v[j] - re);
+            t[j] = einc__k_exp_f32(v[j] - re);
+        for (int j = 0; j < B; j++)
+            acc[j] += (double)t[j];
+        if (e) memcpy(e + i, t, (size_t)k * sizeof(float));
     }
     st->r = r;
     st->s = base + lanes_sum(acc);
@@ -123,7 +139,25 @@ static float max_base(const float *x, int64_t n, bool is_max) {
 
 void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n) {
     LEVEL_CALL(einc__vm_lse_f32, st, x, n);
-    lse_base(st, x, n);
+    lse_base(st, x, n, NULL, NULL, NULL, NULL);
+}
+
+void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs,
+                           int64_t *nmarks) {
+    LEVEL_CALL(einc__vm_lse_keep_f32, st, x, n, e, pos, rs, nmarks);
+    lse_base(st, x, n, e, pos, rs, nmarks);
+}
+
+void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream) {
+    LEVEL_CALL(einc__vm_scale_f32, y, x, n, scale, stream);
+    for (int64_t i = 0; i < n; i++)
+        y[i] = x[i] * scale;
+}
+
+void einc__vm_fence(void) {
+#if EINC_X86_LEVELS
+    if (einc__cpu_level() >= EINC_CPU_AVX2) einc__vm_fence_avx2(); /* the portable code never streams */
+#endif
 }
 
 void einc__vm_softmax_f32(float *y, const float *x, int64_t n, float m, float scale, bool stream) {

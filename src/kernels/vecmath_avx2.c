@@ -36,6 +36,10 @@ static inline V v_load_tail(const float *p, int64_t k, float fill) {
 static inline void v_store_tail(float *p, V v, int64_t k) {
     _mm256_maskstore_ps(p, tail_mask(k), v);
 }
+/* a hint only: never faults, also past the end of the data */
+static inline void v_prefetch(const float *p) {
+    _mm_prefetch((const char *)p, _MM_HINT_T0);
+}
 static inline void v_fence(void) {
     _mm_sfence();
 }
@@ -116,6 +120,9 @@ static inline V v_sel(M m, V a, V b) {
 }
 static inline M m_lt(V a, V b) {
     return _mm256_cmp_ps(a, b, _CMP_LT_OQ);
+}
+static inline M m_gt(V a, V b) {
+    return _mm256_cmp_ps(a, b, _CMP_GT_OQ);
 }
 static inline M m_le(V a, V b) {
     return _mm256_cmp_ps(a, b, _CMP_LE_OQ);

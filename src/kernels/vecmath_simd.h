@@ -4,8 +4,13 @@
  * The including file provides: W (float lanes), V / VD (float / double vectors), M (a lane mask),
  * VM(name) (the level's suffix), and the inline operations used below (v_*, m_*, vd_*). Loops take
  * four vectors per step so that the latency of FMA chains and of the accumulators is hidden; tails
- * are one masked load / store, never a scalar loop.
+ * are one masked load / store, never a scalar loop. Streaming stores are fenced by the caller,
+ * once per kernel call (einc__vm_fence), not once per row.
  */
+
+/* How far ahead (floats) the statistics pass asks for its input: far enough that the next row of
+ * a softmax is on its way while this one is computed and written. */
+#define PREFETCH_AHEAD 2048
 
 /* ---- elementary functions ------------------------------------------------------------------- */
 
@@ -241,44 +246,94 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
     VM_EXTREMUM(v_min, INFINITY, v_hmin);
 }
 
-/* One pass of online softmax statistics, in blocks of four vectors: the block's max (one
- * horizontal max per block), a rescale of the sums in float64 when it raises r (rare after the
- * first blocks of a row), then exp(x - r) added in float64. While r is still -inf (nothing but
- * -inf and NaN so far) the exponentials are taken of x - 0: -inf gives 0 and NaN stays NaN, so a
- * later finite block is not poisoned by (-inf) - (-inf). */
+/* One pass of online softmax statistics, in blocks of four vectors: a lane test of the block
+ * against r (a horizontal max only when some lane is above it, which is rare after a row's first
+ * block), a rescale of the sums in float64 when r grows, then exp(x - r) summed in float32 across
+ * the block's four vectors (relative error below 2^-23) and added to float64 accumulators. While
+ * r is still -inf (nothing but -inf and NaN so far) the exponentials are taken of x - 0: -inf
+ * gives 0 and NaN stays NaN, so a later finite block is not poisoned by (-inf) - (-inf).
+ * KEEP: also store each exponential in e[] (taken against the r of its block) and note every
+ * change of r in pos[] / rs[] (*nmarks of them), for einc__vm_lse_keep_f32. */
+#define VM_LSE_BODY(KEEP)                                                                                              \
+    float r = st->r;                                                                                                   \
+    double base = st->s;                                                                                               \
+    VD acc[4];                                                                                                         \
+    for (int k = 0; k < 4; k++)                                                                                        \
+        acc[k] = vd_zero();                                                                                            \
+    V re = v_set1(r == -INFINITY ? 0.0f : r);                                                                          \
+    for (int64_t i = 0; i < n; i += 4 * W) {                                                                           \
+        V v[4];                                                                                                        \
+        bool full = i + 4 * W <= n;                                                                                    \
+        for (int k = 0; k < 4 * W; k += 16)                                                                            \
+            v_prefetch(x + i + k + PREFETCH_AHEAD);                                                                    \
+        if (full)                                                                                                      \
+            for (int k = 0; k < 4; k++)                                                                                \
+                v[k] = v_loadu(x + i + k * W);                                                                         \
+        else                                                                                                           \
+            for (int k = 0; k < 4; k++) {                                                                              \
+                int64_t o = i + k * W, left = n - o;                                                                   \
+                v[k] = left >= W  ? v_loadu(x + o)                                                                     \
+                       : left > 0 ? v_load_tail(x + o, left, -INFINITY)                                                \
+                                  : v_set1(-INFINITY);                                                                 \
+            }                                                                                                          \
+        V bmv = v_max(v_max(v[0], v[1]), v_max(v[2], v[3]));                                                           \
+        if (m_any(m_gt(bmv, v_set1(r)))) {                                                                             \
+            float bm = v_hmax(bmv);                                                                                    \
+            if (r != -INFINITY) {                                                                                      \
+                double f = exp((double)r - (double)bm);                                                                \
+                base *= f;                                                                                             \
+                for (int k = 0; k < 4; k++)                                                                            \
+                    acc[k] = vd_mul(acc[k], vd_set1(f));                                                               \
+            }                                                                                                          \
+            r = bm;                                                                                                    \
+            re = v_set1(r);                                                                                            \
+            if (KEEP) {                                                                                                \
+                pos[*nmarks] = i;                                                                                      \
+                rs[*nmarks] = r;                                                                                       \
+                ++*nmarks;                                                                                             \
+            }                                                                                                          \
+        }                                                                                                              \
+        V e0 = VM(vexp)(v_sub(v[0], re)), e1 = VM(vexp)(v_sub(v[1], re));                                              \
+        V e2 = VM(vexp)(v_sub(v[2], re)), e3 = VM(vexp)(v_sub(v[3], re));                                              \
+        if (KEEP) {                                                                                                    \
+            if (full) {                                                                                                \
+                v_storeu(e + i, e0), v_storeu(e + i + W, e1);                                                          \
+                v_storeu(e + i + 2 * W, e2), v_storeu(e + i + 3 * W, e3);                                              \
+            } else {                                                                                                   \
+                V ek[4] = {e0, e1, e2, e3};                                                                            \
+                for (int k = 0; k < 4; k++) {                                                                          \
+                    int64_t o = i + k * W, left = n - o;                                                               \
+                    if (left >= W)                                                                                     \
+                        v_storeu(e + o, ek[k]);                                                                        \
+                    else if (left > 0)                                                                                 \
+                        v_store_tail(e + o, ek[k], left);                                                              \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+        vd_add_f(&acc[((i / (4 * W)) & 1) * 2], &acc[((i / (4 * W)) & 1) * 2 + 1],                                     \
+                 v_add(v_add(e0, e1), v_add(e2, e3)));                                                                 \
+    }                                                                                                                  \
+    st->r = r;                                                                                                         \
+    st->s = base + vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])))
+
 void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
-    float r = st->r;
-    double base = st->s;
-    VD acc[8];
-    for (int k = 0; k < 8; k++)
-        acc[k] = vd_zero();
-    V re = v_set1(r == -INFINITY ? 0.0f : r);
-    for (int64_t i = 0; i < n; i += 4 * W) {
-        V v[4];
-        if (i + 4 * W <= n)
-            for (int k = 0; k < 4; k++)
-                v[k] = v_loadu(x + i + k * W);
-        else
-            for (int k = 0; k < 4; k++) {
-                int64_t o = i + k * W, left = n - o;
-                v[k] = left >= W ? v_loadu(x + o) : left > 0 ? v_load_tail(x + o, left, -INFINITY) : v_set1(-INFINITY);
-            }
-        float bm = v_hmax(v_max(v_max(v[0], v[1]), v_max(v[2], v[3])));
-        if (bm > r) {
-            if (r != -INFINITY) {
-                double f = exp((double)r - (double)bm);
-                base *= f;
-                for (int k = 0; k < 8; k++)
-                    acc[k] = vd_mul(acc[k], vd_set1(f));
-            }
-            r = bm;
-            re = v_set1(r);
-        }
-        for (int k = 0; k < 4; k++)
-            vd_add_f(&acc[2 * k], &acc[2 * k + 1], VM(vexp)(v_sub(v[k], re)));
-    }
-    for (int k = 0; k < 4; k++)
-        acc[k] = vd_add(acc[k], acc[k + 4]);
-    st->r = r;
-    st->s = base + vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])));
+    float *e = NULL;
+    int64_t *pos = NULL, *nmarks = NULL;
+    float *rs = NULL;
+    (void)e, (void)pos, (void)rs, (void)nmarks;
+    VM_LSE_BODY(0);
+}
+
+void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs,
+                               int64_t *nmarks) {
+    VM_LSE_BODY(1);
+}
+
+void VM(einc__vm_scale_f32)(float *y, const float *x, int64_t n, float scale, bool stream) {
+    V vs = v_set1(scale);
+    VM_MAP(VM_NOB, VM_NOB_TAIL, v_mul(a, vs));
+}
+
+void VM(einc__vm_fence)(void) {
+    v_fence();
 }
