@@ -85,23 +85,26 @@ static void final_run_f32(const float *x, int64_t xs, float *y, int64_t ys, int6
 #define KEEP 4096
 
 /* One contiguous row of n <= KEEP elements: pass 1 keeps e = exp(x - r) (r the running max of
- * each block), pass 2 writes y = e * exp(r - m) / s, one factor per stretch of constant r. */
+ * each block), pass 2 writes y = e * exp(r - m) / s, one factor per stretch of constant r, made
+ * from pass 1's rescale factors (float64 products, no exp). */
 static void softmax_row_kept_f32(const float *x, float *y, int64_t n, bool stream) {
-    float e[KEEP], rs[KEEP / 16 + 1];
+    _Alignas(64) float e[KEEP];
+    float scale[KEEP / 16 + 1];
+    double fs[KEEP / 16 + 1];
     int64_t pos[KEEP / 16 + 1], nmarks = 0;
     einc__lse_f32 st = EINC__LSE_INIT;
-    einc__vm_lse_keep_f32(&st, x, n, e, pos, rs, &nmarks);
-    float m = st.r;
-    if (isnan(st.s) || !isfinite(m)) {
+    einc__vm_lse_keep_f32(&st, x, n, e, pos, fs, &nmarks);
+    if (isnan(st.s) || !isfinite(st.r)) {
         for (int64_t i = 0; i < n; i++)
             y[i] = NAN;
         return;
     }
-    if (pos[0] > 0) einc__vm_scale_f32(y, e, pos[0], 0.0f, stream); /* taken against r = -inf: zeros */
-    for (int64_t k = 0; k < nmarks; k++) {
-        int64_t a = pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
-        einc__vm_scale_f32(y + a, e + a, b - a, (float)(exp((double)rs[k] - (double)m) / st.s), stream);
+    double c = 1.0 / st.s;
+    for (int64_t k = nmarks - 1; k >= 0; k--) {
+        scale[k] = (float)c;
+        c *= fs[k];
     }
+    einc__vm_scale_marks_f32(y, e, n, pos, scale, nmarks, stream);
 }
 
 /* One group, row mode: the block walked run by run (the innermost reduced dimension), once for

@@ -33,7 +33,8 @@ static double lanes_sum(double *a) {
 
 /* The online statistics in blocks of B, as in vecmath_simd.h; e != NULL keeps the exponentials
  * (einc__vm_lse_keep_f32). */
-static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs, int64_t *nmarks) {
+static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
+                     int64_t *nmarks) {
     float r = st->r, re = r == -INFINITY ? 0.0f : r;
     double base = st->s, acc[B];
     for (int j = 0; j < B; j++)
@@ -53,16 +54,17 @@ static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int
             above |= v[j] > r;
         if (above) {
             float bm = block_max(v);
+            double g = 0.0; /* from r = -inf: what came before is 0 (or NaN) */
             if (r != -INFINITY) {
-                double f = exp((double)r - (double)bm);
-                base *= f;
+                g = exp((double)r - (double)bm);
+                base *= g;
                 for (int j = 0; j < B; j++)
-                    acc[j] *= f;
+                    acc[j] *= g;
             }
             r = re = bm;
             if (e) {
                 pos[*nmarks] = i;
-                rs[*nmarks] = r;
+                fs[*nmarks] = g;
                 ++*nmarks;
             }
         }
@@ -142,16 +144,27 @@ void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n) {
     lse_base(st, x, n, NULL, NULL, NULL, NULL);
 }
 
-void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs,
+void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
                            int64_t *nmarks) {
-    LEVEL_CALL(einc__vm_lse_keep_f32, st, x, n, e, pos, rs, nmarks);
-    lse_base(st, x, n, e, pos, rs, nmarks);
+    LEVEL_CALL(einc__vm_lse_keep_f32, st, x, n, e, pos, fs, nmarks);
+    lse_base(st, x, n, e, pos, fs, nmarks);
 }
 
 void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream) {
     LEVEL_CALL(einc__vm_scale_f32, y, x, n, scale, stream);
     for (int64_t i = 0; i < n; i++)
         y[i] = x[i] * scale;
+}
+
+void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
+                              int64_t nmarks, bool stream) {
+    LEVEL_CALL(einc__vm_scale_marks_f32, y, e, n, pos, scale, nmarks, stream);
+    for (int64_t k = -1; k < nmarks; k++) {
+        int64_t a = k < 0 ? 0 : pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
+        float c = k < 0 ? 0.0f : scale[k];
+        for (int64_t i = a; i < b; i++)
+            y[i] = e[i] * c;
+    }
 }
 
 void einc__vm_fence(void) {

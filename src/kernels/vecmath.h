@@ -126,13 +126,17 @@ void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n);
 
 /* einc__vm_lse_f32 that also keeps the exponentials, for a second pass that needs no exp:
  * e[i] = exp(x[i] - r_i), where r_i is the running max when i was read. r changed *nmarks
- * times (start *nmarks at 0; at most n / 16 + 1 changes): from index pos[k] on, r_i = rs[k]
- * (e before pos[0] were taken against r = -inf, and are 0 unless NaN). So
- * exp(x[i] - m) = e[i] * exp(rs[k] - m) for the k of i's segment. */
-void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs,
+ * times (start *nmarks at 0; at most n / 16 + 1 changes): at index pos[k], by the factor
+ * fs[k] = exp(r before - r after) (0 for the first change, from r = -inf; e before pos[0] are 0
+ * unless NaN). So exp(x[i] - m) = e[i] * fs[k+1] * ... * fs[nmarks-1] for i in segment k. */
+void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
                            int64_t *nmarks);
-/* y = x * scale (softmax's normalising pass over kept exponentials; y may be x). */
+/* y = x * scale (y may be x). */
 void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream);
+/* y[i] = e[i] * scale[k] for i in [pos[k], pos[k+1]) (to n for the last k), 0 before pos[0]:
+ * softmax's second pass over kept exponentials. */
+void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
+                              int64_t nmarks, bool stream);
 /* Orders the streaming stores of the calls before it (once after a kernel's last one). */
 void einc__vm_fence(void);
 
@@ -162,8 +166,10 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
 /* The per-level implementations behind the dispatchers (vecmath_avx2.c, vecmath_avx512.c). */
 #define EINC__VM_DECLARE(sfx)                                                                                          \
     void einc__vm_lse_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n);                                         \
-    void einc__vm_lse_keep_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs,  \
+    void einc__vm_lse_keep_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs, \
                                      int64_t *nmarks);                                                                 \
+    void einc__vm_scale_marks_f32_##sfx(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,   \
+                                        int64_t nmarks, bool stream);                                                  \
     void einc__vm_scale_f32_##sfx(float *y, const float *x, int64_t n, float scale, bool stream);                      \
     void einc__vm_fence_##sfx(void);                                                                                   \
     void einc__vm_softmax_f32_##sfx(float *y, const float *x, int64_t n, float m, float scale, bool stream);           \

@@ -253,7 +253,7 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
  * r is still -inf (nothing but -inf and NaN so far) the exponentials are taken of x - 0: -inf
  * gives 0 and NaN stays NaN, so a later finite block is not poisoned by (-inf) - (-inf).
  * KEEP: also store each exponential in e[] (taken against the r of its block) and note every
- * change of r in pos[] / rs[] (*nmarks of them), for einc__vm_lse_keep_f32. */
+ * change of r in pos[] with its rescale factor in fs[] (*nmarks of them), for einc__vm_lse_keep_f32. */
 #define VM_LSE_BODY(KEEP)                                                                                              \
     float r = st->r;                                                                                                   \
     double base = st->s;                                                                                               \
@@ -279,17 +279,18 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
         V bmv = v_max(v_max(v[0], v[1]), v_max(v[2], v[3]));                                                           \
         if (m_any(m_gt(bmv, v_set1(r)))) {                                                                             \
             float bm = v_hmax(bmv);                                                                                    \
+            double g = 0.0; /* from r = -inf: what came before is 0 (or NaN) */                                        \
             if (r != -INFINITY) {                                                                                      \
-                double f = exp((double)r - (double)bm);                                                                \
-                base *= f;                                                                                             \
+                g = exp((double)r - (double)bm);                                                                       \
+                base *= g;                                                                                             \
                 for (int k = 0; k < 4; k++)                                                                            \
-                    acc[k] = vd_mul(acc[k], vd_set1(f));                                                               \
+                    acc[k] = vd_mul(acc[k], vd_set1(g));                                                               \
             }                                                                                                          \
             r = bm;                                                                                                    \
             re = v_set1(r);                                                                                            \
             if (KEEP) {                                                                                                \
                 pos[*nmarks] = i;                                                                                      \
-                rs[*nmarks] = r;                                                                                       \
+                fs[*nmarks] = g;                                                                                       \
                 ++*nmarks;                                                                                             \
             }                                                                                                          \
         }                                                                                                              \
@@ -319,12 +320,12 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
 void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
     float *e = NULL;
     int64_t *pos = NULL, *nmarks = NULL;
-    float *rs = NULL;
-    (void)e, (void)pos, (void)rs, (void)nmarks;
+    double *fs = NULL;
+    (void)e, (void)pos, (void)fs, (void)nmarks;
     VM_LSE_BODY(0);
 }
 
-void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, float *rs,
+void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
                                int64_t *nmarks) {
     VM_LSE_BODY(1);
 }
@@ -332,6 +333,14 @@ void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, flo
 void VM(einc__vm_scale_f32)(float *y, const float *x, int64_t n, float scale, bool stream) {
     V vs = v_set1(scale);
     VM_MAP(VM_NOB, VM_NOB_TAIL, v_mul(a, vs));
+}
+
+void VM(einc__vm_scale_marks_f32)(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
+                                  int64_t nmarks, bool stream) {
+    for (int64_t k = -1; k < nmarks; k++) {
+        int64_t a = k < 0 ? 0 : pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
+        if (b > a) VM(einc__vm_scale_f32)(y + a, e + a, b - a, k < 0 ? 0.0f : scale[k], stream);
+    }
 }
 
 void VM(einc__vm_fence)(void) {
