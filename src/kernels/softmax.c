@@ -80,33 +80,6 @@ static void final_run_f32(const float *x, int64_t xs, float *y, int64_t ys, int6
     }
 }
 
-/* Softmax rows up to this many contiguous elements keep their exponentials from the first pass
- * in a stack buffer (L1-resident), so the second pass only scales them: one exp per element. */
-#define KEEP 4096
-
-/* One contiguous row of n <= KEEP elements: pass 1 keeps e = exp(x - r) (r the running max of
- * each block), pass 2 writes y = e * exp(r - m) / s, one factor per stretch of constant r, made
- * from pass 1's rescale factors (float64 products, no exp). */
-static void softmax_row_kept_f32(const float *x, float *y, int64_t n, bool stream) {
-    _Alignas(64) float e[KEEP];
-    float scale[KEEP / 16 + 1];
-    double fs[KEEP / 16 + 1];
-    int64_t pos[KEEP / 16 + 1], nmarks = 0;
-    einc__lse_f32 st = EINC__LSE_INIT;
-    einc__vm_lse_keep_f32(&st, x, n, e, pos, fs, &nmarks);
-    if (isnan(st.s) || !isfinite(st.r)) {
-        for (int64_t i = 0; i < n; i++)
-            y[i] = NAN;
-        return;
-    }
-    double c = 1.0 / st.s;
-    for (int64_t k = nmarks - 1; k >= 0; k--) {
-        scale[k] = (float)c;
-        c *= fs[k];
-    }
-    einc__vm_scale_marks_f32(y, e, n, pos, scale, nmarks, stream);
-}
-
 /* One group, row mode: the block walked run by run (the innermost reduced dimension), once for
  * the statistics and once for the output. A NaN sum or a non-finite max (a NaN, +inf or only
  * -inf in the group) gives NaN everywhere, as the reference's exp(x - m) / s does. */
@@ -114,8 +87,8 @@ static void group_f32(const einc__reduce_geom *g, const float *x, float *y, bool
     int nr = g->nr;
     int64_t inner = nr ? g->rshape[nr - 1] : 1, xs = nr ? g->rxs[nr - 1] : 1, ys = nr ? g->rys[nr - 1] : 1;
     int64_t nseg = g->nred / inner;
-    if (!is_log && nseg == 1 && xs == 1 && ys == 1 && inner <= KEEP) {
-        softmax_row_kept_f32(x, y, inner, stream);
+    if (!is_log && nseg == 1 && xs == 1 && ys == 1 && inner <= EINC__VM_KEEP) {
+        einc__vm_softmax_rows_f32(y, 0, x, 0, 1, inner, stream);
         return;
     }
     einc__lse_f32 st = EINC__LSE_INIT;
@@ -259,7 +232,26 @@ void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bo
     int outer = g.column ? nk - 1 : nk;
     int64_t begin, end;
     einc__split_range(g.nout / vlen * chunks, ith, nth, &begin, &end);
+    /* contiguous float32 softmax rows that keep their exponentials go in runs along the last kept
+     * dimension, so the row kernel can overlap one row's writes with the next row's reads */
+    bool rows = f32 && !g.column && !is_log && g.nr == 1 && g.rxs[0] == 1 && g.rys[0] == 1 &&
+                g.rshape[0] <= EINC__VM_KEEP && nk > 0;
     for (int64_t u = begin; u < end; u++) {
+        if (rows) {
+            int64_t o = u, xo = g.xoff, yo = g.yoff, run = 0;
+            for (int d = nk - 1; d >= 0; d--) {
+                int64_t i = o % g.kshape[d];
+                if (d == nk - 1) run = g.kshape[d] - i < end - u ? g.kshape[d] - i : end - u;
+                o /= g.kshape[d];
+                xo += i * g.kxs[d];
+                yo += i * g.kys[d];
+            }
+            einc__vm_softmax_rows_f32((float *)(void *)y->data + yo, g.kys[nk - 1],
+                                      (const float *)(const void *)x->data + xo, g.kxs[nk - 1], run, g.rshape[0],
+                                      stream);
+            u += run - 1;
+            continue;
+        }
         int64_t o = u / chunks, k0 = u % chunks * CH, cn = vlen - k0 < CH ? vlen - k0 : CH;
         int64_t xo = g.xoff, yo = g.yoff;
         if (g.column) xo += k0 * g.kxs[nk - 1], yo += k0 * g.kys[nk - 1];

@@ -167,6 +167,29 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
     }
 }
 
+void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                               bool stream) {
+    LEVEL_CALL(einc__vm_softmax_rows_f32, y, yr, x, xr, nrows, n, stream);
+    _Alignas(64) float e[EINC__VM_KEEP], scale[EINC__VM_KEEP / 16 + 1];
+    double fs[EINC__VM_KEEP / 16 + 1];
+    int64_t pos[EINC__VM_KEEP / 16 + 1];
+    for (int64_t j = 0; j < nrows; j++) {
+        int64_t nmarks = 0;
+        einc__lse_f32 st = EINC__LSE_INIT;
+        lse_base(&st, x + j * xr, n, e, pos, fs, &nmarks);
+        if (isnan(st.s) || !isfinite(st.r)) { /* NaN, +inf or only -inf: NaN everywhere */
+            nmarks = 1, pos[0] = 0, scale[0] = NAN;
+        } else {
+            double c = 1.0 / st.s;
+            for (int64_t k = nmarks - 1; k >= 0; k--) {
+                scale[k] = (float)c;
+                c *= fs[k];
+            }
+        }
+        einc__vm_scale_marks_f32(y + j * yr, e, n, pos, scale, nmarks, false);
+    }
+}
+
 void einc__vm_fence(void) {
 #if EINC_X86_LEVELS
     if (einc__cpu_level() >= EINC_CPU_AVX2) einc__vm_fence_avx2(); /* the portable code never streams */

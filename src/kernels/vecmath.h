@@ -137,6 +137,12 @@ void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool s
  * softmax's second pass over kept exponentials. */
 void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
                               int64_t nmarks, bool stream);
+/* Rows of at most this many elements can keep their exponentials (einc__vm_softmax_rows_f32). */
+#define EINC__VM_KEEP 4096
+/* softmax of nrows contiguous rows of n <= EINC__VM_KEEP elements each, row j at x + j * xr and
+ * y + j * yr: two passes per row (einc__vm_lse_keep_f32, einc__vm_scale_marks_f32) with one exp
+ * per element; a row whose sum is NaN or whose max is not finite is all NaN. */
+void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool stream);
 /* Orders the streaming stores of the calls before it (once after a kernel's last one). */
 void einc__vm_fence(void);
 
@@ -171,6 +177,8 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
     void einc__vm_scale_marks_f32_##sfx(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,   \
                                         int64_t nmarks, bool stream);                                                  \
     void einc__vm_scale_f32_##sfx(float *y, const float *x, int64_t n, float scale, bool stream);                      \
+    void einc__vm_softmax_rows_f32_##sfx(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,   \
+                                         bool stream);                                                                 \
     void einc__vm_fence_##sfx(void);                                                                                   \
     void einc__vm_softmax_f32_##sfx(float *y, const float *x, int64_t n, float m, float scale, bool stream);           \
     void einc__vm_log_softmax_f32_##sfx(float *y, const float *x, int64_t n, float m, float ls, bool stream);          \

@@ -254,6 +254,56 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
  * gives 0 and NaN stays NaN, so a later finite block is not poisoned by (-inf) - (-inf).
  * KEEP: also store each exponential in e[] (taken against the r of its block) and note every
  * change of r in pos[] with its rescale factor in fs[] (*nmarks of them), for einc__vm_lse_keep_f32. */
+/* One block of four vectors at X + i (v, full, i, n, r, re, base, acc in scope; with KEEP also
+ * e, pos, fs, nmarks). */
+#define VM_LSE_BLOCK(KEEP, X)                                                                                          \
+    for (int k = 0; k < 4 * W; k += 16)                                                                                \
+        v_prefetch(X + i + k + PREFETCH_AHEAD);                                                                        \
+    if (full)                                                                                                          \
+        for (int k = 0; k < 4; k++)                                                                                    \
+            v[k] = v_loadu(X + i + k * W);                                                                             \
+    else                                                                                                               \
+        for (int k = 0; k < 4; k++) {                                                                                  \
+            int64_t o = i + k * W, left = n - o;                                                                       \
+            v[k] = left >= W ? v_loadu(X + o) : left > 0 ? v_load_tail(X + o, left, -INFINITY) : v_set1(-INFINITY);    \
+        }                                                                                                              \
+    V bmv = v_max(v_max(v[0], v[1]), v_max(v[2], v[3]));                                                               \
+    if (m_any(m_gt(bmv, v_set1(r)))) {                                                                                 \
+        float bm = v_hmax(bmv);                                                                                        \
+        double g = 0.0; /* from r = -inf: what came before is 0 (or NaN) */                                            \
+        if (r != -INFINITY) {                                                                                          \
+            g = exp((double)r - (double)bm);                                                                           \
+            base *= g;                                                                                                 \
+            for (int k = 0; k < 4; k++)                                                                                \
+                acc[k] = vd_mul(acc[k], vd_set1(g));                                                                   \
+        }                                                                                                              \
+        r = bm;                                                                                                        \
+        re = v_set1(r);                                                                                                \
+        if (KEEP) {                                                                                                    \
+            pos[*nmarks] = i;                                                                                          \
+            fs[*nmarks] = g;                                                                                           \
+            ++*nmarks;                                                                                                 \
+        }                                                                                                              \
+    }                                                                                                                  \
+    V e0 = VM(vexp)(v_sub(v[0], re)), e1 = VM(vexp)(v_sub(v[1], re));                                                  \
+    V e2 = VM(vexp)(v_sub(v[2], re)), e3 = VM(vexp)(v_sub(v[3], re));                                                  \
+    if (KEEP) {                                                                                                        \
+        if (full) {                                                                                                    \
+            v_storeu(e + i, e0), v_storeu(e + i + W, e1);                                                              \
+            v_storeu(e + i + 2 * W, e2), v_storeu(e + i + 3 * W, e3);                                                  \
+        } else {                                                                                                       \
+            V ek[4] = {e0, e1, e2, e3};                                                                                \
+            for (int k = 0; k < 4; k++) {                                                                              \
+                int64_t o = i + k * W, left = n - o;                                                                   \
+                if (left >= W)                                                                                         \
+                    v_storeu(e + o, ek[k]);                                                                            \
+                else if (left > 0)                                                                                     \
+                    v_store_tail(e + o, ek[k], left);                                                                  \
+            }                                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
+    vd_add_f(&acc[((i / (4 * W)) & 1) * 2], &acc[((i / (4 * W)) & 1) * 2 + 1], v_add(v_add(e0, e1), v_add(e2, e3)));
+
 #define VM_LSE_BODY(KEEP)                                                                                              \
     float r = st->r;                                                                                                   \
     double base = st->s;                                                                                               \
@@ -264,55 +314,7 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i += 4 * W) {                                                                           \
         V v[4];                                                                                                        \
         bool full = i + 4 * W <= n;                                                                                    \
-        for (int k = 0; k < 4 * W; k += 16)                                                                            \
-            v_prefetch(x + i + k + PREFETCH_AHEAD);                                                                    \
-        if (full)                                                                                                      \
-            for (int k = 0; k < 4; k++)                                                                                \
-                v[k] = v_loadu(x + i + k * W);                                                                         \
-        else                                                                                                           \
-            for (int k = 0; k < 4; k++) {                                                                              \
-                int64_t o = i + k * W, left = n - o;                                                                   \
-                v[k] = left >= W  ? v_loadu(x + o)                                                                     \
-                       : left > 0 ? v_load_tail(x + o, left, -INFINITY)                                                \
-                                  : v_set1(-INFINITY);                                                                 \
-            }                                                                                                          \
-        V bmv = v_max(v_max(v[0], v[1]), v_max(v[2], v[3]));                                                           \
-        if (m_any(m_gt(bmv, v_set1(r)))) {                                                                             \
-            float bm = v_hmax(bmv);                                                                                    \
-            double g = 0.0; /* from r = -inf: what came before is 0 (or NaN) */                                        \
-            if (r != -INFINITY) {                                                                                      \
-                g = exp((double)r - (double)bm);                                                                       \
-                base *= g;                                                                                             \
-                for (int k = 0; k < 4; k++)                                                                            \
-                    acc[k] = vd_mul(acc[k], vd_set1(g));                                                               \
-            }                                                                                                          \
-            r = bm;                                                                                                    \
-            re = v_set1(r);                                                                                            \
-            if (KEEP) {                                                                                                \
-                pos[*nmarks] = i;                                                                                      \
-                fs[*nmarks] = g;                                                                                       \
-                ++*nmarks;                                                                                             \
-            }                                                                                                          \
-        }                                                                                                              \
-        V e0 = VM(vexp)(v_sub(v[0], re)), e1 = VM(vexp)(v_sub(v[1], re));                                              \
-        V e2 = VM(vexp)(v_sub(v[2], re)), e3 = VM(vexp)(v_sub(v[3], re));                                              \
-        if (KEEP) {                                                                                                    \
-            if (full) {                                                                                                \
-                v_storeu(e + i, e0), v_storeu(e + i + W, e1);                                                          \
-                v_storeu(e + i + 2 * W, e2), v_storeu(e + i + 3 * W, e3);                                              \
-            } else {                                                                                                   \
-                V ek[4] = {e0, e1, e2, e3};                                                                            \
-                for (int k = 0; k < 4; k++) {                                                                          \
-                    int64_t o = i + k * W, left = n - o;                                                               \
-                    if (left >= W)                                                                                     \
-                        v_storeu(e + o, ek[k]);                                                                        \
-                    else if (left > 0)                                                                                 \
-                        v_store_tail(e + o, ek[k], left);                                                              \
-                }                                                                                                      \
-            }                                                                                                          \
-        }                                                                                                              \
-        vd_add_f(&acc[((i / (4 * W)) & 1) * 2], &acc[((i / (4 * W)) & 1) * 2 + 1],                                     \
-                 v_add(v_add(e0, e1), v_add(e2, e3)));                                                                 \
+        VM_LSE_BLOCK(KEEP, x);                                                                                         \
     }                                                                                                                  \
     st->r = r;                                                                                                         \
     st->s = base + vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])))
@@ -345,4 +347,73 @@ void VM(einc__vm_scale_marks_f32)(float *y, const float *e, int64_t n, const int
 
 void VM(einc__vm_fence)(void) {
     v_fence();
+}
+
+/* Softmax of rows that keep their exponentials (einc__vm_softmax_rows_f32), software-pipelined:
+ * each block step runs the statistics pass of row j (exponentials into one buffer) and the
+ * scaling pass of row j - 1 (from the other buffer, streaming into y). Run one row after the
+ * other, the streaming stores of a row's second pass fill the store buffer and the next row's
+ * first store waits for memory; interleaved, compute and writes overlap. */
+void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                   bool stream) {
+    enum { NM = EINC__VM_KEEP / 16 + 1 };
+    _Alignas(64) float ebuf[2][EINC__VM_KEEP];
+    int64_t posb[2][NM], nm[2] = {0, 0};
+    double fsb[2][NM];
+    float sc[2][NM];
+    for (int64_t j = 0; j <= nrows; j++) {
+        int cur = (int)(j & 1), prev = cur ^ 1;
+        bool p1 = j<nrows, p2 = j> 0;
+        const float *xp = p1 ? x + j * xr : x;
+        float *yp = p2 ? y + (j - 1) * yr : y, *ec = ebuf[cur];
+        const float *ep = ebuf[prev];
+        const int64_t *pp = posb[prev];
+        const float *sp = sc[prev];
+        int64_t *pos = posb[cur], *nmarks = &nm[cur], mi = 0, np = nm[prev];
+        double *fs = fsb[cur];
+        bool nt = stream && ((uintptr_t)yp & (W * 4 - 1)) == 0;
+        V vf = v_zero();
+        float r = -INFINITY;
+        double base = 0.0;
+        VD acc[4];
+        for (int k = 0; k < 4; k++)
+            acc[k] = vd_zero();
+        V re = v_zero();
+        *nmarks = 0;
+        for (int64_t i = 0; i < n; i += 4 * W) {
+            if (p1) {
+                const float *x_ = xp;
+                float *e = ec;
+                V v[4];
+                bool full = i + 4 * W <= n;
+                VM_LSE_BLOCK(1, x_);
+            }
+            if (p2) {
+                if (mi < np && pp[mi] == i) vf = v_set1(sp[mi++]);
+                for (int k = 0; k < 4; k++) {
+                    int64_t o = i + k * W, left = n - o;
+                    if (left >= W) {
+                        V t = v_mul(v_loadu(ep + o), vf);
+                        if (nt)
+                            v_stream(yp + o, t);
+                        else
+                            v_storeu(yp + o, t);
+                    } else if (left > 0) {
+                        v_store_tail(yp + o, v_mul(v_load_tail(ep + o, left, 0.0f), vf), left);
+                    }
+                }
+            }
+        }
+        if (!p1) continue;
+        double s = base + vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])));
+        if (isnan(s) || !isfinite(r)) { /* NaN, +inf or only -inf: NaN everywhere */
+            *nmarks = 1, pos[0] = 0, sc[cur][0] = NAN;
+            continue;
+        }
+        double c = 1.0 / s;
+        for (int64_t k = *nmarks - 1; k >= 0; k--) {
+            sc[cur][k] = (float)c;
+            c *= fs[k];
+        }
+    }
 }
