@@ -8,7 +8,7 @@
  * uses FMAs). */
 #include "vecmath.h"
 
-#define B 16 /* lanes of the portable loops */
+#define B 64 /* lanes of the portable loops: a few SSE2 vectors per step */
 
 /* Elementwise max of NaN-free parts; NaN is found by its own test. */
 static inline float fmax_lane(float a, float v) {
