@@ -28,7 +28,7 @@ static inline V VM(vexp)(V x) {
     p = v_fma(p, r, v_set1(4.1665795894e-2f));
     p = v_fma(p, r, v_set1(1.6666665459e-1f));
     p = v_fma(p, r, v_set1(5.0000001201e-1f));
-    p = v_add(v_fma(p, v_mul(r, r), r), v_set1(1.0f));
+    p = v_add(v_add(v_mul(p, v_mul(r, r)), r), v_set1(1.0f)); /* as the scalar rounds: 1 ulp */
     return v_ldexp(p, n);
 }
 
@@ -246,10 +246,17 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
     VM_EXTREMUM(v_min, INFINITY, v_hmin);
 }
 
+/* The total of eight float64 accumulators, in a fixed order. */
+static inline double VM(acc_sum)(const VD *a) {
+    return vd_hsum(
+        vd_add(vd_add(vd_add(a[0], a[1]), vd_add(a[2], a[3])), vd_add(vd_add(a[4], a[5]), vd_add(a[6], a[7]))));
+}
+
 /* One pass of online softmax statistics, in blocks of four vectors: a lane test of the block
  * against r (a horizontal max only when some lane is above it, which is rare after a row's first
- * block), a rescale of the sums in float64 when r grows, then exp(x - r) summed in float32 across
- * the block's four vectors (relative error below 2^-23) and added to float64 accumulators. While
+ * block), a rescale of the sums in float64 when r grows, then exp(x - r) added to float64
+ * accumulators (each vector on its own: a float32 partial sum would round away the small terms
+ * next to the max's exp(0) = 1, which log_softmax of a peaked row needs). While
  * r is still -inf (nothing but -inf and NaN so far) the exponentials are taken of x - 0: -inf
  * gives 0 and NaN stays NaN, so a later finite block is not poisoned by (-inf) - (-inf).
  * KEEP: also store each exponential in e[] (taken against the r of its block) and note every
@@ -274,7 +281,7 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
         if (r != -INFINITY) {                                                                                          \
             g = exp((double)r - (double)bm);                                                                           \
             base *= g;                                                                                                 \
-            for (int k = 0; k < 4; k++)                                                                                \
+            for (int k = 0; k < 8; k++)                                                                                \
                 acc[k] = vd_mul(acc[k], vd_set1(g));                                                                   \
         }                                                                                                              \
         r = bm;                                                                                                        \
@@ -302,13 +309,14 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
             }                                                                                                          \
         }                                                                                                              \
     }                                                                                                                  \
-    vd_add_f(&acc[((i / (4 * W)) & 1) * 2], &acc[((i / (4 * W)) & 1) * 2 + 1], v_add(v_add(e0, e1), v_add(e2, e3)));
+    vd_add_f(&acc[0], &acc[1], e0), vd_add_f(&acc[2], &acc[3], e1);                                                    \
+    vd_add_f(&acc[4], &acc[5], e2), vd_add_f(&acc[6], &acc[7], e3);
 
 #define VM_LSE_BODY(KEEP)                                                                                              \
     float r = st->r;                                                                                                   \
     double base = st->s;                                                                                               \
-    VD acc[4];                                                                                                         \
-    for (int k = 0; k < 4; k++)                                                                                        \
+    VD acc[8];                                                                                                         \
+    for (int k = 0; k < 8; k++)                                                                                        \
         acc[k] = vd_zero();                                                                                            \
     V re = v_set1(r == -INFINITY ? 0.0f : r);                                                                          \
     for (int64_t i = 0; i < n; i += 4 * W) {                                                                           \
@@ -317,7 +325,7 @@ float VM(einc__vm_min_f32)(const float *x, int64_t n) {
         VM_LSE_BLOCK(KEEP, x);                                                                                         \
     }                                                                                                                  \
     st->r = r;                                                                                                         \
-    st->s = base + vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])))
+    st->s = base + VM(acc_sum)(acc)
 
 void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
     float *e = NULL;
@@ -375,8 +383,8 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
         V vf = v_zero();
         float r = -INFINITY;
         double base = 0.0;
-        VD acc[4];
-        for (int k = 0; k < 4; k++)
+        VD acc[8];
+        for (int k = 0; k < 8; k++)
             acc[k] = vd_zero();
         V re = v_zero();
         *nmarks = 0;
@@ -405,7 +413,7 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
             }
         }
         if (!p1) continue;
-        double s = base + vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])));
+        double s = base + VM(acc_sum)(acc);
         if (isnan(s) || !isfinite(r)) { /* NaN, +inf or only -inf: NaN everywhere */
             *nmarks = 1, pos[0] = 0, sc[cur][0] = NAN;
             continue;
