@@ -7,6 +7,11 @@
  * When an input is transposed relative to the output, the last two dimensions are walked in
  * tiles so that its cache lines are reused. Operands whose dtype differs from the compute dtype
  * are converted chunk by chunk into stack buffers, so no kernel allocates.
+ *
+ * Contiguous float32 rows of the ops with vector code (exp, log, tanh, sigmoid and the simple maps;
+ * add, sub, mul, div, maximum, minimum, also with one broadcast operand) go to the run-time
+ * dispatched row kernels of vecmath.h at the AVX2 and AVX-512 levels, which write rows of
+ * EINC__VM_STREAM_ELEMS and more with streaming stores; the portable level keeps the loops here.
  */
 #include <math.h>
 

@@ -82,9 +82,6 @@ static inline V v_neg(V a) {
 static inline V v_abs(V a) {
     return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a);
 }
-static inline V v_round(V a) {
-    return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
 /* p * 2^n with n in [-150, 128] (or NaN, when p is NaN too) as two power-of-two factors, each a
  * normal float, so that p * 2^n1 is exact and the second product rounds once (denormals). */
 static inline V v_ldexp(V p, V n) {

@@ -81,9 +81,6 @@ static inline V v_neg(V a) {
 static inline V v_abs(V a) {
     return _mm512_andnot_ps(_mm512_set1_ps(-0.0f), a);
 }
-static inline V v_round(V a) {
-    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
 /* p * 2^n rounded once, overflow to inf and denormals included */
 static inline V v_ldexp(V p, V n) {
     return _mm512_scalef_ps(p, n);

@@ -19,7 +19,8 @@
 static inline V VM(vexp)(V x) {
     x = v_max(v_set1(-104.0f), x);
     x = v_min(v_set1(89.0f), x);
-    V n = v_round(v_mul(x, v_set1(1.44269504088896341f)));
+    /* round(x / ln2) by the 1.5 * 2^23 shift, the multiply fused into it */
+    V n = v_sub(v_fma(x, v_set1(1.44269504088896341f), v_set1(12582912.0f)), v_set1(12582912.0f));
     V r = v_fnma(n, v_set1(0.693359375f), x);
     r = v_fnma(n, v_set1(-2.12194440e-4f), r);
     V p = v_set1(1.9875691500e-4f);
