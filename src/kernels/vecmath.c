@@ -152,6 +152,7 @@ void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *
 
 void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream) {
     LEVEL_CALL(einc__vm_scale_f32, y, x, n, scale, stream);
+    (void)stream; /* the portable code never streams */
     for (int64_t i = 0; i < n; i++)
         y[i] = x[i] * scale;
 }
@@ -159,6 +160,7 @@ void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool s
 void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
                               int64_t nmarks, bool stream) {
     LEVEL_CALL(einc__vm_scale_marks_f32, y, e, n, pos, scale, nmarks, stream);
+    (void)stream; /* the portable code never streams */
     for (int64_t k = -1; k < nmarks; k++) {
         int64_t a = k < 0 ? 0 : pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
         float c = k < 0 ? 0.0f : scale[k];
@@ -170,6 +172,7 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
 void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
                                bool stream) {
     LEVEL_CALL(einc__vm_softmax_rows_f32, y, yr, x, xr, nrows, n, stream);
+    (void)stream; /* the portable code never streams */
     _Alignas(64) float e[EINC__VM_KEEP], scale[EINC__VM_KEEP / 16 + 1];
     double fs[EINC__VM_KEEP / 16 + 1];
     int64_t pos[EINC__VM_KEEP / 16 + 1];
@@ -198,12 +201,14 @@ void einc__vm_fence(void) {
 
 void einc__vm_softmax_f32(float *y, const float *x, int64_t n, float m, float scale, bool stream) {
     LEVEL_CALL(einc__vm_softmax_f32, y, x, n, m, scale, stream);
+    (void)stream; /* the portable code never streams */
     for (int64_t i = 0; i < n; i++)
         y[i] = einc__k_exp_f32(x[i] - m) * scale;
 }
 
 void einc__vm_log_softmax_f32(float *y, const float *x, int64_t n, float m, float ls, bool stream) {
     LEVEL_CALL(einc__vm_log_softmax_f32, y, x, n, m, ls, stream);
+    (void)stream; /* the portable code never streams */
     for (int64_t i = 0; i < n; i++)
         y[i] = (x[i] - m) - ls;
 }
