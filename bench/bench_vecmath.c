@@ -1,7 +1,8 @@
 /* bench_vecmath.c — the vector math kernels on 64 MiB of float32, against memcpy, at every level.
  *
  * softmax, log_softmax and logsumexp over the last axis of (16, 1024, 1024), sum and max over the
- * last axis and over everything, add, mul and exp, each timed against a memcpy of the same
+ * last axis and over everything, add, mul and exp, and softmax over rows of 64 and of 4096 of the
+ * same data (a short row should cost about what a long one does per element), each timed against a memcpy of the same
  * 64 MiB measured in the same process. The contenders alternate within every repetition (so a
  * noisy neighbour hits them all alike) and outputs come back from the context's pool warm (a
  * fresh 64 MiB buffer would cost more in page faults than the work). Prints best and median ms,
@@ -32,18 +33,34 @@ enum {
     K_ADD,
     K_MUL,
     K_EXP,
+    K_SOFTMAX64,
+    K_SOFTMAX4096,
+    K_LOG_SOFTMAX64,
+    K_LSE64,
     K_COUNT
 };
 
-static const char *const names[K_COUNT] = {"memcpy",  "softmax -1", "log_softmax -1", "logsumexp -1", "sum -1",
-                                           "sum all", "max -1",     "max all",        "add",          "mul",
-                                           "exp"};
+static const char *const names[K_COUNT] = {"memcpy",
+                                           "softmax -1",
+                                           "log_softmax -1",
+                                           "logsumexp -1",
+                                           "sum -1",
+                                           "sum all",
+                                           "max -1",
+                                           "max all",
+                                           "add",
+                                           "mul",
+                                           "exp",
+                                           "softmax rows 64",
+                                           "softmax rows 4096",
+                                           "log_softmax rows 64",
+                                           "logsumexp rows 64"};
 /* bytes read + written, in units of the 64 MiB tensor */
-static const int traffic[K_COUNT] = {2, 2, 2, 1, 1, 1, 1, 1, 3, 3, 2};
+static const int traffic[K_COUNT] = {2, 2, 2, 1, 1, 1, 1, 1, 3, 3, 2, 2, 2, 2, 1};
 
 typedef struct {
     einc_ctx *ctx;
-    einc_tensor *x, *b;
+    einc_tensor *x, *b, *x64, *x4k; /* x as (16, 1024, 1024), (262144, 64), (4096, 4096) */
     void *dst;
     size_t bytes;
     int k;
@@ -64,6 +81,10 @@ static void run(void *arg) {
     case K_ADD: y = einc_tensor_add(j->ctx, j->x, j->b); break;
     case K_MUL: y = einc_tensor_mul(j->ctx, j->x, j->b); break;
     case K_EXP: y = einc_tensor_exp(j->ctx, j->x); break;
+    case K_SOFTMAX64: y = einc_tensor_softmax(j->ctx, j->x64, -1); break;
+    case K_SOFTMAX4096: y = einc_tensor_softmax(j->ctx, j->x4k, -1); break;
+    case K_LOG_SOFTMAX64: y = einc_tensor_log_softmax(j->ctx, j->x64, -1); break;
+    case K_LSE64: y = einc_tensor_reduce(j->ctx, EINC_REDUCE_LOGSUMEXP, j->x64, EINC_DIMS(-1), false); break;
     }
     einc_tensor_release(y);
 }
@@ -86,7 +107,9 @@ static int bench_level(void) {
     memset(dst, 1, bytes); /* touch every page before timing */
     static double t[K_COUNT][64];
     if (reps > 64) reps = 64;
-    job j = {ctx, x, b, dst, bytes, 0};
+    einc_tensor *x64 = einc_tensor_view(ctx, x, EINC_SHAPE(262144, 64));
+    einc_tensor *x4k = einc_tensor_view(ctx, x, EINC_SHAPE(4096, 4096));
+    job j = {ctx, x, b, x64, x4k, dst, bytes, 0};
     for (int k = 0; k < K_COUNT; k++)
         j.k = k, run(&j); /* warm-up: pool blocks, pages, caches */
     for (int r = 0; r < reps; r++)

@@ -88,7 +88,7 @@ static void group_f32(const einc__reduce_geom *g, const float *x, float *y, bool
     int64_t inner = nr ? g->rshape[nr - 1] : 1, xs = nr ? g->rxs[nr - 1] : 1, ys = nr ? g->rys[nr - 1] : 1;
     int64_t nseg = g->nred / inner;
     if (!is_log && nseg == 1 && xs == 1 && ys == 1 && inner <= EINC__VM_KEEP) {
-        einc__vm_softmax_rows_f32(y, 0, x, 0, 1, inner, stream);
+        einc__vm_softmax_rows_f32(y, 0, x, 0, 1, inner, false, stream);
         return;
     }
     einc__lse_f32 st = EINC__LSE_INIT;
@@ -232,10 +232,11 @@ void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bo
     int outer = g.column ? nk - 1 : nk;
     int64_t begin, end;
     einc__split_range(g.nout / vlen * chunks, ith, nth, &begin, &end);
-    /* contiguous float32 softmax rows that keep their exponentials go in runs along the last kept
-     * dimension, so the row kernel can overlap one row's writes with the next row's reads */
-    bool rows = f32 && !g.column && !is_log && g.nr == 1 && g.rxs[0] == 1 && g.rys[0] == 1 &&
-                g.rshape[0] <= EINC__VM_KEEP && nk > 0;
+    /* contiguous float32 rows (softmax: short enough to keep their exponentials) go in runs along
+     * the last kept dimension, so the row kernel can overlap one row's writes with the next row's
+     * reads */
+    bool rows = f32 && !g.column && g.nr == 1 && g.rxs[0] == 1 && g.rys[0] == 1 &&
+                (is_log || g.rshape[0] <= EINC__VM_KEEP) && nk > 0;
     for (int64_t u = begin; u < end; u++) {
         if (rows) {
             int64_t o = u, xo = g.xoff, yo = g.yoff, run = 0;
@@ -248,7 +249,7 @@ void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bo
             }
             einc__vm_softmax_rows_f32((float *)(void *)y->data + yo, g.kys[nk - 1],
                                       (const float *)(const void *)x->data + xo, g.kxs[nk - 1], run, g.rshape[0],
-                                      stream);
+                                      is_log, stream);
             u += run - 1;
             continue;
         }

@@ -169,9 +169,9 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
     }
 }
 
-void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_log,
                                bool stream) {
-    LEVEL_CALL(einc__vm_softmax_rows_f32, y, yr, x, xr, nrows, n, stream);
+    LEVEL_CALL(einc__vm_softmax_rows_f32, y, yr, x, xr, nrows, n, is_log, stream);
     (void)stream; /* the portable code never streams */
     _Alignas(64) float e[EINC__VM_KEEP], scale[EINC__VM_KEEP / 16 + 1];
     double fs[EINC__VM_KEEP / 16 + 1];
@@ -179,8 +179,15 @@ void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr,
     for (int64_t j = 0; j < nrows; j++) {
         int64_t nmarks = 0;
         einc__lse_f32 st = EINC__LSE_INIT;
+        bool bad;
+        if (is_log) {
+            lse_base(&st, x + j * xr, n, NULL, NULL, NULL, NULL);
+            bad = isnan(st.s) || !isfinite(st.r); /* NaN, +inf or only -inf: NaN everywhere */
+            einc__vm_log_softmax_f32(y + j * yr, x + j * xr, n, bad ? NAN : st.r, bad ? NAN : (float)log(st.s), false);
+            continue;
+        }
         lse_base(&st, x + j * xr, n, e, pos, fs, &nmarks);
-        if (isnan(st.s) || !isfinite(st.r)) { /* NaN, +inf or only -inf: NaN everywhere */
+        if (isnan(st.s) || !isfinite(st.r)) {
             nmarks = 1, pos[0] = 0, scale[0] = NAN;
         } else {
             double c = 1.0 / st.s;

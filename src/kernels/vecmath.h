@@ -139,10 +139,12 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
                               int64_t nmarks, bool stream);
 /* Rows of at most this many elements can keep their exponentials (einc__vm_softmax_rows_f32). */
 #define EINC__VM_KEEP 4096
-/* softmax of nrows contiguous rows of n <= EINC__VM_KEEP elements each, row j at x + j * xr and
- * y + j * yr: two passes per row (einc__vm_lse_keep_f32, einc__vm_scale_marks_f32) with one exp
- * per element; a row whose sum is NaN or whose max is not finite is all NaN. */
-void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool stream);
+/* softmax (is_log: log_softmax) of nrows contiguous rows of n elements each (softmax: n <=
+ * EINC__VM_KEEP), row j at x + j * xr and y + j * yr: two passes per row (the online statistics,
+ * then the output; softmax keeps its exponentials in between, so one exp per element), the
+ * rows pipelined. A row whose sum is NaN or whose max is not finite is all NaN. */
+void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_log,
+                               bool stream);
 /* Orders the streaming stores of the calls before it (once after a kernel's last one). */
 void einc__vm_fence(void);
 
@@ -178,7 +180,7 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
                                         int64_t nmarks, bool stream);                                                  \
     void einc__vm_scale_f32_##sfx(float *y, const float *x, int64_t n, float scale, bool stream);                      \
     void einc__vm_softmax_rows_f32_##sfx(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,   \
-                                         bool stream);                                                                 \
+                                         bool is_log, bool stream);                                                    \
     void einc__vm_fence_##sfx(void);                                                                                   \
     void einc__vm_softmax_f32_##sfx(float *y, const float *x, int64_t n, float m, float scale, bool stream);           \
     void einc__vm_log_softmax_f32_##sfx(float *y, const float *x, int64_t n, float m, float ls, bool stream);          \

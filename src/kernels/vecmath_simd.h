@@ -358,22 +358,23 @@ void VM(einc__vm_fence)(void) {
     v_fence();
 }
 
-/* Softmax of rows that keep their exponentials (einc__vm_softmax_rows_f32), software-pipelined:
- * each block step runs the statistics pass of row j (exponentials into one buffer) and the
- * scaling pass of row j - 1 (from the other buffer, streaming into y). Run one row after the
- * other, the streaming stores of a row's second pass fill the store buffer and the next row's
- * first store waits for memory; interleaved, compute and writes overlap. */
+/* softmax (is_log: log_softmax) of rows (einc__vm_softmax_rows_f32), software-pipelined: each
+ * block step runs the statistics pass of row j (softmax: exponentials kept in one buffer) and the
+ * output pass of row j - 1 (softmax: from the other buffer; log_softmax: from x, just read),
+ * streaming into y. Run one row after the other, the streaming stores of a row's second pass fill
+ * the store buffer and the next row's first store (a call's push, a kept exponential) waits for
+ * memory; interleaved, compute and writes overlap, and short rows pay no call per pass. */
 void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
-                                   bool stream) {
+                                   bool is_log, bool stream) {
     enum { NM = EINC__VM_KEEP / 16 + 1 };
     _Alignas(64) float ebuf[2][EINC__VM_KEEP];
     int64_t posb[2][NM], nm[2] = {0, 0};
     double fsb[2][NM];
-    float sc[2][NM];
+    float sc[2][NM], mrow[2] = {0, 0}, lsrow[2] = {0, 0};
     for (int64_t j = 0; j <= nrows; j++) {
         int cur = (int)(j & 1), prev = cur ^ 1;
         bool p1 = j<nrows, p2 = j> 0;
-        const float *xp = p1 ? x + j * xr : x;
+        const float *xp = p1 ? x + j * xr : x, *xq = p2 ? x + (j - 1) * xr : x;
         float *yp = p2 ? y + (j - 1) * yr : y, *ec = ebuf[cur];
         const float *ep = ebuf[prev];
         const int64_t *pp = posb[prev];
@@ -381,7 +382,7 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
         int64_t *pos = posb[cur], *nmarks = &nm[cur], mi = 0, np = nm[prev];
         double *fs = fsb[cur];
         bool nt = stream && ((uintptr_t)yp & (W * 4 - 1)) == 0;
-        V vf = v_zero();
+        V vf = v_zero(), vm = v_set1(mrow[prev]), vl = v_set1(lsrow[prev]);
         float r = -INFINITY;
         double base = 0.0;
         VD acc[8];
@@ -395,27 +396,39 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
                 float *e = ec;
                 V v[4];
                 bool full = i + 4 * W <= n;
-                VM_LSE_BLOCK(1, x_);
+                if (is_log) {
+                    VM_LSE_BLOCK(0, x_);
+                } else {
+                    VM_LSE_BLOCK(1, x_);
+                }
             }
             if (p2) {
-                if (mi < np && pp[mi] == i) vf = v_set1(sp[mi++]);
+                if (!is_log && mi < np && pp[mi] == i) vf = v_set1(sp[mi++]);
                 for (int k = 0; k < 4; k++) {
                     int64_t o = i + k * W, left = n - o;
                     if (left >= W) {
-                        V t = v_mul(v_loadu(ep + o), vf);
+                        V t = is_log ? v_sub(v_sub(v_loadu(xq + o), vm), vl) : v_mul(v_loadu(ep + o), vf);
                         if (nt)
                             v_stream(yp + o, t);
                         else
                             v_storeu(yp + o, t);
                     } else if (left > 0) {
-                        v_store_tail(yp + o, v_mul(v_load_tail(ep + o, left, 0.0f), vf), left);
+                        V t = is_log ? v_sub(v_sub(v_load_tail(xq + o, left, 0.0f), vm), vl)
+                                     : v_mul(v_load_tail(ep + o, left, 0.0f), vf);
+                        v_store_tail(yp + o, t, left);
                     }
                 }
             }
         }
         if (!p1) continue;
         double s = base + VM(acc_sum)(acc);
-        if (isnan(s) || !isfinite(r)) { /* NaN, +inf or only -inf: NaN everywhere */
+        bool bad = isnan(s) || !isfinite(r); /* NaN, +inf or only -inf: NaN everywhere */
+        if (is_log) {
+            mrow[cur] = bad ? NAN : r;
+            lsrow[cur] = bad ? NAN : (float)log(s);
+            continue;
+        }
+        if (bad) {
             *nmarks = 1, pos[0] = 0, sc[cur][0] = NAN;
             continue;
         }
