@@ -533,9 +533,28 @@ static void reduce_rows(einc_reduce_op op, const einc__reduce_geom *g, const ein
         yo += idx[d] * g->kys[d];
     }
     bool lse32 = op == EINC_REDUCE_LOGSUMEXP && x->dtype == EINC_FLOAT32 && g->nred > 0;
+    /* logsumexp of whole contiguous float32 rows: runs of outputs along the last kept dimension
+     * take one call, so a short row pays no call of its own */
+    bool lse_rows = lse32 && g->nr == 1 && g->rxs[0] == 1 && g->nk > 0 && y->dtype == EINC_FLOAT32;
+    int nk = g->nk;
     for (int64_t o = begin; o < end; o++) {
         const char *xp = g->nred ? x->data + xo * xes : NULL; /* an empty x may have no storage */
-        if (lse32) {
+        int64_t run = 1;
+        if (lse_rows) {
+            enum { BATCH = 256 };
+            einc__lse_f32 st[BATCH];
+            run = g->kshape[nk - 1] - idx[nk - 1];
+            run = run < end - o ? run : end - o;
+            run = run < BATCH ? run : BATCH;
+            int64_t xr = g->kxs[nk - 1], yr = g->kys[nk - 1];
+            einc__vm_lse_rows_f32(st, (const float *)(const void *)xp, xr, run, g->rshape[0]);
+            for (int64_t j = 0; j < run; j++) {
+                double v = !isnan(st[j].s)       ? (isfinite(st[j].r) ? (double)st[j].r + log(st[j].s) : st[j].r)
+                           : st[j].r == INFINITY ? lse_block_f32(g, xp + j * xr * xes) /* +inf or NaN? */
+                                                 : NAN;
+                ((float *)(void *)y->data)[yo + j * yr] = (float)v;
+            }
+        } else if (lse32) {
             einc__store_f64(y->data + yo * yes, y->dtype, lse_block_f32(g, xp));
         } else {
             acc1 a;
@@ -548,14 +567,16 @@ static void reduce_rows(einc_reduce_op op, const einc__reduce_geom *g, const ein
             }
             finish(op, fl, &a, g->nred, y->data + yo * yes, y->dtype);
         }
-        for (int d = g->nk - 1; d >= 0; d--) {
-            xo += g->kxs[d];
-            yo += g->kys[d];
-            if (++idx[d] < g->kshape[d]) break;
-            xo -= g->kxs[d] * g->kshape[d];
-            yo -= g->kys[d] * g->kshape[d];
-            idx[d] = 0;
-        }
+        for (int64_t step = 0; step < run; step++)
+            for (int d = g->nk - 1; d >= 0; d--) {
+                xo += g->kxs[d];
+                yo += g->kys[d];
+                if (++idx[d] < g->kshape[d]) break;
+                xo -= g->kxs[d] * g->kshape[d];
+                yo -= g->kys[d] * g->kshape[d];
+                idx[d] = 0;
+            }
+        o += run - 1;
     }
 }
 

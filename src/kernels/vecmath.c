@@ -144,6 +144,14 @@ void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n) {
     lse_base(st, x, n, NULL, NULL, NULL, NULL);
 }
 
+void einc__vm_lse_rows_f32(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    LEVEL_CALL(einc__vm_lse_rows_f32, st, x, xr, nrows, n);
+    for (int64_t j = 0; j < nrows; j++) {
+        st[j].r = -INFINITY, st[j].s = 0.0;
+        lse_base(&st[j], x + j * xr, n, NULL, NULL, NULL, NULL);
+    }
+}
+
 void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
                            int64_t *nmarks) {
     LEVEL_CALL(einc__vm_lse_keep_f32, st, x, n, e, pos, fs, nmarks);

@@ -123,6 +123,9 @@ typedef struct {
 #define EINC__LSE_INIT                                                                                                 \
     { -INFINITY, 0.0 }
 void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n);
+/* The statistics of nrows whole rows of n elements, row j at x + j * xr, into st[j] (no need to
+ * initialise them): one call for many short rows. */
+void einc__vm_lse_rows_f32(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);
 
 /* einc__vm_lse_f32 that also keeps the exponentials, for a second pass that needs no exp:
  * e[i] = exp(x[i] - r_i), where r_i is the running max when i was read. r changed *nmarks
@@ -174,6 +177,7 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
 /* The per-level implementations behind the dispatchers (vecmath_avx2.c, vecmath_avx512.c). */
 #define EINC__VM_DECLARE(sfx)                                                                                          \
     void einc__vm_lse_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n);                                         \
+    void einc__vm_lse_rows_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);         \
     void einc__vm_lse_keep_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs, \
                                      int64_t *nmarks);                                                                 \
     void einc__vm_scale_marks_f32_##sfx(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,   \

@@ -328,12 +328,23 @@ static inline double VM(acc_sum)(const VD *a) {
     st->r = r;                                                                                                         \
     st->s = base + VM(acc_sum)(acc)
 
-void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
+static inline void VM(lse_one)(einc__lse_f32 *st, const float *x, int64_t n) {
     float *e = NULL;
     int64_t *pos = NULL, *nmarks = NULL;
     double *fs = NULL;
     (void)e, (void)pos, (void)fs, (void)nmarks;
     VM_LSE_BODY(0);
+}
+
+void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
+    VM(lse_one)(st, x, n);
+}
+
+void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    for (int64_t j = 0; j < nrows; j++) {
+        st[j].r = -INFINITY, st[j].s = 0.0;
+        VM(lse_one)(&st[j], x + j * xr, n);
+    }
 }
 
 void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
