@@ -281,6 +281,7 @@ static void fill_rows(float *x, int64_t rows, int64_t n, int64_t ld, int kind) {
             case 5: v = (j % 4 == 1 && i == n / 3) ? INFINITY : v; break;
             case 6: v = j % 3 == 0 ? -INFINITY : (i < n / 2 ? -INFINITY : v); break; /* -inf rows, -inf heads */
             case 7: v = rnd_f(-3, 3) * 1e-3f + 1e4f; break;                          /* big values close together */
+            case 8: v = i == n - 1 ? NAN : i == 0 ? INFINITY : v; break;             /* +inf and NaN: NaN */
             default: break;
             }
             x[j * ld + i] = v;
@@ -363,7 +364,7 @@ TEST(softmax_and_reductions_match_reference) {
     for (int lv = 0; lv < num_levels(); lv++) {
         int before = einc__cpu_level_force(lv);
         for (int li = 0; li < NLEN; li++)
-            for (int kind = 0; kind < 8; kind++)
+            for (int kind = 0; kind < 9; kind++)
                 for (int layout = 0; layout < 3; layout++) {
                     int64_t n = LENGTHS[li], rows = n >= 1000 ? 5 : 9;
                     if (layout == 2 && n > 200) continue; /* column-major rows: the strided path is enough */
