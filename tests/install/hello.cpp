@@ -2,6 +2,7 @@
 #include <einc.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 static einc_tensor *total(einc_ctx *ctx, einc_tensor *x, int nh) {
@@ -18,6 +19,7 @@ static einc_tensor *total(einc_ctx *ctx, einc_tensor *x, int nh) {
 int main() {
     einc::context ctx;
     if (!ctx) return 1;
+    if (std::strcmp(einc_version(), EINC_VERSION_STRING) != 0) return 2; // headers and library agree
     einc_tensor *x = einc_tensor_arange(ctx, EINC_FLOAT32, 0, 24, 1);
     einc_shape shapes[2] = {einc_shape_of(x), EINC_UNKNOWN_SHAPE};
     bool ok = einc_matches(ctx, "(a b), a b", 2, shapes, EINC_AXES({"a", 4}));
