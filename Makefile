@@ -1,6 +1,8 @@
 # Thin wrapper over CMake. `make` builds, `make test` runs the suite twice (a normal build and an
 # AddressSanitizer + UndefinedBehaviorSanitizer build), `make demo` runs the main example,
-# `make bench` runs the benchmarks, `make install PREFIX=...` installs.
+# `make bench` runs the benchmarks, `make install PREFIX=...` installs. Configuring prints einc's
+# own summary lines (version, dispatch kernels, CBLAS, default GEMM, OpenMP); the whole CMake
+# output is in $(BUILD)/configure.log.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
@@ -13,14 +15,18 @@ CMAKE_FLAGS ?=
 all: build
 
 build:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >/dev/null
+	@mkdir -p $(BUILD)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >$(BUILD)/configure.log
+	@grep '^-- einc: ' $(BUILD)/configure.log
 	cmake --build $(BUILD) -j $(JOBS)
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-asan:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEINC_SANITIZE=ON -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >/dev/null
+	@mkdir -p $(ASAN_BUILD)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEINC_SANITIZE=ON -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >$(ASAN_BUILD)/configure.log
+	@grep '^-- einc: ' $(ASAN_BUILD)/configure.log
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
@@ -48,7 +54,7 @@ fuzz:
 	cmake --build build-fuzz -j $(JOBS)
 
 format:
-	clang-format -i include/einc.h include/einc/*.h src/*/*.c src/*/*.h tests/*.c tools/*.c examples/*.c bench/*.c
+	clang-format -i include/einc.h include/einc.hpp include/einc/*.h src/*/*.c src/*/*.h tests/*.c tools/*.c examples/*.c bench/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

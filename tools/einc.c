@@ -179,7 +179,7 @@ static int print_version(void) {
         fprintf(stderr, "MemoryError: cannot create a context\n");
         return 1;
     }
-    printf("einc %d.%d.%d (einx 0.4.3 notation)\n", EINC_VERSION_MAJOR, EINC_VERSION_MINOR, EINC_VERSION_PATCH);
+    printf("einc %s (einx 0.4.3 notation)\n", einc_version());
     const char *forced = getenv("EINC_CPU");
     printf("dispatch: %s (the CPU supports %s%s%s)\n", einc_cpu_level_name(einc_cpu_level_active()),
            einc_cpu_level_name(einc_cpu_level_supported()), forced ? "; EINC_CPU=" : "", forced ? forced : "");

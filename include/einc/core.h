@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* EINC_VERSION_MAJOR, _MINOR, _PATCH and EINC_VERSION_STRING ("0.1.0"): the headers' version,
+ * generated from CMake's project(VERSION) into the build directory and installed beside this. */
+#include "einc/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,9 +26,9 @@ extern "C" {
 #define EINC_API __attribute__((visibility("default")))
 #endif
 
-#define EINC_VERSION_MAJOR 0
-#define EINC_VERSION_MINOR 1
-#define EINC_VERSION_PATCH 0
+/** The version of the library that is running, "MAJOR.MINOR.PATCH" (may differ from
+ * EINC_VERSION_STRING when a program was built against other headers than it runs with). */
+EINC_API const char *einc_version(void);
 
 /** The most dimensions a tensor may have. */
 #define EINC_MAX_DIMS 16
@@ -228,9 +232,30 @@ EINC_API void einc_pool_trim(einc_ctx *ctx);
  * EINC_DIMS(0, 2)      expands to  2, (const int[]){0, 2}          (naxes, axes)
  * EINC_ALL             expands to  -1, NULL                        (every axis)
  */
+#ifndef __cplusplus
 #define EINC_SHAPE(...)                                                                          \
     (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]){__VA_ARGS__}
 #define EINC_DIMS(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (const int[]){__VA_ARGS__}
+#else
+/* C++ has no compound literals: the array is a temporary that lives until the end of the full
+ * expression (the call it is an argument of), and the count is taken without evaluating the
+ * values a second time. Each value converts to int64_t (int) as it would in C. */
+extern "C++" {
+namespace einc_detail {
+template <class E, int N> struct array {
+    E v[N];
+    const E *data() const { return v; }
+};
+template <class E, class... T> inline array<E, (int)sizeof...(T)> make_array(T... v) {
+    return array<E, (int)sizeof...(T)>{{static_cast<E>(v)...}};
+}
+template <class... T> char (&count(const T &...))[sizeof...(T)];
+} // namespace einc_detail
+}
+#define EINC_SHAPE(...)                                                                          \
+    (int)sizeof(einc_detail::count(__VA_ARGS__)), einc_detail::make_array<int64_t>(__VA_ARGS__).data()
+#define EINC_DIMS(...) (int)sizeof(einc_detail::count(__VA_ARGS__)), einc_detail::make_array<int>(__VA_ARGS__).data()
+#endif
 #define EINC_ALL -1, (const int *)0
 
 #ifdef __cplusplus

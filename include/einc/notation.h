@@ -29,6 +29,9 @@
 #define EINC_NOTATION_H
 
 #include "core.h"
+#ifdef __cplusplus
+#include <initializer_list>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,9 +58,25 @@ typedef struct einc_axes {
     const einc_axis *v;
 } einc_axes;
 
+#ifndef __cplusplus
 #define EINC_AXES(...)                                                                           \
     ((einc_axes){(int)(sizeof((einc_axis[]){__VA_ARGS__}) / sizeof(einc_axis)), (einc_axis[]){__VA_ARGS__}})
 #define EINC_NO_AXES ((einc_axes){0, (const einc_axis *)0})
+#else
+/* C++: the entries live in an initializer list's array, which lasts until the end of the full
+ * expression; so pass EINC_AXES(...) straight to the operation (keep an einc_axis array, not an
+ * einc_axes value, to reuse constraints). A value must convert to int64_t without narrowing. */
+extern "C++" {
+namespace einc_detail {
+inline einc_axes make_axes(std::initializer_list<einc_axis> list) {
+    einc_axes axes = {(int)list.size(), list.begin()};
+    return axes;
+}
+} // namespace einc_detail
+}
+#define EINC_AXES(...) (einc_detail::make_axes({__VA_ARGS__}))
+#define EINC_NO_AXES (einc_axes{0, (const einc_axis *)0})
+#endif
 /** The value of an entry that stands for the empty tuple "b=()". */
 #define EINC_EMPTY_TUPLE INT64_MIN
 
@@ -186,7 +205,19 @@ typedef struct einc_shift {
     int n;
     int64_t v[EINC_MAX_DIMS];
 } einc_shift;
+#ifndef __cplusplus
 #define EINC_SHIFT(...) ((einc_shift){(int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), {__VA_ARGS__}})
+#else
+extern "C++" {
+namespace einc_detail {
+template <class... T> inline einc_shift make_shift(T... v) {
+    einc_shift shift = {(int)sizeof...(T), {static_cast<int64_t>(v)...}};
+    return shift;
+}
+} // namespace einc_detail
+}
+#define EINC_SHIFT(...) (einc_detail::make_shift(__VA_ARGS__))
+#endif
 
 EINC_API einc_tensor *einc_argmax(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);
 EINC_API einc_tensor *einc_argmin(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes);

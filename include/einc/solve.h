@@ -40,7 +40,11 @@ typedef struct einc_shape {
 } einc_shape;
 
 /** The unknown shape (einx's None). */
+#ifndef __cplusplus
 #define EINC_UNKNOWN_SHAPE ((einc_shape){-1, {0}})
+#else
+#define EINC_UNKNOWN_SHAPE (einc_shape{-1, {0}})
+#endif
 
 /** The shape of a tensor (EINC_UNKNOWN_SHAPE for NULL). */
 EINC_API einc_shape einc_shape_of(const einc_tensor *t);
