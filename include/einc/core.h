@@ -99,7 +99,11 @@ typedef struct einc_allocator {
 
 typedef struct einc_ctx_options {
     const einc_allocator *allocator; /* NULL: aligned malloc/free                           */
-    size_t pool_limit;               /* bytes the buffer pool may keep cached; 0: 1 GiB     */
+    /* Bytes the buffer pool may keep cached. 0 (the default): as much as the workload's peak of
+     * live tensor memory, at least 1 GiB and at most half of physical memory (1 GiB when that
+     * cannot be read), so a training step that holds 4 GB gets its big buffers back on the next
+     * step instead of faulting fresh pages in. SIZE_MAX: no limit. einc_pool_trim empties it. */
+    size_t pool_limit;
     int threads;                     /* 0: all available (OpenMP), 1: single-threaded       */
     uint64_t seed;                   /* initial seed of the random generator                */
 } einc_ctx_options;

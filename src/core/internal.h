@@ -60,7 +60,9 @@ struct einc_ctx {
     einc_tensor *scope_head[EINC_MAX_SCOPES + 1];
 
     einc_pool_block *pool[EINC_POOL_CLASSES]; /* free lists by size class               */
-    size_t pool_limit;
+    size_t pool_limit; /* einc_ctx_options.pool_limit; 0 = follow the workload (einc__pool_cap) */
+    size_t pool_floor; /* the automatic cap's minimum (EINC_POOL_FLOOR; tests scale it down)  */
+    size_t phys_bytes; /* physical memory, read once at creation; 0 = unknown                */
     einc_memory_stats stats;
 
     struct einc__plan_cache *plans; /* compiled notation calls (src/plan/cache.c)          */
@@ -114,6 +116,19 @@ void einc__free(einc_ctx *ctx, void *ptr, size_t size);
 /* Tensor buffers: served from the pool when a cached block fits. Records EINC_ENOMEM. */
 void *einc__buffer_alloc(einc_ctx *ctx, size_t size);
 void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size);
+
+/* How many bytes the pool may keep cached. An explicit `limit` (einc_ctx_options.pool_limit)
+ * wins. Otherwise the pool follows the workload's high-water mark: max(floor, peak) live bytes,
+ * so a workload that once held 4 GB live gets its big buffers back on every later call instead of
+ * faulting fresh pages in again; but never more than 1/EINC_POOL_PHYS_DIVISOR of physical memory
+ * (`phys`), and just `floor` when physical memory is unknown (0). A pure function of its
+ * arguments, so tests can feed it made-up machines. */
+size_t einc__pool_cap(size_t limit, size_t floor, size_t peak, size_t phys);
+/* Physical memory in bytes (sysconf where it exists), 0 when it cannot be read. */
+size_t einc__phys_bytes(void);
+
+#define EINC_POOL_FLOOR ((size_t)1 << 30) /* the automatic cap's minimum, 1 GiB        */
+#define EINC_POOL_PHYS_DIVISOR 2          /* the automatic cap's maximum: 1/2 of RAM   */
 
 /* ---- shapes -------------------------------------------------------------------------------- */
 
