@@ -110,6 +110,7 @@ void einc_ctx_destroy(einc_ctx *ctx) {
     }
     einc__plan_cache_destroy(ctx);
     einc_pool_trim(ctx);
+    einc__team_destroy(ctx);
     einc_allocator a = ctx->allocator;
     a.free(a.user, ctx, sizeof *ctx);
 }

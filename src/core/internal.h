@@ -67,7 +67,8 @@ struct einc_ctx {
 
     struct einc__plan_cache *plans; /* compiled notation calls (src/plan/cache.c)          */
 
-    int threads; /* effective, >= 1 */
+    int threads;             /* effective, >= 1                                          */
+    struct einc__team *team; /* worker threads (parallel.c), started by the first big region */
     uint64_t rng_seed;
     uint64_t rng_counter;
 
@@ -192,9 +193,19 @@ void einc__store_f64(char *p, einc_dtype dtype, double v);
 /* ---- threads ------------------------------------------------------------------------------- */
 
 typedef void (*einc__task_fn)(void *arg, int ith, int nth);
-/* Runs fn(arg, ith, nth) on up to ctx->threads threads (OpenMP), or once with (0, 1) when `work`
- * (about one unit per element touched) is below the threading threshold. Never call BLAS from fn. */
-void einc__parallel(const einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* Runs fn(arg, ith, nth) once for every ith in [0, nth) with nth = ctx->threads, spread over the
+ * calling thread and the context's sleeping workers (parallel.c); or once with (0, 1) when `work`
+ * (about one unit per element touched) is below the threading threshold, when ctx->threads is 1,
+ * or when called from inside a region. For kernels with per-worker scratch (ith indexes it).
+ * Never call BLAS from fn. */
+void einc__parallel(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* The same with a finer split: nth is up to 8 * ctx->threads pieces, about EINC_PARALLEL_THRESHOLD
+ * / 4 work each, taken by whichever thread is free, so a busy core delays the region by one piece,
+ * not by half the work. fn must only use ith to pick its part (no per-worker scratch) and its
+ * results must not depend on nth. */
+void einc__parallel_chunks(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* Joins the context's workers (einc_ctx_destroy). */
+void einc__team_destroy(einc_ctx *ctx);
 /* [begin, end) of `n` items for worker ith of nth (contiguous, balanced). */
 void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end);
 
