@@ -94,6 +94,10 @@ int main(void) {
                   einc_tensor_randn(ctx, EINC_FLOAT32, 1, &n64),
                   einc_tensor_randn(ctx, EINC_FLOAT32, 1, &n64),
                   ADD};
+    const int64_t n4 = (int64_t)1 << 20; /* 4 MiB: just above the threading threshold */
+    op_arg add4 = {
+        "add, 2 x 4 MiB float32 (region overhead)",   ctx, NULL, einc_tensor_randn(ctx, EINC_FLOAT32, 1, &n4),
+        einc_tensor_randn(ctx, EINC_FLOAT32, 1, &n4), ADD};
     op_arg sm = {"softmax \"... N [M]\" (16, 1024, 1024)",
                  ctx,
                  NULL,
@@ -134,7 +138,7 @@ int main(void) {
         fprintf(stderr, "%s\n", einc_errmsg(ctx));
         return 1;
     }
-    op_arg *ops[] = {&add, &sm, &sum, &dot, &mm, &mha};
+    op_arg *ops[] = {&add4, &add, &sm, &sum, &dot, &mm, &mha};
     double worst = 0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         double r = measure(ops[i], reps);

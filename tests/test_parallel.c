@@ -85,6 +85,39 @@ TEST(chunks_cover_every_piece_once) {
     einc_ctx_destroy(ctx);
 }
 
+/* einc__worker_id: below the thread count, and never shared by two pieces running at once. */
+typedef struct {
+    _Atomic int busy[8];
+    _Atomic int bad;
+    int threads;
+} worker_ids;
+
+static void id_task(void *arg, int ith, int nth) {
+    worker_ids *w = arg;
+    (void)ith, (void)nth;
+    int id = einc__worker_id();
+    if (id < 0 || id >= w->threads) {
+        atomic_fetch_add(&w->bad, 1);
+        return;
+    }
+    if (atomic_exchange(&w->busy[id], 1)) atomic_fetch_add(&w->bad, 1);
+    for (volatile int i = 0; i < 20000; i++) {
+    }
+    atomic_store(&w->busy[id], 0);
+}
+
+TEST(worker_ids_are_private) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 3});
+    worker_ids w;
+    memset(&w, 0, sizeof w);
+    w.threads = 3;
+    for (int r = 0; r < 50; r++)
+        einc__parallel_chunks(ctx, (int64_t)1 << 30, id_task, &w);
+    CHECK_EQ_INT(atomic_load(&w.bad), 0);
+    CHECK_EQ_INT(einc__worker_id(), 0);
+    einc_ctx_destroy(ctx);
+}
+
 /* Back-to-back regions with changing thread counts: no lost wake-up, no stale job. */
 TEST(many_regions_and_thread_changes) {
     einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
@@ -184,6 +217,7 @@ TEST(results_do_not_depend_on_threads) {
 int main(void) {
     RUN(static_split_is_one_piece_per_thread);
     RUN(chunks_cover_every_piece_once);
+    RUN(worker_ids_are_private);
     RUN(many_regions_and_thread_changes);
     RUN(nested_region_runs_inline);
     RUN(fork_child_gets_new_workers);

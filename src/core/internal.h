@@ -204,6 +204,10 @@ void einc__parallel(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
  * not by half the work. fn must only use ith to pick its part (no per-worker scratch) and its
  * results must not depend on nth. */
 void einc__parallel_chunks(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* The thread running this piece: 0 for the caller, 1..ctx->threads-1 for workers; two pieces that
+ * run at the same time never share it. Lets a kernel on einc__parallel_chunks keep per-thread
+ * scratch (index it by einc__worker_id(), size it by ctx->threads). */
+int einc__worker_id(void);
 /* Joins the context's workers (einc_ctx_destroy). */
 void einc__team_destroy(einc_ctx *ctx);
 /* [begin, end) of `n` items for worker ith of nth (contiguous, balanced). */

@@ -45,6 +45,12 @@ void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end
 
 /* A thread inside a region: a nested einc__parallel runs inline instead of deadlocking. */
 static _Thread_local bool in_region;
+/* 0 on the calling thread, 1..threads-1 on the context's workers (einc__worker_id). */
+static _Thread_local int worker_index;
+
+int einc__worker_id(void) {
+    return worker_index;
+}
 
 #ifdef EINC_HAVE_PTHREADS
 
@@ -65,7 +71,8 @@ struct einc__team {
     /* (gen << 32) | next chunk: a thread holding an older job's gen can never claim a chunk of a
      * newer one, so no stale (fn, arg) ever runs */
     _Atomic uint64_t next;
-    _Atomic int done; /* chunks finished in the current job */
+    _Atomic int done;    /* chunks finished in the current job */
+    _Atomic int started; /* workers that took their index          */
 };
 
 static void cpu_relax(void) {
@@ -95,6 +102,7 @@ static void run_chunks(struct einc__team *t, uint64_t gen, einc__task_fn fn, voi
 static void *worker_main(void *p) {
     struct einc__team *t = p;
     in_region = true;
+    worker_index = atomic_fetch_add(&t->started, 1) + 1;
     uint64_t seen = 0;
     pthread_mutex_lock(&t->mu);
     for (;;) {
@@ -207,11 +215,16 @@ void einc__team_destroy(einc_ctx *ctx) {
 static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *arg) {
     (void)ctx;
 #ifdef _OPENMP
-    in_region = true;
-#pragma omp parallel for num_threads(nth) schedule(dynamic, 1)
-    for (int i = 0; i < n; i++)
-        fn(arg, i, n);
-    in_region = false;
+#pragma omp parallel num_threads(nth)
+    {
+        in_region = true;
+        worker_index = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < n; i++)
+            fn(arg, i, n);
+        in_region = false;
+        worker_index = 0;
+    }
 #else
     (void)nth;
     for (int i = 0; i < n; i++)
