@@ -198,6 +198,8 @@ static inline void bench_header(const char *name, int threads, double *peak, dou
            einc_cpu_level_name(einc_cpu_level_supported()), threads, ct ? ct : "(unset)");
     printf("  float32 FMA peak (1 core, %s): %.1f GFLOP/s; memcpy 64 MiB: %.2f ms = %.1f GB/s\n",
            einc_cpu_level_name(einc_cpu_level_active()), p, tc * 1e3, tc > 0 ? (double)bytes / tc * 1e-9 : 0.0);
+    printf("  gemm: %s by default (CBLAS built in: %s)\n", einc_gemm_backend_name(einc_get_gemm_backend(NULL)),
+           einc_blas_backend());
     if (peak) *peak = p;
     if (copy_bps) *copy_bps = tc > 0 ? (double)bytes / tc : 0;
 }

@@ -40,6 +40,7 @@ static void run_once(void *p) {
 
 int main(void) {
     int threads = bench_threads(), reps = bench_reps(20);
+    bench_header("bench_attention: the attention module (notation and raw) against PyTorch", threads, NULL, NULL);
     einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = threads, .seed = 1});
     if (!ctx) return 1;
     /* PyTorch, if installed: one subprocess measures all configurations */
@@ -54,7 +55,8 @@ int main(void) {
         int got = 0;
         long long b, c, h, hh, w;
         double f, fb;
-        while (got < (int)NCONFIGS && fscanf(p, "%lld %lld %lld %lld %lld %lf %lf", &b, &c, &h, &hh, &w, &f, &fb) == 7) {
+        while (got < (int)NCONFIGS &&
+               fscanf(p, "%lld %lld %lld %lld %lld %lf %lf", &b, &c, &h, &hh, &w, &f, &fb) == 7) {
             torch_us[got][0] = f;
             torch_us[got][1] = fb;
             got++;
@@ -63,7 +65,8 @@ int main(void) {
     }
     printf("attention (B, C, heads, H, W): us per call, best of %d, %d thread%s; GEMM: %s; PyTorch %s\n", reps, threads,
            threads == 1 ? "" : "s", einc_blas_backend(), have_torch ? "1.13 (same run)" : "not available");
-    printf("%-22s %-9s %11s %11s %11s %9s %9s\n", "shape", "pass", "notation", "raw", "pytorch", "torch/not", "torch/raw");
+    printf("%-22s %-9s %11s %11s %11s %9s %9s\n", "shape", "pass", "notation", "raw", "pytorch", "torch/not",
+           "torch/raw");
     for (size_t k = 0; k < NCONFIGS; k++) {
         const config *c = &configs[k];
         einc_mha m;

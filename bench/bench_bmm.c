@@ -1,15 +1,16 @@
-/* bench_bmm.c — einc_tensor_bmm / einc_tensor_matmul against a direct cblas_sgemm loop.
+/* bench_bmm: einc_tensor_bmm / einc_tensor_matmul against a direct cblas_sgemm loop.
  *
  * Each case times the einc call and, in the same run on the same operand memory, the obvious raw
  * baseline: one cblas_sgemm per batch entry into a preallocated, warm output. The einc call runs
  * inside a scope so its output buffer returns to the pool and is reused: neither allocation of
  * fresh pages nor first touches are timed on either side. "speed" is raw time / einc time (1.00 =
- * as fast as raw BLAS; the target is >= 0.95). OPENBLAS_CORETYPE is left as the environment sets
- * it: both sides run the same BLAS kernels, so the ratio is honest either way.
+ * as fast as raw BLAS). The einc call uses the process's default GEMM (einc's own unless
+ * EINC_GEMM=cblas or the build chose CBLAS); `EINC_GEMM=cblas build/bench_bmm` measures what
+ * einc's driver adds to BLAS itself. OPENBLAS_CORETYPE is left as the environment sets it.
  *
- * The "buffers" column counts the large buffer requests (>= 32 KiB) of one einc call: 1 is the
- * output alone, so an operand given as a transpose view is passed to BLAS with a transpose flag
- * and never copied; the stride-2 case shows what a copy looks like.
+ * The "buffers" column counts the large buffer requests (>= 32 KiB) of one einc call: the output
+ * and einc's GEMM scratch (packed panels); with CBLAS, an operand given as a transpose view is
+ * passed with a transpose flag and never copied, and the stride-2 case shows what a copy costs.
  *
  * Built without BLAS, the baseline is a naive triple loop (one dot product per output element,
  * like the kernel's reference twin), run once per case, and the table says so.
@@ -71,7 +72,9 @@ static void run_raw(void *p) {
 }
 
 /* Best of `reps` after a warm-up. */
-static double time_raw(raw_arg *r, int reps) { return bench_best(run_raw, r, reps); }
+static double time_raw(raw_arg *r, int reps) {
+    return bench_best(run_raw, r, reps);
+}
 #else
 static const char baseline_name[] = "naive triple loop (no BLAS built in)";
 
@@ -84,7 +87,8 @@ static void run_raw(void *p) {
         for (int64_t m = 0; m < r->M; m++)
             for (int64_t n = 0; n < r->N; n++) {
                 float s = 0.0f;
-                for (int64_t k = 0; k < r->K; k++) s += a[m * r->K + k] * b[k * bk + n * bn];
+                for (int64_t k = 0; k < r->K; k++)
+                    s += a[m * r->K + k] * b[k * bk + n * bn];
                 c[m * r->N + n] = s;
             }
     }
@@ -161,11 +165,12 @@ static int bench_case(einc_ctx *ctx, const char *name, einc_arg *e, raw_arg *r, 
 
 int main(void) {
     int threads = bench_threads(), reps = bench_reps(5);
+    bench_header("bench_bmm: einc_tensor_bmm / matmul against a raw cblas_sgemm loop", threads, NULL, NULL);
     einc_ctx *ctx = einc_ctx_create();
     if (!ctx) return 1;
     einc_set_threads(ctx, threads);
-    printf("einc backend: %s; baseline: %s; threads: %d; best of %d\n", einc_blas_backend(), baseline_name, threads,
-           reps);
+    printf("einc GEMM: %s; baseline: %s; threads: %d; best of %d\n", einc_gemm_backend_name(einc_get_gemm_backend(ctx)),
+           baseline_name, threads, reps);
     printf("%-44s %9s %9s %8s %7s %7s %9s\n", "case (float32)", "einc ms", "base ms", "GFLOP/s", "speed", "buffers",
            "max|diff|");
     int fails = 0;
@@ -174,30 +179,29 @@ int main(void) {
     einc_tensor *a = einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(16, 1024, 64));
     einc_tensor *b = einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(16, 64, 1024));
     einc_arg e = {ctx, a, b, false, EINC_OK};
-    raw_arg r = {einc_tensor_data(a), einc_tensor_data(b), NULL, 16, 1024, 1024, 64, 1024 * 64, 64 * 1024,
-                 1024 * 1024, false};
+    raw_arg r = {einc_tensor_data(a), einc_tensor_data(b), NULL,        16,   1024, 1024, 64,
+                 1024 * 64,           64 * 1024,           1024 * 1024, false};
     fails += bench_case(ctx, "bmm 16 x (1024x64)@(64x1024)", &e, &r, threads, reps);
 
     /* b given as the transpose view of a [16, 1024, 64] tensor: CblasTrans, no copy */
     einc_tensor *bt = einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(16, 1024, 64));
     e = (einc_arg){ctx, a, einc_tensor_transpose(ctx, bt, 1, 2), false, EINC_OK};
-    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(bt), NULL, 16, 1024, 1024, 64, 1024 * 64, 1024 * 64,
-                  1024 * 1024, true};
+    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(bt), NULL, 16, 1024, 1024, 64, 1024 * 64,
+                  1024 * 64,           1024 * 1024,          true};
     fails += bench_case(ctx, "bmm 16 x (1024x64)@(64x1024), b transpose view", &e, &r, threads, reps);
 
     /* b every second column of [16, 64, 2048]: no unit stride, copied once per call */
     einc_tensor *wide = einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(16, 64, 2048));
     einc_tensor *bc = einc_tensor_contiguous(ctx, einc_tensor_slice(ctx, wide, 2, 0, INT64_MAX, 2));
     e = (einc_arg){ctx, a, einc_tensor_slice(ctx, wide, 2, 0, INT64_MAX, 2), false, EINC_OK};
-    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(bc), NULL, 16, 1024, 1024, 64, 1024 * 64, 64 * 1024,
-                  1024 * 1024, false};
+    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(bc), NULL, 16, 1024, 1024, 64, 1024 * 64,
+                  64 * 1024,           1024 * 1024,          false};
     fails += bench_case(ctx, "bmm 16 x (1024x64)@(64x1024), b stride 2", &e, &r, threads, reps);
 
     /* a linear layer: x [16, 1024, 64] @ w [64, 1024], w broadcast: folded into one GEMM */
     einc_tensor *w = einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(64, 1024));
     e = (einc_arg){ctx, a, w, true, EINC_OK};
-    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(w), NULL, 16, 1024, 1024, 64, 1024 * 64, 0, 1024 * 1024,
-                  false};
+    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(w), NULL, 16, 1024, 1024, 64, 1024 * 64, 0, 1024 * 1024, false};
     fails += bench_case(ctx, "matmul (16,1024,64)@(64,1024), b broadcast", &e, &r, threads, reps);
     einc_tensor_release(b);
     einc_tensor_release(bt);
@@ -219,8 +223,8 @@ int main(void) {
     a = einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(16, 1024, 1024));
     b = einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(16, 1024, 64));
     e = (einc_arg){ctx, a, b, false, EINC_OK};
-    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(b), NULL, 16, 1024, 64, 1024, 1024 * 1024, 1024 * 64,
-                  1024 * 64, false};
+    r = (raw_arg){einc_tensor_data(a), einc_tensor_data(b), NULL,      16,   1024, 64, 1024,
+                  1024 * 1024,         1024 * 64,           1024 * 64, false};
     fails += bench_case(ctx, "bmm 16 x (1024x1024)@(1024x64)", &e, &r, threads, reps);
 
     einc_ctx_destroy(ctx);

@@ -45,7 +45,8 @@ static void run_memcpy(void *p) {
 /* The first numel(shape) elements of a flat tensor, viewed with `shape`. */
 static einc_tensor *flat_view(einc_ctx *ctx, einc_tensor *flat, int ndim, const int64_t *shape) {
     int64_t n = 1;
-    for (int d = 0; d < ndim; d++) n *= shape[d];
+    for (int d = 0; d < ndim; d++)
+        n *= shape[d];
     return einc_tensor_view(ctx, einc_tensor_narrow(ctx, flat, 0, 0, n), ndim, shape);
 }
 
@@ -96,8 +97,8 @@ static int bench_case(einc_ctx *ctx, const char *name, einc_tensor *dst, einc_te
     }
     int bad = spot_check(dst, src);
     double gb = 2.0 * (double)ma.bytes / 1e9;
-    printf("%-44s %6.1f %8.3f %8.1f %9.3f %8.1f %7.2f%s\n", name, (double)ma.bytes / (1024.0 * 1024.0), t * 1e3,
-           gb / t, t_mc * 1e3, gb / t_mc, t_mc / t, bad ? "  WRONG VALUES" : "");
+    printf("%-44s %6.1f %8.3f %8.1f %9.3f %8.1f %7.2f%s\n", name, (double)ma.bytes / (1024.0 * 1024.0), t * 1e3, gb / t,
+           t_mc * 1e3, gb / t_mc, t_mc / t, bad ? "  WRONG VALUES" : "");
     return bad != 0;
 }
 
@@ -145,8 +146,8 @@ static int run_cases(einc_ctx *ctx, einc_tensor *src_flat, einc_tensor *dst_flat
     /* negative strides */
     d = flat_view(ctx, dst_flat, EINC_SHAPE(4096, 4096));
     v = flat_view(ctx, src_flat, EINC_SHAPE(4096, 4096));
-    fails += bench_case(ctx, "flip rows (4096, 4096) x[::-1, :]", d, einc_tensor_flip(ctx, v, EINC_DIMS(0)), mcd,
-                        mcs, reps);
+    fails +=
+        bench_case(ctx, "flip rows (4096, 4096) x[::-1, :]", d, einc_tensor_flip(ctx, v, EINC_DIMS(0)), mcd, mcs, reps);
     fails += bench_case(ctx, "flip columns (4096, 4096) x[:, ::-1]", d, einc_tensor_flip(ctx, v, EINC_DIMS(1)), mcd,
                         mcs, reps);
 
@@ -161,6 +162,7 @@ static int run_cases(einc_ctx *ctx, einc_tensor *src_flat, einc_tensor *dst_flat
 
 int main(void) {
     int threads = bench_threads(), reps = bench_reps(10), fails = 0;
+    bench_header("bench_copy: strided copies and permutes of 64 MiB against memcpy", threads, NULL, NULL);
     einc_ctx *ctx = einc_ctx_create();
     if (!ctx) return 1;
 
@@ -175,7 +177,8 @@ int main(void) {
         return 1;
     }
     float *s = einc_tensor_data(src_flat);
-    for (int64_t i = 0; i < BENCH_ELEMS; i++) s[i] = (float)(i % 1000003);
+    for (int64_t i = 0; i < BENCH_ELEMS; i++)
+        s[i] = (float)(i % 1000003);
     memset(einc_tensor_data(dst_flat), 0, (size_t)BENCH_ELEMS * sizeof(float));
     memset(einc_tensor_data(mc_dst), 0, (size_t)BENCH_ELEMS * sizeof(float));
 

@@ -126,25 +126,32 @@ static void run_tiny(tiny_arg *t, einc_tensor *(*call)(tiny_arg *)) {
     }
 }
 
-static void run_tiny_notation(void *p) { run_tiny(p, tiny_notation); }
-static void run_tiny_raw(void *p) { run_tiny(p, tiny_raw); }
+static void run_tiny_notation(void *p) {
+    run_tiny(p, tiny_notation);
+}
+static void run_tiny_raw(void *p) {
+    run_tiny(p, tiny_raw);
+}
 
 /* The hand-written loops: x [2, 3] row-major, v [3], w [3, 4] -> y. */
 static void hand_id(const float *x, const float *v, const float *w, float *y) {
     (void)v, (void)w;
     for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 3; b++) y[b * 2 + a] = x[a * 3 + b];
+        for (int b = 0; b < 3; b++)
+            y[b * 2 + a] = x[a * 3 + b];
 }
 
 static void hand_sum(const float *x, const float *v, const float *w, float *y) {
     (void)v, (void)w;
-    for (int a = 0; a < 2; a++) y[a] = x[a * 3] + x[a * 3 + 1] + x[a * 3 + 2];
+    for (int a = 0; a < 2; a++)
+        y[a] = x[a * 3] + x[a * 3 + 1] + x[a * 3 + 2];
 }
 
 static void hand_add(const float *x, const float *v, const float *w, float *y) {
     (void)w;
     for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 3; b++) y[a * 3 + b] = x[a * 3 + b] + v[b];
+        for (int b = 0; b < 3; b++)
+            y[a * 3 + b] = x[a * 3 + b] + v[b];
 }
 
 static void hand_dot(const float *x, const float *v, const float *w, float *y) {
@@ -152,7 +159,8 @@ static void hand_dot(const float *x, const float *v, const float *w, float *y) {
     for (int a = 0; a < 2; a++)
         for (int c = 0; c < 4; c++) {
             float s = 0.0f;
-            for (int b = 0; b < 3; b++) s += x[a * 3 + b] * w[b * 4 + c];
+            for (int b = 0; b < 3; b++)
+                s += x[a * 3 + b] * w[b * 4 + c];
             y[a * 4 + c] = s;
         }
 }
@@ -168,7 +176,8 @@ typedef struct {
 
 static void run_hand(void *p) {
     hand_arg *h = p;
-    for (int i = 0; i < h->calls; i++) h->fn(h->x, h->v, h->w, h->y);
+    for (int i = 0; i < h->calls; i++)
+        h->fn(h->x, h->v, h->w, h->y);
 }
 
 /* An allocation floor: an empty (2,) tensor per call, released by the scope like the results. */
@@ -191,8 +200,13 @@ static void first_call_us(int which, int threads, int n, double *best, double *m
         t[r] = 1e30;
         if (!ctx) continue;
         einc_set_threads(ctx, threads);
-        tiny_arg a = {ctx, einc_tensor_arange(ctx, EINC_FLOAT32, 0, 6, 1), einc_tensor_arange(ctx, EINC_FLOAT32, 0, 3, 1),
-                      einc_tensor_arange(ctx, EINC_FLOAT32, 0, 12, 1), which, 1, 0};
+        tiny_arg a = {ctx,
+                      einc_tensor_arange(ctx, EINC_FLOAT32, 0, 6, 1),
+                      einc_tensor_arange(ctx, EINC_FLOAT32, 0, 3, 1),
+                      einc_tensor_arange(ctx, EINC_FLOAT32, 0, 12, 1),
+                      which,
+                      1,
+                      0};
         a.x = einc_tensor_reshape(ctx, a.x, EINC_SHAPE(2, 3));
         a.w = einc_tensor_reshape(ctx, a.w, EINC_SHAPE(3, 4));
         double t0 = bench_now();
@@ -305,7 +319,8 @@ static void run_tiled_transpose(void *p) {
             for (int64_t c0 = 0; c0 < t->C; c0 += TILE) {
                 int64_t r1 = r0 + TILE < t->R ? r0 + TILE : t->R, c1 = c0 + TILE < t->C ? c0 + TILE : t->C;
                 for (int64_t c = c0; c < c1; c++)
-                    for (int64_t r = r0; r < r1; r++) y[c * t->R + r] = x[r * t->C + c];
+                    for (int64_t r = r0; r < r1; r++)
+                        y[c * t->R + r] = x[r * t->C + c];
             }
     }
 }
@@ -322,7 +337,8 @@ typedef struct {
 
 static void run_views(void *p) {
     views_arg *v = p;
-    for (int i = 0; i < v->n; i++) run_id(v->a);
+    for (int i = 0; i < v->n; i++)
+        run_id(v->a);
 }
 
 /* One einc_id call in us (best of `reps` runs of `n` calls); *is_view: the result shares x's memory. */
@@ -358,7 +374,8 @@ static void check_reverse(id_arg *a) {
     bool ok = einc_tensor_is_contiguous(y);
     for (int64_t i = 0; ok && i < 256; i += 5)
         for (int64_t j = 0; ok && j < 256; j += 7)
-            for (int64_t k = 0; ok && k < 256; k += 11) ok = yp[(k * 256 + j) * 256 + i] == xp[(i * 256 + j) * 256 + k];
+            for (int64_t k = 0; ok && k < 256; k += 11)
+                ok = yp[(k * 256 + j) * 256 + i] == xp[(i * 256 + j) * 256 + k];
     if (!ok) {
         fprintf(stderr, "bench_notation: %s: wrong result\n", a->expr);
         failures++;
@@ -385,7 +402,8 @@ static void bench_id(einc_ctx *ctx, int reps) {
     einc_axes h = EINC_AXES({"h", H});
 
     printf("\n2. id on 64 MiB float32 (each result released before the next call: its buffer comes from the pool),\n"
-           "   best of %d, run interleaved with the baselines\n", reps);
+           "   best of %d, run interleaved with the baselines\n",
+           reps);
     printf("%-46s %9s %9s %8s\n", "case", "ms", "GB/s", "vs memcpy");
     copy_arg cp = {dst, einc_tensor_data(x), bytes};
     transpose_arg tt = {einc_tensor_data(x), ref, B, H * W, C};
@@ -401,7 +419,8 @@ static void bench_id(einc_ctx *ctx, int reps) {
     print_bw_row("memcpy (same bytes)", tcopy, bytes, tcopy, "");
     print_bw_row("hand transpose (16,4096,256)->(16,256,4096)", best[1], bytes, tcopy, "64x64 tiles, plain C");
     print_bw_row("id \"b (h w) c -> b (c h) w\"  (16,4096,256)", best[2], bytes, tcopy, "copy inside einc_id");
-    print_bw_row("id \"b (h w) c -> b c h w\" + contiguous", best[3], bytes, tcopy, "view, then einc_tensor_contiguous");
+    print_bw_row("id \"b (h w) c -> b c h w\" + contiguous", best[3], bytes, tcopy,
+                 "view, then einc_tensor_contiguous");
     print_bw_row("id \"a b c -> (c b) a\"  (256,256,256)", best[4], bytes, tcopy, "copy inside einc_id");
     print_bw_row("id \"a b c -> c b a\" + contiguous", best[5], bytes, tcopy, "view, then einc_tensor_contiguous");
     check_same(&perm_copy, ref, bytes);
@@ -465,7 +484,8 @@ static void run_gemm(void *p) {
         for (int64_t m = 0; m < g->M; m++)
             for (int64_t n = 0; n < g->N; n++) {
                 float s = 0.0f;
-                for (int64_t k = 0; k < g->K; k++) s += a[m * g->K + k] * b[k * bk + n * bn];
+                for (int64_t k = 0; k < g->K; k++)
+                    s += a[m * g->K + k] * b[k * bk + n * bn];
                 c[m * g->N + n] = s;
             }
     }
@@ -552,8 +572,7 @@ static void bench_dot(einc_ctx *ctx, int threads, int reps) {
     check(ctx, q && k && attn ? q : NULL, "dot setup");
     if (q && k && attn) {
         dot_case(ctx, "q.k  (2,8,1024,64),(2,8,1024,64)", qk, q, k, true, threads, reps);
-        dot_case(ctx, "a.v  (2,8,1024,1024),(2,8,1024,64)", av, attn, k, false, threads,
-                 reps);
+        dot_case(ctx, "a.v  (2,8,1024,1024),(2,8,1024,64)", av, attn, k, false, threads, reps);
         einc_tensor *q1 = einc_tensor_reshape(ctx, q, EINC_SHAPE(1, 16, 1024, 64));
         einc_tensor *k1 = einc_tensor_reshape(ctx, k, EINC_SHAPE(1, 16, 1024, 64));
         einc_tensor *a1 = einc_tensor_reshape(ctx, attn, EINC_SHAPE(1, 16, 1024, 1024));
@@ -567,7 +586,8 @@ static void bench_dot(einc_ctx *ctx, int threads, int reps) {
         einc_tensor_release(a1);
     }
     printf("  q.k: einc_dot(\"%s\"); a.v: einc_dot(\"%s\");\n"
-           "  speed: baseline time / einc time (target >= 0.95); the output buffer comes from the pool.\n", qk, av);
+           "  speed: baseline time / einc time (target >= 0.95); the output buffer comes from the pool.\n",
+           qk, av);
     einc_tensor_release(q);
     einc_tensor_release(k);
     einc_tensor_release(attn);
@@ -630,6 +650,7 @@ static bool wanted(int argc, char **argv, int part) {
 
 int main(int argc, char **argv) {
     int threads = bench_threads(), reps = bench_reps(7);
+    bench_header("bench_notation: what the notation costs above the work it describes", threads, NULL, NULL);
     einc_ctx *ctx = einc_ctx_create();
     if (!ctx) return 1;
     einc_set_threads(ctx, threads);

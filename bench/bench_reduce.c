@@ -13,12 +13,21 @@
 
 #define N 4096
 
-typedef enum { SUM_LAST, SUM_FIRST, MAX_FIRST, ARGMAX_LAST, LSE_LAST, MEAN_ALL, SOFTMAX_LAST, LOG_SOFTMAX_LAST,
-               SOFTMAX_FIRST } kind;
+typedef enum {
+    SUM_LAST,
+    SUM_FIRST,
+    MAX_FIRST,
+    ARGMAX_LAST,
+    LSE_LAST,
+    MEAN_ALL,
+    SOFTMAX_LAST,
+    LOG_SOFTMAX_LAST,
+    SOFTMAX_FIRST
+} kind;
 
-static const char *const names[] = {"sum   axis -1", "sum   axis 0", "max   axis 0", "argmax axis -1",
-                                    "logsumexp axis -1", "mean  all axes", "softmax axis -1",
-                                    "log_softmax axis -1", "softmax axis 0"};
+static const char *const names[] = {"sum   axis -1",   "sum   axis 0",        "max   axis 0",
+                                    "argmax axis -1",  "logsumexp axis -1",   "mean  all axes",
+                                    "softmax axis -1", "log_softmax axis -1", "softmax axis 0"};
 
 typedef struct {
     einc_ctx *ctx;
@@ -58,6 +67,7 @@ int main(void) {
     einc_ctx *ctx = einc_ctx_create();
     if (!ctx) return 1;
     int threads = bench_threads(), reps = bench_reps(10);
+    bench_header("bench_reduce: reductions and softmax of 64 MiB against memcpy", threads, NULL, NULL);
     einc_set_threads(ctx, threads);
     einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(N, N));
     if (!x) {

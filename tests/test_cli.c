@@ -13,7 +13,9 @@
 #define MAX_CASES 512
 
 /* dst = a + b, cut to fit (paths here are far shorter than the buffers). */
-static void concat(char *dst, size_t size, const char *a, const char *b) { join3(dst, size, a, b, ""); }
+static void concat(char *dst, size_t size, const char *a, const char *b) {
+    join3(dst, size, a, b, "");
+}
 
 static void golden_path(char *buf, size_t size, const char *name) {
     join3(buf, size, EINC_TEST_DATA, "/notation/", name);
@@ -90,8 +92,10 @@ static void run_golden_case(einc_ctx *ctx, const test_case *c) {
     args[n++] = c->expr;
     int nin = split_list(c->inputs, items, 16);
     for (int i = 0; i < nin; i++) {
-        if (strstr(items[i], ".npy")) golden_path(ins[i], sizeof ins[i], items[i]);
-        else concat(ins[i], sizeof ins[i], items[i], ""); /* a plain number: a 0-d input */
+        if (strstr(items[i], ".npy"))
+            golden_path(ins[i], sizeof ins[i], items[i]);
+        else
+            concat(ins[i], sizeof ins[i], items[i], ""); /* a plain number: a 0-d input */
         args[n++] = ins[i];
     }
     static char expected_names[16][256];
@@ -104,7 +108,8 @@ static void run_golden_case(einc_ctx *ctx, const test_case *c) {
         args[n++] = outs[o];
     }
     int ncons = constraint_args(c->constraints, cons, 16);
-    for (int i = 0; i < ncons; i++) args[n++] = cons[i];
+    for (int i = 0; i < ncons; i++)
+        args[n++] = cons[i];
 
     run_tool(n, args);
     CHECK_RUN(run_status == 0);
@@ -130,7 +135,8 @@ static void run_golden_case(einc_ctx *ctx, const test_case *c) {
 TEST(golden_cases_through_the_tool) {
     CHECK(ncases >= 100);
     einc_ctx *ctx = einc_ctx_create();
-    for (int i = 0; i < ncases; i++) run_golden_case(ctx, &cases[i]);
+    for (int i = 0; i < ncases; i++)
+        run_golden_case(ctx, &cases[i]);
     einc_ctx_destroy(ctx);
 }
 
@@ -161,56 +167,159 @@ static const error_case error_cases[] = {
     /* spec §4.3, x: (10, 5), x3: (2, 3, 4) */
     {"id", "a (b -> b a", {"x.npy"}, 1, "SyntaxError", "Found an opening parenthesis that is not closed:", "  ^"},
     {"id", "a b) -> b a", {"x.npy"}, 1, "SyntaxError", "Found a closing parenthesis that is not opened:", "   ^"},
-    {"id", "a b -> b a -> a b", {"x.npy"}, 1, "SyntaxError",
-     "The expression must not contain more than one '->' operator.", "    ^^     ^^"},
+    {"id",
+     "a b -> b a -> a b",
+     {"x.npy"},
+     1,
+     "SyntaxError",
+     "The expression must not contain more than one '->' operator.",
+     "    ^^     ^^"},
     {"id", "a$ b -> b a", {"x.npy"}, 1, "SyntaxError", "The expression 'a$' is not allowed:", "^^"},
-    {"id", "a b+c -> a b c", {"x.npy"}, 1, "SyntaxError",
+    {"id",
+     "a b+c -> a b c",
+     {"x.npy"},
+     1,
+     "SyntaxError",
      "Only named axes, unnamed axes, and flattened axes are allowed as operands of a concatenation operator ('+').",
      NULL},
-    {"id", "a [b] -> a b", {"x.npy"}, 1, "SyntaxError",
-     "There are multiple occurrences of axis b with inconsistent bracket usage:", "  ^^^      ^"},
+    {"id",
+     "a [b] -> a b",
+     {"x.npy"},
+     1,
+     "SyntaxError",
+     "There are multiple occurrences of axis b with inconsistent bracket usage:",
+     "  ^^^      ^"},
     {"id", "a | b", {"x.npy"}, 1, "SyntaxError", "'|'", "  ^"},
-    {"id", "(a b) c -> a b c", {"x.npy"}, 1, "AxisSizeError",
-     "Failed to uniquely determine the size of the axes a, b. Please provide more constraints.", " ^ ^       ^ ^"},
-    {"id", "a b -> b a", {"x.npy", "a=11"}, 1, "AxisSizeError",
-     "Failed to determine the size of all axes in the expression under the given constraints.", ""},
-    {"id", "a -> a b", {"v3.npy"}, 1, "AxisSizeError",
-     "Failed to uniquely determine the size of the axis b. Please provide more constraints.", "       ^"},
-    {"sum", "a [b]", {"empty.npy"}, 1, "AxisSizeError", "Failed to determine the size of all axes", ""},
-    {"id", "a b c -> a c b", {"x.npy"}, 1, "RankError",
-     "The number of tensor dimensions and axes in the expression does not match.", NULL},
-    {"id", "s..., s... -> s...", {"x.npy", "x3.npy"}, 1, "RankError",
-     "Failed to find an expansion of ellipses in the expression such that the number of dimensions matches all "
-     "given constraints.", " ^^^   ^^^     ^^^"},
-    {"id", "a b..., c -> a b", {"x3.npy", "x.npy"}, 1, "RankError",
-     "Found an invalid usage of ellipses and/or constraints for the axis b:", "  ^            ^"},
-    {"id", "a b c -> b c", {"x3.npy"}, 1, "SemanticError",
-     "The input axes {'a'} must appear in the output expression.", "^"},
-    {"id", "a a -> a a", {"sq.npy"}, 1, "SemanticError",
-     "The output expression must not contain multiple vectorized axes with the same name", "       ^ ^"},
-    {"id", "a [b] -> a", {"x.npy"}, 1, "SemanticError",
-     "Brackets ([]) are not allowed in the 1st input expression of this operation.", "  ^ ^"},
-    {"sum", "a b [c] -> a b [c]", {"x3.npy"}, 1, "SemanticError",
-     "Brackets ([]) are not allowed in the 1st output expression of this operation.", "               ^ ^"},
-    {"add", "a, b", {"v3.npy", "v4.npy"}, 1, "SemanticError", "The output expression is missing in this operation.",
+    {"id",
+     "(a b) c -> a b c",
+     {"x.npy"},
+     1,
+     "AxisSizeError",
+     "Failed to uniquely determine the size of the axes a, b. Please provide more constraints.",
+     " ^ ^       ^ ^"},
+    {"id",
+     "a b -> b a",
+     {"x.npy", "a=11"},
+     1,
+     "AxisSizeError",
+     "Failed to determine the size of all axes in the expression under the given constraints.",
      ""},
-    {"dot", "a [b], [c] d -> a d", {"x.npy", "x.npy"}, 1, "SemanticError",
-     "All contracted axes must appear in exactly two input expressions.", "   ^    ^"},
-    {"softmax", "a [b c] -> a [c b]", {"x3.npy"}, 1, "SemanticError",
+    {"id",
+     "a -> a b",
+     {"v3.npy"},
+     1,
+     "AxisSizeError",
+     "Failed to uniquely determine the size of the axis b. Please provide more constraints.",
+     "       ^"},
+    {"sum", "a [b]", {"empty.npy"}, 1, "AxisSizeError", "Failed to determine the size of all axes", ""},
+    {"id",
+     "a b c -> a c b",
+     {"x.npy"},
+     1,
+     "RankError",
+     "The number of tensor dimensions and axes in the expression does not match.",
+     NULL},
+    {"id",
+     "s..., s... -> s...",
+     {"x.npy", "x3.npy"},
+     1,
+     "RankError",
+     "Failed to find an expansion of ellipses in the expression such that the number of dimensions matches all "
+     "given constraints.",
+     " ^^^   ^^^     ^^^"},
+    {"id",
+     "a b..., c -> a b",
+     {"x3.npy", "x.npy"},
+     1,
+     "RankError",
+     "Found an invalid usage of ellipses and/or constraints for the axis b:",
+     "  ^            ^"},
+    {"id",
+     "a b c -> b c",
+     {"x3.npy"},
+     1,
+     "SemanticError",
+     "The input axes {'a'} must appear in the output expression.",
+     "^"},
+    {"id",
+     "a a -> a a",
+     {"sq.npy"},
+     1,
+     "SemanticError",
+     "The output expression must not contain multiple vectorized axes with the same name",
+     "       ^ ^"},
+    {"id",
+     "a [b] -> a",
+     {"x.npy"},
+     1,
+     "SemanticError",
+     "Brackets ([]) are not allowed in the 1st input expression of this operation.",
+     "  ^ ^"},
+    {"sum",
+     "a b [c] -> a b [c]",
+     {"x3.npy"},
+     1,
+     "SemanticError",
+     "Brackets ([]) are not allowed in the 1st output expression of this operation.",
+     "               ^ ^"},
+    {"add",
+     "a, b",
+     {"v3.npy", "v4.npy"},
+     1,
+     "SemanticError",
+     "The output expression is missing in this operation.",
+     ""},
+    {"dot",
+     "a [b], [c] d -> a d",
+     {"x.npy", "x.npy"},
+     1,
+     "SemanticError",
+     "All contracted axes must appear in exactly two input expressions.",
+     "   ^    ^"},
+    {"softmax",
+     "a [b c] -> a [c b]",
+     {"x3.npy"},
+     1,
+     "SemanticError",
      "All axes marked with brackets must appear in the same order in the inputs and outputs of this operation.",
      "   ^ ^        ^ ^"},
-    {"sum", "a (b + c)", {"x.npy", "b=2"}, 1, "SemanticError",
-     "The concatenation operator (+) is not allowed in this function.", "   ^^^^^"},
-    {"id", "a, b -> b, a", {"v3.npy", "v4.npy"}, 2, "SemanticError",
-     "The 1st input expression \"a\" is not compatible with the 1st output expression \"b\"", ""},
+    {"sum",
+     "a (b + c)",
+     {"x.npy", "b=2"},
+     1,
+     "SemanticError",
+     "The concatenation operator (+) is not allowed in this function.",
+     "   ^^^^^"},
+    {"id",
+     "a, b -> b, a",
+     {"v3.npy", "v4.npy"},
+     2,
+     "SemanticError",
+     "The 1st input expression \"a\" is not compatible with the 1st output expression \"b\"",
+     ""},
     /* counts and values */
-    {"id", "a b, c -> a b", {"x.npy"}, 1, "ValueError",
-     "The operation is defined with 2 input expressions, but 1 input tensor is given as argument.", NULL},
+    {"id",
+     "a b, c -> a b",
+     {"x.npy"},
+     1,
+     "ValueError",
+     "The operation is defined with 2 input expressions, but 1 input tensor is given as argument.",
+     NULL},
     {"id", "a b -> b a", {"x.npy"}, 2, "ValueError", "output", NULL},
-    {"id", "a b -> b a", {"x.npy", "a=2.5"}, 1, "ValueError",
-     "Values passed for axis names as constraints must have an integral type", NULL},
-    {"id", "a b -> b a", {"x.npy", "a=x"}, 1, "ValueError",
-     "Values passed for axis names as constraints must have an integral type", NULL},
+    {"id",
+     "a b -> b a",
+     {"x.npy", "a=2.5"},
+     1,
+     "ValueError",
+     "Values passed for axis names as constraints must have an integral type",
+     NULL},
+    {"id",
+     "a b -> b a",
+     {"x.npy", "a=x"},
+     1,
+     "ValueError",
+     "Values passed for axis names as constraints must have an integral type",
+     NULL},
     {"frobnicate", "a b -> b a", {"x.npy"}, 1, "ValueError", "frobnicate", NULL},
     {"id", "a b -> b a", {"x.npy", "--frobnicate"}, 1, "ValueError", "--frobnicate", NULL},
     {"sum", "a [b]", {"x.npy", "keepdims=maybe"}, 1, "ValueError", "keepdims", NULL},
@@ -274,7 +383,8 @@ static void run_error_case(const error_case *e) {
 }
 
 TEST(failures_exit_1_with_the_class_first_and_leave_no_file) {
-    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) run_error_case(&error_cases[i]);
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++)
+        run_error_case(&error_cases[i]);
 }
 
 TEST(an_output_in_a_missing_directory_leaves_nothing) {
@@ -343,7 +453,8 @@ static int simple_shape(const char *expr, const char *operand, size_t oplen, int
         }
         size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
         int k = 0;
-        while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], p, len) == 0)) k++;
+        while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], p, len) == 0))
+            k++;
         if (k == nnames && nnames < 32) snprintf(names[nnames++], sizeof names[0], "%.*s", (int)len, p);
         p += len;
     }
@@ -359,7 +470,8 @@ static int simple_shape(const char *expr, const char *operand, size_t oplen, int
             shape[nd++] = atoll(operand + i);
         } else {
             int k = 0;
-            while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], operand + i, len) == 0)) k++;
+            while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], operand + i, len) == 0))
+                k++;
             shape[nd++] = 2 + k;
         }
         i += len;
@@ -379,16 +491,19 @@ static int split_words(const char *line, char words[][256], int cap) {
     int n = 0;
     const char *p = line;
     while (*p && *p != '\n' && n < cap) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (!*p || *p == '\n') break;
         size_t len = 0;
         if (*p == '\'') {
             p++;
-            while (p[len] && p[len] != '\'' && p[len] != '\n') len++;
+            while (p[len] && p[len] != '\'' && p[len] != '\n')
+                len++;
             snprintf(words[n++], sizeof words[0], "%.*s", (int)len, p);
             p += len + (p[len] == '\'');
         } else {
-            while (p[len] && p[len] != ' ' && p[len] != '\n') len++;
+            while (p[len] && p[len] != ' ' && p[len] != '\n')
+                len++;
             snprintf(words[n++], sizeof words[0], "%.*s", (int)len, p);
             p += len;
         }
@@ -524,6 +639,32 @@ TEST(help_shows_usage_and_examples_that_run) {
     run("frobnicate", "--help", NULL);
     CHECK_RUN(run_status != 0 && starts_with(run_err, "ValueError: "));
     einc_ctx_destroy(ctx);
+}
+
+/* --version names the version, the dispatch level in force and the GEMM in use. */
+TEST(version_reports_dispatch_and_gemm) {
+    char want[256];
+    run("--version", NULL);
+    CHECK_RUN(run_status == 0);
+    snprintf(want, sizeof want, "einc %d.%d.%d", EINC_VERSION_MAJOR, EINC_VERSION_MINOR, EINC_VERSION_PATCH);
+    CHECK_RUN(starts_with(run_out, want));
+    snprintf(want, sizeof want, "dispatch: %s", einc_cpu_level_name(einc_cpu_level_active()));
+    CHECK_RUN(strstr(run_out, want) != NULL);
+    snprintf(want, sizeof want, "CBLAS built in: %s", einc_blas_backend());
+    CHECK_RUN(strstr(run_out, want) != NULL);
+    CHECK_RUN(strstr(run_out, "gemm: einc") != NULL || strstr(run_out, "gemm: cblas") != NULL);
+    /* EINC_CPU lowers the level the tool reports (the baseline is always available) */
+    const char *saved = getenv("EINC_CPU");
+    char keep[64] = "";
+    if (saved) snprintf(keep, sizeof keep, "%s", saved);
+    setenv("EINC_CPU", "baseline", 1);
+    run("--version", NULL);
+    CHECK_RUN(run_status == 0 && strstr(run_out, "dispatch: baseline") != NULL);
+    CHECK_RUN(strstr(run_out, "EINC_CPU=baseline") != NULL);
+    if (saved)
+        setenv("EINC_CPU", keep, 1);
+    else
+        unsetenv("EINC_CPU");
 }
 
 /* ---- explain, keepdims, numbers --------------------------------------------------------------- */
@@ -699,6 +840,7 @@ int main(void) {
     RUN(an_output_in_a_missing_directory_leaves_nothing);
     RUN(usage_errors);
     RUN(help_shows_usage_and_examples_that_run);
+    RUN(version_reports_dispatch_and_gemm);
     RUN(explain_prints_the_resolved_expression);
     RUN(keepdims_for_reductions);
     RUN(plain_numbers_are_0d_inputs);

@@ -21,6 +21,7 @@
 static const char *usage_text =
     "usage: einc OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [-o OUT2.npy ...] [NAME=VALUE ...] [--explain]\n"
     "       einc OP --help\n"
+    "       einc --version   (version, CPU dispatch level, GEMM and BLAS in use)\n"
     "\n"
     "Runs the einx operation OP (einx 0.4.3 notation) on .npy files and writes the results as .npy.\n"
     "\n"
@@ -62,7 +63,8 @@ static const op_help helps[] = {
     {"var", "population variance (ddof 0) over the bracketed axes", "einc var 'b [n] c' x.npy -o y.npy"},
     {"std", "population standard deviation over the bracketed axes", "einc std 'b [n] c' x.npy -o y.npy"},
     {"prod", "product over the bracketed axes", "einc prod 'a [b]' x.npy -o y.npy"},
-    {"count_nonzero", "number of nonzero elements over the bracketed axes (int64)", "einc count_nonzero 'a [b]' x.npy -o y.npy"},
+    {"count_nonzero", "number of nonzero elements over the bracketed axes (int64)",
+     "einc count_nonzero 'a [b]' x.npy -o y.npy"},
     {"any", "true where any element over the bracketed axes is nonzero (bool)", "einc any 'a [b]' x.npy -o y.npy"},
     {"all", "true where every element over the bracketed axes is nonzero (bool)", "einc all 'a [b]' x.npy -o y.npy"},
     {"max", "maximum over the bracketed axes", "einc max 'b [h w] c' x.npy -o y.npy"},
@@ -108,8 +110,8 @@ static void print_op_help(const char *op) {
                "keepdims=true keeps each bracket group as a length-1 axis.\n");
     else if (k >= EINC_OP_ADD && k <= EINC_OP_WHERE)
         printf("elementwise: inputs broadcast by axis name; without '->' the output is the input that contains\n"
-               "every other input's axes; a plain number is a 0-d input: einc %s %s -o y.npy\n", op,
-               k == EINC_OP_WHERE ? "'a b, , ' m.npy 1 0" : "'a b, -> a b' x.npy 2");
+               "every other input's axes; a plain number is a 0-d input: einc %s %s -o y.npy\n",
+               op, k == EINC_OP_WHERE ? "'a b, , ' m.npy 1 0" : "'a b, -> a b' x.npy 2");
     else if (k == EINC_OP_ARGMAX || k == EINC_OP_ARGMIN)
         printf("argfind: without '->' the bracket group becomes one axis holding the coordinates ('a [b c]' gives\n"
                "(a, 2)); 'a [b c] -> a [2]' places it, 'a [b] -> a' drops it (one bracketed axis only).\n");
@@ -140,20 +142,24 @@ static bool parse_shift(const char *text, einc_op_options *options) {
     const char *p = text + (text[0] == '(');
     options->nshift = 0;
     for (;;) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         char *end;
         long long v = strtoll(p, &end, 10);
         if (end == p || options->nshift == EINC_MAX_DIMS) break;
         options->shift[options->nshift++] = v;
         p = end;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (*p != ',') break;
         p++;
     }
     if (*p == ')' && text[0] == '(') p++;
     if (*p != '\0' || options->nshift == 0) {
-        fprintf(stderr, "ValueError: shift must be an integer or integers separated by commas (shift=1, "
-                        "shift=1,-2), got '%s'\n", text);
+        fprintf(stderr,
+                "ValueError: shift must be an integer or integers separated by commas (shift=1, "
+                "shift=1,-2), got '%s'\n",
+                text);
         return false;
     }
     return true;
@@ -166,7 +172,25 @@ static int fail(einc_ctx *ctx) {
     return 1;
 }
 
+/* `einc --version`: what a bug report or a benchmark needs to say about this binary. */
+static int print_version(void) {
+    einc_ctx *ctx = einc_ctx_create();
+    if (!ctx) {
+        fprintf(stderr, "MemoryError: cannot create a context\n");
+        return 1;
+    }
+    printf("einc %d.%d.%d (einx 0.4.3 notation)\n", EINC_VERSION_MAJOR, EINC_VERSION_MINOR, EINC_VERSION_PATCH);
+    const char *forced = getenv("EINC_CPU");
+    printf("dispatch: %s (the CPU supports %s%s%s)\n", einc_cpu_level_name(einc_cpu_level_active()),
+           einc_cpu_level_name(einc_cpu_level_supported()), forced ? "; EINC_CPU=" : "", forced ? forced : "");
+    printf("gemm: %s (CBLAS built in: %s)\n", einc_gemm_backend_name(einc_get_gemm_backend(ctx)), einc_blas_backend());
+    printf("threads: %d\n", einc_get_threads(ctx));
+    einc_ctx_destroy(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) return print_version();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage_text, argc < 2 ? stderr : stdout);
         fprintf(argc < 2 ? stderr : stdout, "\nsolvers and einx 0.3 functions:\n%s", einc_tool_extra_usage);
@@ -214,9 +238,12 @@ int main(int argc, char **argv) {
             explain = true;
         } else if (strncmp(a, "keepdims=", 9) == 0) {
             const char *v = a + 9;
-            if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "1") == 0) keepdims = true;
-            else if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "0") == 0) keepdims = false;
-            else return fprintf(stderr, "ValueError: keepdims must be true or false, got '%s'\n", v), 1;
+            if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "1") == 0)
+                keepdims = true;
+            else if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "0") == 0)
+                keepdims = false;
+            else
+                return fprintf(stderr, "ValueError: keepdims must be true or false, got '%s'\n", v), 1;
             if (op < EINC_OP_SUM || op > EINC_OP_LOGSUMEXP)
                 return fprintf(stderr, "ValueError: keepdims is an option of reductions, not of %s\n", opname), 1;
         } else if (op == EINC_OP_ROLL && strncmp(a, "shift=", 6) == 0) {
@@ -251,7 +278,8 @@ int main(int argc, char **argv) {
         int n = 0;
         if (einc_axes_parse(ctx, tok, axes + naxes, MAX_ARGS - naxes, &n, names + used, sizeof names - used) != EINC_OK)
             return fail(ctx);
-        for (int k = 0; k < n; k++) used += strlen(axes[naxes + k].name) + 1;
+        for (int k = 0; k < n; k++)
+            used += strlen(axes[naxes + k].name) + 1;
         naxes += n;
     }
     einc_tensor *inputs[MAX_ARGS];
@@ -285,7 +313,8 @@ int main(int argc, char **argv) {
         return fail(ctx);
     for (int o = 0; o < nout; o++) {
         if (einc_npy_save(ctx, outs[o], results[o]) != EINC_OK) {
-            for (int k = 0; k < o; k++) remove(outs[k]); /* no partial set of outputs */
+            for (int k = 0; k < o; k++)
+                remove(outs[k]); /* no partial set of outputs */
             return fail(ctx);
         }
     }

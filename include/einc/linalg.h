@@ -1,27 +1,29 @@
 /* einc/linalg.h — matrix products and the 1x1 convolution of the raw API.
  *
- * Dtypes: float32/float64 products go through CBLAS (OpenBLAS when found at configure time; see
- * einc_blas_backend) or, in a build without BLAS, a blocked C kernel; int32/int64 use a plain C
- * kernel whose sums wrap around on overflow (two's complement, as NumPy's do). Operands of
+ * Dtypes: float32/float64 products run on einc's own GEMM (packed and cache-blocked in BLIS's
+ * manner, with a micro-kernel for each dispatch level: AVX-512, AVX2+FMA or portable C; see
+ * einc_cpu_level_active) unless CBLAS is selected (einc_set_gemm_backend; only in a build that
+ * found CBLAS); int32/int64 use a plain C kernel whose sums wrap around on overflow (two's
+ * complement, as NumPy's do). Operands of
  * different dtypes are promoted like NumPy: the wider type within a kind, and an integer with a
  * float gives float64 (int32 @ float32 is float64). bool operands are EINC_EDTYPE.
  *
  * Layout: inputs may have any strides — transposed, sliced, flipped (negative) or broadcast
  * (stride 0). An operand whose last two dimensions have unit stride in either direction is given
  * to GEMM in place (as a transpose flag plus a leading dimension); only an operand with no such
- * dimension is copied to a contiguous temporary first (and only with BLAS: the C kernel reads any
- * strides). Batch dimensions over which the right operand is broadcast (a linear layer,
+ * dimension is copied to a contiguous temporary first (and only with CBLAS: einc's GEMM reads
+ * any strides). Batch dimensions over which the right operand is broadcast (a linear layer,
  * x [B, T, C] @ w [C, D]) are merged into one larger product when the left operand's layout
  * allows it. Results are new contiguous tensors in the current scope.
  *
  * Zero-length dimensions are allowed: a contraction of length 0 gives zeros, and an empty batch
  * or row count gives an empty result.
  *
- * Threads: the C kernels split their work over output tiles, never over a sum, so their results
- * do not depend on the thread count (einc_set_threads); OpenBLAS's GEMM likewise splits over
- * output blocks. With OpenBLAS the context's thread count is applied to OpenBLAS
- * (openblas_set_num_threads, a process-wide setting) before each product; BLAS is always called
- * from the calling thread, never from einc's worker threads.
+ * Threads: einc's kernels split their work over output tiles, never over a sum, so their results
+ * do not depend on the thread count (einc_set_threads). CBLAS gives no such promise (OpenBLAS's
+ * bits differ between 1 and 2 threads on some CPUs). With OpenBLAS selected, the context's
+ * thread count is applied to OpenBLAS (openblas_set_num_threads, a process-wide setting) before
+ * each product; BLAS is always called from the calling thread, never from einc's worker threads.
  *
  * Errors (recorded in the context; the function returns NULL): a NULL operand is EINC_EINVAL;
  * bool or invalid dtypes EINC_EDTYPE; incompatible shapes EINC_ESHAPE, with a message naming both
@@ -75,10 +77,29 @@ EINC_API einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor
  * EINC_ESHAPE; a bool operand is EINC_EDTYPE. */
 EINC_API einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
 
-/** einc_blas_backend: the GEMM backend compiled in: "openblas" (OpenBLAS through CBLAS),
- * "cblas" (another CBLAS) or "reference" (einc's own blocked C kernel, a build without BLAS).
- * Needs no context; never fails. */
+/** einc_blas_backend: the CBLAS compiled in: "openblas" (OpenBLAS through CBLAS), "cblas"
+ * (another CBLAS) or "none" (a build without BLAS). Which GEMM a context uses is
+ * einc_get_gemm_backend's answer. Needs no context; never fails. */
 EINC_API const char *einc_blas_backend(void);
+
+/* Which GEMM float products use, per context:
+ *   EINC_GEMM_DEFAULT  the process default: the environment variable EINC_GEMM ("einc" or
+ *                      "cblas", read once), else the build's (CMake -DEINC_GEMM_DEFAULT=einc, the
+ *                      default, or =cblas), falling back to einc where no CBLAS is built in
+ *   EINC_GEMM_EINC     einc's own GEMM at the dispatch level (results independent of threads)
+ *   EINC_GEMM_CBLAS    cblas_sgemm / cblas_dgemm (needs a build with CBLAS) */
+typedef enum einc_gemm_backend { EINC_GEMM_DEFAULT = 0, EINC_GEMM_EINC = 1, EINC_GEMM_CBLAS = 2 } einc_gemm_backend;
+
+/** einc_set_gemm_backend: selects the GEMM of this context's float products (matmul, bmm,
+ * conv2d_1x1, the notation's dot, their gradients). EINC_GEMM_CBLAS in a build without CBLAS
+ * records EINC_EUNSUPPORTED; a value outside the enum records EINC_EINVAL; both leave the
+ * selection unchanged. Returns the status. */
+EINC_API einc_status einc_set_gemm_backend(einc_ctx *ctx, einc_gemm_backend backend);
+/** einc_get_gemm_backend: the GEMM this context uses now: EINC_GEMM_EINC or EINC_GEMM_CBLAS
+ * (EINC_GEMM_DEFAULT resolved). */
+EINC_API einc_gemm_backend einc_get_gemm_backend(const einc_ctx *ctx);
+/** "default", "einc" or "cblas"; "?" for a value outside the enum. */
+EINC_API const char *einc_gemm_backend_name(einc_gemm_backend backend);
 
 #ifdef __cplusplus
 }

@@ -67,8 +67,9 @@ struct einc_ctx {
 
     struct einc__plan_cache *plans; /* compiled notation calls (src/plan/cache.c)          */
 
-    int threads;             /* effective, >= 1                                          */
-    struct einc__team *team; /* worker threads (parallel.c), started by the first big region */
+    int threads;             /* effective, >= 1                                                */
+    int gemm;                /* einc_gemm_backend as set (0: the process default, see gemm_batched.c) */
+    struct einc__team *team; /* worker threads (parallel.c), started by the first big region       */
     uint64_t rng_seed;
     uint64_t rng_counter;
 

@@ -7,6 +7,11 @@
  * When an input is transposed relative to the output, the last two dimensions are walked in
  * tiles so that its cache lines are reused. Operands whose dtype differs from the compute dtype
  * are converted chunk by chunk into stack buffers, so no kernel allocates.
+ *
+ * Contiguous float32 rows of the ops with vector code (exp, log, tanh, sigmoid and the simple maps;
+ * add, sub, mul, div, maximum, minimum, also with one broadcast operand) go to the run-time
+ * dispatched row kernels of vecmath.h at the AVX2 and AVX-512 levels, which write rows of
+ * EINC__VM_STREAM_ELEMS and more with streaming stores; the portable level keeps the loops here.
  */
 #include <math.h>
 
@@ -76,26 +81,6 @@ static inline double logaddexp_f64(double x, double y) {
     return d;
 }
 
-/* sigmoid and tanh over the vectorisable exp: exp of -|x| only, so it never overflows; both
- * branches are computed and selected by mask so that the loops vectorise. */
-static inline float sigmoid_f32(float x) {
-    float e = einc__k_exp_f32(-fabsf(x));
-    float s = 1.0f / (1.0f + e);
-    return einc__k_select_f32(x >= 0, s, e * s);
-}
-
-/* Cephes' tanhf: 1 - 2 / (exp(2|x|) + 1) from |x| = 0.625 on, an odd polynomial below (which
- * keeps the relative accuracy near 0, and -0.0 as -0.0). */
-static inline float tanh_f32(float x) {
-    float ax = fabsf(x);
-    float big = copysignf(1.0f - 2.0f / (einc__k_exp_f32(ax + ax) + 1.0f), x);
-    float z = x * x;
-    float small =
-        ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
-         3.33332819422e-1f) * z * x + x;
-    return einc__k_select_f32(ax >= 0.625f, big, einc__k_select_f32(x == 0, x, small));
-}
-
 /* exp of a non-positive number only, so it never overflows. */
 static inline double sigmoid_f64(double x) {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
@@ -156,14 +141,14 @@ static inline int64_t pow_i64(int64_t base, int64_t e) {
 /* ---- dtype conversion into stack buffers --------------------------------------------------- */
 
 /* dst[i] = (TD) src[i * ss]; EXPR converts the source element `s`. */
-#define CONVERT_LOOP(TD, TS, EXPR)                                                               \
-    do {                                                                                         \
-        TD *restrict d_ = (TD *)(void *)dst;                                                     \
-        const TS *restrict s_ = (const TS *)(const void *)src;                                   \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            const TS s = s_[i * ss];                                                             \
-            d_[i] = (TD)(EXPR);                                                                  \
-        }                                                                                        \
+#define CONVERT_LOOP(TD, TS, EXPR)                                                                                     \
+    do {                                                                                                               \
+        TD *restrict d_ = (TD *)(void *)dst;                                                                           \
+        const TS *restrict s_ = (const TS *)(const void *)src;                                                         \
+        for (int64_t i = 0; i < n; i++) {                                                                              \
+            const TS s = s_[i * ss];                                                                                   \
+            d_[i] = (TD)(EXPR);                                                                                        \
+        }                                                                                                              \
     } while (0)
 
 /* Floats to integers saturate and NaN gives 0, as in einc__store_f64; never on a hot path (the
@@ -200,7 +185,8 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         switch (st) {
         case EINC_INT32: CONVERT_LOOP(int64_t, int32_t, s); return;
         case EINC_BOOL: CONVERT_LOOP(int64_t, ebool, s != 0); return;
-        case EINC_FLOAT32: case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
+        case EINC_FLOAT32:
+        case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
         case EINC_INT64: break;
         }
         break;
@@ -208,7 +194,8 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         switch (st) {
         case EINC_INT64: CONVERT_LOOP(int32_t, int64_t, (uint32_t)(uint64_t)s); return;
         case EINC_BOOL: CONVERT_LOOP(int32_t, ebool, s != 0); return;
-        case EINC_FLOAT32: case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
+        case EINC_FLOAT32:
+        case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
         case EINC_INT32: break;
         }
         break;
@@ -227,8 +214,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
 /* The m elements of an operand (at src, stride ss, dtype st) in dtype dt: src itself when the
  * dtype matches, else converted into buf (one element when the stride is 0). *qs gets the
  * stride to use. */
-static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype st, int64_t ss, int64_t m,
-                         int64_t *qs) {
+static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype st, int64_t ss, int64_t m, int64_t *qs) {
     if (st == dt) {
         *qs = ss;
         return src;
@@ -246,7 +232,9 @@ typedef void (*row_fn)(const void *job, char *const *p, const int64_t *s, int64_
 
 #define TILE 32 /* rows and columns of a tile in the transposed walk */
 
-static int64_t iabs64(int64_t x) { return x < 0 ? -x : x; }
+static int64_t iabs64(int64_t x) {
+    return x < 0 ? -x : x;
+}
 
 /* True when an input runs faster down the rows than along them (a transposed or column-major
  * view): the row-by-row walk would then touch a new cache line per element. */
@@ -265,7 +253,8 @@ static bool wants_tiles(const einc__view *v, int nv, int ndim) {
 static void for_each_tile(einc__view *v, int nv, int ndim, int ith, int nth, row_fn fn, const void *job) {
     int64_t rows = v[0].shape[ndim - 2], cols = v[0].shape[ndim - 1];
     int64_t rblocks = (rows + TILE - 1) / TILE, outer = 1;
-    for (int d = 0; d < ndim - 2; d++) outer *= v[0].shape[d];
+    for (int d = 0; d < ndim - 2; d++)
+        outer *= v[0].shape[d];
     int64_t begin, end;
     einc__split_range(outer * rblocks, ith, nth, &begin, &end);
     int64_t s[4], rs[4], esz[4];
@@ -279,14 +268,16 @@ static void for_each_tile(einc__view *v, int nv, int ndim, int ith, int nth, row
         for (int d = ndim - 3; d >= 0; d--) {
             int64_t i = rem % v[0].shape[d];
             rem /= v[0].shape[d];
-            for (int k = 0; k < nv; k++) base[k] += i * v[k].strides[d];
+            for (int k = 0; k < nv; k++)
+                base[k] += i * v[k].strides[d];
         }
         int64_t r0 = (u % rblocks) * TILE, r1 = r0 + TILE < rows ? r0 + TILE : rows;
         for (int64_t c0 = 0; c0 < cols; c0 += TILE) {
             int64_t m = cols - c0 < TILE ? cols - c0 : TILE;
             for (int64_t r = r0; r < r1; r++) {
                 char *p[4];
-                for (int k = 0; k < nv; k++) p[k] = v[k].data + (base[k] + r * rs[k] + c0 * s[k]) * esz[k];
+                for (int k = 0; k < nv; k++)
+                    p[k] = v[k].data + (base[k] + r * rs[k] + c0 * s[k]) * esz[k];
                 fn(job, p, s, m);
             }
         }
@@ -299,7 +290,8 @@ static void for_each_tile(einc__view *v, int nv, int ndim, int ith, int nth, row
 static void for_each_row(einc__view *v, int nv, int ith, int nth, row_fn fn, const void *job) {
     int ndim = einc__k_coalesce(v, nv);
     int64_t total = 1;
-    for (int d = 0; d < ndim; d++) total *= v[0].shape[d];
+    for (int d = 0; d < ndim; d++)
+        total *= v[0].shape[d];
     if (total == 0) return;
     if (wants_tiles(v, nv, ndim)) {
         for_each_tile(v, nv, ndim, ith, nth, fn, job);
@@ -325,7 +317,8 @@ static void for_each_row(einc__view *v, int nv, int ith, int nth, row_fn fn, con
         char *p[4];
         for (int k = 0; k < nv; k++) {
             int64_t off = col * s[k];
-            for (int d = 0; d < outer; d++) off += idx[d] * v[k].strides[d];
+            for (int d = 0; d < outer; d++)
+                off += idx[d] * v[k].strides[d];
             p[k] = v[k].data + off * esz[k];
         }
         int64_t m = inner - col < left ? inner - col : left;
@@ -343,21 +336,21 @@ static void for_each_row(einc__view *v, int nv, int ith, int nth, row_fn fn, con
 /* ---- unary ---------------------------------------------------------------------------------- */
 
 /* y[i * ys] = EXPR of v = x[i * xs]; the unit-stride case is the one that vectorises. */
-#define UNARY_LOOP(TY, TX, EXPR)                                                                 \
-    do {                                                                                         \
-        TY *restrict y_ = (TY *)(void *)y;                                                       \
-        const TX *restrict x_ = (const TX *)(const void *)x;                                     \
-        if (ys == 1 && xs == 1) {                                                                \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                const TX v = x_[i];                                                              \
-                y_[i] = (TY)(EXPR);                                                              \
-            }                                                                                    \
-        } else {                                                                                 \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                const TX v = x_[i * xs];                                                         \
-                y_[i * ys] = (TY)(EXPR);                                                         \
-            }                                                                                    \
-        }                                                                                        \
+#define UNARY_LOOP(TY, TX, EXPR)                                                                                       \
+    do {                                                                                                               \
+        TY *restrict y_ = (TY *)(void *)y;                                                                             \
+        const TX *restrict x_ = (const TX *)(const void *)x;                                                           \
+        if (ys == 1 && xs == 1) {                                                                                      \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                const TX v = x_[i];                                                                                    \
+                y_[i] = (TY)(EXPR);                                                                                    \
+            }                                                                                                          \
+        } else {                                                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                const TX v = x_[i * xs];                                                                               \
+                y_[i * ys] = (TY)(EXPR);                                                                               \
+            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 static void unary_f32(einc_unary_op op, char *y, int64_t ys, const char *x, int64_t xs, int64_t n) {
@@ -365,17 +358,17 @@ static void unary_f32(einc_unary_op op, char *y, int64_t ys, const char *x, int6
     case EINC_NEG: UNARY_LOOP(float, float, -v); return;
     case EINC_ABS: UNARY_LOOP(float, float, fabsf(v)); return;
     case EINC_SIGN: UNARY_LOOP(float, float, v > 0 ? 1.0f : v < 0 ? -1.0f : v == 0 ? 0.0f : v); return;
-    case EINC_SQUARE: UNARY_LOOP(float, float, v * v); return;
+    case EINC_SQUARE: UNARY_LOOP(float, float, v *v); return;
     case EINC_SQRT: UNARY_LOOP(float, float, sqrtf(v)); return;
     case EINC_RSQRT: UNARY_LOOP(float, float, 1.0f / sqrtf(v)); return;
     case EINC_EXP: UNARY_LOOP(float, float, einc__k_exp_f32(v)); return;
-    case EINC_LOG: UNARY_LOOP(float, float, logf(v)); return;
+    case EINC_LOG: UNARY_LOOP(float, float, einc__k_log_f32(v)); return;
     case EINC_LOG1P: UNARY_LOOP(float, float, log1pf(v)); return;
     case EINC_EXPM1: UNARY_LOOP(float, float, expm1f(v)); return;
     case EINC_SIN: UNARY_LOOP(float, float, sinf(v)); return;
     case EINC_COS: UNARY_LOOP(float, float, cosf(v)); return;
-    case EINC_TANH: UNARY_LOOP(float, float, tanh_f32(v)); return;
-    case EINC_SIGMOID: UNARY_LOOP(float, float, sigmoid_f32(v)); return;
+    case EINC_TANH: UNARY_LOOP(float, float, einc__k_tanh_f32(v)); return;
+    case EINC_SIGMOID: UNARY_LOOP(float, float, einc__k_sigmoid_f32(v)); return;
     case EINC_RELU: UNARY_LOOP(float, float, v < 0 ? 0.0f : v); return;
     case EINC_FLOOR: UNARY_LOOP(float, float, floorf(v)); return;
     case EINC_CEIL: UNARY_LOOP(float, float, ceilf(v)); return;
@@ -390,7 +383,7 @@ static void unary_f64(einc_unary_op op, char *y, int64_t ys, const char *x, int6
     case EINC_NEG: UNARY_LOOP(double, double, -v); return;
     case EINC_ABS: UNARY_LOOP(double, double, fabs(v)); return;
     case EINC_SIGN: UNARY_LOOP(double, double, v > 0 ? 1.0 : v < 0 ? -1.0 : v == 0 ? 0.0 : v); return;
-    case EINC_SQUARE: UNARY_LOOP(double, double, v * v); return;
+    case EINC_SQUARE: UNARY_LOOP(double, double, v *v); return;
     case EINC_SQRT: UNARY_LOOP(double, double, sqrt(v)); return;
     case EINC_RSQRT: UNARY_LOOP(double, double, 1.0 / sqrt(v)); return;
     case EINC_EXP: UNARY_LOOP(double, double, exp(v)); return;
@@ -438,12 +431,13 @@ static void unary_i64(einc_unary_op op, char *y, int64_t ys, const char *x, int6
 
 /* Every bool-preserving op is the identity on {0, 1}; a stored byte other than 0 is true. */
 static void unary_bool(einc_unary_op op, char *y, int64_t ys, const char *x, int64_t xs, int64_t n) {
-    if (op == EINC_LOGICAL_NOT) UNARY_LOOP(ebool, ebool, v == 0);
-    else UNARY_LOOP(ebool, ebool, v != 0);
+    if (op == EINC_LOGICAL_NOT)
+        UNARY_LOOP(ebool, ebool, v == 0);
+    else
+        UNARY_LOOP(ebool, ebool, v != 0);
 }
 
-static void unary_typed(einc_unary_op op, einc_dtype dt, char *y, int64_t ys, const char *x, int64_t xs,
-                        int64_t n) {
+static void unary_typed(einc_unary_op op, einc_dtype dt, char *y, int64_t ys, const char *x, int64_t xs, int64_t n) {
     switch (dt) {
     case EINC_FLOAT32: unary_f32(op, y, ys, x, xs, n); return;
     case EINC_FLOAT64: unary_f64(op, y, ys, x, xs, n); return;
@@ -461,6 +455,12 @@ typedef struct {
 /* p = {y, x}; the compute dtype of a unary op is the result dtype. */
 static void unary_row(const void *arg, char *const *p, const int64_t *s, int64_t n) {
     const unary_job *job = arg;
+    if (job->x == EINC_FLOAT32 && job->y == EINC_FLOAT32 && s[0] == 1 && s[1] == 1 &&
+        einc__vm_unary_f32(job->op, (float *)(void *)p[0], (const float *)(const void *)p[1], n,
+                           n >= EINC__VM_STREAM_ELEMS)) {
+        if (n >= EINC__VM_STREAM_ELEMS) einc__vm_fence();
+        return;
+    }
     if (job->x == job->y) {
         unary_typed(job->op, job->y, p[0], s[0], p[1], s[1], n);
         return;
@@ -484,34 +484,34 @@ void einc__k_unary(einc_unary_op op, const einc__view *y, const einc__view *x, i
 
 /* y[i] = EXPR of u = a[i], v = b[i], with separate loops for unit strides and for a or b being
  * one broadcast element (stride 0): those three vectorise. */
-#define BINARY_LOOP(TY, TX, EXPR)                                                                \
-    do {                                                                                         \
-        TY *restrict y_ = (TY *)(void *)y;                                                       \
-        const TX *restrict a_ = (const TX *)(const void *)a;                                     \
-        const TX *restrict b_ = (const TX *)(const void *)b;                                     \
-        if (ys == 1 && as == 1 && bs == 1) {                                                     \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                const TX u = a_[i], v = b_[i];                                                   \
-                y_[i] = (TY)(EXPR);                                                              \
-            }                                                                                    \
-        } else if (ys == 1 && as == 1 && bs == 0) {                                              \
-            const TX v = b_[0];                                                                  \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                const TX u = a_[i];                                                              \
-                y_[i] = (TY)(EXPR);                                                              \
-            }                                                                                    \
-        } else if (ys == 1 && as == 0 && bs == 1) {                                              \
-            const TX u = a_[0];                                                                  \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                const TX v = b_[i];                                                              \
-                y_[i] = (TY)(EXPR);                                                              \
-            }                                                                                    \
-        } else {                                                                                 \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                const TX u = a_[i * as], v = b_[i * bs];                                         \
-                y_[i * ys] = (TY)(EXPR);                                                         \
-            }                                                                                    \
-        }                                                                                        \
+#define BINARY_LOOP(TY, TX, EXPR)                                                                                      \
+    do {                                                                                                               \
+        TY *restrict y_ = (TY *)(void *)y;                                                                             \
+        const TX *restrict a_ = (const TX *)(const void *)a;                                                           \
+        const TX *restrict b_ = (const TX *)(const void *)b;                                                           \
+        if (ys == 1 && as == 1 && bs == 1) {                                                                           \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                const TX u = a_[i], v = b_[i];                                                                         \
+                y_[i] = (TY)(EXPR);                                                                                    \
+            }                                                                                                          \
+        } else if (ys == 1 && as == 1 && bs == 0) {                                                                    \
+            const TX v = b_[0];                                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                const TX u = a_[i];                                                                                    \
+                y_[i] = (TY)(EXPR);                                                                                    \
+            }                                                                                                          \
+        } else if (ys == 1 && as == 0 && bs == 1) {                                                                    \
+            const TX u = a_[0];                                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                const TX v = b_[i];                                                                                    \
+                y_[i] = (TY)(EXPR);                                                                                    \
+            }                                                                                                          \
+        } else {                                                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                const TX u = a_[i * as], v = b_[i * bs];                                                               \
+                y_[i * ys] = (TY)(EXPR);                                                                               \
+            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 #define BINARY_ARGS char *y, int64_t ys, const char *a, int64_t as, const char *b, int64_t bs, int64_t n
@@ -522,7 +522,7 @@ static void binary_f32(einc_binary_op op, BINARY_ARGS) {
     switch (op) {
     case EINC_ADD: BINARY_LOOP(float, float, u + v); return;
     case EINC_SUB: BINARY_LOOP(float, float, u - v); return;
-    case EINC_MUL: BINARY_LOOP(float, float, u * v); return;
+    case EINC_MUL: BINARY_LOOP(float, float, u *v); return;
     case EINC_DIV: BINARY_LOOP(float, float, u / v); return;
     case EINC_FLOOR_DIV: BINARY_LOOP(float, float, floordiv_f32(u, v)); return;
     case EINC_MOD: BINARY_LOOP(float, float, mod_f32(u, v)); return;
@@ -545,7 +545,7 @@ static void binary_f64(einc_binary_op op, BINARY_ARGS) {
     switch (op) {
     case EINC_ADD: BINARY_LOOP(double, double, u + v); return;
     case EINC_SUB: BINARY_LOOP(double, double, u - v); return;
-    case EINC_MUL: BINARY_LOOP(double, double, u * v); return;
+    case EINC_MUL: BINARY_LOOP(double, double, u *v); return;
     case EINC_DIV: BINARY_LOOP(double, double, u / v); return;
     case EINC_FLOOR_DIV: BINARY_LOOP(double, double, floordiv_f64(u, v)); return;
     case EINC_MOD: BINARY_LOOP(double, double, mod_f64(u, v)); return;
@@ -651,6 +651,19 @@ typedef struct {
 /* p = {y, a, b}. */
 static void binary_row(const void *arg, char *const *p, const int64_t *s, int64_t n) {
     const binary_job *job = arg;
+    if (job->compute == EINC_FLOAT32 && job->y == EINC_FLOAT32 && job->a == EINC_FLOAT32 && job->b == EINC_FLOAT32 &&
+        s[0] == 1 && (s[1] == 1 || s[1] == 0) && (s[2] == 1 || s[2] == 0)) {
+        float *y = (float *)(void *)p[0];
+        const float *a = (const float *)(const void *)p[1], *b = (const float *)(const void *)p[2];
+        bool stream = n >= EINC__VM_STREAM_ELEMS;
+        /* a broadcast first operand: the commutative ops swap it into second place */
+        bool swap = s[1] == 0 && (job->op == EINC_ADD || job->op == EINC_MUL);
+        if (swap ? einc__vm_binary_f32(job->op, y, b, s[2], a, s[1], n, stream)
+                 : einc__vm_binary_f32(job->op, y, a, s[1], b, s[2], n, stream)) {
+            if (stream) einc__vm_fence();
+            return;
+        }
+    }
     if (job->a == job->compute && job->b == job->compute) {
         binary_typed(job->op, job->compute, p[0], s[0], p[1], s[1], p[2], s[2], n);
         return;
@@ -676,23 +689,27 @@ void einc__k_binary(einc_binary_op op, einc_dtype compute, const einc__view *y, 
 /* ---- where ---------------------------------------------------------------------------------- */
 
 /* y[i] = c[i] ? a[i] : b[i], moving elements as raw bits of their size. */
-#define WHERE_LOOP(T)                                                                            \
-    do {                                                                                         \
-        T *restrict y_ = (T *)(void *)y;                                                         \
-        const ebool *restrict c_ = (const ebool *)(const void *)c;                               \
-        const T *restrict a_ = (const T *)(const void *)a;                                       \
-        const T *restrict b_ = (const T *)(const void *)b;                                       \
-        if (ys == 1 && cs == 1 && as == 1 && bs == 1) {                                          \
-            for (int64_t i = 0; i < n; i++) y_[i] = c_[i] ? a_[i] : b_[i];                       \
-        } else if (ys == 1 && cs == 1 && as == 1 && bs == 0) {                                   \
-            const T v = b_[0];                                                                   \
-            for (int64_t i = 0; i < n; i++) y_[i] = c_[i] ? a_[i] : v;                           \
-        } else if (ys == 1 && cs == 1 && as == 0 && bs == 1) {                                   \
-            const T u = a_[0];                                                                   \
-            for (int64_t i = 0; i < n; i++) y_[i] = c_[i] ? u : b_[i];                           \
-        } else {                                                                                 \
-            for (int64_t i = 0; i < n; i++) y_[i * ys] = c_[i * cs] ? a_[i * as] : b_[i * bs];   \
-        }                                                                                        \
+#define WHERE_LOOP(T)                                                                                                  \
+    do {                                                                                                               \
+        T *restrict y_ = (T *)(void *)y;                                                                               \
+        const ebool *restrict c_ = (const ebool *)(const void *)c;                                                     \
+        const T *restrict a_ = (const T *)(const void *)a;                                                             \
+        const T *restrict b_ = (const T *)(const void *)b;                                                             \
+        if (ys == 1 && cs == 1 && as == 1 && bs == 1) {                                                                \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                y_[i] = c_[i] ? a_[i] : b_[i];                                                                         \
+        } else if (ys == 1 && cs == 1 && as == 1 && bs == 0) {                                                         \
+            const T v = b_[0];                                                                                         \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                y_[i] = c_[i] ? a_[i] : v;                                                                             \
+        } else if (ys == 1 && cs == 1 && as == 0 && bs == 1) {                                                         \
+            const T u = a_[0];                                                                                         \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                y_[i] = c_[i] ? u : b_[i];                                                                             \
+        } else {                                                                                                       \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                y_[i * ys] = c_[i * cs] ? a_[i * as] : b_[i * bs];                                                     \
+        }                                                                                                              \
     } while (0)
 
 static void where_typed(einc_dtype dt, char *y, int64_t ys, const char *c, int64_t cs, const char *a, int64_t as,
@@ -729,8 +746,8 @@ static void where_row(const void *arg, char *const *p, const int64_t *s, int64_t
     }
 }
 
-void einc__k_where(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b,
-                   int ith, int nth) {
+void einc__k_where(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b, int ith,
+                   int nth) {
     einc__view v[4] = {*y, *cond, *a, *b};
     where_job job = {y->dtype, cond->dtype, a->dtype, b->dtype};
     for_each_row(v, 4, ith, nth, where_row, &job);
@@ -750,7 +767,8 @@ static char *ref_elem(const einc__view *v, const int64_t *shape, int ndim, int64
 
 static int64_t ref_numel(const einc__view *v) {
     int64_t n = 1;
-    for (int d = 0; d < v->ndim; d++) n *= v->shape[d];
+    for (int d = 0; d < v->ndim; d++)
+        n *= v->shape[d];
     return n;
 }
 
@@ -761,13 +779,25 @@ static void ref_cast(char *dst, einc_dtype dt, const char *src, einc_dtype st) {
         memcpy(dst, src, einc_dtype_size(dt));
     } else if (src_int && dt != EINC_FLOAT64) {
         int64_t v = 0;
-        if (st == EINC_INT64) memcpy(&v, src, 8);
-        else if (st == EINC_INT32) { int32_t w; memcpy(&w, src, 4); v = w; }
-        else v = *src != 0;
-        if (dt == EINC_INT64) memcpy(dst, &v, 8);
-        else if (dt == EINC_INT32) { int32_t w = (int32_t)(uint32_t)(uint64_t)v; memcpy(dst, &w, 4); }
-        else if (dt == EINC_BOOL) *dst = (char)(v != 0);
-        else { float f = (float)v; memcpy(dst, &f, 4); }
+        if (st == EINC_INT64)
+            memcpy(&v, src, 8);
+        else if (st == EINC_INT32) {
+            int32_t w;
+            memcpy(&w, src, 4);
+            v = w;
+        } else
+            v = *src != 0;
+        if (dt == EINC_INT64)
+            memcpy(dst, &v, 8);
+        else if (dt == EINC_INT32) {
+            int32_t w = (int32_t)(uint32_t)(uint64_t)v;
+            memcpy(dst, &w, 4);
+        } else if (dt == EINC_BOOL)
+            *dst = (char)(v != 0);
+        else {
+            float f = (float)v;
+            memcpy(dst, &f, 4);
+        }
     } else {
         einc__store_f64(dst, dt, einc__load_f64(src, st));
     }
@@ -783,7 +813,9 @@ static int64_t ref_int(const char *p, einc_dtype dt) {
 }
 
 /* Stores an integer result, wrapping to int32 or testing != 0 for bool. */
-static void ref_store_int(char *p, einc_dtype dt, int64_t v) { ref_cast(p, dt, (const char *)&v, EINC_INT64); }
+static void ref_store_int(char *p, einc_dtype dt, int64_t v) {
+    ref_cast(p, dt, (const char *)&v, EINC_INT64);
+}
 
 static double ref_unary_float(einc_unary_op op, double x) {
     switch (op) {
@@ -864,7 +896,9 @@ static bool ref_compare_int(einc_binary_op op, int64_t x, int64_t y) {
     }
 }
 
-static bool is_comparison(einc_binary_op op) { return op >= EINC_EQ && op <= EINC_GE; }
+static bool is_comparison(einc_binary_op op) {
+    return op >= EINC_EQ && op <= EINC_GE;
+}
 
 /* Float arithmetic in double; float32 results are rounded once on store, which gives the float32
  * answer for + - * / (double has more than twice the bits). The NumPy-defined floor_div, mod and
@@ -892,8 +926,12 @@ static double ref_binary_float(einc_binary_op op, double x, double y, bool singl
 static int64_t ref_binary_int(einc_binary_op op, int64_t x, int64_t y, bool is_bool) {
     if (is_bool) {
         switch (op) {
-        case EINC_ADD: case EINC_MAXIMUM: case EINC_LOGICAL_OR: return (x != 0) || (y != 0);
-        case EINC_MUL: case EINC_MINIMUM: case EINC_LOGICAL_AND: return (x != 0) && (y != 0);
+        case EINC_ADD:
+        case EINC_MAXIMUM:
+        case EINC_LOGICAL_OR: return (x != 0) || (y != 0);
+        case EINC_MUL:
+        case EINC_MINIMUM:
+        case EINC_LOGICAL_AND: return (x != 0) && (y != 0);
         default: break;
         }
         if (is_comparison(op)) return ref_compare_int(op, x != 0, y != 0);
@@ -908,7 +946,8 @@ static int64_t ref_binary_int(einc_binary_op op, int64_t x, int64_t y, bool is_b
     case EINC_MOD: {
         if (y == 0) return 0;
         int64_t q;
-        if (y == -1) q = (int64_t)(0 - (uint64_t)x);
+        if (y == -1)
+            q = (int64_t)(0 - (uint64_t)x);
         else {
             q = x / y;
             if (q * y != x && (x < 0) != (y < 0)) q--;
@@ -943,8 +982,8 @@ void einc__k_binary_ref(einc_binary_op op, einc_dtype compute, const einc__view 
         ref_cast(av, compute, ref_elem(a, y->shape, y->ndim, i), a->dtype);
         ref_cast(bv, compute, ref_elem(b, y->shape, y->ndim, i), b->dtype);
         if (einc__dtype_is_float(compute)) {
-            double r = ref_binary_float(op, einc__load_f64(av, compute), einc__load_f64(bv, compute),
-                                        compute == EINC_FLOAT32);
+            double r =
+                ref_binary_float(op, einc__load_f64(av, compute), einc__load_f64(bv, compute), compute == EINC_FLOAT32);
             einc__store_f64(yp, y->dtype, r);
         } else {
             int64_t r = ref_binary_int(op, ref_int(av, compute), ref_int(bv, compute), compute == EINC_BOOL);
@@ -953,8 +992,8 @@ void einc__k_binary_ref(einc_binary_op op, einc_dtype compute, const einc__view 
     }
 }
 
-void einc__k_where_ref(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b,
-                       int ith, int nth) {
+void einc__k_where_ref(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b, int ith,
+                       int nth) {
     int64_t n = ref_numel(y), begin, end;
     einc__split_range(n, ith, nth, &begin, &end);
     for (int64_t i = begin; i < end; i++) {

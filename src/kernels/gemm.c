@@ -1,25 +1,65 @@
-/* gemm.c — the C GEMM kernels: blocked float32/float64, plain-loop integers, naive reference.
+/* gemm.c — einc's GEMM: the blocked float32/float64 driver, plain-loop integers, naive reference.
  *
- * The blocked kernel follows the BLIS/Goto layout: a KC x NC block of b is packed into NR-wide
- * strips, an MC x KC block of a into MR-tall strips, and an MR x NR micro-kernel keeps its tile of
- * c in registers while it walks k. Packing reads any strides (transposed, broadcast, negative), so
- * this path never needs a contiguous copy of an operand. The k blocks run in ascending order and
- * each block reloads the partial tile from c, so every element is the same left-to-right sum as
- * the reference loop, independent of blocking and of the thread split.
+ * The float driver follows the BLIS/Goto layout: a KC x NC panel of b is packed into NR-wide
+ * strips, and an MR x NR micro-kernel (gemm.h) keeps its tile of c in registers while it walks
+ * k, for each MR-row strip of an MC-row block of a. The micro-kernel and the block sizes come
+ * from the dispatch level (gemm_avx512.c, gemm_avx2.c, or the portable one below). a is read in
+ * place when its rows or its columns have unit stride (the micro-kernel broadcasts one element
+ * per row, so either layout streams), and packed into strips only otherwise and for the last,
+ * partial strip of rows. Packing reads any strides (transposed, broadcast, negative), so no
+ * operand ever needs a contiguous copy. The k blocks run in ascending order and each reloads
+ * the partial tile from c, so every element is the same left-to-right sum over k whatever the
+ * blocking and the thread split.
  */
 #include "gemm.h"
 
-enum {
-    MR = 4,     /* rows of the micro tile                                  */
-    NR_F32 = 8, /* columns of the micro tile: two SSE / one AVX vector     */
-    NR_F64 = 4,
-    MC = 64,    /* rows of a packed a block (MC x KC: L2)                  */
-    NC = 256,   /* columns of a packed b block (KC x NC: L2/L3), NR | NC   */
-    KC = 256    /* depth of a block; one b strip (KC x NR) stays in L1     */
-};
+#if EINC_X86_LEVELS
+#include <immintrin.h>
+#endif
+
+/* The portable micro-kernels: MR x NR accumulators in arrays with constant trip counts, which
+ * GCC keeps in SSE registers. Multiplies and adds (no FMA in baseline x86-64). */
+enum { BASE_MR = 4, BASE_NR_F32 = 8, BASE_NR_F64 = 4 };
+
+#define BASE_MICRO(name, T, NR)                                                                                        \
+    static void name(int64_t kc, const void *a_, int64_t ars, int64_t aks, const void *b_, void *c_, int64_t crs,      \
+                     int flags) {                                                                                      \
+        const T *a = (const T *)a_, *b = (const T *)b_;                                                                \
+        T *c = (T *)c_;                                                                                                \
+        T acc[BASE_MR][NR];                                                                                            \
+        for (int i = 0; i < BASE_MR; i++)                                                                              \
+            for (int j = 0; j < NR; j++)                                                                               \
+                acc[i][j] = (flags & EINC__GEMM_ACCUMULATE) ? c[i * crs + j] : (T)0;                                   \
+        for (int64_t k = 0; k < kc; k++, a += aks, b += NR)                                                            \
+            for (int i = 0; i < BASE_MR; i++)                                                                          \
+                for (int j = 0; j < NR; j++)                                                                           \
+                    acc[i][j] += a[i * ars] * b[j];                                                                    \
+        for (int i = 0; i < BASE_MR; i++)                                                                              \
+            for (int j = 0; j < NR; j++)                                                                               \
+                c[i * crs + j] = acc[i][j];                                                                            \
+    }
+BASE_MICRO(base_micro_f32, float, BASE_NR_F32)
+BASE_MICRO(base_micro_f64, double, BASE_NR_F64)
+#undef BASE_MICRO
+
+static const einc__gemm_kernel base_f32 = {BASE_MR, BASE_NR_F32, 64, 256, 256, base_micro_f32};
+static const einc__gemm_kernel base_f64 = {BASE_MR, BASE_NR_F64, 64, 256, 256, base_micro_f64};
+
+/* The kernel of the dispatch level for a float dtype. */
+static const einc__gemm_kernel *kernel_for(einc_dtype dtype) {
+#if EINC_X86_LEVELS
+    int level = einc__cpu_level();
+    if (level >= EINC_CPU_AVX512) return einc__gemm_kernel_avx512(dtype);
+    if (level >= EINC_CPU_AVX2) return einc__gemm_kernel_avx2(dtype);
+#endif
+    return dtype == EINC_FLOAT32 ? &base_f32 : &base_f64;
+}
+
+/* Largest micro tile of any level (the edge buffer holds one tile). */
+enum { MAX_TILE = 6 * 64 };
 
 typedef struct gemm_geom {
-    int nb;                    /* batch dimensions                                   */
+    int nb; /* batch dimensions                                   */
     int64_t nbatch, M, N, K;
     int64_t ars, acs, brs, bcs; /* row / column strides of a [M, K] and b [K, N]      */
     int64_t crs, ccs;
@@ -29,7 +69,8 @@ static gemm_geom geom_of(const einc__view *a, const einc__view *b, const einc__v
     gemm_geom g;
     g.nb = c->ndim - 2;
     g.nbatch = 1;
-    for (int d = 0; d < g.nb; d++) g.nbatch *= c->shape[d];
+    for (int d = 0; d < g.nb; d++)
+        g.nbatch *= c->shape[d];
     g.M = c->shape[g.nb];
     g.N = c->shape[g.nb + 1];
     g.K = a->shape[g.nb + 1];
@@ -52,21 +93,33 @@ static void batch_offsets(const einc__view *a, const einc__view *b, const einc__
     }
 }
 
-static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
-static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-static int nr_of(einc_dtype dtype) { return dtype == EINC_FLOAT32 ? NR_F32 : NR_F64; }
-
-/* Scratch layout of one worker: packed a block [MC/MR strips][KC][MR], then packed b block
- * [NC/NR strips][KC][NR], each trimmed to the problem and 64-byte aligned. */
-static size_t packed_a_bytes(const gemm_geom *g, size_t es) {
-    int64_t kc = g->K > 0 ? min64(g->K, KC) : 1;
-    return (size_t)round_up(round_up(min64(g->M, MC), MR) * kc * (int64_t)es, EINC_ALIGN);
+static int64_t min64(int64_t x, int64_t y) {
+    return x < y ? x : y;
+}
+static int64_t round_up(int64_t x, int64_t m) {
+    return (x + m - 1) / m * m;
 }
 
-static size_t packed_b_bytes(const gemm_geom *g, size_t es, int nr) {
-    int64_t kc = g->K > 0 ? min64(g->K, KC) : 1;
-    return (size_t)round_up(round_up(min64(g->N, NC), nr) * kc * (int64_t)es, EINC_ALIGN);
+/* The depth of a k block. A narrow b (N below NC) leaves room in the cache budget of the b panel
+ * (KC x NC), so the blocks get deeper, up to the whole sum: attention's p @ v (N = 64) then reads
+ * each row of a in one contiguous sweep of K, which the hardware prefetcher streams from memory,
+ * instead of K/KC short pieces. */
+static int64_t depth(const einc__gemm_kernel *kn, const gemm_geom *g) {
+    if (g->K <= 0) return 1;
+    int64_t ncols = round_up(min64(g->N, kn->nc), kn->nr), kc = kn->kc * (kn->nc / ncols);
+    return min64(g->K, kc);
+}
+
+/* Scratch layout of one worker: packed a block [MC/MR strips][KC][MR], then packed b panel
+ * [NC/NR strips][KC][NR], each trimmed to the problem and 64-byte aligned. */
+static size_t packed_a_bytes(const einc__gemm_kernel *kn, const gemm_geom *g, size_t es) {
+    int64_t kc = depth(kn, g);
+    return (size_t)round_up(round_up(min64(g->M, kn->mc), kn->mr) * kc * (int64_t)es, EINC_ALIGN);
+}
+
+static size_t packed_b_bytes(const einc__gemm_kernel *kn, const gemm_geom *g, size_t es) {
+    int64_t kc = depth(kn, g);
+    return (size_t)round_up(round_up(min64(g->N, kn->nc), kn->nr) * kc * (int64_t)es, EINC_ALIGN);
 }
 
 size_t einc__k_gemm_scratch(const einc__view *a, const einc__view *b, const einc__view *c) {
@@ -74,136 +127,152 @@ size_t einc__k_gemm_scratch(const einc__view *a, const einc__view *b, const einc
     gemm_geom g = geom_of(a, b, c);
     if (g.M == 0 || g.N == 0) return 0;
     size_t es = einc_dtype_size(c->dtype);
-    return packed_a_bytes(&g, es) + packed_b_bytes(&g, es, nr_of(c->dtype));
+    const einc__gemm_kernel *kn = kernel_for(c->dtype);
+    return packed_a_bytes(kn, &g, es) + packed_b_bytes(kn, &g, es);
 }
 
 /* ---- packing ------------------------------------------------------------------------------- */
 
 /* Copies np x kc elements X(p, k) = src[p*ps + k*ks] into strips of w along p:
  * dst [ceil(np/w)][kc][w], zero-padding the last strip. Serves a (p = row, w = MR) and b
- * (p = column, w = NR). Elements are moved as raw 4- or 8-byte words. */
-#define PACK_STRIPS(T)                                                                           \
-    do {                                                                                         \
-        T *d = (T *)(void *)dst;                                                                 \
-        const T *s = (const T *)(const void *)src;                                               \
-        for (int64_t p0 = 0; p0 < np; p0 += w) {                                                 \
-            int64_t pw = min64(w, np - p0);                                                      \
-            for (int64_t k = 0; k < kc; k++) {                                                   \
-                const T *sk = s + p0 * ps + k * ks;                                              \
-                int64_t t = 0;                                                                   \
-                for (; t < pw; t++) d[t] = sk[t * ps];                                           \
-                for (; t < w; t++) d[t] = 0;                                                     \
-                d += w;                                                                          \
-            }                                                                                    \
-        }                                                                                        \
+ * (p = column, w = NR). Elements are moved as raw 4- or 8-byte words. The writes run in
+ * dst's order: when p is not contiguous in src (a transposed operand) each k step reads one
+ * element from each of w source lines, and those w lines stay in L1 for the next steps. Writing
+ * in src's order instead would store with a 4 KiB-multiple stride, which stalls on aliasing. */
+#define PACK_STRIPS(T)                                                                                                 \
+    do {                                                                                                               \
+        T *d = (T *)(void *)dst;                                                                                       \
+        const T *s = (const T *)(const void *)src;                                                                     \
+        for (int64_t p0 = 0; p0 < np; p0 += w, d += kc * w) {                                                          \
+            int64_t pw = min64(w, np - p0);                                                                            \
+            const T *sp = s + p0 * ps;                                                                                 \
+            for (int64_t k = 0; k < kc; k++) {                                                                         \
+                T *dk = d + k * w;                                                                                     \
+                const T *sk = sp + k * ks;                                                                             \
+                int64_t t = 0;                                                                                         \
+                if (ps == 1)                                                                                           \
+                    for (; t < pw; t++)                                                                                \
+                        dk[t] = sk[t];                                                                                 \
+                else                                                                                                   \
+                    for (; t < pw; t++)                                                                                \
+                        dk[t] = sk[t * ps];                                                                            \
+                for (; t < w; t++)                                                                                     \
+                    dk[t] = 0;                                                                                         \
+            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
-static void pack_strips(char *dst, const char *src, int64_t ps, int64_t ks, int64_t np, int64_t kc, int w,
-                        size_t es) {
-    if (es == 4) PACK_STRIPS(uint32_t);
-    else PACK_STRIPS(uint64_t);
+static void pack_strips(char *dst, const char *src, int64_t ps, int64_t ks, int64_t np, int64_t kc, int w, size_t es) {
+    if (es == 4)
+        PACK_STRIPS(uint32_t);
+    else
+        PACK_STRIPS(uint64_t);
 }
 #undef PACK_STRIPS
 
-/* ---- micro-kernels ------------------------------------------------------------------------- */
-
-/* c [mr, nr] (strides rs, cs) = (accumulate ? c : 0) + ap [kc][MR] @ bp [kc][NR], where only the
- * top-left mr x nr of the MR x NR tile is stored. Constant trip counts let the compiler keep
- * `acc` in vector registers. */
-typedef void (*micro_fn)(int64_t kc, const char *ap, const char *bp, char *c, int64_t rs, int64_t cs, int mr,
-                         int nr, bool accumulate);
-
-static void micro_f32(int64_t kc, const char *ap_, const char *bp_, char *c_, int64_t rs, int64_t cs, int mr,
-                      int nr, bool accumulate) {
-    const float *ap = (const float *)(const void *)ap_, *bp = (const float *)(const void *)bp_;
-    float *c = (float *)(void *)c_;
-    float acc[MR][NR_F32];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR_F32; j++) acc[i][j] = (accumulate && i < mr && j < nr) ? c[i * rs + j * cs] : 0.0f;
-    for (int64_t k = 0; k < kc; k++, ap += MR, bp += NR_F32)
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR_F32; j++) acc[i][j] += ap[i] * bp[j];
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) c[i * rs + j * cs] = acc[i][j];
-}
-
-static void micro_f64(int64_t kc, const char *ap_, const char *bp_, char *c_, int64_t rs, int64_t cs, int mr,
-                      int nr, bool accumulate) {
-    const double *ap = (const double *)(const void *)ap_, *bp = (const double *)(const void *)bp_;
-    double *c = (double *)(void *)c_;
-    double acc[MR][NR_F64];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR_F64; j++) acc[i][j] = (accumulate && i < mr && j < nr) ? c[i * rs + j * cs] : 0.0;
-    for (int64_t k = 0; k < kc; k++, ap += MR, bp += NR_F64)
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR_F64; j++) acc[i][j] += ap[i] * bp[j];
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++) c[i * rs + j * cs] = acc[i][j];
-}
-
 /* ---- blocked float kernel ------------------------------------------------------------------ */
 
+/* One tile: c [mr, nr] (strides crs, ccs) (+)= a strip @ b strip. A full tile with unit column
+ * stride is computed in place; any other goes through an MR x NR buffer (and is never streamed). */
+static void tile(const einc__gemm_kernel *kn, int64_t kc, const char *a, int64_t ars, int64_t aks, const char *bp,
+                 char *c, int64_t crs, int64_t ccs, int mr, int nr, int flags, size_t es) {
+    if (mr == kn->mr && nr == kn->nr && ccs == 1) {
+        if ((uintptr_t)c % 64 != 0) flags &= ~EINC__GEMM_STREAM;
+        kn->micro(kc, a, ars, aks, bp, c, crs, flags);
+        return;
+    }
+    _Alignas(64) char buf[MAX_TILE * sizeof(double)];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            memcpy(buf + (size_t)(i * kn->nr + j) * es, c + (i * crs + j * ccs) * (int64_t)es, es);
+    kn->micro(kc, a, ars, aks, bp, buf, kn->nr, flags & ~EINC__GEMM_STREAM);
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            memcpy(c + (i * crs + j * ccs) * (int64_t)es, buf + (size_t)(i * kn->nr + j) * es, es);
+}
+
+/* A c at least this large is written with non-temporal stores: it cannot stay in the caches
+ * anyway, and ordinary stores would first read every line of it (read-for-ownership), which for
+ * a short sum (attention's q @ k^T, K = 64) costs as much time as the arithmetic. */
+#define STREAM_MIN_BYTES ((int64_t)16 << 20)
+
 /* Work units are (batch entry, column block, row block) tiles of c, row block fastest, so a
- * worker's consecutive units share one packed b block. */
+ * worker's consecutive units share one packed b panel. */
 static void gemm_blocked(const einc__view *a, const einc__view *b, const einc__view *c, const gemm_geom *g,
                          char *scratch, int ith, int nth) {
     size_t es = einc_dtype_size(c->dtype);
-    int nr = nr_of(c->dtype);
-    micro_fn micro = c->dtype == EINC_FLOAT32 ? micro_f32 : micro_f64;
-    char *apack = scratch, *bpack = scratch + packed_a_bytes(g, es);
+    const einc__gemm_kernel *kn = kernel_for(c->dtype);
+    const int64_t MR = kn->mr, NR = kn->nr, MC = kn->mc, KC = depth(kn, g), NC = kn->nc;
+    char *apack = scratch, *bpack = scratch + packed_a_bytes(kn, g, es);
     int64_t ies = (int64_t)es;
+    /* a in place: element (i, k) at i*ars + k*acs needs one of the two strides to be 1 */
+    bool a_direct = g->acs == 1 || g->ars == 1;
+    int64_t cbytes;
+    bool stream = g->ccs == 1 && (g->crs * ies) % 64 == 0 &&
+                  !__builtin_mul_overflow(g->nbatch * g->M, g->N * ies, &cbytes) && cbytes >= STREAM_MIN_BYTES;
     int64_t mblocks = (g->M + MC - 1) / MC, nblocks = (g->N + NC - 1) / NC;
     int64_t per_batch = mblocks * nblocks;
     int64_t u0, u1;
     einc__split_range(g->nbatch * per_batch, ith, nth, &u0, &u1);
     for (int64_t u = u0; u < u1;) {
         int64_t bi = u / per_batch, jb = u % per_batch / mblocks, ib0 = u % mblocks;
-        int64_t run = min64(u1 - u, mblocks - ib0); /* row blocks sharing this b block */
+        int64_t run = min64(u1 - u, mblocks - ib0); /* row blocks sharing this b panel */
         int64_t oa, ob, oc;
         batch_offsets(a, b, c, g->nb, bi, &oa, &ob, &oc);
         int64_t j0 = jb * NC, nc = min64(NC, g->N - j0);
         for (int64_t k0 = 0;; k0 += KC) {
             int64_t kc = min64(KC, g->K - k0);
+            int flags = (k0 > 0 ? EINC__GEMM_ACCUMULATE : 0) | (stream && k0 + KC >= g->K ? EINC__GEMM_STREAM : 0);
             if (kc > 0)
-                pack_strips(bpack, b->data + (ob + k0 * g->brs + j0 * g->bcs) * ies, g->bcs, g->brs, nc, kc, nr, es);
+                pack_strips(bpack, b->data + (ob + k0 * g->brs + j0 * g->bcs) * ies, g->bcs, g->brs, nc, kc, (int)NR,
+                            es);
             for (int64_t ib = ib0; ib < ib0 + run; ib++) {
                 int64_t i0 = ib * MC, mc = min64(MC, g->M - i0);
-                if (kc > 0)
-                    pack_strips(apack, a->data + (oa + i0 * g->ars + k0 * g->acs) * ies, g->ars, g->acs, mc, kc, MR,
-                                es);
-                for (int64_t jr = 0; jr < nc; jr += nr)
+                const char *ablk = a->data + (oa + i0 * g->ars + k0 * g->acs) * ies;
+                /* rows [0, full) are read in place, the rest from packed strips */
+                int64_t full = a_direct && kc > 0 ? mc / MR * MR : 0;
+                if (kc > 0 && full < mc)
+                    pack_strips(apack, ablk + full * g->ars * ies, g->ars, g->acs, mc - full, kc, (int)MR, es);
+                for (int64_t jr = 0; jr < nc; jr += NR)
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         char *cp = c->data + (oc + (i0 + ir) * g->crs + (j0 + jr) * g->ccs) * ies;
-                        micro(kc, apack + ir * kc * ies, bpack + jr * kc * ies, cp, g->crs, g->ccs,
-                              (int)min64(MR, mc - ir), (int)min64(nr, nc - jr), k0 > 0);
+                        const char *ap = ir < full ? ablk + ir * g->ars * ies : apack + (ir - full) * kc * ies;
+                        int64_t ars = ir < full ? (g->acs == 1 ? g->ars : 1) : 1;
+                        int64_t aks = ir < full ? (g->acs == 1 ? 1 : g->acs) : MR;
+                        tile(kn, kc, ap, ars, aks, bpack + jr * kc * ies, cp, g->crs, g->ccs, (int)min64(MR, mc - ir),
+                             (int)min64(NR, nc - jr), flags, es);
                     }
             }
             if (k0 + KC >= g->K) break;
         }
         u += run;
     }
+#if EINC_X86_LEVELS
+    if (stream) _mm_sfence(); /* the streamed stores are visible before the workers join */
+#endif
 }
 
 /* ---- integer kernel ------------------------------------------------------------------------ */
 
 /* Rows of c [M, N] are split over workers; each row is built in i-k-j order (b read along its
  * rows). Arithmetic is unsigned so overflow wraps instead of being undefined. */
-#define INT_ROWS(T, U)                                                                           \
-    do {                                                                                         \
-        int64_t r0, r1;                                                                          \
-        einc__split_range(g->nbatch * g->M, ith, nth, &r0, &r1);                                 \
-        for (int64_t r = r0; r < r1; r++) {                                                      \
-            int64_t oa, ob, oc, i = r % g->M;                                                    \
-            batch_offsets(a, b, c, g->nb, r / g->M, &oa, &ob, &oc);                              \
-            T *cr = (T *)(void *)c->data + oc + i * g->crs;                                      \
-            for (int64_t j = 0; j < g->N; j++) cr[j * g->ccs] = 0;                               \
-            for (int64_t k = 0; k < g->K; k++) {                                                 \
-                U aik = (U)((const T *)(const void *)a->data)[oa + i * g->ars + k * g->acs];     \
-                const T *bk = (const T *)(const void *)b->data + ob + k * g->brs;                \
-                for (int64_t j = 0; j < g->N; j++)                                               \
-                    cr[j * g->ccs] = (T)((U)cr[j * g->ccs] + aik * (U)bk[j * g->bcs]);           \
-            }                                                                                    \
-        }                                                                                        \
+#define INT_ROWS(T, U)                                                                                                 \
+    do {                                                                                                               \
+        int64_t r0, r1;                                                                                                \
+        einc__split_range(g->nbatch * g->M, ith, nth, &r0, &r1);                                                       \
+        for (int64_t r = r0; r < r1; r++) {                                                                            \
+            int64_t oa, ob, oc, i = r % g->M;                                                                          \
+            batch_offsets(a, b, c, g->nb, r / g->M, &oa, &ob, &oc);                                                    \
+            T *cr = (T *)(void *)c->data + oc + i * g->crs;                                                            \
+            for (int64_t j = 0; j < g->N; j++)                                                                         \
+                cr[j * g->ccs] = 0;                                                                                    \
+            for (int64_t k = 0; k < g->K; k++) {                                                                       \
+                U aik = (U)((const T *)(const void *)a->data)[oa + i * g->ars + k * g->acs];                           \
+                const T *bk = (const T *)(const void *)b->data + ob + k * g->brs;                                      \
+                for (int64_t j = 0; j < g->N; j++)                                                                     \
+                    cr[j * g->ccs] = (T)((U)cr[j * g->ccs] + aik * (U)bk[j * g->bcs]);                                 \
+            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 static void gemm_i32(const einc__view *a, const einc__view *b, const einc__view *c, const gemm_geom *g, int ith,
@@ -234,19 +303,19 @@ void einc__k_gemm(const einc__view *a, const einc__view *b, const einc__view *c,
 /* ---- reference ----------------------------------------------------------------------------- */
 
 /* One element per iteration: c[e] = sum over k ascending, accumulated in ACC and stored as T. */
-#define REF_LOOP(T, ACC)                                                                         \
-    do {                                                                                         \
-        int64_t e0, e1;                                                                          \
-        einc__split_range(g.nbatch * g.M * g.N, ith, nth, &e0, &e1);                             \
-        for (int64_t e = e0; e < e1; e++) {                                                      \
-            int64_t j = e % g.N, i = e / g.N % g.M, oa, ob, oc;                                  \
-            batch_offsets(a, b, c, g.nb, e / g.N / g.M, &oa, &ob, &oc);                          \
-            const T *ad = (const T *)(const void *)a->data, *bd = (const T *)(const void *)b->data; \
-            ACC s = 0;                                                                           \
-            for (int64_t k = 0; k < g.K; k++)                                                    \
-                s += (ACC)ad[oa + i * g.ars + k * g.acs] * (ACC)bd[ob + k * g.brs + j * g.bcs];  \
-            ((T *)(void *)c->data)[oc + i * g.crs + j * g.ccs] = (T)s;                           \
-        }                                                                                        \
+#define REF_LOOP(T, ACC)                                                                                               \
+    do {                                                                                                               \
+        int64_t e0, e1;                                                                                                \
+        einc__split_range(g.nbatch *g.M *g.N, ith, nth, &e0, &e1);                                                     \
+        for (int64_t e = e0; e < e1; e++) {                                                                            \
+            int64_t j = e % g.N, i = e / g.N % g.M, oa, ob, oc;                                                        \
+            batch_offsets(a, b, c, g.nb, e / g.N / g.M, &oa, &ob, &oc);                                                \
+            const T *ad = (const T *)(const void *)a->data, *bd = (const T *)(const void *)b->data;                    \
+            ACC s = 0;                                                                                                 \
+            for (int64_t k = 0; k < g.K; k++)                                                                          \
+                s += (ACC)ad[oa + i * g.ars + k * g.acs] * (ACC)bd[ob + k * g.brs + j * g.bcs];                        \
+            ((T *)(void *)c->data)[oc + i * g.crs + j * g.ccs] = (T)s;                                                 \
+        }                                                                                                              \
     } while (0)
 
 static void ref_f32(const einc__view *a, const einc__view *b, const einc__view *c, gemm_geom g, int ith, int nth) {

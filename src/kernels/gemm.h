@@ -14,27 +14,59 @@
 #ifndef EINC_GEMM_H
 #define EINC_GEMM_H
 
-#include "../core/internal.h"
+#include "isa.h"
 
-/* The batched GEMM driver (`dot` lowers to it). With CBLAS, float32/float64 go to
- * cblas_sgemm/cblas_dgemm once per batch entry: an operand whose last two dimensions have unit
- * stride in either direction is passed directly (NoTrans or Trans, leading dimension from the
- * other stride), and only an operand with no unit-stride inner dimension (or a negative or too
- * small leading dimension) is first copied to a contiguous temporary; broadcast batch dimensions
- * of b are folded into M when a and c allow it, turning a batch of products into one. Without
- * BLAS, and for integers, the C kernel below runs on the context's threads (split over output
- * tiles only). Records its own error (EINC_ENOMEM when a temporary cannot be allocated) and returns
- * that status, whatever was recorded before; on failure c's contents are unspecified. */
+/* Flags of a micro-kernel call. */
+enum {
+    EINC__GEMM_ACCUMULATE = 1, /* add to c's tile instead of overwriting it                     */
+    EINC__GEMM_STREAM = 2      /* store with non-temporal stores (c and crs 64-byte aligned): the
+                                  final write of a c too large to stay in cache, which would
+                                  otherwise be read into the cache first (read-for-ownership)  */
+};
+
+/* A register-blocked micro-kernel: the full MR x NR tile c (row stride crs, unit column stride)
+ * = (ACCUMULATE ? c : 0) + a [MR, kc] @ bp [kc, NR], where element (i, k) of a is
+ * a[i*ars + k*aks] (a packed strip: ars = 1, aks = MR; a row-major a read in place: ars = its
+ * row stride, aks = 1) and bp is a packed strip, row k at bp + k*NR. k runs in ascending order. */
+typedef void (*einc__gemm_micro_fn)(int64_t kc, const void *a, int64_t ars, int64_t aks, const void *bp, void *c,
+                                    int64_t crs, int flags);
+
+/* A micro-kernel and the cache blocking made for it (BLIS's names): MC rows of a (a multiple of
+ * MR) are swept once per NR-wide strip of a KC x NC panel of packed b (NC a multiple of NR). */
+typedef struct einc__gemm_kernel {
+    int mr, nr;
+    int64_t mc, kc, nc;
+    einc__gemm_micro_fn micro;
+} einc__gemm_kernel;
+
+#if EINC_X86_LEVELS
+/* The float32 / float64 kernels of one level (gemm_avx2.c, gemm_avx512.c); dtype is either. */
+const einc__gemm_kernel *einc__gemm_kernel_avx2(einc_dtype dtype);
+const einc__gemm_kernel *einc__gemm_kernel_avx512(einc_dtype dtype);
+#endif
+
+/* The batched GEMM driver (`dot` lowers to it). Float products run einc__k_gemm on the
+ * context's threads unless the context's GEMM is CBLAS (einc_get_gemm_backend); then
+ * float32/float64 go to cblas_sgemm/cblas_dgemm once per batch entry: an operand whose last two
+ * dimensions have unit stride in either direction is passed directly (NoTrans or Trans, leading
+ * dimension from the other stride), and only an operand with no unit-stride inner dimension (or a
+ * negative or too small leading dimension) is first copied to a contiguous temporary. Either way
+ * broadcast batch dimensions of b are first folded into M when a and c allow it, turning a batch
+ * of products into one. Integers always run the C kernel. Records its own error (EINC_ENOMEM when
+ * a temporary cannot be allocated) and returns that status, whatever was recorded before; on
+ * failure c's contents are unspecified. */
 einc_status einc__gemm_batched(einc_ctx *ctx, const einc__view *a, const einc__view *b, const einc__view *c);
 
 /* Bytes of scratch each worker of einc__k_gemm needs (0 for integer dtypes). */
 size_t einc__k_gemm_scratch(const einc__view *a, const einc__view *b, const einc__view *c);
 
-/* c = a @ b for worker ith of nth: the blocked C kernel (float32/float64: packed panels and a
- * register-tiled micro-kernel; int32/int64: a plain loop). Work is split over (batch entry,
- * row block, column block) tiles of c, so each element is computed by one worker, with k in
- * ascending order. `scratch` holds nth * einc__k_gemm_scratch(...) bytes, 64-byte aligned; worker
- * ith uses its own slice. */
+/* c = a @ b for worker ith of nth: einc's own GEMM (float32/float64: packed panels of b, a read
+ * in place when one of its strides is 1, and the micro-kernel of the dispatch level,
+ * einc__cpu_level(); int32/int64: a plain loop). Work is split over (batch entry, row block,
+ * column block) tiles of c, so each element is computed by one worker, with k in ascending
+ * order: results do not depend on nth. Levels differ only in rounding (AVX2 and AVX-512 use
+ * FMA). `scratch` holds nth * einc__k_gemm_scratch(...) bytes, 64-byte aligned; worker ith uses
+ * its own slice. The level must not change between the two calls. */
 void einc__k_gemm(const einc__view *a, const einc__view *b, const einc__view *c, void *scratch, int ith, int nth);
 
 /* The oracle: a naive triple loop over c's elements (split by element), k ascending, accumulating

@@ -2,10 +2,11 @@
  *
  * It first simplifies the batch (size-1 dimensions dropped, c turned row-major by transposing the
  * whole problem when c is column-major, batch dimensions that b is broadcast over folded into M),
- * then either calls CBLAS once per remaining batch entry, on the calling thread — OpenBLAS
- * threads itself, and BLAS must never run inside einc__parallel — or runs the C kernel on the
- * context's threads. Operands are handed to BLAS in place whenever a transpose flag and a leading
- * dimension describe them; only an operand with no usable unit-stride dimension is copied.
+ * then either runs einc's own kernel (einc__k_gemm) on the context's threads — the default — or,
+ * when the context selects CBLAS, calls it once per remaining batch entry on the calling thread
+ * (OpenBLAS threads itself, and BLAS must never run inside einc__parallel). Operands are handed to BLAS in place
+ * whenever a transpose flag and a leading dimension describe them; only an operand with no usable unit-stride dimension
+ * is copied.
  */
 #include <limits.h>
 
@@ -42,27 +43,34 @@ static void transpose_last(einc__view *v) {
  * D*M; *stride receives the merged dimension's stride. */
 static bool can_fold(const einc__view *v, int d, int64_t *stride) {
     int m = d + 1;
-    if (v->shape[m] == 1) *stride = v->strides[d];
-    else if (v->strides[d] == v->strides[m] * v->shape[m]) *stride = v->strides[m];
-    else return false;
+    if (v->shape[m] == 1)
+        *stride = v->strides[d];
+    else if (v->strides[d] == v->strides[m] * v->shape[m])
+        *stride = v->strides[m];
+    else
+        return false;
     return true;
 }
 
-static bool unit_dim(const einc__view *v, int d) { return v->shape[d] == 1 || v->strides[d] == 1; }
+static bool unit_dim(const einc__view *v, int d) {
+    return v->shape[d] == 1 || v->strides[d] == 1;
+}
 
 /* Rewrites the triple v[A_], v[B_], v[C_] into an equivalent, simpler problem (see the file
  * comment). All three keep the same ndim and batch sizes. */
 static void simplify(einc__view v[3]) {
     for (int d = v[C_].ndim - 3; d >= 0; d--)
         if (v[C_].shape[d] == 1)
-            for (int i = 0; i < 3; i++) drop_dim(&v[i], d);
+            for (int i = 0; i < 3; i++)
+                drop_dim(&v[i], d);
 
     /* c^T = b^T a^T: makes a column-major c row-major for CBLAS and for the micro-kernel's stores. */
     int m = v[C_].ndim - 2;
     if (!unit_dim(&v[C_], m + 1) && unit_dim(&v[C_], m)) {
         einc__view a = v[A_];
         v[A_] = v[B_], v[B_] = a;
-        for (int i = 0; i < 3; i++) transpose_last(&v[i]);
+        for (int i = 0; i < 3; i++)
+            transpose_last(&v[i]);
     }
 
     /* b broadcast over the innermost batch dimension: a [.., D, M, K] is D*M rows of one product
@@ -83,7 +91,8 @@ static void simplify(einc__view v[3]) {
 
 static int64_t batch_count(const einc__view *c) {
     int64_t n = 1;
-    for (int d = 0; d < c->ndim - 2; d++) n *= c->shape[d];
+    for (int d = 0; d < c->ndim - 2; d++)
+        n *= c->shape[d];
     return n;
 }
 
@@ -125,7 +134,6 @@ static int64_t batch_offset(const einc__view *v, const int64_t *shape, int nb, i
     }
     return off;
 }
-
 
 /* A contiguous temporary laid out like v, except that batch dimensions where v has stride 0
  * keep stride 0 (a broadcast operand is stored once, not once per batch entry). *out describes the
@@ -207,7 +215,8 @@ static einc_status gemm_blas(einc_ctx *ctx, const einc__view *a, const einc__vie
         blas_threads(ctx);
         for (int64_t bi = 0; bi < nbatch; bi++) {
             char *p[3];
-            for (int i = 0; i < 3; i++) p[i] = v[i].data + batch_offset(&v[i], c->shape, nb, bi) * (int64_t)es;
+            for (int i = 0; i < 3; i++)
+                p[i] = v[i].data + batch_offset(&v[i], c->shape, nb, bi) * (int64_t)es;
             if (c->dtype == EINC_FLOAT32)
                 cblas_sgemm(CblasRowMajor, trans[A_], trans[B_], M, N, K, 1.0f, (const float *)(void *)p[A_], ld[A_],
                             (const float *)(void *)p[B_], ld[B_], 0.0f, (float *)(void *)p[C_], ld[C_]);
@@ -236,7 +245,8 @@ einc_status einc__gemm_batched(einc_ctx *ctx, const einc__view *a, const einc__v
     simplify(v);
 #ifdef EINC_HAVE_CBLAS
     /* K = 0 (zeros) goes to the C kernel: BLAS wants leading dimensions >= 1 of empty operands */
-    if (blas_fits(&v[A_], &v[C_])) return gemm_blas(ctx, &v[A_], &v[B_], &v[C_]);
+    if (einc_get_gemm_backend(ctx) == EINC_GEMM_CBLAS && blas_fits(&v[A_], &v[C_]))
+        return gemm_blas(ctx, &v[A_], &v[B_], &v[C_]);
 #endif
     return gemm_kernel(ctx, &v[A_], &v[B_], &v[C_]);
 }

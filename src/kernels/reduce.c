@@ -21,7 +21,9 @@
 /* ---- geometry ------------------------------------------------------------------------------ */
 
 /* Sort key: broadcast (stride 0) dimensions count as the least contiguous. */
-static int64_t stride_key(int64_t s) { return s == 0 ? INT64_MAX : (s < 0 ? -s : s); }
+static int64_t stride_key(int64_t s) {
+    return s == 0 ? INT64_MAX : (s < 0 ? -s : s);
+}
 
 /* Merges neighbours i-1, i whose strides allow it (in x, and in y when ys != NULL). */
 static int coalesce(int n, int64_t *shape, int64_t *xs, int64_t *ys) {
@@ -41,8 +43,8 @@ static int coalesce(int n, int64_t *shape, int64_t *xs, int64_t *ys) {
     return out;
 }
 
-void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const einc__view *y, uint32_t mask,
-                            bool y_full, bool keep_order) {
+void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const einc__view *y, uint32_t mask, bool y_full,
+                            bool keep_order) {
     memset(g, 0, sizeof *g);
     bool empty_out = false, empty_red = false;
     for (int d = 0; d < x->ndim; d++) {
@@ -89,10 +91,12 @@ void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const ein
     g->nr = coalesce(g->nr, g->rshape, g->rxs, y_full ? g->rys : NULL);
     g->nk = coalesce(g->nk, g->kshape, g->kxs, g->kys);
     g->nout = 1;
-    for (int i = 0; i < g->nk; i++) g->nout *= g->kshape[i];
+    for (int i = 0; i < g->nk; i++)
+        g->nout *= g->kshape[i];
     g->nred = empty_red ? 0 : 1;
     if (empty_red) g->nr = 0;
-    for (int i = 0; i < g->nr; i++) g->nred *= g->rshape[i];
+    for (int i = 0; i < g->nr; i++)
+        g->nred *= g->rshape[i];
 
     /* Column mode when some kept dimension is more contiguous than every reduced one and long
      * enough to fill vector lanes; it becomes the last kept dimension. */
@@ -123,13 +127,15 @@ void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const ein
 
 /* ---- loaders: one typed loop per source dtype ------------------------------------------------- */
 
-#define DEFINE_LOAD(name, T, U)                                                                  \
-    static void name(U *dst, const char *p, int64_t s, int64_t n) {                              \
-        const T *x = (const T *)(const void *)p;                                                 \
-        if (s == 1)                                                                              \
-            for (int64_t i = 0; i < n; i++) dst[i] = (U)x[i];                                    \
-        else                                                                                     \
-            for (int64_t i = 0; i < n; i++) dst[i] = (U)x[i * s];                                \
+#define DEFINE_LOAD(name, T, U)                                                                                        \
+    static void name(U *dst, const char *p, int64_t s, int64_t n) {                                                    \
+        const T *x = (const T *)(const void *)p;                                                                       \
+        if (s == 1)                                                                                                    \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                dst[i] = (U)x[i];                                                                                      \
+        else                                                                                                           \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                dst[i] = (U)x[i * s];                                                                                  \
     }
 DEFINE_LOAD(load_f32_f64, float, double)
 DEFINE_LOAD(load_f64_f64, double, double)
@@ -178,25 +184,27 @@ static const int64_t *run_i64(int64_t *buf, const char *p, einc_dtype dtype, int
 
 typedef enum {
     P_NONE,
-    P_SUM,    /* f += x                          */
-    P_SQDEV,  /* f += (x - c)^2, c = mean        */
-    P_SUMEXP, /* f += exp(x - c), c = max        */
+    P_SUM,      /* f += x                          */
+    P_SQDEV,    /* f += (x - c)^2, c = mean        */
+    P_SUMEXP,   /* f += exp(x - c), c = max        */
     P_SUMEXP32, /* the same with float32 exponentials, for float32 inputs */
-    P_PROD,   /* f *= x                          */
-    P_MAX,    /* f = max(f, x), NaN sticky       */
+    P_PROD,     /* f *= x                          */
+    P_MAX,      /* f = max(f, x), NaN sticky       */
     P_MIN,
     P_ARGMAX, /* f = best value, best = its flat index; first wins, first NaN wins */
     P_ARGMIN,
-    P_NZ,     /* i += x != 0                     */
-    P_ISUM,   /* u += x (mod 2^64)               */
-    P_IPROD,  /* u *= x (mod 2^64)               */
-    P_IMAX,   /* i = max(i, x)                   */
+    P_NZ,    /* i += x != 0                     */
+    P_ISUM,  /* u += x (mod 2^64)               */
+    P_IPROD, /* u *= x (mod 2^64)               */
+    P_IMAX,  /* i = max(i, x)                   */
     P_IMIN,
     P_IARGMAX, /* i = best value, best = its flat index */
     P_IARGMIN
 } pass_kind;
 
-static bool pass_is_int(pass_kind k) { return k >= P_ISUM; }
+static bool pass_is_int(pass_kind k) {
+    return k >= P_ISUM;
+}
 
 /* The state of one output's reduction. */
 typedef struct {
@@ -244,7 +252,11 @@ static double second_const(einc_reduce_op op, double f1, int64_t n) {
 static void store_i64(char *p, einc_dtype dt, int64_t v) {
     switch (dt) {
     case EINC_INT64: memcpy(p, &v, 8); return;
-    case EINC_INT32: { int32_t w = (int32_t)v; memcpy(p, &w, 4); return; }
+    case EINC_INT32: {
+        int32_t w = (int32_t)v;
+        memcpy(p, &w, 4);
+        return;
+    }
     case EINC_BOOL: *p = (char)(v != 0); return;
     case EINC_FLOAT32:
     case EINC_FLOAT64: einc__store_f64(p, dt, (double)v); return;
@@ -257,16 +269,20 @@ static void finish(einc_reduce_op op, bool fl, const acc1 *a, int64_t n, char *y
     switch (op) {
     case EINC_REDUCE_SUM:
     case EINC_REDUCE_PROD:
-        if (fl) einc__store_f64(yp, ydt, a->f);
-        else store_i64(yp, ydt, (int64_t)a->u);
+        if (fl)
+            einc__store_f64(yp, ydt, a->f);
+        else
+            store_i64(yp, ydt, (int64_t)a->u);
         return;
     case EINC_REDUCE_MEAN:
     case EINC_REDUCE_VAR: einc__store_f64(yp, ydt, a->f / dn); return;
     case EINC_REDUCE_STD: einc__store_f64(yp, ydt, sqrt(a->f / dn)); return;
     case EINC_REDUCE_MAX:
     case EINC_REDUCE_MIN:
-        if (fl) einc__store_f64(yp, ydt, a->f);
-        else store_i64(yp, ydt, a->i);
+        if (fl)
+            einc__store_f64(yp, ydt, a->f);
+        else
+            store_i64(yp, ydt, a->i);
         return;
     case EINC_REDUCE_ARGMAX:
     case EINC_REDUCE_ARGMIN: store_i64(yp, ydt, a->best); return;
@@ -291,9 +307,11 @@ static double run_sum(const double *v, int64_t n) {
     double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) a[j] += v[i + j];
+        for (int j = 0; j < 8; j++)
+            a[j] += v[i + j];
     double s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-    for (; i < n; i++) s += v[i];
+    for (; i < n; i++)
+        s += v[i];
     return s;
 }
 
@@ -304,53 +322,62 @@ static double run_sum(const double *v, int64_t n) {
 
 static double run_max(const double *v, int64_t n, double m) {
     double a[LANES];
-    for (int j = 0; j < LANES; j++) a[j] = m;
+    for (int j = 0; j < LANES; j++)
+        a[j] = m;
     int64_t i = 0;
     for (; i + LANES <= n; i += LANES)
         for (int j = 0; j < LANES; j++) {
             double x = v[i + j];
             a[j] = (x > a[j] || x != x) ? x : a[j];
         }
-    for (; i < n; i++) a[0] = (v[i] > a[0] || v[i] != v[i]) ? v[i] : a[0];
-    for (int j = 1; j < LANES; j++) a[0] = (a[j] > a[0] || a[j] != a[j]) ? a[j] : a[0];
+    for (; i < n; i++)
+        a[0] = (v[i] > a[0] || v[i] != v[i]) ? v[i] : a[0];
+    for (int j = 1; j < LANES; j++)
+        a[0] = (a[j] > a[0] || a[j] != a[j]) ? a[j] : a[0];
     return a[0];
 }
 
 static double run_min(const double *v, int64_t n, double m) {
     double a[LANES];
-    for (int j = 0; j < LANES; j++) a[j] = m;
+    for (int j = 0; j < LANES; j++)
+        a[j] = m;
     int64_t i = 0;
     for (; i + LANES <= n; i += LANES)
         for (int j = 0; j < LANES; j++) {
             double x = v[i + j];
             a[j] = (x < a[j] || x != x) ? x : a[j];
         }
-    for (; i < n; i++) a[0] = (v[i] < a[0] || v[i] != v[i]) ? v[i] : a[0];
-    for (int j = 1; j < LANES; j++) a[0] = (a[j] < a[0] || a[j] != a[j]) ? a[j] : a[0];
+    for (; i < n; i++)
+        a[0] = (v[i] < a[0] || v[i] != v[i]) ? v[i] : a[0];
+    for (int j = 1; j < LANES; j++)
+        a[0] = (a[j] < a[0] || a[j] != a[j]) ? a[j] : a[0];
     return a[0];
 }
 
 /* Folds n canonical elements, the first of which has flat index `pos`, into a. */
-static void row_update(acc1 *a, pass_kind k, const double *v, const int64_t *w, int64_t n, int64_t pos,
-                       double *tmp) {
+static void row_update(acc1 *a, pass_kind k, const double *v, const int64_t *w, int64_t n, int64_t pos, double *tmp) {
     switch (k) {
     case P_SUM: a->f += run_sum(v, n); return;
     case P_SQDEV:
-        for (int64_t i = 0; i < n; i++) tmp[i] = (v[i] - a->c) * (v[i] - a->c);
+        for (int64_t i = 0; i < n; i++)
+            tmp[i] = (v[i] - a->c) * (v[i] - a->c);
         a->f += run_sum(tmp, n);
         return;
     case P_SUMEXP:
-        for (int64_t i = 0; i < n; i++) tmp[i] = exp(v[i] - a->c);
+        for (int64_t i = 0; i < n; i++)
+            tmp[i] = exp(v[i] - a->c);
         a->f += run_sum(tmp, n);
         return;
     case P_SUMEXP32: {
         float c = (float)a->c; /* exact: the max of float32 values */
-        for (int64_t i = 0; i < n; i++) tmp[i] = (double)einc__k_exp_f32((float)v[i] - c);
+        for (int64_t i = 0; i < n; i++)
+            tmp[i] = (double)einc__k_exp_f32((float)v[i] - c);
         a->f += run_sum(tmp, n);
         return;
     }
     case P_PROD:
-        for (int64_t i = 0; i < n; i++) a->f *= v[i];
+        for (int64_t i = 0; i < n; i++)
+            a->f *= v[i];
         return;
     case P_MAX: a->f = run_max(v, n, a->f); return;
     case P_MIN: a->f = run_min(v, n, a->f); return;
@@ -364,21 +391,26 @@ static void row_update(acc1 *a, pass_kind k, const double *v, const int64_t *w, 
         return;
     case P_NZ: {
         int64_t c = 0;
-        for (int64_t i = 0; i < n; i++) c += v[i] != 0.0;
+        for (int64_t i = 0; i < n; i++)
+            c += v[i] != 0.0;
         a->i += c;
         return;
     }
     case P_ISUM:
-        for (int64_t i = 0; i < n; i++) a->u += (uint64_t)w[i];
+        for (int64_t i = 0; i < n; i++)
+            a->u += (uint64_t)w[i];
         return;
     case P_IPROD:
-        for (int64_t i = 0; i < n; i++) a->u *= (uint64_t)w[i];
+        for (int64_t i = 0; i < n; i++)
+            a->u *= (uint64_t)w[i];
         return;
     case P_IMAX:
-        for (int64_t i = 0; i < n; i++) a->i = w[i] > a->i ? w[i] : a->i;
+        for (int64_t i = 0; i < n; i++)
+            a->i = w[i] > a->i ? w[i] : a->i;
         return;
     case P_IMIN:
-        for (int64_t i = 0; i < n; i++) a->i = w[i] < a->i ? w[i] : a->i;
+        for (int64_t i = 0; i < n; i++)
+            a->i = w[i] < a->i ? w[i] : a->i;
         return;
     case P_IARGMAX:
         for (int64_t i = 0; i < n; i++)
@@ -392,9 +424,41 @@ static void row_update(acc1 *a, pass_kind k, const double *v, const int64_t *w, 
     }
 }
 
+/* Steps p to the next run of the block (the odometer over all but the innermost reduced dim). */
+static const char *next_run(const einc__reduce_geom *g, const char *p, int64_t es, int64_t *idx) {
+    for (int d = g->nr - 2; d >= 0; d--) {
+        p += g->rxs[d] * es;
+        if (++idx[d] < g->rshape[d]) return p;
+        p -= g->rxs[d] * g->rshape[d] * es;
+        idx[d] = 0;
+    }
+    return p;
+}
+
+/* float32 sum / max / min over unit-stride runs: the vector row kernels read the floats in place
+ * (float64 accumulators for the sum), no conversion buffer. */
+static bool row_pass_f32(const einc__reduce_geom *g, const char *xp, pass_kind k, acc1 *a) {
+    int64_t inner = g->nr ? g->rshape[g->nr - 1] : 1, is = g->nr ? g->rxs[g->nr - 1] : 1;
+    if (is != 1 || (k != P_SUM && k != P_MAX && k != P_MIN)) return false;
+    int64_t idx[EINC_MAX_DIMS] = {0};
+    const char *p = xp;
+    for (int64_t seg = g->nred / inner; seg > 0; seg--, p = next_run(g, p, 4, idx)) {
+        const float *q = (const float *)(const void *)p;
+        if (k == P_SUM) {
+            a->f += einc__vm_sum_f32(q, inner);
+        } else {
+            double v = k == P_MAX ? einc__vm_max_f32(q, inner) : einc__vm_min_f32(q, inner);
+            bool better = k == P_MAX ? v > a->f : v < a->f;
+            a->f = (better || v != v) ? v : a->f;
+        }
+    }
+    return true;
+}
+
 /* One pass of kind k over the block at xp. */
 static void row_pass(const einc__reduce_geom *g, const char *xp, einc_dtype dt, pass_kind k, acc1 *a) {
     if (g->nred == 0) return;
+    if (dt == EINC_FLOAT32 && row_pass_f32(g, xp, k, a)) return;
     double fbuf[CH], tmp[CH];
     int64_t ibuf[CH];
     int64_t es = (int64_t)einc_dtype_size(dt);
@@ -406,17 +470,50 @@ static void row_pass(const einc__reduce_geom *g, const char *xp, einc_dtype dt, 
         for (int64_t i0 = 0; i0 < inner; i0 += CH) {
             int64_t m = inner - i0 < CH ? inner - i0 : CH;
             const char *q = p + i0 * is * es;
-            if (pass_is_int(k)) row_update(a, k, NULL, run_i64(ibuf, q, dt, is, m), m, pos, tmp);
-            else row_update(a, k, run_f64(fbuf, q, dt, is, m), NULL, m, pos, tmp);
+            if (pass_is_int(k))
+                row_update(a, k, NULL, run_i64(ibuf, q, dt, is, m), m, pos, tmp);
+            else
+                row_update(a, k, run_f64(fbuf, q, dt, is, m), NULL, m, pos, tmp);
             pos += m;
         }
-        for (int d = g->nr - 2; d >= 0; d--) {
-            p += g->rxs[d] * es;
-            if (++idx[d] < g->rshape[d]) break;
-            p -= g->rxs[d] * g->rshape[d] * es;
-            idx[d] = 0;
-        }
+        p = next_run(g, p, es, idx);
     }
+}
+
+/* logsumexp of a float32 block in one pass: the online max and sum (einc__vm_lse_f32), strided
+ * runs gathered into a stack buffer. s is NaN for a NaN and also for +inf ((+inf) - (+inf)), so a
+ * NaN sum with an infinite max looks for a NaN before answering +inf. */
+static double lse_block_f32(const einc__reduce_geom *g, const char *xp) {
+    int64_t inner = g->nr ? g->rshape[g->nr - 1] : 1, is = g->nr ? g->rxs[g->nr - 1] : 1;
+    int64_t idx[EINC_MAX_DIMS] = {0};
+    float buf[CH];
+    einc__lse_f32 st = EINC__LSE_INIT;
+    const char *p = xp;
+    for (int pass = 0; pass < 2; pass++) {
+        float mx = -INFINITY;
+        for (int64_t seg = g->nred / inner; seg > 0; seg--, p = next_run(g, p, 4, idx)) {
+            const float *q = (const float *)(const void *)p;
+            for (int64_t i0 = 0; i0 < inner; i0 += is == 1 ? inner : CH) {
+                int64_t m = is == 1 ? inner : inner - i0 < CH ? inner - i0 : CH;
+                const float *r = q + i0 * is;
+                if (is != 1) {
+                    for (int64_t i = 0; i < m; i++)
+                        buf[i] = r[i * is];
+                    r = buf;
+                }
+                if (pass == 0)
+                    einc__vm_lse_f32(&st, r, m);
+                else if (mx == mx) {
+                    float v = einc__vm_max_f32(r, m);
+                    mx = v != v ? v : mx;
+                }
+            }
+        }
+        if (pass == 0 && !(isnan(st.s) && st.r == INFINITY)) break;
+        if (pass == 1) return mx == mx ? INFINITY : NAN;
+    }
+    if (isnan(st.s)) return NAN;
+    return isfinite(st.r) ? (double)st.r + log(st.s) : (double)st.r;
 }
 
 static void reduce_rows(einc_reduce_op op, const einc__reduce_geom *g, const einc__view *y, const einc__view *x,
@@ -435,25 +532,51 @@ static void reduce_rows(einc_reduce_op op, const einc__reduce_geom *g, const ein
         xo += idx[d] * g->kxs[d];
         yo += idx[d] * g->kys[d];
     }
+    bool lse32 = op == EINC_REDUCE_LOGSUMEXP && x->dtype == EINC_FLOAT32 && g->nred > 0;
+    /* logsumexp of whole contiguous float32 rows: runs of outputs along the last kept dimension
+     * take one call, so a short row pays no call of its own */
+    bool lse_rows = lse32 && g->nr == 1 && g->rxs[0] == 1 && g->nk > 0 && y->dtype == EINC_FLOAT32;
+    int nk = g->nk;
     for (int64_t o = begin; o < end; o++) {
         const char *xp = g->nred ? x->data + xo * xes : NULL; /* an empty x may have no storage */
-        acc1 a;
-        acc1_init(&a, p1);
-        row_pass(g, xp, x->dtype, p1, &a);
-        if (p2 != P_NONE) {
-            a.c = second_const(op, a.f, g->nred);
-            acc1_init(&a, p2);
-            row_pass(g, xp, x->dtype, p2, &a);
+        int64_t run = 1;
+        if (lse_rows) {
+            enum { BATCH = 256 };
+            einc__lse_f32 st[BATCH];
+            run = g->kshape[nk - 1] - idx[nk - 1];
+            run = run < end - o ? run : end - o;
+            run = run < BATCH ? run : BATCH;
+            int64_t xr = g->kxs[nk - 1], yr = g->kys[nk - 1];
+            einc__vm_lse_rows_f32(st, (const float *)(const void *)xp, xr, run, g->rshape[0]);
+            for (int64_t j = 0; j < run; j++) {
+                double v = !isnan(st[j].s)       ? (isfinite(st[j].r) ? (double)st[j].r + log(st[j].s) : st[j].r)
+                           : st[j].r == INFINITY ? lse_block_f32(g, xp + j * xr * xes) /* +inf or NaN? */
+                                                 : NAN;
+                ((float *)(void *)y->data)[yo + j * yr] = (float)v;
+            }
+        } else if (lse32) {
+            einc__store_f64(y->data + yo * yes, y->dtype, lse_block_f32(g, xp));
+        } else {
+            acc1 a;
+            acc1_init(&a, p1);
+            row_pass(g, xp, x->dtype, p1, &a);
+            if (p2 != P_NONE) {
+                a.c = second_const(op, a.f, g->nred);
+                acc1_init(&a, p2);
+                row_pass(g, xp, x->dtype, p2, &a);
+            }
+            finish(op, fl, &a, g->nred, y->data + yo * yes, y->dtype);
         }
-        finish(op, fl, &a, g->nred, y->data + yo * yes, y->dtype);
-        for (int d = g->nk - 1; d >= 0; d--) {
-            xo += g->kxs[d];
-            yo += g->kys[d];
-            if (++idx[d] < g->kshape[d]) break;
-            xo -= g->kxs[d] * g->kshape[d];
-            yo -= g->kys[d] * g->kshape[d];
-            idx[d] = 0;
-        }
+        for (int64_t step = 0; step < run; step++)
+            for (int d = g->nk - 1; d >= 0; d--) {
+                xo += g->kxs[d];
+                yo += g->kys[d];
+                if (++idx[d] < g->kshape[d]) break;
+                xo -= g->kxs[d] * g->kshape[d];
+                yo -= g->kys[d] * g->kshape[d];
+                idx[d] = 0;
+            }
+        o += run - 1;
     }
 }
 
@@ -481,25 +604,32 @@ static void col_init(col_acc *a, pass_kind k, int64_t cn) {
 static void col_update(col_acc *a, pass_kind k, const double *v, const int64_t *w, int64_t cn, int64_t pos) {
     switch (k) {
     case P_SUM:
-        for (int64_t j = 0; j < cn; j++) a->f[j] += v[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->f[j] += v[j];
         return;
     case P_SQDEV:
-        for (int64_t j = 0; j < cn; j++) a->f[j] += (v[j] - a->c[j]) * (v[j] - a->c[j]);
+        for (int64_t j = 0; j < cn; j++)
+            a->f[j] += (v[j] - a->c[j]) * (v[j] - a->c[j]);
         return;
     case P_SUMEXP:
-        for (int64_t j = 0; j < cn; j++) a->f[j] += exp(v[j] - a->c[j]);
+        for (int64_t j = 0; j < cn; j++)
+            a->f[j] += exp(v[j] - a->c[j]);
         return;
     case P_SUMEXP32:
-        for (int64_t j = 0; j < cn; j++) a->f[j] += (double)einc__k_exp_f32((float)v[j] - (float)a->c[j]);
+        for (int64_t j = 0; j < cn; j++)
+            a->f[j] += (double)einc__k_exp_f32((float)v[j] - (float)a->c[j]);
         return;
     case P_PROD:
-        for (int64_t j = 0; j < cn; j++) a->f[j] *= v[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->f[j] *= v[j];
         return;
     case P_MAX:
-        for (int64_t j = 0; j < cn; j++) a->f[j] = (v[j] > a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->f[j] = (v[j] > a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
         return;
     case P_MIN:
-        for (int64_t j = 0; j < cn; j++) a->f[j] = (v[j] < a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->f[j] = (v[j] < a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
         return;
     case P_ARGMAX:
         for (int64_t j = 0; j < cn; j++)
@@ -510,19 +640,24 @@ static void col_update(col_acc *a, pass_kind k, const double *v, const int64_t *
             if (v[j] < a->f[j] || (v[j] != v[j] && a->f[j] == a->f[j])) a->f[j] = v[j], a->best[j] = pos;
         return;
     case P_NZ:
-        for (int64_t j = 0; j < cn; j++) a->i[j] += v[j] != 0.0;
+        for (int64_t j = 0; j < cn; j++)
+            a->i[j] += v[j] != 0.0;
         return;
     case P_ISUM:
-        for (int64_t j = 0; j < cn; j++) a->u[j] += (uint64_t)w[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->u[j] += (uint64_t)w[j];
         return;
     case P_IPROD:
-        for (int64_t j = 0; j < cn; j++) a->u[j] *= (uint64_t)w[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->u[j] *= (uint64_t)w[j];
         return;
     case P_IMAX:
-        for (int64_t j = 0; j < cn; j++) a->i[j] = w[j] > a->i[j] ? w[j] : a->i[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->i[j] = w[j] > a->i[j] ? w[j] : a->i[j];
         return;
     case P_IMIN:
-        for (int64_t j = 0; j < cn; j++) a->i[j] = w[j] < a->i[j] ? w[j] : a->i[j];
+        for (int64_t j = 0; j < cn; j++)
+            a->i[j] = w[j] < a->i[j] ? w[j] : a->i[j];
         return;
     case P_IARGMAX:
         for (int64_t j = 0; j < cn; j++)
@@ -537,14 +672,16 @@ static void col_update(col_acc *a, pass_kind k, const double *v, const int64_t *
 }
 
 /* One pass over the block for cn outputs starting at xp, vs apart in x. */
-static void col_pass(const einc__reduce_geom *g, const char *xp, int64_t vs, int64_t cn, einc_dtype dt,
-                     pass_kind k, col_acc *a, double *fbuf, int64_t *ibuf) {
+static void col_pass(const einc__reduce_geom *g, const char *xp, int64_t vs, int64_t cn, einc_dtype dt, pass_kind k,
+                     col_acc *a, double *fbuf, int64_t *ibuf) {
     int64_t es = (int64_t)einc_dtype_size(dt);
     int64_t idx[EINC_MAX_DIMS] = {0};
     const char *p = xp;
     for (int64_t pos = 0; pos < g->nred; pos++) {
-        if (pass_is_int(k)) col_update(a, k, NULL, run_i64(ibuf, p, dt, vs, cn), cn, pos);
-        else col_update(a, k, run_f64(fbuf, p, dt, vs, cn), NULL, cn, pos);
+        if (pass_is_int(k))
+            col_update(a, k, NULL, run_i64(ibuf, p, dt, vs, cn), cn, pos);
+        else
+            col_update(a, k, run_f64(fbuf, p, dt, vs, cn), NULL, cn, pos);
         for (int d = g->nr - 1; d >= 0; d--) {
             p += g->rxs[d] * es;
             if (++idx[d] < g->rshape[d]) break;
@@ -554,8 +691,8 @@ static void col_pass(const einc__reduce_geom *g, const char *xp, int64_t vs, int
     }
 }
 
-static void reduce_columns(einc_reduce_op op, const einc__reduce_geom *g, const einc__view *y,
-                           const einc__view *x, int ith, int nth) {
+static void reduce_columns(einc_reduce_op op, const einc__reduce_geom *g, const einc__view *y, const einc__view *x,
+                           int ith, int nth) {
     pass_kind p1, p2;
     plan_op(op, x->dtype, &p1, &p2);
     bool fl = einc__dtype_is_float(x->dtype);
@@ -581,7 +718,8 @@ static void reduce_columns(einc_reduce_op op, const einc__reduce_geom *g, const 
         col_init(&a, p1, cn);
         col_pass(g, xp, vxs, cn, x->dtype, p1, &a, fbuf, ibuf);
         if (p2 != P_NONE) {
-            for (int64_t j = 0; j < cn; j++) a.c[j] = second_const(op, a.f[j], g->nred);
+            for (int64_t j = 0; j < cn; j++)
+                a.c[j] = second_const(op, a.f[j], g->nred);
             col_init(&a, p2, cn);
             col_pass(g, xp, vxs, cn, x->dtype, p2, &a, fbuf, ibuf);
         }
@@ -597,16 +735,26 @@ void einc__k_reduce(einc_reduce_op op, const einc__view *y, const einc__view *x,
     bool arg = op == EINC_REDUCE_ARGMAX || op == EINC_REDUCE_ARGMIN;
     einc__reduce_geom_init(&g, x, y, mask, false, arg);
     if (g.nout == 0) return;
-    if (g.column) reduce_columns(op, &g, y, x, ith, nth);
-    else reduce_rows(op, &g, y, x, ith, nth);
+    if (g.column)
+        reduce_columns(op, &g, y, x, ith, nth);
+    else
+        reduce_rows(op, &g, y, x, ith, nth);
 }
 
 /* ---- reference twin: one output at a time, the block in row-major order, plain loops -------- */
 
 static int64_t ref_load_i64(const char *p, einc_dtype dt) {
     switch (dt) {
-    case EINC_INT64: { int64_t v; memcpy(&v, p, 8); return v; }
-    case EINC_INT32: { int32_t v; memcpy(&v, p, 4); return v; }
+    case EINC_INT64: {
+        int64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    case EINC_INT32: {
+        int32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
     case EINC_BOOL: return *p != 0;
     case EINC_FLOAT32:
     case EINC_FLOAT64: break;
@@ -624,8 +772,8 @@ static const char *ref_elem(const einc__view *x, const int *red, int nr, int64_t
 }
 
 /* Exact integer sum, product and extrema (with first positions) of an integer block. */
-static void ref_one_int(einc_reduce_op op, const einc__view *x, const int *red, int nr, int64_t xb, int64_t n,
-                        char *yp, einc_dtype ydt) {
+static void ref_one_int(einc_reduce_op op, const einc__view *x, const int *red, int nr, int64_t xb, int64_t n, char *yp,
+                        einc_dtype ydt) {
     uint64_t sum = 0, prod = 1;
     int64_t mx = INT64_MIN, mn = INT64_MAX, amx = 0, amn = 0;
     for (int64_t r = 0; r < n; r++) {
@@ -635,8 +783,12 @@ static void ref_one_int(einc_reduce_op op, const einc__view *x, const int *red, 
         if (w > mx) mx = w, amx = r;
         if (w < mn) mn = w, amn = r;
     }
-    int64_t v = op == EINC_REDUCE_SUM ? (int64_t)sum : op == EINC_REDUCE_PROD ? (int64_t)prod
-              : op == EINC_REDUCE_MAX ? mx : op == EINC_REDUCE_MIN ? mn : op == EINC_REDUCE_ARGMAX ? amx : amn;
+    int64_t v = op == EINC_REDUCE_SUM      ? (int64_t)sum
+                : op == EINC_REDUCE_PROD   ? (int64_t)prod
+                : op == EINC_REDUCE_MAX    ? mx
+                : op == EINC_REDUCE_MIN    ? mn
+                : op == EINC_REDUCE_ARGMAX ? amx
+                                           : amn;
     store_i64(yp, ydt, v);
 }
 
@@ -684,16 +836,18 @@ static void ref_one_float(einc_reduce_op op, const einc__view *x, const int *red
     }
 }
 
-void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view *x, uint32_t mask, int ith,
-                        int nth) {
+void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view *x, uint32_t mask, int ith, int nth) {
     int kept[EINC_MAX_DIMS], red[EINC_MAX_DIMS], nk = 0, nr = 0;
     int64_t nout = 1, n = 1;
     for (int d = 0; d < x->ndim; d++) {
-        if (mask & (1u << d)) red[nr++] = d;
-        else kept[nk++] = d, nout *= x->shape[d];
+        if (mask & (1u << d))
+            red[nr++] = d;
+        else
+            kept[nk++] = d, nout *= x->shape[d];
     }
     if (nout == 0) return;
-    for (int i = 0; i < nr; i++) n *= x->shape[red[i]];
+    for (int i = 0; i < nr; i++)
+        n *= x->shape[red[i]];
     bool exact_int = !einc__dtype_is_float(x->dtype) &&
                      (op == EINC_REDUCE_SUM || op == EINC_REDUCE_PROD || op == EINC_REDUCE_MAX ||
                       op == EINC_REDUCE_MIN || op == EINC_REDUCE_ARGMAX || op == EINC_REDUCE_ARGMIN);
@@ -708,7 +862,9 @@ void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view
             xb += k * x->strides[kept[i]];
             yb += k * y->strides[kept[i]];
         }
-        if (exact_int) ref_one_int(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
-        else ref_one_float(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
+        if (exact_int)
+            ref_one_int(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
+        else
+            ref_one_float(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
     }
 }

@@ -45,10 +45,14 @@ einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in);
  * max/min/argmax/argmin never reduces an empty block.
  *
  * Accuracy: float sums (sum, mean, var, logsumexp's sum of exponentials) accumulate in float64,
- * whatever the input dtype; a run of contiguous elements is summed pairwise (blocks of 128 with
- * 8 partial sums, as NumPy does), so float64 sums also stay accurate. prod of floats multiplies in
- * float64. logsumexp of float32 takes its exponentials with einc__k_exp_f32 (about 1 ulp of float32);
- * of other dtypes with libm's exp. Integer sums and products wrap modulo 2^64 (as NumPy's int64 does).
+ * whatever the input dtype; a run of contiguous float64 (or converted) elements is summed pairwise
+ * (blocks of 128 with 8 partial sums, as NumPy does), so float64 sums also stay accurate; a
+ * unit-stride float32 run is summed by the vector row kernel einc__vm_sum_f32 (float64 vector
+ * accumulators, no conversion buffer), and float32 max / min runs by einc__vm_max_f32 /
+ * einc__vm_min_f32. prod of floats multiplies in float64. logsumexp of float32 is one pass in
+ * row mode (einc__vm_lse_f32: the online max and sum, exponentials within 1 ulp of float32) and
+ * uses einc__k_exp_f32 in column mode; of other dtypes libm's exp. Integer sums and products wrap
+ * modulo 2^64 (as NumPy's int64 does).
  *
  * Work is split over output elements: reducing the innermost contiguous dimension runs one output
  * at a time over contiguous runs; when the innermost contiguous dimension is a kept one, chunks

@@ -1,11 +1,15 @@
-/* vecmath.h — float32 math that vectorises: a branch-free select and exp (shared by the
- * elementwise, reduction and softmax kernels). Private. */
+/* vecmath.h — float32 math that vectorises: scalar forms the compiler vectorises (the baseline
+ * and the oracle of the level code) and the row kernels chosen at run time (vecmath.c) that the
+ * elementwise, reduction and softmax kernels call on contiguous float32 runs. Private. */
 #ifndef EINC_VECMATH_H
 #define EINC_VECMATH_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "isa.h"
 
 /* c ? a : b through an integer mask. Under the default -ftrapping-math GCC keeps a float select
  * whose operands need arithmetic as a branch, and a branch stops vectorisation; a mask does not. */
@@ -24,8 +28,8 @@ static inline float einc__k_select_f32(bool c, float a, float b) {
  * Cephes' degree-6 polynomial for exp(r), and 2^n applied as two power-of-two factors so that
  * denormal results are rounded once. */
 static inline float einc__k_exp_f32(float x) {
-    float xc = einc__k_select_f32(x < -104.0f, -104.0f, x); /* exp(-104) rounds to 0 */
-    xc = einc__k_select_f32(xc > 89.0f, 89.0f, xc);         /* exp(89) overflows     */
+    float xc = einc__k_select_f32(x < -104.0f, -104.0f, x);            /* exp(-104) rounds to 0 */
+    xc = einc__k_select_f32(xc > 89.0f, 89.0f, xc);                    /* exp(89) overflows     */
     float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round(x / ln2) */
     float r = xc - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
@@ -44,5 +48,155 @@ static inline float einc__k_exp_f32(float x) {
     memcpy(&s2, &b2, 4);
     return p * s1 * s2;
 }
+
+/* log(x) in float32 (Cephes' logf: x = 2^e m with m in [sqrt(1/2), sqrt(2)), a degree-9
+ * polynomial in m - 1 and a two-part ln2), about 1 ulp; denormal inputs are scaled up first.
+ * Selects instead of branches, so loops over it vectorise (libm's logf is a call). */
+static inline float einc__k_log_f32(float x) {
+    bool sub = x < 1.17549435e-38f; /* denormals (and 0, negatives: fixed at the end) */
+    float xs = einc__k_select_f32(sub, x * 8388608.0f, x);
+    uint32_t bits;
+    memcpy(&bits, &xs, 4);
+    float e = (float)((int32_t)((bits >> 23) & 0xffu) - 126) - einc__k_select_f32(sub, 23.0f, 0.0f);
+    uint32_t mb = (bits & 0x007fffffu) | 0x3f000000u;
+    float m;
+    memcpy(&m, &mb, 4); /* [0.5, 1) */
+    bool lo = m < 0.707106781186547524f;
+    e = e - einc__k_select_f32(lo, 1.0f, 0.0f);
+    m = einc__k_select_f32(lo, m + m, m) - 1.0f;
+    float z = m * m;
+    float y = 7.0376836292e-2f;
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    y = y + e * -2.12194440e-4f;
+    y = y - 0.5f * z;
+    float r = (m + y) + e * 0.693359375f;
+    r = einc__k_select_f32(x == 0, -INFINITY, r);
+    r = einc__k_select_f32(x < 0, NAN, r);
+    r = einc__k_select_f32(x == INFINITY, INFINITY, r);
+    return einc__k_select_f32(x != x, x, r);
+}
+
+/* sigmoid over exp of -|x| only, so it never overflows; both branches are computed and selected
+ * by mask so that loops vectorise. */
+static inline float einc__k_sigmoid_f32(float x) {
+    float e = einc__k_exp_f32(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return einc__k_select_f32(x >= 0, s, e * s);
+}
+
+/* Cephes' tanhf: 1 - 2 / (exp(2|x|) + 1) from |x| = 0.625 on, an odd polynomial below (which
+ * keeps the relative accuracy near 0, and -0.0 as -0.0). */
+static inline float einc__k_tanh_f32(float x) {
+    float ax = fabsf(x);
+    float big = copysignf(1.0f - 2.0f / (einc__k_exp_f32(ax + ax) + 1.0f), x);
+    float z = x * x;
+    float small =
+        ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
+         3.33332819422e-1f) *
+            z * x +
+        x;
+    return einc__k_select_f32(ax >= 0.625f, big, einc__k_select_f32(x == 0, x, small));
+}
+
+/* ---- row kernels over contiguous float32, chosen at run time (vecmath.c) -------------------- *
+ * Each reads einc__cpu_level() and runs the AVX-512 (16 lanes), AVX2 (8 lanes) or portable code;
+ * tails are masked loads / stores at the x86 levels, so short rows cost no scalar loops. Results
+ * depend only on n and the level (never on where a row was split between workers, for the maps).
+ * `stream`: write y with non-temporal stores (large outputs that would not stay in cache). */
+
+/* The online (one pass) max and sum of exponentials of a float32 group: r is the running max,
+ * s = sum(exp(x - r)) in float64, rescaled (by exp in float64) when r grows. Start from
+ * EINC__LSE_INIT; feed the group's runs in any number of calls. At the end r is the max unless
+ * s is NaN (a NaN, +inf or (-inf) - (-inf) was met). */
+typedef struct {
+    float r;
+    double s;
+} einc__lse_f32;
+#define EINC__LSE_INIT                                                                                                 \
+    { -INFINITY, 0.0 }
+void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n);
+/* The statistics of nrows whole rows of n elements, row j at x + j * xr, into st[j] (no need to
+ * initialise them): one call for many short rows. */
+void einc__vm_lse_rows_f32(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);
+
+/* einc__vm_lse_f32 that also keeps the exponentials, for a second pass that needs no exp:
+ * e[i] = exp(x[i] - r_i), where r_i is the running max when i was read. r changed *nmarks
+ * times (start *nmarks at 0; at most n / 16 + 1 changes): at index pos[k], by the factor
+ * fs[k] = exp(r before - r after) (0 for the first change, from r = -inf; e before pos[0] are 0
+ * unless NaN). So exp(x[i] - m) = e[i] * fs[k+1] * ... * fs[nmarks-1] for i in segment k. */
+void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
+                           int64_t *nmarks);
+/* y = x * scale (y may be x). */
+void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream);
+/* y[i] = e[i] * scale[k] for i in [pos[k], pos[k+1]) (to n for the last k), 0 before pos[0]:
+ * softmax's second pass over kept exponentials. */
+void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
+                              int64_t nmarks, bool stream);
+/* Rows of at most this many elements can keep their exponentials (einc__vm_softmax_rows_f32). */
+#define EINC__VM_KEEP 4096
+/* softmax (is_log: log_softmax) of nrows contiguous rows of n elements each (softmax: n <=
+ * EINC__VM_KEEP), row j at x + j * xr and y + j * yr: two passes per row (the online statistics,
+ * then the output; softmax keeps its exponentials in between, so one exp per element), the
+ * rows pipelined. A row whose sum is NaN or whose max is not finite is all NaN. */
+void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_log,
+                               bool stream);
+/* Orders the streaming stores of the calls before it (once after a kernel's last one). */
+void einc__vm_fence(void);
+
+/* y = exp(x - m) * scale (softmax's normalising pass when the exponentials were not kept). */
+void einc__vm_softmax_f32(float *y, const float *x, int64_t n, float m, float scale, bool stream);
+/* y = (x - m) - ls (log_softmax's pass). */
+void einc__vm_log_softmax_f32(float *y, const float *x, int64_t n, float m, float ls, bool stream);
+
+/* sum(x) accumulated in float64 (several vector accumulators). */
+double einc__vm_sum_f32(const float *x, int64_t n);
+/* max / min of x with NaN winning (any NaN gives NaN); -inf / +inf for n == 0. */
+float einc__vm_max_f32(const float *x, int64_t n);
+float einc__vm_min_f32(const float *x, int64_t n);
+
+/* y = op(x) for the ops with vector code at the active level (exp, log, tanh, sigmoid, sqrt,
+ * neg, abs, square, relu, reciprocal); false (nothing written) for the others and at the
+ * baseline, where the callers' own loops vectorise. */
+bool einc__vm_unary_f32(einc_unary_op op, float *y, const float *x, int64_t n, bool stream);
+/* y = op(a, b) for add, sub, mul, div, maximum, minimum; as / bs are 1 (a run) or 0 (one value
+ * broadcast). false (nothing written) for other ops and at the baseline. */
+bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as, const float *b, int64_t bs, int64_t n,
+                         bool stream);
+
+/* Outputs of this many elements and more are written with streaming stores. */
+#define EINC__VM_STREAM_ELEMS ((int64_t)1 << 20)
+
+/* The per-level implementations behind the dispatchers (vecmath_avx2.c, vecmath_avx512.c). */
+#define EINC__VM_DECLARE(sfx)                                                                                          \
+    void einc__vm_lse_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n);                                         \
+    void einc__vm_lse_rows_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);         \
+    void einc__vm_lse_keep_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs, \
+                                     int64_t *nmarks);                                                                 \
+    void einc__vm_scale_marks_f32_##sfx(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,   \
+                                        int64_t nmarks, bool stream);                                                  \
+    void einc__vm_scale_f32_##sfx(float *y, const float *x, int64_t n, float scale, bool stream);                      \
+    void einc__vm_softmax_rows_f32_##sfx(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,   \
+                                         bool is_log, bool stream);                                                    \
+    void einc__vm_fence_##sfx(void);                                                                                   \
+    void einc__vm_softmax_f32_##sfx(float *y, const float *x, int64_t n, float m, float scale, bool stream);           \
+    void einc__vm_log_softmax_f32_##sfx(float *y, const float *x, int64_t n, float m, float ls, bool stream);          \
+    double einc__vm_sum_f32_##sfx(const float *x, int64_t n);                                                          \
+    float einc__vm_max_f32_##sfx(const float *x, int64_t n);                                                           \
+    float einc__vm_min_f32_##sfx(const float *x, int64_t n);                                                           \
+    bool einc__vm_unary_f32_##sfx(einc_unary_op op, float *y, const float *x, int64_t n, bool stream);                 \
+    bool einc__vm_binary_f32_##sfx(einc_binary_op op, float *y, const float *a, int64_t as, const float *b,            \
+                                   int64_t bs, int64_t n, bool stream);
+#if EINC_X86_LEVELS
+EINC__VM_DECLARE(avx2)
+EINC__VM_DECLARE(avx512)
+#endif
 
 #endif /* EINC_VECMATH_H */

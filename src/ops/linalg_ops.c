@@ -4,14 +4,66 @@
 #include "../autograd/autograd.h"
 #include "../kernels/gemm.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
+
 const char *einc_blas_backend(void) {
 #if defined(EINC_HAVE_OPENBLAS)
     return "openblas";
 #elif defined(EINC_HAVE_CBLAS)
     return "cblas";
 #else
-    return "reference";
+    return "none";
 #endif
+}
+
+/* The process default, resolved once: EINC_GEMM from the environment, else the build's. */
+static einc_gemm_backend process_default(void) {
+    static _Atomic int cached = 0;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v) return (einc_gemm_backend)v;
+#if defined(EINC_GEMM_DEFAULT_CBLAS)
+    v = EINC_GEMM_CBLAS;
+#else
+    v = EINC_GEMM_EINC;
+#endif
+    const char *env = getenv("EINC_GEMM");
+    if (env && strcmp(env, "einc") == 0)
+        v = EINC_GEMM_EINC;
+    else if (env && strcmp(env, "cblas") == 0)
+        v = EINC_GEMM_CBLAS;
+#if !defined(EINC_HAVE_CBLAS)
+    v = EINC_GEMM_EINC;
+#endif
+    atomic_store_explicit(&cached, v, memory_order_relaxed);
+    return (einc_gemm_backend)v;
+}
+
+einc_status einc_set_gemm_backend(einc_ctx *ctx, einc_gemm_backend backend) {
+    if (!ctx) return EINC_EINVAL;
+    if (backend != EINC_GEMM_DEFAULT && backend != EINC_GEMM_EINC && backend != EINC_GEMM_CBLAS)
+        return einc__error(ctx, EINC_EINVAL, "einc_set_gemm_backend: %d is not an einc_gemm_backend", (int)backend);
+#if !defined(EINC_HAVE_CBLAS)
+    if (backend == EINC_GEMM_CBLAS)
+        return einc__error(ctx, EINC_EUNSUPPORTED,
+                           "einc_set_gemm_backend: this build of einc has no CBLAS (einc_blas_backend() is \"none\")");
+#endif
+    ctx->gemm = (int)backend;
+    return EINC_OK;
+}
+
+einc_gemm_backend einc_get_gemm_backend(const einc_ctx *ctx) {
+    if (ctx && ctx->gemm != EINC_GEMM_DEFAULT) return (einc_gemm_backend)ctx->gemm;
+    return process_default();
+}
+
+const char *einc_gemm_backend_name(einc_gemm_backend backend) {
+    switch (backend) {
+    case EINC_GEMM_DEFAULT: return "default";
+    case EINC_GEMM_EINC: return "einc";
+    case EINC_GEMM_CBLAS: return "cblas";
+    }
+    return "?";
 }
 
 /* ---- dtypes -------------------------------------------------------------------------------- */
@@ -114,8 +166,10 @@ einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     einc__shape_str(sa, sizeof sa, a->ndim, a->shape);
     einc__shape_str(sb, sizeof sb, b->ndim, b->shape);
     if (a->ndim == 0 || b->ndim == 0) {
-        einc__error(ctx, EINC_ESHAPE, "%s: operands must have at least 1 dimension, got a of shape %s and b of "
-                                      "shape %s", fname, sa, sb);
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: operands must have at least 1 dimension, got a of shape %s and b of "
+                    "shape %s",
+                    fname, sa, sb);
         return NULL;
     }
     product_geom g;
@@ -123,18 +177,21 @@ einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     g.a_vec = a->ndim == 1, g.b_vec = b->ndim == 1;
     int ka = a->ndim - 1, kb = g.b_vec ? 0 : b->ndim - 2; /* contracted dimensions */
     if (a->shape[ka] != b->shape[kb]) {
-        einc__error(ctx, EINC_ESHAPE, "%s: shapes %s and %s are not aligned: dimension %d of a (size %lld) != "
-                                      "dimension %d of b (size %lld)", fname, sa, sb, ka, (long long)a->shape[ka],
-                    kb, (long long)b->shape[kb]);
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: shapes %s and %s are not aligned: dimension %d of a (size %lld) != "
+                    "dimension %d of b (size %lld)",
+                    fname, sa, sb, ka, (long long)a->shape[ka], kb, (long long)b->shape[kb]);
         return NULL;
     }
     int nba = g.a_vec ? 0 : a->ndim - 2, nbb = g.b_vec ? 0 : b->ndim - 2;
     if (!einc__shape_broadcast(nba, a->shape, nbb, b->shape, &g.nbatch, g.batch)) {
         int da = nba - 1, db = nbb - 1; /* the first clash, counted from the innermost batch dimension */
-        while (a->shape[da] == b->shape[db] || a->shape[da] == 1 || b->shape[db] == 1) da--, db--;
-        einc__error(ctx, EINC_ESHAPE, "%s: batch dimensions of shapes %s and %s do not broadcast: dimension %d of "
-                                      "a (size %lld) vs dimension %d of b (size %lld)", fname, sa, sb, da,
-                    (long long)a->shape[da], db, (long long)b->shape[db]);
+        while (a->shape[da] == b->shape[db] || a->shape[da] == 1 || b->shape[db] == 1)
+            da--, db--;
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: batch dimensions of shapes %s and %s do not broadcast: dimension %d of "
+                    "a (size %lld) vs dimension %d of b (size %lld)",
+                    fname, sa, sb, da, (long long)a->shape[da], db, (long long)b->shape[db]);
         return NULL;
     }
     g.M = g.a_vec ? 1 : a->shape[a->ndim - 2];
@@ -156,20 +213,24 @@ einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     einc__shape_str(sa, sizeof sa, a->ndim, a->shape);
     einc__shape_str(sb, sizeof sb, b->ndim, b->shape);
     if (a->ndim != 3 || b->ndim != 3) {
-        einc__error(ctx, EINC_ESHAPE, "%s: expects two 3-d tensors [B, n, k] and [B, k, m], got a of shape %s and "
-                                      "b of shape %s", fname, sa, sb);
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: expects two 3-d tensors [B, n, k] and [B, k, m], got a of shape %s and "
+                    "b of shape %s",
+                    fname, sa, sb);
         return NULL;
     }
     if (a->shape[0] != b->shape[0]) {
-        einc__error(ctx, EINC_ESHAPE, "%s: batch sizes differ: dimension 0 of a (size %lld) != dimension 0 of b "
-                                      "(size %lld); shapes %s and %s", fname, (long long)a->shape[0],
-                    (long long)b->shape[0], sa, sb);
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: batch sizes differ: dimension 0 of a (size %lld) != dimension 0 of b "
+                    "(size %lld); shapes %s and %s",
+                    fname, (long long)a->shape[0], (long long)b->shape[0], sa, sb);
         return NULL;
     }
     if (a->shape[2] != b->shape[1]) {
-        einc__error(ctx, EINC_ESHAPE, "%s: shapes %s and %s are not aligned: dimension 2 of a (size %lld) != "
-                                      "dimension 1 of b (size %lld)", fname, sa, sb, (long long)a->shape[2],
-                    (long long)b->shape[1]);
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: shapes %s and %s are not aligned: dimension 2 of a (size %lld) != "
+                    "dimension 1 of b (size %lld)",
+                    fname, sa, sb, (long long)a->shape[2], (long long)b->shape[1]);
         return NULL;
     }
     product_geom g;
@@ -184,28 +245,37 @@ einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
 /* ---- conv2d 1x1 ---------------------------------------------------------------------------- */
 
 typedef struct {
-    char *y;            /* y [B, C_out, HW], contiguous */
-    const char *bias;   /* bias [C_out], stride bstride */
+    char *y;          /* y [B, C_out, HW], contiguous */
+    const char *bias; /* bias [C_out], stride bstride */
     int64_t bstride, cout, hw, rows;
     einc_dtype dtype;
 } bias_job;
 
 /* y[r, :] += bias[r % C_out] for the rows (b, c_out) of worker ith; integer adds wrap. */
-#define ADD_BIAS(T, U)                                                                           \
-    do {                                                                                         \
-        int64_t r0, r1;                                                                          \
-        einc__split_range(job->rows, ith, nth, &r0, &r1);                                        \
-        for (int64_t r = r0; r < r1; r++) {                                                      \
-            T *y = (T *)(void *)job->y + r * job->hw;                                            \
-            U v = (U)((const T *)(const void *)job->bias)[r % job->cout * job->bstride];         \
-            for (int64_t i = 0; i < job->hw; i++) y[i] = (T)((U)y[i] + v);                       \
-        }                                                                                        \
+#define ADD_BIAS(T, U)                                                                                                 \
+    do {                                                                                                               \
+        int64_t r0, r1;                                                                                                \
+        einc__split_range(job->rows, ith, nth, &r0, &r1);                                                              \
+        for (int64_t r = r0; r < r1; r++) {                                                                            \
+            T *y = (T *)(void *)job->y + r * job->hw;                                                                  \
+            U v = (U)((const T *)(const void *)job->bias)[r % job->cout * job->bstride];                               \
+            for (int64_t i = 0; i < job->hw; i++)                                                                      \
+                y[i] = (T)((U)y[i] + v);                                                                               \
+        }                                                                                                              \
     } while (0)
 
-static void add_bias_f32(const bias_job *job, int ith, int nth) { ADD_BIAS(float, float); }
-static void add_bias_f64(const bias_job *job, int ith, int nth) { ADD_BIAS(double, double); }
-static void add_bias_i32(const bias_job *job, int ith, int nth) { ADD_BIAS(int32_t, uint32_t); }
-static void add_bias_i64(const bias_job *job, int ith, int nth) { ADD_BIAS(int64_t, uint64_t); }
+static void add_bias_f32(const bias_job *job, int ith, int nth) {
+    ADD_BIAS(float, float);
+}
+static void add_bias_f64(const bias_job *job, int ith, int nth) {
+    ADD_BIAS(double, double);
+}
+static void add_bias_i32(const bias_job *job, int ith, int nth) {
+    ADD_BIAS(int32_t, uint32_t);
+}
+static void add_bias_i64(const bias_job *job, int ith, int nth) {
+    ADD_BIAS(int64_t, uint64_t);
+}
 #undef ADD_BIAS
 
 static void add_bias_task(void *arg, int ith, int nth) {
@@ -234,8 +304,10 @@ static bool conv_check(einc_ctx *ctx, const einc_tensor *x, const einc_tensor *w
         return false;
     }
     if (w->shape[1] != x->shape[1]) {
-        einc__error(ctx, EINC_ESHAPE, "%s: channels differ: dimension 1 of x %s (C_in = %lld) != dimension 1 of w "
-                                      "%s (%lld)", fname, sx, (long long)x->shape[1], sw, (long long)w->shape[1]);
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: channels differ: dimension 1 of x %s (C_in = %lld) != dimension 1 of w "
+                    "%s (%lld)",
+                    fname, sx, (long long)x->shape[1], sw, (long long)w->shape[1]);
         return false;
     }
     if (bias && (bias->ndim != 1 || bias->shape[0] != w->shape[0])) {
@@ -288,8 +360,8 @@ einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *
             einc_tensor_release(y);
             y = NULL;
         } else if (tbias && B * cout * H * W > 0) {
-            bias_job job = {einc__tensor_ptr(y), einc__tensor_ptr(tbias), tbias->strides[0], cout, H * W, B * cout,
-                            dtype};
+            bias_job job = {
+                einc__tensor_ptr(y), einc__tensor_ptr(tbias), tbias->strides[0], cout, H * W, B * cout, dtype};
             einc__parallel_chunks(ctx, B * cout * H * W, add_bias_task, &job);
         }
     }

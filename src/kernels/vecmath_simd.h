@@ -1,0 +1,452 @@
+/* vecmath_simd.h — the vector math row kernels written once over a small SIMD vocabulary; included
+ * by vecmath_avx2.c and vecmath_avx512.c, which define that vocabulary for their registers.
+ *
+ * The including file provides: W (float lanes), V / VD (float / double vectors), M (a lane mask),
+ * VM(name) (the level's suffix), and the inline operations used below (v_*, m_*, vd_*). Loops take
+ * four vectors per step so that the latency of FMA chains and of the accumulators is hidden; tails
+ * are one masked load / store, never a scalar loop. Streaming stores are fenced by the caller,
+ * once per kernel call (einc__vm_fence), not once per row.
+ */
+
+/* How far ahead (floats) the statistics pass asks for its input: far enough that the next row of
+ * a softmax is on its way while this one is computed and written. */
+#define PREFETCH_AHEAD 2048
+
+/* ---- elementary functions ------------------------------------------------------------------- */
+
+/* exp as einc__k_exp_f32, with FMAs. The clamps keep NaN: v_max / v_min return their second
+ * operand when either is NaN. */
+static inline V VM(vexp)(V x) {
+    x = v_max(v_set1(-104.0f), x);
+    x = v_min(v_set1(89.0f), x);
+    /* round(x / ln2) by the 1.5 * 2^23 shift, the multiply fused into it */
+    V n = v_sub(v_fma(x, v_set1(1.44269504088896341f), v_set1(12582912.0f)), v_set1(12582912.0f));
+    V r = v_fnma(n, v_set1(0.693359375f), x);
+    r = v_fnma(n, v_set1(-2.12194440e-4f), r);
+    V p = v_set1(1.9875691500e-4f);
+    p = v_fma(p, r, v_set1(1.3981999507e-3f));
+    p = v_fma(p, r, v_set1(8.3334519073e-3f));
+    p = v_fma(p, r, v_set1(4.1665795894e-2f));
+    p = v_fma(p, r, v_set1(1.6666665459e-1f));
+    p = v_fma(p, r, v_set1(5.0000001201e-1f));
+    p = v_add(v_add(v_mul(p, v_mul(r, r)), r), v_set1(1.0f)); /* as the scalar rounds: 1 ulp */
+    return v_ldexp(p, n);
+}
+
+/* log as einc__k_log_f32. */
+static inline V VM(vlog)(V x) {
+    M sub = m_lt(x, v_set1(1.17549435e-38f));
+    V xs = v_sel(sub, v_mul(x, v_set1(8388608.0f)), x);
+    V e = v_sub(v_exponent(xs), v_sel(sub, v_set1(23.0f), v_zero()));
+    V m = v_mantissa(xs); /* [0.5, 1) */
+    M lo = m_lt(m, v_set1(0.707106781186547524f));
+    e = v_sel(lo, v_sub(e, v_set1(1.0f)), e);
+    m = v_sub(v_sel(lo, v_add(m, m), m), v_set1(1.0f));
+    V z = v_mul(m, m);
+    V y = v_set1(7.0376836292e-2f);
+    y = v_fma(y, m, v_set1(-1.1514610310e-1f));
+    y = v_fma(y, m, v_set1(1.1676998740e-1f));
+    y = v_fma(y, m, v_set1(-1.2420140846e-1f));
+    y = v_fma(y, m, v_set1(1.4249322787e-1f));
+    y = v_fma(y, m, v_set1(-1.6668057665e-1f));
+    y = v_fma(y, m, v_set1(2.0000714765e-1f));
+    y = v_fma(y, m, v_set1(-2.4999993993e-1f));
+    y = v_fma(y, m, v_set1(3.3333331174e-1f));
+    y = v_mul(v_mul(y, m), z);
+    y = v_fma(e, v_set1(-2.12194440e-4f), y);
+    y = v_fnma(v_set1(0.5f), z, y);
+    V r = v_fma(e, v_set1(0.693359375f), v_add(m, y));
+    r = v_sel(m_eq(x, v_zero()), v_set1(-INFINITY), r);
+    r = v_sel(m_lt(x, v_zero()), v_set1(NAN), r);
+    r = v_sel(m_eq(x, v_set1(INFINITY)), x, r);
+    return v_sel(m_unord(x, x), x, r);
+}
+
+static inline V VM(vsigmoid)(V x) {
+    V e = VM(vexp)(v_neg(v_abs(x)));
+    V s = v_div(v_set1(1.0f), v_add(v_set1(1.0f), e));
+    return v_sel(m_ge(x, v_zero()), s, v_mul(e, s));
+}
+
+static inline V VM(vtanh)(V x) {
+    V ax = v_abs(x);
+    V big = v_sub(v_set1(1.0f), v_div(v_set1(2.0f), v_add(VM(vexp)(v_add(ax, ax)), v_set1(1.0f))));
+    big = v_or(big, v_and(x, v_set1(-0.0f))); /* copysign: big >= 0 */
+    V z = v_mul(x, x);
+    V p = v_set1(-5.70498872745e-3f);
+    p = v_fma(p, z, v_set1(2.06390887954e-2f));
+    p = v_fma(p, z, v_set1(-5.37397155531e-2f));
+    p = v_fma(p, z, v_set1(1.33314422036e-1f));
+    p = v_fma(p, z, v_set1(-3.33332819422e-1f));
+    V small = v_fma(v_mul(p, z), x, x);
+    small = v_sel(m_eq(x, v_zero()), x, small);
+    return v_sel(m_ge(ax, v_set1(0.625f)), big, small);
+}
+
+/* ---- maps: y[i] = F(x[i]) over a run, streaming or not ------------------------------------------ */
+
+/* Elements before y reaches a vector-aligned address (streaming stores need one). */
+static inline int64_t VM(head)(const float *y, int64_t n) {
+    int64_t h = (int64_t)(((uintptr_t)0 - (uintptr_t)y) & (uintptr_t)(W * 4 - 1)) / 4;
+    return h < n ? h : n;
+}
+
+/* The loop every map uses: EXPR computes the vector `r` from the loaded `a` (and `b`); LOADB loads
+ * b at offset i (or broadcasts it). The head (streaming only) and the tail are masked. */
+#define VM_MAP(LOADB, LOADB_TAIL, EXPR)                                                                                \
+    do {                                                                                                               \
+        int64_t i = 0;                                                                                                 \
+        if (stream) {                                                                                                  \
+            int64_t h = VM(head)(y, n);                                                                                \
+            if (h > 0) {                                                                                               \
+                V a = v_load_tail(x, h, 0.0f), b = LOADB_TAIL(0, h);                                                   \
+                (void)b;                                                                                               \
+                V r = (EXPR);                                                                                          \
+                v_store_tail(y, r, h);                                                                                 \
+                i = h;                                                                                                 \
+            }                                                                                                          \
+            for (; i + W <= n; i += W) {                                                                               \
+                V a = v_loadu(x + i), b = LOADB(i);                                                                    \
+                (void)b;                                                                                               \
+                v_stream(y + i, (EXPR));                                                                               \
+            }                                                                                                          \
+        } else {                                                                                                       \
+            for (; i + 2 * W <= n; i += 2 * W) {                                                                       \
+                V a = v_loadu(x + i), b = LOADB(i);                                                                    \
+                (void)b;                                                                                               \
+                V r0 = (EXPR);                                                                                         \
+                a = v_loadu(x + i + W), b = LOADB(i + W);                                                              \
+                v_storeu(y + i, r0);                                                                                   \
+                v_storeu(y + i + W, (EXPR));                                                                           \
+            }                                                                                                          \
+            for (; i + W <= n; i += W) {                                                                               \
+                V a = v_loadu(x + i), b = LOADB(i);                                                                    \
+                (void)b;                                                                                               \
+                v_storeu(y + i, (EXPR));                                                                               \
+            }                                                                                                          \
+        }                                                                                                              \
+        if (i < n) {                                                                                                   \
+            V a = v_load_tail(x + i, n - i, 1.0f), b = LOADB_TAIL(i, n - i);                                           \
+            (void)b;                                                                                                   \
+            V r = (EXPR);                                                                                              \
+            v_store_tail(y + i, r, n - i);                                                                             \
+        }                                                                                                              \
+        if (stream) v_fence();                                                                                         \
+    } while (0)
+
+#define VM_NOB(i) a
+#define VM_NOB_TAIL(i, k) a
+
+void VM(einc__vm_softmax_f32)(float *y, const float *x, int64_t n, float m, float scale, bool stream) {
+    V vm = v_set1(m), vs = v_set1(scale);
+    VM_MAP(VM_NOB, VM_NOB_TAIL, v_mul(VM(vexp)(v_sub(a, vm)), vs));
+}
+
+void VM(einc__vm_log_softmax_f32)(float *y, const float *x, int64_t n, float m, float ls, bool stream) {
+    V vm = v_set1(m), vl = v_set1(ls);
+    VM_MAP(VM_NOB, VM_NOB_TAIL, v_sub(v_sub(a, vm), vl));
+}
+
+bool VM(einc__vm_unary_f32)(einc_unary_op op, float *y, const float *x, int64_t n, bool stream) {
+    switch (op) {
+    case EINC_EXP: VM_MAP(VM_NOB, VM_NOB_TAIL, VM(vexp)(a)); return true;
+    case EINC_LOG: VM_MAP(VM_NOB, VM_NOB_TAIL, VM(vlog)(a)); return true;
+    case EINC_TANH: VM_MAP(VM_NOB, VM_NOB_TAIL, VM(vtanh)(a)); return true;
+    case EINC_SIGMOID: VM_MAP(VM_NOB, VM_NOB_TAIL, VM(vsigmoid)(a)); return true;
+    case EINC_SQRT: VM_MAP(VM_NOB, VM_NOB_TAIL, v_sqrt(a)); return true;
+    case EINC_NEG: VM_MAP(VM_NOB, VM_NOB_TAIL, v_neg(a)); return true;
+    case EINC_ABS: VM_MAP(VM_NOB, VM_NOB_TAIL, v_abs(a)); return true;
+    case EINC_SQUARE: VM_MAP(VM_NOB, VM_NOB_TAIL, v_mul(a, a)); return true;
+    /* relu: NaN stays NaN (v_max returns its second operand on NaN) and -0.0 stays -0.0, as
+     * `v < 0 ? 0 : v` gives */
+    case EINC_RELU: VM_MAP(VM_NOB, VM_NOB_TAIL, v_sel(m_lt(a, v_zero()), v_zero(), a)); return true;
+    case EINC_RECIPROCAL: VM_MAP(VM_NOB, VM_NOB_TAIL, v_div(v_set1(1.0f), a)); return true;
+    default: return false;
+    }
+}
+
+/* a and b: runs or broadcast values; the binary map is written as a map over a with b alongside. */
+#define VM_B(i) v_loadu(bp + (i))
+#define VM_B_TAIL(i, k) v_load_tail(bp + (i), (k), 1.0f)
+#define VM_B0(i) vb
+#define VM_B0_TAIL(i, k) vb
+
+#define VM_BINARY_CASES(LB, LBT)                                                                                       \
+    switch (op) {                                                                                                      \
+    case EINC_ADD: VM_MAP(LB, LBT, v_add(a, b)); return true;                                                          \
+    case EINC_SUB: VM_MAP(LB, LBT, v_sub(a, b)); return true;                                                          \
+    case EINC_MUL: VM_MAP(LB, LBT, v_mul(a, b)); return true;                                                          \
+    case EINC_DIV: VM_MAP(LB, LBT, v_div(a, b)); return true;                                                          \
+    case EINC_MAXIMUM: VM_MAP(LB, LBT, v_sel(m_ge(a, b), a, v_sel(m_unord(a, a), a, b))); return true;                 \
+    case EINC_MINIMUM: VM_MAP(LB, LBT, v_sel(m_le(a, b), a, v_sel(m_unord(a, a), a, b))); return true;                 \
+    default: return false;                                                                                             \
+    }
+
+/* Swaps the roles of a and b for ops where b is a run and a is broadcast: only commutative ops
+ * take that shortcut, the others keep their order through their own loops. */
+bool VM(einc__vm_binary_f32)(einc_binary_op op, float *y, const float *a_, int64_t as, const float *b_, int64_t bs,
+                             int64_t n, bool stream) {
+    if (as == 1 && bs == 1) {
+        const float *x = a_, *bp = b_;
+        VM_BINARY_CASES(VM_B, VM_B_TAIL)
+    }
+    if (as == 1 && bs == 0) {
+        const float *x = a_;
+        V vb = v_set1(b_[0]);
+        VM_BINARY_CASES(VM_B0, VM_B0_TAIL)
+    }
+    return false;
+}
+
+/* ---- reductions ------------------------------------------------------------------------------ */
+
+/* Four vectors per step into eight float64 accumulators; the tail is one masked step. */
+double VM(einc__vm_sum_f32)(const float *x, int64_t n) {
+    VD acc[8];
+    for (int k = 0; k < 8; k++)
+        acc[k] = vd_zero();
+    int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W)
+        for (int k = 0; k < 4; k++)
+            vd_add_f(&acc[2 * k], &acc[2 * k + 1], v_loadu(x + i + k * W));
+    for (; i + W <= n; i += W)
+        vd_add_f(&acc[0], &acc[1], v_loadu(x + i));
+    if (i < n) vd_add_f(&acc[2], &acc[3], v_load_tail(x + i, n - i, 0.0f));
+    for (int k = 0; k < 4; k++)
+        acc[k] = vd_add(acc[k], acc[k + 4]);
+    return vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])));
+}
+
+/* NaN is tracked in a mask of its own: v_max drops it. */
+#define VM_EXTREMUM(OP, FILL, HOP)                                                                                     \
+    do {                                                                                                               \
+        V acc[4];                                                                                                      \
+        for (int k = 0; k < 4; k++)                                                                                    \
+            acc[k] = v_set1(FILL);                                                                                     \
+        M nan = m_none();                                                                                              \
+        int64_t i = 0;                                                                                                 \
+        for (; i + 4 * W <= n; i += 4 * W)                                                                             \
+            for (int k = 0; k < 4; k++) {                                                                              \
+                V v = v_loadu(x + i + k * W);                                                                          \
+                nan = m_or(nan, m_unord(v, v));                                                                        \
+                acc[k] = OP(acc[k], v);                                                                                \
+            }                                                                                                          \
+        for (; i < n; i += W) {                                                                                        \
+            V v = i + W <= n ? v_loadu(x + i) : v_load_tail(x + i, n - i, FILL);                                       \
+            nan = m_or(nan, m_unord(v, v));                                                                            \
+            acc[0] = OP(acc[0], v);                                                                                    \
+        }                                                                                                              \
+        if (m_any(nan)) return NAN;                                                                                    \
+        return HOP(OP(OP(acc[0], acc[1]), OP(acc[2], acc[3])));                                                        \
+    } while (0)
+
+float VM(einc__vm_max_f32)(const float *x, int64_t n) {
+    VM_EXTREMUM(v_max, -INFINITY, v_hmax);
+}
+float VM(einc__vm_min_f32)(const float *x, int64_t n) {
+    VM_EXTREMUM(v_min, INFINITY, v_hmin);
+}
+
+/* The total of eight float64 accumulators, in a fixed order. */
+static inline double VM(acc_sum)(const VD *a) {
+    return vd_hsum(
+        vd_add(vd_add(vd_add(a[0], a[1]), vd_add(a[2], a[3])), vd_add(vd_add(a[4], a[5]), vd_add(a[6], a[7]))));
+}
+
+/* One pass of online softmax statistics, in blocks of four vectors: a lane test of the block
+ * against r (a horizontal max only when some lane is above it, which is rare after a row's first
+ * block), a rescale of the sums in float64 when r grows, then exp(x - r) added to float64
+ * accumulators (each vector on its own: a float32 partial sum would round away the small terms
+ * next to the max's exp(0) = 1, which log_softmax of a peaked row needs). While
+ * r is still -inf (nothing but -inf and NaN so far) the exponentials are taken of x - 0: -inf
+ * gives 0 and NaN stays NaN, so a later finite block is not poisoned by (-inf) - (-inf).
+ * KEEP: also store each exponential in e[] (taken against the r of its block) and note every
+ * change of r in pos[] with its rescale factor in fs[] (*nmarks of them), for einc__vm_lse_keep_f32. */
+/* One block of four vectors at X + i (v, full, i, n, r, re, base, acc in scope; with KEEP also
+ * e, pos, fs, nmarks). */
+#define VM_LSE_BLOCK(KEEP, X)                                                                                          \
+    for (int k = 0; k < 4 * W; k += 16)                                                                                \
+        v_prefetch(X + i + k + PREFETCH_AHEAD);                                                                        \
+    if (full)                                                                                                          \
+        for (int k = 0; k < 4; k++)                                                                                    \
+            v[k] = v_loadu(X + i + k * W);                                                                             \
+    else                                                                                                               \
+        for (int k = 0; k < 4; k++) {                                                                                  \
+            int64_t o = i + k * W, left = n - o;                                                                       \
+            v[k] = left >= W ? v_loadu(X + o) : left > 0 ? v_load_tail(X + o, left, -INFINITY) : v_set1(-INFINITY);    \
+        }                                                                                                              \
+    V bmv = v_max(v_max(v[0], v[1]), v_max(v[2], v[3]));                                                               \
+    if (m_any(m_gt(bmv, v_set1(r)))) {                                                                                 \
+        float bm = v_hmax(bmv);                                                                                        \
+        double g = 0.0; /* from r = -inf: what came before is 0 (or NaN) */                                            \
+        if (r != -INFINITY) {                                                                                          \
+            g = exp((double)r - (double)bm);                                                                           \
+            base *= g;                                                                                                 \
+            for (int k = 0; k < 8; k++)                                                                                \
+                acc[k] = vd_mul(acc[k], vd_set1(g));                                                                   \
+        }                                                                                                              \
+        r = bm;                                                                                                        \
+        re = v_set1(r);                                                                                                \
+        if (KEEP) {                                                                                                    \
+            pos[*nmarks] = i;                                                                                          \
+            fs[*nmarks] = g;                                                                                           \
+            ++*nmarks;                                                                                                 \
+        }                                                                                                              \
+    }                                                                                                                  \
+    V e0 = VM(vexp)(v_sub(v[0], re)), e1 = VM(vexp)(v_sub(v[1], re));                                                  \
+    V e2 = VM(vexp)(v_sub(v[2], re)), e3 = VM(vexp)(v_sub(v[3], re));                                                  \
+    if (KEEP) {                                                                                                        \
+        if (full) {                                                                                                    \
+            v_storeu(e + i, e0), v_storeu(e + i + W, e1);                                                              \
+            v_storeu(e + i + 2 * W, e2), v_storeu(e + i + 3 * W, e3);                                                  \
+        } else {                                                                                                       \
+            V ek[4] = {e0, e1, e2, e3};                                                                                \
+            for (int k = 0; k < 4; k++) {                                                                              \
+                int64_t o = i + k * W, left = n - o;                                                                   \
+                if (left >= W)                                                                                         \
+                    v_storeu(e + o, ek[k]);                                                                            \
+                else if (left > 0)                                                                                     \
+                    v_store_tail(e + o, ek[k], left);                                                                  \
+            }                                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
+    vd_add_f(&acc[0], &acc[1], e0), vd_add_f(&acc[2], &acc[3], e1);                                                    \
+    vd_add_f(&acc[4], &acc[5], e2), vd_add_f(&acc[6], &acc[7], e3);
+
+#define VM_LSE_BODY(KEEP)                                                                                              \
+    float r = st->r;                                                                                                   \
+    double base = st->s;                                                                                               \
+    VD acc[8];                                                                                                         \
+    for (int k = 0; k < 8; k++)                                                                                        \
+        acc[k] = vd_zero();                                                                                            \
+    V re = v_set1(r == -INFINITY ? 0.0f : r);                                                                          \
+    for (int64_t i = 0; i < n; i += 4 * W) {                                                                           \
+        V v[4];                                                                                                        \
+        bool full = i + 4 * W <= n;                                                                                    \
+        VM_LSE_BLOCK(KEEP, x);                                                                                         \
+    }                                                                                                                  \
+    st->r = r;                                                                                                         \
+    st->s = base + VM(acc_sum)(acc)
+
+static inline void VM(lse_one)(einc__lse_f32 *st, const float *x, int64_t n) {
+    float *e = NULL;
+    int64_t *pos = NULL, *nmarks = NULL;
+    double *fs = NULL;
+    (void)e, (void)pos, (void)fs, (void)nmarks;
+    VM_LSE_BODY(0);
+}
+
+void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
+    VM(lse_one)(st, x, n);
+}
+
+void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    for (int64_t j = 0; j < nrows; j++) {
+        st[j].r = -INFINITY, st[j].s = 0.0;
+        VM(lse_one)(&st[j], x + j * xr, n);
+    }
+}
+
+void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
+                               int64_t *nmarks) {
+    VM_LSE_BODY(1);
+}
+
+void VM(einc__vm_scale_f32)(float *y, const float *x, int64_t n, float scale, bool stream) {
+    V vs = v_set1(scale);
+    VM_MAP(VM_NOB, VM_NOB_TAIL, v_mul(a, vs));
+}
+
+void VM(einc__vm_scale_marks_f32)(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
+                                  int64_t nmarks, bool stream) {
+    for (int64_t k = -1; k < nmarks; k++) {
+        int64_t a = k < 0 ? 0 : pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
+        if (b > a) VM(einc__vm_scale_f32)(y + a, e + a, b - a, k < 0 ? 0.0f : scale[k], stream);
+    }
+}
+
+void VM(einc__vm_fence)(void) {
+    v_fence();
+}
+
+/* softmax (is_log: log_softmax) of rows (einc__vm_softmax_rows_f32), software-pipelined: each
+ * block step runs the statistics pass of row j (softmax: exponentials kept in one buffer) and the
+ * output pass of row j - 1 (softmax: from the other buffer; log_softmax: from x, just read),
+ * streaming into y. Run one row after the other, the streaming stores of a row's second pass fill
+ * the store buffer and the next row's first store (a call's push, a kept exponential) waits for
+ * memory; interleaved, compute and writes overlap, and short rows pay no call per pass. */
+void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                   bool is_log, bool stream) {
+    enum { NM = EINC__VM_KEEP / 16 + 1 };
+    _Alignas(64) float ebuf[2][EINC__VM_KEEP];
+    int64_t posb[2][NM], nm[2] = {0, 0};
+    double fsb[2][NM];
+    float sc[2][NM], mrow[2] = {0, 0}, lsrow[2] = {0, 0};
+    for (int64_t j = 0; j <= nrows; j++) {
+        int cur = (int)(j & 1), prev = cur ^ 1;
+        bool p1 = j<nrows, p2 = j> 0;
+        const float *xp = p1 ? x + j * xr : x, *xq = p2 ? x + (j - 1) * xr : x;
+        float *yp = p2 ? y + (j - 1) * yr : y, *ec = ebuf[cur];
+        const float *ep = ebuf[prev];
+        const int64_t *pp = posb[prev];
+        const float *sp = sc[prev];
+        int64_t *pos = posb[cur], *nmarks = &nm[cur], mi = 0, np = nm[prev];
+        double *fs = fsb[cur];
+        bool nt = stream && ((uintptr_t)yp & (W * 4 - 1)) == 0;
+        V vf = v_zero(), vm = v_set1(mrow[prev]), vl = v_set1(lsrow[prev]);
+        float r = -INFINITY;
+        double base = 0.0;
+        VD acc[8];
+        for (int k = 0; k < 8; k++)
+            acc[k] = vd_zero();
+        V re = v_zero();
+        *nmarks = 0;
+        for (int64_t i = 0; i < n; i += 4 * W) {
+            if (p1) {
+                const float *x_ = xp;
+                float *e = ec;
+                V v[4];
+                bool full = i + 4 * W <= n;
+                if (is_log) {
+                    VM_LSE_BLOCK(0, x_);
+                } else {
+                    VM_LSE_BLOCK(1, x_);
+                }
+            }
+            if (p2) {
+                if (!is_log && mi < np && pp[mi] == i) vf = v_set1(sp[mi++]);
+                for (int k = 0; k < 4; k++) {
+                    int64_t o = i + k * W, left = n - o;
+                    if (left >= W) {
+                        V t = is_log ? v_sub(v_sub(v_loadu(xq + o), vm), vl) : v_mul(v_loadu(ep + o), vf);
+                        if (nt)
+                            v_stream(yp + o, t);
+                        else
+                            v_storeu(yp + o, t);
+                    } else if (left > 0) {
+                        V t = is_log ? v_sub(v_sub(v_load_tail(xq + o, left, 0.0f), vm), vl)
+                                     : v_mul(v_load_tail(ep + o, left, 0.0f), vf);
+                        v_store_tail(yp + o, t, left);
+                    }
+                }
+            }
+        }
+        if (!p1) continue;
+        double s = base + VM(acc_sum)(acc);
+        bool bad = isnan(s) || !isfinite(r); /* NaN, +inf or only -inf: NaN everywhere */
+        if (is_log) {
+            mrow[cur] = bad ? NAN : r;
+            lsrow[cur] = bad ? NAN : (float)log(s);
+            continue;
+        }
+        if (bad) {
+            *nmarks = 1, pos[0] = 0, sc[cur][0] = NAN;
+            continue;
+        }
+        double c = 1.0 / s;
+        for (int64_t k = *nmarks - 1; k >= 0; k--) {
+            sc[cur][k] = (float)c;
+            c *= fs[k];
+        }
+    }
+}
