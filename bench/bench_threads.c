@@ -80,9 +80,10 @@ static double measure(op_arg *o, int reps) {
 int main(void) {
     int reps = bench_reps(15);
     bench_header("bench_threads: 1 vs 2 threads, alternating", 2, NULL, NULL);
-    printf("  BLAS backend: %s\n", einc_blas_backend());
     einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2, .seed = 1});
     if (!ctx) return 1;
+    printf("  GEMM: %s (CBLAS compiled in: %s)\n", einc_gemm_backend_name(einc_get_gemm_backend(ctx)),
+           einc_blas_backend());
     printf("\n  %-40s %9s %9s %9s %9s   %5s  %5s\n", "operation (ms)", "1t best", "1t med", "2t best", "2t med", "best",
            "med");
     printf("  %-40s %9s %9s %9s %9s   %5s  %5s\n", "", "", "", "", "", "t2/t1", "t2/t1");
