@@ -1,5 +1,6 @@
 /* test_core.c — contexts, sticky errors, scopes, the buffer pool, and a fail-the-Nth-allocation
  * sweep over representative public calls. */
+#include "core/internal.h"
 #include "test.h"
 
 /* ---- status codes, dtypes ------------------------------------------------------------------ */
@@ -342,6 +343,65 @@ TEST(pool_limit_respected) {
     CHECK_EQ_INT(st.live, 0);
 }
 
+/* The automatic cap as a pure rule, on made-up machines. */
+TEST(pool_cap_rule) {
+    const size_t G = (size_t)1 << 30, M = (size_t)1 << 20;
+    /* an explicit limit wins, whatever the peak and the machine */
+    CHECK_EQ_INT(einc__pool_cap(3 * M, G, 9 * G, 64 * G), 3 * M);
+    CHECK(einc__pool_cap(SIZE_MAX, G, 0, 0) == SIZE_MAX);
+    /* small workloads: the 1 GiB floor */
+    CHECK_EQ_INT(einc__pool_cap(0, G, 0, 64 * G), G);
+    CHECK_EQ_INT(einc__pool_cap(0, G, 200 * M, 64 * G), G);
+    /* a 4.1 GB attention step: its peak */
+    CHECK_EQ_INT(einc__pool_cap(0, G, 4100 * M, 64 * G), 4100 * M);
+    /* bounded by half of physical memory, also below the floor on a tiny machine */
+    CHECK_EQ_INT(einc__pool_cap(0, G, 40 * G, 64 * G), 32 * G);
+    CHECK_EQ_INT(einc__pool_cap(0, G, 0, G), G / 2);
+    /* physical memory unknown: the floor alone */
+    CHECK_EQ_INT(einc__pool_cap(0, G, 4100 * M, 0), G);
+#if defined(__linux__)
+    CHECK(einc__phys_bytes() > 0);
+#endif
+}
+
+/* Scaled model of the N=4096 attention step (4.1 GB live against a 1 GiB floor): a working set
+ * above the floor is freed and built again; every buffer of the later steps comes from the pool. */
+TEST(pool_follows_peak) {
+    test_alloc_state st;
+    einc_ctx *ctx = pool_ctx(&st, 0);
+    ctx->pool_floor = (size_t)1 << 20; /* 1 MiB plays 1 GiB */
+    ctx->phys_bytes = (size_t)64 << 20;
+    const int64_t mib_f32 = (1 << 20) / 4;
+    einc_memory_stats s;
+    einc_tensor *t[4];
+    long allocs = 0;
+    for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < 4; i++)
+            t[i] = einc_tensor_empty(ctx, EINC_FLOAT32, 1, &mib_f32);
+        for (int i = 0; i < 4; i++)
+            einc_tensor_release(t[i]);
+        einc_memory_stats_get(ctx, &s);
+        CHECK(s.peak_bytes >= (4u << 20));
+        CHECK_EQ_INT(s.pooled_bytes, 4u << 20); /* all four kept: the cap is the peak */
+        CHECK_EQ_INT(s.pool_misses, 4);         /* only the first step went to the allocator */
+        CHECK_EQ_INT(s.pool_hits, 4 * step);
+        if (step == 1) allocs = st.count;
+        if (step == 2) CHECK_EQ_INT(st.count - allocs, 8); /* handles and storage records only */
+    }
+    /* half of a 4 MiB machine is 2 MiB: the same step keeps only two buffers */
+    einc_pool_trim(ctx);
+    ctx->phys_bytes = (size_t)4 << 20;
+    for (int i = 0; i < 4; i++)
+        t[i] = einc_tensor_empty(ctx, EINC_FLOAT32, 1, &mib_f32);
+    for (int i = 0; i < 4; i++)
+        einc_tensor_release(t[i]);
+    einc_memory_stats_get(ctx, &s);
+    CHECK_EQ_INT(s.pooled_bytes, 2u << 20);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+    CHECK_EQ_INT(st.live, 0);
+}
+
 /* ---- fail the Nth allocation --------------------------------------------------------------- */
 
 /* Inputs built before the budget starts, and what the call under test reports. */
@@ -501,6 +561,8 @@ int main(void) {
     RUN(scope_loop_is_flat);
     RUN(pool_reuses_buffers);
     RUN(pool_limit_respected);
+    RUN(pool_cap_rule);
+    RUN(pool_follows_peak);
     RUN(fail_nth_allocation);
     return test_summary();
 }

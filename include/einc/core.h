@@ -103,8 +103,15 @@ typedef struct einc_allocator {
 
 typedef struct einc_ctx_options {
     const einc_allocator *allocator; /* NULL: aligned malloc/free                           */
-    size_t pool_limit;               /* bytes the buffer pool may keep cached; 0: 1 GiB     */
-    int threads;                     /* 0: all available (OpenMP), 1: single-threaded       */
+    /* Bytes the buffer pool may keep cached. 0 (the default): as much as the workload's peak of
+     * live tensor memory, at least 1 GiB and at most half of physical memory (1 GiB when that
+     * cannot be read), so a training step that holds 4 GB gets its big buffers back on the next
+     * step instead of faulting fresh pages in. SIZE_MAX: no limit. einc_pool_trim empties it. */
+    size_t pool_limit;
+    /* Threads kernels may use. 0: what OpenMP reports (OMP_NUM_THREADS, else the CPUs this
+     * process may run on; 1 in a build without OpenMP); 1: single-threaded. See
+     * einc_set_threads. */
+    int threads;
     uint64_t seed;                   /* initial seed of the random generator                */
 } einc_ctx_options;
 
@@ -203,7 +210,12 @@ EINC_API const char *einc_cpu_level_name(einc_cpu_level level);
  */
 
 /** Sets how many threads kernels may use (1 = single-threaded; 0 = all available). Work below a
- * size threshold always stays on one thread. Results never depend on the thread count. */
+ * size threshold (about a millisecond) always stays on one thread. Results never depend on the
+ * thread count. The context starts its threads - 1 worker threads at its first large operation
+ * and joins them in einc_ctx_destroy; between operations they sleep (they never spin, so they
+ * take no CPU from BLAS or from other programs), and a worker whose core is busy elsewhere only
+ * takes fewer pieces of the work instead of holding everyone up. OpenBLAS, where it runs the
+ * GEMMs, uses the same number of threads, always from the calling thread. */
 EINC_API void einc_set_threads(einc_ctx *ctx, int threads);
 /** The effective number of threads kernels may use (>= 1). */
 EINC_API int einc_get_threads(const einc_ctx *ctx);

@@ -202,7 +202,7 @@ static einc_status commit_leaves(einc_ctx *ctx, const walk *w) {
             continue;
         }
         add_job job = {einc__tensor_ptr(acc->grad), einc__tensor_ptr(g), einc__tensor_numel(g), g->dtype};
-        if (job.n > 0) einc__parallel(ctx, job.n, add_task, &job);
+        if (job.n > 0) einc__parallel_chunks(ctx, job.n, add_task, &job);
         einc_tensor_release(g);
     }
     return EINC_OK;

@@ -76,7 +76,7 @@ static einc_status sort_backward(einc_ctx *ctx, const einc__ag_node *node, einc_
     einc_status st = einc__sorting_sort_views(ctx, NULL, &pv, &xv, axis);
     if (st != EINC_OK) return st;
     scatter_job j = {einc__view_of(back), einc__view_of(g), pv, axis};
-    einc__parallel(ctx, einc_tensor_numel(back), scatter_task, &j);
+    einc__parallel_chunks(ctx, einc_tensor_numel(back), scatter_task, &j);
     return to_input(ctx, node, p, back, grad_inputs);
 }
 

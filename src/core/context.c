@@ -27,7 +27,9 @@ einc_ctx *einc_ctx_create_with(const einc_ctx_options *options) {
     if (!ctx) return NULL;
     memset(ctx, 0, sizeof *ctx);
     ctx->allocator = a;
-    ctx->pool_limit = opt.pool_limit ? opt.pool_limit : ((size_t)1 << 30);
+    ctx->pool_limit = opt.pool_limit;
+    ctx->pool_floor = EINC_POOL_FLOOR;
+    ctx->phys_bytes = einc__phys_bytes();
     ctx->rng_seed = opt.seed;
     einc_set_threads(ctx, opt.threads);
     return ctx;
@@ -108,6 +110,7 @@ void einc_ctx_destroy(einc_ctx *ctx) {
     }
     einc__plan_cache_destroy(ctx);
     einc_pool_trim(ctx);
+    einc__team_destroy(ctx);
     einc_allocator a = ctx->allocator;
     a.free(a.user, ctx, sizeof *ctx);
 }

@@ -60,13 +60,16 @@ struct einc_ctx {
     einc_tensor *scope_head[EINC_MAX_SCOPES + 1];
 
     einc_pool_block *pool[EINC_POOL_CLASSES]; /* free lists by size class               */
-    size_t pool_limit;
+    size_t pool_limit; /* einc_ctx_options.pool_limit; 0 = follow the workload (einc__pool_cap) */
+    size_t pool_floor; /* the automatic cap's minimum (EINC_POOL_FLOOR; tests scale it down)  */
+    size_t phys_bytes; /* physical memory, read once at creation; 0 = unknown                */
     einc_memory_stats stats;
 
     struct einc__plan_cache *plans; /* compiled notation calls (src/plan/cache.c)          */
 
-    int threads; /* effective, >= 1 */
-    int gemm;    /* einc_gemm_backend as set (0: the process default, see gemm_batched.c) */
+    int threads;             /* effective, >= 1                                                */
+    int gemm;                /* einc_gemm_backend as set (0: the process default, see gemm_batched.c) */
+    struct einc__team *team; /* worker threads (parallel.c), started by the first big region       */
     uint64_t rng_seed;
     uint64_t rng_counter;
 
@@ -115,6 +118,19 @@ void einc__free(einc_ctx *ctx, void *ptr, size_t size);
 /* Tensor buffers: served from the pool when a cached block fits. Records EINC_ENOMEM. */
 void *einc__buffer_alloc(einc_ctx *ctx, size_t size);
 void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size);
+
+/* How many bytes the pool may keep cached. An explicit `limit` (einc_ctx_options.pool_limit)
+ * wins. Otherwise the pool follows the workload's high-water mark: max(floor, peak) live bytes,
+ * so a workload that once held 4 GB live gets its big buffers back on every later call instead of
+ * faulting fresh pages in again; but never more than 1/EINC_POOL_PHYS_DIVISOR of physical memory
+ * (`phys`), and just `floor` when physical memory is unknown (0). A pure function of its
+ * arguments, so tests can feed it made-up machines. */
+size_t einc__pool_cap(size_t limit, size_t floor, size_t peak, size_t phys);
+/* Physical memory in bytes (sysconf where it exists), 0 when it cannot be read. */
+size_t einc__phys_bytes(void);
+
+#define EINC_POOL_FLOOR ((size_t)1 << 30) /* the automatic cap's minimum, 1 GiB        */
+#define EINC_POOL_PHYS_DIVISOR 2          /* the automatic cap's maximum: 1/2 of RAM   */
 
 /* ---- shapes -------------------------------------------------------------------------------- */
 
@@ -178,9 +194,23 @@ void einc__store_f64(char *p, einc_dtype dtype, double v);
 /* ---- threads ------------------------------------------------------------------------------- */
 
 typedef void (*einc__task_fn)(void *arg, int ith, int nth);
-/* Runs fn(arg, ith, nth) on up to ctx->threads threads (OpenMP), or once with (0, 1) when `work`
- * (about one unit per element touched) is below the threading threshold. Never call BLAS from fn. */
-void einc__parallel(const einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* Runs fn(arg, ith, nth) once for every ith in [0, nth) with nth = ctx->threads, spread over the
+ * calling thread and the context's sleeping workers (parallel.c); or once with (0, 1) when `work`
+ * (about one unit per element touched) is below the threading threshold, when ctx->threads is 1,
+ * or when called from inside a region. For kernels with per-worker scratch (ith indexes it).
+ * Never call BLAS from fn. */
+void einc__parallel(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* The same with a finer split: nth is up to 8 * ctx->threads pieces, about EINC_PARALLEL_THRESHOLD
+ * / 4 work each, taken by whichever thread is free, so a busy core delays the region by one piece,
+ * not by half the work. fn must only use ith to pick its part (no per-worker scratch) and its
+ * results must not depend on nth. */
+void einc__parallel_chunks(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
+/* The thread running this piece: 0 for the caller, 1..ctx->threads-1 for workers; two pieces that
+ * run at the same time never share it. Lets a kernel on einc__parallel_chunks keep per-thread
+ * scratch (index it by einc__worker_id(), size it by ctx->threads). */
+int einc__worker_id(void);
+/* Joins the context's workers (einc_ctx_destroy). */
+void einc__team_destroy(einc_ctx *ctx);
 /* [begin, end) of `n` items for worker ith of nth (contiguous, balanced). */
 void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end);
 

@@ -4,11 +4,16 @@
  * costs 10-30 us), so tensor buffers of POOL_MIN bytes or more are rounded up to a size class
  * (four classes per power of two, at most 25% slack) and, when freed, cached in a per-class free
  * list for the next request of that class. Smaller buffers go straight to the allocator, whose
- * own caches serve them well.
+ * own caches serve them well. By default the pool keeps as much as the workload's peak needed
+ * (einc__pool_cap): a fixed cap below a model's working set sends its biggest buffers back to
+ * the allocator on every step and makes the next step fault them in again.
  */
 #include <stdlib.h>
 #if defined(__linux__)
 #include <sys/mman.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
 #endif
 
 #include "internal.h"
@@ -57,6 +62,22 @@ void *einc__alloc(einc_ctx *ctx, size_t size) {
 
 void einc__free(einc_ctx *ctx, void *ptr, size_t size) {
     if (ptr) ctx->allocator.free(ctx->allocator.user, ptr, size ? size : 1);
+}
+
+size_t einc__pool_cap(size_t limit, size_t floor, size_t peak, size_t phys) {
+    if (limit) return limit;
+    if (!phys) return floor;
+    size_t cap = peak > floor ? peak : floor, bound = phys / EINC_POOL_PHYS_DIVISOR;
+    return cap < bound ? cap : bound;
+}
+
+size_t einc__phys_bytes(void) {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    size_t b;
+    if (pages > 0 && page > 0) return __builtin_mul_overflow((size_t)pages, (size_t)page, &b) ? SIZE_MAX : b;
+#endif
+    return 0;
 }
 
 void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
@@ -108,7 +129,8 @@ void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size) {
     int idx;
     size_t csize = pool_class(size, &idx);
     st->live_bytes -= csize;
-    if (idx < EINC_POOL_CLASSES && st->pooled_bytes + csize <= ctx->pool_limit) {
+    size_t cap = einc__pool_cap(ctx->pool_limit, ctx->pool_floor, st->peak_bytes, ctx->phys_bytes);
+    if (idx < EINC_POOL_CLASSES && st->pooled_bytes + csize <= cap) {
         einc_pool_block *b = ptr;
         b->next = ctx->pool[idx];
         b->size = csize;

@@ -1,9 +1,33 @@
-/* parallel.c — coarse-grained OpenMP dispatch with a size threshold. */
+/* parallel.c — the context's worker threads: chunks handed out by an atomic counter, sleeping workers.
+ *
+ * Why not `#pragma omp parallel`: after a region libgomp's workers spin-wait (GOMP_SPINCOUNT,
+ * about 0.3 ms by default, far longer with OMP_WAIT_POLICY=active), and einc calls OpenBLAS right
+ * after its own regions; on a 2-core machine the spinning worker takes the core OpenBLAS's thread
+ * needs. libgomp reads OMP_WAIT_POLICY once, in its constructor, before any einc code runs, so the
+ * policy cannot be changed from here. These workers never spin: between regions they sleep on a
+ * condition variable, so they cost nothing while BLAS (or anything else) runs.
+ *
+ * Why chunks from a counter instead of one static piece per thread: the second core of the
+ * machines einc targets is often busy. A region of nchunks pieces is a counter that every thread,
+ * the caller included, advances until the pieces run out, so a worker that wakes late (or never
+ * gets its core) just takes fewer pieces; the caller then sleeps instead of spinning, which frees
+ * its core for a preempted worker to migrate to. Kernels keep their contract fn(arg, ith, nth):
+ * each ith in [0, nth) runs exactly once, on some thread.
+ */
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "internal.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#define EINC_HAVE_PTHREADS 1
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#endif
 
 void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end) {
     int64_t base = n / nth, extra = n % nth;
@@ -11,16 +35,222 @@ void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end
     *end = *begin + base + (ith < extra ? 1 : 0);
 }
 
-void einc__parallel(const einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg) {
+/* Chunks of a einc__parallel_chunks region: about a quarter of the threading threshold each (small
+ * enough that a late worker loses little, big enough that claiming one is noise), at most
+ * CHUNKS_PER_THREAD per thread. */
+#define CHUNK_WORK (EINC_PARALLEL_THRESHOLD / 4)
+#define CHUNKS_PER_THREAD 8
+/* How long the caller polls for the last chunks before it sleeps (pause instructions). */
+#define WAIT_SPINS 2000
+
+/* A thread inside a region: a nested einc__parallel runs inline instead of deadlocking. */
+static _Thread_local bool in_region;
+/* 0 on the calling thread, 1..threads-1 on the context's workers (einc__worker_id). */
+static _Thread_local int worker_index;
+
+int einc__worker_id(void) {
+    return worker_index;
+}
+
+#ifdef EINC_HAVE_PTHREADS
+
+struct einc__team {
+    int want;     /* workers asked for (threads - 1)                             */
+    int nworkers; /* workers running (fewer if the system refused some)          */
+    pid_t pid;    /* the process that started them (a forked child has none)    */
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;   /* a new job (gen changed) or quit                       */
+    pthread_cond_t finish; /* the last chunk of the job is done                     */
+    /* the current job; written under mu */
+    uint64_t gen;
+    bool quit;
+    einc__task_fn fn;
+    void *arg;
+    int nchunks;
+    /* (gen << 32) | next chunk: a thread holding an older job's gen can never claim a chunk of a
+     * newer one, so no stale (fn, arg) ever runs */
+    _Atomic uint64_t next;
+    _Atomic int done;    /* chunks finished in the current job */
+    _Atomic int started; /* workers that took their index          */
+};
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Claims and runs chunks of job `gen` until none is left. */
+static void run_chunks(struct einc__team *t, uint64_t gen, einc__task_fn fn, void *arg, int n) {
+    uint64_t tag = (gen & 0xffffffffu) << 32;
+    for (;;) {
+        uint64_t s = atomic_load_explicit(&t->next, memory_order_relaxed);
+        do {
+            if ((s & ~(uint64_t)0xffffffffu) != tag || (int)(uint32_t)s >= n) return;
+        } while (
+            !atomic_compare_exchange_weak_explicit(&t->next, &s, s + 1, memory_order_acquire, memory_order_relaxed));
+        fn(arg, (int)(uint32_t)s, n);
+        if (atomic_fetch_add_explicit(&t->done, 1, memory_order_acq_rel) + 1 == n) {
+            pthread_mutex_lock(&t->mu);
+            pthread_cond_signal(&t->finish);
+            pthread_mutex_unlock(&t->mu);
+        }
+    }
+}
+
+static void *worker_main(void *p) {
+    struct einc__team *t = p;
+    in_region = true;
+    worker_index = atomic_fetch_add(&t->started, 1) + 1;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        while (t->gen == seen && !t->quit)
+            pthread_cond_wait(&t->wake, &t->mu);
+        if (t->quit) break;
+        seen = t->gen;
+        einc__task_fn fn = t->fn;
+        void *arg = t->arg;
+        int n = t->nchunks;
+        pthread_mutex_unlock(&t->mu);
+        run_chunks(t, seen, fn, arg, n);
+        pthread_mutex_lock(&t->mu);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static void team_stop(struct einc__team *t, bool join) {
+    if (join) {
+        pthread_mutex_lock(&t->mu);
+        t->quit = true;
+        pthread_cond_broadcast(&t->wake);
+        pthread_mutex_unlock(&t->mu);
+        for (int i = 0; i < t->nworkers; i++)
+            pthread_join(t->threads[i], NULL);
+        pthread_cond_destroy(&t->wake);
+        pthread_cond_destroy(&t->finish);
+        pthread_mutex_destroy(&t->mu);
+    }
+    free(t->threads);
+    free(t);
+}
+
+/* nworkers sleeping threads, or NULL (then the caller runs everything itself). Plain malloc: the
+ * team is the context's machinery, not tensor memory, and must not count in allocation sweeps. */
+static struct einc__team *team_start(int nworkers) {
+    struct einc__team *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->threads = calloc((size_t)nworkers, sizeof *t->threads);
+    if (!t->threads || pthread_mutex_init(&t->mu, NULL) != 0) {
+        free(t->threads);
+        free(t);
+        return NULL;
+    }
+    pthread_cond_init(&t->wake, NULL);
+    pthread_cond_init(&t->finish, NULL);
+    t->pid = getpid();
+    t->want = nworkers;
+    /* workers take no signals: the application's handlers run on its own threads */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (int i = 0; i < nworkers; i++) {
+        if (pthread_create(&t->threads[i], NULL, worker_main, t) != 0) break;
+        t->nworkers++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return t;
+}
+
+void einc__team_destroy(einc_ctx *ctx) {
+    if (!ctx->team) return;
+    team_stop(ctx->team, ctx->team->pid == getpid());
+    ctx->team = NULL;
+}
+
+/* Runs fn over n chunks on the caller and up to nth - 1 workers. */
+static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *arg) {
+    struct einc__team *t = ctx->team;
+    if (t && (t->want != nth - 1 || t->pid != getpid())) {
+        einc__team_destroy(ctx); /* thread count changed, or a forked child: its threads are gone */
+        t = NULL;
+    }
+    if (!t) t = ctx->team = team_start(nth - 1);
+    if (!t || t->nworkers == 0) {
+        for (int i = 0; i < n; i++)
+            fn(arg, i, n);
+        return;
+    }
+    pthread_mutex_lock(&t->mu);
+    uint64_t gen = ++t->gen;
+    t->fn = fn, t->arg = arg, t->nchunks = n;
+    atomic_store_explicit(&t->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&t->next, (gen & 0xffffffffu) << 32, memory_order_release);
+    pthread_cond_broadcast(&t->wake);
+    pthread_mutex_unlock(&t->mu);
+
+    in_region = true;
+    run_chunks(t, gen, fn, arg, n);
+    in_region = false;
+    /* the last chunks are running on workers: poll briefly, then sleep so that a worker the
+     * scheduler preempted can move to this core */
+    for (int i = 0; i < WAIT_SPINS && atomic_load_explicit(&t->done, memory_order_acquire) != n; i++)
+        cpu_relax();
+    if (atomic_load_explicit(&t->done, memory_order_acquire) != n) {
+        pthread_mutex_lock(&t->mu);
+        while (atomic_load_explicit(&t->done, memory_order_acquire) != n)
+            pthread_cond_wait(&t->finish, &t->mu);
+        pthread_mutex_unlock(&t->mu);
+    }
+}
+
+#else /* no pthreads: OpenMP if the build has it, else one thread */
+
+void einc__team_destroy(einc_ctx *ctx) {
+    (void)ctx;
+}
+
+static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *arg) {
+    (void)ctx;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nth)
+    {
+        in_region = true;
+        worker_index = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < n; i++)
+            fn(arg, i, n);
+        in_region = false;
+        worker_index = 0;
+    }
+#else
+    (void)nth;
+    for (int i = 0; i < n; i++)
+        fn(arg, i, n);
+#endif
+}
+
+#endif
+
+void einc__parallel(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg) {
     int nth = ctx ? ctx->threads : 1;
-    if (nth <= 1 || work < EINC_PARALLEL_THRESHOLD) {
+    if (nth <= 1 || work < EINC_PARALLEL_THRESHOLD || in_region) {
         fn(arg, 0, 1);
         return;
     }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nth)
-    fn(arg, omp_get_thread_num(), omp_get_num_threads());
-#else
-    fn(arg, 0, 1);
-#endif
+    run_region(ctx, nth, nth, fn, arg);
+}
+
+void einc__parallel_chunks(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg) {
+    int nth = ctx ? ctx->threads : 1;
+    if (nth <= 1 || work < EINC_PARALLEL_THRESHOLD || in_region) {
+        fn(arg, 0, 1);
+        return;
+    }
+    int64_t n = work / CHUNK_WORK, most = (int64_t)nth * CHUNKS_PER_THREAD;
+    if (n > most) n = most;
+    if (n < nth) n = nth;
+    run_region(ctx, nth, (int)n, fn, arg);
 }

@@ -68,7 +68,7 @@ static einc_tensor *random_tensor(einc_ctx *ctx, einc_dtype dtype, int ndim, con
     int64_t n = einc__tensor_numel(t);
     rng_job job = {t, ctx->rng_seed, ctx->rng_counter, normal};
     ctx->rng_counter += (uint64_t)(n + (n & 1)); /* pairs stay aligned */
-    einc__parallel(ctx, n * 8, rng_task, &job);
+    einc__parallel_chunks(ctx, n * 8, rng_task, &job);
     return t;
 }
 

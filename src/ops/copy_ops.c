@@ -16,7 +16,7 @@ void einc__copy_views(einc_ctx *ctx, const einc__view *dst, const einc__view *sr
     int64_t n = 1;
     for (int d = 0; d < dst->ndim; d++) n *= dst->shape[d];
     if (n == 0) return;
-    einc__parallel(ctx, n, copy_task, &job);
+    einc__parallel_chunks(ctx, n, copy_task, &job);
 }
 
 einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {

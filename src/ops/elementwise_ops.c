@@ -158,7 +158,7 @@ static einc_tensor *run_binary(einc_ctx *ctx, const char *fname, einc_binary_op 
     binary_task_arg t = {op, compute, einc__view_of(y), einc__view_broadcast(a, ndim, shape), *b};
     bool costly = einc__dtype_is_float(compute) &&
                   (op == EINC_POW || op == EINC_LOGADDEXP || op == EINC_FLOOR_DIV || op == EINC_MOD);
-    einc__parallel(ctx, numel * (costly ? COST_MATH : COST_CHEAP), binary_task, &t);
+    einc__parallel_chunks(ctx, numel * (costly ? COST_MATH : COST_CHEAP), binary_task, &t);
     return y;
 }
 
@@ -180,7 +180,7 @@ static einc_tensor *unary_impl(einc_ctx *ctx, const char *fname, einc_unary_op o
     int64_t numel = einc__tensor_numel(y);
     if (numel > 0) {
         unary_task_arg t = {op, einc__view_of(y), einc__view_of(x)};
-        einc__parallel(ctx, numel * (unary_is_math(op) ? COST_MATH : COST_CHEAP), unary_task, &t);
+        einc__parallel_chunks(ctx, numel * (unary_is_math(op) ? COST_MATH : COST_CHEAP), unary_task, &t);
     }
     return einc__ag_unary(ctx, y, op, x);
 }
@@ -276,7 +276,7 @@ einc_tensor *einc_tensor_where(einc_ctx *ctx, einc_tensor *cond, einc_tensor *x,
     if (numel > 0) {
         where_task_arg t = {einc__view_of(out), einc__view_broadcast(cond, ndim, shape),
                             einc__view_broadcast(x, ndim, shape), einc__view_broadcast(y, ndim, shape)};
-        einc__parallel(ctx, numel * COST_CHEAP, where_task, &t);
+        einc__parallel_chunks(ctx, numel * COST_CHEAP, where_task, &t);
     }
     return einc__ag_where(ctx, out, cond, x, y);
 }

@@ -362,7 +362,7 @@ einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *
         } else if (tbias && B * cout * H * W > 0) {
             bias_job job = {
                 einc__tensor_ptr(y), einc__tensor_ptr(tbias), tbias->strides[0], cout, H * W, B * cout, dtype};
-            einc__parallel(ctx, B * cout * H * W, add_bias_task, &job);
+            einc__parallel_chunks(ctx, B * cout * H * W, add_bias_task, &job);
         }
     }
     einc_tensor_release(tx);

@@ -126,7 +126,7 @@ static einc_tensor *reduce_impl(einc_ctx *ctx, const char *fname, einc_reduce_op
         job.y = k;
     }
     int64_t n = einc__tensor_numel(x), nout = einc__tensor_numel(out);
-    if (nout > 0) einc__parallel(ctx, n + nout, reduce_task, &job);
+    if (nout > 0) einc__parallel_chunks(ctx, n + nout, reduce_task, &job);
     return einc__ag_reduce(ctx, out, op, x, mask, keepdims);
 }
 
@@ -188,7 +188,7 @@ static einc_tensor *softmax_impl(einc_ctx *ctx, const char *fname, einc_tensor *
     if (!y) return NULL;
     softmax_job job = {einc__view_of(y), einc__view_of(x), mask, is_log};
     int64_t n = einc__tensor_numel(x);
-    if (n > 0) einc__parallel(ctx, 4 * n, softmax_task, &job); /* three passes and an exp per element */
+    if (n > 0) einc__parallel_chunks(ctx, 4 * n, softmax_task, &job); /* three passes and an exp per element */
     return einc__ag_softmax(ctx, y, x, mask, is_log);
 }
 

@@ -71,8 +71,9 @@ static void job_task(void *arg, int ith, int nth) {
     }
 }
 
-static void run(einc_ctx *ctx, job *j, int64_t work) { einc__parallel(ctx, work, job_task, j); }
-
+static void run(einc_ctx *ctx, job *j, int64_t work) {
+    einc__parallel_chunks(ctx, work, job_task, j);
+}
 
 static einc_tensor *new_output(einc_ctx *ctx, const einc__plan *p, int o) {
     return einc__tensor_new(ctx, p->out_dtype[o], p->out_ndim[o], p->out_shape[o]);

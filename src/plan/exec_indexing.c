@@ -70,7 +70,7 @@ void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc
     einc__k_index g;
     geometry(p, t, e, e_loop, coords, &g);
     job j = {&g, -1};
-    einc__parallel(ctx, loop_numel(p->index), job_task, &j);
+    einc__parallel_chunks(ctx, loop_numel(p->index), job_task, &j);
 }
 
 void einc__index_scatter(einc_ctx *ctx, const einc__plan *p, einc__scatter_op op, einc_tensor *t, einc_tensor *e,
@@ -78,7 +78,7 @@ void einc__index_scatter(einc_ctx *ctx, const einc__plan *p, einc__scatter_op op
     einc__k_index g;
     geometry(p, t, e, e_loop, coords, &g);
     job j = {&g, (int)op};
-    einc__parallel(ctx, loop_numel(p->index), job_task, &j);
+    einc__parallel_chunks(ctx, loop_numel(p->index), job_task, &j);
 }
 
 /* ---- the coordinate check ------------------------------------------------------------------------ */

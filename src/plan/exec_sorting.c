@@ -103,11 +103,11 @@ static einc_status exec_argfind(einc_ctx *ctx, const einc__plan *p, einc_tensor 
     }
     job r = {.y = &y, .x = &x, .mask = p->reduce_mask, .kind = 0,
              .rop = p->op == EINC_OP_ARGMAX ? EINC_REDUCE_ARGMAX : EINC_REDUCE_ARGMIN};
-    einc__parallel(ctx, numel_of(&x), job_task, &r);
+    einc__parallel_chunks(ctx, numel_of(&x), job_task, &r);
     /* flat [output leaves, coordinate leaf broadcast] -> out [output leaves] */
     einc__view dst = leaves_view(out, &p->out), src = leaves_view(flat, &p->tmp_to_out);
     job u = {.y = &dst, .x = &src, .axis = s->axis, .ncoords = s->ncoords, .sizes = s->coord_size, .kind = 1};
-    einc__parallel(ctx, numel_of(&dst) * (s->ncoords + 1), job_task, &u);
+    einc__parallel_chunks(ctx, numel_of(&dst) * (s->ncoords + 1), job_task, &u);
     einc_tensor_release(flat);
     return EINC_OK;
 }

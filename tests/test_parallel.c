@@ -1,0 +1,226 @@
+/* test_parallel.c — the contract of einc__parallel / einc__parallel_chunks and the context's workers. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+#include "test.h"
+
+#define MAX_PIECES 64
+
+/* Counts how often each ith ran and what nth every call saw. */
+typedef struct {
+    _Atomic int runs[MAX_PIECES];
+    _Atomic int calls;
+    _Atomic int bad; /* ith out of range, or nth changing within one region */
+    _Atomic int nth_seen;
+    _Atomic int on_workers; /* calls not on the calling thread */
+    pthread_t caller;
+    einc_ctx *ctx; /* for the nested region */
+    _Atomic int nested_bad;
+} tally;
+
+static void tally_reset(tally *t, einc_ctx *ctx) {
+    memset(t, 0, sizeof *t);
+    t->caller = pthread_self();
+    t->ctx = ctx;
+}
+
+static void count_task(void *arg, int ith, int nth) {
+    tally *t = arg;
+    if (ith < 0 || ith >= nth || nth > MAX_PIECES) {
+        atomic_fetch_add(&t->bad, 1);
+        return;
+    }
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&t->nth_seen, &expected, nth) && expected != nth) atomic_fetch_add(&t->bad, 1);
+    atomic_fetch_add(&t->runs[ith], 1);
+    atomic_fetch_add(&t->calls, 1);
+    if (!pthread_equal(pthread_self(), t->caller)) atomic_fetch_add(&t->on_workers, 1);
+}
+
+/* Every ith in [0, nth) exactly once. */
+static bool each_once(tally *t) {
+    int nth = atomic_load(&t->nth_seen);
+    if (atomic_load(&t->bad) || nth < 1 || atomic_load(&t->calls) != nth) return false;
+    for (int i = 0; i < nth; i++)
+        if (atomic_load(&t->runs[i]) != 1) return false;
+    return true;
+}
+
+TEST(static_split_is_one_piece_per_thread) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    tally t;
+    tally_reset(&t, ctx);
+    einc__parallel(ctx, EINC_PARALLEL_THRESHOLD, count_task, &t);
+    CHECK(each_once(&t));
+    CHECK_EQ_INT(atomic_load(&t.nth_seen), 2); /* per-worker scratch is sized by ctx->threads */
+    /* below the threshold, or with one thread: one call (0, 1) on the caller */
+    tally_reset(&t, ctx);
+    einc__parallel(ctx, EINC_PARALLEL_THRESHOLD - 1, count_task, &t);
+    CHECK(each_once(&t) && atomic_load(&t.nth_seen) == 1 && atomic_load(&t.on_workers) == 0);
+    einc_set_threads(ctx, 1);
+    tally_reset(&t, ctx);
+    einc__parallel(ctx, (int64_t)1 << 40, count_task, &t);
+    CHECK(each_once(&t) && atomic_load(&t.nth_seen) == 1);
+    einc_ctx_destroy(ctx);
+}
+
+TEST(chunks_cover_every_piece_once) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    const int64_t works[] = {EINC_PARALLEL_THRESHOLD, 3 * EINC_PARALLEL_THRESHOLD, (int64_t)1 << 40};
+    for (int w = 0; w < 3; w++) {
+        tally t;
+        tally_reset(&t, ctx);
+        einc__parallel_chunks(ctx, works[w], count_task, &t);
+        CHECK(each_once(&t));
+        int nth = atomic_load(&t.nth_seen);
+        CHECK(nth >= 2 && nth <= 16); /* between one and 8 pieces per thread */
+    }
+    tally t;
+    tally_reset(&t, ctx);
+    einc__parallel_chunks(ctx, EINC_PARALLEL_THRESHOLD / 2, count_task, &t);
+    CHECK(each_once(&t) && atomic_load(&t.nth_seen) == 1);
+    einc_ctx_destroy(ctx);
+}
+
+/* einc__worker_id: below the thread count, and never shared by two pieces running at once. */
+typedef struct {
+    _Atomic int busy[8];
+    _Atomic int bad;
+    int threads;
+} worker_ids;
+
+static void id_task(void *arg, int ith, int nth) {
+    worker_ids *w = arg;
+    (void)ith, (void)nth;
+    int id = einc__worker_id();
+    if (id < 0 || id >= w->threads) {
+        atomic_fetch_add(&w->bad, 1);
+        return;
+    }
+    if (atomic_exchange(&w->busy[id], 1)) atomic_fetch_add(&w->bad, 1);
+    for (volatile int i = 0; i < 20000; i++) {
+    }
+    atomic_store(&w->busy[id], 0);
+}
+
+TEST(worker_ids_are_private) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 3});
+    worker_ids w;
+    memset(&w, 0, sizeof w);
+    w.threads = 3;
+    for (int r = 0; r < 50; r++)
+        einc__parallel_chunks(ctx, (int64_t)1 << 30, id_task, &w);
+    CHECK_EQ_INT(atomic_load(&w.bad), 0);
+    CHECK_EQ_INT(einc__worker_id(), 0);
+    einc_ctx_destroy(ctx);
+}
+
+/* Back-to-back regions with changing thread counts: no lost wake-up, no stale job. */
+TEST(many_regions_and_thread_changes) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    int failures = 0, on_workers = 0;
+    for (int r = 0; r < 3000; r++) {
+        if (r == 1000) einc_set_threads(ctx, 3);
+        if (r == 2000) einc_set_threads(ctx, 2);
+        tally t;
+        tally_reset(&t, ctx);
+        if (r % 2)
+            einc__parallel(ctx, EINC_PARALLEL_THRESHOLD, count_task, &t);
+        else
+            einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &t);
+        if (!each_once(&t)) failures++;
+        on_workers += atomic_load(&t.on_workers);
+    }
+    CHECK_EQ_INT(failures, 0);
+    /* not asserted: on a machine whose other cores are busy the caller may do everything */
+    printf("  %d of the pieces ran on workers\n", on_workers);
+    einc_ctx_destroy(ctx);
+}
+
+static void nested_task(void *arg, int ith, int nth) {
+    tally *t = arg;
+    (void)ith, (void)nth;
+    tally inner;
+    tally_reset(&inner, t->ctx);
+    einc__parallel_chunks(t->ctx, (int64_t)1 << 30, count_task, &inner);
+    if (!each_once(&inner) || atomic_load(&inner.nth_seen) != 1) atomic_fetch_add(&t->nested_bad, 1);
+    count_task(arg, ith, nth);
+}
+
+/* A region started from inside a region runs inline, on the thread that started it. */
+TEST(nested_region_runs_inline) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    tally t;
+    tally_reset(&t, ctx);
+    einc__parallel_chunks(ctx, (int64_t)1 << 30, nested_task, &t);
+    CHECK(each_once(&t));
+    CHECK_EQ_INT(atomic_load(&t.nested_bad), 0);
+    einc_ctx_destroy(ctx);
+}
+
+/* A forked child has no worker threads: its context starts new ones. */
+TEST(fork_child_gets_new_workers) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    tally t;
+    tally_reset(&t, ctx);
+    einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &t); /* workers started */
+    CHECK(each_once(&t));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        tally c, d;
+        tally_reset(&c, ctx);
+        tally_reset(&d, ctx);
+        einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &c);
+        einc__parallel(ctx, (int64_t)1 << 30, count_task, &d);
+        _exit(each_once(&c) && each_once(&d) ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    tally_reset(&t, ctx);
+    einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &t); /* the parent's workers still work */
+    CHECK(each_once(&t));
+    einc_ctx_destroy(ctx);
+}
+
+/* Elementwise, reduction, softmax and random tensors give the same bits on 1 and 2 threads, with
+ * sizes that split into many pieces. */
+TEST(results_do_not_depend_on_threads) {
+    einc_tensor *r[2][4];
+    einc_ctx *ctx[2];
+    for (int k = 0; k < 2; k++) {
+        ctx[k] = einc_ctx_create_with(&(einc_ctx_options){.threads = k + 1, .seed = 5});
+        einc_ctx *c = ctx[k];
+        einc_tensor *x = einc_tensor_randn(c, EINC_FLOAT32, EINC_SHAPE(512, 3001));
+        einc_tensor *y = einc_tensor_randn(c, EINC_FLOAT32, EINC_SHAPE(512, 3001));
+        r[k][0] = x;
+        r[k][1] = einc_tensor_add(c, einc_tensor_exp(c, x), y);
+        r[k][2] = einc_tensor_sum(c, x, EINC_DIMS(1), false);
+        r[k][3] = einc_softmax(c, "a [b]", y);
+        CHECK_OK(c);
+    }
+    for (int i = 0; i < 4; i++) {
+        CHECK(r[0][i] && r[1][i]);
+        if (!r[0][i] || !r[1][i]) continue;
+        size_t bytes = (size_t)einc_tensor_numel(r[0][i]) * sizeof(float);
+        CHECK(memcmp(einc_tensor_data(r[0][i]), einc_tensor_data(r[1][i]), bytes) == 0);
+    }
+    for (int k = 0; k < 2; k++)
+        einc_ctx_destroy(ctx[k]);
+}
+
+int main(void) {
+    RUN(static_split_is_one_piece_per_thread);
+    RUN(chunks_cover_every_piece_once);
+    RUN(worker_ids_are_private);
+    RUN(many_regions_and_thread_changes);
+    RUN(nested_region_runs_inline);
+    RUN(fork_child_gets_new_workers);
+    RUN(results_do_not_depend_on_threads);
+    return test_summary();
+}
