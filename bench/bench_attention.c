@@ -64,7 +64,8 @@ int main(void) {
         have_torch = pclose(p) == 0 && got == (int)NCONFIGS;
     }
     printf("attention (B, C, heads, H, W): us per call, best of %d, %d thread%s; GEMM: %s; PyTorch %s\n", reps, threads,
-           threads == 1 ? "" : "s", einc_blas_backend(), have_torch ? "1.13 (same run)" : "not available");
+           threads == 1 ? "" : "s", einc_gemm_backend_name(einc_get_gemm_backend(ctx)),
+           have_torch ? "1.13 (same run)" : "not available");
     printf("%-22s %-9s %11s %11s %11s %9s %9s\n", "shape", "pass", "notation", "raw", "pytorch", "torch/not",
            "torch/raw");
     for (size_t k = 0; k < NCONFIGS; k++) {

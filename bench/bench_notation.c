@@ -654,7 +654,8 @@ int main(int argc, char **argv) {
     einc_ctx *ctx = einc_ctx_create();
     if (!ctx) return 1;
     einc_set_threads(ctx, threads);
-    printf("bench_notation: einc backend %s; %d thread%s\n", einc_blas_backend(), threads, threads == 1 ? "" : "s");
+    printf("bench_notation: GEMM %s; %d thread%s\n", einc_gemm_backend_name(einc_get_gemm_backend(ctx)), threads,
+           threads == 1 ? "" : "s");
     double t0 = bench_now();
     if (wanted(argc, argv, 1)) bench_tiny(ctx, threads);
     if (wanted(argc, argv, 2)) bench_id(ctx, reps);

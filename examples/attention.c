@@ -98,7 +98,8 @@ static int notebook(einc_ctx *ctx, const options *o) {
     double max_diff = einc_tensor_item(diff);
     printf("multi-head self-attention: B=%lld C=%lld heads=%lld H=%lld W=%lld, seed %llu, GEMM: %s\n",
            (long long)o->batch, (long long)o->channels, (long long)o->heads, (long long)o->height,
-           (long long)o->width, (unsigned long long)o->seed, einc_blas_backend());
+           (long long)o->width, (unsigned long long)o->seed,
+           einc_gemm_backend_name(einc_get_gemm_backend(ctx)));
     printf("output shape (%lld, %lld, %lld, %lld) equals input shape: %s\n", (long long)einc_tensor_dim(y_einx, 0),
            (long long)einc_tensor_dim(y_einx, 1), (long long)einc_tensor_dim(y_einx, 2),
            (long long)einc_tensor_dim(y_einx, 3),

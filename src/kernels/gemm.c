@@ -17,8 +17,69 @@
 #include <immintrin.h>
 #endif
 
-/* The portable micro-kernels: MR x NR accumulators in arrays with constant trip counts, which
- * GCC keeps in SSE registers. Multiplies and adds (no FMA in baseline x86-64). */
+/* The portable micro-kernels. With GCC or Clang they are gemm_micro.h over the compilers' generic
+ * 16-byte vectors (SSE2 on baseline x86-64, NEON on ARM): 6 x 8 float32 / 6 x 4 float64 tiles
+ * in 12 accumulators, a multiply and an add per step (no FMA in baseline x86-64). Plain arrays
+ * with constant trip counts, which GCC spilled to memory (4.6 GFLOP/s, 14% of the SSE peak),
+ * remain only for other compilers. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef float base_vf __attribute__((vector_size(16)));
+typedef double base_vd __attribute__((vector_size(16)));
+static inline base_vf base_ld_f(const float *p) {
+    base_vf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline base_vd base_ld_d(const double *p) {
+    base_vd v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+enum { BASE_MR = 6, BASE_NR_F32 = 8, BASE_NR_F64 = 4 };
+#define GEMM_MR BASE_MR
+#define GEMM_NV 2
+#define GEMM_STORE(p, v) memcpy((p), &(v), sizeof(v))
+#define GEMM_STREAM(p, v) GEMM_STORE(p, v)
+#define GEMM_FMA(a, b, acc) ((acc) + (a) * (b))
+
+#define GEMM_NAME base_micro_f32
+#define GEMM_T float
+#define GEMM_V base_vf
+#define GEMM_LANES 4
+#define GEMM_LOAD(p) base_ld_f(p)
+#define GEMM_SET1(x) ((base_vf){(x), (x), (x), (x)})
+#define GEMM_ZERO() ((base_vf){0, 0, 0, 0})
+#include "gemm_micro.h"
+#undef GEMM_NAME
+#undef GEMM_T
+#undef GEMM_V
+#undef GEMM_LANES
+#undef GEMM_LOAD
+#undef GEMM_SET1
+#undef GEMM_ZERO
+
+#define GEMM_NAME base_micro_f64
+#define GEMM_T double
+#define GEMM_V base_vd
+#define GEMM_LANES 2
+#define GEMM_LOAD(p) base_ld_d(p)
+#define GEMM_SET1(x) ((base_vd){(x), (x)})
+#define GEMM_ZERO() ((base_vd){0, 0})
+#include "gemm_micro.h"
+#undef GEMM_NAME
+#undef GEMM_T
+#undef GEMM_V
+#undef GEMM_LANES
+#undef GEMM_LOAD
+#undef GEMM_SET1
+#undef GEMM_ZERO
+#undef GEMM_MR
+#undef GEMM_NV
+#undef GEMM_STORE
+#undef GEMM_STREAM
+#undef GEMM_FMA
+#else
 enum { BASE_MR = 4, BASE_NR_F32 = 8, BASE_NR_F64 = 4 };
 
 #define BASE_MICRO(name, T, NR)                                                                                        \
@@ -41,9 +102,10 @@ enum { BASE_MR = 4, BASE_NR_F32 = 8, BASE_NR_F64 = 4 };
 BASE_MICRO(base_micro_f32, float, BASE_NR_F32)
 BASE_MICRO(base_micro_f64, double, BASE_NR_F64)
 #undef BASE_MICRO
+#endif
 
-static const einc__gemm_kernel base_f32 = {BASE_MR, BASE_NR_F32, 64, 256, 256, base_micro_f32};
-static const einc__gemm_kernel base_f64 = {BASE_MR, BASE_NR_F64, 64, 256, 256, base_micro_f64};
+static const einc__gemm_kernel base_f32 = {BASE_MR, BASE_NR_F32, 96, 256, 512, base_micro_f32};
+static const einc__gemm_kernel base_f64 = {BASE_MR, BASE_NR_F64, 96, 256, 256, base_micro_f64};
 
 /* The kernel of the dispatch level for a float dtype. */
 static const einc__gemm_kernel *kernel_for(einc_dtype dtype) {

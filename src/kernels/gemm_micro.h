@@ -1,6 +1,7 @@
 /* gemm_micro.h — the body of one register-blocked GEMM micro-kernel, instantiated per level.
  *
- * Included by gemm_avx2.c and gemm_avx512.c once per element type, after defining:
+ * Included by gemm_avx2.c, gemm_avx512.c and (over generic vectors) gemm.c once per element
+ * type, after defining:
  *   GEMM_NAME        the function's name
  *   GEMM_T, GEMM_V   element type and vector type (float / __m512, ...)
  *   GEMM_MR          rows of the tile; GEMM_NV vectors per row, so NR = GEMM_NV * lanes
