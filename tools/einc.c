@@ -127,7 +127,8 @@ static void print_op_help(const char *op) {
                "as the length of its one bracketed axis ('b p [2]'). Negative coordinates count from the end;\n"
                "out-of-range ones are an IndexError. An embedding lookup: get_at '[v] c, b t -> b t c' with\n"
                "table.npy and ids.npy. set_at, add_at and subtract_at write a new file; x.npy is not changed.\n");
-    printf("See docs/notation.md for the whole notation.\n");
+    printf("The whole notation: man einc, and notation.md in the installed docs (share/doc/einc)\n"
+           "or in docs/ of the source.\n");
 }
 
 static bool is_number(const char *s) {
