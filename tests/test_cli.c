@@ -8,6 +8,8 @@
  *   - --help and OP --help (every command line they show is run and must succeed), --explain,
  *     keepdims=true, plain numbers as 0-d inputs.
  * Everything is written under a fresh directory in EINC_TEST_TMP and removed at the end. */
+#include <sys/stat.h>
+
 #include "test_tool.h"
 
 #define MAX_CASES 512
@@ -408,6 +410,64 @@ TEST(an_output_in_a_missing_directory_leaves_nothing) {
     CHECK_RUN(!file_exists(ok1) && !file_exists(ok3) && !file_exists(missing_dir));
     CHECK_RUN(dir_entries(out_dir) == 0);
     clear_dir(out_dir);
+}
+
+/* Bytes of a file (-1 when it cannot be read), for comparing a file before and after a run. */
+static long file_bytes(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return (long)n;
+}
+
+/* Outputs are all-or-nothing: whichever output fails, every file that existed before (an input
+ * named as an output among them) keeps its bytes and its mode, and no temporary is left. */
+TEST(a_failing_output_replaces_no_file) {
+    einc_ctx *ctx = einc_ctx_create();
+    static const int64_t shape[2] = {2, 3};
+    char x[1200], keep[1200], keep2[1200], bad[1200];
+    static char before[4096], after[4096], before2[4096], after2[4096];
+    out_path(bad, sizeof bad, "no_such_dir/k.npy");
+    for (int fail_at = 0; fail_at < 3; fail_at++) {
+        /* x is the input and also one of the outputs; keep and keep2 exist before the run */
+        out_path(x, sizeof x, "x.npy");
+        out_path(keep, sizeof keep, "keep.npy");
+        out_path(keep2, sizeof keep2, "keep2.npy");
+        einc_npy_save(ctx, x, ramp(ctx, 2, shape));
+        einc_npy_save(ctx, keep, einc_tensor_ones(ctx, EINC_FLOAT32, EINC_SHAPE(4)));
+        einc_npy_save(ctx, keep2, einc_tensor_zeros(ctx, EINC_INT64, EINC_SHAPE(5)));
+        long nb = file_bytes(keep, before, sizeof before), nb2 = file_bytes(x, before2, sizeof before2);
+        const char *o[3] = {x, keep, keep2};
+        o[fail_at] = bad;
+        run("id", "b (q + k + v) -> b q, b k, b v", x, "-o", o[0], "-o", o[1], "-o", o[2], "q=1", "k=1", NULL);
+        CHECK_RUN(run_status == 1 && starts_with(run_err, "IOError: "));
+        CHECK_RUN(file_bytes(keep, after, sizeof after) == nb && memcmp(before, after, (size_t)nb) == 0);
+        CHECK_RUN(file_bytes(x, after2, sizeof after2) == nb2 && memcmp(before2, after2, (size_t)nb2) == 0);
+        CHECK_RUN(file_exists(keep2));
+        CHECK_RUN(dir_entries(out_dir) == 3); /* x, keep, keep2: no temporary left */
+        clear_dir(out_dir);
+    }
+    /* success replaces the files, the input-as-output included, and keeps a replaced file's mode */
+    out_path(x, sizeof x, "x.npy");
+    out_path(keep, sizeof keep, "keep.npy");
+    einc_npy_save(ctx, x, ramp(ctx, 2, shape));
+    einc_npy_save(ctx, keep, einc_tensor_ones(ctx, EINC_FLOAT32, EINC_SHAPE(4)));
+    CHECK(chmod(keep, 0600) == 0);
+    run("id", "a b -> b a", x, "-o", keep, NULL);
+    CHECK_RUN(run_status == 0);
+    struct stat st;
+    CHECK(stat(keep, &st) == 0 && (st.st_mode & 07777) == 0600);
+    einc_tensor *y = einc_npy_load(ctx, keep);
+    CHECK(y && einc_tensor_ndim(y) == 2 && einc_tensor_dim(y, 0) == 3);
+    run("id", "a b -> b a", x, "-o", x, NULL);
+    CHECK_RUN(run_status == 0);
+    y = einc_npy_load(ctx, x);
+    CHECK(y && einc_tensor_dim(y, 0) == 3 && einc_tensor_dim(y, 1) == 2);
+    CHECK_RUN(dir_entries(out_dir) == 2);
+    clear_dir(out_dir);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
 }
 
 TEST(usage_errors) {
@@ -838,6 +898,7 @@ int main(void) {
     RUN(golden_cases_through_the_tool);
     RUN(failures_exit_1_with_the_class_first_and_leave_no_file);
     RUN(an_output_in_a_missing_directory_leaves_nothing);
+    RUN(a_failing_output_replaces_no_file);
     RUN(usage_errors);
     RUN(help_shows_usage_and_examples_that_run);
     RUN(version_reports_dispatch_and_gemm);

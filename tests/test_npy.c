@@ -21,7 +21,8 @@ static unsigned char *read_file(const char *path, size_t *size) {
         long n = ftell(f);
         if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
             buf = malloc((size_t)n + 1);
-            if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) *size = (size_t)n;
+            if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+                *size = (size_t)n;
             else {
                 free(buf);
                 buf = NULL;
@@ -177,8 +178,8 @@ TEST(fortran_order_is_a_strided_view) {
 /* einc writes numpy's bytes: re-saving any numpy file gives exactly the C-order little-endian
  * version 1.0 file numpy wrote for the same array (header included, padding and all). */
 TEST(saving_reproduces_numpy_bytes) {
-    static const char *const header_only[] = {"hdr_long_first", "hdr_long_last", "hdr_16_zeros", "hdr_full_pad",
-                                              "special_f4", "special_f8"};
+    static const char *const header_only[] = {"hdr_long_first", "hdr_long_last", "hdr_16_zeros",
+                                              "hdr_full_pad",   "special_f4",    "special_f8"};
     einc_ctx *ctx = einc_ctx_create();
     for (size_t k = 0; k < sizeof goldens / sizeof goldens[0] + 6; k++) {
         bool table = k < sizeof goldens / sizeof goldens[0];
@@ -191,7 +192,8 @@ TEST(saving_reproduces_numpy_bytes) {
         void *img = NULL;
         CHECK(t && einc_npy_save_buffer(ctx, t, &img, &isize) == EINC_OK);
         if (!bytes_equal(img, isize, want, tsize)) {
-            fprintf(stderr, "einc's image of %s differs from numpy's %s.npy (%zu vs %zu bytes)\n", name, twin, isize, tsize);
+            fprintf(stderr, "einc's image of %s differs from numpy's %s.npy (%zu vs %zu bytes)\n", name, twin, isize,
+                    tsize);
             test_failed_checks_++;
         }
         einc_buffer_free(ctx, img, isize);
@@ -211,7 +213,8 @@ TEST(special_float_values) {
         if (!t) continue;
         CHECK_EQ_INT(einc_tensor_numel(t), 8);
         double v[8];
-        for (int64_t i = 0; i < 8; i++) v[i] = einc_tensor_get(t, &i);
+        for (int64_t i = 0; i < 8; i++)
+            v[i] = einc_tensor_get(t, &i);
         CHECK(isnan(v[0]));
         CHECK(isinf(v[1]) && v[1] > 0);
         CHECK(isinf(v[2]) && v[2] < 0);
@@ -272,17 +275,24 @@ TEST(accepted_header_spellings) {
         {1, "{'descr': '<i8', 'fortran_order': False, 'shape': (), }\n", EINC_INT64, 0, {0}},
         {1, "{'descr': '<i8', 'fortran_order': False, 'shape': (0,), }\n", EINC_INT64, 1, {0}},
         {1, "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 0, 2), }\n", EINC_FLOAT64, 3, {3, 0, 2}},
-        {1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846975, 0), }\n", EINC_FLOAT64, 2,
+        {1,
+         "{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846975, 0), }\n",
+         EINC_FLOAT64,
+         2,
          {INT64_MAX / 8, 0}},
-    {1, "{'descr': '<f8', 'fortran_order': True, 'shape': (0, 1152921504606846975), }\n", EINC_FLOAT64, 2,
+        {1,
+         "{'descr': '<f8', 'fortran_order': True, 'shape': (0, 1152921504606846975), }\n",
+         EINC_FLOAT64,
+         2,
          {0, INT64_MAX / 8}},
     };
     einc_ctx *ctx = einc_ctx_create();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         int64_t numel = 1;
-        for (int d = 0; d < cases[k].ndim; d++) numel *= cases[k].shape[d];
-        einc_tensor *t = load_text(ctx, cases[k].major, cases[k].header,
-                                   (size_t)numel * einc_dtype_size(cases[k].dtype), 1);
+        for (int d = 0; d < cases[k].ndim; d++)
+            numel *= cases[k].shape[d];
+        einc_tensor *t =
+            load_text(ctx, cases[k].major, cases[k].header, (size_t)numel * einc_dtype_size(cases[k].dtype), 1);
         if (!t) {
             fprintf(stderr, "case %zu rejected: %s\n", k, einc_errmsg(ctx));
             test_failed_checks_++;
@@ -291,7 +301,8 @@ TEST(accepted_header_spellings) {
         }
         CHECK_EQ_INT(einc_tensor_dtype(t), cases[k].dtype);
         CHECK_EQ_INT(einc_tensor_ndim(t), cases[k].ndim);
-        for (int d = 0; d < cases[k].ndim; d++) CHECK_EQ_INT(einc_tensor_shape(t)[d], cases[k].shape[d]);
+        for (int d = 0; d < cases[k].ndim; d++)
+            CHECK_EQ_INT(einc_tensor_shape(t)[d], cases[k].shape[d]);
         einc_tensor_release(t);
     }
     CHECK_OK(ctx);
@@ -355,25 +366,33 @@ static const bad_case bad_headers[] = {
     {1, "{'descr': '|O', 'fortran_order': False, 'shape': (2,)}\n", 16, "unsupported dtype '|O' (supported"},
     {1, "{'descr': '=b1', 'fortran_order': False, 'shape': (2,)}\n", 2, "unsupported dtype '=b1'"},
     {1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}\n", 8, "structured dtypes are not supported"},
-    {1, "{'descr': 5, 'fortran_order': False, 'shape': (2,)}\n", 8, "expected a dtype string as the value of 'descr', found '5'"},
-    {1, "{'descr': '<f4', 'fortran_order': false, 'shape': (2,)}\n", 8, "expected True or False as the value of 'fortran_order', found 'f'"},
+    {1, "{'descr': 5, 'fortran_order': False, 'shape': (2,)}\n", 8,
+     "expected a dtype string as the value of 'descr', found '5'"},
+    {1, "{'descr': '<f4', 'fortran_order': false, 'shape': (2,)}\n", 8,
+     "expected True or False as the value of 'fortran_order', found 'f'"},
     {1, "{'descr': '<f4', 'fortran_order': 0, 'shape': (2,)}\n", 8, "expected True or False"},
     {1, "{'descr': '<f4', 'fortran_order': Truee, 'shape': (2,)}\n", 8, "expected ',' or '}' after a value, found 'e'"},
-    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2)}\n", 8, "'shape' (2) is an int, not a tuple: a 1-d shape is written (2,)"},
-    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': [2, 3]}\n", 24, "expected a tuple as the value of 'shape', found '['"},
+    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2)}\n", 8,
+     "'shape' (2) is an int, not a tuple: a 1-d shape is written (2,)"},
+    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': [2, 3]}\n", 24,
+     "expected a tuple as the value of 'shape', found '['"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': 6}\n", 24, "expected a tuple as the value of 'shape'"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}\n", 0, "shape entry 0 is negative"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -3)}\n", 0, "shape entry 1 is negative"},
-    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (+2,)}\n", 8, "expected a non-negative integer in 'shape', found '+'"},
+    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (+2,)}\n", 8,
+     "expected a non-negative integer in 'shape', found '+'"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (02,)}\n", 8, "shape entry 0 has a leading zero"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0x2,)}\n", 8, "expected ',' or ')' in 'shape', found 'x'"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1_0,)}\n", 40, "found '_'"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2.0,)}\n", 8, "found '.'"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2 L,)}\n", 8, "found 'L'"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2l,)}\n", 8, "found 'l'"},
-    {3, "{'descr': '<f4', 'fortran_order': False, 'shape': (2L,)}\n", 8, "the Python 2 'L' suffix is not allowed in a version 3.0 header"},
-    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (,)}\n", 0, "expected a non-negative integer in 'shape', found ','"},
-    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,,)}\n", 8, "expected a non-negative integer in 'shape', found ','"},
+    {3, "{'descr': '<f4', 'fortran_order': False, 'shape': (2L,)}\n", 8,
+     "the Python 2 'L' suffix is not allowed in a version 3.0 header"},
+    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (,)}\n", 0,
+     "expected a non-negative integer in 'shape', found ','"},
+    {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,,)}\n", 8,
+     "expected a non-negative integer in 'shape', found ','"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3}\n", 24, "expected ',' or ')' in 'shape', found '}'"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3\n", 24, "found the end of the header"},
     {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)}\n", 4,
@@ -398,14 +417,14 @@ static const bad_case bad_headers[] = {
     {1, "{" F4_23 "} # numpy\n", 24, "found '#'"},
     {1, "{'descr': u'<f4', 'fortran_order': False, 'shape': (2, 3)}\n", 24, "found 'u'"},
     {1, "{'descr': ('<f4'), 'fortran_order': False, 'shape': (2, 3)}\n", 24, "found '('"},
-    {1, "{'caf\xe9': 1}\n", 0, "unknown key 'caf\\xe9'"},         /* Latin-1 in 1.0 */
+    {1, "{'caf\xe9': 1}\n", 0, "unknown key 'caf\\xe9'"},          /* Latin-1 in 1.0 */
     {3, "{'caf\xc3\xa9': 1}\n", 0, "unknown key 'caf\\xc3\\xa9'"}, /* valid UTF-8 in 3.0 */
     {3, "{'descr': '\xff'}\n", 0, "version 3.0 header is not valid UTF-8 at header offset 11"},
-    {3, "{'\xc0\xaf': 1}\n", 0, "not valid UTF-8 at header offset 2"},           /* overlong '/' */
-    {3, "{'\xed\xa0\x80': 1}\n", 0, "not valid UTF-8 at header offset 2"},       /* surrogate */
-    {3, "{'\xf4\x90\x80\x80': 1}\n", 0, "not valid UTF-8 at header offset 2"},   /* > U+10FFFF */
-    {3, "{'\xe2\x82\n", 0, "not valid UTF-8 at header offset 2"},                /* cut short */
-    {3, "{'\x80': 1}\n", 0, "not valid UTF-8 at header offset 2"},               /* lone continuation */
+    {3, "{'\xc0\xaf': 1}\n", 0, "not valid UTF-8 at header offset 2"},         /* overlong '/' */
+    {3, "{'\xed\xa0\x80': 1}\n", 0, "not valid UTF-8 at header offset 2"},     /* surrogate */
+    {3, "{'\xf4\x90\x80\x80': 1}\n", 0, "not valid UTF-8 at header offset 2"}, /* > U+10FFFF */
+    {3, "{'\xe2\x82\n", 0, "not valid UTF-8 at header offset 2"},              /* cut short */
+    {3, "{'\x80': 1}\n", 0, "not valid UTF-8 at header offset 2"},             /* lone continuation */
     /* the data */
     {1, "{" F4_23 "}\n", 23, "data is truncated: shape (2, 3) of float32 needs 24 bytes, the buffer has 23"},
     {1, "{" F4_23 "}\n", 0, "needs 24 bytes, the buffer has 0"},
@@ -529,7 +548,9 @@ TEST(large_version2_headers) {
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-static void tmp_path(char *buf, size_t size, const char *name) { snprintf(buf, size, "%s/%s", EINC_TEST_TMP, name); }
+static void tmp_path(char *buf, size_t size, const char *name) {
+    snprintf(buf, size, "%s/%s", EINC_TEST_TMP, name);
+}
 
 /* Names in EINC_TEST_TMP starting with `prefix` (leftover temporary files). */
 static int count_entries(const char *prefix) {
@@ -617,12 +638,14 @@ TEST(file_errors) {
         fclose(f);
     }
     CHECK(einc_npy_load(ctx, path) == NULL);
-    CHECK_ERROR(ctx, EINC_EFORMAT, "data is truncated: shape (100000000000,) of float64 needs 800000000000 bytes, the file has 8");
+    CHECK_ERROR(ctx, EINC_EFORMAT,
+                "data is truncated: shape (100000000000,) of float64 needs 800000000000 bytes, the file has 8");
     remove(path);
 
     /* saving into a directory that does not exist: EINC_EIO, and nothing is created */
     CHECK(einc_npy_save(ctx, EINC_TEST_TMP "/npy_missing_dir/x.npy", t) == EINC_EIO);
-    CHECK_ERROR(ctx, EINC_EIO, "einc_npy_save: '" EINC_TEST_TMP "/npy_missing_dir/x.npy': cannot create the temporary file");
+    CHECK_ERROR(ctx, EINC_EIO,
+                "einc_npy_save: '" EINC_TEST_TMP "/npy_missing_dir/x.npy': cannot create the temporary file");
     struct stat st;
     CHECK(stat(EINC_TEST_TMP "/npy_missing_dir", &st) != 0);
 
@@ -762,8 +785,42 @@ TEST(fail_nth_allocation) {
     free(bytes);
 }
 
+/* The two-phase save: nothing replaces the file before the commit; abort leaves it as it was;
+ * neither leaves a temporary; a replaced file keeps its mode. */
+TEST(two_phase_save) {
+    einc_ctx *ctx = einc_ctx_create();
+    char path[1024];
+    tmp_path(path, sizeof path, "two_phase.npy");
+    einc_tensor *old = einc_tensor_arange(ctx, EINC_INT64, 0, 5, 1),
+                *new = einc_tensor_ones(ctx, EINC_FLOAT64, EINC_SHAPE(2, 3));
+    CHECK(einc_npy_save(ctx, path, old) == EINC_OK);
+    CHECK(chmod(path, 0640) == 0);
+    einc_npy_pending *p = einc_npy_save_begin(ctx, path, new);
+    CHECK(p != NULL);
+    CHECK_TENSOR_CLOSE(einc_npy_load(ctx, path), old, 0, 0); /* still the old file */
+    einc_npy_save_abort(p);
+    CHECK_TENSOR_CLOSE(einc_npy_load(ctx, path), old, 0, 0);
+    CHECK(count_entries("two_phase.npy.") == 0);
+    p = einc_npy_save_begin(ctx, path, einc_tensor_transpose(ctx, new, 0, 1));
+    CHECK(p && einc_npy_save_commit(p) == EINC_OK);
+    einc_tensor *got = einc_npy_load(ctx, path);
+    CHECK(got && einc_tensor_dim(got, 0) == 3 && einc_tensor_dim(got, 1) == 2);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
+    CHECK(count_entries("two_phase.npy.") == 0);
+    CHECK(einc_npy_save_begin(ctx, NULL, new) == NULL);
+    CHECK_ERROR(ctx, EINC_EINVAL, "path is NULL");
+    CHECK(einc_npy_save_begin(ctx, EINC_TEST_TMP "/no_such_dir/x.npy", new) == NULL);
+    CHECK_ERROR(ctx, EINC_EIO, "cannot create the temporary file");
+    CHECK(einc_npy_save_commit(NULL) == EINC_EINVAL);
+    einc_npy_save_abort(NULL);
+    unlink(path);
+    einc_ctx_destroy(ctx);
+}
+
 int main(void) {
     RUN(numpy_files_load);
+    RUN(two_phase_save);
     RUN(fortran_order_is_a_strided_view);
     RUN(saving_reproduces_numpy_bytes);
     RUN(special_float_values);

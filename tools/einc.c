@@ -312,13 +312,21 @@ int main(int argc, char **argv) {
     einc_tensor *results[MAX_ARGS];
     if (einc_apply(ctx, (einc_op)op, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &options) != EINC_OK)
         return fail(ctx);
+    /* all-or-nothing: every output is written and synced under a temporary name first, and only
+     * when all of them succeeded are they renamed into place, so a failing output replaces no
+     * file (not an existing one, not an input named as an output: inputs are already in memory) */
+    einc_npy_pending *pending[MAX_ARGS];
     for (int o = 0; o < nout; o++) {
-        if (einc_npy_save(ctx, outs[o], results[o]) != EINC_OK) {
+        if (!(pending[o] = einc_npy_save_begin(ctx, outs[o], results[o]))) {
             for (int k = 0; k < o; k++)
-                remove(outs[k]); /* no partial set of outputs */
+                einc_npy_save_abort(pending[k]);
             return fail(ctx);
         }
     }
+    einc_status committed = EINC_OK;
+    for (int o = 0; o < nout; o++)
+        if (einc_npy_save_commit(pending[o]) != EINC_OK) committed = einc_errcode(ctx);
+    if (committed != EINC_OK) return fail(ctx);
     einc_ctx_destroy(ctx);
     return 0;
 }

@@ -65,6 +65,18 @@ EINC_API einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size
  * EINC_ENOMEM (a strided tensor is gathered into a temporary contiguous copy first). */
 EINC_API einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t);
 
+/** Saving several files all-or-nothing, in two phases: einc_npy_save_begin writes `t` to a new
+ * temporary file next to `path` and syncs it (errors as einc_npy_save's; NULL on failure, nothing
+ * left behind); einc_npy_save_commit renames it over `path` (EINC_EIO if that fails, the
+ * temporary then removed) and einc_npy_save_abort removes it; either frees the handle. Write every
+ * file with _begin first and commit only when all succeeded, so a failure replaces nothing. The
+ * replaced file's mode (and owner, where permitted) is kept; a new file gets 0666 & ~umask. The
+ * pending handle must not outlive its context. */
+typedef struct einc_npy_pending einc_npy_pending;
+EINC_API einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const einc_tensor *t);
+EINC_API einc_status einc_npy_save_commit(einc_npy_pending *pending);
+EINC_API void einc_npy_save_abort(einc_npy_pending *pending);
+
 /** einc_npy_save_buffer: encodes `t` as a .npy image (the bytes einc_npy_save writes) into a
  * buffer allocated with the context's allocator, returned through *data and *size; free it with
  * einc_buffer_free(ctx, *data, *size). On failure *data is NULL and *size 0 (when they are not

@@ -40,9 +40,9 @@
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_HEADER_MAX ((size_t)1 << 20) /* bounds what a file load reserves before validating */
-#define NPY_ALIGN 64                      /* numpy aligns the data to this                      */
-#define NPY_GROWTH_DIGITS 21              /* numpy >= 1.24 leaves room for shape[0] to grow     */
-#define NPY_SAVE_HEADER_CAP 1024          /* 16 dims of 19 digits need under 500 bytes          */
+#define NPY_ALIGN 64                     /* numpy aligns the data to this                      */
+#define NPY_GROWTH_DIGITS 21             /* numpy >= 1.24 leaves room for shape[0] to grow     */
+#define NPY_SAVE_HEADER_CAP 1024         /* 16 dims of 19 digits need under 500 bytes          */
 
 /* ---- input and errors ---------------------------------------------------------------------- */
 
@@ -53,8 +53,8 @@ typedef struct {
     const char *path;         /* NULL for a buffer                                    */
     const unsigned char *mem; /* the buffer; NULL when reading the file `fd`          */
     int fd;
-    size_t size;              /* total bytes                                          */
-    size_t pos;               /* bytes consumed so far                                */
+    size_t size; /* total bytes                                          */
+    size_t pos;  /* bytes consumed so far                                */
 } npy_in;
 
 static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt, ...)
@@ -73,10 +73,14 @@ static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt,
     return einc__error(in->ctx, code, "%s: %s", in->fname, msg);
 }
 
-static const char *npy_noun(const npy_in *in) { return in->path ? "file" : "buffer"; }
+static const char *npy_noun(const npy_in *in) {
+    return in->path ? "file" : "buffer";
+}
 
 /* Bytes not yet consumed (0 if a file grew past the size it had when it was opened). */
-static size_t npy_left(const npy_in *in) { return in->pos < in->size ? in->size - in->pos : 0; }
+static size_t npy_left(const npy_in *in) {
+    return in->pos < in->size ? in->size - in->pos : 0;
+}
 
 /* Reads up to n bytes into dst; *got is short only at the end of the input. False after a
  * read error (EINC_EIO recorded). */
@@ -114,8 +118,10 @@ static const char *npy_quote(char *buf, size_t cap, const char *s, size_t n) {
             used += (size_t)snprintf(buf + used, cap - used, "...");
             break;
         }
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\') buf[used++] = (char)ch;
-        else used += (size_t)snprintf(buf + used, cap - used, "\\x%02x", ch);
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            buf[used++] = (char)ch;
+        else
+            used += (size_t)snprintf(buf + used, cap - used, "\\x%02x", ch);
     }
     buf[used] = '\0';
     return buf;
@@ -156,7 +162,8 @@ static einc_status lex_fail(const npy_lexer *lx, const char *fmt, ...) {
 }
 
 static void lex_space(npy_lexer *lx) {
-    while (lx->i < lx->n && lx->s[lx->i] == ' ') lx->i++;
+    while (lx->i < lx->n && lx->s[lx->i] == ' ')
+        lx->i++;
 }
 
 /* After optional spaces: true (and consumed) if the next byte is `ch`. */
@@ -209,23 +216,26 @@ static bool lex_word(npy_lexer *lx, const char *word) {
     return true;
 }
 
-static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+static bool is_digit(char ch) {
+    return ch >= '0' && ch <= '9';
+}
 
 /* A shape entry: decimal, no sign, no leading zeros, at most INT64_MAX. */
 static einc_status lex_int(npy_lexer *lx, int entry, int64_t *out) {
     lex_space(lx);
     size_t start = lx->i;
     if (lx->i >= lx->n || !is_digit(lx->s[lx->i])) {
-        if (lx->i < lx->n && lx->s[lx->i] == '-')
-            return lex_fail(lx, "shape entry %d is negative", entry);
+        if (lx->i < lx->n && lx->s[lx->i] == '-') return lex_fail(lx, "shape entry %d is negative", entry);
         return lex_expected(lx, "a non-negative integer in 'shape'");
     }
     if (lx->s[lx->i] == '0' && lx->i + 1 < lx->n && is_digit(lx->s[lx->i + 1]))
         return lex_fail(lx, "shape entry %d has a leading zero", entry);
     int64_t v = 0;
     while (lx->i < lx->n && is_digit(lx->s[lx->i])) {
-        if (__builtin_mul_overflow(v, (int64_t)10, &v) || __builtin_add_overflow(v, (int64_t)(lx->s[lx->i] - '0'), &v)) {
-            while (lx->i < lx->n && is_digit(lx->s[lx->i])) lx->i++;
+        if (__builtin_mul_overflow(v, (int64_t)10, &v) ||
+            __builtin_add_overflow(v, (int64_t)(lx->s[lx->i] - '0'), &v)) {
+            while (lx->i < lx->n && is_digit(lx->s[lx->i]))
+                lx->i++;
             char q[64];
             size_t end = lx->i;
             lx->i = start;
@@ -272,10 +282,10 @@ static bool descr_lookup(const char *s, size_t n, einc_dtype *dtype, bool *littl
         einc_dtype dtype;
         bool little;
     } table[] = {
-        {"<f4", EINC_FLOAT32, true}, {">f4", EINC_FLOAT32, false}, {"<f8", EINC_FLOAT64, true},
-        {">f8", EINC_FLOAT64, false}, {"<i8", EINC_INT64, true},   {">i8", EINC_INT64, false},
-        {"<i4", EINC_INT32, true},   {">i4", EINC_INT32, false},   {"|b1", EINC_BOOL, true},
-        {"<b1", EINC_BOOL, true},    {">b1", EINC_BOOL, false},
+        {"<f4", EINC_FLOAT32, true},  {">f4", EINC_FLOAT32, false}, {"<f8", EINC_FLOAT64, true},
+        {">f8", EINC_FLOAT64, false}, {"<i8", EINC_INT64, true},    {">i8", EINC_INT64, false},
+        {"<i4", EINC_INT32, true},    {">i4", EINC_INT32, false},   {"|b1", EINC_BOOL, true},
+        {"<b1", EINC_BOOL, true},     {">b1", EINC_BOOL, false},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (n == 3 && memcmp(s, table[i].name, 3) == 0) {
@@ -312,8 +322,10 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
         unsigned c = s[i];
         size_t len;
         unsigned lo = 0x80, hi = 0xbf; /* allowed range of the first continuation byte */
-        if (c < 0x80) len = 1;
-        else if (c >= 0xc2 && c <= 0xdf) len = 2;
+        if (c < 0x80)
+            len = 1;
+        else if (c >= 0xc2 && c <= 0xdf)
+            len = 2;
         else if (c >= 0xe0 && c <= 0xef) {
             len = 3;
             if (c == 0xe0) lo = 0xa0;
@@ -322,7 +334,8 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
             len = 4;
             if (c == 0xf0) lo = 0x90;
             if (c == 0xf4) hi = 0x8f;
-        } else return i;
+        } else
+            return i;
         if (n - i < len) return i;
         for (size_t k = 1; k < len; k++) {
             unsigned b = s[i + k];
@@ -336,7 +349,9 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
 static einc_status parse_header(const npy_in *in, int major, const char *text, size_t len, npy_header *h) {
     if (len == 0) return npy_fail(in, EINC_EFORMAT, "header is empty");
     const void *nul = memchr(text, '\0', len);
-    if (nul) return npy_fail(in, EINC_EFORMAT, "header contains a NUL byte at header offset %zu", (size_t)((const char *)nul - text));
+    if (nul)
+        return npy_fail(in, EINC_EFORMAT, "header contains a NUL byte at header offset %zu",
+                        (size_t)((const char *)nul - text));
     if (major == 3) {
         size_t bad = utf8_invalid_at((const unsigned char *)text, len);
         if (bad != len)
@@ -357,7 +372,8 @@ static einc_status parse_header(const npy_in *in, int major, const char *text, s
             einc_status st = lex_string(&lx, "a quoted key", &key, &klen);
             if (st != EINC_OK) return st;
             int k = 0;
-            while (k < 3 && !(strlen(keys[k]) == klen && memcmp(keys[k], key, klen) == 0)) k++;
+            while (k < 3 && !(strlen(keys[k]) == klen && memcmp(keys[k], key, klen) == 0))
+                k++;
             if (k == 3 || seen[k]) {
                 char q[192];
                 lx.i = key_at;
@@ -368,11 +384,16 @@ static einc_status parse_header(const npy_in *in, int major, const char *text, s
             seen[k] = true;
             if (!lex_accept(&lx, ':')) return lex_expected(&lx, "':' after a key");
             lex_space(&lx);
-            if (k == 0) st = lex_descr(&lx, h);
-            else if (k == 2) st = lex_shape(&lx, h);
-            else if (lex_word(&lx, "True")) h->fortran = true;
-            else if (lex_word(&lx, "False")) h->fortran = false;
-            else st = lex_expected(&lx, "True or False as the value of 'fortran_order'");
+            if (k == 0)
+                st = lex_descr(&lx, h);
+            else if (k == 2)
+                st = lex_shape(&lx, h);
+            else if (lex_word(&lx, "True"))
+                h->fortran = true;
+            else if (lex_word(&lx, "False"))
+                h->fortran = false;
+            else
+                st = lex_expected(&lx, "True or False as the value of 'fortran_order'");
             if (st != EINC_OK) return st;
             if (lex_accept(&lx, '}')) break;
             if (!lex_accept(&lx, ',')) return lex_expected(&lx, "',' or '}' after a value");
@@ -479,8 +500,8 @@ static bool load_header(npy_in *in, int major, size_t hlen, npy_header *h) {
     size_t got = 0;
     bool ok = npy_read(in, text, hlen, &got);
     if (ok && got < hlen) { /* a file shrinking under us */
-        npy_fail(in, EINC_EFORMAT, "header length %zu runs past the end of the %s (%zu bytes follow the preamble)", hlen,
-                 npy_noun(in), got);
+        npy_fail(in, EINC_EFORMAT, "header length %zu runs past the end of the %s (%zu bytes follow the preamble)",
+                 hlen, npy_noun(in), got);
         ok = false;
     }
     if (ok) ok = parse_header(in, major, text, hlen, h) == EINC_OK;
@@ -495,7 +516,8 @@ static einc_tensor *finish_load(npy_in *in, const npy_header *h, einc_tensor *ra
     if (h->dtype == EINC_BOOL) {
         for (size_t i = 0; i < h->nbytes; i++) {
             if ((unsigned char)p[i] > 1) {
-                npy_fail(in, EINC_EFORMAT, "bool element %zu has byte value %d (must be 0 or 1)", i, (unsigned char)p[i]);
+                npy_fail(in, EINC_EFORMAT, "bool element %zu has byte value %d (must be 0 or 1)", i,
+                         (unsigned char)p[i]);
                 einc_tensor_release(raw);
                 return NULL;
             }
@@ -534,7 +556,8 @@ static einc_tensor *npy_load(npy_in *in) {
         return NULL;
     }
     int64_t phys[EINC_MAX_DIMS]; /* the file's dims: reversed for fortran_order */
-    for (int i = 0; i < h.ndim; i++) phys[i] = h.fortran ? h.shape[h.ndim - 1 - i] : h.shape[i];
+    for (int i = 0; i < h.ndim; i++)
+        phys[i] = h.fortran ? h.shape[h.ndim - 1 - i] : h.shape[i];
     einc_tensor *raw = einc__tensor_new(in->ctx, h.dtype, h.ndim, phys);
     if (!raw) return NULL;
     size_t got = 0;
@@ -544,8 +567,8 @@ static einc_tensor *npy_load(npy_in *in) {
     }
     if (got < h.nbytes) { /* a file shrinking under us */
         npy_fail(in, EINC_EFORMAT, "data is truncated: shape %s of %s needs %zu bytes, the %s has %zu",
-                 einc__shape_str(shp, sizeof shp, h.ndim, h.shape), einc_dtype_name(h.dtype), h.nbytes,
-                 npy_noun(in), got);
+                 einc__shape_str(shp, sizeof shp, h.ndim, h.shape), einc_dtype_name(h.dtype), h.nbytes, npy_noun(in),
+                 got);
         einc_tensor_release(raw);
         return NULL;
     }
@@ -647,8 +670,9 @@ static const char *descr_of(einc_dtype dtype) {
 static size_t header_bytes(char out[NPY_SAVE_HEADER_CAP], einc_dtype dtype, int ndim, const int64_t *shape) {
     char shp[512];
     char *dict = out + 10;
-    size_t len = (size_t)snprintf(dict, NPY_SAVE_HEADER_CAP - 10, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
-                                  descr_of(dtype), einc__shape_str(shp, sizeof shp, ndim, shape));
+    size_t len =
+        (size_t)snprintf(dict, NPY_SAVE_HEADER_CAP - 10, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                         descr_of(dtype), einc__shape_str(shp, sizeof shp, ndim, shape));
     if (ndim > 0) {
         char first[24];
         size_t digits = (size_t)snprintf(first, sizeof first, "%lld", (long long)shape[0]);
@@ -716,10 +740,40 @@ static int create_temp(einc_ctx *ctx, const char *path, char *tmp, size_t cap) {
     return -1;
 }
 
-einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t) {
-    if (!ctx) return EINC_EINVAL;
-    if (!path) return einc__error(ctx, EINC_EINVAL, "einc_npy_save: path is NULL");
-    if (!t) return einc__error(ctx, EINC_EINVAL, "einc_npy_save: tensor argument 't' is NULL");
+/* A file written under its temporary name, waiting to be renamed over `path`. */
+struct einc_npy_pending {
+    einc_ctx *ctx;
+    char *path, *tmp;
+    size_t path_cap, tmp_cap;
+};
+
+static void pending_free(einc_npy_pending *p) {
+    einc__free(p->ctx, p->tmp, p->tmp_cap);
+    einc__free(p->ctx, p->path, p->path_cap);
+    einc__free(p->ctx, p, sizeof *p);
+}
+
+/* The temporary takes over the mode of the file it will replace (and its owner where that is
+ * permitted), so replacing a 0600 file does not make it 0644. A new file keeps 0666 & ~umask. */
+static void keep_metadata(int fd, const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return;
+    if (fchown(fd, st.st_uid, st.st_gid) != 0) { /* not permitted: the writer's owner is kept */
+    }
+    if (fchmod(fd, st.st_mode & 07777) != 0) { /* the file is still written; only its mode differs */
+    }
+}
+
+einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    if (!ctx) return NULL;
+    if (!path) {
+        einc__error(ctx, EINC_EINVAL, "einc_npy_save: path is NULL");
+        return NULL;
+    }
+    if (!t) {
+        einc__error(ctx, EINC_EINVAL, "einc_npy_save: tensor argument 't' is NULL");
+        return NULL;
+    }
     char header[NPY_SAVE_HEADER_CAP];
     size_t hl = header_bytes(header, t->dtype, t->ndim, t->shape);
     size_t nbytes = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
@@ -728,42 +782,75 @@ einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t)
     const char *bytes = einc__tensor_ptr(t);
     if (!einc__tensor_is_contiguous(t)) {
         c = einc__tensor_new(ctx, t->dtype, t->ndim, t->shape);
-        if (!c) return EINC_ENOMEM;
+        if (!c) return NULL;
         einc_tensor_to_buffer(t, einc__tensor_ptr(c), nbytes);
         bytes = einc__tensor_ptr(c);
     }
-    size_t cap = strlen(path) + 32;
-    char *tmp = einc__alloc(ctx, cap);
-    if (!tmp) {
+    einc_npy_pending *p = einc__alloc(ctx, sizeof *p);
+    size_t len = strlen(path);
+    if (p) {
+        *p = (einc_npy_pending){ctx, NULL, NULL, len + 1, len + 32};
+        p->path = einc__alloc(ctx, p->path_cap);
+        p->tmp = einc__alloc(ctx, p->tmp_cap);
+    }
+    if (!p || !p->path || !p->tmp) {
+        if (p) pending_free(p);
         einc_tensor_release(c);
-        return EINC_ENOMEM;
+        return NULL;
     }
-    einc_status st = EINC_OK;
-    int fd = create_temp(ctx, path, tmp, cap);
+    memcpy(p->path, path, len + 1);
+    int fd = create_temp(ctx, path, p->tmp, p->tmp_cap);
     if (fd < 0) {
-        st = einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot create the temporary file '%s': %s", path, tmp,
-                         strerror(errno));
-    } else {
-        const char *step = NULL;
-        errno = 0;
-        if (!write_all(fd, header, hl) || !write_all(fd, bytes, nbytes)) step = "write";
-        else if (fsync(fd) != 0) step = "sync";
-        int err = errno;
-        if (close(fd) != 0 && !step) {
-            step = "close";
-            err = errno;
-        }
-        if (!step && rename(tmp, path) != 0) {
-            step = "rename";
-            err = errno;
-        }
-        if (step) {
-            st = einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot %s the temporary file '%s': %s", path, step, tmp,
-                             strerror(err));
-            unlink(tmp);
-        }
+        einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot create the temporary file '%s': %s", path, p->tmp,
+                    strerror(errno));
+        pending_free(p);
+        einc_tensor_release(c);
+        return NULL;
     }
-    einc__free(ctx, tmp, cap);
+    keep_metadata(fd, path);
+    const char *step = NULL;
+    errno = 0;
+    if (!write_all(fd, header, hl) || !write_all(fd, bytes, nbytes))
+        step = "write";
+    else if (fsync(fd) != 0)
+        step = "sync";
+    int err = errno;
+    if (close(fd) != 0 && !step) {
+        step = "close";
+        err = errno;
+    }
     einc_tensor_release(c);
+    if (step) {
+        einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot %s the temporary file '%s': %s", path, step, p->tmp,
+                    strerror(err));
+        unlink(p->tmp);
+        pending_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+einc_status einc_npy_save_commit(einc_npy_pending *p) {
+    if (!p) return EINC_EINVAL;
+    einc_ctx *ctx = p->ctx;
+    einc_status st = EINC_OK;
+    if (rename(p->tmp, p->path) != 0) {
+        st = einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot rename the temporary file '%s': %s", p->path,
+                         p->tmp, strerror(errno));
+        unlink(p->tmp);
+    }
+    pending_free(p);
     return st;
+}
+
+void einc_npy_save_abort(einc_npy_pending *p) {
+    if (!p) return;
+    unlink(p->tmp);
+    pending_free(p);
+}
+
+einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    if (!ctx) return EINC_EINVAL;
+    einc_npy_pending *p = einc_npy_save_begin(ctx, path, t);
+    return p ? einc_npy_save_commit(p) : einc_errcode(ctx);
 }
