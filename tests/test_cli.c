@@ -75,6 +75,13 @@ static int constraint_args(const char *text, char out[][128], int cap) {
                 }
                 out[n][o] = '\0';
                 if (eq && out[n][o - 1] == '=') snprintf(out[n] + o, sizeof out[n] - o, "()");
+                if (eq && out[n][o - 1] == ',') { /* a 1-tuple keeps its parentheses: "r=(4,)" */
+                    out[n][o - 1] = '\0';
+                    char value[128];
+                    snprintf(value, sizeof value, "%s", strchr(out[n], '=') + 1);
+                    snprintf(strchr(out[n], '=') + 1, sizeof out[n] - (size_t)(strchr(out[n], '=') + 1 - out[n]),
+                             "(%s,)", value);
+                }
                 n++;
             }
             len = 0;
@@ -148,6 +155,8 @@ TEST(constraint_text_becomes_arguments) {
     CHECK(strcmp(out[0], "qkv=3") == 0 && strcmp(out[1], "nh=4") == 0 && strcmp(out[2], "dh=4") == 0);
     CHECK_EQ_INT(constraint_args("ds=(2, 3), c=1", out, 8), 2);
     CHECK(strcmp(out[0], "ds=2,3") == 0 && strcmp(out[1], "c=1") == 0);
+    CHECK_EQ_INT(constraint_args("r=(4,), c=1", out, 8), 2);
+    CHECK(strcmp(out[0], "r=(4,)") == 0 && strcmp(out[1], "c=1") == 0);
     CHECK_EQ_INT(constraint_args("b=()", out, 8), 1);
     CHECK(strcmp(out[0], "b=()") == 0);
     CHECK_EQ_INT(constraint_args("", out, 8), 0);

@@ -294,7 +294,7 @@ TEST(spec_21_to_24_semantic_and_value_errors) {
 
 /* 24: constraints are integers in C; the text form must reject non-integral values by name. */
 TEST(spec_24_constraint_values) {
-    einc_axis ax[8];
+    einc_axis ax[12];
     int n = -1;
     char names[64];
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=2.5", ax, 8, &n, names, sizeof names), EINC_EVALUE);
@@ -319,17 +319,23 @@ TEST(spec_24_constraint_values) {
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=99999999999999999999", ax, 8, &n, names, sizeof names), EINC_EVALUE);
     einc_clear_error(ctx);
     /* more values than room: an error, not an overflow of `ax` */
-    CHECK_EQ_INT(einc_axes_parse(ctx, "a=(1, 2, 3)", ax, 2, &n, names, sizeof names), EINC_EVALUE);
+    CHECK_EQ_INT(einc_axes_parse(ctx, "a=(1, 2, 3)", ax, 3, &n, names, sizeof names), EINC_EVALUE);
     einc_clear_error(ctx);
     /* names longer than the name buffer */
     CHECK_EQ_INT(einc_axes_parse(ctx, "a_very_long_axis_name=3", ax, 8, &n, names, 8), EINC_EVALUE);
     einc_clear_error(ctx);
+    CHECK_EQ_INT(einc_axes_parse(ctx, "r=(4,,)", ax, 8, &n, names, sizeof names), EINC_EVALUE);
+    einc_clear_error(ctx);
     /* the good form parses, and a parsed constraint that contradicts a shape is an AxisSizeError */
-    CHECK_EQ_INT(einc_axes_parse(ctx, "a=11, ds=(2, 3), b=()", ax, 8, &n, names, sizeof names), EINC_OK);
-    CHECK_EQ_INT(n, 4);
+    CHECK_EQ_INT(einc_axes_parse(ctx, "a=11, ds=(2, 3), b=(), r=(4,), t=5,6", ax, 12, &n, names, sizeof names),
+                 EINC_OK);
+    CHECK_EQ_INT(n, 9); /* a parenthesised tuple starts with its EINC_TUPLE entry */
     CHECK(strcmp(ax[0].name, "a") == 0 && ax[0].value == 11);
-    CHECK(strcmp(ax[2].name, "ds") == 0 && ax[2].value == 3);
-    CHECK(ax[3].value == EINC_EMPTY_TUPLE);
+    CHECK(strcmp(ax[1].name, "ds") == 0 && ax[1].value == EINC_TUPLE);
+    CHECK(strcmp(ax[3].name, "ds") == 0 && ax[3].value == 3);
+    CHECK(strcmp(ax[4].name, "b") == 0 && ax[4].value == EINC_EMPTY_TUPLE);
+    CHECK(strcmp(ax[5].name, "r") == 0 && ax[5].value == EINC_TUPLE && ax[6].value == 4);
+    CHECK(strcmp(ax[7].name, "t") == 0 && ax[7].value == 5 && ax[8].value == 6);
     einc_scope_begin(ctx);
     einc_tensor *x = T(EINC_SHAPE(10, 5));
     CHECK(einc_id(ctx, "a b -> b a", x, ((einc_axes){1, ax})) == NULL);
@@ -459,6 +465,24 @@ TEST(other_rank_and_axis_size_errors) {
                  "Failed to uniquely determine the expansion of ellipses in the expression. Please provide more "
                  "constraints.\n",
                  "a... b... -> b... a...", " ^^^  ^^^     ^^^  ^^^");
+    /* an ellipsis of no fixed count stays one axis only where its count cannot matter (einx's
+     * UnexpandedEllipsis); outside a flattened axis, or under a scalar constraint, it is a RankError */
+    CHECK(einc_id(ctx, "(a...) -> a...", T(EINC_SHAPE(6))) == NULL);
+    EXPECT_ERROR(EINC_ERANK,
+                 "Failed to uniquely determine the expansion of ellipses in the expression. Please provide more "
+                 "constraints.\n",
+                 "(a...) -> a...", "  ^^^      ^^^");
+    CHECK(einc_id(ctx, "b (s...) (r...) c -> b s... r... c", T(EINC_SHAPE(2, 6, 6, 2)), EINC_AXES({"r", 3}, {"r", 2})) ==
+          NULL);
+    CHECK_ERROR(ctx, EINC_ERANK, "Failed to uniquely determine the expansion of ellipses");
+    einc_tensor *x24 = T(EINC_SHAPE(24, 5, 1));
+    CHECK(einc_mean(ctx, "(b... [a...]) c 1", x24, EINC_AXES({"a", 4})) == NULL);
+    CHECK_ERROR(ctx, EINC_ERANK, "Failed to uniquely determine the expansion of ellipses");
+    CHECK(einc_mean(ctx, "(b... [a...]) c 1", x24) == NULL);
+    EXPECT_ERROR(EINC_EAXISSIZE,
+                 "Failed to uniquely determine the size of the axes a..., b.... Please provide more constraints.\n",
+                 "(b... [a...]) c 1", " ^^^^  ^^^^      ");
+    CHECK(einc_mean(ctx, "(b... [a...]) c 1", x24, EINC_AXES({"a", EINC_TUPLE}, {"a", 4})) != NULL);
     CHECK(einc_id(ctx, "b (h w) c -> c h w b", T(EINC_SHAPE(2, 12, 3))) == NULL);
     EXPECT_ERROR(EINC_EAXISSIZE,
                  "Failed to uniquely determine the size of the axes h, w. Please provide more constraints.\n",

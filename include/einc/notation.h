@@ -44,6 +44,8 @@ extern "C" {
  *   EINC_AXES({"nh", 4}, {"dh", 8})              nh=4, dh=8
  *   EINC_AXES({"ds", 2}, {"ds", 3})              ds=(2, 3)
  *   EINC_AXES({"b", EINC_EMPTY_TUPLE})           b=(): zero repetitions
+ *   EINC_AXES({"a", EINC_TUPLE}, {"a", 4})       a=(4,): a tuple of one value (one repetition),
+ *                                                where {"a", 4} alone is a scalar for every one
  *   EINC_NO_AXES                                 no constraints
  * Constraints for names the expression does not use are ignored (as in einx). The struct has just
  * the two fields so that {"nh", 4} compiles cleanly under -Wall -Wextra.
@@ -77,12 +79,16 @@ inline einc_axes make_axes(std::initializer_list<einc_axis> list) {
 #define EINC_AXES(...) (einc_detail::make_axes({__VA_ARGS__}))
 #define EINC_NO_AXES (einc_axes{0, (const einc_axis *)0})
 #endif
-/** The value of an entry that stands for the empty tuple "b=()". */
+/** The value of an entry that stands for the empty tuple "b=()". Entries of the same name after it
+ * append to the tuple, so it also starts a tuple explicitly: {"a", EINC_TUPLE}, {"a", 4} is
+ * "a=(4,)". */
 #define EINC_EMPTY_TUPLE INT64_MIN
+#define EINC_TUPLE EINC_EMPTY_TUPLE
 
 /** Parses constraints written as text: "nh=4, dh=8", tuples as "ds=(2, 2)" or "ds=2,2" (a bare
  * number after a value continues its tuple: "nh=4, ds=2,2" is nh=4 and ds=(2, 2)), and "b=()" for
- * an empty tuple. Writes up to `cap` entries to `out` (a tuple takes one entry per value; names
+ * an empty tuple, "r=(4,)" for a tuple of one. Writes up to `cap` entries to `out` (a parenthesised
+ * tuple takes an EINC_TUPLE entry and one per value, "ds=2,2" one per value; names
  * point into `names`, a caller buffer of `names_size` bytes that receives copies) and the count
  * to *n. Errors: EINC_EVALUE with the offending text (a value must be an integer). */
 EINC_API einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int cap, int *n,

@@ -1,4 +1,4 @@
-/* axes_parse.c — constraints written as text: "nh=4, dh=8, ds=(2, 2), b=()" (also "ds=2,2"). */
+/* axes_parse.c — constraints written as text: "nh=4, dh=8, ds=(2, 2), r=(4,), b=()" (also "ds=2,2"). */
 #include <stdio.h>
 
 #include "notation.h"
@@ -57,9 +57,11 @@ einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int
         used += len + 1;
         bool paren = *p == '(';
         if (paren) p = skip(p + 1);
+        /* a parenthesised value is always a tuple, "(4,)" of one value too: it starts with the
+         * EINC_TUPLE entry (which alone is "()") */
+        if (paren && push(ctx, out, cap, n, name, EINC_TUPLE) != EINC_OK) return ctx->status;
         if (paren && *p == ')') {
             p++;
-            if (push(ctx, out, cap, n, name, EINC_EMPTY_TUPLE) != EINC_OK) return ctx->status;
         } else {
             for (int count = 0;; count++) {
                 int64_t v;
@@ -93,6 +95,10 @@ einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int
                     break;
                 }
                 p = skip(p + 1);
+                if (paren && *p == ')') { /* "(4,)" */
+                    p++;
+                    break;
+                }
             }
         }
         p = skip(p);

@@ -10,6 +10,13 @@
  * 4. The trees are rewritten with every ellipsis replaced by its repetitions: "b..." at repetition
  *    i becomes the axis "b.i" (nested: "b.i.j").
  * Counts of nested ellipses are the same for every repetition of the outer one.
+ *
+ * An ellipsis whose count nothing determines stays unexpanded when that count cannot matter: when
+ * every ellipsis sharing it sits inside a flattened axis ("b (s...) c"), where only the product of
+ * its axes counts, and no scalar constraint names an axis inside it. It then becomes one axis,
+ * named as written ("s..."), solved like any other: "b (s...) -> b (s...)" on (2, 6) needs no
+ * count, and "(b... [a...]) c" with b=(2, 3) on (24, 5) reduces a block of 4. This is einx's
+ * rule (its UnexpandedEllipsis); an undetermined count anywhere else is a RankError.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +25,8 @@
 
 #define MAX_NAMES 512
 #define MAX_VARS 256
+/* count[] of an ellipsis that stays one axis (see the top of the file) */
+#define UNEXPANDED (-2)
 
 typedef struct {
     const char *name;
@@ -241,6 +250,40 @@ static bool rank_ambiguous(expander *x) {
                                 "provide more constraints.");
 }
 
+static bool inside_flat(const einc__node *n) {
+    for (const einc__node *p = n->parent; p; p = p->parent)
+        if (p->kind == EINC__N_FLAT) return true;
+    return false;
+}
+
+static bool names_constrained_scalar(expander *x, const einc__node *n) {
+    if (n->kind == EINC__N_AXIS)
+        for (int i = 0; x->call && i < x->call->nconstraints; i++)
+            if (!x->call->constraints[i].is_tuple && strcmp(x->call->constraints[i].name, n->name) == 0) return true;
+    for (int i = 0; i < n->n; i++)
+        if (names_constrained_scalar(x, n->c[i])) return true;
+    return false;
+}
+
+/* Every ellipsis of count variable `var` under `n` lies in a flattened axis, with no scalar
+ * constraint on its axes (a constraint on an axis needs the axis, so the expansion). */
+static bool unexpandable_under(expander *x, const einc__node *n, int var) {
+    if (n->kind == EINC__N_ELLIPSIS && find(x, n->ellipsis_id) == var &&
+        (!inside_flat(n) || names_constrained_scalar(x, n->c[0])))
+        return false;
+    for (int i = 0; i < n->n; i++)
+        if (!unexpandable_under(x, n->c[i], var)) return false;
+    return true;
+}
+
+static bool may_stay_unexpanded(expander *x, int var) {
+    for (int i = 0; i < x->d->ninputs; i++)
+        if (!unexpandable_under(x, x->d->inputs[i], var)) return false;
+    for (int i = 0; i < x->d->noutputs; i++)
+        if (!unexpandable_under(x, x->d->outputs[i], var)) return false;
+    return true;
+}
+
 static bool solve_counts(expander *x, const int *ranks) {
     bool progress = true;
     while (progress) {
@@ -264,8 +307,12 @@ static bool solve_counts(expander *x, const int *ranks) {
         poly p = dims_of(x, x->d->inputs[i]);
         if (p.complex || p.var >= 0) return rank_ambiguous(x);
     }
-    for (int v = 0; v < x->nvars; v++)
-        if (x->count[find(x, v)] < 0) return rank_ambiguous(x);
+    for (int v = 0; v < x->nvars; v++) {
+        int r = find(x, v);
+        if (x->count[r] >= 0 || x->count[r] == UNEXPANDED) continue;
+        if (!may_stay_unexpanded(x, r)) return rank_ambiguous(x);
+        x->count[r] = UNEXPANDED;
+    }
     return true;
 }
 
@@ -287,11 +334,12 @@ static int sym_intern(expander *x, const char *name, const einc__node *origin) {
     memset(s, 0, sizeof *s);
     s->name = einc__arena_strdup(x->a, name, strlen(name));
     if (!s->name) return -1;
-    s->fixed = origin->value;
+    bool axis = origin->kind == EINC__N_AXIS; /* else an unexpanded ellipsis */
+    s->fixed = axis ? origin->value : -1;
     s->size = -1;
     s->first = origin;
     s->in_brackets = einc__node_in_brackets(origin);
-    s->user_visible = strchr(origin->name, '.') == NULL;
+    s->user_visible = axis && strchr(origin->name, '.') == NULL;
     s->cse_of = -1;
     return e->nsyms++;
 }
@@ -330,6 +378,27 @@ static einc__node *make(expander *x, const einc__node *proto, einc__node_kind ki
 }
 
 static bool expand_into(expander *x, const einc__node *n, const int *idx, int nidx, node_vec *out);
+
+/* The one axis an unexpanded ellipsis becomes: named as written, "s..." or "(s p)...", with the
+ * repetition indices of the ellipses around it (".0"), so that the same ellipsis in an input
+ * and an output is the same axis. */
+static einc__node *unexpanded_axis(expander *x, const einc__node *n, const int *idx, int nidx) {
+    char name[256];
+    einc__sb sb;
+    einc__sb_init(&sb, name, sizeof name);
+    einc__node_print(&sb, n);
+    for (int i = 0; i < nidx; i++) einc__sb_printf(&sb, ".%d", idx[i]);
+    if (sb.len + 1 >= sizeof name) {
+        too_complex(x);
+        return NULL;
+    }
+    einc__node *a = make(x, n, EINC__N_AXIS, NULL);
+    if (!a) return NULL;
+    a->sym = sym_intern(x, name, n);
+    if (a->sym < 0) return NULL;
+    a->name = x->e->syms[a->sym].name;
+    return a;
+}
 
 static einc__node *expand_list(expander *x, const einc__node *proto, const einc__node *inner, const int *idx,
                                int nidx) {
@@ -372,6 +441,7 @@ static bool expand_into(expander *x, const einc__node *n, const int *idx, int ni
     }
     case EINC__N_ELLIPSIS: {
         int64_t count = x->count[find(x, n->ellipsis_id)];
+        if (count == UNEXPANDED) return vec_push(x->a, out, unexpanded_axis(x, n, idx, nidx));
         if (nidx >= 32) return too_complex(x);
         int sub[33];
         if (nidx) memcpy(sub, idx, sizeof(int) * (size_t)nidx);

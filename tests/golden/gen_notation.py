@@ -238,6 +238,21 @@ case("softmax_flat_bracket", "softmax", "b [(h w)] c", [sf], softmax(sf, (1,)))
 big = np.array([[1000.0, 1001.0, 999.0]], np.float32)
 case("softmax_stable", "softmax", "a [b]", [big], softmax(big.astype(np.float64), (1,)).astype(np.float32))
 
+# ---- ellipses left unexpanded (spec 2.3; einx's UnexpandedEllipsis) -----------------------------
+# An ellipsis whose repetition count nothing fixes, written only inside flattened axes, is one axis
+# (the product): its count cannot change the result. Added last so their draws change nothing above.
+xu = arr(2, 6, 6, 2)
+case("unexpanded_flat_passthrough", "id", "b (s...) (r...) c -> b (s...) r... c", [xu], xu.reshape(2, 6, 3, 2, 2),
+     "r=(3, 2)")
+xu3 = arr(2, 3, 4)
+case("unexpanded_anonymous_in_bracket", "sum", "[(...)]... b", [xu3], xu3.sum(axis=(0, 1)))
+xm = arr(24, 5, 1)
+case("unexpanded_reduced_block", "mean", "(b... [a...]) c 1", [xm], xm.reshape(6, 4, 5, 1).mean(axis=1), "b=(2, 3)")
+case("unexpanded_kept_block", "mean", "(b... [a...]) c 1", [xm], xm.reshape(6, 4, 5, 1).mean(axis=1), "a=(4,)")
+xn = arr(6, 4)
+case("unexpanded_nested", "id", "(a...)... -> (a...)...", [xn], xn)
+case("unexpanded_nested_transposed", "id", "b (s...) -> (s...) b", [xn], xn.T)
+
 with open(os.path.join(HERE, "cases.txt"), "w") as f:
     f.write("\n".join(lines) + "\n")
 print(f"wrote {len(lines)} cases to {HERE}")

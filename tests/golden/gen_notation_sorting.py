@@ -156,6 +156,19 @@ case("roll_int32", "roll", "a [b]", ti, np.roll(ti, 2, axis=1), shift="2")
 case("roll_bool", "roll", "a [b]", bb, np.roll(bb, -1, axis=1), shift="-1")
 case("roll_none", "roll", "a b", x[0], x[0], shift="3")
 
+# ---- argmax / argmin with repeated axes (added after the rest so their draws change nothing above)
+# "b b" outside the brackets takes the diagonal; "[h h]" inside is the whole h x h block (spec 2.1).
+# einx 0.4.3 returns other indices for the first case: its graph transposes np.diagonal's result
+# as if the diagonal axis came first (docs/notation.md, differences).
+xr = arr(3, 3, 4, 4, 5)
+diag = np.stack([xr[i, i] for i in range(3)])  # (b, h, h, c)
+for op, fn in (("argmax", np.argmax), ("argmin", np.argmin)):
+    case(f"{op}_repeated_inside_and_outside", op, "b b [h h] c -> b [2] c", xr,
+         argfind(diag, [1, 2], fn).transpose(0, 2, 1), "h=4")
+xr2 = arr(4, 3, 4, 3)
+case("argmax_repeated_interleaved", "argmax", "[h] b [h] b -> b [2]", xr2,
+     argfind(np.stack([xr2[:, i, :, i] for i in range(3)]), [1, 2], np.argmax))
+
 with open(os.path.join(HERE, "cases.txt"), "w") as f:
     f.write("\n".join(lines) + "\n")
 print(f"{len(lines)} cases in {HERE}")
