@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "test.h"
+#include "drivers/drivers.h"
 #include "kernels/gemm.h"
 
 /* ---- golden cases -------------------------------------------------------------------------- */

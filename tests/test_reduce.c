@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include "kernels/reduce.h"
+#include "ops/reduce_ops.h"
 
 #define NUM_OPS 13
 static const char *const DT_NAMES[] = {"f32", "f64", "i32", "i64", "bool"};

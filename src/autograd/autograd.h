@@ -168,6 +168,11 @@ einc_tensor *einc__ag_scalar(einc_ctx *ctx, einc_dtype dtype, double v);
 
 /* ---- inside the module (tape.c) ------------------------------------------------------------ */
 
+/* Drops the autograd references of a handle being freed: the context's tensor_freed hook
+ * (einc__tensor_free_now calls it for handles with an ag_node). Never recurses deeply: graph
+ * nodes whose last reference goes are freed iteratively. */
+void einc__ag_tensor_freed(einc_tensor *t);
+
 /* Drops one reference to a node; frees it (and, iteratively, what only it referred to) at zero. */
 void einc__ag_node_unref(einc_ctx *ctx, einc__ag_node *n);
 /* The accumulator of a leaf (t->ag_node), created on first use; NULL on EINC_ENOMEM (recorded). */
@@ -176,41 +181,30 @@ einc__ag_node *einc__ag_accumulator(einc_ctx *ctx, einc_tensor *t);
  * the scope and its one reference belongs to the caller. Returns t (NULL stays NULL). */
 einc_tensor *einc__ag_private(einc_ctx *ctx, einc_tensor *t);
 
-/* ---- hooks of the raw operations (src/autograd/rules_*.c) ----------------------------------
- * Each is the last call of its operation: `return einc__ag_xxx(ctx, out, ...)`. They return `out`
- * unchanged when nothing must be recorded, NULL (out released) when recording failed, and NULL at
- * once for a NULL out. Axes arrive validated and normalised unless said otherwise. */
+/* ---- the rules behind the raw operations' hooks (src/autograd/rules_*.c) -----------------------
+ * Each implements the hook of the same name in core/internal.h (einc__ag_xxx -> einc__rule_xxx),
+ * installed in a context by einc__grad_install; their contract is written there. */
+einc_tensor *einc__rule_reshape(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+einc_tensor *einc__rule_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes);
+einc_tensor *einc__rule_expand(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+einc_tensor *einc__rule_slice(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step);
+einc_tensor *einc__rule_select(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index);
+einc_tensor *einc__rule_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2);
+einc_tensor *einc__rule_flip(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped);
+einc_tensor *einc__rule_identity(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+einc_tensor *einc__rule_unary(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x);
+einc_tensor *einc__rule_binary(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b);
+einc_tensor *einc__rule_scalar_op(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s);
+einc_tensor *einc__rule_where(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y);
+einc_tensor *einc__rule_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask, bool keepdims);
+einc_tensor *einc__rule_softmax(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log);
+einc_tensor *einc__rule_matmul(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b);
+einc_tensor *einc__rule_conv2d_1x1(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
+einc_status einc__rule_notation(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs,
+                                int noutputs, einc_tensor **outputs);
 
-/* view, reshape, squeeze, squeeze_all, unsqueeze: the gradient reshaped back to x's shape. */
-einc_tensor *einc__ag_reshape(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-/* permute by `axes` [x->ndim] (validated, may be negative). */
-einc_tensor *einc__ag_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes);
-/* expand / broadcast_to: gradient summed over the stretched axes. */
-einc_tensor *einc__ag_expand(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-/* slice on `axis` from the normalised `start` with `step` (out->shape[axis] elements). */
-einc_tensor *einc__ag_slice(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step);
-/* select of the normalised `index` on `axis`. */
-einc_tensor *einc__ag_select(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index);
-/* diagonal with `offset` over the normalised axes (axis1 != axis2). */
-einc_tensor *einc__ag_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2);
-/* flip of the axes with flipped[d] set (x->ndim entries). */
-einc_tensor *einc__ag_flip(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped);
-/* cast (hence clone) and contiguous: the gradient passes through, cast back to x's dtype;
- * nothing is recorded for a non-float out (a cast to an integer or bool dtype). */
-einc_tensor *einc__ag_identity(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-einc_tensor *einc__ag_unary(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x);
-einc_tensor *einc__ag_binary(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b);
-/* einc_mul_scalar (op EINC_MUL) and einc_add_scalar (EINC_ADD). */
-einc_tensor *einc__ag_scalar_op(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s);
-einc_tensor *einc__ag_where(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y);
-/* einc_tensor_reduce over the axes in `mask`. */
-einc_tensor *einc__ag_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask,
-                             bool keepdims);
-/* softmax / log_softmax normalised over the axes in `mask`. */
-einc_tensor *einc__ag_softmax(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log);
-/* matmul (NumPy semantics, 1-d operands included) and bmm. */
-einc_tensor *einc__ag_matmul(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b);
-/* conv2d_1x1 (bias may be NULL). */
-einc_tensor *einc__ag_conv2d_1x1(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
+/* Installs the rules in ctx (ctx->grad, ctx->tensor_freed): called when a tensor of ctx is first
+ * marked as requiring grad, so a context that never records pays one NULL test per operation. */
+void einc__grad_install(einc_ctx *ctx);
 
 #endif /* EINC_AUTOGRAD_PRIVATE_H */

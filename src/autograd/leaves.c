@@ -10,6 +10,7 @@ einc_status einc_requires_grad(einc_tensor *t, bool on) {
                                "einc_requires_grad: only float32 and float64 tensors can require "
                                "gradients, got dtype %s",
                                einc_dtype_name(t->dtype));
+        einc__grad_install(t->ctx);
         t->requires_grad = true;
         return EINC_OK;
     }

@@ -75,7 +75,7 @@ static einc_status unary_backward(einc_ctx *ctx, const einc__ag_node *node, einc
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_unary(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x) {
+einc_tensor *einc__rule_unary(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x) {
     if (!out || op == EINC_LOGICAL_NOT || !einc__ag_needed(ctx, 1, &x)) return out;
     unary_payload p = {op};
     char reads = unary_reads(op);
@@ -155,7 +155,7 @@ static einc_status binary_backward(einc_ctx *ctx, const einc__ag_node *node, ein
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_binary(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b) {
+einc_tensor *einc__rule_binary(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b) {
     einc_tensor *in[2] = {a, b};
     if (!out || (op >= EINC_EQ && op <= EINC_LOGICAL_OR) || !einc__ag_needed(ctx, 2, in)) return out;
     bool ra = a->requires_grad, rb = b->requires_grad;
@@ -186,7 +186,7 @@ static einc_status where_backward(einc_ctx *ctx, const einc__ag_node *node, einc
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_where(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y) {
+einc_tensor *einc__rule_where(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y) {
     einc_tensor *in[2] = {x, y}; /* the condition never receives a gradient */
     return einc__ag_record1(ctx, "where", out, 2, in, where_backward, 1, &cond, NULL, 0);
 }
@@ -203,7 +203,7 @@ static einc_status scalar_backward(einc_ctx *ctx, const einc__ag_node *node, ein
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_scalar_op(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s) {
+einc_tensor *einc__rule_scalar_op(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s) {
     scalar_payload p = {op, s};
     return einc__ag_record1(ctx, op == EINC_MUL ? "mul_scalar" : "add_scalar", out, 1, &x, scalar_backward, 0, NULL, &p,
                             sizeof p);

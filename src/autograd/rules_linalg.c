@@ -35,7 +35,7 @@ static einc_status matmul_backward(einc_ctx *ctx, const einc__ag_node *node, ein
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_matmul(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b) {
+einc_tensor *einc__rule_matmul(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b) {
     einc_tensor *in[2] = {a, b};
     if (!out || !einc__ag_needed(ctx, 2, in)) return out;
     /* ga reads b, gb reads a */
@@ -64,7 +64,7 @@ static einc_status conv_backward(einc_ctx *ctx, const einc__ag_node *node, einc_
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_conv2d_1x1(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias) {
+einc_tensor *einc__rule_conv2d_1x1(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias) {
     einc_tensor *in[3] = {x, w, bias};
     if (!out || !einc__ag_needed(ctx, 3, in)) return out;
     einc_tensor *saved[2] = {w->requires_grad ? x : NULL, x->requires_grad ? w : NULL};

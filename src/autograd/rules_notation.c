@@ -345,7 +345,7 @@ static einc_status dot_backward(einc_ctx *ctx, const einc__ag_node *node, einc_t
 
 /* ---- recording ----------------------------------------------------------------------------------- */
 
-einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, einc_tensor *const *inputs, int noutputs,
+einc_status einc__rule_notation(einc_ctx *ctx, einc__plan *p, int ninputs, einc_tensor *const *inputs, int noutputs,
                                   einc_tensor **outputs) {
     if (!einc__ag_needed(ctx, ninputs, inputs)) return EINC_OK;
     einc__backward_fn fn = NULL;

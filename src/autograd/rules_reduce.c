@@ -86,7 +86,7 @@ static einc_status reduce_backward(einc_ctx *ctx, const einc__ag_node *node, ein
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask,
+einc_tensor *einc__rule_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask,
                              bool keepdims) {
     if (!out || !einc__ag_needed(ctx, 1, &x)) return out;
     einc_tensor *saved[2] = {NULL, NULL}; /* x, y */
@@ -127,7 +127,7 @@ static einc_status softmax_backward(einc_ctx *ctx, const einc__ag_node *node, ei
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_softmax(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log) {
+einc_tensor *einc__rule_softmax(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log) {
     softmax_payload p = {mask, is_log};
     return einc__ag_record1(ctx, is_log ? "log_softmax" : "softmax", out, 1, &x, softmax_backward, 1, &out, &p,
                             sizeof p);

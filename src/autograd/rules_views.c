@@ -2,6 +2,7 @@
  * onto the input's index space (reshape back, inverse permutation, sum over stretched axes,
  * scatter into zeros for slices, selections and diagonals, flip again, pass through). */
 #include "autograd.h"
+#include "../drivers/drivers.h"
 #include "../kernels/kernels.h"
 
 static einc_status reshape_backward(einc_ctx *ctx, const einc__ag_node *node, einc_tensor *const *gout,
@@ -11,7 +12,7 @@ static einc_status reshape_backward(einc_ctx *ctx, const einc__ag_node *node, ei
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_reshape(einc_ctx *ctx, einc_tensor *out, einc_tensor *x) {
+einc_tensor *einc__rule_reshape(einc_ctx *ctx, einc_tensor *out, einc_tensor *x) {
     return einc__ag_record1(ctx, "reshape", out, 1, &x, reshape_backward, 0, NULL, NULL, 0);
 }
 
@@ -26,7 +27,7 @@ static einc_status permute_backward(einc_ctx *ctx, const einc__ag_node *node, ei
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes) {
+einc_tensor *einc__rule_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes) {
     permute_payload p;
     memset(&p, 0, sizeof p);
     for (int i = 0; i < x->ndim; i++)
@@ -40,7 +41,7 @@ static einc_status expand_backward(einc_ctx *ctx, const einc__ag_node *node, ein
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_expand(einc_ctx *ctx, einc_tensor *out, einc_tensor *x) {
+einc_tensor *einc__rule_expand(einc_ctx *ctx, einc_tensor *out, einc_tensor *x) {
     return einc__ag_record1(ctx, "expand", out, 1, &x, expand_backward, 0, NULL, NULL, 0);
 }
 
@@ -84,12 +85,12 @@ static einc_status subset_backward(einc_ctx *ctx, const einc__ag_node *node, ein
     return EINC_OK;
 }
 
-einc_tensor *einc__ag_slice(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step) {
+einc_tensor *einc__rule_slice(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step) {
     subset_payload p = {0, axis, out && out->shape[axis] > 0 ? start : 0, step};
     return einc__ag_record1(ctx, "slice", out, 1, &x, subset_backward, 0, NULL, &p, sizeof p);
 }
 
-einc_tensor *einc__ag_select(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index) {
+einc_tensor *einc__rule_select(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index) {
     subset_payload p = {1, axis, index, 1};
     return einc__ag_record1(ctx, "select", out, 1, &x, subset_backward, 0, NULL, &p, sizeof p);
 }
@@ -111,7 +112,7 @@ static einc_status diagonal_backward(einc_ctx *ctx, const einc__ag_node *node, e
     return EINC_OK;
 }
 
-einc_tensor *einc__ag_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2) {
+einc_tensor *einc__rule_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2) {
     diagonal_payload p = {offset, axis1, axis2};
     return einc__ag_record1(ctx, "diagonal", out, 1, &x, diagonal_backward, 0, NULL, &p, sizeof p);
 }
@@ -128,7 +129,7 @@ static einc_status flip_backward(einc_ctx *ctx, const einc__ag_node *node, einc_
     return einc__ag_check(node, gin);
 }
 
-einc_tensor *einc__ag_flip(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped) {
+einc_tensor *einc__rule_flip(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped) {
     flip_payload p;
     memset(&p, 0, sizeof p);
     for (int d = 0; d < x->ndim; d++)
@@ -147,6 +148,6 @@ static einc_status identity_backward(einc_ctx *ctx, const einc__ag_node *node, e
     return EINC_OK;
 }
 
-einc_tensor *einc__ag_identity(einc_ctx *ctx, einc_tensor *out, einc_tensor *x) {
+einc_tensor *einc__rule_identity(einc_ctx *ctx, einc_tensor *out, einc_tensor *x) {
     return einc__ag_record1(ctx, "copy", out, 1, &x, identity_backward, 0, NULL, NULL, 0);
 }

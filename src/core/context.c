@@ -108,7 +108,7 @@ void einc_ctx_destroy(einc_ctx *ctx) {
             einc__tensor_free_now(t);
         }
     }
-    einc__plan_cache_destroy(ctx);
+    if (ctx->plans_destroy) ctx->plans_destroy(ctx);
     einc_pool_trim(ctx);
     einc__team_destroy(ctx);
     einc_allocator a = ctx->allocator;

@@ -66,6 +66,10 @@ struct einc_ctx {
     einc_memory_stats stats;
 
     struct einc__plan_cache *plans; /* compiled notation calls (src/plan/cache.c)          */
+    void (*plans_destroy)(einc_ctx *ctx); /* set with `plans`: frees them (einc_ctx_destroy)  */
+    /* set by einc__grad_install (src/autograd) when a tensor first requires grad here */
+    const struct einc__grad_hooks *grad;
+    void (*tensor_freed)(einc_tensor *t); /* a handle with an ag_node is being freed     */
 
     int threads;             /* effective, >= 1                                                */
     int gemm;                /* einc_gemm_backend as set (0: the process default, see gemm_batched.c) */
@@ -82,13 +86,76 @@ struct einc_ctx {
     } ag;
 };
 
-/* Drops the autograd references of a handle being freed (src/autograd/tape.c); called by
- * einc__tensor_free_now for handles with an ag_node. Never recurses deeply: graph nodes whose
- * last reference goes are freed iteratively. */
-void einc__ag_tensor_freed(einc_tensor *t);
 
-/* Frees the plan cache (src/plan/cache.c); called by einc_ctx_destroy. */
-void einc__plan_cache_destroy(einc_ctx *ctx);
+/* ---- hooks: how core and the operations reach the layers above them ------------------------
+ * A layer never names one above it. Where it must reach one — core freeing a context's plan
+ * cache, a tensor telling autograd it is gone, an operation asking autograd to record it — it
+ * calls a hook that the higher layer installed in the context when it first had something there
+ * (Lua's state does the same). A NULL hook means that layer has nothing in this context. */
+
+struct einc__plan;
+
+typedef struct einc__grad_hooks {
+    einc_tensor *(*reshape)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+    einc_tensor *(*permute)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes);
+    einc_tensor *(*expand)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+    einc_tensor *(*slice)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step);
+    einc_tensor *(*select)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index);
+    einc_tensor *(*diagonal)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2);
+    einc_tensor *(*flip)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped);
+    einc_tensor *(*identity)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+    einc_tensor *(*unary)(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x);
+    einc_tensor *(*binary)(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b);
+    einc_tensor *(*scalar_op)(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s);
+    einc_tensor *(*where)(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y);
+    einc_tensor *(*reduce)(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask, bool keepdims);
+    einc_tensor *(*softmax)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log);
+    einc_tensor *(*matmul)(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b);
+    einc_tensor *(*conv2d_1x1)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
+    einc_status (*notation)(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs,
+                            int noutputs, einc_tensor **outputs);
+} einc__grad_hooks;
+
+/* The autograd hooks of the raw operations.
+ * Each is the last call of its operation: `return einc__ag_xxx(ctx, out, ...)`. They return `out`
+ * unchanged when nothing must be recorded, NULL (out released) when recording failed, and NULL at
+ * once for a NULL out. Axes arrive validated and normalised unless said otherwise. */
+
+/* view, reshape, squeeze, squeeze_all, unsqueeze: the gradient reshaped back to x's shape. */
+einc_tensor *einc__ag_reshape(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+/* permute by `axes` [x->ndim] (validated, may be negative). */
+einc_tensor *einc__ag_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes);
+/* expand / broadcast_to: gradient summed over the stretched axes. */
+einc_tensor *einc__ag_expand(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+/* slice on `axis` from the normalised `start` with `step` (out->shape[axis] elements). */
+einc_tensor *einc__ag_slice(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step);
+/* select of the normalised `index` on `axis`. */
+einc_tensor *einc__ag_select(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index);
+/* diagonal with `offset` over the normalised axes (axis1 != axis2). */
+einc_tensor *einc__ag_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2);
+/* flip of the axes with flipped[d] set (x->ndim entries). */
+einc_tensor *einc__ag_flip(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped);
+/* cast (hence clone) and contiguous: the gradient passes through, cast back to x's dtype;
+ * nothing is recorded for a non-float out (a cast to an integer or bool dtype). */
+einc_tensor *einc__ag_identity(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
+einc_tensor *einc__ag_unary(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x);
+einc_tensor *einc__ag_binary(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b);
+/* einc_mul_scalar (op EINC_MUL) and einc_add_scalar (EINC_ADD). */
+einc_tensor *einc__ag_scalar_op(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s);
+einc_tensor *einc__ag_where(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y);
+/* einc_tensor_reduce over the axes in `mask`. */
+einc_tensor *einc__ag_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask,
+                             bool keepdims);
+/* softmax / log_softmax normalised over the axes in `mask`. */
+einc_tensor *einc__ag_softmax(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log);
+/* matmul (NumPy semantics, 1-d operands included) and bmm. */
+einc_tensor *einc__ag_matmul(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b);
+/* conv2d_1x1 (bias may be NULL). */
+einc_tensor *einc__ag_conv2d_1x1(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
+/* A notation call (src/autograd/rules_notation.c): nothing when no input requires grad. On
+ * failure (EINC_ENOMEM recorded) the caller releases the outputs. */
+einc_status einc__notation_record(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs,
+                                  int noutputs, einc_tensor **outputs);
 
 /* ---- errors -------------------------------------------------------------------------------- */
 
@@ -149,6 +216,22 @@ bool einc__shape_broadcast(int andim, const int64_t *ashape, int bndim, const in
                            int64_t *oshape);
 bool einc__dtype_valid(einc_dtype dtype);
 bool einc__dtype_is_float(einc_dtype dtype);
+
+/* ---- dtype rules (dtype_rules.c) ---------------------------------------------------------- */
+
+/* Result dtype of `op` on an x of dtype `x` (the kernel also computes in it). False when the op
+ * rejects the dtype (neg of bool). `op` must be valid. */
+bool einc__ew_unary_dtype(einc_unary_op op, einc_dtype x, einc_dtype *result);
+/* sqrt, exp, sin, ...: the unary ops that compute in floating point (integers give float64). */
+bool einc__unary_is_math(einc_unary_op op);
+/* The dtype the operands are converted to (`compute`) and the result dtype of `op` on operands
+ * of these dtypes and ranks (einc_promote_types, then the op's own rule). `result` equals
+ * `compute` except for comparisons (result bool). False when the op rejects the dtypes (sub of
+ * two bools). `op` must be valid. */
+bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim,
+                            einc_dtype *compute, einc_dtype *result);
+/* Result dtype of `op` on an input of dtype `in` (NumPy rules, see einc/reduce.h). */
+einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in);
 
 /* ---- tensors ------------------------------------------------------------------------------- */
 

@@ -2,7 +2,6 @@
 #include <math.h>
 
 #include "internal.h"
-#include "../kernels/kernels.h"
 
 /* ---- lifetime ------------------------------------------------------------------------------ */
 
@@ -15,7 +14,7 @@ static void storage_drop(einc_ctx *ctx, einc_storage *s) {
 
 void einc__tensor_free_now(einc_tensor *t) {
     einc_ctx *ctx = t->ctx;
-    if (t->ag_node) einc__ag_tensor_freed(t);
+    if (t->ag_node) ctx->tensor_freed(t); /* set whenever an ag_node is */
     storage_drop(ctx, t->storage);
     ctx->stats.live_tensors--;
     einc__free(ctx, t, sizeof *t);
@@ -329,21 +328,6 @@ double einc_tensor_item(const einc_tensor *t) {
         return 0.0;
     }
     return einc__load_f64(einc__tensor_ptr(t), t->dtype);
-}
-
-einc_status einc_tensor_to_buffer(const einc_tensor *t, void *dst, size_t dst_bytes) {
-    if (!t) return EINC_EINVAL;
-    size_t need = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
-    if (dst_bytes < need || (!dst && need))
-        return einc__error(t->ctx, EINC_EINVAL, "einc_tensor_to_buffer: buffer of %zu bytes is smaller than the %zu "
-                                                "bytes the tensor needs", dst_bytes, need);
-    if (!need) return EINC_OK;
-    einc__view s = einc__view_of(t);
-    einc__view d = s;
-    d.data = dst;
-    einc__shape_contiguous_strides(d.ndim, d.shape, d.strides);
-    einc__k_copy(&d, &s, 0, 1);
-    return EINC_OK;
 }
 
 /* ---- kernel views -------------------------------------------------------------------------- */

@@ -1,24 +1,12 @@
-/* elementwise.h — private interface of the elementwise module: dtype rules and kernels.
+/* elementwise.h — the elementwise kernels and their reference twins (private).
  *
- * The dtype rules live with the operations (src/ops/elementwise_ops.c); the kernels
+ * The dtype rules are core's (src/core/dtype_rules.c, declared in core/internal.h); the kernels
  * (src/kernels/elementwise.c) take the resolved dtypes and never fail.
  */
 #ifndef EINC_KERNELS_ELEMENTWISE_H
 #define EINC_KERNELS_ELEMENTWISE_H
 
 #include "kernels.h"
-
-/* ---- dtype rules (elementwise_ops.c) ------------------------------------------------------- */
-
-/* Result dtype of `op` on an x of dtype `x` (the kernel also computes in it). False when the op
- * rejects the dtype (neg of bool). `op` must be valid. */
-bool einc__ew_unary_dtype(einc_unary_op op, einc_dtype x, einc_dtype *result);
-
-/* The dtype the operands are converted to (`compute`) and the result dtype of `op` on operands
- * of these dtypes and ranks. `result` equals `compute` except for comparisons (result bool).
- * False when the op rejects the dtypes (sub of two bools). `op` must be valid. */
-bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim,
-                            einc_dtype *compute, einc_dtype *result);
 
 /* ---- vectorisable float32 math, for any kernel's inner loops -------------------------------- */
 

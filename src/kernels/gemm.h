@@ -45,18 +45,6 @@ const einc__gemm_kernel *einc__gemm_kernel_avx2(einc_dtype dtype);
 const einc__gemm_kernel *einc__gemm_kernel_avx512(einc_dtype dtype);
 #endif
 
-/* The batched GEMM driver (`dot` lowers to it). Float products run einc__k_gemm on the
- * context's threads unless the context's GEMM is CBLAS (einc_get_gemm_backend); then
- * float32/float64 go to cblas_sgemm/cblas_dgemm once per batch entry: an operand whose last two
- * dimensions have unit stride in either direction is passed directly (NoTrans or Trans, leading
- * dimension from the other stride), and only an operand with no unit-stride inner dimension (or a
- * negative or too small leading dimension) is first copied to a contiguous temporary. Either way
- * broadcast batch dimensions of b are first folded into M when a and c allow it, turning a batch
- * of products into one. Integers always run the C kernel. Records its own error (EINC_ENOMEM when
- * a temporary cannot be allocated) and returns that status, whatever was recorded before; on
- * failure c's contents are unspecified. */
-einc_status einc__gemm_batched(einc_ctx *ctx, const einc__view *a, const einc__view *b, const einc__view *c);
-
 /* Bytes of scratch each worker of einc__k_gemm needs (0 for integer dtypes). */
 size_t einc__k_gemm_scratch(const einc__view *a, const einc__view *b, const einc__view *c);
 

@@ -32,7 +32,4 @@ void einc__k_copy_with_isa(const einc__view *dst, const einc__view *src, int ith
 /* The oracle: one element at a time, in row-major order. */
 void einc__k_copy_ref(const einc__view *dst, const einc__view *src, int ith, int nth);
 
-/* einc__k_copy on the context's threads (src/ops/copy_ops.c): dst and src as for einc__k_copy. */
-void einc__copy_views(einc_ctx *ctx, const einc__view *dst, const einc__view *src);
-
 #endif /* EINC_KERNELS_H */

@@ -1,23 +1,7 @@
 /* copy_ops.c — contiguous, clone, cast and in-place copy: the public faces of the copy kernel. */
-#include "../autograd/autograd.h"
+#include "../core/internal.h"
+#include "../drivers/drivers.h"
 #include "../kernels/kernels.h"
-
-typedef struct {
-    einc__view dst, src;
-} copy_job;
-
-static void copy_task(void *arg, int ith, int nth) {
-    copy_job *job = arg;
-    einc__k_copy(&job->dst, &job->src, ith, nth);
-}
-
-void einc__copy_views(einc_ctx *ctx, const einc__view *dst, const einc__view *src) {
-    copy_job job = {*dst, *src};
-    int64_t n = 1;
-    for (int d = 0; d < dst->ndim; d++) n *= dst->shape[d];
-    if (n == 0) return;
-    einc__parallel_chunks(ctx, n, copy_task, &job);
-}
 
 einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
     EINC__REQUIRE(ctx, t, "einc_tensor_cast");
@@ -77,5 +61,21 @@ einc_status einc_tensor_copy_(einc_ctx *ctx, einc_tensor *dst, einc_tensor *src)
     einc__view d = einc__view_of(dst), s = einc__view_broadcast(src, dst->ndim, dst->shape);
     einc__copy_views(ctx, &d, &s);
     einc_tensor_release(tmp);
+    return EINC_OK;
+}
+
+/* Copies out on the calling thread only: callers use it for small results and from their own threads. */
+einc_status einc_tensor_to_buffer(const einc_tensor *t, void *dst, size_t dst_bytes) {
+    if (!t) return EINC_EINVAL;
+    size_t need = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
+    if (dst_bytes < need || (!dst && need))
+        return einc__error(t->ctx, EINC_EINVAL, "einc_tensor_to_buffer: buffer of %zu bytes is smaller than the %zu "
+                                                "bytes the tensor needs", dst_bytes, need);
+    if (!need) return EINC_OK;
+    einc__view s = einc__view_of(t);
+    einc__view d = s;
+    d.data = dst;
+    einc__shape_contiguous_strides(d.ndim, d.shape, d.strides);
+    einc__k_copy(&d, &s, 0, 1);
     return EINC_OK;
 }

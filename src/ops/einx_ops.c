@@ -1,23 +1,7 @@
 /* einx_ops.c — the public einx operations: look the plan up in the cache (or build it), run it. */
 #include "../plan/cache.h"
+#include "../plan/op_table.h"
 #include "../plan/plan.h"
-
-static const char *const op_names[EINC_OP_COUNT_] = {
-    "id", "rearrange", "dot", "sum", "mean", "var", "std", "prod", "count_nonzero", "any", "all", "max", "min",
-    "logsumexp", "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "logaddexp", "maximum",
-    "minimum", "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
-    "where", "softmax", "log_softmax", "get_at", "set_at", "add_at", "subtract_at", "argmax", "argmin", "sort",
-    "argsort", "flip", "roll",
-};
-
-const char *einc_op_name(einc_op op) { return (unsigned)op < EINC_OP_COUNT_ ? op_names[op] : "invalid"; }
-
-int einc_op_from_name(const char *name) {
-    if (!name) return -1;
-    for (int i = 0; i < EINC_OP_COUNT_; i++)
-        if (strcmp(op_names[i], name) == 0) return i;
-    return -1;
-}
 
 #define KEY_CAP 4096
 

@@ -1,10 +1,10 @@
-/* elementwise_ops.c — the public elementwise operations: dtype rules, validation, dispatch.
+/* elementwise_ops.c — the public elementwise operations: validation and dispatch.
  *
- * Each operation validates its arguments, resolves the compute and result dtypes, allocates the
- * contiguous result and runs the kernel over the broadcast views on the context's threads. The
- * dtype rules are documented in include/einc/elementwise.h and docs/dtypes.md.
+ * Each operation validates its arguments, resolves the compute and result dtypes (the rules are
+ * core's, src/core/dtype_rules.c), allocates the contiguous result and runs the kernel over the
+ * broadcast views on the context's threads.
  */
-#include "../autograd/autograd.h"
+#include "../core/internal.h"
 #include "../kernels/elementwise.h"
 
 static const char *const unary_names[] = {
@@ -28,86 +28,6 @@ const char *einc_binary_op_name(einc_binary_op op) {
     return (unsigned)op < NUM_BINARY_OPS ? binary_names[op] : "invalid";
 }
 
-/* ---- dtype rules ---------------------------------------------------------------------------- */
-
-/* bool < integer < floating. */
-static int dtype_kind(einc_dtype t) {
-    switch (t) {
-    case EINC_BOOL: return 0;
-    case EINC_INT32:
-    case EINC_INT64: return 1;
-    case EINC_FLOAT32:
-    case EINC_FLOAT64: return 2;
-    }
-    return -1;
-}
-
-/* Promotion of two operands of the same rank class (numpy.promote_types). */
-static einc_dtype promote_plain(einc_dtype a, einc_dtype b) {
-    if (a == b) return a;
-    int ka = dtype_kind(a), kb = dtype_kind(b);
-    if (ka == kb) return ka == 1 ? EINC_INT64 : EINC_FLOAT64;
-    einc_dtype hi = ka > kb ? a : b, lo = ka > kb ? b : a;
-    /* float32 cannot hold every int32 (24-bit mantissa), so NumPy goes to float64 */
-    if (hi == EINC_FLOAT32 && dtype_kind(lo) == 1) return EINC_FLOAT64;
-    return hi;
-}
-
-einc_dtype einc_promote_types(einc_dtype a, int a_ndim, einc_dtype b, int b_ndim) {
-    if (!einc__dtype_valid(a) || !einc__dtype_valid(b)) return (einc_dtype)-1;
-    /* NumPy 1.x value-based casting without the value: a 0-d operand of the same or a lower kind
-     * takes the n-d operand's dtype */
-    if (a_ndim == 0 && b_ndim != 0 && dtype_kind(a) <= dtype_kind(b)) return b;
-    if (b_ndim == 0 && a_ndim != 0 && dtype_kind(b) <= dtype_kind(a)) return a;
-    return promote_plain(a, b);
-}
-
-static bool unary_is_math(einc_unary_op op) {
-    switch (op) {
-    case EINC_SQRT: case EINC_RSQRT: case EINC_EXP: case EINC_LOG: case EINC_LOG1P: case EINC_EXPM1:
-    case EINC_SIN: case EINC_COS: case EINC_TANH: case EINC_SIGMOID: case EINC_RECIPROCAL:
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool einc__ew_unary_dtype(einc_unary_op op, einc_dtype x, einc_dtype *result) {
-    if (op == EINC_NEG && x == EINC_BOOL) return false;
-    if (op == EINC_LOGICAL_NOT) *result = EINC_BOOL;
-    else if (unary_is_math(op)) *result = einc__dtype_is_float(x) ? x : EINC_FLOAT64;
-    else *result = x;
-    return true;
-}
-
-bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim,
-                            einc_dtype *compute, einc_dtype *result) {
-    einc_dtype c = einc_promote_types(a, a_ndim, b, b_ndim);
-    switch (op) {
-    case EINC_SUB:
-        if (c == EINC_BOOL) return false;
-        break;
-    case EINC_DIV:
-    case EINC_LOGADDEXP:
-        if (!einc__dtype_is_float(c)) c = EINC_FLOAT64;
-        break;
-    case EINC_FLOOR_DIV:
-    case EINC_MOD:
-    case EINC_POW:
-        /* NumPy computes these in int8 for two bools; int64 is einc's nearest integer */
-        if (c == EINC_BOOL) c = EINC_INT64;
-        break;
-    case EINC_LOGICAL_AND:
-    case EINC_LOGICAL_OR:
-        c = EINC_BOOL;
-        break;
-    default:
-        break;
-    }
-    *compute = c;
-    *result = op >= EINC_EQ && op <= EINC_GE ? EINC_BOOL : c;
-    return true;
-}
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
@@ -180,7 +100,7 @@ static einc_tensor *unary_impl(einc_ctx *ctx, const char *fname, einc_unary_op o
     int64_t numel = einc__tensor_numel(y);
     if (numel > 0) {
         unary_task_arg t = {op, einc__view_of(y), einc__view_of(x)};
-        einc__parallel_chunks(ctx, numel * (unary_is_math(op) ? COST_MATH : COST_CHEAP), unary_task, &t);
+        einc__parallel_chunks(ctx, numel * (einc__unary_is_math(op) ? COST_MATH : COST_CHEAP), unary_task, &t);
     }
     return einc__ag_unary(ctx, y, op, x);
 }

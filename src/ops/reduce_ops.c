@@ -1,8 +1,9 @@
 /* reduce_ops.c — einc_tensor_reduce and its conveniences, softmax and log_softmax: validate the
  * axes, allocate the result, run the kernels of src/kernels/reduce.c and softmax.c on the
  * context's threads. */
-#include "../autograd/autograd.h"
+#include "../core/internal.h"
 #include "../kernels/reduce.h"
+#include "reduce_ops.h"
 
 static const char *const op_names[] = {"sum", "mean", "var", "std", "prod", "max", "min", "argmax", "argmin",
                                        "any", "all", "count_nonzero", "logsumexp"};
@@ -10,26 +11,6 @@ static const char *const op_names[] = {"sum", "mean", "var", "std", "prod", "max
 
 const char *einc_reduce_op_name(einc_reduce_op op) {
     return (int)op >= 0 && (int)op < NUM_OPS ? op_names[op] : "invalid";
-}
-
-einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in) {
-    bool fl = einc__dtype_is_float(in);
-    switch (op) {
-    case EINC_REDUCE_SUM:
-    case EINC_REDUCE_PROD: return fl ? in : EINC_INT64;
-    case EINC_REDUCE_MEAN:
-    case EINC_REDUCE_VAR:
-    case EINC_REDUCE_STD:
-    case EINC_REDUCE_LOGSUMEXP: return fl ? in : EINC_FLOAT64;
-    case EINC_REDUCE_MAX:
-    case EINC_REDUCE_MIN: return in;
-    case EINC_REDUCE_ARGMAX:
-    case EINC_REDUCE_ARGMIN:
-    case EINC_REDUCE_COUNT_NONZERO: return EINC_INT64;
-    case EINC_REDUCE_ANY:
-    case EINC_REDUCE_ALL: return EINC_BOOL;
-    }
-    return in;
 }
 
 /* "(0, 2)": the first entries of an axes list, for messages. */

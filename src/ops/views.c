@@ -1,6 +1,6 @@
 /* views.c — zero-copy views: view/reshape, permute, transpose, squeeze, unsqueeze, expand,
  * slice, narrow, select, diagonal, flip. Each returns a new handle sharing storage. */
-#include "../autograd/autograd.h"
+#include "../core/internal.h"
 
 /* Computes strides for viewing t as `shape` without copying (the algorithm of NumPy's
  * _attempt_nocopy_reshape): runs of old dimensions that are contiguous with each other may be

@@ -141,12 +141,16 @@ static void remove_slot(einc__plan_cache *c, size_t i) {
     c->count--;
 }
 
+/* Frees the cache: the context's plans_destroy hook, installed with the cache. */
+static void einc__plan_cache_destroy(einc_ctx *ctx);
+
 bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, einc__plan *plan) {
     if (!ctx->plans) {
         einc__plan_cache *c = ctx->allocator.alloc(ctx->allocator.user, sizeof *c, 16);
         if (!c) return false; /* no cache: the plan is simply not kept */
         memset(c, 0, sizeof *c);
         ctx->plans = c;
+        ctx->plans_destroy = einc__plan_cache_destroy;
     }
     einc__plan_cache *c = ctx->plans;
     if (c->count >= CACHE_CAPACITY) {
@@ -174,7 +178,7 @@ bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, e
     return true;
 }
 
-void einc__plan_cache_destroy(einc_ctx *ctx) {
+static void einc__plan_cache_destroy(einc_ctx *ctx) {
     einc__plan_cache *c = ctx->plans;
     if (!c) return;
     while (c->head) {

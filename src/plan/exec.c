@@ -4,9 +4,11 @@
  * the actual input strides, allocates its output (from the buffer pool) and runs kernels.
  */
 #include "../kernels/elementwise.h"
+#include "../drivers/drivers.h"
 #include "../kernels/gemm.h"
 #include "../kernels/reduce.h"
 #include "index.h"
+#include "op_table.h"
 #include "plan.h"
 #include "sorting.h"
 

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 
+#include "../drivers/drivers.h"
 #include "index.h"
 
 static char *base_of(const einc_tensor *t, const einc__operand *op) {

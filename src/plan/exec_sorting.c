@@ -1,4 +1,5 @@
 /* exec_sorting.c — running argmax/argmin, sort/argsort, flip and roll plans (see sorting.h). */
+#include "../drivers/drivers.h"
 #include "../kernels/reduce.h"
 #include "../kernels/sort.h"
 #include "sorting.h"

@@ -358,30 +358,6 @@ static bool plan_id_pieces(einc__plan *p, const einc__expr *e, einc__arena *scra
 
 /* ---- elementwise -------------------------------------------------------------------------- */
 
-static einc_binary_op binary_of(einc_op op) {
-    switch (op) {
-    case EINC_OP_ADD: return EINC_ADD;
-    case EINC_OP_SUBTRACT: return EINC_SUB;
-    case EINC_OP_MULTIPLY: return EINC_MUL;
-    case EINC_OP_DIVIDE:
-    case EINC_OP_TRUE_DIVIDE: return EINC_DIV;
-    case EINC_OP_FLOOR_DIVIDE: return EINC_FLOOR_DIV;
-    case EINC_OP_LOGADDEXP: return EINC_LOGADDEXP;
-    case EINC_OP_MAXIMUM: return EINC_MAXIMUM;
-    case EINC_OP_MINIMUM: return EINC_MINIMUM;
-    case EINC_OP_LESS: return EINC_LT;
-    case EINC_OP_LESS_EQUAL: return EINC_LE;
-    case EINC_OP_GREATER: return EINC_GT;
-    case EINC_OP_GREATER_EQUAL: return EINC_GE;
-    case EINC_OP_EQUAL: return EINC_EQ;
-    case EINC_OP_NOT_EQUAL: return EINC_NE;
-    case EINC_OP_LOGICAL_AND: return EINC_LOGICAL_AND;
-    case EINC_OP_LOGICAL_OR: return EINC_LOGICAL_OR;
-    default: return EINC_ADD;
-    }
-}
-
-einc_binary_op einc__plan_binary_op(einc_op op) { return binary_of(op); }
 
 static bool plan_single_output(einc__plan *p, const einc__expr *e) {
     bool dup;
@@ -426,7 +402,7 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
     }
     for (int i = 1; i < e->ninputs; i++) {
         einc_dtype compute, result;
-        if (!einc__ew_binary_dtypes(binary_of(p->op), acc, acc_ndim, p->in_dtype[i], e->call->ndims[i], &compute,
+        if (!einc__ew_binary_dtypes(einc__plan_binary_op(p->op), acc, acc_ndim, p->in_dtype[i], e->call->ndims[i], &compute,
                                     &result)) {
             einc__error(ctx, EINC_EDTYPE, "%s: not defined for %s and %s operands\nExpression: \"%s\"",
                         einc_op_name(p->op), einc_dtype_name(acc), einc_dtype_name(p->in_dtype[i]), e->desc->text);
@@ -442,23 +418,6 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
 
 /* ---- reductions and softmax ---------------------------------------------------------------- */
 
-static einc_reduce_op reduce_of(einc_op op) {
-    switch (op) {
-    case EINC_OP_MEAN: return EINC_REDUCE_MEAN;
-    case EINC_OP_VAR: return EINC_REDUCE_VAR;
-    case EINC_OP_STD: return EINC_REDUCE_STD;
-    case EINC_OP_PROD: return EINC_REDUCE_PROD;
-    case EINC_OP_COUNT_NONZERO: return EINC_REDUCE_COUNT_NONZERO;
-    case EINC_OP_ANY: return EINC_REDUCE_ANY;
-    case EINC_OP_ALL: return EINC_REDUCE_ALL;
-    case EINC_OP_MAX: return EINC_REDUCE_MAX;
-    case EINC_OP_MIN: return EINC_REDUCE_MIN;
-    case EINC_OP_LOGSUMEXP: return EINC_REDUCE_LOGSUMEXP;
-    default: return EINC_REDUCE_SUM;
-    }
-}
-
-einc_reduce_op einc__plan_reduce_op(einc_op op) { return reduce_of(op); }
 
 static bool plan_reduce_like(einc__plan *p, const einc__expr *e) {
     if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
@@ -471,7 +430,7 @@ static bool plan_reduce_like(einc__plan *p, const einc__expr *e) {
         einc_dtype d = p->in_dtype[0];
         p->out_dtype[0] = einc__dtype_is_float(d) ? d : EINC_FLOAT64;
     } else {
-        p->out_dtype[0] = einc__reduce_dtype(reduce_of(p->op), p->in_dtype[0]);
+        p->out_dtype[0] = einc__reduce_dtype(einc__plan_reduce_op(p->op), p->in_dtype[0]);
     }
     p->direct = covers_output(p, in);
     if (p->direct) {

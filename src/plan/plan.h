@@ -115,11 +115,6 @@ void einc__plan_free(einc__plan *p);
 void einc__plan_retain(einc__plan *p);
 void einc__plan_release(einc__plan *p);
 
-/* Records the autograd node of a notation call (src/autograd/rules_notation.c): nothing when no
- * input requires grad. On failure (EINC_ENOMEM recorded) the caller releases the outputs. */
-einc_status einc__notation_record(einc_ctx *ctx, einc__plan *p, int ninputs, einc_tensor *const *inputs, int noutputs,
-                                  einc_tensor **outputs);
-
 /* Runs a plan on inputs matching its key; writes plan->noutputs new tensors. */
 einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
 
@@ -132,10 +127,6 @@ einc_tensor *einc__leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand 
 
 /* Writes the plan as text (einc_explain). */
 void einc__plan_explain(const einc__plan *p, einc__sb *sb);
-
-/* The kernel operation behind an einx operation. */
-einc_binary_op einc__plan_binary_op(einc_op op);
-einc_reduce_op einc__plan_reduce_op(einc_op op);
 
 /* Lowering steps of lower.c shared with the families lowered in other files. Each records its
  * error and returns false on failure.

@@ -8,26 +8,10 @@
 #include <stdlib.h>
 
 #include "index.h"
+#include "op_table.h"
 #include "rules.h"
 #include "sorting.h"
 
-
-einc__family einc__op_family(einc_op op) {
-    switch (op) {
-    case EINC_OP_ID:
-    case EINC_OP_REARRANGE: return EINC__FAMILY_ID;
-    case EINC_OP_DOT: return EINC__FAMILY_DOT;
-    case EINC_OP_SUM: case EINC_OP_MEAN: case EINC_OP_VAR: case EINC_OP_STD: case EINC_OP_PROD:
-    case EINC_OP_COUNT_NONZERO: case EINC_OP_ANY: case EINC_OP_ALL: case EINC_OP_MAX: case EINC_OP_MIN:
-    case EINC_OP_LOGSUMEXP: return EINC__FAMILY_REDUCE;
-    case EINC_OP_SOFTMAX: case EINC_OP_LOG_SOFTMAX: return EINC__FAMILY_SOFTMAX;
-    case EINC_OP_ARGMAX: case EINC_OP_ARGMIN: return EINC__FAMILY_ARGFIND;
-    case EINC_OP_SORT: case EINC_OP_ARGSORT: return EINC__FAMILY_SORT;
-    case EINC_OP_FLIP: case EINC_OP_ROLL: return EINC__FAMILY_SHIFT;
-    case EINC_OP_GET_AT: case EINC_OP_SET_AT: case EINC_OP_ADD_AT: case EINC_OP_SUBTRACT_AT: return EINC__FAMILY_INDEX;
-    default: return EINC__FAMILY_ELEMENTWISE;
-    }
-}
 
 /* ---- tree helpers ----------------------------------------------------------------------------- */
 
@@ -521,15 +505,6 @@ bool einc__rules_before(einc__rules *r) {
     case EINC__FAMILY_INDEX: return einc__rules_index_before(r);
     }
     return true;
-}
-
-int einc__elementwise_arity(einc_op op) {
-    switch (op) {
-    case EINC_OP_ADD: case EINC_OP_MULTIPLY: case EINC_OP_MAXIMUM: case EINC_OP_MINIMUM: case EINC_OP_LOGICAL_AND:
-    case EINC_OP_LOGICAL_OR: case EINC_OP_LOGADDEXP: return -1; /* one or more, folded left */
-    case EINC_OP_WHERE: return 3;
-    default: return 2;
-    }
 }
 
 /* ---- after solving -------------------------------------------------------------------------------- */

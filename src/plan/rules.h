@@ -2,6 +2,7 @@
 #ifndef EINC_RULES_H
 #define EINC_RULES_H
 
+#include "op_table.h"
 #include "plan.h"
 
 typedef struct einc__rules {
@@ -13,9 +14,6 @@ typedef struct einc__rules {
     bool keepdims;
 } einc__rules;
 
-einc__family einc__op_family(einc_op op);
-/* Inputs an elementwise operation takes: exactly n, or -1 for "one or more" (folded left). */
-int einc__elementwise_arity(einc_op op);
 
 /* Checks and completes the parsed expression before solving (counts, brackets, concatenation,
  * implicit outputs, implicit brackets). Records the error and returns false on failure. */

@@ -1,4 +1,4 @@
-/* gemm_batched.c — the batched GEMM driver: a [batch..., M, K] @ b [batch..., K, N] -> c.
+/* gemm.c — the batched GEMM driver: a [batch..., M, K] @ b [batch..., K, N] -> c.
  *
  * It first simplifies the batch (size-1 dimensions dropped, c turned row-major by transposing the
  * whole problem when c is column-major, batch dimensions that b is broadcast over folded into M),
@@ -14,8 +14,8 @@
 #include <cblas.h>
 #endif
 
-#include "gemm.h"
-#include "kernels.h"
+#include "../kernels/gemm.h"
+#include "drivers.h"
 
 enum { A_, B_, C_ }; /* indices into the view triple */
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "../notation/call.h"
-#include "rules.h"
+#include "../plan/rules.h"
 
 #define TEXT_CAP 4096
 
