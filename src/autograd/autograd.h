@@ -184,22 +184,9 @@ einc_tensor *einc__ag_private(einc_ctx *ctx, einc_tensor *t);
 /* ---- the rules behind the raw operations' hooks (src/autograd/rules_*.c) -----------------------
  * Each implements the hook of the same name in core/internal.h (einc__ag_xxx -> einc__rule_xxx),
  * installed in a context by einc__grad_install; their contract is written there. */
-einc_tensor *einc__rule_reshape(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-einc_tensor *einc__rule_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes);
-einc_tensor *einc__rule_expand(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-einc_tensor *einc__rule_slice(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step);
-einc_tensor *einc__rule_select(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index);
-einc_tensor *einc__rule_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2);
-einc_tensor *einc__rule_flip(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped);
-einc_tensor *einc__rule_identity(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-einc_tensor *einc__rule_unary(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x);
-einc_tensor *einc__rule_binary(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b);
-einc_tensor *einc__rule_scalar_op(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s);
-einc_tensor *einc__rule_where(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y);
-einc_tensor *einc__rule_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask, bool keepdims);
-einc_tensor *einc__rule_softmax(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log);
-einc_tensor *einc__rule_matmul(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b);
-einc_tensor *einc__rule_conv2d_1x1(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
+#define EINC__RULE_DECL(name, params, args) einc_tensor *einc__rule_##name params;
+EINC__GRAD_HOOKS(EINC__RULE_DECL)
+#undef EINC__RULE_DECL
 einc_status einc__rule_notation(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs,
                                 int noutputs, einc_tensor **outputs);
 

@@ -95,63 +95,64 @@ struct einc_ctx {
 
 struct einc__plan;
 
-typedef struct einc__grad_hooks {
-    einc_tensor *(*reshape)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-    einc_tensor *(*permute)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes);
-    einc_tensor *(*expand)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-    einc_tensor *(*slice)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step);
-    einc_tensor *(*select)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index);
-    einc_tensor *(*diagonal)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2);
-    einc_tensor *(*flip)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped);
-    einc_tensor *(*identity)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-    einc_tensor *(*unary)(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x);
-    einc_tensor *(*binary)(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b);
-    einc_tensor *(*scalar_op)(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s);
-    einc_tensor *(*where)(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y);
-    einc_tensor *(*reduce)(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask, bool keepdims);
-    einc_tensor *(*softmax)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log);
-    einc_tensor *(*matmul)(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b);
-    einc_tensor *(*conv2d_1x1)(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
-    einc_status (*notation)(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs,
-                            int noutputs, einc_tensor **outputs);
-} einc__grad_hooks;
-
-/* The autograd hooks of the raw operations.
- * Each is the last call of its operation: `return einc__ag_xxx(ctx, out, ...)`. They return `out`
+/* The autograd hooks of the raw operations, listed once: X(name, (parameters), (arguments)).
+ * Each is the last call of its operation: `return einc__ag_xxx(ctx, out, ...)` (core/grad_hooks.c
+ * forwards it to the rule einc__rule_xxx a context installed, src/autograd). They return `out`
  * unchanged when nothing must be recorded, NULL (out released) when recording failed, and NULL at
  * once for a NULL out. Axes arrive validated and normalised unless said otherwise. */
+#define EINC__GRAD_HOOKS(X)                                                                                            \
+    /* view, reshape, squeeze, squeeze_all, unsqueeze: the gradient reshaped back to x's shape. */                     \
+    X(reshape, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x), (ctx, out, x))                                    \
+    /* permute by `axes` [x->ndim] (validated, may be negative). */                                                    \
+    X(permute, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes), (ctx, out, x, axes))             \
+    /* expand / broadcast_to: gradient summed over the stretched axes. */                                              \
+    X(expand, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x), (ctx, out, x))                                     \
+    /* slice on `axis` from the normalised `start` with `step` (out->shape[axis] elements). */                         \
+    X(slice, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step),              \
+      (ctx, out, x, axis, start, step))                                                                                \
+    /* select of the normalised `index` on `axis`. */                                                                  \
+    X(select, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index),                           \
+      (ctx, out, x, axis, index))                                                                                      \
+    /* diagonal with `offset` over the normalised axes (axis1 != axis2). */                                            \
+    X(diagonal, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2),            \
+      (ctx, out, x, offset, axis1, axis2))                                                                             \
+    /* flip of the axes with flipped[d] set (x->ndim entries). */                                                      \
+    X(flip, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped), (ctx, out, x, flipped))         \
+    /* cast (hence clone) and contiguous: the gradient passes through, cast back to x's dtype; nothing is recorded for \
+     * a non-float out (a cast to an integer or bool dtype). */                                                        \
+    X(identity, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x), (ctx, out, x))                                   \
+    X(unary, (einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x), (ctx, out, op, x))                \
+    X(binary, (einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b),                \
+      (ctx, out, op, a, b))                                                                                            \
+    /* einc_mul_scalar (op EINC_MUL) and einc_add_scalar (EINC_ADD). */                                                \
+    X(scalar_op, (einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s),                    \
+      (ctx, out, op, x, s))                                                                                            \
+    X(where, (einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y),                \
+      (ctx, out, cond, x, y))                                                                                          \
+    /* einc_tensor_reduce over the axes in `mask`. */                                                                  \
+    X(reduce, (einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask, bool keepdims),   \
+      (ctx, out, op, x, mask, keepdims))                                                                               \
+    /* softmax / log_softmax normalised over the axes in `mask`. */                                                    \
+    X(softmax, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log),                       \
+      (ctx, out, x, mask, is_log))                                                                                     \
+    /* matmul (NumPy semantics, 1-d operands included) and bmm. */                                                     \
+    X(matmul, (einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b), (ctx, out, a, b))                 \
+    /* conv2d_1x1 (bias may be NULL). */                                                                               \
+    X(conv2d_1x1, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias),           \
+      (ctx, out, x, w, bias))
 
-/* view, reshape, squeeze, squeeze_all, unsqueeze: the gradient reshaped back to x's shape. */
-einc_tensor *einc__ag_reshape(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-/* permute by `axes` [x->ndim] (validated, may be negative). */
-einc_tensor *einc__ag_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes);
-/* expand / broadcast_to: gradient summed over the stretched axes. */
-einc_tensor *einc__ag_expand(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-/* slice on `axis` from the normalised `start` with `step` (out->shape[axis] elements). */
-einc_tensor *einc__ag_slice(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step);
-/* select of the normalised `index` on `axis`. */
-einc_tensor *einc__ag_select(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index);
-/* diagonal with `offset` over the normalised axes (axis1 != axis2). */
-einc_tensor *einc__ag_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2);
-/* flip of the axes with flipped[d] set (x->ndim entries). */
-einc_tensor *einc__ag_flip(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped);
-/* cast (hence clone) and contiguous: the gradient passes through, cast back to x's dtype;
- * nothing is recorded for a non-float out (a cast to an integer or bool dtype). */
-einc_tensor *einc__ag_identity(einc_ctx *ctx, einc_tensor *out, einc_tensor *x);
-einc_tensor *einc__ag_unary(einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x);
-einc_tensor *einc__ag_binary(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b);
-/* einc_mul_scalar (op EINC_MUL) and einc_add_scalar (EINC_ADD). */
-einc_tensor *einc__ag_scalar_op(einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s);
-einc_tensor *einc__ag_where(einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y);
-/* einc_tensor_reduce over the axes in `mask`. */
-einc_tensor *einc__ag_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask,
-                             bool keepdims);
-/* softmax / log_softmax normalised over the axes in `mask`. */
-einc_tensor *einc__ag_softmax(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log);
-/* matmul (NumPy semantics, 1-d operands included) and bmm. */
-einc_tensor *einc__ag_matmul(einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b);
-/* conv2d_1x1 (bias may be NULL). */
-einc_tensor *einc__ag_conv2d_1x1(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias);
+#define EINC__GRAD_HOOK_FIELD(name, params, args) einc_tensor *(*name)params;
+typedef struct einc__grad_hooks {
+    EINC__GRAD_HOOKS(EINC__GRAD_HOOK_FIELD)
+    einc_status (*notation)(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs, int noutputs,
+                            einc_tensor **outputs);
+} einc__grad_hooks;
+#undef EINC__GRAD_HOOK_FIELD
+
+#define EINC__GRAD_HOOK_DECL(name, params, args) einc_tensor *einc__ag_##name params;
+EINC__GRAD_HOOKS(EINC__GRAD_HOOK_DECL)
+#undef EINC__GRAD_HOOK_DECL
+
 /* A notation call (src/autograd/rules_notation.c): nothing when no input requires grad. On
  * failure (EINC_ENOMEM recorded) the caller releases the outputs. */
 einc_status einc__notation_record(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs,
