@@ -8,6 +8,8 @@
  *   - --help and OP --help (every command line they show is run and must succeed), --explain,
  *     keepdims=true, plain numbers as 0-d inputs.
  * Everything is written under a fresh directory in EINC_TEST_TMP and removed at the end. */
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "test_tool.h"
@@ -897,6 +899,33 @@ static bool setup(void) {
     return true;
 }
 
+/* A full disk, as a small file-size limit (RLIMIT_FSIZE) in a child: the write fails with
+ * SIGXFSZ, the tool's handler removes its temporary, and the old output is intact. */
+TEST(full_disk_keeps_the_old_file) {
+    einc_ctx *ctx = einc_ctx_create();
+    char x[1200], keep[1200];
+    static char before[4096], after[4096];
+    in_path(x, sizeof x, "big.npy");
+    out_path(keep, sizeof keep, "keep.npy");
+    einc_npy_save(ctx, x, einc_tensor_ones(ctx, EINC_FLOAT64, EINC_SHAPE(4000)));
+    einc_npy_save(ctx, keep, einc_tensor_zeros(ctx, EINC_INT64, EINC_SHAPE(5)));
+    long nb = file_bytes(keep, before, sizeof before);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit lim = {4096, 4096};
+        setrlimit(RLIMIT_FSIZE, &lim);
+        execl(tool, tool, "id", "a -> a", x, "-o", keep, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ);
+    CHECK(file_bytes(keep, after, sizeof after) == nb && memcmp(before, after, (size_t)nb) == 0);
+    CHECK_EQ_INT(dir_entries(out_dir), 1); /* keep.npy alone: the temporary was removed */
+    clear_dir(out_dir);
+    einc_ctx_destroy(ctx);
+}
+
 int main(void) {
     if (!setup()) {
         fprintf(stderr, "test_cli: setup failed\n");
@@ -908,6 +937,7 @@ int main(void) {
     RUN(failures_exit_1_with_the_class_first_and_leave_no_file);
     RUN(an_output_in_a_missing_directory_leaves_nothing);
     RUN(a_failing_output_replaces_no_file);
+    RUN(full_disk_keeps_the_old_file);
     RUN(usage_errors);
     RUN(help_shows_usage_and_examples_that_run);
     RUN(version_reports_dispatch_and_gemm);

@@ -649,11 +649,11 @@ TEST(file_errors) {
     struct stat st;
     CHECK(stat(EINC_TEST_TMP "/npy_missing_dir", &st) != 0);
 
-    /* the target is a directory: the rename fails, the temporary file is removed */
+    /* the target is a directory: refused before any temporary is made */
     tmp_path(dir, sizeof dir, "npy_dir_target");
     mkdir(dir, 0777);
     CHECK(einc_npy_save(ctx, dir, t) == EINC_EIO);
-    CHECK_ERROR(ctx, EINC_EIO, "cannot rename the temporary file");
+    CHECK_ERROR(ctx, EINC_EIO, "is a directory, not replaced");
     CHECK_EQ_INT(count_entries("npy_dir_target."), 0);
     rmdir(dir);
 
@@ -711,9 +711,9 @@ TEST(pipes) {
         einc_tensor *t = load_through_pipe(ctx, file, size);
         CHECK_TENSOR_CLOSE(t, want, 0.0, 0.0);
         CHECK(load_through_pipe(ctx, file, size - 1) == NULL);
-        CHECK_ERROR(ctx, EINC_EFORMAT, "needs 192 bytes, the file has 191");
+        CHECK_ERROR(ctx, EINC_EFORMAT, "needs 192 bytes, the stream has 191");
         CHECK(load_through_pipe(ctx, file, 40) == NULL);
-        CHECK_ERROR(ctx, EINC_EFORMAT, "runs past the end of the file (30 bytes follow the preamble)");
+        CHECK_ERROR(ctx, EINC_EFORMAT, "runs past the end of the stream (30 bytes follow the preamble)");
         unsigned char *longer = malloc(size + 1);
         if (longer) {
             memcpy(longer, file, size);

@@ -830,7 +830,7 @@ TEST(fail_nth_allocation) {
                 if (op == OP_SET_METADATA) CHECK_EQ_INT(einc_state_metadata_count(s), 1);
                 if (op == OP_SAVE_FILE) {
                     CHECK(access(path, F_OK) != 0);
-                    CHECK_EQ_INT(count_files(dir, "st_sweep.safetensors.tmp"), 0);
+                    CHECK_EQ_INT(count_files(dir, "st_sweep.safetensors.einc-tmp."), 0);
                 }
             }
             einc_buffer_free(ctx, buf, size);
@@ -855,12 +855,12 @@ TEST(no_partial_file_after_failed_save) {
     /* a directory that does not exist */
     CHECK_EQ_INT(einc_safetensors_save(ctx, EINC_TEST_TMP "/no/such/dir/x.safetensors", s), EINC_EIO);
     CHECK_ERROR(ctx, EINC_EIO, "cannot create");
-    /* the target is a directory: the rename fails, the temporary file is removed */
+    /* the target is a directory: refused before any temporary is made */
     const char *dirpath = EINC_TEST_TMP "/st_target_dir";
     mkdir(dirpath, 0777);
     CHECK_EQ_INT(einc_safetensors_save(ctx, dirpath, s), EINC_EIO);
-    CHECK_ERROR(ctx, EINC_EIO, "cannot rename");
-    CHECK_EQ_INT(count_files(EINC_TEST_TMP, "st_target_dir.tmp"), 0);
+    CHECK_ERROR(ctx, EINC_EIO, "is a directory, not replaced");
+    CHECK_EQ_INT(count_files(EINC_TEST_TMP, "st_target_dir.einc-tmp."), 0);
     rmdir(dirpath);
     /* a failure in the middle of writing keeps the old file intact */
     const char *path = EINC_TEST_TMP "/st_keep.safetensors";
@@ -882,7 +882,7 @@ TEST(no_partial_file_after_failed_save) {
         unsigned char *now = read_all(path, &size);
         CHECK(now && size == 12 && memcmp(now, "old contents", 12) == 0);
         free(now);
-        CHECK_EQ_INT(count_files(EINC_TEST_TMP, "st_keep.safetensors.tmp"), 0);
+        CHECK_EQ_INT(count_files(EINC_TEST_TMP, "st_keep.safetensors.einc-tmp."), 0);
     }
     einc_ctx *c = einc_ctx_create();
     einc_state *back = einc_safetensors_load(c, path);

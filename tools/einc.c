@@ -9,6 +9,7 @@
  * ("SyntaxError: ...") and no output file left behind; 2 for a usage error.
  */
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,24 @@ static int print_version(void) {
     return 0;
 }
 
+/* A signal that ends the tool while outputs are being written (Ctrl-C, kill, a file-size limit)
+ * removes the temporaries first, so none is left; the default action then ends the process as the
+ * signal would have. */
+static void on_fatal_signal(int sig) {
+    einc_save_remove_temporaries();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char **argv) {
+    const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGXFSZ};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal[i], &sa, NULL);
+    }
     if (argc == 2 && strcmp(argv[1], "--version") == 0) return print_version();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage_text, argc < 2 ? stderr : stdout);

@@ -44,8 +44,10 @@ extern "C" {
 
 /** einc_npy_load: reads the .npy file at `path` into a new contiguous tensor (a column-major view
  * for fortran_order files) owned by the current scope. Works on regular files (sizes are checked
- * before the tensor is allocated) and on pipes and other streams (read to their end into memory
- * first, so what is reserved follows the bytes that arrive). Returns NULL on failure: EINC_EINVAL
+ * before the tensor is allocated) and on pipes and other streams: the magic, version and header
+ * are read and checked first, then exactly the bytes the header announces plus one (to detect
+ * trailing bytes), into memory that grows with the bytes that arrive, so /dev/zero or an endless
+ * pipe fails at once with EINC_EFORMAT instead of being read until memory runs out. Returns NULL on failure: EINC_EINVAL
  * for a NULL path, EINC_EIO if the file cannot be opened or read (or is a directory),
  * EINC_EFORMAT for malformed or unsupported contents (see above), EINC_ENOMEM. */
 EINC_API einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path);
@@ -57,13 +59,98 @@ EINC_API einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path);
 EINC_API einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size);
 
 /** einc_npy_save: writes `t` (any dtype, any strides: broadcast and negative-stride views are
- * written in row-major order) to `path`, replacing an existing file. The file is written under a
- * new temporary name in the same directory, synced and renamed over `path`, so a failure never
- * leaves a partial file or a temporary behind and readers see either the old or the new file.
- * Returns EINC_OK, or records and returns EINC_EINVAL (NULL path or tensor), EINC_EIO (the
- * directory does not exist or is not writable, the disk is full, `path` is a directory) or
- * EINC_ENOMEM (a strided tensor is gathered into a temporary contiguous copy first). */
+ * written in row-major order) to `path`, replacing an existing file as described under "How the
+ * savers replace a file" below: through a synced temporary in the same directory, keeping the old
+ * file's mode and owner, so a failure never leaves a partial file or a temporary behind and
+ * readers see either the old or the new file. Returns EINC_OK, or records and returns EINC_EINVAL
+ * (NULL path or tensor), EINC_EIO (the directory does not exist or is not writable, the disk is
+ * full, `path` is a directory or a hard-linked file) or EINC_ENOMEM (a strided tensor
+ * is gathered into a temporary contiguous copy first). Same as einc_npy_save_with(..., NULL). */
 EINC_API einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t);
+
+
+/* ---------------------------------------------------------------------------------------------
+ * How the savers replace a file (einc_npy_save, einc_safetensors_save and their _with forms).
+ *
+ * The new contents go to a temporary file in the destination's directory, created with O_EXCL
+ * (never an existing file) and named
+ *
+ *   <name, shortened to fit NAME_MAX>.einc-tmp.<8 hex: hash of the name>.<pid>.<8 hex: random>
+ *
+ * so that einc_save_remove_stale can recognise the temporaries of a process that died (SIGKILL,
+ * power loss) without touching anything else. The temporary gets the replaced file's permission
+ * bits and, where the process may set them, its owner and group (a new file: 0666 & ~umask). It is
+ * written, fsync'ed, closed, renamed over the destination, and the directory is fsync'ed, so after
+ * a crash the destination holds either the old or the new contents, never a mixture. On any
+ * failure before the rename the temporary is removed and the destination is untouched.
+ *
+ * A destination that is a symbolic link is followed (up to 40 links): its final target is
+ * replaced atomically in the target's directory and the link itself is kept. A destination with
+ * other hard links is refused (EINC_EIO; the rename would leave the other names holding the old
+ * contents) unless EINC_SAVE_BREAK_LINKS is given. A directory is always refused. A name up to
+ * NAME_MAX bytes works: a long name is shortened inside its temporary's name.
+ *
+ * A process killed while a temporary exists cannot remove it itself; einc_save_remove_temporaries
+ * (async-signal-safe, for a SIGTERM/SIGINT/SIGXFSZ handler, as the einc tool installs) removes
+ * every temporary this process has open or staged, and einc_save_remove_stale removes those of
+ * processes that no longer run (after SIGKILL or a power loss).
+ */
+enum {
+    EINC_SAVE_NO_SYNC = 1u << 0,     /* no fsync of the file or directory: faster; a crash (not a
+                                        failed call) may then leave an empty or old file        */
+    EINC_SAVE_BREAK_LINKS = 1u << 1, /* replace a hard-linked file anyway (its other names keep
+                                        the old contents)                                      */
+    EINC_SAVE_STAGE = 1u << 2,       /* write and sync the temporary, then stop: its name goes
+                                        to `staged`; einc_save_commit puts it in place later  */
+};
+
+/* Replaceable system calls of the savers, for tests that inject failures (EIO, ENOSPC, short
+ * writes) and applications that route I/O. Each behaves like the call it replaces: a count or 0
+ * for success, -1 with errno set for failure. `fsync` is used for the file and its directory. A
+ * NULL member means the system call. */
+typedef struct einc_io_hooks {
+    ptrdiff_t (*write)(void *user, int fd, const void *buf, size_t size);
+    int (*fsync)(void *user, int fd);
+    int (*rename)(void *user, const char *from, const char *to);
+    void *user;
+} einc_io_hooks;
+
+/* Longest temporary name einc_save_options.staged must hold: the destination's length plus this. */
+#define EINC_SAVE_TEMP_EXTRA 64
+
+typedef struct einc_save_options {
+    unsigned flags;           /* EINC_SAVE_* bits                                              */
+    const einc_io_hooks *io;  /* NULL: the system calls                                        */
+    char *staged;             /* EINC_SAVE_STAGE: receives the temporary's path                */
+    size_t staged_size;       /* at least strlen(path) + EINC_SAVE_TEMP_EXTRA bytes            */
+} einc_save_options;
+
+/** einc_npy_save_with: einc_npy_save with options (NULL: the defaults, as einc_npy_save). With
+ * EINC_SAVE_STAGE the destination is not touched: the synced temporary's path is written to
+ * options->staged and the caller either commits it (einc_save_commit) or removes it (unlink).
+ * Errors as for einc_npy_save; EINC_EINVAL when staged is missing or too small. */
+EINC_API einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tensor *t,
+                                        const einc_save_options *options);
+
+/** einc_save_commit: renames a temporary staged by a saver over `path` and syncs the directory
+ * (unless EINC_SAVE_NO_SYNC). The hard-link and symlink checks are made again. On failure the
+ * temporary is left for the caller to remove, and the message says whether the rename happened:
+ * a directory sync that fails after the rename is EINC_EIO with the new file in place. */
+EINC_API einc_status einc_save_commit(einc_ctx *ctx, const char *staged, const char *path,
+                                      const einc_save_options *options);
+
+/** einc_save_remove_stale: removes the temporaries that savers left next to `path` in processes
+ * that no longer run on this machine (by the pid in the name; a temporary of a live process,
+ * this one included, is kept). Returns how many were removed; 0 when the directory cannot be
+ * read. Only names of exactly the form above, for this `path`, are considered. Pids are those
+ * of this machine: do not use it on a directory that processes of other machines write to. */
+EINC_API int einc_save_remove_stale(einc_ctx *ctx, const char *path);
+
+/** einc_save_remove_temporaries: unlinks every temporary of this process's savers that is being
+ * written or is staged (einc_npy_save_begin, EINC_SAVE_STAGE) and not yet committed or removed.
+ * Async-signal-safe: meant for a signal handler that then ends the process; at most 64 are
+ * tracked at once (more are still removed on the normal paths, but not by this function). */
+EINC_API void einc_save_remove_temporaries(void);
 
 /** Saving several files all-or-nothing, in two phases: einc_npy_save_begin writes `t` to a new
  * temporary file next to `path` and syncs it (errors as einc_npy_save's; NULL on failure, nothing
@@ -76,6 +163,10 @@ typedef struct einc_npy_pending einc_npy_pending;
 EINC_API einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const einc_tensor *t);
 EINC_API einc_status einc_npy_save_commit(einc_npy_pending *pending);
 EINC_API void einc_npy_save_abort(einc_npy_pending *pending);
+/** einc_npy_save_begin with save options (flags, I/O hooks; EINC_SAVE_STAGE is implied and
+ * `staged` ignored): the options are kept for the commit. */
+EINC_API einc_npy_pending *einc_npy_save_begin_with(einc_ctx *ctx, const char *path, const einc_tensor *t,
+                                                    const einc_save_options *options);
 
 /** einc_npy_save_buffer: encodes `t` as a .npy image (the bytes einc_npy_save writes) into a
  * buffer allocated with the context's allocator, returned through *data and *size; free it with

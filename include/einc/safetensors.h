@@ -44,6 +44,7 @@
 #define EINC_SAFETENSORS_H
 
 #include "core.h"
+#include "io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +116,10 @@ EINC_API einc_state *einc_safetensors_load_buffer(einc_ctx *ctx, const void *dat
  * Errors: NULL arguments EINC_EINVAL; EINC_EIO; EINC_ENOMEM; a header above the 100,000,000
  * byte cap EINC_EOVERFLOW. */
 EINC_API einc_status einc_safetensors_save(einc_ctx *ctx, const char *path, const einc_state *state);
+/** einc_safetensors_save with options (NULL: the defaults); see "How the savers replace a file"
+ * in einc/io.h for the flags, the I/O hooks and staging. */
+EINC_API einc_status einc_safetensors_save_with(einc_ctx *ctx, const char *path, const einc_state *state,
+                                                const einc_save_options *options);
 /** Encodes `state` as above into a buffer allocated with the context's allocator, returned
  * through *data / *size (NULL / 0 on failure); free it with einc_buffer_free(ctx, data, size). */
 EINC_API einc_status einc_safetensors_save_buffer(einc_ctx *ctx, const einc_state *state, void **data, size_t *size);

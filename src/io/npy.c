@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "save_file.h"
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_HEADER_MAX ((size_t)1 << 20) /* bounds what a file load reserves before validating */
@@ -53,8 +54,9 @@ typedef struct {
     const char *path;         /* NULL for a buffer                                    */
     const unsigned char *mem; /* the buffer; NULL when reading the file `fd`          */
     int fd;
-    size_t size; /* total bytes                                          */
-    size_t pos;  /* bytes consumed so far                                */
+    bool stream;              /* a pipe or device: size unknown (SIZE_MAX), no seeking */
+    size_t size;              /* total bytes                                          */
+    size_t pos;               /* bytes consumed so far                                */
 } npy_in;
 
 static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt, ...)
@@ -73,9 +75,7 @@ static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt,
     return einc__error(in->ctx, code, "%s: %s", in->fname, msg);
 }
 
-static const char *npy_noun(const npy_in *in) {
-    return in->path ? "file" : "buffer";
-}
+static const char *npy_noun(const npy_in *in) { return in->stream ? "stream" : in->path ? "file" : "buffer"; }
 
 /* Bytes not yet consumed (0 if a file grew past the size it had when it was opened). */
 static size_t npy_left(const npy_in *in) {
@@ -538,6 +538,50 @@ static einc_tensor *finish_load(npy_in *in, const npy_header *h, einc_tensor *ra
     return v;
 }
 
+/* A stream's data after its validated header: exactly h->nbytes, plus one byte read to detect
+ * trailing bytes. The buffer grows with the bytes that arrive, so a header announcing terabytes
+ * on a pipe that sends little reserves little; the reading stops at what the header says, so an
+ * endless stream is cut off right after it. */
+static einc_tensor *load_stream_data(npy_in *in, const npy_header *h) {
+    size_t want = h->nbytes + 1, c = want < 65536 ? want : 65536, n = 0;
+    unsigned char *buf = einc__alloc(in->ctx, c);
+    while (buf && n < want) {
+        if (n == c) {
+            size_t c2 = c > want / 2 ? want : 2 * c;
+            unsigned char *grown = einc__alloc(in->ctx, c2);
+            if (grown) memcpy(grown, buf, n);
+            einc__free(in->ctx, buf, c);
+            buf = grown;
+            c = c2;
+            continue;
+        }
+        size_t got = 0;
+        size_t step = c - n;
+        if (!npy_read(in, buf + n, step, &got)) {
+            einc__free(in->ctx, buf, c);
+            return NULL;
+        }
+        n += got;
+        if (got < step) break; /* the end of the stream */
+    }
+    if (!buf) return NULL;
+    char shp[512];
+    einc_tensor *raw = NULL;
+    if (n < h->nbytes)
+        npy_fail(in, EINC_EFORMAT, "data is truncated: shape %s of %s needs %zu bytes, the stream has %zu",
+                 einc__shape_str(shp, sizeof shp, h->ndim, h->shape), einc_dtype_name(h->dtype), h->nbytes, n);
+    else if (n > h->nbytes)
+        npy_fail(in, EINC_EFORMAT, "unexpected bytes after the %zu bytes of data (the stream goes on)", h->nbytes);
+    else {
+        int64_t phys[EINC_MAX_DIMS];
+        for (int i = 0; i < h->ndim; i++) phys[i] = h->fortran ? h->shape[h->ndim - 1 - i] : h->shape[i];
+        raw = einc__tensor_new(in->ctx, h->dtype, h->ndim, phys);
+        if (raw && n) memcpy(einc__tensor_ptr(raw), buf, n);
+    }
+    einc__free(in->ctx, buf, c);
+    return raw ? finish_load(in, h, raw) : NULL;
+}
+
 static einc_tensor *npy_load(npy_in *in) {
     int major = 0;
     size_t hlen = 0;
@@ -545,6 +589,7 @@ static einc_tensor *npy_load(npy_in *in) {
     memset(&h, 0, sizeof h);
     if (!load_preamble(in, &major, &hlen) || !load_header(in, major, hlen, &h)) return NULL;
     char shp[512];
+    if (in->stream) return load_stream_data(in, &h);
     if (npy_left(in) != h.nbytes) {
         size_t have = npy_left(in);
         if (have < h.nbytes)
@@ -582,37 +627,8 @@ einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) 
         return NULL;
     }
     static const unsigned char empty = 0;
-    npy_in in = {ctx, "einc_npy_load_buffer", NULL, data ? data : (const void *)&empty, -1, size, 0};
+    npy_in in = {ctx, "einc_npy_load_buffer", NULL, data ? data : (const void *)&empty, -1, false, size, 0};
     return npy_load(&in);
-}
-
-/* A pipe or other stream of unknown size, read to its end into memory from the allocator: what
- * is reserved grows with the bytes that actually arrive, never with what a header claims. */
-static unsigned char *read_stream(npy_in *in, size_t *size, size_t *cap) {
-    size_t c = 4096, n = 0;
-    unsigned char *buf = einc__alloc(in->ctx, c);
-    while (buf) {
-        if (n == c) {
-            unsigned char *grown = einc__alloc(in->ctx, 2 * c);
-            if (grown) memcpy(grown, buf, n);
-            einc__free(in->ctx, buf, c);
-            buf = grown;
-            c *= 2;
-            continue;
-        }
-        ssize_t r = read(in->fd, buf + n, c - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            npy_fail(in, EINC_EIO, "read error after %zu bytes: %s", n, strerror(errno));
-            einc__free(in->ctx, buf, c);
-            return NULL;
-        }
-        if (r == 0) break;
-        n += (size_t)r;
-    }
-    *size = n;
-    *cap = c;
-    return buf;
 }
 
 einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
@@ -621,7 +637,7 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_load: path is NULL");
         return NULL;
     }
-    npy_in in = {ctx, "einc_npy_load", path, NULL, -1, 0, 0};
+    npy_in in = {ctx, "einc_npy_load", path, NULL, -1, false, 0, 0};
     in.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (in.fd < 0) {
         npy_fail(&in, EINC_EIO, "cannot open: %s", strerror(errno));
@@ -637,13 +653,9 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
         in.size = (size_t)st.st_size;
         t = npy_load(&in);
     } else {
-        size_t cap = 0;
-        unsigned char *buf = read_stream(&in, &in.size, &cap);
-        if (buf) {
-            in.mem = buf;
-            t = npy_load(&in);
-            einc__free(ctx, buf, cap);
-        }
+        in.stream = true;
+        in.size = SIZE_MAX;
+        t = npy_load(&in);
     }
     close(in.fd);
     return t;
@@ -715,65 +727,13 @@ void einc_buffer_free(einc_ctx *ctx, void *data, size_t size) {
     if (ctx && data) einc__free(ctx, data, size);
 }
 
-static bool write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        size_t chunk = n < ((size_t)1 << 30) ? n : ((size_t)1 << 30);
-        ssize_t w = write(fd, p, chunk);
-        if (w < 0 && errno == EINTR) continue;
-        if (w == 0) errno = ENOSPC;
-        if (w <= 0) return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* Creates a new file next to `path` (O_EXCL: never an existing one); its name goes to tmp. */
-static int create_temp(einc_ctx *ctx, const char *path, char *tmp, size_t cap) {
-    /* the name only has to be unlikely to exist; O_EXCL makes a clash a retry, not a clobber */
-    uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ctx ^ (uint64_t)(uintptr_t)tmp;
-    for (uint64_t attempt = 0; attempt < 64; attempt++) {
-        snprintf(tmp, cap, "%s.%016llx.tmp", path, (unsigned long long)einc__rng_bits(seed, attempt));
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
-/* A file written under its temporary name, waiting to be renamed over `path`. */
-struct einc_npy_pending {
-    einc_ctx *ctx;
-    char *path, *tmp;
-    size_t path_cap, tmp_cap;
-};
-
-static void pending_free(einc_npy_pending *p) {
-    einc__free(p->ctx, p->tmp, p->tmp_cap);
-    einc__free(p->ctx, p->path, p->path_cap);
-    einc__free(p->ctx, p, sizeof *p);
-}
-
-/* The temporary takes over the mode of the file it will replace (and its owner where that is
- * permitted), so replacing a 0600 file does not make it 0644. A new file keeps 0666 & ~umask. */
-static void keep_metadata(int fd, const char *path) {
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return;
-    if (fchown(fd, st.st_uid, st.st_gid) != 0) { /* not permitted: the writer's owner is kept */
-    }
-    if (fchmod(fd, st.st_mode & 07777) != 0) { /* the file is still written; only its mode differs */
-    }
-}
-
-einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const einc_tensor *t) {
-    if (!ctx) return NULL;
-    if (!path) {
-        einc__error(ctx, EINC_EINVAL, "einc_npy_save: path is NULL");
-        return NULL;
-    }
-    if (!t) {
-        einc__error(ctx, EINC_EINVAL, "einc_npy_save: tensor argument 't' is NULL");
-        return NULL;
-    }
+/* Writes `t` through one saver: with EINC_SAVE_STAGE in options the synced temporary is left
+ * for the caller (its name in options->staged), otherwise it is renamed into place. */
+static einc_status npy_write(einc_ctx *ctx, const char *path, const einc_tensor *t, const einc_save_options *options) {
+    const char *fname = "einc_npy_save";
+    if (!ctx) return EINC_EINVAL;
+    if (!path) return einc__error(ctx, EINC_EINVAL, "%s: path is NULL", fname);
+    if (!t) return einc__error(ctx, EINC_EINVAL, "%s: tensor argument 't' is NULL", fname);
     char header[NPY_SAVE_HEADER_CAP];
     size_t hl = header_bytes(header, t->dtype, t->ndim, t->shape);
     size_t nbytes = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
@@ -782,63 +742,95 @@ einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const ein
     const char *bytes = einc__tensor_ptr(t);
     if (!einc__tensor_is_contiguous(t)) {
         c = einc__tensor_new(ctx, t->dtype, t->ndim, t->shape);
-        if (!c) return NULL;
+        if (!c) return einc_errcode(ctx);
         einc_tensor_to_buffer(t, einc__tensor_ptr(c), nbytes);
         bytes = einc__tensor_ptr(c);
+    }
+    einc__saver sv;
+    einc_status st = einc__save_begin(&sv, ctx, fname, path, options);
+    if (st == EINC_OK) {
+        st = einc__save_write(&sv, header, hl);
+        if (st == EINC_OK) st = einc__save_write(&sv, bytes, nbytes);
+        st = einc__save_end(&sv, st);
+    }
+    einc_tensor_release(c);
+    return st;
+}
+
+einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tensor *t, const einc_save_options *options) {
+    if (options && (options->flags & EINC_SAVE_STAGE))
+        return npy_write(ctx, path, t, options); /* the caller commits through einc_save_commit */
+    einc_save_options o = {0, NULL, NULL, 0};
+    if (options) o = *options;
+    return npy_write(ctx, path, t, &o);
+}
+
+einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    return einc_npy_save_with(ctx, path, t, NULL);
+}
+
+/* A file written under its temporary name, waiting to be renamed over `path`. tmp has room for
+ * a temporary next to a symlink's target (up to PATH_MAX longer than path). */
+struct einc_npy_pending {
+    einc_ctx *ctx;
+    einc_save_options opt; /* the caller's, without EINC_SAVE_STAGE: what commit uses */
+    char *path, *tmp;
+    size_t path_cap, tmp_cap;
+};
+
+static void pending_free(einc_npy_pending *p) {
+    einc__temp_untrack(p->tmp);
+    einc__free(p->ctx, p->tmp, p->tmp_cap);
+    einc__free(p->ctx, p->path, p->path_cap);
+    einc__free(p->ctx, p, sizeof *p);
+}
+
+einc_npy_pending *einc_npy_save_begin_with(einc_ctx *ctx, const char *path, const einc_tensor *t,
+                                           const einc_save_options *options) {
+    if (!ctx) return NULL;
+    if (!path) {
+        einc__error(ctx, EINC_EINVAL, "einc_npy_save: path is NULL");
+        return NULL;
     }
     einc_npy_pending *p = einc__alloc(ctx, sizeof *p);
     size_t len = strlen(path);
     if (p) {
-        *p = (einc_npy_pending){ctx, NULL, NULL, len + 1, len + 32};
+        *p = (einc_npy_pending){ctx, {0, NULL, NULL, 0}, NULL, NULL, len + 1, len + EINC_SAVE_TEMP_EXTRA + 4096};
+        if (options) p->opt = *options;
+        p->opt.flags &= ~(unsigned)EINC_SAVE_STAGE;
         p->path = einc__alloc(ctx, p->path_cap);
         p->tmp = einc__alloc(ctx, p->tmp_cap);
     }
     if (!p || !p->path || !p->tmp) {
-        if (p) pending_free(p);
-        einc_tensor_release(c);
+        if (p) {
+            einc__free(ctx, p->tmp, p->tmp_cap);
+            einc__free(ctx, p->path, p->path_cap);
+            einc__free(ctx, p, sizeof *p);
+        }
         return NULL;
     }
     memcpy(p->path, path, len + 1);
-    int fd = create_temp(ctx, path, p->tmp, p->tmp_cap);
-    if (fd < 0) {
-        einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot create the temporary file '%s': %s", path, p->tmp,
-                    strerror(errno));
-        pending_free(p);
-        einc_tensor_release(c);
-        return NULL;
-    }
-    keep_metadata(fd, path);
-    const char *step = NULL;
-    errno = 0;
-    if (!write_all(fd, header, hl) || !write_all(fd, bytes, nbytes))
-        step = "write";
-    else if (fsync(fd) != 0)
-        step = "sync";
-    int err = errno;
-    if (close(fd) != 0 && !step) {
-        step = "close";
-        err = errno;
-    }
-    einc_tensor_release(c);
-    if (step) {
-        einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot %s the temporary file '%s': %s", path, step, p->tmp,
-                    strerror(err));
-        unlink(p->tmp);
+    p->tmp[0] = '\0';
+    einc_save_options o = p->opt;
+    o.flags |= EINC_SAVE_STAGE;
+    o.staged = p->tmp;
+    o.staged_size = p->tmp_cap;
+    if (npy_write(ctx, path, t, &o) != EINC_OK) {
         pending_free(p);
         return NULL;
     }
+    einc__temp_track(p->tmp); /* staged: still removable by a signal handler until commit/abort */
     return p;
+}
+
+einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    return einc_npy_save_begin_with(ctx, path, t, NULL);
 }
 
 einc_status einc_npy_save_commit(einc_npy_pending *p) {
     if (!p) return EINC_EINVAL;
-    einc_ctx *ctx = p->ctx;
-    einc_status st = EINC_OK;
-    if (rename(p->tmp, p->path) != 0) {
-        st = einc__error(ctx, EINC_EIO, "einc_npy_save: '%s': cannot rename the temporary file '%s': %s", p->path,
-                         p->tmp, strerror(errno));
-        unlink(p->tmp);
-    }
+    einc_status st = einc_save_commit(p->ctx, p->tmp, p->path, &p->opt);
+    if (st != EINC_OK) unlink(p->tmp); /* gone already when the rename happened */
     pending_free(p);
     return st;
 }
@@ -847,10 +839,4 @@ void einc_npy_save_abort(einc_npy_pending *p) {
     if (!p) return;
     unlink(p->tmp);
     pending_free(p);
-}
-
-einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t) {
-    if (!ctx) return EINC_EINVAL;
-    einc_npy_pending *p = einc_npy_save_begin(ctx, path, t);
-    return p ? einc_npy_save_commit(p) : einc_errcode(ctx);
 }

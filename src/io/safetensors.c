@@ -18,10 +18,14 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "save_file.h"
 #include "json.h"
 
 /* The reference implementation's cap on the JSON header. */
 #define ST_HEADER_MAX 100000000u
+/* Tensors per file: bounds what a header of empty tensors makes einc allocate (each costs a
+ * tensor handle and an index entry, some 600 bytes) far above any real checkpoint shard. */
+#define ST_TENSORS_MAX 262144
 
 /* ---- dtypes -------------------------------------------------------------------------------- */
 
@@ -511,7 +515,9 @@ static bool parse_offsets(st_load *L, einc__json *j, const char *name, st_entry 
  * and the byte count must fit in int64. */
 static bool entry_bytes(st_load *L, const char *name, const st_entry *e, uint64_t *nbytes) {
     int64_t bytes = 0;
-    if (e->overflow || __builtin_mul_overflow(e->zero ? 0 : e->prod, (int64_t)st_dtypes[e->dtype].size, &bytes)) {
+    /* zeros count as 1 here too: an empty tensor's strides must still be representable, and the
+     * same rule as for the tensor's creation keeps every failure a FormatError naming the tensor */
+    if (e->overflow || __builtin_mul_overflow(e->prod, (int64_t)st_dtypes[e->dtype].size, &bytes)) {
         char buf[256];
         einc__error(L->ctx, EINC_EFORMAT,
                     "safetensors: tensor " ST_NAME ": shape %s%s of %s is too large (its size "
@@ -520,7 +526,7 @@ static bool entry_bytes(st_load *L, const char *name, const st_entry *e, uint64_
                     e->ndim > EINC_MAX_DIMS ? "..." : "", st_dtypes[e->dtype].name);
         return false;
     }
-    *nbytes = (uint64_t)bytes;
+    *nbytes = e->zero ? 0 : (uint64_t)bytes;
     return true;
 }
 
@@ -612,6 +618,11 @@ static bool parse_member(st_load *L, einc__json *j, bool *have_metadata) {
         }
         *have_metadata = true;
         return parse_metadata(L, j);
+    }
+    if (st->tensors.count >= ST_TENSORS_MAX) {
+        einc__error(L->ctx, EINC_EFORMAT, "safetensors: the header lists more than %d tensors (einc's limit per file)",
+                    ST_TENSORS_MAX);
+        return false;
     }
     char *name = decode_string(L, &k, "a tensor name");
     if (!name) return false;
@@ -849,7 +860,9 @@ einc_state *einc_safetensors_load(einc_ctx *ctx, const char *path) {
         einc__error(ctx, EINC_EINVAL, "einc_safetensors_load: path is NULL");
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f && fd >= 0) close(fd);
     if (!f) {
         einc__error(ctx, EINC_EIO, "safetensors: cannot open '%s': %s", path, strerror(errno));
         return NULL;
@@ -1065,77 +1078,40 @@ einc_status einc_safetensors_save_buffer(einc_ctx *ctx, const einc_state *state,
     return EINC_OK;
 }
 
-/* Creates a new file next to `path` (O_EXCL, so nothing is overwritten); *tmp receives its
- * name (allocated, *tmp_size bytes). */
-static einc_status open_temp(einc_ctx *ctx, const char *path, FILE **f, char **tmp, size_t *tmp_size) {
-    *f = NULL;
-    *tmp_size = strlen(path) + 24;
-    *tmp = einc__alloc(ctx, *tmp_size);
-    if (!*tmp) return EINC_ENOMEM;
-    uint64_t seed = einc__rng_bits((uint64_t)(uintptr_t)*tmp, (uint64_t)getpid());
-    int err = 0;
-    for (uint64_t attempt = 0; attempt < 32; attempt++) {
-        snprintf(*tmp, *tmp_size, "%s.tmp%08llx", path,
-                 (unsigned long long)(einc__rng_bits(seed, attempt) & 0xffffffffu));
-        int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd >= 0) {
-            *f = fdopen(fd, "wb");
-            if (*f) return EINC_OK;
-            err = errno;
-            close(fd);
-            remove(*tmp);
-            break;
-        }
-        err = errno;
-        if (err != EEXIST) break;
-    }
-    einc__error(ctx, EINC_EIO, "safetensors: cannot create '%s': %s", *tmp, strerror(err));
-    einc__free(ctx, *tmp, *tmp_size);
-    *tmp = NULL;
-    return EINC_EIO;
-}
-
 /* Writes one tensor's elements, row-major (through a scratch copy when the strides ask for it). */
-static einc_status write_tensor(einc_ctx *ctx, FILE *f, const st_item *it) {
+static einc_status write_tensor(einc__saver *sv, const st_item *it) {
     size_t nbytes = (size_t)it->nbytes;
     if (!nbytes) return EINC_OK;
-    if (einc__tensor_is_contiguous(it->t))
-        return fwrite(einc__tensor_ptr(it->t), 1, nbytes, f) == nbytes ? EINC_OK : EINC_EIO;
-    char *tmp = einc__alloc(ctx, nbytes);
+    if (einc__tensor_is_contiguous(it->t)) return einc__save_write(sv, einc__tensor_ptr(it->t), nbytes);
+    char *tmp = einc__alloc(sv->ctx, nbytes);
     if (!tmp) return EINC_ENOMEM;
     einc_tensor_to_buffer(it->t, tmp, nbytes);
-    einc_status st = fwrite(tmp, 1, nbytes, f) == nbytes ? EINC_OK : EINC_EIO;
-    einc__free(ctx, tmp, nbytes);
+    einc_status st = einc__save_write(sv, tmp, nbytes);
+    einc__free(sv->ctx, tmp, nbytes);
     return st;
 }
 
 einc_status einc_safetensors_save(einc_ctx *ctx, const char *path, const einc_state *state) {
+    return einc_safetensors_save_with(ctx, path, state, NULL);
+}
+
+einc_status einc_safetensors_save_with(einc_ctx *ctx, const char *path, const einc_state *state,
+                                       const einc_save_options *options) {
+    const char *fname = "einc_safetensors_save";
     if (!ctx) return EINC_EINVAL;
-    if (!path || !state)
-        return einc__error(ctx, EINC_EINVAL, "einc_safetensors_save: %s is NULL", path ? "state" : "path");
-    if (state->ctx != ctx)
-        return einc__error(ctx, EINC_EINVAL, "einc_safetensors_save: the state belongs to another context");
+    if (!path || !state) return einc__error(ctx, EINC_EINVAL, "%s: %s is NULL", fname, path ? "state" : "path");
+    if (state->ctx != ctx) return einc__error(ctx, EINC_EINVAL, "%s: the state belongs to another context", fname);
     st_plan p;
-    einc_status st = plan_make(ctx, "einc_safetensors_save", state, &p);
+    einc_status st = plan_make(ctx, fname, state, &p);
     if (st != EINC_OK) return st;
-    char *tmp;
-    size_t tmp_size;
-    FILE *f;
-    st = open_temp(ctx, path, &f, &tmp, &tmp_size);
-    if (st != EINC_OK) {
-        plan_free(ctx, &p);
-        return st;
+    einc__saver sv;
+    st = einc__save_begin(&sv, ctx, fname, path, options);
+    if (st == EINC_OK) {
+        st = einc__save_write(&sv, p.header, p.header_size);
+        for (int i = 0; st == EINC_OK && i < p.n; i++)
+            st = write_tensor(&sv, &p.items[i]);
+        st = einc__save_end(&sv, st);
     }
-    st = fwrite(p.header, 1, p.header_size, f) == p.header_size ? EINC_OK : EINC_EIO;
-    for (int i = 0; st == EINC_OK && i < p.n; i++)
-        st = write_tensor(ctx, f, &p.items[i]);
-    if (fclose(f) != 0 && st == EINC_OK) st = EINC_EIO;
-    if (st == EINC_EIO) einc__error(ctx, EINC_EIO, "safetensors: cannot write '%s': %s", tmp, strerror(errno));
-    if (st == EINC_OK && rename(tmp, path) != 0) {
-        st = einc__error(ctx, EINC_EIO, "safetensors: cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-    }
-    if (st != EINC_OK) remove(tmp);
-    einc__free(ctx, tmp, tmp_size);
     plan_free(ctx, &p);
     return st;
 }
