@@ -30,6 +30,7 @@
 #include "einc/solve.h"
 #include "einc/vmap.h"
 #include "einc/compat03.h"
+#include "einc/attention.h"
 #include "einc/nn.h"
 
 #endif /* EINC_H */

@@ -100,6 +100,17 @@ struct einc__plan;
  * forwards it to the rule einc__rule_xxx a context installed, src/autograd). They return `out`
  * unchanged when nothing must be recorded, NULL (out released) when recording failed, and NULL at
  * once for a NULL out. Axes arrive validated and normalised unless said otherwise. */
+/* Which dimension of each einc_attention operand plays which role: q [nb batch, N, d],
+ * k [.., M, d], v [.., M, e], out [.., N, e] (dimension indices into each tensor; batch axes in the
+ * output's order); the bias broadcasts to [batch..., N, M]. */
+typedef struct einc__attn_map {
+    int nb;
+    int q[EINC_MAX_DIMS], k[EINC_MAX_DIMS], v[EINC_MAX_DIMS], o[EINC_MAX_DIMS];
+    int64_t scores[EINC_MAX_DIMS]; /* the shape [batch..., N, M] */
+    double scale;
+    bool causal;
+} einc__attn_map;
+
 #define EINC__GRAD_HOOKS(X)                                                                                            \
     /* view, reshape, squeeze, squeeze_all, unsqueeze: the gradient reshaped back to x's shape. */                     \
     X(reshape, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x), (ctx, out, x))                                    \
@@ -139,7 +150,12 @@ struct einc__plan;
     X(matmul, (einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b), (ctx, out, a, b))                 \
     /* conv2d_1x1 (bias may be NULL). */                                                                               \
     X(conv2d_1x1, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias),           \
-      (ctx, out, x, w, bias))
+      (ctx, out, x, w, bias))                                                                                          \
+    /* einc_attention: lse [batch..., N] saved from the forward; the map says which dimension of each  \
+     * tensor plays which role (bias may be NULL). */                                                                  \
+    X(attention, (einc_ctx *ctx, einc_tensor *out, einc_tensor *lse, einc_tensor *q, einc_tensor *k, einc_tensor *v,   \
+                  einc_tensor *bias, const einc__attn_map *map),                                                       \
+      (ctx, out, lse, q, k, v, bias, map))
 
 #define EINC__GRAD_HOOK_FIELD(name, params, args) einc_tensor *(*name)params;
 typedef struct einc__grad_hooks {

@@ -25,4 +25,19 @@ void einc__copy_views(einc_ctx *ctx, const einc__view *dst, const einc__view *sr
  * failure c's contents are unspecified. */
 einc_status einc__gemm_batched(einc_ctx *ctx, const einc__view *a, const einc__view *b, const einc__view *c);
 
+#include "../kernels/attention.h"
+
+/* The kernel's description of an einc_attention call: q, k, v, o (and the bias, broadcast) seen
+ * through the map's role order; lse [batch..., N] may be NULL (not wanted). */
+einc__attn einc__attention_views(const einc__attn_map *map, einc_tensor *q, einc_tensor *k, einc_tensor *v,
+                                 einc_tensor *o, einc_tensor *lse, einc_tensor *bias);
+/* Adds the backward's views: dout (out's shape), and dq, dk, dv (shapes of q, k, v), dbias (the
+ * bias's shape); NULL for a gradient that is not wanted. */
+void einc__attention_grad_views(einc__attn *a, const einc__attn_map *map, einc_tensor *dout, einc_tensor *dq,
+                                einc_tensor *dk, einc_tensor *dv, einc_tensor *dbias);
+/* Fused attention (kernels/attention.h) forward or backward on the context's threads: one
+ * worker when the bias gradient is summed over batch entries. Records EINC_ENOMEM when its
+ * scratch cannot be allocated and returns it; EINC_OK otherwise. */
+einc_status einc__attention_run(einc_ctx *ctx, const einc__attn *a, bool backward);
+
 #endif /* EINC_DRIVERS_H */

@@ -174,6 +174,22 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
 /* Outputs of this many elements and more are written with streaming stores. */
 #define EINC__VM_STREAM_ELEMS ((int64_t)1 << 20)
 
+/* Fused attention's row steps (kernels/attention.c; level code only: the baseline runs the
+ * reference). Both work on nrows rows of n scores, row r at s + r * ld (ld a multiple of 16, the
+ * vectors of a row may be read and written up to n rounded up to 16), the bias tile (NULL: none)
+ * laid out alike, columns from valid_r = clamp(valid0 + r * vstep, 0, n) on masked (-inf).
+ * fwd: the online softmax step. s := x = scale * s + bias, then exp(x - m_new) in place, where
+ * m_new = max(m[r], max x); l[r] = l[r] * exp(m[r] - m_new) + sum exp(...), m[r] = m_new, and the
+ * output row o + r * ldo (no floats, a multiple of 16) is scaled by the same exp(m[r] - m_new).
+ * bwd: s := P = exp(x - lse[r]) (0 where masked), dp := P * (dp - dd[r]) (the gradient of x). */
+#define EINC__VM_ATTN_DECLARE(sfx)                                                                                     \
+    void einc__vm_attn_fwd_rows_f32_##sfx(float *s, int64_t ld, const float *bias, int64_t nrows, int64_t n,          \
+                                          int64_t valid0, int64_t vstep, float scale, float *m, float *l, float *o,   \
+                                          int64_t ldo, int64_t no);                                                    \
+    void einc__vm_attn_bwd_rows_f32_##sfx(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows,         \
+                                          int64_t n, int64_t valid0, int64_t vstep, float scale, const float *lse,    \
+                                          const float *dd);
+
 /* The per-level implementations behind the dispatchers (vecmath_avx2.c, vecmath_avx512.c). */
 #define EINC__VM_DECLARE(sfx)                                                                                          \
     void einc__vm_lse_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n);                                         \
@@ -197,6 +213,8 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
 #if EINC_X86_LEVELS
 EINC__VM_DECLARE(avx2)
 EINC__VM_DECLARE(avx512)
+EINC__VM_ATTN_DECLARE(avx2)
+EINC__VM_ATTN_DECLARE(avx512)
 #endif
 
 #endif /* EINC_VECMATH_H */

@@ -450,3 +450,81 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
         }
     }
 }
+
+/* ---- fused attention's row steps (vecmath.h) ------------------------------------------------ */
+
+static const float VM(iota)[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+/* x = scale * s (+ b) on the vector of columns [i, i + W), -inf from column `valid` on. A select,
+ * not an added -inf, so that a NaN score in a masked position stays masked. */
+static inline V VM(attn_score)(const float *s, const float *b, int64_t i, int64_t valid, V vs) {
+    if (i >= valid) return v_set1(-INFINITY);
+    V x = v_mul(v_loadu(s + i), vs);
+    if (b) x = v_add(x, v_loadu(b + i));
+    if (i + W > valid) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(valid - i))), x, v_set1(-INFINITY));
+    return x;
+}
+
+static inline int64_t VM(attn_valid)(int64_t valid0, int64_t vstep, int64_t r, int64_t n) {
+    int64_t v = valid0 + r * vstep;
+    return v < 0 ? 0 : v > n ? n : v;
+}
+
+void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int64_t nrows, int64_t n, int64_t valid0,
+                                    int64_t vstep, float scale, float *m, float *l, float *o, int64_t ldo,
+                                    int64_t no) {
+    V vs = v_set1(scale);
+    for (int64_t r = 0; r < nrows; r++) {
+        float *x = s + r * ld;
+        const float *b = bias ? bias + r * ld : NULL;
+        int64_t valid = VM(attn_valid)(valid0, vstep, r, n);
+        V mx = v_set1(-INFINITY);
+        M nan = m_none();
+        for (int64_t i = 0; i < n; i += W) { /* pass 1: the scores and their max */
+            V v = VM(attn_score)(x, b, i, valid, vs);
+            nan = m_or(nan, m_unord(v, v));
+            mx = v_max(mx, v);
+            v_storeu(x + i, v);
+        }
+        float mo = m[r], bm = m_any(nan) ? NAN : v_hmax(mx);
+        float mn = isnan(mo) || isnan(bm) ? NAN : mo > bm ? mo : bm;
+        float ms = mn == -INFINITY ? 0.0f : mn; /* nothing valid yet: every exp is 0, not NaN */
+        V vm = v_set1(ms), acc = v_zero();
+        for (int64_t i = 0; i < n; i += W) { /* pass 2: p = exp(x - max), in place, and its sum */
+            V p = VM(vexp)(v_sub(v_loadu(x + i), vm));
+            v_storeu(x + i, p);
+            acc = v_add(acc, p);
+        }
+        float lanes[16], sum = 0.0f;
+        v_storeu(lanes, acc);
+        for (int k = 0; k < W; k++)
+            sum += lanes[k];
+        if (mo != mn) { /* the max grew: rescale what was summed before */
+            float alpha = expf(mo - ms);
+            l[r] *= alpha;
+            V va = v_set1(alpha);
+            float *orow = o + r * ldo;
+            for (int64_t i = 0; i < no; i += W)
+                v_storeu(orow + i, v_mul(v_loadu(orow + i), va));
+        }
+        l[r] += sum;
+        m[r] = mn;
+    }
+}
+
+void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n,
+                                    int64_t valid0, int64_t vstep, float scale, const float *lse, const float *dd) {
+    V vs = v_set1(scale);
+    for (int64_t r = 0; r < nrows; r++) {
+        float *x = s + r * ld, *g = dp + r * ld;
+        const float *b = bias ? bias + r * ld : NULL;
+        int64_t valid = VM(attn_valid)(valid0, vstep, r, n);
+        V vl = v_set1(lse[r]), vd = v_set1(dd[r]);
+        for (int64_t i = 0; i < n; i += W) {
+            V p = VM(vexp)(v_sub(VM(attn_score)(x, b, i, valid, vs), vl));
+            p = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(valid - i))), p, v_zero()); /* exp(-inf - -inf) */
+            v_storeu(x + i, p);
+            v_storeu(g + i, v_mul(p, v_sub(v_loadu(g + i), vd)));
+        }
+    }
+}
