@@ -1,13 +1,14 @@
 /* attention — the einx-vs-PyTorch notebook, in C.
  *
- * One multi-head self-attention module (B, C, H, W) -> (B, C, H, W) written twice over the same
- * parameters: with einx notation (einc_mha_forward_notation) and with raw index bookkeeping
- * (einc_mha_forward_raw, the PyTorch column). With no arguments it re-enacts the notebook: builds
- * both modules (C=16, heads=4, B=2, H=W=8, seeded), copies the parameters of one into the other,
- * runs both, verifies they agree, times them, and runs a backward pass.
+ * One multi-head self-attention module (B, C, H, W) -> (B, C, H, W) written three ways over the
+ * same parameters: with einx notation (einc_mha_forward_notation), with raw index bookkeeping
+ * (einc_mha_forward_raw, the PyTorch column) and with the notation and the fused attention kernel
+ * (einc_mha_forward_fused). With no arguments it re-enacts the notebook: builds the modules
+ * (C=16, heads=4, B=2, H=W=8, seeded) with the same parameters, runs them, verifies they agree,
+ * prints their timings and peak memory side by side, and runs a backward pass through each.
  *
  *   build/attention [--batch B] [--channels C] [--heads N] [--height H] [--width W] [--seed S]
- *                   [--impl notation|raw] [--weights W.safetensors] [--input X.npy]
+ *                   [--impl notation|raw|fused] [--weights W.safetensors] [--input X.npy]
  *                   [--output Y.npy] [--grad-input GX.npy] [--grads G.safetensors]
  *
  * --weights loads a PyTorch state dict (qkv.weight, qkv.bias, proj.weight, proj.bias) saved as
@@ -32,7 +33,7 @@ typedef struct {
 static int usage(const char *msg) {
     if (msg) fprintf(stderr, "ValueError: %s\n", msg);
     fprintf(stderr, "usage: attention [--batch B] [--channels C] [--heads N] [--height H] [--width W] [--seed S]\n"
-                    "                 [--impl notation|raw] [--weights W.safetensors] [--input X.npy]\n"
+                    "                 [--impl notation|raw|fused] [--weights W.safetensors] [--input X.npy]\n"
                     "                 [--output Y.npy] [--grad-input GX.npy] [--grads G.safetensors]\n");
     return 1;
 }
@@ -59,11 +60,12 @@ static double now(void) {
 
 typedef einc_tensor *(*forward_fn)(einc_ctx *, const einc_mha *, einc_tensor *);
 
-/* Best-of-n microseconds per forward, without recording a graph; each call in its own scope. */
+/* Best-of-n microseconds per forward, without recording a graph; each call in its own scope.
+ * Stops early after 3 calls once a second has been spent. */
 static double time_forward(einc_ctx *ctx, forward_fn fwd, const einc_mha *m, einc_tensor *x, int n) {
     bool was = einc_set_grad_enabled(ctx, false);
-    double best = 1e30;
-    for (int i = 0; i < n; i++) {
+    double best = 1e30, start = now();
+    for (int i = 0; i < n && (i < 3 || now() - start < 1.0); i++) {
         einc_scope_begin(ctx);
         double t0 = now();
         einc_tensor *y = fwd(ctx, m, x);
@@ -76,74 +78,112 @@ static double time_forward(einc_ctx *ctx, forward_fn fwd, const einc_mha *m, ein
     return best * 1e6;
 }
 
-/* The notebook: two modules, parameters copied, both forwards compared, timed, backward run. */
+/* Peak bytes (above what was live before) of one forward (and backward, `grads`). */
+static double peak_mib(einc_ctx *ctx, forward_fn fwd, const einc_mha *m, einc_tensor *x, bool grads) {
+    einc_scope_begin(ctx);
+    einc_memory_stats before, after;
+    einc_memory_stats_get(ctx, &before);
+    einc_memory_peak_reset(ctx);
+    bool was = einc_set_grad_enabled(ctx, grads);
+    einc_tensor *y = fwd(ctx, m, x);
+    if (y && grads) einc_backward(ctx, einc_tensor_sum(ctx, y, EINC_ALL, false), NULL);
+    einc_set_grad_enabled(ctx, was);
+    einc_memory_stats_get(ctx, &after);
+    einc_scope_end(ctx);
+    return (double)(after.window_peak_bytes - before.live_bytes) / (1 << 20);
+}
+
+enum { NIMPL = 3 };
+static const char *const impl_name[NIMPL] = {"notation", "raw", "fused"};
+static const forward_fn impl_fn[NIMPL] = {einc_mha_forward_notation, einc_mha_forward_raw, einc_mha_forward_fused};
+
+static double max_abs_diff(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    einc_tensor *d = einc_tensor_max(ctx, einc_tensor_abs(ctx, einc_tensor_sub(ctx, a, b)), EINC_ALL, false);
+    return d ? einc_tensor_item(d) : INFINITY;
+}
+
+/* The notebook: three modules with the same parameters, the forwards compared, timed, measured,
+ * and a backward through each. */
 static int notebook(einc_ctx *ctx, const options *o) {
-    einc_mha a, b;
-    if (einc_mha_init(ctx, &a, o->channels, o->heads) != EINC_OK) return fail(ctx);
-    if (einc_mha_init(ctx, &b, o->channels, o->heads) != EINC_OK) {
-        einc_mha_free(&a);
+    einc_mha mods[NIMPL];
+    int ninit = 0;
+    while (ninit < NIMPL && einc_mha_init(ctx, &mods[ninit], o->channels, o->heads) == EINC_OK)
+        ninit++;
+    if (ninit < NIMPL) {
+        while (ninit > 0)
+            einc_mha_free(&mods[--ninit]);
         return fail(ctx);
     }
     int rc = 0;
     einc_scope_begin(ctx);
-    einc_mha_copy_params(ctx, &b, &a);
+    einc_mha_copy_params(ctx, &mods[1], &mods[0]);
+    einc_mha_copy_params(ctx, &mods[2], &mods[0]);
     einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(o->batch, o->channels, o->height, o->width));
-    einc_tensor *y_raw = einc_mha_forward_raw(ctx, &a, x);
-    einc_tensor *y_einx = einc_mha_forward_notation(ctx, &b, x);
-    einc_tensor *diff = einc_tensor_max(ctx, einc_tensor_abs(ctx, einc_tensor_sub(ctx, y_raw, y_einx)), EINC_ALL, false);
-    if (!diff) {
+    einc_tensor *y[NIMPL];
+    for (int k = 0; k < NIMPL; k++)
+        y[k] = impl_fn[k](ctx, &mods[k], x);
+    if (!y[0] || !y[1] || !y[2]) {
         rc = fail(ctx);
         goto done_scope;
     }
-    double max_diff = einc_tensor_item(diff);
-    printf("multi-head self-attention: B=%lld C=%lld heads=%lld H=%lld W=%lld, seed %llu, GEMM: %s\n",
+    printf("multi-head self-attention: B=%lld C=%lld heads=%lld H=%lld W=%lld, seed %llu, GEMM: %s, CPU level: %s\n",
            (long long)o->batch, (long long)o->channels, (long long)o->heads, (long long)o->height,
-           (long long)o->width, (unsigned long long)o->seed,
-           einc_gemm_backend_name(einc_get_gemm_backend(ctx)));
-    printf("output shape (%lld, %lld, %lld, %lld) equals input shape: %s\n", (long long)einc_tensor_dim(y_einx, 0),
-           (long long)einc_tensor_dim(y_einx, 1), (long long)einc_tensor_dim(y_einx, 2),
-           (long long)einc_tensor_dim(y_einx, 3),
-           einc_tensor_ndim(y_einx) == 4 && einc_tensor_dim(y_einx, 1) == o->channels ? "yes" : "NO");
-    printf("max_abs_diff: %g\n", max_diff);
-    if (max_diff <= 1e-6) printf("Verification passed: notation and raw forward outputs are identical within 1e-6.\n");
+           (long long)o->width, (unsigned long long)o->seed, einc_gemm_backend_name(einc_get_gemm_backend(ctx)),
+           einc_cpu_level_name(einc_cpu_level_active()));
+    printf("output shape (%lld, %lld, %lld, %lld) equals input shape: %s\n", (long long)einc_tensor_dim(y[0], 0),
+           (long long)einc_tensor_dim(y[0], 1), (long long)einc_tensor_dim(y[0], 2),
+           (long long)einc_tensor_dim(y[0], 3),
+           einc_tensor_ndim(y[0]) == 4 && einc_tensor_dim(y[0], 1) == o->channels ? "yes" : "NO");
+    /* notation and raw do the same float operations; the fused kernel sums in another order */
+    double d_raw = max_abs_diff(ctx, y[1], y[0]), d_fused = max_abs_diff(ctx, y[2], y[0]);
+    printf("max_abs_diff: raw vs notation %g, fused vs notation %g\n", d_raw, d_fused);
+    if (d_raw <= 1e-6 && d_fused <= 1e-5)
+        printf("Verification passed: notation and raw agree within 1e-6, fused within 1e-5.\n");
     else {
-        printf("Verification FAILED: the two implementations differ.\n");
+        printf("Verification FAILED: the implementations differ.\n");
         rc = 1;
     }
     /* determinism: the same input gives the same output */
-    einc_tensor *y_again = einc_mha_forward_notation(ctx, &b, x);
-    einc_tensor *d2 = einc_tensor_max(ctx, einc_tensor_abs(ctx, einc_tensor_sub(ctx, y_again, y_einx)), EINC_ALL, false);
-    printf("deterministic forward (same input twice): %s\n", d2 && einc_tensor_item(d2) == 0.0 ? "yes" : "NO");
+    bool same = true;
+    for (int k = 0; k < NIMPL; k++)
+        same = same && max_abs_diff(ctx, impl_fn[k](ctx, &mods[k], x), y[k]) == 0.0;
+    printf("deterministic forward (same input twice, each implementation): %s\n", same ? "yes" : "NO");
 
-    double t_einx = time_forward(ctx, einc_mha_forward_notation, &b, x, 200);
-    double t_raw = time_forward(ctx, einc_mha_forward_raw, &a, x, 200);
-    printf("forward, best of 200 (%d thread%s): notation %.1f us, raw %.1f us\n", einc_get_threads(ctx),
-           einc_get_threads(ctx) == 1 ? "" : "s", t_einx, t_raw);
+    int reps = 200;
+    printf("%-9s %14s %16s %20s\n", "", "forward (us)", "peak fwd (MiB)", "peak fwd+bwd (MiB)");
+    for (int k = 0; k < NIMPL; k++)
+        printf("%-9s %14.1f %16.3f %20.3f\n", impl_name[k], time_forward(ctx, impl_fn[k], &mods[k], x, reps),
+               peak_mib(ctx, impl_fn[k], &mods[k], x, false), peak_mib(ctx, impl_fn[k], &mods[k], x, true));
+    printf("(best of up to %d calls or 1 s, %d thread%s)\n", reps, einc_get_threads(ctx), einc_get_threads(ctx) == 1 ? "" : "s");
 
-    /* backward through both: every parameter receives a nonzero gradient */
-    const einc_mha *mods[2] = {&b, &a};
-    const char *names[2] = {"notation", "raw"};
-    for (int k = 0; k < 2; k++) {
-        einc_tensor *y = k == 0 ? y_einx : y_raw;
-        einc_tensor *loss = einc_tensor_sum(ctx, y, EINC_ALL, false);
+    /* backward through each: every parameter receives a nonzero gradient, and the same one */
+    for (int k = 0; k < NIMPL; k++) {
+        einc_tensor *loss = einc_tensor_sum(ctx, y[k], EINC_ALL, false);
         if (einc_backward(ctx, loss, NULL) != EINC_OK) {
             rc = fail(ctx);
             goto done_scope;
         }
-        einc_param ps[4];
-        int np = einc_mha_params(mods[k], ps, 4), nonzero = 0;
+        einc_param ps[4], p0[4];
+        int np = einc_mha_params(&mods[k], ps, 4), nonzero = 0;
+        einc_mha_params(&mods[0], p0, 4);
+        double worst = 0; /* relative to the largest gradient element */
         for (int i = 0; i < np; i++) {
             einc_tensor *g = einc_grad(ctx, ps[i].tensor);
             einc_tensor *s = g ? einc_tensor_sum(ctx, einc_tensor_abs(ctx, g), EINC_ALL, false) : NULL;
             nonzero += s && einc_tensor_item(s) > 0;
+            einc_tensor *g0 = einc_grad(ctx, p0[i].tensor);
+            einc_tensor *mx = g0 ? einc_tensor_max(ctx, einc_tensor_abs(ctx, g0), EINC_ALL, false) : NULL;
+            double d = g && mx ? max_abs_diff(ctx, g, g0) / fmax(1.0, einc_tensor_item(mx)) : INFINITY;
+            if (d > worst) worst = d;
         }
-        printf("backward (%s): %d of %d parameters received a nonzero gradient\n", names[k], nonzero, np);
-        if (nonzero != np) rc = 1;
+        printf("backward (%s): %d of %d parameters received a nonzero gradient; max |difference| to notation's %g (relative)\n",
+               impl_name[k], nonzero, np, worst);
+        if (nonzero != np || worst > 1e-4) rc = 1;
     }
 done_scope:
     einc_scope_end(ctx);
-    einc_mha_free(&a);
-    einc_mha_free(&b);
+    for (int k = 0; k < NIMPL; k++)
+        einc_mha_free(&mods[k]);
     return rc;
 }
 
@@ -165,8 +205,10 @@ static int run(einc_ctx *ctx, const options *o) {
         if (x) st = einc_requires_grad(x, true);
         else st = einc_errcode(ctx);
     }
-    bool raw = o->impl && strcmp(o->impl, "raw") == 0;
-    einc_tensor *y = st == EINC_OK ? (raw ? einc_mha_forward_raw : einc_mha_forward_notation)(ctx, &m, x) : NULL;
+    int impl = 0;
+    while (o->impl && impl < NIMPL - 1 && strcmp(o->impl, impl_name[impl]) != 0)
+        impl++;
+    einc_tensor *y = st == EINC_OK ? impl_fn[impl](ctx, &m, x) : NULL;
     if (y && o->output) st = einc_npy_save(ctx, o->output, y);
     if (y && st == EINC_OK && (o->grad_input || o->grads)) {
         st = einc_backward(ctx, einc_tensor_sum(ctx, y, EINC_ALL, false), NULL);
@@ -179,7 +221,7 @@ static int run(einc_ctx *ctx, const options *o) {
     }
     einc_mha_free(&m);
     if (!y || st != EINC_OK) return fail(ctx);
-    printf("%s forward: output (%lld, %lld, %lld, %lld)%s%s%s\n", raw ? "raw" : "notation",
+    printf("%s forward: output (%lld, %lld, %lld, %lld)%s%s%s\n", impl_name[impl],
            (long long)einc_tensor_dim(y, 0), (long long)einc_tensor_dim(y, 1), (long long)einc_tensor_dim(y, 2),
            (long long)einc_tensor_dim(y, 3), o->output ? ", written to " : "", o->output ? o->output : "",
            (o->grad_input || o->grads) ? "; gradients written" : "");
@@ -205,7 +247,8 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--width") == 0 && parse_int(v, &n)) o.width = n;
         else if (strcmp(a, "--seed") == 0) o.seed = strtoull(v, NULL, 10);
         else if (strcmp(a, "--impl") == 0) {
-            if (strcmp(v, "notation") != 0 && strcmp(v, "raw") != 0) return usage("--impl must be notation or raw");
+            if (strcmp(v, "notation") != 0 && strcmp(v, "raw") != 0 && strcmp(v, "fused") != 0)
+                return usage("--impl must be notation, raw or fused");
             o.impl = v;
             real_use = true;
         } else if (strcmp(a, "--weights") == 0) o.weights = v, real_use = true;

@@ -1,6 +1,6 @@
 /* The attention module against PyTorch: for each configuration written by
  * tests/golden/gen_attention.py (PyTorch 1.13's module, seeded), the state dict is loaded from
- * safetensors into both einc implementations, and the output, the gradient of sum(output) with
+ * safetensors into the three einc implementations (notation, raw, fused), and the output, the gradient of sum(output) with
  * respect to the input and the parameter gradients must match PyTorch's within 1e-5 relative. */
 #include "test.h"
 
@@ -10,7 +10,7 @@ static void check_close(einc_ctx *ctx, einc_tensor *a, einc_tensor *b, const cha
     einc_tensor *m = einc_tensor_max(ctx, einc_tensor_abs(ctx, b), EINC_ALL, false);
     double diff = d ? einc_tensor_item(d) : 1e30, scale = m ? einc_tensor_item(m) : 1;
     if (!(diff <= 1e-5 * (scale > 1 ? scale : 1))) {
-        fprintf(stderr, "%s, %s (%s): max |difference| %g, max |torch| %g\n", cfg, what, impl ? "raw" : "notation",
+        fprintf(stderr, "%s, %s (%s): max |difference| %g, max |torch| %g\n", cfg, what, impl == 2 ? "fused" : impl ? "raw" : "notation",
                 diff, scale);
         test_failed_checks_++;
     }
@@ -31,7 +31,7 @@ TEST(matches_pytorch) {
         snprintf(path, sizeof path, "%s/attention/%s.grads.safetensors", EINC_TEST_DATA, configs[k]);
         einc_state *grads = einc_safetensors_load(ctx, path);
         CHECK(weights && grads);
-        for (int impl = 0; impl < 2; impl++) {
+        for (int impl = 0; impl < 3; impl++) {
             einc_scope_begin(ctx);
             char name[256];
             snprintf(name, sizeof name, "attention/%s.x", configs[k]);
@@ -44,7 +44,9 @@ TEST(matches_pytorch) {
             CHECK(einc_mha_init(ctx, &m, C, heads) == EINC_OK);
             CHECK(einc_mha_load_state(ctx, &m, weights) == EINC_OK);
             einc_requires_grad(x, true);
-            einc_tensor *y = impl ? einc_mha_forward_raw(ctx, &m, x) : einc_mha_forward_notation(ctx, &m, x);
+            einc_tensor *y = impl == 2   ? einc_mha_forward_fused(ctx, &m, x)
+                             : impl == 1 ? einc_mha_forward_raw(ctx, &m, x)
+                                         : einc_mha_forward_notation(ctx, &m, x);
             check_close(ctx, y, y_torch, "output", configs[k], impl);
             CHECK(einc_backward(ctx, einc_tensor_sum(ctx, y, EINC_ALL, false), NULL) == EINC_OK);
             check_close(ctx, einc_grad(ctx, x), gx_torch, "input gradient", configs[k], impl);

@@ -1,6 +1,6 @@
 /* build/attention as a user runs it: the notebook re-enactment must verify and exit 0; a PyTorch
  * state dict and input given as files must give PyTorch's output and gradients in the files it
- * writes, for both implementations; bad files and shapes exit 1 with a message. */
+ * writes, for the three implementations; bad files and shapes exit 1 with a message. */
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,8 +42,8 @@ TEST(pytorch_weights_through_the_tool) {
     einc_ctx *ctx = einc_ctx_create();
     char dir[] = EINC_TEST_TMP "/attn_cliXXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    const char *impls[] = {"notation", "raw"};
-    for (int i = 0; i < 2; i++) {
+    const char *impls[] = {"notation", "raw", "fused"};
+    for (int i = 0; i < 3; i++) {
         char cmd[4096], out[8192], y[1200], gx[1200], g[1200];
         snprintf(y, sizeof y, "%s/y.npy", dir);
         snprintf(gx, sizeof gx, "%s/gx.npy", dir);
@@ -85,7 +85,7 @@ TEST(bad_files_and_shapes) {
     CHECK_EQ_INT(run(TOOL " --weights " GOLD "notebook.x.npy", out, sizeof out), 1);
     CHECK(strncmp(out, "FormatError: ", 13) == 0);
     CHECK_EQ_INT(run(TOOL " --impl fast", out, sizeof out), 1);
-    CHECK(strstr(out, "--impl must be notation or raw") != NULL);
+    CHECK(strstr(out, "--impl must be notation, raw or fused") != NULL);
 }
 
 int main(void) {

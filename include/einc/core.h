@@ -230,10 +230,14 @@ typedef struct einc_memory_stats {
     uint64_t pool_hits;    /* buffer requests served from the pool            */
     uint64_t pool_misses;  /* buffer requests that went to the allocator      */
     size_t live_tensors;   /* tensor handles not yet released                 */
+    size_t window_peak_bytes; /* highest live_bytes since einc_memory_peak_reset */
 } einc_memory_stats;
 
 /** Fills *stats with the context's memory counters. */
 EINC_API void einc_memory_stats_get(const einc_ctx *ctx, einc_memory_stats *stats);
+/** Starts a new window for window_peak_bytes (set to the live bytes now), to measure the peak
+ * of one computation: reset, run it, read the stats. peak_bytes is not affected. */
+EINC_API void einc_memory_peak_reset(einc_ctx *ctx);
 /** Returns every cached pool buffer to the allocator. */
 EINC_API void einc_pool_trim(einc_ctx *ctx);
 

@@ -71,9 +71,11 @@ EINC_API void einc_conv1x1_free(einc_conv1x1 *m);
 /* ---------------------------------------------------------------------------------------------
  * Multi-head self-attention over the pixels of an image, as in the einx-vs-PyTorch notebook:
  * (B, C, H, W) -> (B, C, H, W), qkv = Conv2d(C, 3C, 1), proj = Conv2d(C, C, 1), scale
- * head_dim^-0.5. Two forwards over the same parameters:
+ * head_dim^-0.5. Three forwards over the same parameters:
  *   einc_mha_forward_notation — einx notation (rearrange / dot / softmax / dot / rearrange),
- *   einc_mha_forward_raw      — view / permute / contiguous / bmm / softmax over dim -1.
+ *   einc_mha_forward_raw      — view / permute / contiguous / bmm / softmax over dim -1,
+ *   einc_mha_forward_fused    — the notation one with the attention done by einc_attention
+ *                               (einc/attention.h): no N x N scores, O(N) extra memory.
  */
 typedef struct einc_mha {
     int64_t channels, heads;
@@ -85,6 +87,7 @@ EINC_API einc_status einc_mha_init(einc_ctx *ctx, einc_mha *m, int64_t channels,
 /** Errors: EINC_ESHAPE for an input that is not (B, C, H, W) with C = channels. */
 EINC_API einc_tensor *einc_mha_forward_notation(einc_ctx *ctx, const einc_mha *m, einc_tensor *x);
 EINC_API einc_tensor *einc_mha_forward_raw(einc_ctx *ctx, const einc_mha *m, einc_tensor *x);
+EINC_API einc_tensor *einc_mha_forward_fused(einc_ctx *ctx, const einc_mha *m, einc_tensor *x);
 /** "qkv.weight", "qkv.bias", "proj.weight", "proj.bias"; returns the count written (4). */
 EINC_API int einc_mha_params(const einc_mha *m, einc_param *out, int cap);
 /** Copies every parameter's values from `src` (same sizes; EINC_ESHAPE otherwise). */

@@ -80,6 +80,13 @@ size_t einc__phys_bytes(void) {
     return 0;
 }
 
+/* The high-water marks: the context's own (the pool's cap follows it) and the caller's window
+ * (einc_memory_peak_reset). */
+static inline void note_peak(einc_memory_stats *st) {
+    if (st->live_bytes > st->peak_bytes) st->peak_bytes = st->live_bytes;
+    if (st->live_bytes > st->window_peak_bytes) st->window_peak_bytes = st->live_bytes;
+}
+
 void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
     einc_memory_stats *st = &ctx->stats;
     if (size < POOL_MIN) {
@@ -89,7 +96,7 @@ void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
             return NULL;
         }
         st->live_bytes += size;
-        if (st->live_bytes > st->peak_bytes) st->peak_bytes = st->live_bytes;
+        note_peak(st);
         return p;
     }
     if (size > (SIZE_MAX >> 2)) {
@@ -114,7 +121,7 @@ void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
         st->pool_misses++;
     }
     st->live_bytes += csize;
-    if (st->live_bytes > st->peak_bytes) st->peak_bytes = st->live_bytes;
+    note_peak(st);
     return p;
 }
 
@@ -160,4 +167,8 @@ void einc_memory_stats_get(const einc_ctx *ctx, einc_memory_stats *stats) {
         return;
     }
     *stats = ctx->stats;
+}
+
+void einc_memory_peak_reset(einc_ctx *ctx) {
+    if (ctx) ctx->stats.window_peak_bytes = ctx->stats.live_bytes;
 }

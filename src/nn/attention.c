@@ -59,6 +59,21 @@ einc_tensor *einc_mha_forward_notation(einc_ctx *ctx, const einc_mha *m, einc_te
     return einc_conv1x1_forward(ctx, &m->proj, out);
 }
 
+/* The notation forward with its three attention lines replaced by the fused kernel: the N x N
+ * scores are never formed (docs/attention.md). */
+einc_tensor *einc_mha_forward_fused(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
+    if (!check_input(ctx, m, x, "einc_mha_forward_fused")) return NULL;
+    int64_t H = x->shape[2], W = x->shape[3], nh = m->heads, dh = m->channels / m->heads;
+    einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);
+    qkv = einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", qkv, EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
+    einc_tensor *q = einc_tensor_select(ctx, qkv, 0, 0);
+    einc_tensor *k = einc_tensor_select(ctx, qkv, 0, 1);
+    einc_tensor *v = einc_tensor_select(ctx, qkv, 0, 2);
+    einc_tensor *out = einc_attention(ctx, "... N dh, ... M dh, ... M d -> ... N d", q, k, v, EINC_NO_AXES, NULL);
+    out = einc_id(ctx, "... nh (H W) dh -> ... (nh dh) H W", out, EINC_AXES({"nh", nh}, {"dh", dh}, {"H", H}, {"W", W}));
+    return einc_conv1x1_forward(ctx, &m->proj, out);
+}
+
 einc_tensor *einc_mha_forward_raw(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
     if (!check_input(ctx, m, x, "einc_mha_forward_raw")) return NULL;
     int64_t B = x->shape[0], H = x->shape[2], W = x->shape[3], N = H * W;
