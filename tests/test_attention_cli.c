@@ -32,10 +32,11 @@ static double max_rel_diff(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
 TEST(notebook_reenactment) {
     char out[8192];
     CHECK_EQ_INT(run(TOOL, out, sizeof out), 0);
-    CHECK(strstr(out, "max_abs_diff: 0") != NULL);
+    CHECK(strstr(out, "max_abs_diff: raw vs notation 0,") != NULL);
     CHECK(strstr(out, "Verification passed") != NULL);
     CHECK(strstr(out, "4 of 4 parameters received a nonzero gradient") != NULL);
-    CHECK(strstr(out, "forward, best of 200") != NULL);
+    CHECK(strstr(out, "backward (fused): 4 of 4 parameters received a nonzero gradient") != NULL);
+    CHECK(strstr(out, "peak fwd+bwd (MiB)") != NULL && strstr(out, "\nfused ") != NULL);
 }
 
 TEST(pytorch_weights_through_the_tool) {
