@@ -1,8 +1,13 @@
 #!/usr/bin/python3
-"""PyTorch's side of bench_attention: the notebook's raw-PyTorch module on the same shapes.
+"""PyTorch's side of bench_attention: the notebook's module on the same shapes.
 
 Prints one line per configuration: "B C heads H W forward_us forward_backward_us" (best of N).
-Run by build/bench_attention when /usr/bin/python3 has torch; usage: attention_torch.py THREADS REPS
+usage: attention_torch.py THREADS REPS [module|sdpa]
+  module  the notebook's raw-PyTorch module (tests/golden/torch_attention.py), any PyTorch;
+  sdpa    the same module with torch.nn.functional.scaled_dot_product_attention (PyTorch >= 2.0).
+bench_attention runs it with Debian's /usr/bin/python3 (PyTorch 1.13) both as the environment is
+set and in the best configuration, and with the python3 on PATH for sdpa when that has torch 2.
+Large shapes (N = H W >= 2048) take at most 2 calls after the warm-up: they run for seconds.
 """
 import os
 import sys
@@ -24,13 +29,33 @@ def best(fn, reps):
     return t * 1e6
 
 
+class SdpaAttention(torch.nn.Module):
+    """The notebook's module with the three attention lines replaced by the fused SDPA call."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = torch.nn.Conv2d(dim, dim * 3, 1)
+        self.proj = torch.nn.Conv2d(dim, dim, 1)
+
+    def forward(self, x):
+        B, C, H, W = x.shape
+        qkv = self.qkv(x).reshape(B, 3, self.heads, C // self.heads, H * W).permute(1, 0, 2, 4, 3)
+        out = torch.nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])
+        return self.proj(out.permute(0, 1, 3, 2).reshape(B, C, H, W))
+
+
 threads, reps = int(sys.argv[1]), int(sys.argv[2])
+mode = sys.argv[3] if len(sys.argv) > 3 else "module"
+if mode == "sdpa" and not hasattr(torch.nn.functional, "scaled_dot_product_attention"):
+    sys.exit(2)
 torch.set_num_threads(threads)
 for line in sys.stdin:
     B, C, heads, H, W = map(int, line.split())
     torch.manual_seed(0)
-    m = MultiHeadAttention_torch(C, heads)
+    m = SdpaAttention(C, heads) if mode == "sdpa" else MultiHeadAttention_torch(C, heads)
     x = torch.randn(B, C, H, W)
+    n = reps if H * W < 2048 else min(reps, 2)
 
     def fwd():
         with torch.no_grad():
@@ -40,4 +65,4 @@ for line in sys.stdin:
         m.zero_grad()
         m(x).sum().backward()
 
-    print(B, C, heads, H, W, f"{best(fwd, reps):.1f}", f"{best(fwd_bwd, reps):.1f}", flush=True)
+    print(B, C, heads, H, W, f"{best(fwd, n):.1f}", f"{best(fwd_bwd, n):.1f}", flush=True)

@@ -127,8 +127,8 @@ static int notebook(einc_ctx *ctx, const options *o) {
         goto done_scope;
     }
     printf("multi-head self-attention: B=%lld C=%lld heads=%lld H=%lld W=%lld, seed %llu, GEMM: %s, CPU level: %s\n",
-           (long long)o->batch, (long long)o->channels, (long long)o->heads, (long long)o->height,
-           (long long)o->width, (unsigned long long)o->seed, einc_gemm_backend_name(einc_get_gemm_backend(ctx)),
+           (long long)o->batch, (long long)o->channels, (long long)o->heads, (long long)o->height, (long long)o->width,
+           (unsigned long long)o->seed, einc_gemm_backend_name(einc_get_gemm_backend(ctx)),
            einc_cpu_level_name(einc_cpu_level_active()));
     printf("output shape (%lld, %lld, %lld, %lld) equals input shape: %s\n", (long long)einc_tensor_dim(y[0], 0),
            (long long)einc_tensor_dim(y[0], 1), (long long)einc_tensor_dim(y[0], 2),
@@ -154,7 +154,8 @@ static int notebook(einc_ctx *ctx, const options *o) {
     for (int k = 0; k < NIMPL; k++)
         printf("%-9s %14.1f %16.3f %20.3f\n", impl_name[k], time_forward(ctx, impl_fn[k], &mods[k], x, reps),
                peak_mib(ctx, impl_fn[k], &mods[k], x, false), peak_mib(ctx, impl_fn[k], &mods[k], x, true));
-    printf("(best of up to %d calls or 1 s, %d thread%s)\n", reps, einc_get_threads(ctx), einc_get_threads(ctx) == 1 ? "" : "s");
+    printf("(best of up to %d calls or 1 s, %d thread%s)\n", reps, einc_get_threads(ctx),
+           einc_get_threads(ctx) == 1 ? "" : "s");
 
     /* backward through each: every parameter receives a nonzero gradient, and the same one */
     for (int k = 0; k < NIMPL; k++) {
@@ -176,7 +177,8 @@ static int notebook(einc_ctx *ctx, const options *o) {
             double d = g && mx ? max_abs_diff(ctx, g, g0) / fmax(1.0, einc_tensor_item(mx)) : INFINITY;
             if (d > worst) worst = d;
         }
-        printf("backward (%s): %d of %d parameters received a nonzero gradient; max |difference| to notation's %g (relative)\n",
+        printf("backward (%s): %d of %d parameters received a nonzero gradient; max |difference| to notation's %g "
+               "(relative)\n",
                impl_name[k], nonzero, np, worst);
         if (nonzero != np || worst > 1e-4) rc = 1;
     }
@@ -202,8 +204,10 @@ static int run(einc_ctx *ctx, const options *o) {
         x = o->input ? einc_npy_load(ctx, o->input)
                      : einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(o->batch, o->channels, o->height, o->width));
         if (x && einc_tensor_dtype(x) != EINC_FLOAT32) x = einc_tensor_cast(ctx, x, EINC_FLOAT32);
-        if (x) st = einc_requires_grad(x, true);
-        else st = einc_errcode(ctx);
+        if (x)
+            st = einc_requires_grad(x, true);
+        else
+            st = einc_errcode(ctx);
     }
     int impl = 0;
     while (o->impl && impl < NIMPL - 1 && strcmp(o->impl, impl_name[impl]) != 0)
@@ -221,9 +225,9 @@ static int run(einc_ctx *ctx, const options *o) {
     }
     einc_mha_free(&m);
     if (!y || st != EINC_OK) return fail(ctx);
-    printf("%s forward: output (%lld, %lld, %lld, %lld)%s%s%s\n", impl_name[impl],
-           (long long)einc_tensor_dim(y, 0), (long long)einc_tensor_dim(y, 1), (long long)einc_tensor_dim(y, 2),
-           (long long)einc_tensor_dim(y, 3), o->output ? ", written to " : "", o->output ? o->output : "",
+    printf("%s forward: output (%lld, %lld, %lld, %lld)%s%s%s\n", impl_name[impl], (long long)einc_tensor_dim(y, 0),
+           (long long)einc_tensor_dim(y, 1), (long long)einc_tensor_dim(y, 2), (long long)einc_tensor_dim(y, 3),
+           o->output ? ", written to " : "", o->output ? o->output : "",
            (o->grad_input || o->grads) ? "; gradients written" : "");
     return 0;
 }
@@ -240,22 +244,33 @@ int main(int argc, char **argv) {
         if (i + 1 >= argc) return usage("every option takes a value");
         const char *v = argv[++i];
         int64_t n;
-        if (strcmp(a, "--batch") == 0 && parse_int(v, &n)) o.batch = n;
-        else if (strcmp(a, "--channels") == 0 && parse_int(v, &n)) o.channels = n;
-        else if (strcmp(a, "--heads") == 0 && parse_int(v, &n)) o.heads = n;
-        else if (strcmp(a, "--height") == 0 && parse_int(v, &n)) o.height = n;
-        else if (strcmp(a, "--width") == 0 && parse_int(v, &n)) o.width = n;
-        else if (strcmp(a, "--seed") == 0) o.seed = strtoull(v, NULL, 10);
+        if (strcmp(a, "--batch") == 0 && parse_int(v, &n))
+            o.batch = n;
+        else if (strcmp(a, "--channels") == 0 && parse_int(v, &n))
+            o.channels = n;
+        else if (strcmp(a, "--heads") == 0 && parse_int(v, &n))
+            o.heads = n;
+        else if (strcmp(a, "--height") == 0 && parse_int(v, &n))
+            o.height = n;
+        else if (strcmp(a, "--width") == 0 && parse_int(v, &n))
+            o.width = n;
+        else if (strcmp(a, "--seed") == 0)
+            o.seed = strtoull(v, NULL, 10);
         else if (strcmp(a, "--impl") == 0) {
             if (strcmp(v, "notation") != 0 && strcmp(v, "raw") != 0 && strcmp(v, "fused") != 0)
                 return usage("--impl must be notation, raw or fused");
             o.impl = v;
             real_use = true;
-        } else if (strcmp(a, "--weights") == 0) o.weights = v, real_use = true;
-        else if (strcmp(a, "--input") == 0) o.input = v, real_use = true;
-        else if (strcmp(a, "--output") == 0) o.output = v, real_use = true;
-        else if (strcmp(a, "--grad-input") == 0) o.grad_input = v, real_use = true;
-        else if (strcmp(a, "--grads") == 0) o.grads = v, real_use = true;
+        } else if (strcmp(a, "--weights") == 0)
+            o.weights = v, real_use = true;
+        else if (strcmp(a, "--input") == 0)
+            o.input = v, real_use = true;
+        else if (strcmp(a, "--output") == 0)
+            o.output = v, real_use = true;
+        else if (strcmp(a, "--grad-input") == 0)
+            o.grad_input = v, real_use = true;
+        else if (strcmp(a, "--grads") == 0)
+            o.grads = v, real_use = true;
         else {
             char msg[256];
             snprintf(msg, sizeof msg, "unknown option or invalid value: %s %s", a, v);
