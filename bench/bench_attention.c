@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
         }
     }
     printf("peak RSS of one call (MiB, a fresh process each; includes the weights and the input):\n");
-    printf("%-20s %-7s %10s %10s %10s\n", "shape", "pass", "notation", "raw", "fused");
+    printf("%-20s %-7s %10s %10s %10s\n", "shape", "pass", impl_name[0], impl_name[1], impl_name[2]);
     for (size_t k = 0; k < NCONFIGS; k++)
         for (int bw = 0; bw < 2; bw++) {
             const config *c = &configs[k];
