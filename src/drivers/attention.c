@@ -5,16 +5,20 @@
 
 typedef struct {
     const einc__attn *a;
-    void *scratch;
+    char *scratch; /* one slice per thread of the context */
+    size_t per;
     bool backward;
 } attention_job;
 
+/* A piece of the work on whichever thread is free (einc__parallel_chunks: a busy core delays
+ * the call by one piece, not by half of it), with that thread's scratch. */
 static void attention_task(void *arg, int ith, int nth) {
     attention_job *job = arg;
+    void *scratch = job->scratch + job->per * (size_t)einc__worker_id();
     if (job->backward)
-        einc__k_attention_backward(job->a, job->scratch, ith, nth);
+        einc__k_attention_backward(job->a, scratch, ith, nth);
     else
-        einc__k_attention(job->a, job->scratch, ith, nth);
+        einc__k_attention(job->a, scratch, ith, nth);
 }
 
 /* True when two batch entries may add to the same bias-gradient element (a stride-0 batch
@@ -35,13 +39,13 @@ einc_status einc__attention_run(einc_ctx *ctx, const einc__attn *a, bool backwar
     if (__builtin_mul_overflow(batch * a->q.shape[nb], per_row > 0 ? per_row : 1, &work)) work = INT64_MAX;
     bool serial = work < EINC_PARALLEL_THRESHOLD || ctx->threads == 1 || (backward && dbias_shared(a));
     int workers = serial ? 1 : ctx->threads;
-    size_t per = einc__k_attention_scratch(a, backward), bytes = per * (size_t)workers;
-    attention_job job = {a, NULL, backward};
+    size_t per = (einc__k_attention_scratch(a, backward) + 63) / 64 * 64, bytes = per * (size_t)workers;
+    attention_job job = {a, NULL, per, backward};
     if (bytes > 0 && !(job.scratch = einc__buffer_alloc(ctx, bytes))) return EINC_ENOMEM;
     if (serial)
         attention_task(&job, 0, 1);
     else
-        einc__parallel(ctx, work, attention_task, &job);
+        einc__parallel_chunks(ctx, work, attention_task, &job);
     if (job.scratch) einc__buffer_free(ctx, job.scratch, bytes);
     return EINC_OK;
 }

@@ -42,18 +42,19 @@ typedef struct einc__attn {
     int level;             /* the EINC_CPU_* level to run (tests); -1: einc__cpu_level()  */
 } einc__attn;
 
-/* Bytes of scratch each worker needs (64-byte aligned slices of one buffer). */
+/* Bytes of scratch a call needs (64-byte aligned). */
 size_t einc__k_attention_scratch(const einc__attn *a, bool backward);
 
-/* The forward for worker ith of nth: o (and lse when wanted) for its (batch entry, query block)
- * pieces. `scratch` holds nth * einc__k_attention_scratch(a, false) bytes. */
+/* The forward for part ith of nth: o (and lse when wanted) for its (batch entry, query block)
+ * pieces. `scratch`: einc__k_attention_scratch(a, false) bytes of the calling thread's own (two
+ * calls running at once never share it; nothing is kept in it between calls). */
 void einc__k_attention(const einc__attn *a, void *scratch, int ith, int nth);
-/* The backward for worker ith of nth: dq, dk, dv (those wanted) of its batch entries, and adds
- * to dbias. Reads q, k, v, o, lse (from the forward) and dout. */
+/* The backward for part ith of nth: dq, dk, dv (those wanted) of its batch entries, and adds to
+ * dbias. Reads q, k, v, o, lse (from the forward) and dout. Scratch as for the forward. */
 void einc__k_attention_backward(const einc__attn *a, void *scratch, int ith, int nth);
 
-/* The oracles: one query row at a time, the scores of that row in float64 (scratch: M doubles
- * per worker, einc__k_attention_ref_scratch), the exact softmax, then the weighted sum. The
+/* The oracles: one query row at a time, the scores of that row in float64 (scratch:
+ * einc__k_attention_ref_scratch bytes for the call), the exact softmax, then the weighted sum. The
  * backward oracle computes the same rows and accumulates dk, dv, dbias per batch entry. */
 size_t einc__k_attention_ref_scratch(const einc__attn *a);
 void einc__k_attention_ref(const einc__attn *a, void *scratch, int ith, int nth);

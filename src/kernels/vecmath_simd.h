@@ -456,10 +456,12 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
 static const float VM(iota)[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 /* x = scale * s (+ b) on the vector of columns [i, i + W), -inf from column `valid` on. A select,
- * not an added -inf, so that a NaN score in a masked position stays masked. */
-static inline V VM(attn_score)(const float *s, const float *b, int64_t i, int64_t valid, V vs) {
+ * not an added -inf, so that a NaN score in a masked position stays masked. scale == 1 (q scaled
+ * when packed) skips the multiply. */
+static inline V VM(attn_score)(const float *s, const float *b, int64_t i, int64_t valid, V vs, bool scaled) {
     if (i >= valid) return v_set1(-INFINITY);
-    V x = v_mul(v_loadu(s + i), vs);
+    V x = v_loadu(s + i);
+    if (scaled) x = v_mul(x, vs);
     if (b) x = v_add(x, v_loadu(b + i));
     if (i + W > valid) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(valid - i))), x, v_set1(-INFINITY));
     return x;
@@ -478,16 +480,17 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
         float *x = s + r * ld;
         const float *b = bias ? bias + r * ld : NULL;
         int64_t valid = VM(attn_valid)(valid0, vstep, r, n);
+        /* pass 1: the scores (written back only where they change) and their max. A NaN need not
+         * be tracked here: it reaches the sum below through its exp, and the row is NaN. */
         V mx = v_set1(-INFINITY);
-        M nan = m_none();
-        for (int64_t i = 0; i < n; i += W) { /* pass 1: the scores and their max */
-            V v = VM(attn_score)(x, b, i, valid, vs);
-            nan = m_or(nan, m_unord(v, v));
+        bool plain = !b && scale == 1.0f;
+        for (int64_t i = 0; i < n; i += W) {
+            V v = VM(attn_score)(x, b, i, valid, vs, scale != 1.0f);
             mx = v_max(mx, v);
-            v_storeu(x + i, v);
+            if (!plain || i + W > valid) v_storeu(x + i, v);
         }
-        float mo = m[r], bm = m_any(nan) ? NAN : v_hmax(mx);
-        float mn = isnan(mo) || isnan(bm) ? NAN : mo > bm ? mo : bm;
+        float mo = m[r], bm = v_hmax(mx);
+        float mn = isnan(mo) ? NAN : mo > bm ? mo : bm;
         float ms = mn == -INFINITY ? 0.0f : mn; /* nothing valid yet: every exp is 0, not NaN */
         V vm = v_set1(ms), acc = v_zero();
         for (int64_t i = 0; i < n; i += W) { /* pass 2: p = exp(x - max), in place, and its sum */
@@ -499,7 +502,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
         v_storeu(lanes, acc);
         for (int k = 0; k < W; k++)
             sum += lanes[k];
-        if (mo != mn) { /* the max grew: rescale what was summed before */
+        if (mo != mn && mo != -INFINITY) { /* the max grew: rescale what was summed before (nothing yet: no) */
             float alpha = expf(mo - ms);
             l[r] *= alpha;
             V va = v_set1(alpha);
@@ -521,7 +524,7 @@ void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float
         int64_t valid = VM(attn_valid)(valid0, vstep, r, n);
         V vl = v_set1(lse[r]), vd = v_set1(dd[r]);
         for (int64_t i = 0; i < n; i += W) {
-            V p = VM(vexp)(v_sub(VM(attn_score)(x, b, i, valid, vs), vl));
+            V p = VM(vexp)(v_sub(VM(attn_score)(x, b, i, valid, vs, scale != 1.0f), vl));
             p = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(valid - i))), p, v_zero()); /* exp(-inf - -inf) */
             v_storeu(x + i, p);
             v_storeu(g + i, v_mul(p, v_sub(v_loadu(g + i), vd)));
