@@ -6,6 +6,7 @@
  * and strips): N and M of 1, 5, 95..97, 257, 300; d and e of 1, 7, 16, 33, 64, 80.
  */
 #include "kernels/attention.h"
+#include "kernels/vecmath.h"
 #include "test.h"
 
 /* max |a - b| / max(1e-30, max |b|) over all elements (a and b of one shape, any dtypes). */
@@ -184,6 +185,39 @@ TEST(kernel_levels_against_reference) {
         einc_scope_end(ctx);
     }
     einc_ctx_destroy(ctx);
+}
+
+/* The row step's exponentials at each level: within 2 ulp of exp in float64 (a relative 2^-22),
+ * over [-104, 0] densely, and the masked columns exactly 0. */
+TEST(row_step_exp_accuracy) {
+#if EINC_X86_LEVELS
+    int top = (int)einc_cpu_level_supported();
+    for (int level = EINC_CPU_AVX2; level <= top; level++) {
+        const einc__attn_kernels *kn = level == EINC_CPU_AVX2 ? einc__attn_kernels_avx2() : einc__attn_kernels_avx512();
+        enum { N = 4096 };
+        static float s[N], o[16];
+        double worst = 0;
+        for (int base = 0; base < 100; base++) {
+            for (int i = 0; i < N; i++)
+                s[i] = i == 0 ? 0.0f : -(float)((i + base * N) % 104000) * 0.001f - (float)base * 1e-5f;
+            float m = -INFINITY, l = 0;
+            kn->fwd_rows(s, N, NULL, 1, N, N - 5, 0, 1.0f, &m, &l, o, 16, 16);
+            CHECK(m == 0.0f);
+            for (int i = 0; i < N - 5; i++) {
+                double x =
+                    i == 0 ? 0.0 : -(double)(float)(-(float)((i + base * N) % 104000) * 0.001f - (float)base * 1e-5f);
+                double e = exp(-x);
+                if (e < 1e-37) continue; /* denormal results: absolute error only */
+                double rel = fabs(s[i] - e) / e;
+                if (rel > worst) worst = rel;
+            }
+            for (int i = N - 5; i < N; i++)
+                CHECK(s[i] == 0.0f);
+        }
+        if (!(worst <= 0x1p-22)) fprintf(stderr, "level %d: exp relative error %g\n", level, worst);
+        CHECK(worst <= 0x1p-22);
+    }
+#endif
 }
 
 /* Gradients of the fused op equal those of the unfused notation (float32, tape through both),
@@ -376,6 +410,7 @@ int main(void) {
     RUN(fused_matches_unfused_float64_reference);
     RUN(strided_views_and_axis_orders);
     RUN(kernel_levels_against_reference);
+    RUN(row_step_exp_accuracy);
     RUN(gradients_match_unfused_and_finite_differences);
     RUN(matches_pytorch);
     RUN(bad_input);
