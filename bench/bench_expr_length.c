@@ -10,6 +10,7 @@
  *   build/bench_expr_length              lengths 1,000 / 10,000 / 100,000 characters
  *   BENCH_MAX=10000 build/bench_expr_length   stop at 10,000 (for slow builds)
  *   BENCH_REPS=5 build/bench_expr_length      best of 5 instead of 3
+ *   BENCH_ONLY=2 build/bench_expr_length      only the third shape (for a profiler)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -149,7 +150,9 @@ int main(void) {
     text t = {malloc(100001), 0, 100001};
     if (!t.buf) return 1;
     double worst = 0;
+    const char *only = getenv("BENCH_ONLY"); /* one shape, by its index from 0 (for profiling) */
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        if (only && (size_t)atoi(only) != i) continue;
         printf("%-44s", shapes[i].name);
         double prev = 0;
         for (size_t k = 0; k < sizeof lengths / sizeof lengths[0] && lengths[k] <= max; k++) {

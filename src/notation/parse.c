@@ -321,9 +321,12 @@ static einc__node *parse_items(parser *p, item *it, int n, bool parent_is_paren,
                 }
                 v = v * 10 + (w[i] - '0');
             }
-            char name[32];
-            snprintf(name, sizeof name, "unnamed.%d", p->next_unnamed++);
-            x->name = einc__arena_strdup(p->a, name, strlen(name));
+            /* "unnamed.K", written without snprintf (one per number in the text) */
+            char digits[16], name[32] = "unnamed.";
+            int nd = 0;
+            for (unsigned k = (unsigned)p->next_unnamed++; nd == 0 || k; k /= 10) digits[nd++] = (char)('0' + k % 10);
+            for (int i = 0; i < nd; i++) name[8 + i] = digits[nd - 1 - i];
+            x->name = einc__arena_strdup(p->a, name, (size_t)(8 + nd));
             x->value = v;
         } else {
             x->name = einc__arena_strdup(p->a, w, (size_t)wl);
@@ -381,13 +384,20 @@ static bool count_copies(parser *p, int64_t nodes) {
  * children branch-wise, replicating single-branch children. */
 static bool move_up(parser *p, einc__node *x, einc__node_kind op, branches *out) {
     switch (x->kind) {
-    case EINC__N_AXIS:
-        return branches_one(p, out, einc__node_clone(p->a, x));
+    case EINC__N_AXIS: /* the tree is rebuilt from its branches: a node in one branch is reused */
+        return branches_one(p, out, x);
     case EINC__N_FLAT:
     case EINC__N_BRACKET:
     case EINC__N_ELLIPSIS: {
         branches in;
         if (!move_up(p, x->c[0], op, &in)) return false;
+        if (in.n == 1) {
+            x->c[0] = in.b[0];
+            out->n = 1;
+            out->b = in.b;
+            in.b[0] = x;
+            return true;
+        }
         out->n = in.n;
         out->b = einc__arena_alloc(p->a, sizeof(einc__node *) * (size_t)in.n);
         if (!out->b) return false;
@@ -443,6 +453,10 @@ static bool move_up(parser *p, einc__node *x, einc__node_kind op, branches *out)
             for (int i = 0; i < x->n; i++)
                 if (cb[i].n == 1) single += tree_size(cb[i].b[0]);
             if (!count_copies(p, (int64_t)(num - 1) * (single + 1))) return false;
+        }
+        if (num == 1) {
+            for (int i = 0; i < x->n; i++) x->c[i] = cb[i].b[0];
+            return branches_one(p, out, x);
         }
         out->n = num;
         out->b = einc__arena_alloc(p->a, sizeof(einc__node *) * (size_t)num);
@@ -577,14 +591,20 @@ bool einc__parse(einc__arena *a, const char *text, einc__desc *out) {
         return false;
     }
     p.max_copies = 4 * (int64_t)len + 4096;
-    item *toks = einc__arena_alloc(a, sizeof(item) * (len + 1));
-    if (!toks) return false;
+    /* the tokens live only until the tree is built (nodes keep character positions, groups keep
+     * arena copies of their contents): taken from the context, not zeroed, freed right away */
+    size_t toks_size = sizeof(item) * (len + 1);
+    item *toks = einc__alloc(a->ctx, toks_size);
+    if (!toks) {
+        a->failed = true;
+        return false;
+    }
     int n = lex(&p, toks);
-    if (n < 0) return false;
     item *groups;
     int ngroups;
-    if (!group(&p, toks, n, &groups, &ngroups)) return false;
-    einc__node *tree = parse_items(&p, groups, ngroups, false, 0, (int)len);
+    einc__node *tree = NULL;
+    if (n >= 0 && group(&p, toks, n, &groups, &ngroups)) tree = parse_items(&p, groups, ngroups, false, 0, (int)len);
+    einc__free(a->ctx, toks, toks_size);
     if (!tree) return false;
 
     branches ops;
