@@ -23,7 +23,11 @@
 
 #include "notation.h"
 
+/* Names per expression (every number is a name of its own). The lookups are hash tables and the
+ * arrays grow, but the later stages (group merging over runs of unnamed axes, solving, lowering)
+ * are not yet linear in the number of distinct axes, so it stays bounded (bench_expr_length). */
 #define MAX_NAMES 512
+/* ellipses per expression (union-find arrays) */
 #define MAX_VARS 256
 /* count[] of an ellipsis that stays one axis (see the top of the file) */
 #define UNEXPANDED (-2)
@@ -46,12 +50,14 @@ typedef struct {
     const einc__desc *d;
     const einc__call *call;
     einc__expr *e;
-    name_info names[MAX_NAMES];
+    name_info *names; /* grown by doubling */
+    int names_cap;
     int nnames;
     int parent[MAX_VARS];      /* union-find over ellipsis ids                        */
     int64_t count[MAX_VARS];   /* repetition count per root variable, -1 unknown      */
     int nvars;
-    name_level links[MAX_NAMES];
+    name_level *links; /* grown by doubling */
+    int links_cap;
     int nlinks;
     bool any_ellipsis;
     einc__strtab name_index; /* name -> index into names                              */
@@ -70,10 +76,25 @@ static void unite(expander *x, int a, int b) {
     if (a != b) x->parent[b] = a;
 }
 
-static bool too_complex(expander *x) {
-    einc__error(x->ctx, EINC_EUNSUPPORTED, "The expression \"%s\" has more than %d axis names or ellipses",
-                x->d->text, MAX_NAMES);
+/* `what`: "more than 256 ellipses", ... */
+static bool too_complex_because(expander *x, const char *what) {
+    einc__error(x->ctx, EINC_EUNSUPPORTED, "The expression \"%.200s%s\" has %s", x->d->text,
+                strlen(x->d->text) > 200 ? "..." : "", what);
     return false;
+}
+
+static bool too_complex(expander *x) { return too_complex_because(x, "more than 256 ellipses"); }
+
+/* Doubles an arena array of `*cap` elements of `size` bytes (the old block stays in the arena). */
+static bool grow_array(expander *x, void **arr, int *cap, size_t size) {
+    int ncap = *cap ? *cap * 2 : 64;
+    void *na = einc__arena_alloc(x->a, size * (size_t)ncap);
+    if (!na) return false;
+    if (*cap) memcpy(na, *arr, size * (size_t)*cap);
+    EINC__STEPS(x->ctx, *cap);
+    *arr = na;
+    *cap = ncap;
+    return true;
 }
 
 /* ---- 1. depths ------------------------------------------------------------------------------ */
@@ -117,7 +138,9 @@ static bool collect_depths(expander *x, const einc__node *n, int depth) {
     if (n->kind == EINC__N_AXIS) {
         name_info *ni = lookup_name(x, n->name);
         if (!ni) {
-            if (x->nnames == MAX_NAMES) return too_complex(x);
+            if (x->nnames == MAX_NAMES) return too_complex_because(x, "more than 512 axis names");
+            if (x->nnames == x->names_cap && !grow_array(x, (void **)&x->names, &x->names_cap, sizeof *x->names))
+                return false;
             if (einc__strtab_put(&x->name_index, n->name, x->nnames) == -2) return false;
             ni = &x->names[x->nnames++];
             ni->name = n->name;
@@ -158,6 +181,7 @@ static int link_var(expander *x, const char *name, int level, int var) {
         return 0;
     }
     if (x->nlinks == MAX_NAMES) return -1;
+    if (x->nlinks == x->links_cap && !grow_array(x, (void **)&x->links, &x->links_cap, sizeof *x->links)) return -2;
     char buf[8];
     const char *key = link_key(x, name, level, buf, sizeof buf, true);
     if (!key || einc__strtab_put(&x->link_index, key, x->nlinks) == -2) return -2;
@@ -169,8 +193,8 @@ static bool link_inner_names(expander *x, const einc__node *n, int level, int va
     EINC__STEPS(x->ctx, 1);
     if (n->kind == EINC__N_AXIS) {
         int r = link_var(x, n->name, level, var);
-        if (r == -2) return false;
-        if (r < 0) return too_complex(x);
+        if (r == -2) return false; /* memory */
+        if (r < 0) return too_complex_because(x, "more than 512 axis names");
     }
     for (int i = 0; i < n->n; i++)
         if (!link_inner_names(x, n->c[i], level, var)) return false;
@@ -230,6 +254,7 @@ static poly poly_add(poly p, poly q) {
 }
 
 static poly dims_of(expander *x, const einc__node *n) {
+    EINC__STEPS(x->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS:
     case EINC__N_FLAT:
@@ -411,7 +436,7 @@ static einc__node *unexpanded_axis(expander *x, const einc__node *n, const int *
     einc__node_print(&sb, n);
     for (int i = 0; i < nidx; i++) einc__sb_printf(&sb, ".%d", idx[i]);
     if (sb.len + 1 >= sizeof name) {
-        too_complex(x);
+        too_complex_because(x, "an ellipsis whose text is too long to name its axis (255 characters at most)");
         return NULL;
     }
     einc__node *a = make(x, n, EINC__N_AXIS, NULL);
@@ -430,13 +455,15 @@ static einc__node *expand_list(expander *x, const einc__node *proto, const einc_
 }
 
 static bool expand_into(expander *x, const einc__node *n, const int *idx, int nidx, node_vec *out) {
+    EINC__STEPS(x->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS: {
         char name[256];
         int w = snprintf(name, sizeof name, "%s", n->name);
         for (int i = 0; i < nidx && w > 0 && (size_t)w < sizeof name; i++)
             w += snprintf(name + w, sizeof name - (size_t)w, ".%d", idx[i]);
-        if (w < 0 || (size_t)w >= sizeof name) return too_complex(x);
+        if (w < 0 || (size_t)w >= sizeof name)
+            return too_complex_because(x, "an axis whose expanded name is longer than 255 characters");
         einc__node *a = make(x, n, EINC__N_AXIS, NULL);
         if (!a) return false;
         a->value = n->value;
@@ -464,7 +491,7 @@ static bool expand_into(expander *x, const einc__node *n, const int *idx, int ni
     case EINC__N_ELLIPSIS: {
         int64_t count = x->count[find(x, n->ellipsis_id)];
         if (count == UNEXPANDED) return vec_push(x->a, out, unexpanded_axis(x, n, idx, nidx));
-        if (nidx >= 32) return too_complex(x);
+        if (nidx >= 32) return too_complex_because(x, "ellipses nested more than 32 deep");
         int sub[33];
         if (nidx) memcpy(sub, idx, sizeof(int) * (size_t)nidx);
         for (int64_t r = 0; r < count; r++) {

@@ -89,6 +89,7 @@ static bool syntax_error_literal(parser *p, const char *literal, const char *mes
 static int lex(parser *p, item *toks) {
     const char *s = p->text;
     int len = (int)strlen(s), n = 0, word = 0, pos = 0;
+    EINC__STEPS(p->ctx, len + 1);
     while (pos <= len) {
         tok_kind kind = T_WORD;
         int llen = 0;
@@ -242,6 +243,7 @@ static einc__node *parse_items(parser *p, item *it, int n, bool parent_is_paren,
     for (size_t k = 0; k < sizeof nary / sizeof nary[0]; k++) {
         tok_kind op = nary[k];
         int count = 0;
+        EINC__STEPS(p->ctx, n);
         for (int i = 0; i < n; i++) count += it[i].kind == op;
         if (!count) continue;
         if (op == T_PIPE) {

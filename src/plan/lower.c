@@ -53,6 +53,7 @@ static void add_term(walker *w, int sym, int64_t size, int dim, int64_t mult, bo
 
 static void walk(walker *w, const einc__node *n, int dim, int64_t mult) {
     const einc__expr *e = w->e;
+    EINC__STEPS(e->arena->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS:
         add_term(w, n->sym, e->syms[n->sym].size, dim, mult, einc__node_in_brackets(n));
