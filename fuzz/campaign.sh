@@ -1,13 +1,13 @@
 #!/bin/sh
 # campaign.sh SECONDS [TARGET...] — runs each libFuzzer target of build-fuzz/ (default: every one
-# of notation, npy, safetensors) for SECONDS under ASan + UBSan, on a scratch copy of its
+# of notation, npy, safetensors, axes) for SECONDS under ASan + UBSan, on a scratch copy of its
 # committed corpus (fuzz/corpus/<target>/, plus tests/golden/npy/ for npy) with its dictionary
 # when there is one. Fails when a target finds anything (the input is left in $FUZZ_ARTIFACTS,
 # default /tmp/einc-fuzz-artifacts/). Used by `make fuzz-check`; see fuzz/README.md.
 set -u
 secs=${1:?usage: campaign.sh SECONDS [TARGET...]}
 shift
-targets=${*:-notation npy safetensors}
+targets=${*:-notation npy safetensors axes}
 root=$(cd "$(dirname "$0")/.." && pwd)
 art=${FUZZ_ARTIFACTS:-/tmp/einc-fuzz-artifacts}
 mkdir -p "$art"
