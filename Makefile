@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all build test test-normal test-asan test-valgrind demo bench install clean format fuzz
+.PHONY: all build test test-normal test-asan test-valgrind demo bench install clean format fuzz fuzz-check
 
 all: build
 
@@ -52,6 +52,12 @@ install: build
 fuzz:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DEINC_FUZZ=ON -DEINC_TESTS=OFF -DEINC_OPENMP=OFF >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
+
+# a short campaign of every fuzz target under ASan + UBSan (FUZZ_SECONDS each, default 30); fails
+# on any finding, whose input is left in /tmp/einc-fuzz-artifacts/ (fuzz/README.md)
+FUZZ_SECONDS ?= 30
+fuzz-check: fuzz
+	./fuzz/campaign.sh $(FUZZ_SECONDS) notation npy safetensors axes
 
 format:
 	clang-format -i include/einc.h include/einc.hpp include/einc/*.h src/*/*.c src/*/*.h tests/*.c tools/*.c examples/*.c bench/*.c

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* before any #include: fuzz_npy_check.h also checks the file loader via memfd_create */
 #include <dirent.h>
 
+#include "../fuzz/fuzz_axes_check.h"
 #include "../fuzz/fuzz_npy_check.h"
 #include "test.h"
 
@@ -20,6 +21,7 @@ typedef struct {
 static const replay_target targets[] = {
     {FUZZ_CORPUS "/npy", einc_fuzz_npy_check, 20},
     {EINC_TEST_DATA "/npy", einc_fuzz_npy_check, 20}, /* the golden files seed the fuzzer */
+    {FUZZ_CORPUS "/axes", einc_fuzz_axes_check, 16},
 };
 
 static int compare_names(const void *a, const void *b) {

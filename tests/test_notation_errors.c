@@ -317,7 +317,16 @@ TEST(spec_24_constraint_values) {
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=(2, 3", ax, 8, &n, names, sizeof names), EINC_EVALUE);
     einc_clear_error(ctx);
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=99999999999999999999", ax, 8, &n, names, sizeof names), EINC_EVALUE);
-    einc_clear_error(ctx);
+    EXPECT_ERROR_X(EINC_EVALUE, "Constraint value 99999999999999999999 for axis 'a' is too large", NULL, NULL,
+                   "64-bit");
+    CHECK_EQ_INT(einc_axes_parse(ctx, "b=2, a=(3, 9223372036854775808)", ax, 8, &n, names, sizeof names),
+                 EINC_EVALUE);
+    EXPECT_ERROR_X(EINC_EVALUE, "Constraint value 9223372036854775808 for axis 'a' is too large", NULL, NULL, NULL);
+    /* every value that fits in 64 bits parses (values >= 9.22e17 used to be "not integral") */
+    CHECK_EQ_INT(einc_axes_parse(ctx, "a=922337203685477580, b=9223372036854775807", ax, 8, &n, names, sizeof names),
+                 EINC_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK(ax[0].value == 922337203685477580LL && ax[1].value == INT64_MAX);
     /* more values than room: an error, not an overflow of `ax` */
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=(1, 2, 3)", ax, 3, &n, names, sizeof names), EINC_EVALUE);
     einc_clear_error(ctx);

@@ -66,6 +66,9 @@ struct einc_ctx {
     einc_memory_stats stats;
 
     struct einc__plan_cache *plans; /* compiled notation calls (src/plan/cache.c)          */
+    /* work done by the notation front end (node visits, hash probes, comparisons): a counter that
+     * only grows; tests read it to check that compiling grows linearly with the expression */
+    uint64_t notation_steps;
     void (*plans_destroy)(einc_ctx *ctx); /* set with `plans`: frees them (einc_ctx_destroy)  */
     /* set by einc__grad_install (src/autograd) when a tensor first requires grad here */
     const struct einc__grad_hooks *grad;

@@ -48,3 +48,69 @@ void einc__arena_free(einc__arena *a) {
         einc__free(a->ctx, c, header + c->size);
     }
 }
+
+/* ---- string table ---------------------------------------------------------------------------- */
+
+static uint32_t hash_bytes(const char *s, size_t n) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+void einc__strtab_init(einc__strtab *t, einc__arena *a) {
+    memset(t, 0, sizeof *t);
+    t->a = a;
+}
+
+static int slot_of(const einc__strtab *t, const char *key, size_t n, uint32_t h) {
+    unsigned mask = (unsigned)t->cap - 1;
+    for (unsigned i = h & mask;; i = (i + 1) & mask) {
+        EINC__STEPS(t->a->ctx, 1);
+        if (!t->keys[i]) return (int)i;
+        if (t->hash[i] == h && strncmp(t->keys[i], key, n) == 0 && t->keys[i][n] == '\0') return (int)i;
+    }
+}
+
+int einc__strtab_getn(const einc__strtab *t, const char *key, size_t n) {
+    if (!t->cap) return -1;
+    int i = slot_of(t, key, n, hash_bytes(key, n));
+    return t->keys[i] ? t->val[i] : -1;
+}
+
+int einc__strtab_get(const einc__strtab *t, const char *key) { return einc__strtab_getn(t, key, strlen(key)); }
+
+static bool grow(einc__strtab *t) {
+    int cap = t->cap ? t->cap * 2 : 64;
+    const char **keys = einc__arena_alloc(t->a, sizeof(char *) * (size_t)cap);
+    uint32_t *hash = einc__arena_alloc(t->a, sizeof(uint32_t) * (size_t)cap);
+    int *val = einc__arena_alloc(t->a, sizeof(int) * (size_t)cap);
+    if (!keys || !hash || !val) return false;
+    einc__strtab old = *t;
+    t->keys = keys;
+    t->hash = hash;
+    t->val = val;
+    t->cap = cap;
+    for (int i = 0; i < old.cap; i++) {
+        if (!old.keys[i]) continue;
+        unsigned mask = (unsigned)cap - 1, j = old.hash[i] & mask;
+        while (keys[j]) j = (j + 1) & mask;
+        keys[j] = old.keys[i];
+        hash[j] = old.hash[i];
+        val[j] = old.val[i];
+    }
+    EINC__STEPS(t->a->ctx, old.cap);
+    return true;
+}
+
+int einc__strtab_put(einc__strtab *t, const char *key, int val) {
+    if ((t->n + 1) * 2 > t->cap && !grow(t)) return -2;
+    size_t n = strlen(key);
+    uint32_t h = hash_bytes(key, n);
+    int i = slot_of(t, key, n, h);
+    if (t->keys[i]) return t->val[i];
+    t->keys[i] = key;
+    t->hash[i] = h;
+    t->val[i] = val;
+    t->n++;
+    return val;
+}

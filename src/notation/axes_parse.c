@@ -12,19 +12,25 @@ static const char *skip(const char *p) {
     return p;
 }
 
-static bool parse_int(const char **pp, int64_t *out) {
+/* Reads an optionally signed decimal integer. Returns 1 on success, 0 when no digits start at
+ * *pp, -1 when the digits do not fit in int64 (*pp is left at the start in both failures). */
+static int parse_int(const char **pp, int64_t *out) {
     const char *p = skip(*pp);
     bool neg = *p == '-';
     if (neg) p++;
-    if (*p < '0' || *p > '9') return false;
+    if (*p < '0' || *p > '9') return 0;
     int64_t v = 0;
+    bool over = false;
     while (*p >= '0' && *p <= '9') {
-        if (v > (INT64_MAX - 9) / 10) return false;
-        v = v * 10 + (*p++ - '0');
+        int d = *p++ - '0';
+        /* accumulate negatively: -INT64_MIN does not fit, INT64_MIN does */
+        if (!over && (__builtin_mul_overflow(v, 10, &v) || __builtin_sub_overflow(v, d, &v))) over = true;
     }
-    *out = neg ? -v : v;
+    if (!over && !neg && v == INT64_MIN) over = true;
+    if (over) return -1;
+    *out = neg ? v : -v;
     *pp = p;
-    return true;
+    return 1;
 }
 
 static einc_status push(einc_ctx *ctx, einc_axis *out, int cap, int *n, const char *name, int64_t value) {
@@ -66,7 +72,17 @@ einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int
             for (int count = 0;; count++) {
                 int64_t v;
                 const char *at = p;
-                if (!parse_int(&p, &v)) {
+                int got = parse_int(&p, &v);
+                if (got < 0) {
+                    const char *q = skip(at);
+                    const char *e = q + (*q == '-');
+                    while (*e >= '0' && *e <= '9') e++;
+                    return einc__error(ctx, EINC_EVALUE,
+                                       "Constraint value %.*s for axis '%s' is too large: it does not fit in a "
+                                       "64-bit integer",
+                                       (int)(e - q) > 200 ? 200 : (int)(e - q), q, name);
+                }
+                if (!got) {
                     if (count > 0 && !paren) { /* "a=2, b=3": the comma ended the value */
                         p = at;
                         break;

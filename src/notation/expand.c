@@ -23,7 +23,11 @@
 
 #include "notation.h"
 
+/* Names per expression (every number is a name of its own). The lookups are hash tables and the
+ * arrays grow, but the later stages (group merging over runs of unnamed axes, solving, lowering)
+ * are not yet linear in the number of distinct axes, so it stays bounded (bench_expr_length). */
 #define MAX_NAMES 512
+/* ellipses per expression (union-find arrays) */
 #define MAX_VARS 256
 /* count[] of an ellipsis that stays one axis (see the top of the file) */
 #define UNEXPANDED (-2)
@@ -46,14 +50,19 @@ typedef struct {
     const einc__desc *d;
     const einc__call *call;
     einc__expr *e;
-    name_info names[MAX_NAMES];
+    name_info *names; /* grown by doubling */
+    int names_cap;
     int nnames;
     int parent[MAX_VARS];      /* union-find over ellipsis ids                        */
     int64_t count[MAX_VARS];   /* repetition count per root variable, -1 unknown      */
     int nvars;
-    name_level links[MAX_NAMES];
+    name_level *links; /* grown by doubling */
+    int links_cap;
     int nlinks;
     bool any_ellipsis;
+    einc__strtab name_index; /* name -> index into names                              */
+    einc__strtab link_index; /* "<level>:<name>" -> index into links                  */
+    einc__strtab sym_index;  /* symbol name -> index into e->syms                     */
 } expander;
 
 static int find(expander *x, int v) {
@@ -67,18 +76,32 @@ static void unite(expander *x, int a, int b) {
     if (a != b) x->parent[b] = a;
 }
 
-static bool too_complex(expander *x) {
-    einc__error(x->ctx, EINC_EUNSUPPORTED, "The expression \"%s\" has more than %d axis names or ellipses",
-                x->d->text, MAX_NAMES);
+/* `what`: "more than 256 ellipses", ... */
+static bool too_complex_because(expander *x, const char *what) {
+    einc__error(x->ctx, EINC_EUNSUPPORTED, "The expression \"%.200s%s\" has %s", x->d->text,
+                strlen(x->d->text) > 200 ? "..." : "", what);
     return false;
+}
+
+static bool too_complex(expander *x) { return too_complex_because(x, "more than 256 ellipses"); }
+
+/* Doubles an arena array of `*cap` elements of `size` bytes (the old block stays in the arena). */
+static bool grow_array(expander *x, void **arr, int *cap, size_t size) {
+    int ncap = *cap ? *cap * 2 : 64;
+    void *na = einc__arena_alloc(x->a, size * (size_t)ncap);
+    if (!na) return false;
+    if (*cap) memcpy(na, *arr, size * (size_t)*cap);
+    EINC__STEPS(x->ctx, *cap);
+    *arr = na;
+    *cap = ncap;
+    return true;
 }
 
 /* ---- 1. depths ------------------------------------------------------------------------------ */
 
 static name_info *lookup_name(expander *x, const char *name) {
-    for (int i = 0; i < x->nnames; i++)
-        if (strcmp(x->names[i].name, name) == 0) return &x->names[i];
-    return NULL;
+    int i = einc__strtab_get(&x->name_index, name);
+    return i >= 0 ? &x->names[i] : NULL;
 }
 
 /* Marks every occurrence of `name` in the written expression. */
@@ -107,6 +130,7 @@ static bool depth_error(expander *x, const char *name) {
 }
 
 static bool collect_depths(expander *x, const einc__node *n, int depth) {
+    EINC__STEPS(x->ctx, 1);
     if (n->kind == EINC__N_ELLIPSIS) {
         x->any_ellipsis = true;
         depth++;
@@ -114,7 +138,10 @@ static bool collect_depths(expander *x, const einc__node *n, int depth) {
     if (n->kind == EINC__N_AXIS) {
         name_info *ni = lookup_name(x, n->name);
         if (!ni) {
-            if (x->nnames == MAX_NAMES) return too_complex(x);
+            if (x->nnames == MAX_NAMES) return too_complex_because(x, "more than 512 axis names");
+            if (x->nnames == x->names_cap && !grow_array(x, (void **)&x->names, &x->names_cap, sizeof *x->names))
+                return false;
+            if (einc__strtab_put(&x->name_index, n->name, x->nnames) == -2) return false;
             ni = &x->names[x->nnames++];
             ni->name = n->name;
             ni->depth = depth;
@@ -130,26 +157,52 @@ static bool collect_depths(expander *x, const einc__node *n, int depth) {
 
 /* ---- 2. repetition-count variables ---------------------------------------------------------- */
 
+/* The key of (name, level) in link_index: "<level>:<name>". NULL when memory ran out. */
+static const char *link_key(expander *x, const char *name, int level, char *buf, size_t size, bool keep) {
+    int w = snprintf(buf, size, "%d:%s", level, name);
+    if (w < 0) return NULL;
+    if ((size_t)w < size && !keep) return buf;
+    char *k = einc__arena_alloc(x->a, (size_t)w + 1);
+    if (k) snprintf(k, (size_t)w + 1, "%d:%s", level, name);
+    return k;
+}
+
+static int find_link(expander *x, const char *name, int level) {
+    char buf[128];
+    const char *key = link_key(x, name, level, buf, sizeof buf, false);
+    return key ? einc__strtab_get(&x->link_index, key) : -1;
+}
+
+/* 0, -1 when there are too many links, -2 when memory ran out */
 static int link_var(expander *x, const char *name, int level, int var) {
-    for (int i = 0; i < x->nlinks; i++) {
-        if (x->links[i].level == level && strcmp(x->links[i].name, name) == 0) {
-            unite(x, x->links[i].var, var);
-            return 0;
-        }
+    int i = find_link(x, name, level);
+    if (i >= 0) {
+        unite(x, x->links[i].var, var);
+        return 0;
     }
     if (x->nlinks == MAX_NAMES) return -1;
+    if (x->nlinks == x->links_cap && !grow_array(x, (void **)&x->links, &x->links_cap, sizeof *x->links)) return -2;
+    char buf[8];
+    const char *key = link_key(x, name, level, buf, sizeof buf, true);
+    if (!key || einc__strtab_put(&x->link_index, key, x->nlinks) == -2) return -2;
     x->links[x->nlinks++] = (name_level){name, level, var};
     return 0;
 }
 
 static bool link_inner_names(expander *x, const einc__node *n, int level, int var) {
-    if (n->kind == EINC__N_AXIS && link_var(x, n->name, level, var) < 0) return too_complex(x);
+    EINC__STEPS(x->ctx, 1);
+    if (n->kind == EINC__N_AXIS) {
+        int r = link_var(x, n->name, level, var);
+        if (r == -2) return false; /* memory */
+        if (r < 0) return too_complex_because(x, "more than 512 axis names");
+    }
     for (int i = 0; i < n->n; i++)
         if (!link_inner_names(x, n->c[i], level, var)) return false;
     return true;
 }
 
 static bool collect_vars(expander *x, const einc__node *n, int level) {
+    EINC__STEPS(x->ctx, 1);
     if (n->kind == EINC__N_ELLIPSIS) {
         if (n->ellipsis_id >= MAX_VARS) return too_complex(x);
         if (n->ellipsis_id >= x->nvars) {
@@ -169,9 +222,8 @@ static bool collect_vars(expander *x, const einc__node *n, int level) {
 
 /* The count variable of the ellipsis repeating `name` at nesting level 0, or -1. */
 static int var_of_name(expander *x, const char *name) {
-    for (int i = 0; i < x->nlinks; i++)
-        if (x->links[i].level == 0 && strcmp(x->links[i].name, name) == 0) return find(x, x->links[i].var);
-    return -1;
+    int i = find_link(x, name, 0);
+    return i >= 0 ? find(x, x->links[i].var) : -1;
 }
 
 /* ---- 3. rank equations ---------------------------------------------------------------------- */
@@ -202,6 +254,7 @@ static poly poly_add(poly p, poly q) {
 }
 
 static poly dims_of(expander *x, const einc__node *n) {
+    EINC__STEPS(x->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS:
     case EINC__N_FLAT:
@@ -250,38 +303,22 @@ static bool rank_ambiguous(expander *x) {
                                 "provide more constraints.");
 }
 
-static bool inside_flat(const einc__node *n) {
-    for (const einc__node *p = n->parent; p; p = p->parent)
-        if (p->kind == EINC__N_FLAT) return true;
-    return false;
-}
-
-static bool names_constrained_scalar(expander *x, const einc__node *n) {
+/* One pass over a written tree: blocked[v] is set for every count variable v with an ellipsis
+ * that is not inside a flattened axis, or whose repeated expression names an axis with a scalar
+ * constraint (a constraint on an axis needs the axis, so the expansion). Returns whether `n`
+ * names a scalar-constrained axis. */
+static bool block_vars(expander *x, const einc__node *n, bool in_flat, bool *blocked) {
+    EINC__STEPS(x->ctx, 1);
+    bool constrained = false;
     if (n->kind == EINC__N_AXIS)
         for (int i = 0; x->call && i < x->call->nconstraints; i++)
-            if (!x->call->constraints[i].is_tuple && strcmp(x->call->constraints[i].name, n->name) == 0) return true;
+            if (!x->call->constraints[i].is_tuple && strcmp(x->call->constraints[i].name, n->name) == 0)
+                constrained = true;
+    bool inner_flat = in_flat || n->kind == EINC__N_FLAT;
     for (int i = 0; i < n->n; i++)
-        if (names_constrained_scalar(x, n->c[i])) return true;
-    return false;
-}
-
-/* Every ellipsis of count variable `var` under `n` lies in a flattened axis, with no scalar
- * constraint on its axes (a constraint on an axis needs the axis, so the expansion). */
-static bool unexpandable_under(expander *x, const einc__node *n, int var) {
-    if (n->kind == EINC__N_ELLIPSIS && find(x, n->ellipsis_id) == var &&
-        (!inside_flat(n) || names_constrained_scalar(x, n->c[0])))
-        return false;
-    for (int i = 0; i < n->n; i++)
-        if (!unexpandable_under(x, n->c[i], var)) return false;
-    return true;
-}
-
-static bool may_stay_unexpanded(expander *x, int var) {
-    for (int i = 0; i < x->d->ninputs; i++)
-        if (!unexpandable_under(x, x->d->inputs[i], var)) return false;
-    for (int i = 0; i < x->d->noutputs; i++)
-        if (!unexpandable_under(x, x->d->outputs[i], var)) return false;
-    return true;
+        if (block_vars(x, n->c[i], inner_flat, blocked)) constrained = true;
+    if (n->kind == EINC__N_ELLIPSIS && (!in_flat || constrained)) blocked[find(x, n->ellipsis_id)] = true;
+    return constrained;
 }
 
 static bool solve_counts(expander *x, const int *ranks) {
@@ -307,10 +344,19 @@ static bool solve_counts(expander *x, const int *ranks) {
         poly p = dims_of(x, x->d->inputs[i]);
         if (p.complex || p.var >= 0) return rank_ambiguous(x);
     }
+    /* an ellipsis whose count nothing determines may stay one axis when every ellipsis sharing
+     * the count lies in a flattened axis, with no scalar constraint on its axes */
+    bool blocked[MAX_VARS] = {false};
+    bool any_unknown = false;
+    for (int v = 0; v < x->nvars && !any_unknown; v++) any_unknown = x->count[find(x, v)] == -1;
+    if (any_unknown) {
+        for (int i = 0; i < x->d->ninputs; i++) block_vars(x, x->d->inputs[i], false, blocked);
+        for (int i = 0; i < x->d->noutputs; i++) block_vars(x, x->d->outputs[i], false, blocked);
+    }
     for (int v = 0; v < x->nvars; v++) {
         int r = find(x, v);
         if (x->count[r] >= 0 || x->count[r] == UNEXPANDED) continue;
-        if (!may_stay_unexpanded(x, r)) return rank_ambiguous(x);
+        if (blocked[r]) return rank_ambiguous(x);
         x->count[r] = UNEXPANDED;
     }
     return true;
@@ -320,8 +366,8 @@ static bool solve_counts(expander *x, const int *ranks) {
 
 static int sym_intern(expander *x, const char *name, const einc__node *origin) {
     einc__expr *e = x->e;
-    for (int i = 0; i < e->nsyms; i++)
-        if (strcmp(e->syms[i].name, name) == 0) return i;
+    int found = einc__strtab_get(&x->sym_index, name);
+    if (found >= 0) return found;
     if (e->nsyms == e->symcap) {
         int cap = e->symcap ? e->symcap * 2 : 32;
         einc__sym *ns = einc__arena_alloc(x->a, sizeof(einc__sym) * (size_t)cap);
@@ -341,6 +387,7 @@ static int sym_intern(expander *x, const char *name, const einc__node *origin) {
     s->in_brackets = einc__node_in_brackets(origin);
     s->user_visible = axis && strchr(origin->name, '.') == NULL;
     s->cse_of = -1;
+    if (einc__strtab_put(&x->sym_index, s->name, e->nsyms) == -2) return -1;
     return e->nsyms++;
 }
 
@@ -389,7 +436,7 @@ static einc__node *unexpanded_axis(expander *x, const einc__node *n, const int *
     einc__node_print(&sb, n);
     for (int i = 0; i < nidx; i++) einc__sb_printf(&sb, ".%d", idx[i]);
     if (sb.len + 1 >= sizeof name) {
-        too_complex(x);
+        too_complex_because(x, "an ellipsis whose text is too long to name its axis (255 characters at most)");
         return NULL;
     }
     einc__node *a = make(x, n, EINC__N_AXIS, NULL);
@@ -408,13 +455,15 @@ static einc__node *expand_list(expander *x, const einc__node *proto, const einc_
 }
 
 static bool expand_into(expander *x, const einc__node *n, const int *idx, int nidx, node_vec *out) {
+    EINC__STEPS(x->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS: {
         char name[256];
         int w = snprintf(name, sizeof name, "%s", n->name);
         for (int i = 0; i < nidx && w > 0 && (size_t)w < sizeof name; i++)
             w += snprintf(name + w, sizeof name - (size_t)w, ".%d", idx[i]);
-        if (w < 0 || (size_t)w >= sizeof name) return too_complex(x);
+        if (w < 0 || (size_t)w >= sizeof name)
+            return too_complex_because(x, "an axis whose expanded name is longer than 255 characters");
         einc__node *a = make(x, n, EINC__N_AXIS, NULL);
         if (!a) return false;
         a->value = n->value;
@@ -442,7 +491,7 @@ static bool expand_into(expander *x, const einc__node *n, const int *idx, int ni
     case EINC__N_ELLIPSIS: {
         int64_t count = x->count[find(x, n->ellipsis_id)];
         if (count == UNEXPANDED) return vec_push(x->a, out, unexpanded_axis(x, n, idx, nidx));
-        if (nidx >= 32) return too_complex(x);
+        if (nidx >= 32) return too_complex_because(x, "ellipses nested more than 32 deep");
         int sub[33];
         if (nidx) memcpy(sub, idx, sizeof(int) * (size_t)nidx);
         for (int64_t r = 0; r < count; r++) {
@@ -507,6 +556,9 @@ bool einc__expand(einc__arena *a, const einc__desc *d, const int *ranks, const e
     x->d = d;
     x->call = call;
     x->e = out;
+    einc__strtab_init(&x->name_index, a);
+    einc__strtab_init(&x->link_index, a);
+    einc__strtab_init(&x->sym_index, a);
 
     for (int i = 0; i < d->ninputs; i++)
         if (!collect_depths(x, d->inputs[i], 0)) return false;

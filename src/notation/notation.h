@@ -32,6 +32,27 @@ void *einc__arena_alloc(einc__arena *a, size_t size); /* zeroed; NULL on failure
 char *einc__arena_strdup(einc__arena *a, const char *s, size_t len);
 void einc__arena_free(einc__arena *a);
 
+/* Counts `k` steps of front-end work in the context (see einc_ctx.notation_steps). */
+#define EINC__STEPS(ctx, k) ((ctx)->notation_steps += (uint64_t)(k))
+
+/* ---- string table: names to small integers in expected O(1), memory from an arena ----------- */
+
+typedef struct einc__strtab {
+    einc__arena *a;
+    int n, cap;        /* entries; slots (a power of two, kept at least twice n) */
+    const char **keys; /* per slot, NULL when empty (keys are not copied)        */
+    uint32_t *hash;
+    int *val;
+} einc__strtab;
+
+void einc__strtab_init(einc__strtab *t, einc__arena *a);
+/* The value stored for `key` (n bytes, no NUL needed), or -1. */
+int einc__strtab_getn(const einc__strtab *t, const char *key, size_t n);
+int einc__strtab_get(const einc__strtab *t, const char *key);
+/* Stores key -> val unless key is present. Returns the value now stored for key (the old one if
+ * it was present), or -2 when memory ran out. `key` must stay valid (NUL-terminated). */
+int einc__strtab_put(einc__strtab *t, const char *key, int val);
+
 /* ---- expression trees ---------------------------------------------------------------------- */
 
 typedef enum einc__node_kind {
@@ -56,6 +77,7 @@ typedef struct einc__node {
     int sym;            /* symbol index after expansion (einc__expanded), else -1         */
     /* EINC__N_ELLIPSIS */
     int ellipsis_id;    /* distinct per ellipsis written in the text                      */
+    unsigned scratch;   /* per-pass flags of the algorithm walking the tree (cse.c)       */
     struct einc__node *parent;
 } einc__node;
 

@@ -39,6 +39,7 @@ typedef struct parser {
     const char *text;
     int next_unnamed;
     int next_ellipsis;
+    int64_t copies, max_copies; /* nodes replicated by normalisation, and their bound */
 } parser;
 
 static bool is_name(const char *s, int n) {
@@ -88,6 +89,7 @@ static bool syntax_error_literal(parser *p, const char *literal, const char *mes
 static int lex(parser *p, item *toks) {
     const char *s = p->text;
     int len = (int)strlen(s), n = 0, word = 0, pos = 0;
+    EINC__STEPS(p->ctx, len + 1);
     while (pos <= len) {
         tok_kind kind = T_WORD;
         int llen = 0;
@@ -179,6 +181,7 @@ static bool group(parser *p, item *toks, int n, item **out, int *nout) {
 /* ---- node construction --------------------------------------------------------------------- */
 
 static einc__node *node_new(parser *p, einc__node_kind kind, int begin, int end, int n) {
+    EINC__STEPS(p->ctx, 1 + n);
     einc__node *x = einc__arena_alloc(p->a, sizeof *x);
     if (!x) return NULL;
     x->kind = kind;
@@ -195,6 +198,7 @@ static einc__node *node_new(parser *p, einc__node_kind kind, int begin, int end,
 }
 
 einc__node *einc__node_clone(einc__arena *a, const einc__node *n) {
+    EINC__STEPS(a->ctx, 1 + n->n);
     einc__node *x = einc__arena_alloc(a, sizeof *x);
     if (!x) return NULL;
     *x = *n;
@@ -239,6 +243,7 @@ static einc__node *parse_items(parser *p, item *it, int n, bool parent_is_paren,
     for (size_t k = 0; k < sizeof nary / sizeof nary[0]; k++) {
         tok_kind op = nary[k];
         int count = 0;
+        EINC__STEPS(p->ctx, n);
         for (int i = 0; i < n; i++) count += it[i].kind == op;
         if (!count) continue;
         if (op == T_PIPE) {
@@ -318,9 +323,12 @@ static einc__node *parse_items(parser *p, item *it, int n, bool parent_is_paren,
                 }
                 v = v * 10 + (w[i] - '0');
             }
-            char name[32];
-            snprintf(name, sizeof name, "unnamed.%d", p->next_unnamed++);
-            x->name = einc__arena_strdup(p->a, name, strlen(name));
+            /* "unnamed.K", written without snprintf (one per number in the text) */
+            char digits[16], name[32] = "unnamed.";
+            int nd = 0;
+            for (unsigned k = (unsigned)p->next_unnamed++; nd == 0 || k; k /= 10) digits[nd++] = (char)('0' + k % 10);
+            for (int i = 0; i < nd; i++) name[8 + i] = digits[nd - 1 - i];
+            x->name = einc__arena_strdup(p->a, name, (size_t)(8 + nd));
             x->value = v;
         } else {
             x->name = einc__arena_strdup(p->a, w, (size_t)wl);
@@ -354,21 +362,48 @@ static bool branches_one(parser *p, branches *out, einc__node *x) {
     return true;
 }
 
+static int64_t tree_size(const einc__node *x) {
+    int64_t n = 1;
+    for (int i = 0; i < x->n; i++) n += tree_size(x->c[i]);
+    return n;
+}
+
+/* Distributing "," or "->" over its context copies the context once per branch: "x x x (a, b, c)"
+ * is "x x x a, x x x b, x x x c". Such copies are bounded (a multiple of the text's length), so
+ * that a short expression cannot make the front end build a quadratically large tree. */
+static bool count_copies(parser *p, int64_t nodes) {
+    p->copies += nodes;
+    if (p->copies <= p->max_copies) return true;
+    einc__error(p->ctx, EINC_EUNSUPPORTED,
+                "The expression is too complex: distributing its ',' and '->' operators over the axes around "
+                "them would copy more than %lld axes (expression of %zu characters)",
+                (long long)p->max_copies, strlen(p->text));
+    return false;
+}
+
 /* Moves operator `op` (OP or ARGS) up from below `x`: returns its branches. Wrappers (flat,
  * bracket, ellipsis) are replicated around each branch; lists and concatenations combine their
  * children branch-wise, replicating single-branch children. */
 static bool move_up(parser *p, einc__node *x, einc__node_kind op, branches *out) {
     switch (x->kind) {
-    case EINC__N_AXIS:
-        return branches_one(p, out, einc__node_clone(p->a, x));
+    case EINC__N_AXIS: /* the tree is rebuilt from its branches: a node in one branch is reused */
+        return branches_one(p, out, x);
     case EINC__N_FLAT:
     case EINC__N_BRACKET:
     case EINC__N_ELLIPSIS: {
         branches in;
         if (!move_up(p, x->c[0], op, &in)) return false;
+        if (in.n == 1) {
+            x->c[0] = in.b[0];
+            out->n = 1;
+            out->b = in.b;
+            in.b[0] = x;
+            return true;
+        }
         out->n = in.n;
         out->b = einc__arena_alloc(p->a, sizeof(einc__node *) * (size_t)in.n);
         if (!out->b) return false;
+        if (in.n > 1 && !count_copies(p, in.n - 1)) return false;
         for (int i = 0; i < in.n; i++) {
             einc__node *w = node_new(p, x->kind, x->begin, x->end, 1);
             if (!w) return false;
@@ -415,6 +450,16 @@ static bool move_up(parser *p, einc__node *x, einc__node_kind op, branches *out)
                 num = cb[i].n;
             }
         }
+        if (num > 1) { /* every single-branch child is copied num - 1 times */
+            int64_t single = 0;
+            for (int i = 0; i < x->n; i++)
+                if (cb[i].n == 1) single += tree_size(cb[i].b[0]);
+            if (!count_copies(p, (int64_t)(num - 1) * (single + 1))) return false;
+        }
+        if (num == 1) {
+            for (int i = 0; i < x->n; i++) x->c[i] = cb[i].b[0];
+            return branches_one(p, out, x);
+        }
         out->n = num;
         out->b = einc__arena_alloc(p->a, sizeof(einc__node *) * (size_t)num);
         if (!out->b) return false;
@@ -456,47 +501,64 @@ bool einc__node_in_brackets(const einc__node *n) {
 }
 
 /* Every occurrence of each axis name is either inside brackets or outside, across the whole
- * expression (spec §1.4). */
+ * expression (spec §1.4). One pass records, per name, whether it was seen inside and outside
+ * brackets (a hash table: linear in the number of axes). */
 typedef struct {
     einc__node **axes;
+    bool *bracketed; /* per entry of axes */
     int n, cap;
 } axis_list;
 
-static bool collect_axes(parser *p, einc__node *x, axis_list *l) {
+static bool collect_axes(parser *p, einc__node *x, bool in_brackets, axis_list *l) {
+    EINC__STEPS(p->ctx, 1);
+    in_brackets = in_brackets || x->kind == EINC__N_BRACKET;
     if (x->kind == EINC__N_AXIS) {
         if (l->n == l->cap) {
             int cap = l->cap ? l->cap * 2 : 32;
             einc__node **na = einc__arena_alloc(p->a, sizeof(einc__node *) * (size_t)cap);
-            if (!na) return false;
+            bool *nb = einc__arena_alloc(p->a, sizeof(bool) * (size_t)cap);
+            if (!na || !nb) return false;
             if (l->n) memcpy(na, l->axes, sizeof(einc__node *) * (size_t)l->n);
+            if (l->n) memcpy(nb, l->bracketed, sizeof(bool) * (size_t)l->n);
+            EINC__STEPS(p->ctx, l->n);
             l->axes = na;
+            l->bracketed = nb;
             l->cap = cap;
         }
+        l->bracketed[l->n] = in_brackets;
         l->axes[l->n++] = x;
     }
     for (int i = 0; i < x->n; i++)
-        if (!collect_axes(p, x->c[i], l)) return false;
+        if (!collect_axes(p, x->c[i], in_brackets, l)) return false;
     return true;
 }
 
 static bool check_bracket_consistency(parser *p, einc__desc *d) {
     axis_list l = {0};
     for (int i = 0; i < d->ninputs; i++)
-        if (!collect_axes(p, d->inputs[i], &l)) return false;
+        if (!collect_axes(p, d->inputs[i], false, &l)) return false;
     for (int i = 0; i < d->noutputs; i++)
-        if (!collect_axes(p, d->outputs[i], &l)) return false;
+        if (!collect_axes(p, d->outputs[i], false, &l)) return false;
+    /* per distinct name: bit 0 seen outside brackets, bit 1 inside */
+    einc__strtab names;
+    einc__strtab_init(&names, p->a);
+    int *seen = einc__arena_alloc(p->a, sizeof(int) * (size_t)(l.n ? l.n : 1));
+    int *id = einc__arena_alloc(p->a, sizeof(int) * (size_t)(l.n ? l.n : 1));
+    if (!seen || !id) return false;
+    int ndistinct = 0;
     for (int i = 0; i < l.n; i++) {
-        bool marked = false, unmarked = false;
-        for (int j = 0; j < l.n; j++) {
-            if (strcmp(l.axes[j]->name, l.axes[i]->name) != 0) continue;
-            if (einc__node_in_brackets(l.axes[j])) marked = true;
-            else unmarked = true;
-        }
-        if (!(marked && unmarked)) continue;
+        int k = einc__strtab_put(&names, l.axes[i]->name, ndistinct);
+        if (k == -2) return false;
+        if (k == ndistinct) ndistinct++;
+        id[i] = k;
+        seen[k] |= l.bracketed[i] ? 2 : 1;
+    }
+    for (int i = 0; i < l.n; i++) {
+        if (seen[id[i]] != 3) continue;
         einc__marks m;
         if (!einc__marks_init(p->a, &m, p->text)) return false;
         for (int j = 0; j < l.n; j++) {
-            if (strcmp(l.axes[j]->name, l.axes[i]->name) != 0) continue;
+            if (id[j] != id[i]) continue;
             einc__marks_range(&m, l.axes[j]->begin, l.axes[j]->end);
             for (const einc__node *q = l.axes[j]->parent; q; q = q->parent) {
                 if (q->kind != EINC__N_BRACKET) continue;
@@ -522,7 +584,7 @@ static einc__node *as_root(parser *p, einc__node *x) {
 }
 
 bool einc__parse(einc__arena *a, const char *text, einc__desc *out) {
-    parser p = {a, a->ctx, text, 0, 0};
+    parser p = {a, a->ctx, text, 0, 0, 0, 0};
     memset(out, 0, sizeof *out);
     out->text = text;
     size_t len = strlen(text);
@@ -530,14 +592,21 @@ bool einc__parse(einc__arena *a, const char *text, einc__desc *out) {
         einc__error(a->ctx, EINC_ESYNTAX, "The expression is too long (%zu characters; the limit is 100000).", len);
         return false;
     }
-    item *toks = einc__arena_alloc(a, sizeof(item) * (len + 1));
-    if (!toks) return false;
+    p.max_copies = 4 * (int64_t)len + 4096;
+    /* the tokens live only until the tree is built (nodes keep character positions, groups keep
+     * arena copies of their contents): taken from the context, not zeroed, freed right away */
+    size_t toks_size = sizeof(item) * (len + 1);
+    item *toks = einc__alloc(a->ctx, toks_size);
+    if (!toks) {
+        a->failed = true;
+        return false;
+    }
     int n = lex(&p, toks);
-    if (n < 0) return false;
     item *groups;
     int ngroups;
-    if (!group(&p, toks, n, &groups, &ngroups)) return false;
-    einc__node *tree = parse_items(&p, groups, ngroups, false, 0, (int)len);
+    einc__node *tree = NULL;
+    if (n >= 0 && group(&p, toks, n, &groups, &ngroups)) tree = parse_items(&p, groups, ngroups, false, 0, (int)len);
+    einc__free(a->ctx, toks, toks_size);
     if (!tree) return false;
 
     branches ops;
@@ -568,6 +637,7 @@ bool einc__parse(einc__arena *a, const char *text, einc__desc *out) {
 /* ---- printing ------------------------------------------------------------------------------ */
 
 void einc__node_print(einc__sb *sb, const einc__node *n) {
+    if (sb->cap && sb->len + 1 >= sb->cap) return; /* full: nothing more would be written */
     switch (n->kind) {
     case EINC__N_AXIS:
         if (n->value >= 0 && strncmp(n->name, "unnamed.", 8) == 0) einc__sb_printf(sb, "%lld", (long long)n->value);

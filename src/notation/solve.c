@@ -22,6 +22,7 @@ typedef struct {
 } solver;
 
 static int64_t size_of(const einc__expr *e, const einc__node *n) {
+    EINC__STEPS(e->arena->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS:
         return e->syms[n->sym].size;
@@ -100,6 +101,7 @@ static void push(solver *s, const einc__node *n, int64_t target) {
         return;
     }
     einc__expr *e = s->e;
+    EINC__STEPS(e->arena->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS:
         assign(s, n->sym, target);

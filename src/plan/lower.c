@@ -53,6 +53,7 @@ static void add_term(walker *w, int sym, int64_t size, int dim, int64_t mult, bo
 
 static void walk(walker *w, const einc__node *n, int dim, int64_t mult) {
     const einc__expr *e = w->e;
+    EINC__STEPS(e->arena->ctx, 1);
     switch (n->kind) {
     case EINC__N_AXIS:
         add_term(w, n->sym, e->syms[n->sym].size, dim, mult, einc__node_in_brackets(n));
@@ -577,16 +578,17 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     einc__desc *d = einc__arena_alloc(&a, sizeof *d);
     einc__expr *e = einc__arena_alloc(&a, sizeof *e);
     bool ok = call && d && e && fill_call(expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
+    /* checked before resolving: resolving thousands of outputs only to reject them costs time */
+    if (ok && d->noutputs > EINC_MAX_OPERANDS) {
+        einc__error(ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, expr);
+        ok = false;
+    }
     einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
     ok = ok && einc__rules_before(&r);
     ok = ok && (p->family == EINC__FAMILY_ARGFIND ? einc__argfind_resolve(&a, d, call, e)
                 : p->family == EINC__FAMILY_INDEX ? einc__index_resolve(&r, e)
                                                   : einc__resolve(&a, d, call, true, e));
     ok = ok && einc__rules_after(&r, e);
-    if (ok && d->noutputs > EINC_MAX_OPERANDS) {
-        einc__error(ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, expr);
-        ok = false;
-    }
     if (ok) {
         p->noutputs = d->noutputs;
         p->nsyms = e->nsyms;
