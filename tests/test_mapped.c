@@ -145,6 +145,15 @@ TEST(npy_mapped_tensors_are_read_only) {
     CHECK_CLOSE(einc_tensor_get(sum, (const int64_t[]){2, 3}), 12.0, 0);
     einc_tensor *r = einc_rearrange(ctx, "a b -> b a", m);
     CHECK_CLOSE(einc_tensor_get(r, (const int64_t[]){3, 2}), 11.0, 0);
+    /* a mapped tensor can be a leaf of the tape: its gradient is a tensor of its own */
+    CHECK(einc_requires_grad(m, true) == EINC_OK);
+    einc_tensor *loss = einc_tensor_sum(ctx, einc_tensor_mul(ctx, m, m), -1, NULL, false);
+    CHECK(einc_backward(ctx, loss, NULL) == EINC_OK);
+    einc_tensor *g = einc_grad(ctx, m);
+    CHECK(g != NULL && !einc_tensor_is_readonly(g));
+    CHECK_CLOSE(einc_tensor_get(g, (const int64_t[]){2, 3}), 22.0, 0);
+    CHECK(einc_zero_grad(m) == EINC_OK);
+    CHECK(einc_requires_grad(m, false) == EINC_OK);
     einc_tensor *c = einc_tensor_clone(ctx, m);
     CHECK(c != NULL && !einc_tensor_is_readonly(c));
     CHECK(einc_tensor_set(c, (const int64_t[]){0, 0}, 7.0) == EINC_OK);

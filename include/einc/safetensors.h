@@ -20,10 +20,13 @@
  *     repeated field is an error); names and metadata may not contain U+0000;
  *   - each tensor entry has exactly the fields dtype (a safetensors dtype name), shape (an
  *     array of integers >= 0) and data_offsets (two integers, begin <= end); the element count
- *     times the dtype size, computed without overflow, equals end - begin;
+ *     times the dtype size, computed without overflow, equals end - begin; the sizes (zeros
+ *     counted as 1, so empty tensors too) times the dtype size fit in 64 bits;
  *   - sorted by offset, the tensors' byte ranges start at 0, touch without gaps or overlaps
  *     (empty tensors may share an offset) and end exactly at the end of the file: the spec
  *     requires the buffer to be fully indexed;
+ *   - at most 262,144 tensors (einc's bound, far above real checkpoints): the header is parsed
+ *     in one pass, in time and memory proportional to it, and the 262,145th entry is an error;
  *   - "__metadata__" is an object whose values are all strings;
  *   - BOOL elements are bytes 0 or 1.
  * Supported dtypes: F32, F64, I64, I32 and BOOL (einc's float32, float64, int64, int32, bool).
