@@ -583,6 +583,75 @@ TEST(safetensors_validation_is_unchanged) {
     einc_ctx_destroy(ctx);
 }
 
+/* ---- the fuzz corpora ---------------------------------------------------------------------- */
+
+static unsigned char *read_whole(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    *size = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
+/* Every committed fuzz input, mapped from its file, is judged as the buffer loader judges its
+ * bytes: the same status (for safetensors the same message too) and the same tensors. */
+TEST(fuzz_corpora_agree) {
+    static const char *const dirs[2] = {EINC_TEST_DATA "/../../fuzz/corpus/npy",
+                                        EINC_TEST_DATA "/../../fuzz/corpus/safetensors"};
+    for (int k = 0; k < 2; k++) {
+        DIR *d = opendir(dirs[k]);
+        CHECK(d != NULL);
+        int files = 0, accepted = 0;
+        for (struct dirent *e; d && (e = readdir(d));) {
+            if (e->d_name[0] == '.') continue;
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dirs[k], e->d_name);
+            size_t size = 0;
+            unsigned char *data = read_whole(path, &size);
+            CHECK(data != NULL);
+            if (!data) continue;
+            files++;
+            einc_ctx *ctx = einc_ctx_create();
+            if (k == 0) {
+                einc_tensor *b = einc_npy_load_buffer(ctx, data, size);
+                einc_status bs = einc_errcode(ctx);
+                einc_clear_error(ctx);
+                einc_tensor *m = einc_npy_load_mapped(ctx, path);
+                if (einc_errcode(ctx) != bs) fprintf(stderr, "npy corpus %s: %s\n", e->d_name, einc_errmsg(ctx));
+                CHECK_EQ_INT(einc_errcode(ctx), bs);
+                CHECK((b == NULL) == (m == NULL));
+                if (b && m) CHECK(same_bytes(b, m));
+                accepted += b != NULL;
+            } else {
+                einc_state *b = einc_safetensors_load_buffer(ctx, data, size);
+                einc_status bs = einc_errcode(ctx);
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", einc_errmsg(ctx));
+                einc_clear_error(ctx);
+                einc_state *m = einc_safetensors_load_mapped(ctx, path);
+                CHECK_EQ_INT(einc_errcode(ctx), bs);
+                if (strcmp(einc_errmsg(ctx), msg) != 0)
+                    fprintf(stderr, "safetensors corpus %s: '%s' vs '%s'\n", e->d_name, einc_errmsg(ctx), msg);
+                CHECK(strcmp(einc_errmsg(ctx), msg) == 0);
+                CHECK((b == NULL) == (m == NULL));
+                if (b && m) check_states_equal(b, m);
+                accepted += b != NULL;
+                einc_state_free(b);
+                einc_state_free(m);
+            }
+            einc_ctx_destroy(ctx);
+            free(data);
+        }
+        if (d) closedir(d);
+        CHECK(files >= 20);
+        CHECK(accepted >= 3 && accepted < files);
+    }
+}
+
 /* ---- allocation failures ------------------------------------------------------------------- */
 
 /* Every allocation of a mapped load fails in turn: EINC_ENOMEM, nothing leaked, nothing left
@@ -653,6 +722,7 @@ int main(void) {
     RUN(safetensors_mapping_lifetime);
     RUN(safetensors_misaligned_tensors_are_copied);
     RUN(safetensors_validation_is_unchanged);
+    RUN(fuzz_corpora_agree);
     RUN(fail_nth_allocation);
     return test_summary();
 }
