@@ -30,6 +30,9 @@
  * reads or writes outside the input and, for a regular file, checks the file's size against the
  * header before allocating the tensor.
  *
+ * Mapped reading (einc_npy_load_mapped) applies the same rules to the file's bytes in place and
+ * gives a read-only tensor that views the mapping (see below).
+ *
  * Writing: always C order in the machine's byte order (little-endian: '<f4', ...), version 1.0,
  * with the header byte for byte as numpy >= 1.24 writes it for the same array.
  */
