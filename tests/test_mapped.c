@@ -4,9 +4,12 @@
  * einc_ctx_destroy included), the copy fallback for misaligned and byte-swapped data, and no
  * leak or stray mapping when an allocation fails. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -376,6 +379,63 @@ TEST(npy_pipe_is_streamed) {
 }
 #endif
 
+/* What docs/reliability.md says about a file that changes under its mapping: renamed over (as
+ * einc's savers do), the tensor keeps the old contents; rewritten in place, it shows the new
+ * bytes; truncated, touching a lost page raises SIGBUS (checked in a child). */
+static void on_sigbus(int sig) {
+    (void)sig;
+    _exit(77);
+}
+
+TEST(npy_file_changing_underneath) {
+    einc_ctx *ctx = einc_ctx_create();
+    char path[1024];
+    tmp_path(path, sizeof path, "changing.npy");
+    int64_t n = 4 << 20; /* 4 Mi int32: 16 MiB, many pages */
+    einc_tensor *a = einc_tensor_arange(ctx, EINC_INT32, 0, (double)n, 1);
+    CHECK(einc_npy_save(ctx, path, a) == EINC_OK);
+
+    /* replaced by a rename: the mapping keeps the old file */
+    einc_tensor *m = einc_npy_load_mapped(ctx, path);
+    CHECK(einc_npy_save(ctx, path, einc_tensor_zeros(ctx, EINC_INT32, EINC_SHAPE(n))) == EINC_OK);
+    CHECK_CLOSE(einc_tensor_get(m, (const int64_t[]){n - 1}), (double)(n - 1), 0);
+    einc_tensor_release(m);
+
+    /* rewritten in place: the tensor shows the new bytes */
+    CHECK(einc_npy_save(ctx, path, a) == EINC_OK);
+    m = einc_npy_load_mapped(ctx, path);
+    int fd = open(path, O_RDWR);
+    CHECK(fd >= 0);
+    unsigned char pre[10] = {0};
+    CHECK(pread(fd, pre, sizeof pre, 0) == (ssize_t)sizeof pre);
+    off_t data_at = 10 + pre[8] + 256 * pre[9]; /* a version 1.0 header */
+    int32_t v = -5;
+    CHECK(pwrite(fd, &v, sizeof v, data_at + (off_t)(n - 1) * 4) == (ssize_t)sizeof v);
+    close(fd);
+    CHECK_CLOSE(einc_tensor_get(m, (const int64_t[]){n - 1}), -5.0, 0);
+
+    /* truncated: a child that touches the lost pages dies of SIGBUS */
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigbus;
+        sigaction(SIGBUS, &sa, NULL);
+        if (truncate(path, 4096) != 0) _exit(2);
+        volatile int32_t x = ((const int32_t *)einc_tensor_data(m))[n - 1];
+        (void)x;
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 77);
+    einc_tensor_release(m);
+    remove(path);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 /* ---- safetensors --------------------------------------------------------------------------- */
 
 static void check_states_equal(const einc_state *a, const einc_state *b) {
@@ -715,6 +775,7 @@ int main(void) {
     RUN(npy_mapping_lifetime);
     RUN(npy_misaligned_data_is_copied);
     RUN(npy_validation_is_unchanged);
+    RUN(npy_file_changing_underneath);
 #ifdef __linux__
     RUN(npy_pipe_is_streamed);
 #endif

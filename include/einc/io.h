@@ -69,10 +69,11 @@ EINC_API einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path);
  *     other byte order ('>f4' on a little-endian machine, swapped on load) and data that does not
  *     start at a multiple of the item size (numpy aligns it to 64 bytes; other writers may not).
  *     A pipe or device is read as einc_npy_load reads it.
- *   - The file must not change while mapped. MAP_PRIVATE does not isolate the tensor from
- *     writes by others: a page not yet touched shows what the file holds when it is first read,
- *     so the validation (done once, at load) no longer covers it; and a file truncated under the
- *     mapping makes a later access to the lost pages raise SIGBUS. Replacing the file by
+ *   - The file must not change while mapped. MAP_PRIVATE keeps only this process's own writes
+ *     private, and a read-only mapping has none: when another program rewrites the file in
+ *     place, the tensor shows the new bytes from then on, which the validation (done once, at
+ *     load) never saw; and a file truncated under the mapping makes a later access to the lost
+ *     pages raise SIGBUS. Replacing the file by
  *     renaming a new one over it (as einc's savers do) is safe: the mapping keeps the old
  *     file's pages. Rewriting it in place is not: numpy's np.save and `cp` onto the same name
  *     truncate and rewrite it.

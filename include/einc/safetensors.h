@@ -117,9 +117,10 @@ EINC_API einc_state *einc_safetensors_load(einc_ctx *ctx, const char *path);
  *   - A tensor whose data does not start at a multiple of its element size in the file (a
  *     writer that does not pad the header to 8 bytes) is copied instead, and is an ordinary
  *     writable tensor; einc_safetensors_save and the reference implementation write aligned files.
- *   - The file must not change while mapped: untouched pages show what the file holds when they
- *     are first read (the validation at load no longer covers them), and truncating the file
- *     makes a later access to the lost pages raise SIGBUS. Replacing it by renaming a new file
+ *   - The file must not change while mapped: the tensors show whatever another program writes
+ *     into it from then on (MAP_PRIVATE keeps only this process's writes private; the validation
+ *     at load no longer covers those bytes), and truncating the file makes a later access to the
+ *     lost pages raise SIGBUS. Replacing it by renaming a new file
  *     over it, as einc's savers do, is safe.
  * Errors as for einc_safetensors_load, plus EINC_EIO when the file cannot be mapped. */
 EINC_API einc_state *einc_safetensors_load_mapped(einc_ctx *ctx, const char *path);
