@@ -193,6 +193,7 @@ typedef struct {
     long count;       /* allocations made                     */
     long long live;   /* bytes currently allocated            */
     long live_blocks; /* blocks currently allocated           */
+    long long peak;   /* most bytes allocated at once         */
 } test_alloc_state;
 
 static void *test_alloc_(void *user, size_t size, size_t align) {
@@ -203,6 +204,7 @@ static void *test_alloc_(void *user, size_t size, size_t align) {
     if (posix_memalign(&p, align, size) != 0) return NULL;
     s->count++;
     s->live += (long long)size;
+    if (s->live > s->peak) s->peak = s->live;
     s->live_blocks++;
     return p;
 }

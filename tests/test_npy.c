@@ -3,7 +3,10 @@
  * saves, and a fail-the-Nth-allocation sweep. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -736,6 +739,119 @@ TEST(pipes) {
 }
 #endif
 
+#ifdef __linux__
+/* A child that writes `n` bytes of `head` into a new pipe, then `tail` bytes of zeros (-1:
+ * endlessly, until the reader closes) and then waits up to `linger` seconds before closing.
+ * Returns the read end; *child gets the child's pid. */
+static int pipe_writer(const void *head, size_t n, long tail, int linger, pid_t *child) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        signal(SIGPIPE, SIG_DFL);
+        static const char zeros[4096];
+        bool ok = write(fds[1], head, n) == (ssize_t)n;
+        for (long sent = 0; ok && (tail < 0 || sent < tail); sent += (long)sizeof zeros) {
+            size_t k = tail < 0 || tail - sent >= (long)sizeof zeros ? sizeof zeros : (size_t)(tail - sent);
+            ok = write(fds[1], zeros, k) == (ssize_t)k;
+        }
+        if (linger) sleep((unsigned)linger);
+        _exit(0);
+    }
+    close(fds[1]);
+    *child = pid;
+    return fds[0];
+}
+
+static einc_tensor *load_fd(einc_ctx *ctx, int fd) {
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fd);
+    return einc_npy_load(ctx, path);
+}
+
+static void reap(int fd, pid_t child) {
+    close(fd);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+}
+
+/* Issue 14: the magic and the header are read and checked first, then exactly the bytes the
+ * header announces (and one more, to see the end); the memory follows the bytes that arrive. */
+TEST(bounded_reads) {
+    test_alloc_state as;
+    einc_ctx *ctx = test_ctx_with_budget(&as, -1);
+    /* an endless device fails at the magic */
+    CHECK(einc_npy_load(ctx, "/dev/zero") == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "einc_npy_load: '/dev/zero': bad magic: not a .npy file");
+
+    char head[128];
+    const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s,), }";
+    char text[96];
+    /* an endless stream after a valid header: cut off one byte after the 16 announced */
+    snprintf(text, sizeof text, dict, "4");
+    size_t hl = strlen(text) + 1;
+    memcpy(head, "\x93NUMPY\x01\x00", 8);
+    head[8] = (char)hl;
+    head[9] = 0;
+    memcpy(head + 10, text, hl - 1);
+    head[10 + hl - 1] = '\n';
+    pid_t child;
+    int fd = pipe_writer(head, 10 + hl, -1, 0, &child);
+    CHECK(fd >= 0);
+    as.peak = as.live;
+    CHECK(load_fd(ctx, fd) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "unexpected bytes after the 16 bytes of data (the stream goes on)");
+    CHECK(as.peak - as.live < (1 << 20));
+    reap(fd, child);
+
+    /* a header announcing 1 TiB on a pipe that sends 1 MiB: the memory follows what arrived */
+    snprintf(text, sizeof text, dict, "274877906944");
+    hl = strlen(text) + 1;
+    head[8] = (char)hl;
+    memcpy(head + 10, text, hl - 1);
+    head[10 + hl - 1] = '\n';
+    fd = pipe_writer(head, 10 + hl, 1 << 20, 0, &child);
+    as.peak = as.live;
+    CHECK(load_fd(ctx, fd) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT,
+                "data is truncated: shape (274877906944,) of float32 needs 1099511627776 bytes, the stream has 1048576");
+    if (as.peak - as.live >= (4 << 20)) fprintf(stderr, "peak %lld\n", as.peak - as.live);
+    CHECK(as.peak - as.live < (4 << 20));
+    reap(fd, child);
+
+    /* a header length over the cap is refused at the preamble: nothing more is read (the
+     * writer keeps the pipe open, so a read would block) */
+    static const unsigned char v2[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0xff, 0xff, 0xff, 0x7f};
+    fd = pipe_writer(v2, sizeof v2, 0, 30, &child);
+    time_t t0 = time(NULL);
+    CHECK(load_fd(ctx, fd) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "header length 2147483647 exceeds the limit of 1048576 bytes");
+    CHECK(time(NULL) - t0 < 10);
+    reap(fd, child);
+
+    /* a regular file whose header announces more than it holds: refused before allocating */
+    char path[1024];
+    tmp_path(path, sizeof path, "npy_announces_1tib.npy");
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(head, 1, 10 + hl, f);
+        fwrite("12345678", 1, 8, f);
+        fclose(f);
+    }
+    as.peak = as.live;
+    CHECK(einc_npy_load(ctx, path) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "needs 1099511627776 bytes, the file has 8");
+    CHECK(einc_npy_load_mapped(ctx, path) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "einc_npy_load_mapped: '");
+    CHECK(as.peak - as.live < (64 << 10));
+    remove(path);
+    einc_ctx_destroy(ctx);
+    CHECK_EQ_INT(as.live, 0);
+}
+#endif
+
 /* ---- allocation failures ------------------------------------------------------------------ */
 
 /* Fails each allocation in turn across load (file, pipe and buffer, with a fortran view), save
@@ -834,6 +950,7 @@ int main(void) {
     RUN(file_errors);
 #ifdef __linux__
     RUN(pipes);
+    RUN(bounded_reads);
 #endif
     RUN(fail_nth_allocation);
     return test_summary();

@@ -606,6 +606,15 @@ static const hostile_case hostile[] = {
      "is too large"},
     {"{\"a\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,4]}}", "abcd", 4, EINC_EFORMAT,
      "is too large"},
+    /* the size rules hold for empty tensors too (issue 14): a FormatError naming the tensor */
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[0,4611686018427387903],\"data_offsets\":[0,0]}}", "", 0, EINC_EFORMAT,
+     "tensor 'a': shape (0, 4611686018427387903) of F32 is too large (its size overflows 64-bit arithmetic)"},
+    {"{\"z\":{\"dtype\":\"I64\",\"shape\":[4611686018427387903,0],\"data_offsets\":[0,0]}}", "", 0, EINC_EFORMAT,
+     "tensor 'z': shape (4611686018427387903, 0) of I64 is too large"},
+    {"{\"b\":{\"dtype\":\"BOOL\",\"shape\":[0,9223372036854775807,2],\"data_offsets\":[0,0]}}", "", 0,
+     EINC_EFORMAT, "tensor 'b': shape (0, 9223372036854775807, 2) of BOOL is too large"},
+    {"{\"c\":{\"dtype\":\"F16\",\"shape\":[0,4611686018427387904],\"data_offsets\":[0,0]}}", "", 0,
+     EINC_EFORMAT, "tensor 'c': shape (0, 4611686018427387904) of F16 is too large"},
     {"{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0]}}", "abcd", 4, EINC_EFORMAT,
      "\"data_offsets\" must be [begin, end]"},
     {"{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4,8]}}", "abcd", 4, EINC_EFORMAT,
@@ -715,6 +724,65 @@ TEST(hostile_buffers) {
     einc_ctx_destroy(ctx);
 }
 
+/* A header of `n` empty F32 tensors "t0", "t1", ... (each entry some 50 bytes). */
+static unsigned char *empty_tensors_file(int n, size_t *size) {
+    size_t cap = (size_t)n * 64 + 16, len = 0;
+    char *h = malloc(cap);
+    h[len++] = '{';
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(h + len, cap - len, "%s\"t%d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                                i ? "," : "", i);
+    h[len++] = '}';
+    unsigned char *b = make_file(h, len, NULL, 0, size);
+    free(h);
+    return b;
+}
+
+/* Issue 14: a header of empty tensors costs memory and time in proportion to the header, up to
+ * einc's bound of 262,144 tensors per file; one more is a FormatError found while parsing,
+ * before any tensor exists, whatever follows in the header. */
+TEST(tensor_count_is_bounded) {
+    enum { LIMIT = 262144 };
+    size_t size;
+    unsigned char *b = empty_tensors_file(LIMIT, &size);
+    test_alloc_state as;
+    einc_ctx *ctx = test_ctx_with_budget(&as, -1);
+    long long base = as.live;
+    einc_state *s = einc_safetensors_load_buffer(ctx, b, size);
+    CHECK(s != NULL);
+    CHECK_EQ_INT(einc_state_count(s), LIMIT);
+    CHECK(strcmp(einc_state_name(s, LIMIT - 1), "t262143") == 0);
+    /* a tensor handle, its storage, the name, the index and the parser's scratch: some 600
+     * bytes a tensor (about 10 times its 58 header bytes), and at most 262,144 of them */
+    long long per_tensor = (as.peak - base) / LIMIT;
+    if (per_tensor >= 1024) fprintf(stderr, "%lld bytes per empty tensor\n", per_tensor);
+    CHECK(per_tensor < 1024);
+    einc_state_free(s);
+    free(b);
+
+    /* one more: rejected while parsing, with no tensor created */
+    b = empty_tensors_file(LIMIT + 1 + LIMIT / 2, &size); /* more entries follow the excess one */
+    as.peak = as.live;
+    base = as.live;
+    CHECK(einc_safetensors_load_buffer(ctx, b, size) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "safetensors: the header lists more than 262144 tensors (einc's limit per file)");
+    CHECK_EQ_INT(live_tensors(ctx), 0);
+    if (as.peak - base >= (long long)(size * 8)) fprintf(stderr, "peak %lld for %zu bytes\n", as.peak - base, size);
+    CHECK(as.peak - base < (long long)(size * 8));
+    CHECK_EQ_INT(as.live, base);
+    /* the same from a file and from a mapping */
+    const char *path = EINC_TEST_TMP "/st_too_many.safetensors";
+    write_all(path, b, size);
+    CHECK(einc_safetensors_load(ctx, path) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "lists more than 262144 tensors");
+    CHECK(einc_safetensors_load_mapped(ctx, path) == NULL);
+    CHECK_ERROR(ctx, EINC_EFORMAT, "lists more than 262144 tensors");
+    remove(path);
+    free(b);
+    einc_ctx_destroy(ctx);
+    CHECK_EQ_INT(as.live, 0);
+}
+
 /* Unusual but valid headers load. */
 TEST(valid_edge_cases) {
     einc_ctx *ctx = einc_ctx_create();
@@ -738,6 +806,10 @@ TEST(valid_edge_cases) {
          "\"I64\",\"shape\":[0],\"data_offsets\":[0,0]}}",
          "abcd", 4, 4},
         {"{\"big\":{\"dtype\":\"F32\",\"shape\":[1099511627776,0,1024],\"data_offsets\":[0,0]}}", "", 0, 1},
+        /* the largest empty shapes whose sizes (zeros as 1) times the item size fit in 64 bits */
+        {"{\"b\":{\"dtype\":\"BOOL\",\"shape\":[0,4611686018427387903],\"data_offsets\":[0,0]},\"f\":{\"dtype\":"
+         "\"F32\",\"shape\":[2305843009213693951,0],\"data_offsets\":[0,0]}}",
+         "", 0, 2},
         {"{\"d\":{\"dtype\":\"F64\",\"shape\":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,8]}}", "abcdefgh",
          8, 1},
     };
@@ -902,6 +974,7 @@ int main(void) {
     RUN(argument_and_io_errors);
     RUN(hostile_buffers);
     RUN(valid_edge_cases);
+    RUN(tensor_count_is_bounded);
     RUN(fail_nth_allocation);
     RUN(no_partial_file_after_failed_save);
     return test_summary();

@@ -30,6 +30,9 @@
  * reads or writes outside the input and, for a regular file, checks the file's size against the
  * header before allocating the tensor.
  *
+ * Mapped reading (einc_npy_load_mapped) applies the same rules to the file's bytes in place and
+ * gives a read-only tensor that views the mapping (see below).
+ *
  * Writing: always C order in the machine's byte order (little-endian: '<f4', ...), version 1.0,
  * with the header byte for byte as numpy >= 1.24 writes it for the same array.
  */
@@ -51,6 +54,31 @@ extern "C" {
  * for a NULL path, EINC_EIO if the file cannot be opened or read (or is a directory),
  * EINC_EFORMAT for malformed or unsupported contents (see above), EINC_ENOMEM. */
 EINC_API einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path);
+
+/** einc_npy_load_mapped: einc_npy_load without the copy. A regular file is mapped read-only
+ * (mmap PROT_READ, MAP_PRIVATE) and validated in place by the same rules; the tensor then views
+ * the mapping instead of holding a copy, so loading costs no read and no allocation of the data,
+ * and the pages are read from the file (or the page cache) when first touched.
+ *   - The tensor is read-only (einc_tensor_is_readonly): einc's writers refuse it with
+ *     EINC_EINVAL, and a store through einc_tensor_data raises SIGSEGV. Its views share the
+ *     mapping; einc_tensor_clone gives a writable copy.
+ *   - The mapping lives as long as the last tensor or view that uses it (reference-counted like
+ *     any storage): it is unmapped when that is released, by its scope's end or by
+ *     einc_ctx_destroy. The file may be renamed or unlinked meanwhile.
+ *   - Copied instead of mapped (the result then is an ordinary writable tensor): data in the
+ *     other byte order ('>f4' on a little-endian machine, swapped on load) and data that does not
+ *     start at a multiple of the item size (numpy aligns it to 64 bytes; other writers may not).
+ *     A pipe or device is read as einc_npy_load reads it.
+ *   - The file must not change while mapped. MAP_PRIVATE keeps only this process's own writes
+ *     private, and a read-only mapping has none: when another program rewrites the file in
+ *     place, the tensor shows the new bytes from then on, which the validation (done once, at
+ *     load) never saw; and a file truncated under the mapping makes a later access to the lost
+ *     pages raise SIGBUS. Replacing the file by
+ *     renaming a new one over it (as einc's savers do) is safe: the mapping keeps the old
+ *     file's pages. Rewriting it in place is not: numpy's np.save and `cp` onto the same name
+ *     truncate and rewrite it.
+ * Errors as for einc_npy_load, plus EINC_EIO when the file cannot be mapped. */
+EINC_API einc_tensor *einc_npy_load_mapped(einc_ctx *ctx, const char *path);
 
 /** einc_npy_load_buffer: parses a .npy image of `size` bytes held in memory, exactly as
  * einc_npy_load does a file. The elements are copied: `data` may be freed afterwards. `data` may

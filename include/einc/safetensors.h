@@ -20,10 +20,13 @@
  *     repeated field is an error); names and metadata may not contain U+0000;
  *   - each tensor entry has exactly the fields dtype (a safetensors dtype name), shape (an
  *     array of integers >= 0) and data_offsets (two integers, begin <= end); the element count
- *     times the dtype size, computed without overflow, equals end - begin;
+ *     times the dtype size, computed without overflow, equals end - begin; the sizes (zeros
+ *     counted as 1, so empty tensors too) times the dtype size fit in 64 bits;
  *   - sorted by offset, the tensors' byte ranges start at 0, touch without gaps or overlaps
  *     (empty tensors may share an offset) and end exactly at the end of the file: the spec
  *     requires the buffer to be fully indexed;
+ *   - at most 262,144 tensors (einc's bound, far above real checkpoints): the header is parsed
+ *     in one pass, in time and memory proportional to it, and the 262,145th entry is an error;
  *   - "__metadata__" is an object whose values are all strings;
  *   - BOOL elements are bytes 0 or 1.
  * Supported dtypes: F32, F64, I64, I32 and BOOL (einc's float32, float64, int64, int32, bool).
@@ -102,6 +105,25 @@ EINC_API einc_status einc_state_set_metadata(einc_state *state, const char *key,
  * opened or read, EINC_EFORMAT / EINC_EUNSUPPORTED as above, EINC_ENOMEM; nothing leaks. The
  * data is read straight into the tensors (the file is not buffered whole). */
 EINC_API einc_state *einc_safetensors_load(einc_ctx *ctx, const char *path);
+/** Loads a safetensors file as einc_safetensors_load does, without copying the data: the file is
+ * mapped read-only (mmap PROT_READ, MAP_PRIVATE), the header is validated in place by the same
+ * rules (BOOL bytes included), and each tensor views its bytes in the mapping. Nothing of the
+ * data is read until it is used.
+ *   - The tensors are read-only (einc_tensor_is_readonly): einc's writers refuse them with
+ *     EINC_EINVAL, a store through einc_tensor_data raises SIGSEGV; einc_tensor_clone copies.
+ *   - The mapping is shared by the state's handles, the tensors einc_state_get hands out and all
+ *     their views, and unmapped when the last of them is released (einc_state_free, a scope's
+ *     end, einc_ctx_destroy), in any order.
+ *   - A tensor whose data does not start at a multiple of its element size in the file (a
+ *     writer that does not pad the header to 8 bytes) is copied instead, and is an ordinary
+ *     writable tensor; einc_safetensors_save and the reference implementation write aligned files.
+ *   - The file must not change while mapped: the tensors show whatever another program writes
+ *     into it from then on (MAP_PRIVATE keeps only this process's writes private; the validation
+ *     at load no longer covers those bytes), and truncating the file makes a later access to the
+ *     lost pages raise SIGBUS. Replacing it by renaming a new file
+ *     over it, as einc's savers do, is safe.
+ * Errors as for einc_safetensors_load, plus EINC_EIO when the file cannot be mapped. */
+EINC_API einc_state *einc_safetensors_load_mapped(einc_ctx *ctx, const char *path);
 /** Parses a safetensors image held in memory (the bytes are copied; `data` may be freed
  * afterwards). Errors as for einc_safetensors_load. */
 EINC_API einc_state *einc_safetensors_load_buffer(einc_ctx *ctx, const void *data, size_t size);

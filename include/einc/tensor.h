@@ -100,8 +100,15 @@ EINC_API const int64_t *einc_tensor_strides(const einc_tensor *t);
 EINC_API int64_t einc_tensor_dim(const einc_tensor *t, int axis);
 /** Number of elements (1 for a 0-d tensor). */
 EINC_API int64_t einc_tensor_numel(const einc_tensor *t);
-/** Address of element [0, ..., 0]. Writable: einc does not track const-ness of storage. */
+/** Address of element [0, ..., 0]. Writable, except for a read-only tensor (below): its memory
+ * is a file mapped without write permission, and a store through this pointer raises SIGSEGV. */
 EINC_API void *einc_tensor_data(const einc_tensor *t);
+/** True if `t` views read-only memory: a file mapped by einc_npy_load_mapped or
+ * einc_safetensors_load_mapped (and every view of such a tensor). einc's writers refuse it with
+ * EINC_EINVAL (einc_tensor_set, einc_tensor_copy_ as the destination, einc_init_uniform /
+ * einc_init_kaiming_uniform, an optimiser's parameters); operations that return new tensors read
+ * it like any other. einc_tensor_clone gives a writable copy. False for NULL. */
+EINC_API bool einc_tensor_is_readonly(const einc_tensor *t);
 /** True if the elements are laid out row-major without gaps (size-1 dimensions ignored). */
 EINC_API bool einc_tensor_is_contiguous(const einc_tensor *t);
 /** The context the tensor was created in. */

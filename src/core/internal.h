@@ -24,6 +24,7 @@ typedef struct einc_storage {
     einc_release_fn release; /* wrapped caller memory: called at the end; else NULL     */
     void *release_user;
     bool owned;              /* allocated by einc (returned to the pool at the end)     */
+    bool readonly;           /* a read-only file mapping: einc's writers refuse it      */
 } einc_storage;
 
 struct einc_tensor {
@@ -265,6 +266,19 @@ static inline char *einc__tensor_ptr(const einc_tensor *t) {
     return t->storage->data ? (char *)t->storage->data + t->offset : NULL;
 }
 int64_t einc__tensor_numel(const einc_tensor *t);
+/* A storage over `nbytes` of memory einc did not allocate (a file mapping): `release(data, user)`
+ * is called when its last reference goes. The caller holds the one reference it starts with
+ * (drop it with einc__storage_release); each einc__tensor_on_storage handle adds one. NULL
+ * (EINC_ENOMEM) if memory runs out; `release` is then not called. */
+einc_storage *einc__storage_external(einc_ctx *ctx, void *data, size_t nbytes, einc_release_fn release, void *user,
+                                     bool readonly);
+void einc__storage_release(einc_ctx *ctx, einc_storage *s);
+/* A new handle (current scope) over `s` with the given geometry; takes its own reference. The
+ * caller guarantees every reachable element lies inside the storage. */
+einc_tensor *einc__tensor_on_storage(einc_ctx *ctx, einc_storage *s, einc_dtype dtype, int ndim, const int64_t *shape,
+                                     const int64_t *strides, int64_t offset_bytes);
+/* False, with EINC_EINVAL recorded naming `fname` and `what`, when `t` views read-only memory. */
+bool einc__tensor_writable(einc_ctx *ctx, const char *fname, const char *what, const einc_tensor *t);
 /* Drops one reference; frees the handle (and unlinks it from its scope) at zero. */
 void einc__tensor_drop(einc_tensor *t);
 /* Frees the handle now, whatever its count (context teardown only). */

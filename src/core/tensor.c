@@ -95,6 +95,44 @@ einc_tensor *einc__tensor_view_of(einc_ctx *ctx, const einc_tensor *base, int nd
     return t;
 }
 
+einc_storage *einc__storage_external(einc_ctx *ctx, void *data, size_t nbytes, einc_release_fn release, void *user,
+                                     bool readonly) {
+    einc_storage *s = einc__alloc(ctx, sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->data = data;
+    s->nbytes = nbytes;
+    s->refcount = 1;
+    s->release = release;
+    s->release_user = user;
+    s->readonly = readonly;
+    return s;
+}
+
+void einc__storage_release(einc_ctx *ctx, einc_storage *s) {
+    if (s) storage_drop(ctx, s);
+}
+
+einc_tensor *einc__tensor_on_storage(einc_ctx *ctx, einc_storage *s, einc_dtype dtype, int ndim, const int64_t *shape,
+                                     const int64_t *strides, int64_t offset_bytes) {
+    einc_tensor *t = handle_new(ctx, s, dtype, ndim, shape, strides, offset_bytes);
+    if (t) s->refcount++;
+    return t;
+}
+
+bool einc__tensor_writable(einc_ctx *ctx, const char *fname, const char *what, const einc_tensor *t) {
+    if (!t->storage->readonly) return true;
+    einc__error(ctx, EINC_EINVAL,
+                "%s: %s is read-only: it views a file mapped by einc_npy_load_mapped or "
+                "einc_safetensors_load_mapped; write into a copy (einc_tensor_clone) instead",
+                fname, what);
+    return false;
+}
+
+bool einc_tensor_is_readonly(const einc_tensor *t) {
+    return t && t->storage->readonly;
+}
+
 /* ---- creation ------------------------------------------------------------------------------ */
 
 einc_tensor *einc_tensor_empty(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
@@ -315,6 +353,7 @@ einc_status einc_tensor_set(einc_tensor *t, const int64_t *index, double value) 
     char *p;
     einc_status st = element_ptr(t, index, "einc_tensor_set", &p);
     if (st != EINC_OK) return st;
+    if (!einc__tensor_writable(t->ctx, "einc_tensor_set", "the tensor", t)) return EINC_EINVAL;
     einc__store_f64(p, t->dtype, value);
     return EINC_OK;
 }

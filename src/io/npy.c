@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "map_file.h"
 #include "save_file.h"
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -57,6 +58,7 @@ typedef struct {
     bool stream;              /* a pipe or device: size unknown (SIZE_MAX), no seeking */
     size_t size;              /* total bytes                                          */
     size_t pos;               /* bytes consumed so far                                */
+    einc_storage *map;        /* `mem` is this read-only file mapping: view, not copy */
 } npy_in;
 
 static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt, ...)
@@ -603,6 +605,16 @@ static einc_tensor *npy_load(npy_in *in) {
     int64_t phys[EINC_MAX_DIMS]; /* the file's dims: reversed for fortran_order */
     for (int i = 0; i < h.ndim; i++)
         phys[i] = h.fortran ? h.shape[h.ndim - 1 - i] : h.shape[i];
+    /* a mapped file is viewed in place when its elements need no byte swap and start at a
+     * multiple of the item size (the mapping itself is page-aligned); otherwise copied */
+    size_t es = einc_dtype_size(h.dtype);
+    if (in->map && (h.nbytes == 0 || ((h.dtype == EINC_BOOL || h.little == host_is_little()) && in->pos % es == 0))) {
+        int64_t strides[EINC_MAX_DIMS];
+        einc__shape_contiguous_strides(h.ndim, phys, strides);
+        int64_t at = h.nbytes ? (int64_t)in->pos : 0; /* an empty one at the page-aligned start */
+        einc_tensor *view = einc__tensor_on_storage(in->ctx, in->map, h.dtype, h.ndim, phys, strides, at);
+        return view ? finish_load(in, &h, view) : NULL;
+    }
     einc_tensor *raw = einc__tensor_new(in->ctx, h.dtype, h.ndim, phys);
     if (!raw) return NULL;
     size_t got = 0;
@@ -627,7 +639,7 @@ einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) 
         return NULL;
     }
     static const unsigned char empty = 0;
-    npy_in in = {ctx, "einc_npy_load_buffer", NULL, data ? data : (const void *)&empty, -1, false, size, 0};
+    npy_in in = {ctx, "einc_npy_load_buffer", NULL, data ? data : (const void *)&empty, -1, false, size, 0, NULL};
     return npy_load(&in);
 }
 
@@ -637,7 +649,7 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_load: path is NULL");
         return NULL;
     }
-    npy_in in = {ctx, "einc_npy_load", path, NULL, -1, false, 0, 0};
+    npy_in in = {ctx, "einc_npy_load", path, NULL, -1, false, 0, 0, NULL};
     in.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (in.fd < 0) {
         npy_fail(&in, EINC_EIO, "cannot open: %s", strerror(errno));
@@ -658,6 +670,29 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
         t = npy_load(&in);
     }
     close(in.fd);
+    return t;
+}
+
+einc_tensor *einc_npy_load_mapped(einc_ctx *ctx, const char *path) {
+    if (!ctx) return NULL;
+    npy_in in = {ctx, "einc_npy_load_mapped", path, NULL, -1, false, 0, 0, NULL};
+    if (!path) {
+        einc__error(ctx, EINC_EINVAL, "einc_npy_load_mapped: path is NULL");
+        return NULL;
+    }
+    einc__mapped_file m;
+    if (einc__map_open(ctx, in.fname, path, &m) != EINC_OK) return NULL;
+    if (m.regular) { /* validated in place, exactly as einc_npy_load_buffer does */
+        in.mem = m.data;
+        in.size = m.size;
+        in.map = m.storage;
+    } else { /* a pipe or device: nothing to map, read as einc_npy_load does */
+        in.fd = m.fd;
+        in.stream = true;
+        in.size = SIZE_MAX;
+    }
+    einc_tensor *t = npy_load(&in);
+    einc__map_close(ctx, &m);
     return t;
 }
 

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
-#include "save_file.h"
 #include "json.h"
+#include "map_file.h"
+#include "save_file.h"
 
 /* The reference implementation's cap on the JSON header. */
 #define ST_HEADER_MAX 100000000u
@@ -707,8 +708,8 @@ static bool check_coverage(st_load *L) {
     return true;
 }
 
-/* Parses and validates the header (`n` bytes), then creates the state's tensors (contents not
- * yet filled). On failure L->state is freed and NULL. */
+/* Parses and validates the header (`n` bytes) into L->state (names, metadata) and L->info; the
+ * tensors are created by make_tensors. On failure load_finish frees the state. */
 static bool load_header(st_load *L, const char *hdr, size_t n) {
     einc_ctx *ctx = L->ctx;
     size_t bad;
@@ -756,9 +757,30 @@ static bool load_header(st_load *L, const char *hdr, size_t n) {
             return false;
         }
     }
+    return true;
+}
+
+/* Creates the state's tensors after load_header. Without a mapping each gets fresh memory for
+ * the caller to fill. With one (`file`, the data starting at byte `data_at`) a tensor that is
+ * empty or whose elements start at a multiple of its item size views the mapping; any other is
+ * copied from it (einc's kernels need aligned elements). */
+static bool make_tensors(st_load *L, einc_storage *map, const unsigned char *file, size_t data_at) {
+    einc_ctx *ctx = L->ctx;
+    einc_state *st = L->state;
     for (int i = 0; i < st->tensors.count; i++) {
         const st_entry *e = &L->info[i];
-        einc_tensor *t = einc__tensor_new(ctx, (einc_dtype)st_dtypes[e->dtype].einc, e->ndim, e->shape);
+        einc_dtype dtype = (einc_dtype)st_dtypes[e->dtype].einc;
+        size_t at = data_at + (size_t)e->begin, nbytes = (size_t)(e->end - e->begin);
+        einc_tensor *t;
+        if (map && (nbytes == 0 || at % einc_dtype_size(dtype) == 0)) {
+            int64_t strides[EINC_MAX_DIMS];
+            einc__shape_contiguous_strides(e->ndim, e->shape, strides);
+            /* an empty tensor points at the (page-aligned) start: its offset may be misaligned */
+            t = einc__tensor_on_storage(ctx, map, dtype, e->ndim, e->shape, strides, nbytes ? (int64_t)at : 0);
+        } else {
+            t = einc__tensor_new(ctx, dtype, e->ndim, e->shape);
+            if (t && map && nbytes) memcpy(einc__tensor_ptr(t), file + at, nbytes);
+        }
         if (!t) return false;
         einc__scope_forget(ctx, t);
         st->tensors.vals[i] = t;
@@ -843,7 +865,7 @@ einc_state *einc_safetensors_load_buffer(einc_ctx *ctx, const void *data, size_t
     memset(&L, 0, sizeof L);
     L.ctx = ctx;
     L.data_size = size - 8 - n;
-    bool ok = load_header(&L, (const char *)b + 8, (size_t)n);
+    bool ok = load_header(&L, (const char *)b + 8, (size_t)n) && make_tensors(&L, NULL, NULL, 0);
     const unsigned char *base = b + 8 + n;
     for (int i = 0; ok && i < L.state->tensors.count; i++) {
         einc_tensor *t = L.state->tensors.vals[i];
@@ -899,7 +921,7 @@ einc_state *einc_safetensors_load(einc_ctx *ctx, const char *path) {
         einc__error(ctx, EINC_EIO, "safetensors: cannot read the header of '%s'", path);
         ok = false;
     }
-    ok = ok && load_header(&L, hdr, (size_t)n);
+    ok = ok && load_header(&L, hdr, (size_t)n) && make_tensors(&L, NULL, NULL, 0);
     einc__free(ctx, hdr, (size_t)n);
     /* the ranges tile the data in offset order, so one sequential pass reads everything */
     for (int k = 0; ok && k < L.state->tensors.count; k++) {
@@ -914,6 +936,34 @@ einc_state *einc_safetensors_load(einc_ctx *ctx, const char *path) {
     fclose(f);
     ok = ok && check_bools(&L);
     return load_finish(&L, ok);
+}
+
+einc_state *einc_safetensors_load_mapped(einc_ctx *ctx, const char *path) {
+    if (!ctx) return NULL;
+    if (!path) {
+        einc__error(ctx, EINC_EINVAL, "einc_safetensors_load_mapped: path is NULL");
+        return NULL;
+    }
+    einc__mapped_file m;
+    if (einc__map_open(ctx, "safetensors", path, &m) != EINC_OK) return NULL;
+    einc_state *state = NULL;
+    if (!m.regular) {
+        einc__error(ctx, EINC_EIO, "safetensors: '%s' is not a regular file", path);
+    } else if (check_size(ctx, m.size)) {
+        uint64_t n = read_le64(m.data);
+        if (check_length(ctx, m.size, n)) {
+            st_load L;
+            memset(&L, 0, sizeof L);
+            L.ctx = ctx;
+            L.data_size = m.size - 8 - n;
+            /* the header is validated in place, then each tensor views its bytes */
+            bool ok = load_header(&L, (const char *)m.data + 8, (size_t)n) &&
+                      make_tensors(&L, m.storage, m.data, (size_t)(8 + n)) && check_bools(&L);
+            state = load_finish(&L, ok);
+        }
+    }
+    einc__map_close(ctx, &m);
+    return state;
 }
 
 /* ---- saving -------------------------------------------------------------------------------- */

@@ -9,6 +9,7 @@ einc_status einc_init_uniform(einc_ctx *ctx, einc_tensor *t, double lo, double h
     if (!einc__dtype_is_float(t->dtype))
         return einc__error(ctx, EINC_EDTYPE, "einc_init_uniform: tensor must be float32 or float64, got %s",
                            einc_dtype_name(t->dtype));
+    if (!einc__tensor_writable(ctx, "einc_init_uniform", "the tensor", t)) return EINC_EINVAL;
     bool was = einc_set_grad_enabled(ctx, false);
     einc_scope_begin(ctx);
     einc_tensor *u = einc_tensor_rand(ctx, t->dtype, t->ndim, t->shape);

@@ -1,5 +1,6 @@
 /* optim.c — SGD with momentum and Adam, as PyTorch defines them. */
 #include <math.h>
+#include <stdio.h>
 
 #include "nn_internal.h"
 
@@ -58,6 +59,9 @@ static einc_optimizer *create(einc_ctx *ctx, opt_kind kind, const einc_param *pa
                         params[i].name ? params[i].name : "?");
             return NULL;
         }
+        char what[160];
+        snprintf(what, sizeof what, "parameter #%d (%.120s)", i + 1, params[i].name ? params[i].name : "?");
+        if (!einc__tensor_writable(ctx, fname, what, params[i].tensor)) return NULL;
     }
     einc_optimizer *opt = einc__alloc(ctx, sizeof *opt);
     if (!opt) return NULL;

@@ -40,6 +40,7 @@ static bool views_overlap(const einc_tensor *dst, const einc_tensor *src) {
 einc_status einc_tensor_copy_(einc_ctx *ctx, einc_tensor *dst, einc_tensor *src) {
     if (!ctx) return EINC_EINVAL;
     if (!dst || !src) return einc__error(ctx, EINC_EINVAL, "einc_tensor_copy_: %s is NULL", dst ? "src" : "dst");
+    if (!einc__tensor_writable(ctx, "einc_tensor_copy_", "the destination", dst)) return EINC_EINVAL;
     char a[256], b[256];
     int ond;
     int64_t oshape[EINC_MAX_DIMS];
