@@ -462,6 +462,9 @@ static PyObject *array_from_tensor(const call_args *a, einc_tensor *t) {
         if (st[i] == 0 && shape[i] > 1) broadcast = true;
     }
     int flags = (broadcast || (a && aliases_readonly_input(a, t))) ? 0 : NPY_ARRAY_WRITEABLE;
+    /* inside a vmap function einc's scope releases what it created when the function returns:
+     * the array takes a reference of its own */
+    if (einc_scope_depth(g_ctx) > 0) einc_tensor_retain(t);
     PyObject *capsule = PyCapsule_New(t, "einc.tensor", result_capsule_free);
     if (!capsule) {
         einc_tensor_release(t);
