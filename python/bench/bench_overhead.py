@@ -1,0 +1,98 @@
+"""Per-call cost of einc's Python API against einx 0.4.3 (numpy backend), in one process.
+
+    python3 python/bench/bench_overhead.py [--quick]
+
+1. cached calls on (2, 3) arrays: id, sum, add, dot, softmax (best of several runs, microseconds
+   per call; the target is einc <= 1.5 us and >= 10x less than einx);
+2. large arrays: einc, einx and NumPy doing the same work (milliseconds);
+3. first calls (a new expression each time: parse, solve, plan).
+"""
+import sys
+import timeit
+
+import numpy as np
+
+import einc
+
+try:
+    import einx
+except ImportError:  # the einc column still runs
+    einx = None
+
+
+def best_us(fn, number, repeat):
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def main():
+    quick = "--quick" in sys.argv
+    n_small, rep = (20000, 5) if quick else (100000, 7)
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    b = x[0].copy()
+    w = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    cases = [
+        ("id", 'id("a b -> b a", x)', lambda m: (lambda: m.id("a b -> b a", x))),
+        ("sum", 'sum("a [b]", x)', lambda m: (lambda: m.sum("a [b]", x))),
+        ("add", 'add("a b, b", x, b)', lambda m: (lambda: m.add("a b, b", x, b))),
+        ("dot", 'dot("a b, b c -> a c", x, w)', lambda m: (lambda: m.dot("a b, b c -> a c", x, w))),
+        ("softmax", 'softmax("a [b]", x)', lambda m: (lambda: m.softmax("a [b]", x))),
+    ]
+    print(f"bench_overhead: einc {einc.__version__}, einx {einx.__version__ if einx and hasattr(einx, '__version__') else ('0.4.3' if einx else 'not installed')}, "
+          f"numpy {np.__version__}, python {sys.version.split()[0]}")
+    print("1. cached call, float32 (2,3) inputs, best of %d runs of %d calls; us per call" % (rep, n_small))
+    print(f"   {'call':34} {'einc':>8} {'einx':>9} {'einx/einc':>10}  {'empty lambda':>12}")
+    empty = best_us(lambda: None, n_small, rep)
+    worst = 0.0
+    ratios = []
+    for name, text, make in cases:
+        fe = make(einc)
+        fe()
+        te = best_us(fe, n_small, rep)
+        worst = max(worst, te)
+        if einx:
+            fx = make(einx)
+            fx()
+            tx = best_us(fx, max(n_small // 20, 1000), rep)
+            ratios.append(tx / te)
+            print(f"   {text:34} {te:8.3f} {tx:9.3f} {tx / te:9.1f}x  {empty:12.3f}")
+        else:
+            print(f"   {text:34} {te:8.3f} {'-':>9} {'-':>10}  {empty:12.3f}")
+    verdict = "met" if worst <= 1.5 and (not ratios or min(ratios) >= 10) else "NOT met"
+    print(f"   target (einc <= 1.5 us, >= 10x less than einx): {verdict} "
+          f"(slowest einc {worst:.3f} us{', smallest ratio %.1fx' % min(ratios) if ratios else ''})")
+
+    print("2. large arrays, best of 5, ms (einc's threads: %d)" % einc.get_threads())
+    rng = np.random.default_rng(2)
+    big = rng.standard_normal((1024, 4096)).astype(np.float32)
+    m1, m2 = (rng.standard_normal((512, 512)).astype(np.float32) for _ in range(2))
+    t4 = rng.standard_normal((16, 256, 1024)).astype(np.float32)
+
+    def np_softmax(a):
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    large = [
+        ('softmax("a [b]") (1024,4096)', lambda m: m.softmax("a [b]", big), lambda: np_softmax(big)),
+        ('sum("a [b]") (1024,4096)', lambda m: m.sum("a [b]", big), lambda: big.sum(axis=1)),
+        ('dot("a b, b c -> a c") 512^2', lambda m: m.dot("a b, b c -> a c", m1, m2), lambda: m1 @ m2),
+        ('id("a b c -> a c b") + copy (16,256,1024)', lambda m: np.ascontiguousarray(m.id("a b c -> a c b", t4)),
+         lambda: np.ascontiguousarray(t4.transpose(0, 2, 1))),
+    ]
+    print(f"   {'call':42} {'einc':>8} {'einx':>8} {'numpy':>8}")
+    for text, f, fnp in large:
+        te = min(timeit.repeat(lambda: f(einc), number=3, repeat=5)) / 3 * 1e3
+        tx = min(timeit.repeat(lambda: f(einx), number=3, repeat=5)) / 3 * 1e3 if einx else float("nan")
+        tn = min(timeit.repeat(fnp, number=3, repeat=5)) / 3 * 1e3
+        print(f"   {text:42} {te:8.2f} {tx:8.2f} {tn:8.2f}")
+
+    print("3. first call of a new expression (parse, solve, plan, run), median of 21, ms")
+    for mod in [einc] + ([einx] if einx else []):
+        times = []
+        for i in range(21):
+            expr = f"a{i} b -> b a{i}"
+            times.append(timeit.timeit(lambda: mod.id(expr, x), number=1) * 1e3)
+        print(f"   {mod.__name__:6} id: {sorted(times)[10]:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
