@@ -140,7 +140,7 @@ typedef struct call_args {
     /* the operations' own keywords */
     int graph;
     int keepdims;
-    PyObject *shift, *op, *dtype, *vmap_fn, *flat;
+    PyObject *shift, *op, *dtype, *vmap_fn;
 } call_args;
 
 static void call_args_release(call_args *a) {
@@ -342,7 +342,7 @@ many:
     return false;
 }
 
-enum { KW_KEEPDIMS = 1, KW_SHIFT = 2, KW_OP = 4, KW_DTYPE = 8, KW_VMAP = 16 };
+enum { KW_KEEPDIMS = 1, KW_SHIFT = 2, KW_OP = 4, KW_DTYPE = 8 };
 
 /* Parses (description, *tensors, **keywords). `want_tensors`: convert positionals to tensors
  * (the solvers take shapes instead and do that themselves). */
@@ -354,7 +354,7 @@ static bool parse_call(call_args *a, const char *fname, PyObject *const *args, P
     a->elements = 0;
     a->graph = 0;
     a->keepdims = 0;
-    a->shift = a->op = a->dtype = a->vmap_fn = a->flat = NULL;
+    a->shift = a->op = a->dtype = a->vmap_fn = NULL;
     if (nargs < 1) {
         PyErr_Format(PyExc_TypeError, "%s() missing the required argument 'description'", fname);
         return false;
@@ -386,8 +386,6 @@ static bool parse_call(call_args *a, const char *fname, PyObject *const *args, P
             a->op = value;
         } else if ((kw_allowed & KW_DTYPE) && strcmp(name, "dtype") == 0) {
             a->dtype = value;
-        } else if ((kw_allowed & KW_VMAP) && strcmp(name, "flat") == 0) {
-            a->flat = value;
         } else if (!add_constraint(a, name, value)) {
             return false;
         }
@@ -837,7 +835,7 @@ static PyObject *py_vmap(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     call_args a;
     ctx_lock();
     PyObject *result = NULL;
-    if (!parse_call(&a, "vmap", args, nargs, kwnames, KW_OP | KW_DTYPE | KW_VMAP, true)) goto done;
+    if (!parse_call(&a, "vmap", args, nargs, kwnames, KW_OP | KW_DTYPE, true)) goto done;
     if (!a.op || !PyCallable_Check(a.op)) {
         PyErr_SetString(PyExc_TypeError, "vmap() needs op=, a function of the bracketed parts of the tensors");
         goto done;

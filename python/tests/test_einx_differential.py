@@ -1,5 +1,6 @@
 """einc against einx 0.4.3 itself (numpy backend): random expressions of every family, and a
 hand-written list that calls every operation; results, shapes, dtypes and error classes agree."""
+import importlib.metadata
 import string
 import warnings
 
@@ -9,6 +10,8 @@ import pytest
 import einc
 
 einx = pytest.importorskip("einx", reason="einx is not installed (pip install einx==0.4.3)")
+if importlib.metadata.version("einx") != "0.4.3":
+    pytest.skip(f"einx {importlib.metadata.version('einx')} is installed, not 0.4.3", allow_module_level=True)
 
 
 def same(got, want, rtol=1e-5, atol=1e-6, check_dtype=True):
