@@ -114,6 +114,68 @@ static void input_release(void *data, void *user) {
     }
 }
 
+/* ---- the context's allocator: small blocks cached ------------------------------------------- */
+
+/* Each call allocates a few small blocks (the input wraps' handles and storage records, a small
+ * result's handle, record and buffer) and frees them again soon; posix_memalign/free cost more
+ * than the rest of such a call. Blocks of up to SMALL_MAX bytes are kept in free lists by
+ * 64-byte size class (each 64-byte aligned, at most SMALL_KEEP per class); larger ones go to the
+ * C library. A mutex guards the lists: einc may allocate from its worker threads. */
+#define SMALL_ALIGN 64
+#define SMALL_MAX 1024
+#define SMALL_CLASSES (SMALL_MAX / SMALL_ALIGN)
+#define SMALL_KEEP 256
+
+typedef struct small_block {
+    struct small_block *next;
+} small_block;
+
+static small_block *small_free[SMALL_CLASSES];
+static int small_count[SMALL_CLASSES];
+static pthread_mutex_t small_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *cached_alloc(void *user, size_t size, size_t align) {
+    (void)user;
+    if (size == 0) size = 1;
+    if (size <= SMALL_MAX && align <= SMALL_ALIGN) {
+        size_t c = (size - 1) / SMALL_ALIGN;
+        pthread_mutex_lock(&small_lock);
+        small_block *b = small_free[c];
+        if (b) {
+            small_free[c] = b->next;
+            small_count[c]--;
+        }
+        pthread_mutex_unlock(&small_lock);
+        if (b) return b;
+        size = (c + 1) * SMALL_ALIGN;
+        align = SMALL_ALIGN;
+    }
+    if (align < sizeof(void *)) align = sizeof(void *);
+    void *p = NULL;
+    return posix_memalign(&p, align, size) == 0 ? p : NULL;
+}
+
+static void cached_free(void *user, void *ptr, size_t size) {
+    (void)user;
+    if (!ptr) return;
+    if (size == 0) size = 1;
+    if (size <= SMALL_MAX) {
+        size_t c = (size - 1) / SMALL_ALIGN;
+        pthread_mutex_lock(&small_lock);
+        if (small_count[c] < SMALL_KEEP) {
+            small_block *b = (small_block *)ptr;
+            b->next = small_free[c];
+            small_free[c] = b;
+            small_count[c]++;
+            ptr = NULL;
+        }
+        pthread_mutex_unlock(&small_lock);
+    }
+    free(ptr);
+}
+
+static const einc_allocator cached_allocator = {cached_alloc, cached_free, NULL};
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
 /* Raises the context's recorded error as the matching einc.errors / builtin class and clears it. */
@@ -1087,6 +1149,7 @@ PyMODINIT_FUNC PyInit__einc(void) {
 
     einc_ctx_options opts;
     memset(&opts, 0, sizeof opts);
+    opts.allocator = &cached_allocator;
     g_ctx = einc_ctx_create_with(&opts);
     if (!g_ctx) return PyErr_NoMemory();
 
