@@ -68,7 +68,7 @@ def main():
     print(f"   target (einc <= 1.5 us, >= 10x less than einx): {verdict} "
           f"(slowest einc {worst:.3f} us{', smallest ratio %.1fx' % min(ratios) if ratios else ''})")
 
-    print("2. large arrays, best of 5, ms (einc's threads: %d)" % einc.get_threads())
+    print("2. large arrays, ms, best of 10 interleaved runs (einc's threads: %d)" % einc.get_threads())
     rng = np.random.default_rng(2)
     big = rng.standard_normal((1024, 4096)).astype(np.float32)
     m1, m2 = (rng.standard_normal((512, 512)).astype(np.float32) for _ in range(2))
@@ -82,15 +82,19 @@ def main():
         ('softmax("a [b]") (1024,4096)', lambda m: m.softmax("a [b]", big), lambda: np_softmax(big)),
         ('sum("a [b]") (1024,4096)', lambda m: m.sum("a [b]", big), lambda: big.sum(axis=1)),
         ('dot("a b, b c -> a c") 512^2', lambda m: m.dot("a b, b c -> a c", m1, m2), lambda: m1 @ m2),
-        ('id("a b c -> a c b") + copy (16,256,1024)', lambda m: np.ascontiguousarray(m.id("a b c -> a c b", t4)),
-         lambda: np.ascontiguousarray(t4.transpose(0, 2, 1))),
+        ('id("a b c -> (a c) b") (16,256,1024)', lambda m: m.id("a b c -> (a c) b", t4),
+         lambda: t4.transpose(0, 2, 1).reshape(-1, 256)),
     ]
     print(f"   {'call':42} {'einc':>8} {'einx':>8} {'numpy':>8}")
     for text, f, fnp in large:
-        te = min(timeit.repeat(lambda: f(einc), number=3, repeat=5)) / 3 * 1e3
-        tx = min(timeit.repeat(lambda: f(einx), number=3, repeat=5)) / 3 * 1e3 if einx else float("nan")
-        tn = min(timeit.repeat(fnp, number=3, repeat=5)) / 3 * 1e3
-        print(f"   {text:42} {te:8.2f} {tx:8.2f} {tn:8.2f}")
+        runs = {"einc": lambda: f(einc), "numpy": fnp}
+        if einx:
+            runs["einx"] = lambda: f(einx)
+        t = {k: float("inf") for k in runs}
+        for _ in range(3 if quick else 10):  # interleaved, best of
+            for k, g in runs.items():
+                t[k] = min(t[k], timeit.timeit(g, number=2) / 2 * 1e3)
+        print(f"   {text:42} {t['einc']:8.2f} {t.get('einx', float('nan')):8.2f} {t['numpy']:8.2f}")
 
     print("3. first call of a new expression (parse, solve, plan, run), median of 21, ms")
     for mod in [einc] + ([einx] if einx else []):
