@@ -720,11 +720,21 @@ static PyObject *py_named03(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (is_vwa && PyCallable_Check(a.op)) {
         a.vmap_fn = a.op;
         result = py_vmap_callable(&a, true);
-    } else if (!PyUnicode_Check(a.op)) {
-        PyErr_Format(PyExc_TypeError, "%s: op must be the name of an operation (a str), not %s", func,
-                     Py_TYPE(a.op)->tp_name);
-    } else {
+    } else if (PyUnicode_Check(a.op)) {
         result = run_apply03(&a, func, PyUnicode_AsUTF8(a.op));
+    } else {
+        /* a NumPy function such as np.sum or np.add: einc's operation of that name */
+        PyObject *name = PyObject_GetAttrString(a.op, "__name__");
+        const char *n = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        PyErr_Clear();
+        if (n && einc_op_from_name(n) >= 0)
+            result = run_apply03(&a, func, n);
+        else
+            PyErr_Format(PyExc_TypeError,
+                         "%s: op must name an einc operation (a str such as \"sum\", or a NumPy function of "
+                         "that name), not %R",
+                         func, a.op);
+        Py_XDECREF(name);
     }
 done:;
     int n = a.ntensors;

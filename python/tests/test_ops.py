@@ -173,6 +173,12 @@ def test_older_names(rng):
     np.testing.assert_allclose(einc.reduce("a [b]", x, op="sum"), x.sum(1), rtol=1e-6)
     np.testing.assert_allclose(einc.reduce("a [b]", x, op="max", keepdims=True), x.max(1, keepdims=True))
     np.testing.assert_allclose(einc.elementwise("a b, b", x, x[0], op="multiply"), x * x[0])
+    np.testing.assert_allclose(einc.reduce("a [b]", x, op=np.mean), x.mean(1), rtol=1e-6)  # 0.3 took functions
+    np.testing.assert_allclose(einc.elementwise("a b, b", x, x[0], op=np.add), x + x[0])
+    with pytest.raises(TypeError, match="op must name an einc operation"):
+        einc.reduce("a [b]", x, op=lambda t, axis: t)
+    with pytest.raises(ValueError):
+        einc.reduce("a [b]", x, op="no_such_reduction")
     e = np.exp(x - x.max(1, keepdims=True))
     np.testing.assert_allclose(einc.vmap_with_axis("a [b]", x, op="softmax"), e / e.sum(1, keepdims=True),
                                rtol=1e-5)
