@@ -176,6 +176,39 @@ def test_random_softmax_and_sort_family(seed):
     agree("argmin", multi, x)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_random_ellipses_and_groups(seed):
+    """Reductions, elementwise, dot and softmax with an ellipsis and a composed axis."""
+    rng = np.random.default_rng(5000 + seed)
+    lead = tuple(int(v) for v in rng.integers(1, 4, size=int(rng.integers(0, 3))))
+    a, b, c = (int(v) for v in rng.integers(1, 4, size=3))
+    x = rng.standard_normal(lead + (a * b, c))
+    y = rng.standard_normal((c,))
+    op = str(rng.choice(["sum", "max", "mean", "logsumexp"]))
+    agree(op, "... (a b) [c]", x, b=b)
+    agree(op, "... (a b) c -> ... c a", x, b=b)
+    agree("add", "... (a b) c, c -> ... a b c", x, y, b=b)
+    agree("multiply", "... (a b) c, c", x, y, b=b)
+    agree("dot", "... (a b) c, c -> ... b a", x, y, b=b)
+    agree("softmax", "... (a b) [c]", x, b=b)
+    agree("id", "... (a b) c -> c (b ...) a", x, b=b)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_indexing(seed):
+    rng = np.random.default_rng(6000 + seed)
+    h, w, c, p = (int(v) for v in rng.integers(1, 5, size=4))
+    x = rng.standard_normal((h, w, c)).astype(np.float32)
+    coords = np.stack([rng.integers(0, h, p), rng.integers(0, w, p)], axis=1)
+    agree("get_at", "[h w] c, p [2] -> p c", x, coords)
+    agree("get_at", "[h w] c, p, p -> c p", x, coords[:, 0], coords[:, 1])
+    u = rng.standard_normal((p, c)).astype(np.float32)
+    distinct = np.unique(coords, axis=0)
+    agree("set_at", "[h w] c, p [2], p c", x, distinct, u[: len(distinct)])
+    agree("add_at", "[h w] c, p [2], p c", x, coords, u)
+    agree("subtract_at", "[h w] c, p [2], c", x, coords, u[0])
+
+
 # ---- every operation by hand -------------------------------------------------------------------
 
 R = np.random.default_rng(7)
