@@ -202,6 +202,7 @@ typedef struct call_args {
     /* the operations' own keywords */
     int graph;
     int keepdims;
+    int keepdims_given;
     PyObject *shift, *op, *dtype, *vmap_fn;
 } call_args;
 
@@ -416,6 +417,7 @@ static bool parse_call(call_args *a, const char *fname, PyObject *const *args, P
     a->elements = 0;
     a->graph = 0;
     a->keepdims = 0;
+    a->keepdims_given = 0;
     a->shift = a->op = a->dtype = a->vmap_fn = NULL;
     if (nargs < 1) {
         PyErr_Format(PyExc_TypeError, "%s() missing the required argument 'description'", fname);
@@ -442,6 +444,7 @@ static bool parse_call(call_args *a, const char *fname, PyObject *const *args, P
             }
         } else if ((kw_allowed & KW_KEEPDIMS) && strcmp(name, "keepdims") == 0) {
             if (value != Py_None && (a->keepdims = PyObject_IsTrue(value)) < 0) return false;
+            if (value != Py_None) a->keepdims_given = 1;
         } else if ((kw_allowed & KW_SHIFT) && strcmp(name, "shift") == 0) {
             a->shift = value;
         } else if ((kw_allowed & KW_OP) && strcmp(name, "op") == 0) {
@@ -662,6 +665,13 @@ static PyObject *py_op(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
     PyObject *result = NULL;
     if (!parse_call(&a, einc_op_name(op), args, nargs, kwnames, op_keywords(op), true)) goto done;
     options.keepdims = a.keepdims != 0;
+    if (a.keepdims_given &&
+        PyErr_WarnEx(PyExc_DeprecationWarning,
+                     "The 'keepdims' argument in einx reduction operations is deprecated and will be removed in a "
+                     "future version. Please use a flattened axis instead.\nFor example, instead of\n\n    "
+                     "einx.{op}(\"a [b]\", x, keepdims=True)\n\nwrite\n\n    einx.{op}(\"a ([b])\", x).\n",
+                     1) < 0)
+        goto done;
     if (op == EINC_OP_ROLL && !parse_shift(&a, &options)) goto done;
     result = run_apply(&a, op, &options);
 done:;

@@ -61,8 +61,11 @@ def test_reductions(rng, name):
     np.testing.assert_allclose(got, want, rtol=tol, atol=1e-6)
     got2 = getattr(einc, name)("a b c -> b", x)
     np.testing.assert_allclose(got2, want, rtol=tol, atol=1e-6)
-    kd = getattr(einc, name)("[a] b [c]", x, keepdims=True)
+    with pytest.warns(DeprecationWarning, match="keepdims"):  # as einx 0.4.3 warns
+        kd = getattr(einc, name)("[a] b [c]", x, keepdims=True)
     assert kd.shape == (1, 4, 1)
+    np.testing.assert_allclose(kd.reshape(4), want, rtol=tol, atol=1e-6)
+    assert getattr(einc, name)("([a]) b ([c])", x).shape == (1, 4, 1)  # what einx suggests instead
 
 
 BINARY = {
