@@ -8,7 +8,9 @@
  * kept alive by the wrap's release callback); results are NumPy arrays over einc's buffers whose
  * base is a capsule that releases the einc tensor, so an einc view of an input stays a view.
  * A capsule freed while another thread holds the lock (or from inside a call) queues its tensor;
- * the next call releases the queue.
+ * the next call releases the queue. An input array einc lets go of is queued too and dropped once
+ * the lock is given back, so no Python code (a finalizer) ever runs inside einc; only a vmap
+ * function does, on the thread that holds the lock, which may call einc again.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -71,8 +73,29 @@ static void ctx_lock(void) {
     if (g_npending) drain_pending();
 }
 
+/* Input arrays whose wraps einc released: dropped after the lock is given back, so that no
+ * Python code (a finalizer) runs inside einc. */
+static PyObject **g_decref;
+static size_t g_ndecref, g_cap_decref;
+
+static void drain_decrefs(void) {
+    for (;;) {
+        pthread_mutex_lock(&g_pending_lock);
+        if (g_ndecref == 0) {
+            pthread_mutex_unlock(&g_pending_lock);
+            return;
+        }
+        PyObject *o = g_decref[--g_ndecref];
+        pthread_mutex_unlock(&g_pending_lock);
+        Py_DECREF(o);
+    }
+}
+
 static void ctx_unlock(void) {
-    if (--g_depth == 0) pthread_mutex_unlock(&g_lock);
+    if (--g_depth == 0) {
+        pthread_mutex_unlock(&g_lock);
+        if (g_ndecref) drain_decrefs();
+    }
 }
 
 /* The base of every result array: releases its einc tensor. */
@@ -83,8 +106,11 @@ static void result_capsule_free(PyObject *capsule) {
         return;
     }
     if (pthread_mutex_trylock(&g_lock) == 0) {
+        /* as owner: a finalizer that runs when the input array goes may call einc again */
+        g_owner = pthread_self();
+        g_depth = 1;
         einc_tensor_release(t);
-        pthread_mutex_unlock(&g_lock);
+        ctx_unlock();
         return;
     }
     pthread_mutex_lock(&g_pending_lock);
@@ -102,16 +128,22 @@ static void result_capsule_free(PyObject *capsule) {
     pthread_mutex_unlock(&g_pending_lock);
 }
 
-/* Release callback of a wrapped input: the array it wrapped may go. */
+/* Release callback of a wrapped input: the array it wrapped may go, once the lock is free. */
 static void input_release(void *data, void *user) {
     (void)data;
-    if (PyGILState_Check()) {
-        Py_DECREF((PyObject *)user);
-    } else {
-        PyGILState_STATE s = PyGILState_Ensure();
-        Py_DECREF((PyObject *)user);
-        PyGILState_Release(s);
+    pthread_mutex_lock(&g_pending_lock);
+    if (g_ndecref == g_cap_decref) {
+        size_t cap = g_cap_decref ? 2 * g_cap_decref : 64;
+        PyObject **p = (PyObject **)realloc(g_decref, cap * sizeof *p);
+        if (!p) { /* cannot queue it: keep the array alive rather than run Python code here */
+            pthread_mutex_unlock(&g_pending_lock);
+            return;
+        }
+        g_decref = p;
+        g_cap_decref = cap;
     }
+    g_decref[g_ndecref++] = (PyObject *)user;
+    pthread_mutex_unlock(&g_pending_lock);
 }
 
 /* ---- the context's allocator: small blocks cached ------------------------------------------- */

@@ -100,3 +100,24 @@ def test_zero_size_and_high_rank():
     assert einc.id("... -> ...", y).shape == y.shape
     with pytest.raises(ValueError, match="at most 16"):
         einc.id("... -> ...", np.zeros((1,) * 17))
+
+
+def test_finalizer_of_an_input_may_call_einc():
+    seen = []
+
+    class Holder:
+        """An array-like whose finalizer calls einc: it runs when einc lets go of the input."""
+
+        def __init__(self):
+            self.a = np.arange(6.0)
+            self.__array_interface__ = self.a.__array_interface__
+
+        def __del__(self):
+            seen.append(float(einc.sum("[a]", np.ones(3))))
+
+    y = einc.id("a -> a", Holder())  # a view of the converted array, whose base is the Holder
+    np.testing.assert_array_equal(y, np.arange(6.0))
+    del y
+    gc.collect()
+    einc.id("a -> a", np.zeros(1))
+    assert seen == [3.0]
