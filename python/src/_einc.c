@@ -8,9 +8,9 @@
  * kept alive by the wrap's release callback); results are NumPy arrays over einc's buffers whose
  * base is a capsule that releases the einc tensor, so an einc view of an input stays a view.
  * A capsule freed while another thread holds the lock (or from inside a call) queues its tensor;
- * the next call releases the queue. An input array einc lets go of is queued too and dropped once
- * the lock is given back, so no Python code (a finalizer) ever runs inside einc; only a vmap
- * function does, on the thread that holds the lock, which may call einc again.
+ * the next call releases the queue. An input array einc lets go of is queued too and dropped when
+ * the outermost call is done with einc, so no Python code (a finalizer) ever runs inside einc;
+ * only a vmap function does, on the thread that holds the lock, and it may call einc again.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -73,29 +73,20 @@ static void ctx_lock(void) {
     if (g_npending) drain_pending();
 }
 
-/* Input arrays whose wraps einc released: dropped after the lock is given back, so that no
- * Python code (a finalizer) runs inside einc. */
+/* Input arrays whose wraps einc released (pushed by input_release, always under g_lock):
+ * dropped when the outermost holder gives the lock back, after einc is done, so no Python code
+ * (a finalizer) runs inside einc; a finalizer that calls einc re-enters as the owner. */
 static PyObject **g_decref;
 static size_t g_ndecref, g_cap_decref;
 
-static void drain_decrefs(void) {
-    for (;;) {
-        pthread_mutex_lock(&g_pending_lock);
-        if (g_ndecref == 0) {
-            pthread_mutex_unlock(&g_pending_lock);
-            return;
-        }
-        PyObject *o = g_decref[--g_ndecref];
-        pthread_mutex_unlock(&g_pending_lock);
-        Py_DECREF(o);
-    }
-}
-
 static void ctx_unlock(void) {
-    if (--g_depth == 0) {
-        pthread_mutex_unlock(&g_lock);
-        if (g_ndecref) drain_decrefs();
+    if (g_depth == 1) {
+        while (g_ndecref) {
+            PyObject *o = g_decref[--g_ndecref];
+            Py_DECREF(o);
+        }
     }
+    if (--g_depth == 0) pthread_mutex_unlock(&g_lock);
 }
 
 /* The base of every result array: releases its einc tensor. */
@@ -128,22 +119,18 @@ static void result_capsule_free(PyObject *capsule) {
     pthread_mutex_unlock(&g_pending_lock);
 }
 
-/* Release callback of a wrapped input: the array it wrapped may go, once the lock is free. */
+/* Release callback of a wrapped input (einc calls it under g_lock): the array may go once einc
+ * is done (see ctx_unlock). */
 static void input_release(void *data, void *user) {
     (void)data;
-    pthread_mutex_lock(&g_pending_lock);
     if (g_ndecref == g_cap_decref) {
         size_t cap = g_cap_decref ? 2 * g_cap_decref : 64;
         PyObject **p = (PyObject **)realloc(g_decref, cap * sizeof *p);
-        if (!p) { /* cannot queue it: keep the array alive rather than run Python code here */
-            pthread_mutex_unlock(&g_pending_lock);
-            return;
-        }
+        if (!p) return; /* cannot queue it: keep the array alive rather than run Python code here */
         g_decref = p;
         g_cap_decref = cap;
     }
     g_decref[g_ndecref++] = (PyObject *)user;
-    pthread_mutex_unlock(&g_pending_lock);
 }
 
 /* ---- the context's allocator: small blocks cached ------------------------------------------- */
