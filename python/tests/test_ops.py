@@ -228,3 +228,17 @@ def test_rearrange_warns_like_einx():
         warnings.simplefilter("always")
         einc.rearrange("a -> a", np.zeros(2))
     assert any(issubclass(i.category, DeprecationWarning) for i in w)
+
+
+def test_threads_setting_and_version():
+    before = einc.get_threads()
+    try:
+        einc.set_threads(1)
+        assert einc.get_threads() == 1
+        x = np.random.default_rng(3).standard_normal((256, 512)).astype(np.float32)
+        one = einc.softmax("a [b]", x)
+        einc.set_threads(2)
+        np.testing.assert_array_equal(einc.softmax("a [b]", x), one)  # results never depend on threads
+    finally:
+        einc.set_threads(before)
+    assert einc.version() == einc.__version__ and einc.version().count(".") == 2
