@@ -14,15 +14,36 @@
 
 #include "attention.h"
 #include "kernels.h"
+#include "vecmath.h"
 
 enum { BR = 96, BC = 256 };
+
+#if EINC_X86_LEVELS
+/* The levels' parts: the GEMM's 6-row micro-kernel at every width (gemm.h), so a head of 16, 32
+ * or 48 is not padded to 64 in the P v and dS k products, and the online-softmax row steps
+ * (vecmath.h). One MR for every width keeps the row strips of a query block the same for all
+ * products. The narrow tiles have fewer accumulators (6 and 12) than the 8 FMAs in flight two
+ * FMA ports need at 4 cycles' latency: 6 x 16 runs at about 3/4 of the peak, 6 x 32 and up at
+ * the GEMM's rate. */
+static const einc__attn_kernels level_avx512 = {
+    6, 16, 4, einc__gemm_micro_f32_widths_avx512, einc__vm_attn_fwd_rows_f32_avx512, einc__vm_attn_bwd_rows_f32_avx512};
+static const einc__attn_kernels level_avx2 = {
+    6, 8, 2, einc__gemm_micro_f32_widths_avx2, einc__vm_attn_fwd_rows_f32_avx2, einc__vm_attn_bwd_rows_f32_avx2};
+
+const einc__attn_kernels *einc__attn_kernels_avx2(void) {
+    return &level_avx2;
+}
+const einc__attn_kernels *einc__attn_kernels_avx512(void) {
+    return &level_avx512;
+}
+#endif
 
 static const einc__attn_kernels *kernels_for(const einc__attn *a) {
 #if EINC_X86_LEVELS
     if (a->q.dtype != EINC_FLOAT32) return NULL;
     int level = a->level >= 0 ? a->level : einc__cpu_level();
-    if (level >= EINC_CPU_AVX512) return einc__attn_kernels_avx512();
-    if (level >= EINC_CPU_AVX2) return einc__attn_kernels_avx2();
+    if (level >= EINC_CPU_AVX512) return &level_avx512;
+    if (level >= EINC_CPU_AVX2) return &level_avx2;
 #else
     (void)a;
 #endif

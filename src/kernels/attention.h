@@ -60,12 +60,12 @@ size_t einc__k_attention_ref_scratch(const einc__attn *a);
 void einc__k_attention_ref(const einc__attn *a, void *scratch, int ith, int nth);
 void einc__k_attention_backward_ref(const einc__attn *a, void *scratch, int ith, int nth);
 
-/* What a level brings to the float32 path (attention_avx2.c, attention_avx512.c): micro[nv]
+/* What a level brings to the float32 path (attention.c): micro[nv]
  * computes MR x (nv * lanes) tiles (gemm.h's contract), nv = 1..maxnv, all with the same MR; and
  * the row steps of the online softmax (vecmath.h). */
 typedef struct einc__attn_kernels {
     int mr, lanes, maxnv;
-    einc__gemm_micro_fn micro[5];
+    const einc__gemm_micro_fn *micro; /* [maxnv + 1] (gemm.h: the GEMM's kernel at every width) */
     void (*fwd_rows)(float *s, int64_t ld, const float *bias, int64_t nrows, int64_t n, int64_t valid0, int64_t vstep,
                      float scale, float *m, float *l, float *o, int64_t ldo, int64_t no);
     void (*bwd_rows)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n, int64_t valid0,

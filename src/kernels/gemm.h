@@ -43,6 +43,10 @@ typedef struct einc__gemm_kernel {
 /* The float32 / float64 kernels of one level (gemm_avx2.c, gemm_avx512.c); dtype is either. */
 const einc__gemm_kernel *einc__gemm_kernel_avx2(einc_dtype dtype);
 const einc__gemm_kernel *einc__gemm_kernel_avx512(einc_dtype dtype);
+/* The float32 micro-kernel of the level at every width: [nv] computes MR x (nv * lanes) tiles,
+ * nv = 1 .. NR / lanes ([0] is NULL; the widest is the GEMM's own kernel). Same MR for all. */
+extern const einc__gemm_micro_fn einc__gemm_micro_f32_widths_avx2[3];   /* nv 1..2, 8 lanes  */
+extern const einc__gemm_micro_fn einc__gemm_micro_f32_widths_avx512[5]; /* nv 1..4, 16 lanes */
 #endif
 
 /* Bytes of scratch each worker of einc__k_gemm needs (0 for integer dtypes). */

@@ -22,6 +22,17 @@
 #define GEMM_FMA(a, b, acc) _mm256_fmadd_ps(a, b, acc)
 #define GEMM_ZERO() _mm256_setzero_ps()
 #include "gemm_micro.h"
+
+/* The same tile at narrower widths (1 to GEMM_NV - 1 vectors), for fused attention's products
+ * whose output is one head wide (gemm.h, einc__gemm_micro_f32_widths_avx2). */
+#undef GEMM_NV
+#undef GEMM_NAME
+#define GEMM_NV 1
+#define GEMM_NAME micro_f32_1
+#include "gemm_micro.h"
+#undef GEMM_NV
+#define GEMM_NV 2
+
 #undef GEMM_NAME
 #undef GEMM_T
 #undef GEMM_V
@@ -51,3 +62,5 @@ static const einc__gemm_kernel kernel_f64 = {GEMM_MR, GEMM_NV * 4, 144, 256, 512
 const einc__gemm_kernel *einc__gemm_kernel_avx2(einc_dtype dtype) {
     return dtype == EINC_FLOAT32 ? &kernel_f32 : &kernel_f64;
 }
+
+const einc__gemm_micro_fn einc__gemm_micro_f32_widths_avx2[GEMM_NV + 1] = {NULL, micro_f32_1, micro_f32};
