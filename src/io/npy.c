@@ -631,6 +631,26 @@ einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) 
     return npy_load(&in);
 }
 
+/* The load of an open descriptor: a regular file by its size, anything else as a stream. */
+static einc_tensor *load_open(npy_in *in) {
+    struct stat st;
+    einc_tensor *t = NULL;
+    if (fstat(in->fd, &st) != 0) {
+        npy_fail(in, EINC_EIO, "cannot stat: %s", strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+        npy_fail(in, EINC_EIO, "is a directory");
+    } else if (S_ISREG(st.st_mode)) {
+        off_t at = lseek(in->fd, 0, SEEK_CUR); /* an inherited descriptor may not be at the start */
+        in->size = (size_t)st.st_size - (at > 0 && at <= st.st_size ? (size_t)at : 0);
+        t = npy_load(in);
+    } else {
+        in->stream = true;
+        in->size = SIZE_MAX;
+        t = npy_load(in);
+    }
+    return t;
+}
+
 einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
     if (!ctx) return NULL;
     if (!path) {
@@ -643,22 +663,19 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
         npy_fail(&in, EINC_EIO, "cannot open: %s", strerror(errno));
         return NULL;
     }
-    struct stat st;
-    einc_tensor *t = NULL;
-    if (fstat(in.fd, &st) != 0) {
-        npy_fail(&in, EINC_EIO, "cannot stat: %s", strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-        npy_fail(&in, EINC_EIO, "is a directory");
-    } else if (S_ISREG(st.st_mode)) {
-        in.size = (size_t)st.st_size;
-        t = npy_load(&in);
-    } else {
-        in.stream = true;
-        in.size = SIZE_MAX;
-        t = npy_load(&in);
-    }
+    einc_tensor *t = load_open(&in);
     close(in.fd);
     return t;
+}
+
+einc_tensor *einc_npy_load_fd(einc_ctx *ctx, int fd, const char *name) {
+    if (!ctx) return NULL;
+    npy_in in = {ctx, "einc_npy_load_fd", name ? name : "<fd>", NULL, fd, false, 0, 0};
+    if (fd < 0) {
+        npy_fail(&in, EINC_EINVAL, "invalid file descriptor %d", fd);
+        return NULL;
+    }
+    return load_open(&in);
 }
 
 /* ---- saving ---------------------------------------------------------------------------------- */
@@ -819,7 +836,7 @@ einc_npy_pending *einc_npy_save_begin_with(einc_ctx *ctx, const char *path, cons
         pending_free(p);
         return NULL;
     }
-    einc__temp_track(p->tmp); /* staged: still removable by a signal handler until commit/abort */
+    /* staged: the saver tracked p->tmp, removable by a signal handler until commit/abort */
     return p;
 }
 
