@@ -109,7 +109,16 @@ einc_tensor *einc_tool_load(einc_ctx *ctx, const char *arg) {
         files.stdin_used = true;
         return einc_npy_load_fd(ctx, 0, "<stdin>");
     }
-    size_t plen = safetensors_split(arg);
+    size_t plen = safetensors_split(arg), len = strlen(arg);
+    const size_t tag = strlen(SAFETENSORS_TAG) - 1;
+    if (!plen && len > tag && strcmp(arg + len - tag, ".safetensors") == 0) {
+        einc_state *st = loaded_state(ctx, arg);
+        if (!st) return NULL;
+        char names[512];
+        list_names(st, names, sizeof names);
+        einc_set_error(ctx, EINC_EVALUE, "'%s': name the tensor: %s:NAME (it holds %s)", arg, arg, names);
+        return NULL;
+    }
     if (!plen) return einc_npy_load(ctx, arg);
     const char *name = arg + plen + 1;
     char path[4096];
@@ -257,8 +266,6 @@ static einc_status plan(einc_ctx *ctx, int n, const char *const *outs, einc_tens
             snprintf(d->path, sizeof d->path, "%s", path);
             d->safetensors = plen > 0;
             d->stream = is_stream(path);
-            if (d->safetensors && strcmp(path, "-") == 0)
-                return einc_set_error(ctx, EINC_EVALUE, "'%s': standard output takes a .npy only", outs[i]);
             if (d->safetensors && !(d->state = start_state(ctx, d))) return einc_errcode(ctx);
         }
         if (!plen)
