@@ -621,6 +621,7 @@ static einc_tensor *npy_load(npy_in *in) {
 }
 
 einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!data && size) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_load_buffer: data is NULL but size is %zu", size);
@@ -652,6 +653,7 @@ static einc_tensor *load_open(npy_in *in) {
 }
 
 einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!path) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_load: path is NULL");
@@ -669,6 +671,7 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
 }
 
 einc_tensor *einc_npy_load_fd(einc_ctx *ctx, int fd, const char *name) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     npy_in in = {ctx, "einc_npy_load_fd", name ? name : "<fd>", NULL, fd, false, 0, 0};
     if (fd < 0) {
@@ -719,6 +722,7 @@ static size_t header_bytes(char out[NPY_SAVE_HEADER_CAP], einc_dtype dtype, int 
 }
 
 einc_status einc_npy_save_buffer(einc_ctx *ctx, const einc_tensor *t, void **data, size_t *size) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!data || !size) return einc__error(ctx, EINC_EINVAL, "einc_npy_save_buffer: data or size is NULL");
     *data = NULL;
@@ -741,6 +745,7 @@ einc_status einc_npy_save_buffer(einc_ctx *ctx, const einc_tensor *t, void **dat
 }
 
 void einc_buffer_free(einc_ctx *ctx, void *data, size_t size) {
+    EINC__OWNED(ctx, );
     if (ctx && data) einc__free(ctx, data, size);
 }
 
@@ -775,6 +780,7 @@ static einc_status npy_write(einc_ctx *ctx, const char *path, const einc_tensor 
 }
 
 einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tensor *t, const einc_save_options *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (options && (options->flags & EINC_SAVE_STAGE))
         return npy_write(ctx, path, t, options); /* the caller commits through einc_save_commit */
     einc_save_options o = {0, NULL, NULL, 0};
@@ -783,6 +789,7 @@ einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tenso
 }
 
 einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     return einc_npy_save_with(ctx, path, t, NULL);
 }
 
@@ -804,6 +811,7 @@ static void pending_free(einc_npy_pending *p) {
 
 einc_npy_pending *einc_npy_save_begin_with(einc_ctx *ctx, const char *path, const einc_tensor *t,
                                            const einc_save_options *options) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!path) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_save: path is NULL");
@@ -841,10 +849,12 @@ einc_npy_pending *einc_npy_save_begin_with(einc_ctx *ctx, const char *path, cons
 }
 
 einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     return einc_npy_save_begin_with(ctx, path, t, NULL);
 }
 
 einc_status einc_npy_save_commit(einc_npy_pending *p) {
+    EINC__OWNED(p ? p->ctx : NULL, EINC_EBUSY);
     if (!p) return EINC_EINVAL;
     einc_status st = einc_save_commit(p->ctx, p->tmp, p->path, &p->opt);
     if (st != EINC_OK) unlink(p->tmp); /* gone already when the rename happened */
@@ -853,6 +863,7 @@ einc_status einc_npy_save_commit(einc_npy_pending *p) {
 }
 
 void einc_npy_save_abort(einc_npy_pending *p) {
+    EINC__OWNED(p ? p->ctx : NULL, );
     if (!p) return;
     unlink(p->tmp);
     pending_free(p);

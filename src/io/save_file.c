@@ -384,6 +384,7 @@ einc_status einc__save_end(einc__saver *s, einc_status status) {
 /* ---- public ------------------------------------------------------------------------------------- */
 
 einc_status einc_save_commit(einc_ctx *ctx, const char *staged, const char *path, const einc_save_options *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!staged || !path)
         return einc__error(ctx, EINC_EINVAL, "einc_save_commit: %s is NULL", staged ? "path" : "staged");
@@ -418,6 +419,7 @@ static bool parse_temp(const char *name, const char *tag, size_t tlen, long *pid
 }
 
 int einc_save_remove_stale(einc_ctx *ctx, const char *path) {
+    EINC__OWNED(ctx, -1);
     if (!ctx || !path) return 0;
     size_t dirlen;
     const char *base = base_of(path, &dirlen);
