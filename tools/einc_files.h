@@ -20,8 +20,9 @@
 #include "einc.h"
 
 /* The save flags for every output (EINC_SAVE_NO_SYNC, EINC_SAVE_BREAK_LINKS). For tests,
- * EINC_TOOL_TEST_STALL_WRITE=N in the environment makes every regular file's writes stop for
- * good after N bytes (the process waits for a signal), so a test can kill it mid-write. */
+ * EINC_TOOL_TEST_STALL_WRITE=N in the environment makes the writes of regular outputs stop for
+ * good once N bytes (counted over all of them) are written: the process then waits for a
+ * signal, so a test can kill it mid-write. */
 void einc_tool_files_init(unsigned save_flags);
 
 /* An operand as above; NULL with the error recorded in ctx. */
