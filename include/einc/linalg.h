@@ -30,7 +30,7 @@
  * from einc's workers. So contexts with different thread counts that run CBLAS products in
  * several threads at the same time may get each other's count (a different speed and possibly
  * different last bits, never a wrong result): give every context that uses CBLAS the same thread
- * count, or 1 when several threads run products at once. */
+ * count, or 1 when several threads run products at once.
  *
  * Errors (recorded in the context; the function returns NULL): a NULL operand is EINC_EINVAL;
  * bool or invalid dtypes EINC_EDTYPE; incompatible shapes EINC_ESHAPE, with a message naming both
