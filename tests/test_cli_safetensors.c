@@ -98,6 +98,25 @@ TEST(tensor_into_a_new_file) {
     run("id", "(1 + 1) b -> b, b", in_a, "-o", q, "-o", file, NULL);
     CHECK_RUN(run_status == 1 && strstr(run_err, "both as a .npy file and as a safetensors file"));
     CHECK_EQ_INT(dir_entries(out_dir), 1);
+    /* one file under two names (a symbolic link): still one rewrite holding both */
+    char alias[1200], via_alias[1300];
+    out_path(alias, sizeof alias, "alias.safetensors");
+    CHECK(symlink("new.safetensors", alias) == 0);
+    snprintf(via_alias, sizeof via_alias, "%s:k2", alias);
+    snprintf(q, sizeof q, "%s:q2", file);
+    run("id", "(1 + 1) b -> b, b", in_a, "-o", q, "-o", via_alias, NULL);
+    CHECK_RUN(run_status == 0);
+    CHECK_EQ_INT(tensor_count(file), 5);
+    /* the same .npy under two names is refused; /dev/null twice is fine */
+    char npy[1200], npy_alias[1200];
+    out_path(npy, sizeof npy, "x.npy");
+    out_path(npy_alias, sizeof npy_alias, "x_alias.npy");
+    run("id", "a b", in_a, "-o", npy, NULL);
+    CHECK(symlink("x.npy", npy_alias) == 0);
+    run("id", "(1 + 1) b -> b, b", in_a, "-o", npy, "-o", npy_alias, NULL);
+    CHECK_RUN(run_status == 1 && strstr(run_err, "are the same file"));
+    run("id", "(1 + 1) b -> b, b", in_a, "-o", "/dev/null", "-o", "/dev/null", NULL);
+    CHECK_RUN(run_status == 0);
     clear_dir(out_dir);
 }
 

@@ -151,6 +151,9 @@ typedef struct {
     char path[4096];  /* the file ("-": standard output) */
     bool safetensors; /* FILE.safetensors:NAME */
     bool stream;      /* "-", or a device, FIFO or socket: written in place, after the staging */
+    bool exists;      /* the file exists: dev and ino identify it under any name */
+    dev_t dev;
+    ino_t ino;
     einc_tensor *npy; /* the .npy's tensor */
     einc_state *state;
     einc_npy_pending *pending;
@@ -245,7 +248,8 @@ static einc_status commit(einc_ctx *ctx, dest *d) {
 static einc_status plan(einc_ctx *ctx, int n, const char *const *outs, einc_tensor *const *results, dest *ds, int *nd) {
     *nd = 0;
     for (int i = 0; i < n; i++) {
-        for (int k = 0; k < i; k++)
+        bool device = strcmp(outs[i], "-") != 0 && is_stream(outs[i]); /* /dev/null twice is fine */
+        for (int k = 0; k < i && !device; k++)
             if (strcmp(outs[i], outs[k]) == 0)
                 return einc_set_error(ctx, EINC_EVALUE, "the output '%s' is given twice", outs[i]);
         size_t plen = safetensors_split(outs[i]);
@@ -253,9 +257,16 @@ static einc_status plan(einc_ctx *ctx, int n, const char *const *outs, einc_tens
         snprintf(path, sizeof path, "%.*s", (int)(plen ? plen : strlen(outs[i])), outs[i]);
         const char *name = plen ? outs[i] + plen + 1 : NULL;
         if (plen && !*name) return einc_set_error(ctx, EINC_EVALUE, "'%s': name the tensor: -o %s:NAME", outs[i], path);
+        /* one file under two names (a link, "./w.safetensors") is one destination too */
+        struct stat sb;
+        bool exists = strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
         dest *d = NULL;
-        for (int k = 0; k < *nd && !d; k++)
-            if (strcmp(ds[k].path, path) == 0) d = &ds[k];
+        for (int k = 0; k < *nd && !d && !(device && !plen); k++)
+            if (strcmp(ds[k].path, path) == 0 ||
+                (exists && ds[k].exists && ds[k].dev == sb.st_dev && ds[k].ino == sb.st_ino))
+                d = &ds[k];
+        if (d && !plen && !d->safetensors)
+            return einc_set_error(ctx, EINC_EVALUE, "the outputs '%s' and '%s' are the same file", d->arg, outs[i]);
         if (d && (!plen || !d->safetensors))
             return einc_set_error(ctx, EINC_EVALUE,
                                   "'%s' is named as an output both as a .npy file and as a "
@@ -268,6 +279,10 @@ static einc_status plan(einc_ctx *ctx, int n, const char *const *outs, einc_tens
             snprintf(d->path, sizeof d->path, "%s", path);
             d->safetensors = plen > 0;
             d->stream = is_stream(path);
+            if ((d->exists = exists)) {
+                d->dev = sb.st_dev;
+                d->ino = sb.st_ino;
+            }
             if (d->safetensors && !(d->state = start_state(ctx, d))) return einc_errcode(ctx);
         }
         if (!plen)
