@@ -946,8 +946,10 @@ TEST(sgd_least_squares) {
 }
 
 /* Gradients of a model large enough to run kernels on several threads: broadcast weights (summed
- * back in the backward pass), softmax, reductions, elementwise. (Matrix products are left out:
- * their thread-independence is OpenBLAS's business, tested in test_linalg.c.) */
+ * back in the backward pass), softmax, reductions, elementwise, held bitwise equal between thread
+ * counts. (Matrix products are left out: this program also runs with EINC_GEMM=cblas, where
+ * OpenBLAS may differ between thread counts; einc's GEMM is held bitwise in test_linalg.c and
+ * test_notation.c, CBLAS only to closeness.) */
 static void model_grads(int threads, double *out, int64_t n) {
     einc_ctx_options o = {0};
     o.threads = threads;

@@ -16,7 +16,7 @@ TEST(status_names) {
 #undef ROW
     };
     size_t n = sizeof table / sizeof table[0];
-    CHECK_EQ_INT(n, 15);
+    CHECK_EQ_INT(n, 16);
     for (size_t i = 0; i < n; i++) {
         CHECK_EQ_INT(table[i].code, table[i].value);
         CHECK(strcmp(einc_status_name(table[i].code), table[i].name) == 0);
@@ -25,7 +25,8 @@ TEST(status_names) {
     CHECK(strcmp(einc_status_name(EINC_OK), "OK") == 0);
     CHECK(strcmp(einc_status_name(EINC_ESYNTAX), "SyntaxError") == 0);
     CHECK(strcmp(einc_status_name(EINC_ENOMEM), "MemoryError") == 0);
-    CHECK(strcmp(einc_status_name((einc_status)15), "UnknownError") == 0);
+    CHECK(strcmp(einc_status_name(EINC_EBUSY), "ThreadError") == 0);
+    CHECK(strcmp(einc_status_name((einc_status)16), "UnknownError") == 0);
     CHECK(strcmp(einc_status_name((einc_status)-1), "UnknownError") == 0);
 }
 

@@ -397,9 +397,11 @@ TEST(kernels_match_reference_random) {
     einc_ctx_destroy(ctx);
 }
 
-/* einc's GEMM does not depend on the thread count (split over output tiles only): bit for bit
- * at every level. CBLAS promises no such thing (OpenBLAS's bits differ between 1 and 2 threads
- * on some CPUs, and under valgrind): there only closeness is checked. */
+/* Which backend is held to bitwise equality between thread counts: einc's GEMM (split over
+ * output tiles only, never over a sum), bit for bit at every dispatch level. CBLAS promises no
+ * such thing (OpenBLAS's bits differ between 1 and 2 threads on some CPUs, e.g. 3,810 of 18,900
+ * elements by up to 1.9e-5 on an AMD EPYC, and under valgrind): there only closeness is checked.
+ * Integer products run einc's kernels on either backend: bitwise. */
 static void thread_counts(einc_gemm_backend backend) {
     einc_ctx *ctx = einc_ctx_create();
     CHECK(einc_set_gemm_backend(ctx, backend) == EINC_OK);

@@ -3,6 +3,7 @@
  * saves, and a fail-the-Nth-allocation sweep. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -852,6 +853,40 @@ TEST(bounded_reads) {
 }
 #endif
 
+/* einc_npy_load_fd: from where the descriptor stands (a regular file after a prefix, a pipe), the
+ * name in messages, the descriptor left open; a bad descriptor. */
+TEST(load_from_a_descriptor) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *t = einc_tensor_arange(ctx, EINC_INT32, 0, 12, 1);
+    void *img = NULL;
+    size_t n = 0;
+    CHECK(einc_npy_save_buffer(ctx, t, &img, &n) == EINC_OK);
+    const char *path = EINC_TEST_TMP "/npy_fd.bin";
+    FILE *f = fopen(path, "wb");
+    fwrite("PREFIX", 1, 6, f);
+    fwrite(img, 1, n, f);
+    fclose(f);
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && read(fd, (char[6]){0}, 6) == 6);
+    CHECK_TENSOR_CLOSE(einc_npy_load_fd(ctx, fd, "my file"), t, 0, 0);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0); /* still open */
+    CHECK(einc_npy_load_fd(ctx, fd, "my file") == NULL); /* from the start: "PREFIX" is no magic */
+    CHECK_ERROR(ctx, EINC_EFORMAT, "einc_npy_load_fd: 'my file'");
+    close(fd);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK(write(p[1], img, n) == (ssize_t)n);
+    close(p[1]);
+    CHECK_TENSOR_CLOSE(einc_npy_load_fd(ctx, p[0], NULL), t, 0, 0);
+    close(p[0]);
+    CHECK(einc_npy_load_fd(ctx, -1, "x") == NULL);
+    CHECK_ERROR(ctx, EINC_EINVAL, "invalid file descriptor -1");
+    einc_buffer_free(ctx, img, n);
+    unlink(path);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 /* ---- allocation failures ------------------------------------------------------------------ */
 
 /* Fails each allocation in turn across load (file, pipe and buffer, with a fortran view), save
@@ -948,6 +983,7 @@ int main(void) {
     RUN(large_version2_headers);
     RUN(round_trip_every_dtype_and_layout);
     RUN(file_errors);
+    RUN(load_from_a_descriptor);
 #ifdef __linux__
     RUN(pipes);
     RUN(bounded_reads);

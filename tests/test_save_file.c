@@ -234,11 +234,79 @@ TEST(stale_temporaries_removed) {
     einc_ctx_destroy(ctx);
 }
 
+/* A FIFO (or device) is written in place by both savers: it stays a FIFO, no temporary is made;
+ * staging one is refused. */
+TEST(fifo_written_in_place) {
+    const char *path = EINC_TEST_TMP "/sf_fifo";
+    unlink(path);
+    CHECK(mkfifo(path, 0600) == 0);
+    for (int which = 0; which < 2; which++) {
+        einc_ctx *ctx = einc_ctx_create();
+        int rd = open(path, O_RDONLY | O_NONBLOCK);
+        CHECK(rd >= 0);
+        CHECK_EQ_INT(save_one(ctx, which, path, NULL), EINC_OK);
+        static char buf[8192];
+        ssize_t n = read(rd, buf, sizeof buf);
+        close(rd);
+        einc_tensor *got = NULL;
+        if (which == 0 && n > 0) got = einc_npy_load_buffer(ctx, buf, (size_t)n);
+        einc_state *st = which == 1 && n > 0 ? einc_safetensors_load_buffer(ctx, buf, (size_t)n) : NULL;
+        if (st) got = einc_state_get(st, "w");
+        CHECK(got && einc_tensor_numel(got) == 40);
+        einc_state_free(st);
+        struct stat sb;
+        CHECK(lstat(path, &sb) == 0 && S_ISFIFO(sb.st_mode));
+        CHECK_EQ_INT(count_with("sf_fifo.einc-tmp."), 0);
+        /* staging a FIFO is refused: it cannot be renamed over later */
+        char staged[4200];
+        einc_save_options o = {EINC_SAVE_STAGE, NULL, staged, sizeof staged};
+        CHECK_EQ_INT(save_one(ctx, which, path, &o), EINC_EINVAL);
+        CHECK(strstr(einc_errmsg(ctx), "a FIFO") && strstr(einc_errmsg(ctx), "cannot be staged"));
+        einc_ctx_destroy(ctx);
+    }
+    /* /dev/null: in place, still the device */
+    einc_ctx *ctx = einc_ctx_create();
+    CHECK_EQ_INT(save_one(ctx, 0, "/dev/null", NULL), EINC_OK);
+    struct stat sb;
+    CHECK(stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode));
+    /* /dev/full: the write error names the file */
+    if (stat("/dev/full", &sb) == 0) {
+        CHECK_EQ_INT(save_one(ctx, 1, "/dev/full", NULL), EINC_EIO);
+        CHECK(strstr(einc_errmsg(ctx), "'/dev/full': cannot write (in place)"));
+    }
+    einc_ctx_destroy(ctx);
+    unlink(path);
+}
+
+/* A staged temporary stays removable by the signal-handler call until committed or discarded. */
+TEST(staged_temporaries_tracked_until_discarded) {
+    const char *path = EINC_TEST_TMP "/sf_staged.safetensors";
+    einc_ctx *ctx = einc_ctx_create();
+    char staged[4200];
+    einc_save_options o = {EINC_SAVE_STAGE, NULL, staged, sizeof staged};
+    CHECK_EQ_INT(save_one(ctx, 1, path, &o), EINC_OK);
+    CHECK_EQ_INT(count_with("sf_staged.safetensors.einc-tmp."), 1);
+    einc_save_remove_temporaries();
+    CHECK_EQ_INT(count_with("sf_staged.safetensors.einc-tmp."), 0);
+    einc_save_discard(staged); /* gone already: harmless, and the slot is freed */
+    CHECK_EQ_INT(save_one(ctx, 1, path, &o), EINC_OK);
+    CHECK_EQ_INT(einc_save_commit(ctx, staged, path, NULL), EINC_OK);
+    CHECK(access(path, F_OK) == 0);
+    CHECK_EQ_INT(count_with("sf_staged.safetensors.einc-tmp."), 0);
+    CHECK_EQ_INT(save_one(ctx, 0, path, &o), EINC_OK);
+    einc_save_discard(staged);
+    CHECK_EQ_INT(count_with("sf_staged.safetensors.einc-tmp."), 0);
+    unlink(path);
+    einc_ctx_destroy(ctx);
+}
+
 int main(void) {
     RUN(injected_failures_lose_nothing);
     RUN(symlink_is_followed);
     RUN(hard_link_refused_unless_asked);
     RUN(names_up_to_name_max);
     RUN(stale_temporaries_removed);
+    RUN(fifo_written_in_place);
+    RUN(staged_temporaries_tracked_until_discarded);
     return test_summary();
 }

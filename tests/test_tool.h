@@ -13,7 +13,7 @@
  *
  * After each run: run_status (the exit status; 128 + signal if killed; -1 if it could not start),
  * run_out and run_err (stdout and stderr, cut to CAPTURE_SIZE - 1 bytes) and run_cmd (the command
- * as text). CHECK_RUN is CHECK that also prints those. Inputs a test makes go to in_dir (in_path,
+ * as text); run_stdin changes the next runs' standard input. CHECK_RUN is CHECK that also prints those. Inputs a test makes go to in_dir (in_path,
  * save_input), outputs to out_dir (out_path); the tests' directories are flat, so clear_dir and
  * dir_entries need not recurse. */
 #ifndef EINC_TEST_TOOL_H
@@ -45,6 +45,9 @@ static char tool_out_txt_[1100], tool_err_txt_[1100];
 static int run_status;
 static char run_out[CAPTURE_SIZE], run_err[CAPTURE_SIZE];
 static char run_cmd[4096];
+/* What the next runs read as standard input (default /dev/null); set it back to NULL after use.
+ * The last run's stdout, as a file: tool_out_txt_ (for binary output, e.g. `-o -`). */
+static const char *run_stdin;
 
 /* ---- files ------------------------------------------------------------------------------------ */
 
@@ -155,7 +158,7 @@ static inline int run_tool(int nargs, const char *const *args) {
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, run_stdin ? run_stdin : "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, tool_out_txt_, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&fa, 2, tool_err_txt_, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid;

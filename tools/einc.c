@@ -15,9 +15,12 @@
 #include <string.h>
 
 #include "einc.h"
+#include "einc_args.h"
 #include "einc_extra.h"
+#include "einc_files.h"
+#include "einc_suggest.h"
 
-#define MAX_ARGS 64
+#define MAX_ARGS EINC_TOOL_MAX_ARGS
 
 static const char *usage_text =
     "usage: einc OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [-o OUT2.npy ...] [NAME=VALUE ...] [--explain]\n"
@@ -32,12 +35,20 @@ static const char *usage_text =
     "              logical_and, logical_or, where, softmax, log_softmax, get_at, set_at, add_at,\n"
     "              subtract_at, argmax, argmin, sort, argsort, flip, roll\n"
     "  EXPR        the expression, e.g. 'b (h w) c -> b c h w'\n"
-    "  IN.npy      an input tensor; a plain number (2.5, 3) is a 0-d input\n"
-    "  -o OUT.npy  an output file, one per output expression, in order\n"
+    "  IN.npy      an input tensor; a plain number (2.5, 3) is a 0-d input; - is standard input;\n"
+    "              FILE.safetensors:NAME is the tensor NAME of a safetensors file\n"
+    "  -o OUT.npy  an output file, one per output expression, in order (also -oOUT.npy,\n"
+    "              --output=OUT.npy); -o - is standard output; -o FILE.safetensors:NAME stores\n"
+    "              the tensor NAME in FILE, keeping FILE's other tensors\n"
     "  NAME=VALUE  an axis constraint (nh=4), a tuple for an ellipsis axis (ds=2,2), or the\n"
     "              operation's own option (keepdims=true for reductions, shift=1 or shift=1,-2\n"
     "              for roll)\n"
     "  --explain   print the plan: resolved expression, axis lengths, steps and copies\n"
+    "  --no-sync   do not fsync the outputs (faster; a system crash may lose them)\n"
+    "  --break-links  replace an output that has other hard links (they keep the old contents)\n"
+    "  --          every later argument is an operand, even one starting with '-'\n"
+    "Options may come anywhere. Devices and FIFOs are written in place; a regular file is replaced\n"
+    "atomically (a symbolic link is followed and kept), keeping its mode.\n"
     "\n"
     "examples:\n"
     "  einc rearrange '... (qkv nh dh) H W -> qkv ... nh (H W) dh' x.npy -o qkv.npy qkv=3 nh=4 dh=4\n"
@@ -94,6 +105,14 @@ static const op_help helps[] = {
      "einc subtract_at '[h w] c, , , c' x.npy 1 2 u.npy -o y.npy"},
 };
 
+static void unknown_operation(const char *op) {
+    const char *near = einc_suggest_command(op);
+    if (near)
+        fprintf(stderr, "ValueError: unknown operation '%s' (did you mean '%s'?)\n", op, near);
+    else
+        fprintf(stderr, "ValueError: unknown operation '%s' (see einc --help)\n", op);
+}
+
 static void print_op_help(const char *op) {
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
         if (strcmp(helps[i].name, op) != 0) continue;
@@ -102,7 +121,7 @@ static void print_op_help(const char *op) {
     }
     int k = einc_op_from_name(op);
     if (k < 0) {
-        fprintf(stderr, "ValueError: unknown operation '%s' (see einc --help)\n", op);
+        unknown_operation(op);
         return;
     }
     printf("usage: einc %s 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [NAME=VALUE ...] [--explain]\n", op);
@@ -167,12 +186,7 @@ static bool parse_shift(const char *text, einc_op_options *options) {
     return true;
 }
 
-static int fail(einc_ctx *ctx) {
-    einc_status st = einc_errcode(ctx);
-    fprintf(stderr, "%s: %s\n", einc_status_name(st), einc_errmsg(ctx));
-    einc_ctx_destroy(ctx);
-    return 1;
-}
+static int fail(einc_ctx *ctx) { return einc_tool_fail(ctx); }
 
 /* `einc --version`: what a bug report or a benchmark needs to say about this binary. */
 static int print_version(void) {
@@ -201,7 +215,7 @@ static void on_fatal_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
-    const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGXFSZ};
+    const int fatal[] = {SIGTERM, SIGINT, SIGHUP, SIGXFSZ, SIGPIPE};
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -209,53 +223,47 @@ int main(int argc, char **argv) {
         sigemptyset(&sa.sa_mask);
         sigaction(fatal[i], &sa, NULL);
     }
-    if (argc == 2 && strcmp(argv[1], "--version") == 0) return print_version();
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        fprintf(argc < 2 ? stderr : stdout, "\nsolvers and einx 0.3 functions:\n%s", einc_tool_extra_usage);
-        return argc < 2 ? 2 : 0;
+    einc_cli cli;
+    if (einc_cli_parse(argc, argv, &cli) != 0) return 1;
+    if (cli.version) return print_version();
+    if (cli.npos == 0) {
+        FILE *to = cli.help ? stdout : stderr;
+        fputs(usage_text, to);
+        fprintf(to, "\nsolvers and einx 0.3 functions:\n%s", einc_tool_extra_usage);
+        return cli.help ? 0 : 2;
     }
-    const char *opname = argv[1];
-    if (einc_tool_extra_has(opname)) { /* solve, matches, check, reduce, arange, ... */
-        if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+    const char *opname = cli.pos[0];
+    if (cli.help) {
+        if (einc_tool_extra_has(opname)) {
             einc_tool_extra_help(opname);
             return 0;
         }
-        return einc_tool_extra_main(argc, argv);
-    }
-    if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
         print_op_help(opname);
         return einc_op_from_name(opname) < 0 ? 2 : 0;
     }
+    einc_tool_files_init((cli.no_sync ? EINC_SAVE_NO_SYNC : 0u) | (cli.break_links ? EINC_SAVE_BREAK_LINKS : 0u));
+    if (einc_tool_extra_has(opname)) return einc_tool_extra_main(&cli); /* solve, matches, check, reduce, ... */
     int op = einc_op_from_name(opname);
     if (op < 0) {
-        fprintf(stderr, "ValueError: unknown operation '%s' (see einc --help)\n", opname);
+        unknown_operation(opname);
         return 1;
     }
-    if (argc < 3) {
+    if (cli.npos < 2) {
         fprintf(stderr, "ValueError: missing the expression\n%s", usage_text);
         return 2;
     }
-    const char *expr = argv[2];
-    const char *ins[MAX_ARGS], *outs[MAX_ARGS];
-    int nin = 0, nout = 0;
-    bool explain = false, keepdims = false;
+    const char *expr = cli.pos[1];
+    const char *ins[MAX_ARGS];
+    const char *const *outs = cli.outs;
+    int nin = 0, nout = cli.nout;
+    bool explain = cli.explain, keepdims = false;
     einc_op_options options;
     memset(&options, 0, sizeof options);
     char constraint_text[4096] = "";
     size_t ctl = 0;
-    for (int i = 3; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-o") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "ValueError: -o needs a file name\n");
-                return 1;
-            }
-            if (nout == MAX_ARGS) return fprintf(stderr, "ValueError: too many outputs\n"), 1;
-            outs[nout++] = argv[++i];
-        } else if (strcmp(a, "--explain") == 0) {
-            explain = true;
-        } else if (strncmp(a, "keepdims=", 9) == 0) {
+    for (int i = 2; i < cli.npos; i++) {
+        const char *a = cli.pos[i];
+        if (strncmp(a, "keepdims=", 9) == 0) {
             const char *v = a + 9;
             if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "1") == 0)
                 keepdims = true;
@@ -277,14 +285,14 @@ int main(int argc, char **argv) {
             }
             memcpy(constraint_text + ctl, a, len + 1);
             ctl += len;
-        } else if (a[0] == '-' && a[1] == '-') {
-            fprintf(stderr, "ValueError: unknown option '%s' (see einc --help)\n", a);
-            return 1;
         } else {
             if (nin == MAX_ARGS) return fprintf(stderr, "ValueError: too many inputs\n"), 1;
             ins[nin++] = a;
         }
     }
+    for (int o = 0; o < nout; o++)
+        if (explain && strcmp(outs[o], "-") == 0)
+            return fprintf(stderr, "ValueError: --explain and -o - would both write to standard output\n"), 1;
 
     einc_ctx *ctx = einc_ctx_create();
     if (!ctx) return fprintf(stderr, "MemoryError: cannot create a context\n"), 1;
@@ -307,7 +315,7 @@ int main(int argc, char **argv) {
             bool integral = strspn(ins[i], "+-0123456789") == strlen(ins[i]);
             inputs[i] = einc_tensor_scalar(ctx, integral ? EINC_INT64 : EINC_FLOAT64, strtod(ins[i], NULL));
         } else {
-            inputs[i] = einc_npy_load(ctx, ins[i]);
+            inputs[i] = einc_tool_load(ctx, ins[i]);
         }
         if (!inputs[i]) return fail(ctx);
     }
@@ -317,34 +325,19 @@ int main(int argc, char **argv) {
         if (einc_explain(ctx, (einc_op)op, expr, nin, inputs, (einc_axes){naxes, axes}, &options, buf, sizeof buf) < 0)
             return fail(ctx);
         fputs(buf, stdout);
-        if (nout == 0) {
-            einc_ctx_destroy(ctx);
-            return 0;
-        }
+        if (nout == 0) return einc_tool_done(ctx, 0);
     }
     if (nout == 0) {
         fprintf(stderr, "ValueError: no output file given (use -o OUT.npy, one per output expression)\n");
-        einc_ctx_destroy(ctx);
-        return 1;
+        return einc_tool_done(ctx, 1);
     }
     einc_tensor *results[MAX_ARGS];
     if (einc_apply(ctx, (einc_op)op, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &options) != EINC_OK)
         return fail(ctx);
-    /* all-or-nothing: every output is written and synced under a temporary name first, and only
-     * when all of them succeeded are they renamed into place, so a failing output replaces no
-     * file (not an existing one, not an input named as an output: inputs are already in memory) */
-    einc_npy_pending *pending[MAX_ARGS];
-    for (int o = 0; o < nout; o++) {
-        if (!(pending[o] = einc_npy_save_begin(ctx, outs[o], results[o]))) {
-            for (int k = 0; k < o; k++)
-                einc_npy_save_abort(pending[k]);
-            return fail(ctx);
-        }
-    }
-    einc_status committed = EINC_OK;
-    for (int o = 0; o < nout; o++)
-        if (einc_npy_save_commit(pending[o]) != EINC_OK) committed = einc_errcode(ctx);
-    if (committed != EINC_OK) return fail(ctx);
-    einc_ctx_destroy(ctx);
-    return 0;
+    /* all-or-nothing: every regular output is written and synced under a temporary name first,
+     * then the streams (standard output, devices, FIFOs) in place, and only when all of them
+     * succeeded are the temporaries renamed into place, so a failing output replaces no file (not
+     * an existing one, not an input named as an output: inputs are already in memory) */
+    if (einc_tool_write(ctx, nout, outs, results) != EINC_OK) return fail(ctx);
+    return einc_tool_done(ctx, 0);
 }

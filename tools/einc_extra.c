@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "einc.h"
+#include "einc_files.h"
 
 #define MAX_ARGS 64
 
@@ -63,6 +64,9 @@ const char *const einc_tool_extra_usage =
     "       einc reduce|elementwise|vmap_with_axis 'EXPR' IN.npy ... -o OUT.npy op=NAME [...]  (einx 0.3)\n"
     "       einc arange 'EXPR' -o OUT.npy [NAME=VALUE ...] [dtype=int32]                    (einx 0.3)\n";
 
+const char *const einc_tool_extra_names[] = {"solve", "solve_axes", "solve_shapes", "matches", "check",
+                                              "reduce", "elementwise", "vmap_with_axis", "arange", NULL};
+
 static const command *find_command(const char *name) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(commands[i].name, name) == 0) return &commands[i];
@@ -83,11 +87,7 @@ void einc_tool_extra_help(const char *name) {
 
 /* ---- arguments --------------------------------------------------------------------------------- */
 
-static int fail(einc_ctx *ctx) {
-    fprintf(stderr, "%s: %s\n", einc_status_name(einc_errcode(ctx)), einc_errmsg(ctx));
-    einc_ctx_destroy(ctx);
-    return 1;
-}
+static int fail(einc_ctx *ctx) { return einc_tool_fail(ctx); }
 
 static bool is_number(const char *s) {
     char *end;
@@ -165,19 +165,18 @@ static bool parse_shift(const char *v, cli_args *a) {
     return a->nshift > 0;
 }
 
-/* Splits argv[3..] into outputs, options and constraints (parsed) and operands. Returns 0, or the
- * exit status of a usage error (after printing it). */
-static int parse_args(einc_ctx *ctx, int argc, char **argv, const char *cmd, cli_args *a) {
+/* Splits the positionals after the expression into options, constraints (parsed) and operands;
+ * the outputs come from the command line's -o. Returns 0, -1 (the error in ctx) or the exit
+ * status of a usage error (after printing it). */
+static int parse_args(einc_ctx *ctx, const einc_cli *cli, const char *cmd, cli_args *a) {
     memset(a, 0, sizeof *a);
+    for (int i = 0; i < cli->nout; i++)
+        a->outs[a->nout++] = cli->outs[i];
     size_t used = 0;
     bool op_option = !strcmp(cmd, "reduce") || !strcmp(cmd, "elementwise") || !strcmp(cmd, "vmap_with_axis");
-    for (int i = 3; i < argc; i++) {
-        const char *s = argv[i];
-        if (strcmp(s, "-o") == 0) {
-            if (i + 1 >= argc) return fprintf(stderr, "ValueError: -o needs a file name\n"), 1;
-            if (a->nout == MAX_ARGS) return fprintf(stderr, "ValueError: too many outputs\n"), 1;
-            a->outs[a->nout++] = argv[++i];
-        } else if (op_option && strncmp(s, "op=", 3) == 0) {
+    for (int i = 2; i < cli->npos; i++) {
+        const char *s = cli->pos[i];
+        if (op_option && strncmp(s, "op=", 3) == 0) {
             a->op = s + 3;
         } else if (strcmp(cmd, "arange") == 0 && strncmp(s, "dtype=", 6) == 0) {
             a->dtype = s + 6;
@@ -195,8 +194,6 @@ static int parse_args(einc_ctx *ctx, int argc, char **argv, const char *cmd, cli
                 return -1;
             for (int k = 0; k < n; k++) used += strlen(a->axes[a->naxes + k].name) + 1;
             a->naxes += n;
-        } else if (s[0] == '-' && s[1] == '-') {
-            return fprintf(stderr, "ValueError: unknown option '%s' (see einc %s --help)\n", s, cmd), 1;
         } else {
             if (a->nin == MAX_ARGS) return fprintf(stderr, "ValueError: too many inputs\n"), 1;
             a->ins[a->nin++] = s;
@@ -212,8 +209,8 @@ static bool ends_with(const char *s, const char *suffix) {
 
 /* An operand of the solvers: a shape written out, or the shape of a .npy file. */
 static bool operand_shape(einc_ctx *ctx, const char *s, einc_shape *out) {
-    if (!ends_with(s, ".npy") && parse_shape(s, out)) return true;
-    einc_tensor *t = einc_npy_load(ctx, s);
+    if (!ends_with(s, ".npy") && !einc_tool_is_tensor_ref(s) && parse_shape(s, out)) return true;
+    einc_tensor *t = einc_tool_load(ctx, s);
     if (!t) return false;
     *out = einc_shape_of(t);
     einc_tensor_release(t);
@@ -239,16 +236,16 @@ static int run_solver(einc_ctx *ctx, const char *cmd, const char *expr, const cl
         if (!operand_shape(ctx, a->ins[i], &shapes[i])) return fail(ctx);
     einc_axes axes = {a->naxes, a->axes};
     if (strcmp(cmd, "matches") != 0 && a->nout)
-        return fprintf(stderr, "ValueError: %s writes no file (-o is for matches)\n", cmd), einc_ctx_destroy(ctx), 1;
+        return fprintf(stderr, "ValueError: %s writes no file (-o is for matches)\n", cmd), einc_tool_done(ctx, 1);
     if (strcmp(cmd, "matches") == 0) {
-        if (a->nout > 1) return fprintf(stderr, "ValueError: matches writes one file\n"), einc_ctx_destroy(ctx), 1;
+        if (a->nout > 1) return fprintf(stderr, "ValueError: matches writes one file\n"), einc_tool_done(ctx, 1);
         bool m = einc_matches(ctx, expr, a->nin, shapes, axes);
         if (einc_errcode(ctx) != EINC_OK) return fail(ctx);
         if (a->nout == 0) {
             printf("%s\n", m ? "True" : "False");
         } else {
             einc_tensor *t = einc_tensor_scalar(ctx, EINC_BOOL, m ? 1.0 : 0.0);
-            if (!t || einc_npy_save(ctx, a->outs[0], t) != EINC_OK) return fail(ctx);
+            if (!t || einc_tool_write(ctx, 1, a->outs, &t) != EINC_OK) return fail(ctx);
         }
     } else if (strcmp(cmd, "check") == 0) {
         if (einc_check(ctx, expr, a->nin, shapes, axes) != EINC_OK) return fail(ctx);
@@ -271,8 +268,7 @@ static int run_solver(einc_ctx *ctx, const char *cmd, const char *expr, const cl
         }
         einc_solution_free(s);
     }
-    einc_ctx_destroy(ctx);
-    return 0;
+    return einc_tool_done(ctx, 0);
 }
 
 static bool parse_dtype(const char *s, einc_dtype *out) {
@@ -288,27 +284,27 @@ static bool parse_dtype(const char *s, einc_dtype *out) {
 static int run_03(einc_ctx *ctx, const char *cmd, const char *expr, const cli_args *a) {
     einc_axes axes = {a->naxes, a->axes};
     if (a->nout != 1)
-        return fprintf(stderr, "ValueError: %s writes one output: give one -o OUT.npy\n", cmd), einc_ctx_destroy(ctx), 1;
+        return fprintf(stderr, "ValueError: %s writes one output: give one -o OUT.npy\n", cmd), einc_tool_done(ctx, 1);
     einc_tensor *result = NULL;
     if (strcmp(cmd, "arange") == 0) {
         if (a->nin)
-            return fprintf(stderr, "ValueError: arange takes no input, got '%s'\n", a->ins[0]), einc_ctx_destroy(ctx), 1;
+            return fprintf(stderr, "ValueError: arange takes no input, got '%s'\n", a->ins[0]), einc_tool_done(ctx, 1);
         einc_dtype dt = EINC_INT32;
         if (a->dtype && !parse_dtype(a->dtype, &dt))
-            return fprintf(stderr, "ValueError: unknown dtype '%s'\n", a->dtype), einc_ctx_destroy(ctx), 1;
+            return fprintf(stderr, "ValueError: unknown dtype '%s'\n", a->dtype), einc_tool_done(ctx, 1);
         result = einc_arange(ctx, expr, dt, axes);
         if (!result) return fail(ctx);
     } else {
         if (!a->op)
             return fprintf(stderr, "ValueError: %s needs op=NAME (see einc %s --help)\n", cmd, cmd),
-                   einc_ctx_destroy(ctx), 1;
+                   einc_tool_done(ctx, 1);
         einc_tensor *inputs[MAX_ARGS];
         for (int i = 0; i < a->nin; i++) {
             if (is_number(a->ins[i])) {
                 bool integral = strspn(a->ins[i], "+-0123456789") == strlen(a->ins[i]);
                 inputs[i] = einc_tensor_scalar(ctx, integral ? EINC_INT64 : EINC_FLOAT64, strtod(a->ins[i], NULL));
             } else {
-                inputs[i] = einc_npy_load(ctx, a->ins[i]);
+                inputs[i] = einc_tool_load(ctx, a->ins[i]);
             }
             if (!inputs[i]) return fail(ctx);
         }
@@ -320,26 +316,23 @@ static int run_03(einc_ctx *ctx, const char *cmd, const char *expr, const cli_ar
         memcpy(o.shift, a->shift, sizeof o.shift);
         if (einc_apply03(ctx, cmd, expr, a->nin, inputs, 1, &result, axes, &o) != EINC_OK) return fail(ctx);
     }
-    if (einc_npy_save(ctx, a->outs[0], result) != EINC_OK) return fail(ctx);
-    einc_ctx_destroy(ctx);
-    return 0;
+    if (einc_tool_write(ctx, 1, a->outs, &result) != EINC_OK) return fail(ctx);
+    return einc_tool_done(ctx, 0);
 }
 
-int einc_tool_extra_main(int argc, char **argv) {
-    const char *cmd = argv[1];
-    if (argc < 3) {
+int einc_tool_extra_main(const einc_cli *cli) {
+    const char *cmd = cli->pos[0];
+    if (cli->npos < 2) {
         fprintf(stderr, "ValueError: missing the expression\nusage: %s\n", find_command(cmd)->usage);
         return 2;
     }
+    if (cli->explain) return fprintf(stderr, "ValueError: --explain is for the einx operations, not %s\n", cmd), 1;
     einc_ctx *ctx = einc_ctx_create();
     if (!ctx) return fprintf(stderr, "MemoryError: cannot create a context\n"), 1;
     static cli_args a;
-    int rc = parse_args(ctx, argc, argv, cmd, &a);
+    int rc = parse_args(ctx, cli, cmd, &a);
     if (rc < 0) return fail(ctx);
-    if (rc > 0) {
-        einc_ctx_destroy(ctx);
-        return rc;
-    }
+    if (rc > 0) return einc_tool_done(ctx, rc);
     bool solver = strncmp(cmd, "solve", 5) == 0 || !strcmp(cmd, "matches") || !strcmp(cmd, "check");
-    return solver ? run_solver(ctx, cmd, argv[2], &a) : run_03(ctx, cmd, argv[2], &a);
+    return solver ? run_solver(ctx, cmd, cli->pos[1], &a) : run_03(ctx, cmd, cli->pos[1], &a);
 }

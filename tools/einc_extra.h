@@ -7,12 +7,16 @@
 
 #include <stdbool.h>
 
+#include "einc_args.h"
+
 /* True if `name` is one of these commands. */
 bool einc_tool_extra_has(const char *name);
-/* Runs `einc NAME 'EXPR' ...` (argv[1] is the command); returns the exit status. */
-int einc_tool_extra_main(int argc, char **argv);
+/* Runs `einc NAME 'EXPR' ...` (cli->pos[0] is the command); returns the exit status. */
+int einc_tool_extra_main(const einc_cli *cli);
 /* Prints `einc NAME --help` to stdout. */
 void einc_tool_extra_help(const char *name);
+/* The commands' names, NULL-terminated (for "did you mean"). */
+extern const char *const einc_tool_extra_names[];
 /* The usage lines for `einc --help`. */
 extern const char *const einc_tool_extra_usage;
 

@@ -3,7 +3,17 @@
  * Everything in einc happens inside a context (einc_ctx). The context holds the per-user
  * state: the sticky error, the scope stack that owns temporaries, the allocator and its
  * buffer pool, the random generator and the thread count. There are no hidden globals:
- * two contexts never interfere, and one context must not be used by two threads at once.
+ * two contexts never interfere.
+ *
+ * Threads. A context belongs to one thread at a time: the first thread that uses it (calls a
+ * function with it, or with one of its tensors, states or modules). A call from any other thread
+ * fails at once without touching the context: it returns NULL, EINC_EBUSY, -1 or false (a void
+ * function does nothing), einc_errcode on that thread answers EINC_EBUSY and einc_errmsg says
+ * why, and the owner's next einc_errcode reports a ThreadError (EINC_EBUSY) naming how many calls
+ * were refused. To hand a context to another thread, its owner calls einc_ctx_detach; the next
+ * thread that uses it becomes the owner. The check costs the owner one thread-local load and a
+ * compare per call. einc_ctx_destroy may be called from any thread once no other thread uses the
+ * context. Use one context per thread for parallel work.
  */
 #ifndef EINC_CORE_H
 #define EINC_CORE_H
@@ -57,7 +67,8 @@ typedef struct einc_tensor einc_tensor;
     X(EINC_ENOMEM, 11, "MemoryError")       /* an allocation failed                        */    \
     X(EINC_EIO, 12, "IOError")              /* a file could not be opened/read/written     */    \
     X(EINC_EFORMAT, 13, "FormatError")      /* a file's contents are malformed or hostile  */    \
-    X(EINC_EUNSUPPORTED, 14, "NotSupportedError") /* valid, but not implemented            */
+    X(EINC_EUNSUPPORTED, 14, "NotSupportedError") /* valid, but not implemented            */    \
+    X(EINC_EBUSY, 15, "ThreadError")        /* the context belongs to another thread      */
 
 typedef enum einc_status {
 #define EINC_X_ENUM(code, value, name) code = value,
@@ -127,6 +138,11 @@ EINC_API einc_ctx *einc_ctx_create_with(const einc_ctx_options *options);
  * the buffer pool and the context. Tensors the caller retained past the context become invalid.
  * NULL is a no-op. */
 EINC_API void einc_ctx_destroy(einc_ctx *ctx);
+
+/** einc_ctx_detach: the calling thread gives up `ctx` (see "Threads" above): the next thread that
+ * uses it becomes its owner. Returns EINC_OK, EINC_EINVAL for NULL, or EINC_EBUSY when the caller
+ * is not the owner (then nothing changes). Tensors of the context move with it. */
+EINC_API einc_status einc_ctx_detach(einc_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------------
  * Sticky errors (Cairo's model).
@@ -210,12 +226,15 @@ EINC_API const char *einc_cpu_level_name(einc_cpu_level level);
  */
 
 /** Sets how many threads kernels may use (1 = single-threaded; 0 = all available). Work below a
- * size threshold (about a millisecond) always stays on one thread. Results never depend on the
- * thread count. The context starts its threads - 1 worker threads at its first large operation
+ * size threshold (about a millisecond) always stays on one thread. Results of einc's own kernels
+ * (einc's GEMM included, the default) never depend on the thread count; products run by CBLAS
+ * (EINC_GEMM_CBLAS) may differ in the last bits between thread counts (OpenBLAS's own behaviour),
+ * see einc/linalg.h. The context starts its threads - 1 worker threads at its first large operation
  * and joins them in einc_ctx_destroy; between operations they sleep (they never spin, so they
  * take no CPU from BLAS or from other programs), and a worker whose core is busy elsewhere only
  * takes fewer pieces of the work instead of holding everyone up. OpenBLAS, where it runs the
- * GEMMs, uses the same number of threads, always from the calling thread. */
+ * GEMMs, uses the same number of threads, always from the calling thread; its thread count is
+ * process-wide, so einc sets it before each product (see einc/linalg.h). */
 EINC_API void einc_set_threads(einc_ctx *ctx, int threads);
 /** The effective number of threads kernels may use (>= 1). */
 EINC_API int einc_get_threads(const einc_ctx *ctx);

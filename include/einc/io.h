@@ -80,6 +80,12 @@ EINC_API einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path);
  * Errors as for einc_npy_load, plus EINC_EIO when the file cannot be mapped. */
 EINC_API einc_tensor *einc_npy_load_mapped(einc_ctx *ctx, const char *path);
 
+/** einc_npy_load_fd: einc_npy_load of an open descriptor (standard input, a pipe, a file opened by
+ * the caller), read from where it stands; `name` (may be NULL) names it in messages. The
+ * descriptor is not closed. A regular file is read to its end; anything else as a stream, with the
+ * same bounded reads. Errors as for einc_npy_load; a negative fd is EINC_EINVAL. */
+EINC_API einc_tensor *einc_npy_load_fd(einc_ctx *ctx, int fd, const char *name);
+
 /** einc_npy_load_buffer: parses a .npy image of `size` bytes held in memory, exactly as
  * einc_npy_load does a file. The elements are copied: `data` may be freed afterwards. `data` may
  * be NULL only when size is 0 (then EINC_EFORMAT, as for any too-short image). Returns NULL on
@@ -118,6 +124,12 @@ EINC_API einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_t
  * contents) unless EINC_SAVE_BREAK_LINKS is given. A directory is always refused. A name up to
  * NAME_MAX bytes works: a long name is shortened inside its temporary's name.
  *
+ * A destination that exists and is neither a regular file nor a directory (a terminal,
+ * /dev/null, a block device, a FIFO, a socket; links followed, so /dev/stdout works) is written in
+ * place: opened for writing without creating, truncating or renaming anything (a FIFO's open waits
+ * for a reader), synced where it can be (block devices), closed. Such a write is not atomic: a
+ * failure midway leaves what was written. It cannot be staged (EINC_SAVE_STAGE: EINC_EINVAL).
+ *
  * A process killed while a temporary exists cannot remove it itself; einc_save_remove_temporaries
  * (async-signal-safe, for a SIGTERM/SIGINT/SIGXFSZ handler, as the einc tool installs) removes
  * every temporary this process has open or staged, and einc_save_remove_stale removes those of
@@ -155,7 +167,7 @@ typedef struct einc_save_options {
 
 /** einc_npy_save_with: einc_npy_save with options (NULL: the defaults, as einc_npy_save). With
  * EINC_SAVE_STAGE the destination is not touched: the synced temporary's path is written to
- * options->staged and the caller either commits it (einc_save_commit) or removes it (unlink).
+ * options->staged and the caller either commits it (einc_save_commit) or removes it (einc_save_discard).
  * Errors as for einc_npy_save; EINC_EINVAL when staged is missing or too small. */
 EINC_API einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tensor *t,
                                         const einc_save_options *options);
@@ -166,6 +178,12 @@ EINC_API einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const e
  * a directory sync that fails after the rename is EINC_EIO with the new file in place. */
 EINC_API einc_status einc_save_commit(einc_ctx *ctx, const char *staged, const char *path,
                                       const einc_save_options *options);
+
+/** einc_save_discard: removes a temporary staged by a saver (EINC_SAVE_STAGE) that is not to be
+ * committed, and stops tracking it for einc_save_remove_temporaries. Call it, or einc_save_commit
+ * (which also stops the tracking, whether it succeeds or not; remove the temporary with this
+ * after a failed commit), before the `staged` buffer goes away. NULL or "" is a no-op. */
+EINC_API void einc_save_discard(const char *staged);
 
 /** einc_save_remove_stale: removes the temporaries that savers left next to `path` in processes
  * that no longer run on this machine (by the pid in the name; a temporary of a live process,

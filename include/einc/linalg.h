@@ -20,10 +20,17 @@
  * or row count gives an empty result.
  *
  * Threads: einc's kernels split their work over output tiles, never over a sum, so their results
- * do not depend on the thread count (einc_set_threads). CBLAS gives no such promise (OpenBLAS's
- * bits differ between 1 and 2 threads on some CPUs). With OpenBLAS selected, the context's
- * thread count is applied to OpenBLAS (openblas_set_num_threads, a process-wide setting) before
- * each product; BLAS is always called from the calling thread, never from einc's worker threads.
+ * do not depend on the thread count (einc_set_threads): bitwise, at every dispatch level. CBLAS
+ * gives no such promise: OpenBLAS's bits differ between 1 and 2 threads on some CPUs (3,810 of
+ * 18,900 float32 elements, by up to 1.9e-5, on an AMD EPYC), so with EINC_GEMM_CBLAS a product
+ * is reproducible only for a fixed thread count (the tests hold it to closeness, einc's GEMM to
+ * bitwise equality). OpenBLAS's thread count is one setting for the whole process
+ * (openblas_set_num_threads): einc sets it to the calling context's thread count before each
+ * product (a call only when it differs), and always calls BLAS from the calling thread, never
+ * from einc's workers. So contexts with different thread counts that run CBLAS products in
+ * several threads at the same time may get each other's count (a different speed and possibly
+ * different last bits, never a wrong result): give every context that uses CBLAS the same thread
+ * count, or 1 when several threads run products at once.
  *
  * Errors (recorded in the context; the function returns NULL): a NULL operand is EINC_EINVAL;
  * bool or invalid dtypes EINC_EDTYPE; incompatible shapes EINC_ESHAPE, with a message naming both

@@ -257,6 +257,7 @@ done:
 }
 
 einc_status einc_backward(einc_ctx *ctx, einc_tensor *loss, einc_tensor *grad_output) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!loss) return einc__error(ctx, EINC_EINVAL, "einc_backward: loss is NULL");
     char a[256], b[256];

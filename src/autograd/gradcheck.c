@@ -155,6 +155,7 @@ static einc_status analytical(einc_ctx *ctx, int ninputs, einc_tensor *const *in
 
 einc_status einc_gradcheck(einc_ctx *ctx, einc_gradcheck_fn fn, void *user, int ninputs, einc_tensor *const *inputs,
                            double eps, double atol, double rtol) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!fn) return einc__error(ctx, EINC_EINVAL, "einc_gradcheck: fn is NULL");
     einc_status st = check_inputs(ctx, ninputs, inputs, eps);

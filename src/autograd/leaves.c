@@ -2,6 +2,7 @@
 #include "autograd.h"
 
 einc_status einc_requires_grad(einc_tensor *t, bool on) {
+    EINC__OWNED(t ? t->ctx : NULL, EINC_EBUSY);
     if (!t) return EINC_EINVAL;
     bool leaf = !t->ag_node || !t->ag_node->backward;
     if (on) {
@@ -35,12 +36,14 @@ static einc_tensor *leaf_grad(const einc_tensor *t) {
 }
 
 einc_tensor *einc_grad(einc_ctx *ctx, einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx || !t) return NULL;
     einc_tensor *g = leaf_grad(t);
     return g ? einc__tensor_view_of(ctx, g, g->ndim, g->shape, g->strides, g->offset) : NULL;
 }
 
 einc_status einc_zero_grad(einc_tensor *t) {
+    EINC__OWNED(t ? t->ctx : NULL, EINC_EBUSY);
     if (!t) return EINC_EINVAL;
     einc_tensor *g = leaf_grad(t);
     if (g && g->storage->nbytes) /* leaf gradients are contiguous buffers of their own */
@@ -49,6 +52,7 @@ einc_status einc_zero_grad(einc_tensor *t) {
 }
 
 einc_tensor *einc_detach(einc_ctx *ctx, einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_detach");
     return einc__tensor_view_of(ctx, t, t->ndim, t->shape, t->strides, t->offset);
 }

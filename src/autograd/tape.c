@@ -184,6 +184,7 @@ einc_tensor *einc__ag_record1(einc_ctx *ctx, const char *name, einc_tensor *out,
 /* ---- grad mode ----------------------------------------------------------------------------- */
 
 bool einc_set_grad_enabled(einc_ctx *ctx, bool enabled) {
+    EINC__OWNED(ctx, false);
     if (!ctx) return false;
     bool was = !ctx->ag.disabled;
     ctx->ag.disabled = !enabled;
@@ -191,5 +192,6 @@ bool einc_set_grad_enabled(einc_ctx *ctx, bool enabled) {
 }
 
 bool einc_is_grad_enabled(const einc_ctx *ctx) {
+    EINC__OWNED(ctx, false);
     return ctx ? !ctx->ag.disabled : false;
 }

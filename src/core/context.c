@@ -32,6 +32,7 @@ einc_ctx *einc_ctx_create_with(const einc_ctx_options *options) {
     ctx->phys_bytes = einc__phys_bytes();
     ctx->rng_seed = opt.seed;
     einc_set_threads(ctx, opt.threads);
+    ctx->owner = 0; /* nobody's yet: the first thread to use it becomes its owner */
     return ctx;
 }
 
@@ -62,6 +63,7 @@ void einc__scope_adopt(einc_ctx *ctx, einc_tensor *t) { scope_link(ctx, t, ctx->
 void einc__scope_forget(einc_ctx *ctx, einc_tensor *t) { scope_unlink(ctx, t); }
 
 einc_status einc_scope_begin(einc_ctx *ctx) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (ctx->scope_depth >= EINC_MAX_SCOPES - 1)
         return einc__error(ctx, EINC_EINVAL, "einc_scope_begin: more than %d nested scopes",
@@ -72,6 +74,7 @@ einc_status einc_scope_begin(einc_ctx *ctx) {
 }
 
 einc_status einc_scope_end(einc_ctx *ctx) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (ctx->scope_depth == 0)
         return einc__error(ctx, EINC_EINVAL, "einc_scope_end: no scope is open (unbalanced scope_end)");
@@ -87,6 +90,7 @@ einc_status einc_scope_end(einc_ctx *ctx) {
 }
 
 einc_tensor *einc_keep(einc_ctx *ctx, einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx || !t) return t;
     if (t->scope <= 0 || t->scope == DETACHED_LIST) return t;
     int target = ctx->scope_depth - 1;
@@ -97,7 +101,37 @@ einc_tensor *einc_keep(einc_ctx *ctx, einc_tensor *t) {
     return t;
 }
 
-int einc_scope_depth(const einc_ctx *ctx) { return ctx ? ctx->scope_depth : 0; }
+int einc_scope_depth(const einc_ctx *ctx) {
+    EINC__OWNED(ctx, -1);
+    return ctx ? ctx->scope_depth : 0;
+}
+
+/* The thread's tag: its address identifies the thread (einc__owned). initial-exec: one
+ * instruction more than a global, no __tls_get_addr call. */
+__thread char einc__thread_tag __attribute__((tls_model("initial-exec")));
+
+bool einc__claim(const einc_ctx *cctx, uintptr_t seen, uintptr_t me) {
+    einc_ctx *ctx = (einc_ctx *)cctx; /* the owner field is the one thing any thread may write */
+    if (seen == 0) {
+        uintptr_t none = 0;
+        if (__atomic_compare_exchange_n(&ctx->owner, &none, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return true;
+    }
+    __atomic_fetch_add(&ctx->intruded, 1, __ATOMIC_RELAXED);
+    return false;
+}
+
+einc_status einc_ctx_detach(einc_ctx *ctx) {
+    if (!ctx) return EINC_EINVAL;
+    uintptr_t me = (uintptr_t)&einc__thread_tag;
+    if (__atomic_load_n(&ctx->owner, __ATOMIC_RELAXED) != me) {
+        if (__atomic_load_n(&ctx->owner, __ATOMIC_RELAXED) == 0) return EINC_OK; /* nobody's already */
+        __atomic_fetch_add(&ctx->intruded, 1, __ATOMIC_RELAXED);
+        return EINC_EBUSY;
+    }
+    /* release: everything this thread did to the context is visible to the next owner */
+    __atomic_store_n(&ctx->owner, 0, __ATOMIC_RELEASE);
+    return EINC_OK;
+}
 
 void einc_ctx_destroy(einc_ctx *ctx) {
     if (!ctx) return;
@@ -116,14 +150,19 @@ void einc_ctx_destroy(einc_ctx *ctx) {
 }
 
 void einc_set_threads(einc_ctx *ctx, int threads) {
+    EINC__OWNED(ctx, );
     if (!ctx) return;
     int avail = available_threads();
     ctx->threads = threads <= 0 ? avail : threads;
 }
 
-int einc_get_threads(const einc_ctx *ctx) { return ctx ? ctx->threads : 1; }
+int einc_get_threads(const einc_ctx *ctx) {
+    EINC__OWNED(ctx, -1);
+    return ctx ? ctx->threads : 1;
+}
 
 void einc_seed(einc_ctx *ctx, uint64_t seed) {
+    EINC__OWNED(ctx, );
     if (!ctx) return;
     ctx->rng_seed = seed;
     ctx->rng_counter = 0;

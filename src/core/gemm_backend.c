@@ -37,6 +37,7 @@ static einc_gemm_backend process_default(void) {
 }
 
 einc_status einc_set_gemm_backend(einc_ctx *ctx, einc_gemm_backend backend) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (backend != EINC_GEMM_DEFAULT && backend != EINC_GEMM_EINC && backend != EINC_GEMM_CBLAS)
         return einc__error(ctx, EINC_EINVAL, "einc_set_gemm_backend: %d is not an einc_gemm_backend", (int)backend);

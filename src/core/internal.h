@@ -75,6 +75,12 @@ struct einc_ctx {
     const struct einc__grad_hooks *grad;
     void (*tensor_freed)(einc_tensor *t); /* a handle with an ag_node is being freed     */
 
+    /* the thread using the context (einc__owned): its einc__thread_tag address, 0 = none yet or
+     * detached (einc_ctx_detach); `intruded` counts calls refused to other threads, reported as a
+     * ThreadError by the owner's next einc_errcode / einc_errmsg */
+    uintptr_t owner;
+    int intruded;
+
     int threads;             /* effective, >= 1                                                */
     int gemm;                /* einc_gemm_backend as set (0: the process default, see gemm_batched.c) */
     struct einc__team *team; /* worker threads (parallel.c), started by the first big region       */
@@ -90,6 +96,28 @@ struct einc_ctx {
     } ag;
 };
 
+/* ---- one thread per context: the owner check every public entry point makes --------------------
+ * A context belongs to the first thread that uses it (until einc_ctx_detach). Each public
+ * function that takes a context, or a tensor, state or module of one, starts with
+ *     EINC__OWNED(ctx, <what it returns on failure>);
+ * On the owner's thread that is one thread-local address, one load and a compare (no atomic
+ * read-modify-write, nothing to undo on return). Any other thread gets the failure value at once,
+ * touching nothing in the context but the `intruded` counter (atomically), so a misuse cannot
+ * corrupt it; the owner learns of it as a ThreadError (EINC_EBUSY) from einc_errcode. */
+extern __thread char einc__thread_tag;
+bool einc__claim(const einc_ctx *ctx, uintptr_t seen, uintptr_t me);
+
+static inline bool einc__owned(const einc_ctx *ctx) {
+    if (!ctx) return true; /* the function's own NULL check reports it */
+    uintptr_t me = (uintptr_t)&einc__thread_tag;
+    uintptr_t seen = __atomic_load_n(&ctx->owner, __ATOMIC_RELAXED);
+    return __builtin_expect(seen == me, 1) || einc__claim(ctx, seen, me);
+}
+
+#define EINC__OWNED(ctx, ...)                                                                                          \
+    do {                                                                                                               \
+        if (__builtin_expect(!einc__owned(ctx), 0)) return __VA_ARGS__;                                                \
+    } while (0)
 
 /* ---- hooks: how core and the operations reach the layers above them ------------------------
  * A layer never names one above it. Where it must reach one — core freeing a context's plan

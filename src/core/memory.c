@@ -149,6 +149,7 @@ void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size) {
 }
 
 void einc_pool_trim(einc_ctx *ctx) {
+    EINC__OWNED(ctx, );
     if (!ctx) return;
     for (int i = 0; i < EINC_POOL_CLASSES; i++) {
         while (ctx->pool[i]) {
@@ -161,6 +162,7 @@ void einc_pool_trim(einc_ctx *ctx) {
 }
 
 void einc_memory_stats_get(const einc_ctx *ctx, einc_memory_stats *stats) {
+    EINC__OWNED(ctx, );
     if (!stats) return;
     if (!ctx) {
         memset(stats, 0, sizeof *stats);

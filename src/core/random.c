@@ -73,9 +73,11 @@ static einc_tensor *random_tensor(einc_ctx *ctx, einc_dtype dtype, int ndim, con
 }
 
 einc_tensor *einc_tensor_rand(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     return random_tensor(ctx, dtype, ndim, shape, false, "einc_tensor_rand");
 }
 
 einc_tensor *einc_tensor_randn(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     return random_tensor(ctx, dtype, ndim, shape, true, "einc_tensor_randn");
 }

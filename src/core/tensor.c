@@ -27,11 +27,13 @@ void einc__tensor_drop(einc_tensor *t) {
 }
 
 einc_tensor *einc_tensor_retain(einc_tensor *t) {
+    EINC__OWNED(t ? t->ctx : NULL, NULL);
     if (t) t->refcount++;
     return t;
 }
 
 void einc_tensor_release(einc_tensor *t) {
+    EINC__OWNED(t ? t->ctx : NULL, );
     if (t) einc__tensor_drop(t);
 }
 
@@ -136,6 +138,7 @@ bool einc_tensor_is_readonly(const einc_tensor *t) {
 /* ---- creation ------------------------------------------------------------------------------ */
 
 einc_tensor *einc_tensor_empty(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     return einc__tensor_new(ctx, dtype, ndim, shape);
 }
@@ -164,10 +167,12 @@ static einc_tensor *filled(einc_ctx *ctx, const char *fname, einc_dtype dtype, i
 }
 
 einc_tensor *einc_tensor_full(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape, double value) {
+    EINC__OWNED(ctx, NULL);
     return filled(ctx, "einc_tensor_full", dtype, ndim, shape, value);
 }
 
 einc_tensor *einc_tensor_zeros(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     einc_tensor *t = tensor_new(ctx, "einc_tensor_zeros", dtype, ndim, shape);
     if (t && t->storage->nbytes) memset(t->storage->data, 0, t->storage->nbytes);
@@ -175,10 +180,12 @@ einc_tensor *einc_tensor_zeros(einc_ctx *ctx, einc_dtype dtype, int ndim, const 
 }
 
 einc_tensor *einc_tensor_ones(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     return filled(ctx, "einc_tensor_ones", dtype, ndim, shape, 1.0);
 }
 
 einc_tensor *einc_tensor_scalar(einc_ctx *ctx, einc_dtype dtype, double value) {
+    EINC__OWNED(ctx, NULL);
     return filled(ctx, "einc_tensor_scalar", dtype, 0, NULL, value);
 }
 
@@ -219,6 +226,7 @@ static void arange_int(char *d, size_t es, int64_t n, double start, double step)
 }
 
 einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, double stop, double step) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (step == 0.0 || isnan(step) || isnan(start) || isnan(stop) || isinf(start) || isinf(stop)) {
         einc__error(ctx, EINC_EVALUE, "einc_tensor_arange: start, stop must be finite and step nonzero "
@@ -251,6 +259,7 @@ einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, d
 
 einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
                                    const void *data) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     einc_tensor *t = tensor_new(ctx, "einc_tensor_from_data", dtype, ndim, shape);
     if (!t) return NULL;
@@ -267,6 +276,7 @@ einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, co
 
 einc_tensor *einc_tensor_wrap(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
                               const int64_t *strides, void *data, einc_release_fn release, void *user) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     int64_t numel;
     if (!einc__shape_check(ctx, "einc_tensor_wrap", dtype, ndim, shape, &numel)) return NULL;
@@ -349,6 +359,7 @@ double einc_tensor_get(const einc_tensor *t, const int64_t *index) {
 }
 
 einc_status einc_tensor_set(einc_tensor *t, const int64_t *index, double value) {
+    EINC__OWNED(t ? t->ctx : NULL, EINC_EBUSY);
     if (!t) return EINC_EINVAL;
     char *p;
     einc_status st = element_ptr(t, index, "einc_tensor_set", &p);

@@ -633,6 +633,7 @@ static einc_tensor *npy_load(npy_in *in) {
 }
 
 einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!data && size) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_load_buffer: data is NULL but size is %zu", size);
@@ -643,7 +644,28 @@ einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size_t size) 
     return npy_load(&in);
 }
 
+/* The load of an open descriptor: a regular file by its size, anything else as a stream. */
+static einc_tensor *load_open(npy_in *in) {
+    struct stat st;
+    einc_tensor *t = NULL;
+    if (fstat(in->fd, &st) != 0) {
+        npy_fail(in, EINC_EIO, "cannot stat: %s", strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+        npy_fail(in, EINC_EIO, "is a directory");
+    } else if (S_ISREG(st.st_mode)) {
+        off_t at = lseek(in->fd, 0, SEEK_CUR); /* an inherited descriptor may not be at the start */
+        in->size = (size_t)st.st_size - (at > 0 && at <= st.st_size ? (size_t)at : 0);
+        t = npy_load(in);
+    } else {
+        in->stream = true;
+        in->size = SIZE_MAX;
+        t = npy_load(in);
+    }
+    return t;
+}
+
 einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!path) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_load: path is NULL");
@@ -655,25 +677,13 @@ einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path) {
         npy_fail(&in, EINC_EIO, "cannot open: %s", strerror(errno));
         return NULL;
     }
-    struct stat st;
-    einc_tensor *t = NULL;
-    if (fstat(in.fd, &st) != 0) {
-        npy_fail(&in, EINC_EIO, "cannot stat: %s", strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-        npy_fail(&in, EINC_EIO, "is a directory");
-    } else if (S_ISREG(st.st_mode)) {
-        in.size = (size_t)st.st_size;
-        t = npy_load(&in);
-    } else {
-        in.stream = true;
-        in.size = SIZE_MAX;
-        t = npy_load(&in);
-    }
+    einc_tensor *t = load_open(&in);
     close(in.fd);
     return t;
 }
 
 einc_tensor *einc_npy_load_mapped(einc_ctx *ctx, const char *path) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     npy_in in = {ctx, "einc_npy_load_mapped", path, NULL, -1, false, 0, 0, NULL};
     if (!path) {
@@ -694,6 +704,17 @@ einc_tensor *einc_npy_load_mapped(einc_ctx *ctx, const char *path) {
     einc_tensor *t = npy_load(&in);
     einc__map_close(ctx, &m);
     return t;
+}
+
+einc_tensor *einc_npy_load_fd(einc_ctx *ctx, int fd, const char *name) {
+    EINC__OWNED(ctx, NULL);
+    if (!ctx) return NULL;
+    npy_in in = {ctx, "einc_npy_load_fd", name ? name : "<fd>", NULL, fd, false, 0, 0, NULL};
+    if (fd < 0) {
+        npy_fail(&in, EINC_EINVAL, "invalid file descriptor %d", fd);
+        return NULL;
+    }
+    return load_open(&in);
 }
 
 /* ---- saving ---------------------------------------------------------------------------------- */
@@ -737,6 +758,7 @@ static size_t header_bytes(char out[NPY_SAVE_HEADER_CAP], einc_dtype dtype, int 
 }
 
 einc_status einc_npy_save_buffer(einc_ctx *ctx, const einc_tensor *t, void **data, size_t *size) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!data || !size) return einc__error(ctx, EINC_EINVAL, "einc_npy_save_buffer: data or size is NULL");
     *data = NULL;
@@ -759,6 +781,7 @@ einc_status einc_npy_save_buffer(einc_ctx *ctx, const einc_tensor *t, void **dat
 }
 
 void einc_buffer_free(einc_ctx *ctx, void *data, size_t size) {
+    EINC__OWNED(ctx, );
     if (ctx && data) einc__free(ctx, data, size);
 }
 
@@ -793,6 +816,7 @@ static einc_status npy_write(einc_ctx *ctx, const char *path, const einc_tensor 
 }
 
 einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tensor *t, const einc_save_options *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (options && (options->flags & EINC_SAVE_STAGE))
         return npy_write(ctx, path, t, options); /* the caller commits through einc_save_commit */
     einc_save_options o = {0, NULL, NULL, 0};
@@ -801,6 +825,7 @@ einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tenso
 }
 
 einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     return einc_npy_save_with(ctx, path, t, NULL);
 }
 
@@ -822,6 +847,7 @@ static void pending_free(einc_npy_pending *p) {
 
 einc_npy_pending *einc_npy_save_begin_with(einc_ctx *ctx, const char *path, const einc_tensor *t,
                                            const einc_save_options *options) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!path) {
         einc__error(ctx, EINC_EINVAL, "einc_npy_save: path is NULL");
@@ -854,15 +880,17 @@ einc_npy_pending *einc_npy_save_begin_with(einc_ctx *ctx, const char *path, cons
         pending_free(p);
         return NULL;
     }
-    einc__temp_track(p->tmp); /* staged: still removable by a signal handler until commit/abort */
+    /* staged: the saver tracked p->tmp, removable by a signal handler until commit/abort */
     return p;
 }
 
 einc_npy_pending *einc_npy_save_begin(einc_ctx *ctx, const char *path, const einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     return einc_npy_save_begin_with(ctx, path, t, NULL);
 }
 
 einc_status einc_npy_save_commit(einc_npy_pending *p) {
+    EINC__OWNED(p ? p->ctx : NULL, EINC_EBUSY);
     if (!p) return EINC_EINVAL;
     einc_status st = einc_save_commit(p->ctx, p->tmp, p->path, &p->opt);
     if (st != EINC_OK) unlink(p->tmp); /* gone already when the rename happened */
@@ -871,6 +899,7 @@ einc_status einc_npy_save_commit(einc_npy_pending *p) {
 }
 
 void einc_npy_save_abort(einc_npy_pending *p) {
+    EINC__OWNED(p ? p->ctx : NULL, );
     if (!p) return;
     unlink(p->tmp);
     pending_free(p);

@@ -194,6 +194,7 @@ static void map_free(einc_ctx *ctx, strmap *m, bool tensors) {
 /* ---- states -------------------------------------------------------------------------------- */
 
 einc_state *einc_state_new(einc_ctx *ctx) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     einc_state *s = einc__alloc(ctx, sizeof *s);
     if (!s) return NULL;
@@ -204,6 +205,7 @@ einc_state *einc_state_new(einc_ctx *ctx) {
 }
 
 void einc_state_free(einc_state *state) {
+    EINC__OWNED(state ? state->ctx : NULL, );
     if (!state) return;
     einc_ctx *ctx = state->ctx;
     map_free(ctx, &state->tensors, true);
@@ -212,15 +214,18 @@ void einc_state_free(einc_state *state) {
 }
 
 int einc_state_count(const einc_state *state) {
+    EINC__OWNED(state ? state->ctx : NULL, -1);
     return state ? state->tensors.count : 0;
 }
 
 const char *einc_state_name(const einc_state *state, int i) {
+    EINC__OWNED(state ? state->ctx : NULL, NULL);
     if (!state || i < 0 || i >= state->tensors.count) return NULL;
     return state->tensors.keys[i];
 }
 
 int einc_state_find(const einc_state *state, const char *name) {
+    EINC__OWNED(state ? state->ctx : NULL, -1);
     if (!state || !name) return -1;
     return map_find(&state->tensors, state->seed, name, strlen(name));
 }
@@ -231,6 +236,7 @@ static einc_tensor *handle_like(einc_ctx *ctx, const einc_tensor *t) {
 }
 
 einc_tensor *einc_state_at(const einc_state *state, int i) {
+    EINC__OWNED(state ? state->ctx : NULL, NULL);
     if (!state) return NULL;
     if (i < 0 || i >= state->tensors.count) {
         einc__error(state->ctx, EINC_EINDEX, "einc_state_at: index %d is out of range for a state of %d tensors", i,
@@ -241,6 +247,7 @@ einc_tensor *einc_state_at(const einc_state *state, int i) {
 }
 
 einc_tensor *einc_state_get(const einc_state *state, const char *name) {
+    EINC__OWNED(state ? state->ctx : NULL, NULL);
     if (!state) return NULL;
     if (!name) {
         einc__error(state->ctx, EINC_EINVAL, "einc_state_get: name is NULL");
@@ -274,6 +281,7 @@ static bool check_utf8(einc_ctx *ctx, const char *fname, const char *what, const
 }
 
 einc_status einc_state_set(einc_state *state, const char *name, einc_tensor *t) {
+    EINC__OWNED(state ? state->ctx : NULL, EINC_EBUSY);
     if (!state) return EINC_EINVAL;
     einc_ctx *ctx = state->ctx;
     if (!name) return einc__error(ctx, EINC_EINVAL, "einc_state_set: name is NULL");
@@ -309,21 +317,25 @@ einc_status einc_state_set(einc_state *state, const char *name, einc_tensor *t) 
 }
 
 int einc_state_metadata_count(const einc_state *state) {
+    EINC__OWNED(state ? state->ctx : NULL, -1);
     return state ? state->metadata.count : 0;
 }
 
 const char *einc_state_metadata_key(const einc_state *state, int i) {
+    EINC__OWNED(state ? state->ctx : NULL, NULL);
     if (!state || i < 0 || i >= state->metadata.count) return NULL;
     return state->metadata.keys[i];
 }
 
 const char *einc_state_metadata(const einc_state *state, const char *key) {
+    EINC__OWNED(state ? state->ctx : NULL, NULL);
     if (!state || !key) return NULL;
     int i = map_find(&state->metadata, state->seed, key, strlen(key));
     return i < 0 ? NULL : state->metadata.vals[i];
 }
 
 einc_status einc_state_set_metadata(einc_state *state, const char *key, const char *value) {
+    EINC__OWNED(state ? state->ctx : NULL, EINC_EBUSY);
     if (!state) return EINC_EINVAL;
     einc_ctx *ctx = state->ctx;
     if (!key || !value)
@@ -852,6 +864,7 @@ static bool check_size(einc_ctx *ctx, uint64_t size) {
 }
 
 einc_state *einc_safetensors_load_buffer(einc_ctx *ctx, const void *data, size_t size) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!data && size) {
         einc__error(ctx, EINC_EINVAL, "einc_safetensors_load_buffer: data is NULL");
@@ -877,6 +890,7 @@ einc_state *einc_safetensors_load_buffer(einc_ctx *ctx, const void *data, size_t
 }
 
 einc_state *einc_safetensors_load(einc_ctx *ctx, const char *path) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!path) {
         einc__error(ctx, EINC_EINVAL, "einc_safetensors_load: path is NULL");
@@ -939,6 +953,7 @@ einc_state *einc_safetensors_load(einc_ctx *ctx, const char *path) {
 }
 
 einc_state *einc_safetensors_load_mapped(einc_ctx *ctx, const char *path) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!path) {
         einc__error(ctx, EINC_EINVAL, "einc_safetensors_load_mapped: path is NULL");
@@ -1097,6 +1112,7 @@ static einc_status plan_make(einc_ctx *ctx, const char *fname, const einc_state 
 }
 
 einc_status einc_safetensors_save_buffer(einc_ctx *ctx, const einc_state *state, void **data, size_t *size) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (data) *data = NULL;
     if (size) *size = 0;
@@ -1142,11 +1158,13 @@ static einc_status write_tensor(einc__saver *sv, const st_item *it) {
 }
 
 einc_status einc_safetensors_save(einc_ctx *ctx, const char *path, const einc_state *state) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     return einc_safetensors_save_with(ctx, path, state, NULL);
 }
 
 einc_status einc_safetensors_save_with(einc_ctx *ctx, const char *path, const einc_state *state,
                                        const einc_save_options *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     const char *fname = "einc_safetensors_save";
     if (!ctx) return EINC_EINVAL;
     if (!path || !state) return einc__error(ctx, EINC_EINVAL, "%s: %s is NULL", fname, path ? "state" : "path");

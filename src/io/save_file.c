@@ -1,7 +1,8 @@
 /* save_file.c — replacing a user's file safely: temporary, metadata, sync, rename, directory sync.
  *
  * Both savers (npy.c, safetensors.c) and the tool's staged multi-output writes go through here, so
- * the promises of docs/reliability.md are kept in one place. The order matters:
+ * the promises of docs/reliability.md are kept in one place. A destination that is a device, FIFO
+ * or socket is written in place (begin_in_place): steps 1-4 are for regular files. The order matters:
  *   1. follow a symlink to its final target (the link is kept, the target replaced); lstat the
  *      target: refuse a directory; refuse to break hard links unless asked (the other names would
  *      silently keep the old contents);
@@ -170,6 +171,25 @@ static einc_status check_dest(einc_ctx *ctx, const char *fname, const char *path
 
 /* ---- one replacement ---------------------------------------------------------------------------- */
 
+static const char *kind_of(mode_t m) {
+    return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* A device, FIFO or socket at `s->path` (links followed by open): written where it is. Nothing
+ * is created, truncated or renamed; a FIFO's open waits for a reader, as for any writer. */
+static einc_status begin_in_place(einc__saver *s, const struct stat *sb) {
+    if (s->opt.flags & EINC_SAVE_STAGE)
+        return einc__error(s->ctx, EINC_EINVAL,
+                           "%s: '%s' is %s: it is written in place and cannot be staged for a later rename",
+                           s->fname, s->path, kind_of(sb->st_mode));
+    s->fd = open(s->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (s->fd < 0)
+        return einc__error(s->ctx, EINC_EIO, "%s: '%s' (%s): cannot open it for writing: %s", s->fname, s->path,
+                           kind_of(sb->st_mode), strerror(errno));
+    s->in_place = true;
+    return EINC_OK;
+}
+
 einc_status einc__save_begin(einc__saver *s, einc_ctx *ctx, const char *fname, const char *path,
                              const einc_save_options *options) {
     memset(s, 0, sizeof *s);
@@ -178,6 +198,9 @@ einc_status einc__save_begin(einc__saver *s, einc_ctx *ctx, const char *fname, c
     s->path = path;
     s->fd = -1;
     if (options) s->opt = *options;
+    struct stat now_there;
+    if (stat(path, &now_there) == 0 && !S_ISREG(now_there.st_mode) && !S_ISDIR(now_there.st_mode))
+        return begin_in_place(s, &now_there);
     einc_status st = resolve_links(ctx, fname, path, &s->target, &s->target_cap);
     if (st != EINC_OK) return st;
     s->tmp_cap = strlen(s->target) + EINC_SAVE_TEMP_EXTRA;
@@ -238,6 +261,9 @@ einc_status einc__save_write(einc__saver *s, const void *p, size_t n) {
         ptrdiff_t w = io_write(&s->opt, s->fd, c, chunk);
         if (w < 0 && errno == EINTR) continue;
         if (w == 0) errno = ENOSPC; /* no progress: the device is full */
+        if (w <= 0 && s->in_place)
+            return einc__error(s->ctx, EINC_EIO, "%s: '%s': cannot write (in place): %s", s->fname, s->path,
+                               strerror(errno));
         if (w <= 0)
             return einc__error(s->ctx, EINC_EIO, "%s: '%s': cannot write the temporary file '%s': %s", s->fname,
                                s->path, s->tmp, strerror(errno));
@@ -300,7 +326,25 @@ static einc_status commit(einc_ctx *ctx, const char *fname, const char *tmp, con
     return st;
 }
 
+/* An in-place write ends with a sync where the object has one (a block device; pipes, terminals
+ * and sockets answer EINVAL or ENOTSUP: nothing to make durable) and the close. */
+static einc_status end_in_place(einc__saver *s, einc_status status) {
+    int err = 0;
+    const char *step = NULL;
+    if (status == EINC_OK && !(s->opt.flags & EINC_SAVE_NO_SYNC) && io_fsync(&s->opt, s->fd) != 0 &&
+        errno != EINVAL && errno != ENOTSUP && errno != EROFS)
+        step = "sync", err = errno;
+    if (close(s->fd) != 0 && status == EINC_OK && !step && errno != EINTR) step = "close", err = errno;
+    s->fd = -1;
+    s->in_place = false;
+    if (step)
+        status = einc__error(s->ctx, EINC_EIO, "%s: '%s': cannot %s it (written in place): %s", s->fname, s->path,
+                             step, strerror(err));
+    return status;
+}
+
 einc_status einc__save_end(einc__saver *s, einc_status status) {
+    if (s->in_place) return end_in_place(s, status);
     if (!s->tmp) return status;
     const char *step = NULL;
     int err = 0;
@@ -327,6 +371,9 @@ einc_status einc__save_end(einc__saver *s, einc_status status) {
      * unlink then fails harmlessly with ENOENT */
     if (status != EINC_OK) unlink(s->tmp);
     einc__temp_untrack(s->tmp);
+    /* staged: the caller's copy of the name stays removable by a signal handler until
+     * einc_save_commit or einc_save_discard */
+    if (status == EINC_OK && (s->opt.flags & EINC_SAVE_STAGE)) einc__temp_track(s->opt.staged);
     einc__free(s->ctx, s->tmp, s->tmp_cap);
     einc__free(s->ctx, s->target, s->target_cap);
     s->tmp = NULL;
@@ -337,12 +384,21 @@ einc_status einc__save_end(einc__saver *s, einc_status status) {
 /* ---- public ------------------------------------------------------------------------------------- */
 
 einc_status einc_save_commit(einc_ctx *ctx, const char *staged, const char *path, const einc_save_options *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!staged || !path)
         return einc__error(ctx, EINC_EINVAL, "einc_save_commit: %s is NULL", staged ? "path" : "staged");
     einc_save_options none;
     memset(&none, 0, sizeof none);
-    return commit(ctx, "einc_save_commit", staged, path, options ? options : &none);
+    einc_status st = commit(ctx, "einc_save_commit", staged, path, options ? options : &none);
+    einc__temp_untrack(staged);
+    return st;
+}
+
+void einc_save_discard(const char *staged) {
+    if (!staged || !staged[0]) return;
+    unlink(staged);
+    einc__temp_untrack(staged);
 }
 
 /* True when `name` is a temporary of `base` (whose tag is `tag`, tlen bytes) and *pid its writer. */
@@ -363,6 +419,7 @@ static bool parse_temp(const char *name, const char *tag, size_t tlen, long *pid
 }
 
 int einc_save_remove_stale(einc_ctx *ctx, const char *path) {
+    EINC__OWNED(ctx, -1);
     if (!ctx || !path) return 0;
     size_t dirlen;
     const char *base = base_of(path, &dirlen);

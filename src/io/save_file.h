@@ -19,6 +19,7 @@ typedef struct einc__saver {
     int fd;
     char *tmp; /* [tmp_cap] the temporary's path */
     size_t tmp_cap;
+    bool in_place; /* the destination is a device, FIFO or socket: written directly, no temporary */
     bool have_old; /* a regular file was replaced: its owner and mode go to the new one */
     uid_t old_uid;
     gid_t old_gid;
@@ -26,7 +27,9 @@ typedef struct einc__saver {
 } einc__saver;
 
 /* Checks the destination (directory, hard links, symlink), creates the temporary with the old
- * file's mode and owner. On failure records EINC_EIO / EINC_ENOMEM / EINC_EINVAL and nothing
+ * file's mode and owner. A destination that exists and is neither a regular file nor a directory
+ * (a character or block device, a FIFO, a socket; links followed) is opened and written in place
+ * instead: it cannot be renamed over, and replacing it would destroy it. Staging one is EINC_EINVAL. On failure records EINC_EIO / EINC_ENOMEM / EINC_EINVAL and nothing
  * is left to clean. */
 einc_status einc__save_begin(einc__saver *s, einc_ctx *ctx, const char *fname, const char *path,
                              const einc_save_options *options);

@@ -9,6 +9,7 @@
 #include "nn_internal.h"
 
 einc_status einc_mha_init(einc_ctx *ctx, einc_mha *m, int64_t channels, int64_t heads) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!m) return einc__error(ctx, EINC_EINVAL, "einc_mha_init: module is NULL");
     memset(m, 0, sizeof *m);
@@ -44,6 +45,7 @@ static bool check_input(einc_ctx *ctx, const einc_mha *m, einc_tensor *x, const 
 }
 
 einc_tensor *einc_mha_forward_notation(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     if (!check_input(ctx, m, x, "einc_mha_forward_notation")) return NULL;
     int64_t H = x->shape[2], W = x->shape[3], nh = m->heads, dh = m->channels / m->heads;
     double scale = 1.0 / sqrt((double)dh);
@@ -75,6 +77,7 @@ einc_tensor *einc_mha_forward_fused(einc_ctx *ctx, const einc_mha *m, einc_tenso
 }
 
 einc_tensor *einc_mha_forward_raw(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     if (!check_input(ctx, m, x, "einc_mha_forward_raw")) return NULL;
     int64_t B = x->shape[0], H = x->shape[2], W = x->shape[3], N = H * W;
     int64_t nh = m->heads, dh = m->channels / m->heads, bh = B * nh;
@@ -105,6 +108,7 @@ int einc_mha_params(const einc_mha *m, einc_param *out, int cap) {
 }
 
 einc_status einc_mha_copy_params(einc_ctx *ctx, einc_mha *dst, const einc_mha *src) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!dst || !src) return einc__error(ctx, EINC_EINVAL, "einc_mha_copy_params: module is NULL");
     einc_param a[4], b[4];
@@ -134,6 +138,7 @@ void einc_mha_free(einc_mha *m) {
 }
 
 einc_status einc_mha_load_state(einc_ctx *ctx, einc_mha *m, const einc_state *state) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!m || !state) return einc__error(ctx, EINC_EINVAL, "einc_mha_load_state: NULL argument");
     einc_param ps[4];
@@ -193,8 +198,12 @@ static einc_state *params_state(einc_ctx *ctx, const einc_mha *m, bool grads, co
     return s;
 }
 
-einc_state *einc_mha_state(einc_ctx *ctx, const einc_mha *m) { return params_state(ctx, m, false, "einc_mha_state"); }
+einc_state *einc_mha_state(einc_ctx *ctx, const einc_mha *m) {
+    EINC__OWNED(ctx, NULL);
+    return params_state(ctx, m, false, "einc_mha_state");
+}
 
 einc_state *einc_mha_grad_state(einc_ctx *ctx, const einc_mha *m) {
+    EINC__OWNED(ctx, NULL);
     return params_state(ctx, m, true, "einc_mha_grad_state");
 }

@@ -17,6 +17,7 @@ static einc_status init_weight_bias(einc_ctx *ctx, einc_tensor *w, einc_tensor *
 }
 
 einc_status einc_conv1x1_init(einc_ctx *ctx, einc_conv1x1 *m, int64_t in_channels, int64_t out_channels, bool bias) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!m) return einc__error(ctx, EINC_EINVAL, "einc_conv1x1_init: module is NULL");
     memset(m, 0, sizeof *m);
@@ -34,6 +35,7 @@ einc_status einc_conv1x1_init(einc_ctx *ctx, einc_conv1x1 *m, int64_t in_channel
 }
 
 einc_tensor *einc_conv1x1_forward(einc_ctx *ctx, const einc_conv1x1 *m, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!m || !m->weight) {
         einc__error(ctx, EINC_EINVAL, "einc_conv1x1_forward: module is not initialised");
@@ -57,6 +59,7 @@ void einc_conv1x1_free(einc_conv1x1 *m) {
 }
 
 einc_status einc_linear_init(einc_ctx *ctx, einc_linear *m, int64_t in_features, int64_t out_features, bool bias) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!m) return einc__error(ctx, EINC_EINVAL, "einc_linear_init: module is NULL");
     memset(m, 0, sizeof *m);
@@ -74,6 +77,7 @@ einc_status einc_linear_init(einc_ctx *ctx, einc_linear *m, int64_t in_features,
 }
 
 einc_tensor *einc_linear_forward(einc_ctx *ctx, const einc_linear *m, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!m || !m->weight) {
         einc__error(ctx, EINC_EINVAL, "einc_linear_forward: module is not initialised");

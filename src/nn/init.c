@@ -4,6 +4,7 @@
 #include "nn_internal.h"
 
 einc_status einc_init_uniform(einc_ctx *ctx, einc_tensor *t, double lo, double hi) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!t) return einc__error(ctx, EINC_EINVAL, "einc_init_uniform: tensor is NULL");
     if (!einc__dtype_is_float(t->dtype))
@@ -21,6 +22,7 @@ einc_status einc_init_uniform(einc_ctx *ctx, einc_tensor *t, double lo, double h
 }
 
 einc_status einc_init_kaiming_uniform(einc_ctx *ctx, einc_tensor *t, double a) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!t) return einc__error(ctx, EINC_EINVAL, "einc_init_kaiming_uniform: tensor is NULL");
     if (t->ndim < 2)

@@ -18,6 +18,7 @@ struct einc_optimizer {
 };
 
 void einc_optimizer_free(einc_optimizer *opt) {
+    EINC__OWNED(opt ? opt->ctx : NULL, );
     if (!opt) return;
     einc_ctx *ctx = opt->ctx;
     for (int i = 0; i < opt->n; i++) {
@@ -92,6 +93,7 @@ static einc_optimizer *create(einc_ctx *ctx, opt_kind kind, const einc_param *pa
 }
 
 einc_optimizer *einc_sgd_create(einc_ctx *ctx, const einc_param *params, int n, double lr, double momentum) {
+    EINC__OWNED(ctx, NULL);
     einc_optimizer *opt = create(ctx, OPT_SGD, params, n, "einc_sgd_create");
     if (opt) {
         opt->lr = lr;
@@ -102,6 +104,7 @@ einc_optimizer *einc_sgd_create(einc_ctx *ctx, const einc_param *params, int n, 
 
 einc_optimizer *einc_adam_create(einc_ctx *ctx, const einc_param *params, int n, double lr, double beta1,
                                  double beta2, double eps) {
+    EINC__OWNED(ctx, NULL);
     einc_optimizer *opt = create(ctx, OPT_ADAM, params, n, "einc_adam_create");
     if (opt) {
         opt->lr = lr;
@@ -141,6 +144,7 @@ static void update(einc_optimizer *opt, int i, const einc_tensor *g) {
 }
 
 einc_status einc_optimizer_step(einc_ctx *ctx, einc_optimizer *opt) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!opt) return einc__error(ctx, EINC_EINVAL, "einc_optimizer_step: optimiser is NULL");
     opt->step++;
@@ -158,6 +162,7 @@ einc_status einc_optimizer_step(einc_ctx *ctx, einc_optimizer *opt) {
 }
 
 einc_status einc_optimizer_zero_grad(einc_optimizer *opt) {
+    EINC__OWNED(opt ? opt->ctx : NULL, EINC_EBUSY);
     if (!opt) return EINC_EINVAL;
     for (int i = 0; i < opt->n; i++) einc_zero_grad(opt->params[i]);
     return EINC_OK;

@@ -41,6 +41,7 @@ static einc_status push(einc_ctx *ctx, einc_axis *out, int cap, int *n, const ch
 
 einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int cap, int *n, char *names,
                             size_t names_size) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!text || !out || !n || (!names && names_size))
         return einc__error(ctx, EINC_EINVAL, "einc_axes_parse: NULL argument");

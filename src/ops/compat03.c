@@ -363,6 +363,7 @@ static einc_tensor *arange_build(einc_ctx *ctx, einc__arena *a, const char *text
 }
 
 einc_tensor *einc_arange(einc_ctx *ctx, const char *expr, einc_dtype dtype, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!expr) {
         einc__error(ctx, EINC_EINVAL, "einc_arange: expression is NULL");
@@ -444,6 +445,7 @@ static einc_status dispatch(einc_ctx *ctx, einc__arena *a, const char *func, con
 
 einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int ninputs, einc_tensor *const *inputs,
                          int noutputs, einc_tensor **outputs, einc_axes axes, const einc_options03 *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (noutputs < 0 || (noutputs > 0 && !outputs)) return einc__error(ctx, EINC_EINVAL, "einc_apply03: outputs is NULL");
     for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
@@ -486,21 +488,25 @@ static einc_tensor *one03(einc_ctx *ctx, const char *func, const char *op, const
 }
 
 einc_tensor *einc_dot03(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[2] = {a, b};
     return one03(ctx, "dot", NULL, expr, 2, in, axes);
 }
 
 einc_tensor *einc_reduce_named(einc_ctx *ctx, const char *op, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one03(ctx, "reduce", op, expr, 1, &x, axes);
 }
 
 einc_tensor *einc_elementwise_named(einc_ctx *ctx, const char *op, const char *expr, einc_tensor *a, einc_tensor *b,
                                     einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[2] = {a, b};
     return one03(ctx, "elementwise", op, expr, 2, in, axes);
 }
 
 einc_tensor *einc_vmap_with_axis_named(einc_ctx *ctx, const char *op, const char *expr, einc_tensor *x,
                                        einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one03(ctx, "vmap_with_axis", op, expr, 1, &x, axes);
 }

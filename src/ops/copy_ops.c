@@ -4,6 +4,7 @@
 #include "../kernels/kernels.h"
 
 einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_cast");
     if (!einc__dtype_valid(dtype)) {
         einc__error(ctx, EINC_EDTYPE, "einc_tensor_cast: invalid dtype value %d", (int)dtype);
@@ -17,11 +18,13 @@ einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
 }
 
 einc_tensor *einc_tensor_clone(einc_ctx *ctx, einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_clone");
     return einc_tensor_cast(ctx, t, t->dtype);
 }
 
 einc_tensor *einc_tensor_contiguous(einc_ctx *ctx, einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_contiguous");
     if (!einc__tensor_is_contiguous(t)) return einc_tensor_clone(ctx, t); /* recorded as a copy by the cast */
     return einc__ag_identity(ctx, einc__tensor_view_of(ctx, t, t->ndim, t->shape, t->strides, t->offset), t);
@@ -38,6 +41,7 @@ static bool views_overlap(const einc_tensor *dst, const einc_tensor *src) {
 }
 
 einc_status einc_tensor_copy_(einc_ctx *ctx, einc_tensor *dst, einc_tensor *src) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!dst || !src) return einc__error(ctx, EINC_EINVAL, "einc_tensor_copy_: %s is NULL", dst ? "src" : "dst");
     if (!einc__tensor_writable(ctx, "einc_tensor_copy_", "the destination", dst)) return EINC_EINVAL;

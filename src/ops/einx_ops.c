@@ -35,6 +35,7 @@ static bool check_args(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
 
 einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                        int noutputs, einc_tensor **outputs, einc_axes axes, const einc_op_options *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (noutputs < 0 || (noutputs > 0 && !outputs))
         return einc__error(ctx, EINC_EINVAL, "einc_apply: outputs is NULL");
@@ -75,6 +76,7 @@ einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
 
 int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                      einc_axes axes, const einc_op_options *options, char *buf, size_t size) {
+    EINC__OWNED(ctx, -1);
     if (!ctx) return -1;
     if (!check_args(ctx, op, expr, ninputs, inputs, axes, "einc_explain")) return -1;
     einc__plan *p = einc__plan_build(ctx, op, expr, ninputs, inputs, axes, options);
@@ -108,20 +110,25 @@ static einc_tensor *one(einc_ctx *ctx, einc_op op, const char *expr, int n, einc
 }
 
 einc_tensor *(einc_id)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_ID, expr, 1, &x, axes);
 }
 einc_tensor *(einc_rearrange)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_REARRANGE, expr, 1, &x, axes);
 }
 einc_tensor *(einc_dot)(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[2] = {a, b};
     return one(ctx, EINC_OP_DOT, expr, 2, in, axes);
 }
 einc_tensor *einc_reduce(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, op, expr, 1, &x, axes);
 }
 einc_tensor *einc_elementwise(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *a, einc_tensor *b,
                               einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[2] = {a, b};
     return one(ctx, op, expr, 2, in, axes);
 }
@@ -158,6 +165,7 @@ EINC__BINARY_DEF(einc_minimum, EINC_OP_MINIMUM)
 
 einc_tensor *(einc_where)(einc_ctx *ctx, const char *expr, einc_tensor *cond, einc_tensor *x, einc_tensor *y,
                           einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[3] = {cond, x, y};
     return one(ctx, EINC_OP_WHERE, expr, 3, in, axes);
 }

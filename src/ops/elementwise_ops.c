@@ -165,14 +165,17 @@ static einc_tensor *scalar_impl(einc_ctx *ctx, const char *fname, einc_binary_op
 /* ---- public functions ----------------------------------------------------------------------- */
 
 einc_tensor *einc_tensor_unary(einc_ctx *ctx, einc_unary_op op, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_unary", op, x);
 }
 
 einc_tensor *einc_tensor_binary(einc_ctx *ctx, einc_binary_op op, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     return binary_impl(ctx, "einc_tensor_binary", op, a, b);
 }
 
 einc_tensor *einc_tensor_where(einc_ctx *ctx, einc_tensor *cond, einc_tensor *x, einc_tensor *y) {
+    EINC__OWNED(ctx, NULL);
     const char *fname = "einc_tensor_where";
     EINC__REQUIRE(ctx, cond, fname);
     EINC__REQUIRE(ctx, x, fname);
@@ -202,53 +205,69 @@ einc_tensor *einc_tensor_where(einc_ctx *ctx, einc_tensor *cond, einc_tensor *x,
 }
 
 einc_tensor *einc_mul_scalar(einc_ctx *ctx, einc_tensor *x, double s) {
+    EINC__OWNED(ctx, NULL);
     return scalar_impl(ctx, "einc_mul_scalar", EINC_MUL, x, s);
 }
 
 einc_tensor *einc_add_scalar(einc_ctx *ctx, einc_tensor *x, double s) {
+    EINC__OWNED(ctx, NULL);
     return scalar_impl(ctx, "einc_add_scalar", EINC_ADD, x, s);
 }
 
 einc_tensor *einc_tensor_neg(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_neg", EINC_NEG, x);
 }
 einc_tensor *einc_tensor_abs(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_abs", EINC_ABS, x);
 }
 einc_tensor *einc_tensor_exp(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_exp", EINC_EXP, x);
 }
 einc_tensor *einc_tensor_log(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_log", EINC_LOG, x);
 }
 einc_tensor *einc_tensor_sqrt(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_sqrt", EINC_SQRT, x);
 }
 einc_tensor *einc_tensor_tanh(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_tanh", EINC_TANH, x);
 }
 einc_tensor *einc_tensor_sigmoid(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_sigmoid", EINC_SIGMOID, x);
 }
 einc_tensor *einc_tensor_relu(einc_ctx *ctx, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     return unary_impl(ctx, "einc_tensor_relu", EINC_RELU, x);
 }
 
 einc_tensor *einc_tensor_add(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     return binary_impl(ctx, "einc_tensor_add", EINC_ADD, a, b);
 }
 einc_tensor *einc_tensor_sub(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     return binary_impl(ctx, "einc_tensor_sub", EINC_SUB, a, b);
 }
 einc_tensor *einc_tensor_mul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     return binary_impl(ctx, "einc_tensor_mul", EINC_MUL, a, b);
 }
 einc_tensor *einc_tensor_div(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     return binary_impl(ctx, "einc_tensor_div", EINC_DIV, a, b);
 }
 einc_tensor *einc_tensor_maximum(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     return binary_impl(ctx, "einc_tensor_maximum", EINC_MAXIMUM, a, b);
 }
 einc_tensor *einc_tensor_minimum(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     return binary_impl(ctx, "einc_tensor_minimum", EINC_MINIMUM, a, b);
 }

@@ -17,24 +17,28 @@ static einc_tensor *index_op(einc_ctx *ctx, einc_op op, const char *expr, int n,
 }
 
 einc_tensor *(einc_get_at)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[2] = {x, coords};
     return index_op(ctx, EINC_OP_GET_AT, expr, 2, in, axes);
 }
 
 einc_tensor *(einc_set_at)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords, einc_tensor *updates,
                            einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[3] = {x, coords, updates};
     return index_op(ctx, EINC_OP_SET_AT, expr, 3, in, axes);
 }
 
 einc_tensor *(einc_add_at)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords, einc_tensor *updates,
                            einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[3] = {x, coords, updates};
     return index_op(ctx, EINC_OP_ADD_AT, expr, 3, in, axes);
 }
 
 einc_tensor *(einc_subtract_at)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_tensor *coords,
                                 einc_tensor *updates, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     einc_tensor *in[3] = {x, coords, updates};
     return index_op(ctx, EINC_OP_SUBTRACT_AT, expr, 3, in, axes);
 }

@@ -96,6 +96,7 @@ static einc_tensor *product(einc_ctx *ctx, einc_tensor *a, einc_tensor *b, einc_
 /* ---- matmul / bmm -------------------------------------------------------------------------- */
 
 einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     static const char fname[] = "einc_tensor_matmul";
     EINC__REQUIRE(ctx, a, fname);
     EINC__REQUIRE(ctx, b, fname);
@@ -143,6 +144,7 @@ einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
 }
 
 einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
+    EINC__OWNED(ctx, NULL);
     static const char fname[] = "einc_tensor_bmm";
     EINC__REQUIRE(ctx, a, fname);
     EINC__REQUIRE(ctx, b, fname);
@@ -257,6 +259,7 @@ static bool conv_check(einc_ctx *ctx, const einc_tensor *x, const einc_tensor *w
 }
 
 einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias) {
+    EINC__OWNED(ctx, NULL);
     static const char fname[] = "einc_tensor_conv2d_1x1";
     EINC__REQUIRE(ctx, x, fname);
     EINC__REQUIRE(ctx, w, fname);

@@ -119,30 +119,36 @@ einc_tensor *einc__reduce_axes(einc_ctx *ctx, einc_reduce_op op, einc_tensor *x,
 
 einc_tensor *einc_tensor_reduce(einc_ctx *ctx, einc_reduce_op op, einc_tensor *x, int naxes, const int *axes,
                                 bool keepdims) {
+    EINC__OWNED(ctx, NULL);
     return einc__reduce_axes(ctx, op, x, naxes, axes, keepdims);
 }
 
 einc_tensor *einc_tensor_sum(einc_ctx *ctx, einc_tensor *x, int naxes, const int *axes, bool keepdims) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, x, "einc_tensor_sum");
     return reduce_impl(ctx, "einc_tensor_sum", EINC_REDUCE_SUM, x, naxes, axes, keepdims);
 }
 
 einc_tensor *einc_tensor_mean(einc_ctx *ctx, einc_tensor *x, int naxes, const int *axes, bool keepdims) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, x, "einc_tensor_mean");
     return reduce_impl(ctx, "einc_tensor_mean", EINC_REDUCE_MEAN, x, naxes, axes, keepdims);
 }
 
 einc_tensor *einc_tensor_max(einc_ctx *ctx, einc_tensor *x, int naxes, const int *axes, bool keepdims) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, x, "einc_tensor_max");
     return reduce_impl(ctx, "einc_tensor_max", EINC_REDUCE_MAX, x, naxes, axes, keepdims);
 }
 
 einc_tensor *einc_tensor_min(einc_ctx *ctx, einc_tensor *x, int naxes, const int *axes, bool keepdims) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, x, "einc_tensor_min");
     return reduce_impl(ctx, "einc_tensor_min", EINC_REDUCE_MIN, x, naxes, axes, keepdims);
 }
 
 einc_tensor *einc_tensor_argmax(einc_ctx *ctx, einc_tensor *x, int naxes, const int *axes, bool keepdims) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, x, "einc_tensor_argmax");
     return reduce_impl(ctx, "einc_tensor_argmax", EINC_REDUCE_ARGMAX, x, naxes, axes, keepdims);
 }
@@ -180,9 +186,11 @@ einc_tensor *einc__softmax_axes(einc_ctx *ctx, einc_tensor *x, int naxes, const 
 }
 
 einc_tensor *einc_tensor_softmax(einc_ctx *ctx, einc_tensor *x, int axis) {
+    EINC__OWNED(ctx, NULL);
     return einc__softmax_axes(ctx, x, 1, &axis, false);
 }
 
 einc_tensor *einc_tensor_log_softmax(einc_ctx *ctx, einc_tensor *x, int axis) {
+    EINC__OWNED(ctx, NULL);
     return einc__softmax_axes(ctx, x, 1, &axis, true);
 }

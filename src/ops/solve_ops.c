@@ -196,6 +196,7 @@ static einc_solution *build_solution(einc__arena *a, const einc__expr *e) {
 }
 
 einc_solution *einc_solve_axes(einc_ctx *ctx, const char *expr, int n, const einc_shape *shapes, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx || !check_args(ctx, "einc_solve_axes", expr, n, shapes, axes)) return NULL;
     einc__arena a;
     einc__arena_init(&a, ctx);
@@ -210,6 +211,7 @@ einc_solution *einc_solve_axes(einc_ctx *ctx, const char *expr, int n, const ein
 }
 
 void einc_solution_free(einc_solution *s) {
+    EINC__OWNED(s ? s->ctx_ : NULL, );
     if (s) einc__free(s->ctx_, s, s->bytes_);
 }
 
@@ -255,6 +257,7 @@ static einc_status shapes_of(einc_ctx *ctx, const char *fname, const char *expr,
 
 einc_status einc_solve_shapes(einc_ctx *ctx, const char *expr, int n, const einc_shape *shapes, einc_shape *out,
                                einc_axes axes) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!out && n > 0) return einc__error(ctx, EINC_EINVAL, "einc_solve_shapes: out is NULL");
     /* out may alias shapes: solve on a copy */
@@ -267,11 +270,13 @@ einc_status einc_solve_shapes(einc_ctx *ctx, const char *expr, int n, const einc
 }
 
 einc_status einc_check(einc_ctx *ctx, const char *expr, int n, const einc_shape *shapes, einc_axes axes) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     return shapes_of(ctx, "einc_check", expr, n, shapes, NULL, axes);
 }
 
 bool einc_matches(einc_ctx *ctx, const char *expr, int n, const einc_shape *shapes, einc_axes axes) {
+    EINC__OWNED(ctx, false);
     if (!ctx) return false;
     if (!check_args(ctx, "einc_matches", expr, n, shapes, axes)) return false;
     /* a recorded error would hide this call's: set it aside and put it back afterwards */

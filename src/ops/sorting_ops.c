@@ -15,22 +15,28 @@ static einc_tensor *one(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor
 }
 
 einc_tensor *(einc_argmax)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_ARGMAX, expr, x, axes, NULL);
 }
 einc_tensor *(einc_argmin)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_ARGMIN, expr, x, axes, NULL);
 }
 einc_tensor *(einc_sort)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_SORT, expr, x, axes, NULL);
 }
 einc_tensor *(einc_argsort)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_ARGSORT, expr, x, axes, NULL);
 }
 einc_tensor *(einc_flip)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_FLIP, expr, x, axes, NULL);
 }
 
 einc_tensor *(einc_roll)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_shift shift, einc_axes axes) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (shift.n < 1 || shift.n > EINC_MAX_DIMS) {
         einc__error(ctx, EINC_EVALUE, "roll(\"%s\"): %d shifts (give 1, or one per bracketed axis, at most %d)",

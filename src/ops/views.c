@@ -88,6 +88,7 @@ static bool resolve_shape(einc_ctx *ctx, const char *fname, const einc_tensor *t
 }
 
 einc_tensor *einc_tensor_view(einc_ctx *ctx, einc_tensor *t, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_view");
     int64_t s[EINC_MAX_DIMS], st[EINC_MAX_DIMS];
     if (!resolve_shape(ctx, "einc_tensor_view", t, ndim, shape, s)) return NULL;
@@ -104,6 +105,7 @@ einc_tensor *einc_tensor_view(einc_ctx *ctx, einc_tensor *t, int ndim, const int
 }
 
 einc_tensor *einc_tensor_reshape(einc_ctx *ctx, einc_tensor *t, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_reshape");
     int64_t s[EINC_MAX_DIMS], st[EINC_MAX_DIMS];
     if (!resolve_shape(ctx, "einc_tensor_reshape", t, ndim, shape, s)) return NULL;
@@ -122,6 +124,7 @@ einc_tensor *einc_tensor_reshape(einc_ctx *ctx, einc_tensor *t, int ndim, const 
 }
 
 einc_tensor *einc_tensor_permute(einc_ctx *ctx, einc_tensor *t, int naxes, const int *axes) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_permute");
     if (naxes != t->ndim || (naxes > 0 && !axes)) {
         einc__error(ctx, EINC_EINVAL, "einc_tensor_permute: got %d axes for a tensor with %d dimensions", naxes, t->ndim);
@@ -144,6 +147,7 @@ einc_tensor *einc_tensor_permute(einc_ctx *ctx, einc_tensor *t, int naxes, const
 }
 
 einc_tensor *einc_tensor_transpose(einc_ctx *ctx, einc_tensor *t, int axis0, int axis1) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_transpose");
     int a, b;
     if (!einc__axis_normalize(ctx, "einc_tensor_transpose", axis0, t->ndim, &a) ||
@@ -157,6 +161,7 @@ einc_tensor *einc_tensor_transpose(einc_ctx *ctx, einc_tensor *t, int axis0, int
 }
 
 einc_tensor *einc_tensor_squeeze(einc_ctx *ctx, einc_tensor *t, int axis) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_squeeze");
     int a;
     if (!einc__axis_normalize(ctx, "einc_tensor_squeeze", axis, t->ndim, &a)) return NULL;
@@ -176,6 +181,7 @@ einc_tensor *einc_tensor_squeeze(einc_ctx *ctx, einc_tensor *t, int axis) {
 }
 
 einc_tensor *einc_tensor_squeeze_all(einc_ctx *ctx, einc_tensor *t) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_squeeze_all");
     int64_t s[EINC_MAX_DIMS], st[EINC_MAX_DIMS];
     int n = 0;
@@ -188,6 +194,7 @@ einc_tensor *einc_tensor_squeeze_all(einc_ctx *ctx, einc_tensor *t) {
 }
 
 einc_tensor *einc_tensor_unsqueeze(einc_ctx *ctx, einc_tensor *t, int axis) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_unsqueeze");
     if (t->ndim >= EINC_MAX_DIMS) {
         einc__error(ctx, EINC_EINVAL, "einc_tensor_unsqueeze: tensor already has %d dimensions", EINC_MAX_DIMS);
@@ -209,6 +216,7 @@ einc_tensor *einc_tensor_unsqueeze(einc_ctx *ctx, einc_tensor *t, int axis) {
 }
 
 einc_tensor *einc_tensor_expand(einc_ctx *ctx, einc_tensor *t, int ndim, const int64_t *shape) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_expand");
     char a[256], b[256];
     if (ndim < t->ndim || ndim > EINC_MAX_DIMS || (ndim > 0 && !shape)) {
@@ -265,6 +273,7 @@ static int64_t slice_indices(int64_t len, int64_t *start, int64_t *stop, int64_t
 }
 
 einc_tensor *einc_tensor_slice(einc_ctx *ctx, einc_tensor *t, int axis, int64_t start, int64_t stop, int64_t step) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_slice");
     int a;
     if (!einc__axis_normalize(ctx, "einc_tensor_slice", axis, t->ndim, &a)) return NULL;
@@ -284,6 +293,7 @@ einc_tensor *einc_tensor_slice(einc_ctx *ctx, einc_tensor *t, int axis, int64_t 
 }
 
 einc_tensor *einc_tensor_narrow(einc_ctx *ctx, einc_tensor *t, int axis, int64_t start, int64_t length) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_narrow");
     int a;
     if (!einc__axis_normalize(ctx, "einc_tensor_narrow", axis, t->ndim, &a)) return NULL;
@@ -298,6 +308,7 @@ einc_tensor *einc_tensor_narrow(einc_ctx *ctx, einc_tensor *t, int axis, int64_t
 }
 
 einc_tensor *einc_tensor_select(einc_ctx *ctx, einc_tensor *t, int axis, int64_t index) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_select");
     int a;
     if (!einc__axis_normalize(ctx, "einc_tensor_select", axis, t->ndim, &a)) return NULL;
@@ -320,6 +331,7 @@ einc_tensor *einc_tensor_select(einc_ctx *ctx, einc_tensor *t, int axis, int64_t
 }
 
 einc_tensor *einc_tensor_diagonal(einc_ctx *ctx, einc_tensor *t, int64_t offset, int axis1, int axis2) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_diagonal");
     int a, b;
     if (!einc__axis_normalize(ctx, "einc_tensor_diagonal", axis1, t->ndim, &a) ||
@@ -355,6 +367,7 @@ einc_tensor *einc_tensor_diagonal(einc_ctx *ctx, einc_tensor *t, int64_t offset,
 }
 
 einc_tensor *einc_tensor_flip(einc_ctx *ctx, einc_tensor *t, int naxes, const int *axes) {
+    EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_flip");
     bool flip[EINC_MAX_DIMS] = {false};
     if (naxes < 0) {

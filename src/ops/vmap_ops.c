@@ -399,6 +399,7 @@ static einc_status vmap_build(vmap_state *v, einc__arena *a, einc_tensor *const 
 
 einc_status einc_vmap(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor *const *inputs, int noutputs,
                       einc_tensor **outputs, const einc_vmap_op *op, einc_axes axes) {
+    EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (noutputs < 1 || noutputs > EINC_MAX_OPERANDS || !outputs)
         return einc__error(ctx, EINC_EINVAL, "einc_vmap: %d outputs%s (1 to %d)", noutputs, outputs ? "" : " at NULL",
