@@ -86,7 +86,12 @@ static void ctx_unlock(void) {
             Py_DECREF(o);
         }
     }
-    if (--g_depth == 0) pthread_mutex_unlock(&g_lock);
+    if (--g_depth == 0) {
+        /* the context belongs to the thread that calls it (EINC_EBUSY otherwise): hand it on with
+         * the lock, so the next holder, on whichever thread, owns it */
+        if (g_ctx) einc_ctx_detach(g_ctx);
+        pthread_mutex_unlock(&g_lock);
+    }
 }
 
 /* The base of every result array: releases its einc tensor. */
@@ -1191,6 +1196,7 @@ PyMODINIT_FUNC PyInit__einc(void) {
     opts.allocator = &cached_allocator;
     g_ctx = einc_ctx_create_with(&opts);
     if (!g_ctx) return PyErr_NoMemory();
+    einc_ctx_detach(g_ctx); /* owned by whichever thread holds g_lock (ctx_lock) */
 
     PyObject *m = PyModule_Create(&module_def);
     if (!m) return NULL;

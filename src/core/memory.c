@@ -172,5 +172,6 @@ void einc_memory_stats_get(const einc_ctx *ctx, einc_memory_stats *stats) {
 }
 
 void einc_memory_peak_reset(einc_ctx *ctx) {
+    EINC__OWNED(ctx, );
     if (ctx) ctx->stats.window_peak_bytes = ctx->stats.live_bytes;
 }

@@ -64,6 +64,7 @@ einc_tensor *einc_mha_forward_notation(einc_ctx *ctx, const einc_mha *m, einc_te
 /* The notation forward with its three attention lines replaced by the fused kernel: the N x N
  * scores are never formed (docs/attention.md). */
 einc_tensor *einc_mha_forward_fused(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
+    EINC__OWNED(ctx, NULL);
     if (!check_input(ctx, m, x, "einc_mha_forward_fused")) return NULL;
     int64_t H = x->shape[2], W = x->shape[3], nh = m->heads, dh = m->channels / m->heads;
     einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);

@@ -200,6 +200,7 @@ static bool resolve(front *f, const char *expr, einc_tensor *const *in, einc_axe
 
 einc_tensor *einc_attention(einc_ctx *ctx, const char *expr, einc_tensor *q, einc_tensor *k, einc_tensor *v,
                             einc_axes axes, const einc_attention_options *options) {
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (!expr) return einc__error(ctx, EINC_EINVAL, "einc_attention: expression is NULL"), NULL;
     einc_tensor *in[3] = {q, k, v};

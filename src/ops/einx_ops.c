@@ -98,6 +98,7 @@ int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, e
 
 static einc_tensor *one(einc_ctx *ctx, einc_op op, const char *expr, int n, einc_tensor *const *in, einc_axes axes) {
     einc_tensor *out = NULL;
+    EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     for (int i = 0; i < n; i++)
         if (!in[i]) { /* NULL propagates: the first error stays */
