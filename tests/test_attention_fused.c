@@ -355,6 +355,39 @@ TEST(bad_input) {
     einc_ctx_destroy(ctx);
 }
 
+/* The roles are cached per (expression, shapes, dtypes, constraints): a repeated call with other
+ * options, a bias, a conflicting constraint or other shapes gets its own result or error, never
+ * the cached call's. */
+TEST(cached_front_end) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *q = einc_tensor_randn(ctx, EINC_FLOAT32, 3, (int64_t[]){2, 5, 4});
+    einc_tensor *k = einc_tensor_randn(ctx, EINC_FLOAT32, 3, (int64_t[]){2, 6, 4});
+    einc_tensor *v = einc_tensor_randn(ctx, EINC_FLOAT32, 3, (int64_t[]){2, 6, 3});
+    const char *ex = "b N d, b M d, b M e -> b N e";
+    const char *d1 = "b N d, b M d -> b N M", *sm = "b N [M]", *d2 = "b N M, b M e -> b N e";
+    for (int rep = 0; rep < 2; rep++) { /* the second round runs on cache hits */
+        einc_tensor *plain = einc_attention(ctx, ex, q, k, v, EINC_NO_AXES, NULL);
+        CHECK(plain && rel_err(ctx, plain, unfused(ctx, d1, sm, d2, q, k, v, 0.5, NULL, NULL)) < 2e-6);
+        einc_attention_options causal = {0.25, true, NULL};
+        einc_tensor *c = einc_attention(ctx, ex, q, k, v, EINC_NO_AXES, &causal);
+        CHECK(c && rel_err(ctx, c, unfused(ctx, d1, sm, d2, q, k, v, 0.25, NULL, causal_mask(ctx, 5, 6))) < 2e-6);
+        einc_tensor *bias = einc_tensor_randn(ctx, EINC_FLOAT32, 2, (int64_t[]){5, 6});
+        einc_attention_options biased = {0, false, bias};
+        einc_tensor *b = einc_attention(ctx, ex, q, k, v, EINC_NO_AXES, &biased);
+        CHECK(b && rel_err(ctx, b, unfused(ctx, d1, sm, d2, q, k, v, 0.5, bias, NULL)) < 2e-6);
+        einc_attention_options wrong = {0, false, einc_tensor_zeros(ctx, EINC_FLOAT32, 1, (int64_t[]){7})};
+        CHECK(!einc_attention(ctx, ex, q, k, v, EINC_NO_AXES, &wrong));
+        CHECK_ERROR(ctx, EINC_ESHAPE, "^");
+        CHECK(!einc_attention(ctx, ex, q, k, v, EINC_AXES({"M", 7}), NULL));
+        CHECK_ERROR(ctx, EINC_EAXISSIZE, "");
+        einc_tensor *q9 = einc_tensor_randn(ctx, EINC_FLOAT32, 3, (int64_t[]){2, 9, 4});
+        einc_tensor *o9 = einc_attention(ctx, ex, q9, k, v, EINC_NO_AXES, NULL);
+        CHECK(o9 && o9->shape[1] == 9 && rel_err(ctx, o9, unfused(ctx, d1, sm, d2, q9, k, v, 0.5, NULL, NULL)) < 2e-6);
+    }
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 /* One and two threads give the same bits, forward and backward (each element is computed by one
  * thread in a fixed order), for float32 and float64. */
 TEST(thread_count_independent) {
@@ -414,6 +447,7 @@ int main(void) {
     RUN(gradients_match_unfused_and_finite_differences);
     RUN(matches_pytorch);
     RUN(bad_input);
+    RUN(cached_front_end);
     RUN(thread_count_independent);
     RUN(out_of_memory_sweep);
     return test_summary();

@@ -5,11 +5,16 @@
  * the shapes and constraints); then each axis' role follows from the operands it appears in
  * (include/einc/attention.h), and each operand is seen through a dimension map in the role
  * order, so no operand is copied or permuted.
+ *
+ * The roles depend only on the expression, the operands' shapes and dtypes and the constraints,
+ * so they are cached in the context's plan cache (a hit costs a key and a hash, as a notation
+ * call's plan does); only the bias is checked on every call.
  */
 #include <math.h>
 
 #include "../drivers/drivers.h"
 #include "../notation/call.h"
+#include "../plan/cache.h"
 #include "../plan/rules.h"
 
 enum { Q, K, V, O, NOPER };
@@ -140,17 +145,24 @@ static bool assign_roles(front *f, einc__attn_map *map, int64_t *out_shape, int 
     return true;
 }
 
-/* The bias must broadcast to the scores [batch..., N, M]. */
-static bool check_bias(front *f, const einc__attn_map *map, const einc_tensor *bias) {
+/* Whether the bias broadcasts to the scores [batch..., N, M]; *bad gets the scores' dimension
+ * of the first mismatch (-1: too many dimensions). */
+static bool bias_broadcasts(const einc__attn_map *map, const einc_tensor *bias, int *bad) {
     int n = map->nb + 2;
-    char bs[256], ss[256];
-    bool ok = bias->ndim <= n;
-    int bad = -1;
-    for (int i = 0; ok && i < bias->ndim; i++) {
+    *bad = -1;
+    if (bias->ndim > n) return false;
+    for (int i = 0; i < bias->ndim; i++) {
         int64_t b = bias->shape[bias->ndim - 1 - i], s = map->scores[n - 1 - i];
-        if (b != 1 && b != s) ok = false, bad = n - 1 - i;
+        if (b != 1 && b != s) return *bad = n - 1 - i, false;
     }
-    if (ok) return true;
+    return true;
+}
+
+/* The bias must broadcast to the scores: a ShapeError with a caret otherwise. */
+static bool check_bias(front *f, const einc__attn_map *map, const einc_tensor *bias) {
+    int n = map->nb + 2, bad;
+    char bs[256], ss[256];
+    if (bias_broadcasts(map, bias, &bad)) return true;
     const einc__node *at = NULL; /* the axis of the first mismatch: a batch axis or N in the output, M in k */
     if (bad >= 0 && bad < n - 1) at = f->e.out[0]->c[map->o[bad]];
     if (bad == n - 1) at = f->e.in[1]->c[map->k[map->nb]];
@@ -198,6 +210,49 @@ static bool resolve(front *f, const char *expr, einc_tensor *const *in, einc_axe
     return assign_roles(f, map, out_shape, out_ndim);
 }
 
+/* The roles from the cache, or resolved (and checked, with einx's errors) and then cached. A
+ * bias that does not broadcast takes the slow path, which says where it fails. */
+static bool front_end(einc_ctx *ctx, const char *expr, einc_tensor *const *in, einc_axes axes,
+                      const einc_tensor *bias, einc__attn_map *map, int64_t *out_shape, int *out_ndim) {
+    unsigned char key[4096];
+    size_t keylen = 0;
+    bool cacheable = einc__plan_key((einc_op)EINC_OP_COUNT_, expr, 3, in, axes, NULL, key, sizeof key, &keylen);
+    const einc__plan *hit = cacheable ? einc__plan_cache_get(ctx, key, keylen) : NULL;
+    int bad;
+    if (hit && (!bias || bias_broadcasts(hit->attention, bias, &bad))) {
+        *map = *hit->attention;
+        *out_ndim = hit->out_ndim[0];
+        memcpy(out_shape, hit->out_shape[0], sizeof(int64_t) * (size_t)*out_ndim);
+        return true;
+    }
+    einc__arena arena;
+    einc__arena_init(&arena, ctx);
+    front f = {&arena, {0}, {0}, {0}};
+    memset(map, 0, sizeof *map);
+    bool ok = resolve(&f, expr, in, axes, map, out_shape, out_ndim) && (!bias || check_bias(&f, map, bias));
+    einc__arena_free(&arena);
+    if (ok && cacheable && !hit) { /* not kept when memory is short: the next call resolves again */
+        einc__arena pa;
+        einc__arena_init(&pa, ctx);
+        einc__plan *p = einc__arena_alloc(&pa, sizeof *p);
+        einc__attn_map *m = p ? einc__arena_alloc(&pa, sizeof *m) : NULL;
+        if (m) {
+            *m = *map;
+            p->refcount = 1;
+            p->op = (einc_op)EINC_OP_COUNT_;
+            p->attention = m;
+            p->out_ndim[0] = *out_ndim;
+            memcpy(p->out_shape[0], out_shape, sizeof(int64_t) * (size_t)*out_ndim);
+            p->arena = pa;
+            einc__plan_cache_put(ctx, key, keylen, p);
+            einc__plan_release(p);
+        } else {
+            einc__arena_free(&pa);
+        }
+    }
+    return ok;
+}
+
 einc_tensor *einc_attention(einc_ctx *ctx, const char *expr, einc_tensor *q, einc_tensor *k, einc_tensor *v,
                             einc_axes axes, const einc_attention_options *options) {
     EINC__OWNED(ctx, NULL);
@@ -214,17 +269,13 @@ einc_tensor *einc_attention(einc_ctx *ctx, const char *expr, einc_tensor *q, ein
         return einc__error(ctx, EINC_EVALUE, "einc_attention: scale must be a finite number, got %g", opt.scale), NULL;
     if (opt.bias && !check_float(ctx, opt.bias, "the bias")) return NULL;
 
-    einc__arena arena;
-    einc__arena_init(&arena, ctx);
-    front f = {&arena, {0}, {0}, {0}};
+    if (axes.n < 0 || (axes.n > 0 && !axes.v))
+        return einc__error(ctx, EINC_EINVAL, "einc_attention: invalid constraints (n = %d)", axes.n), NULL;
     einc__attn_map map;
-    memset(&map, 0, sizeof map);
     int64_t out_shape[EINC_MAX_DIMS];
     int out_ndim = 0;
-    bool ok = resolve(&f, expr, in, axes, &map, out_shape, &out_ndim) && (!opt.bias || check_bias(&f, &map, opt.bias));
-    int64_t dlen = ok ? q->shape[map.q[map.nb + 1]] : 1;
-    einc__arena_free(&arena);
-    if (!ok) return NULL;
+    if (!front_end(ctx, expr, in, axes, opt.bias, &map, out_shape, &out_ndim)) return NULL;
+    int64_t dlen = q->shape[map.q[map.nb + 1]];
     map.scale = opt.scale != 0 ? opt.scale : 1.0 / sqrt((double)(dlen > 0 ? dlen : 1));
     map.causal = opt.causal;
 

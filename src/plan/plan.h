@@ -104,6 +104,9 @@ typedef struct einc__plan {
     struct einc__sorting_plan *sorting;
     /* indexing */
     struct einc__index_plan *index;
+    /* einc_attention's front end (src/ops/attention_ops.c): the roles, cached like a plan under
+     * the operation value EINC_OP_COUNT_, which no notation call has; out_shape[0] is its output */
+    struct einc__attn_map *attention;
 } einc__plan;
 
 /* Builds the plan for a call (the slow path): parse, rules, expand, merge, solve, lower.
