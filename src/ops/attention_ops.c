@@ -212,8 +212,8 @@ static bool resolve(front *f, const char *expr, einc_tensor *const *in, einc_axe
 
 /* The roles from the cache, or resolved (and checked, with einx's errors) and then cached. A
  * bias that does not broadcast takes the slow path, which says where it fails. */
-static bool front_end(einc_ctx *ctx, const char *expr, einc_tensor *const *in, einc_axes axes,
-                      const einc_tensor *bias, einc__attn_map *map, int64_t *out_shape, int *out_ndim) {
+static bool front_end(einc_ctx *ctx, const char *expr, einc_tensor *const *in, einc_axes axes, const einc_tensor *bias,
+                      einc__attn_map *map, int64_t *out_shape, int *out_ndim) {
     unsigned char key[4096];
     size_t keylen = 0;
     bool cacheable = einc__plan_key((einc_op)EINC_OP_COUNT_, expr, 3, in, axes, NULL, key, sizeof key, &keylen);
