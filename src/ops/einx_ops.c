@@ -96,6 +96,7 @@ int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, e
 
 /* ---- convenience forms ------------------------------------------------------------------------ */
 
+/* Every one-line form comes here: the owner check, NULL inputs, then einc_apply. */
 static einc_tensor *one(einc_ctx *ctx, einc_op op, const char *expr, int n, einc_tensor *const *in, einc_axes axes) {
     einc_tensor *out = NULL;
     EINC__OWNED(ctx, NULL);
@@ -111,25 +112,20 @@ static einc_tensor *one(einc_ctx *ctx, einc_op op, const char *expr, int n, einc
 }
 
 einc_tensor *(einc_id)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
-    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_ID, expr, 1, &x, axes);
 }
 einc_tensor *(einc_rearrange)(einc_ctx *ctx, const char *expr, einc_tensor *x, einc_axes axes) {
-    EINC__OWNED(ctx, NULL);
     return one(ctx, EINC_OP_REARRANGE, expr, 1, &x, axes);
 }
 einc_tensor *(einc_dot)(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes) {
-    EINC__OWNED(ctx, NULL);
     einc_tensor *in[2] = {a, b};
     return one(ctx, EINC_OP_DOT, expr, 2, in, axes);
 }
 einc_tensor *einc_reduce(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *x, einc_axes axes) {
-    EINC__OWNED(ctx, NULL);
     return one(ctx, op, expr, 1, &x, axes);
 }
 einc_tensor *einc_elementwise(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *a, einc_tensor *b,
                               einc_axes axes) {
-    EINC__OWNED(ctx, NULL);
     einc_tensor *in[2] = {a, b};
     return one(ctx, op, expr, 2, in, axes);
 }
@@ -166,7 +162,6 @@ EINC__BINARY_DEF(einc_minimum, EINC_OP_MINIMUM)
 
 einc_tensor *(einc_where)(einc_ctx *ctx, const char *expr, einc_tensor *cond, einc_tensor *x, einc_tensor *y,
                           einc_axes axes) {
-    EINC__OWNED(ctx, NULL);
     einc_tensor *in[3] = {cond, x, y};
     return one(ctx, EINC_OP_WHERE, expr, 3, in, axes);
 }
