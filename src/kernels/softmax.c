@@ -2,7 +2,9 @@
  *
  * float32 groups whose innermost reduced dimension is the most contiguous one (row mode) take two
  * passes: one for the max m and s = sum(exp(x - m)) together (the online form, einc__vm_lse_f32:
- * the sum is rescaled when the running max grows, and accumulated in float64), one for
+ * the sum is rescaled when the running max grows, and accumulated in float64; contiguous rows
+ * of up to 1024 elements read their max first, from memory, and then the statistics from L1
+ * with no rescale, which is cheaper than the online form's rescales on short rows), one for
  * y = exp(x - m) / s or y = x - m - log(s). Both are vector row kernels chosen at run time
  * (vecmath.h), with masked tails, so short rows cost about what long ones do per element.
  *

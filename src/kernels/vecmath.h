@@ -124,7 +124,8 @@ typedef struct {
     { -INFINITY, 0.0 }
 void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n);
 /* The statistics of nrows whole rows of n elements, row j at x + j * xr, into st[j] (no need to
- * initialise them): one call for many short rows. */
+ * initialise them): one call for many short rows. Rows of up to 1024 elements read their max
+ * first (from memory, leaving the row in L1), so the statistics pass never rescales. */
 void einc__vm_lse_rows_f32(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);
 
 /* einc__vm_lse_f32 that also keeps the exponentials, for a second pass that needs no exp:
@@ -143,9 +144,10 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
 /* Rows of at most this many elements can keep their exponentials (einc__vm_softmax_rows_f32). */
 #define EINC__VM_KEEP 4096
 /* softmax (is_log: log_softmax) of nrows contiguous rows of n elements each (softmax: n <=
- * EINC__VM_KEEP), row j at x + j * xr and y + j * yr: two passes per row (the online statistics,
- * then the output; softmax keeps its exponentials in between, so one exp per element), the
- * rows pipelined. A row whose sum is NaN or whose max is not finite is all NaN. */
+ * EINC__VM_KEEP), row j at x + j * xr and y + j * yr: two passes per row over memory (the
+ * statistics, then the output; softmax keeps its exponentials in between, so one exp per
+ * element), the rows pipelined. Rows of up to 1024 elements take their max first and their
+ * statistics from L1 with that max; longer ones use the online form. A row whose sum is NaN or whose max is not finite is all NaN. */
 void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_log,
                                bool stream);
 /* Orders the streaming stores of the calls before it (once after a kernel's last one). */

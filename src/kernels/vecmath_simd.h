@@ -33,6 +33,24 @@ static inline V VM(vexp)(V x) {
     return v_ldexp(p, n);
 }
 
+/* exp(x) for x <= 0 (and -inf, NaN), the softmax case (the statistics passes and fused
+ * attention, whose arguments are x - max): no overflow clamp, and a degree-5
+ * polynomial with c0 = 1 (the minimax coefficients of Arm's optimized-routines v_expf, 1.45 ulp
+ * relative on [-ln2/2, ln2/2]) in place of Cephes' degree 6: 11 vector operations instead of 16,
+ * which is a quarter of the vector work of attention's row steps. Results below 2^-150 are 0. */
+static inline V VM(vexp_le0)(V x) {
+    x = v_max(v_set1(-104.0f), x); /* keeps NaN */
+    V n = v_sub(v_fma(x, v_set1(1.44269504088896341f), v_set1(12582912.0f)), v_set1(12582912.0f));
+    V r = v_fnma(n, v_set1(0.693359375f), x);
+    r = v_fnma(n, v_set1(-2.12194440e-4f), r);
+    V p = v_fma(v_set1(0x1.0e4020p-7f), r, v_set1(0x1.573e2ep-5f));
+    p = v_fma(p, r, v_set1(0x1.555e66p-3f));
+    p = v_fma(p, r, v_set1(0x1.fffdb6p-2f));
+    p = v_fma(p, r, v_set1(0x1.ffffecp-1f));
+    p = v_fma(p, r, v_set1(1.0f));
+    return v_ldexp(p, n);
+}
+
 /* log as einc__k_log_f32. */
 static inline V VM(vlog)(V x) {
     M sub = m_lt(x, v_set1(1.17549435e-38f));
@@ -293,8 +311,8 @@ static inline double VM(acc_sum)(const VD *a) {
             ++*nmarks;                                                                                                 \
         }                                                                                                              \
     }                                                                                                                  \
-    V e0 = VM(vexp)(v_sub(v[0], re)), e1 = VM(vexp)(v_sub(v[1], re));                                                  \
-    V e2 = VM(vexp)(v_sub(v[2], re)), e3 = VM(vexp)(v_sub(v[3], re));                                                  \
+    V e0 = VM(vexp_le0)(v_sub(v[0], re)), e1 = VM(vexp_le0)(v_sub(v[1], re));                                          \
+    V e2 = VM(vexp_le0)(v_sub(v[2], re)), e3 = VM(vexp_le0)(v_sub(v[3], re));                                          \
     if (KEEP) {                                                                                                        \
         if (full) {                                                                                                    \
             v_storeu(e + i, e0), v_storeu(e + i + W, e1);                                                              \
@@ -328,6 +346,27 @@ static inline double VM(acc_sum)(const VD *a) {
     st->r = r;                                                                                                         \
     st->s = base + VM(acc_sum)(acc)
 
+/* Rows this long or shorter take their max in a pass of its own before the statistics pass, which
+ * then reads them from L1: the online form's rescales (a horizontal max, a libm exp and a
+ * mispredicted branch in about every other row of 64) cost more than a second read from L1. */
+#define VM_SHORT_ROW 1024
+
+/* max of x[0, n), NaN lanes ignored (a NaN makes the statistics' sum NaN). Prefetches as the
+ * statistics pass does, since this is the first read of the row. */
+static inline float VM(row_max)(const float *x, int64_t n) {
+    V a[4] = {v_set1(-INFINITY), v_set1(-INFINITY), v_set1(-INFINITY), v_set1(-INFINITY)};
+    for (int64_t i = 0; i < n; i += 4 * W) {
+        for (int k = 0; k < 4 * W; k += 16)
+            v_prefetch(x + i + k + PREFETCH_AHEAD);
+        for (int k = 0; k < 4; k++) {
+            int64_t o = i + k * W, left = n - o;
+            V v = left >= W ? v_loadu(x + o) : left > 0 ? v_load_tail(x + o, left, -INFINITY) : v_set1(-INFINITY);
+            a[k] = v_max(v, a[k]);
+        }
+    }
+    return v_hmax(v_max(v_max(a[0], a[1]), v_max(a[2], a[3])));
+}
+
 static inline void VM(lse_one)(einc__lse_f32 *st, const float *x, int64_t n) {
     float *e = NULL;
     int64_t *pos = NULL, *nmarks = NULL;
@@ -342,7 +381,7 @@ void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
 
 void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n) {
     for (int64_t j = 0; j < nrows; j++) {
-        st[j].r = -INFINITY, st[j].s = 0.0;
+        st[j].r = n <= VM_SHORT_ROW ? VM(row_max)(x + j * xr, n) : -INFINITY, st[j].s = 0.0;
         VM(lse_one)(&st[j], x + j * xr, n);
     }
 }
@@ -401,6 +440,13 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
             acc[k] = vd_zero();
         V re = v_zero();
         *nmarks = 0;
+        if (p1 && n <= VM_SHORT_ROW) {
+            /* the row's max first: the statistics pass then never rescales, and its exponentials
+             * share one scale (one mark) */
+            r = VM(row_max)(xp, n);
+            if (r != -INFINITY) re = v_set1(r);
+            if (!is_log) *nmarks = 1, pos[0] = 0, fs[0] = 0.0;
+        }
         for (int64_t i = 0; i < n; i += 4 * W) {
             if (p1) {
                 const float *x_ = xp;
@@ -452,23 +498,6 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
 }
 
 /* ---- fused attention's row steps (vecmath.h) ------------------------------------------------ */
-
-/* exp(x) for x <= 0 (and -inf, NaN), the softmax case: no overflow clamp, and a degree-5
- * polynomial with c0 = 1 (the minimax coefficients of Arm's optimized-routines v_expf, 1.45 ulp
- * relative on [-ln2/2, ln2/2]) in place of Cephes' degree 6: 11 vector operations instead of 16,
- * which is a quarter of the vector work of attention's row steps. Results below 2^-150 are 0. */
-static inline V VM(vexp_le0)(V x) {
-    x = v_max(v_set1(-104.0f), x); /* keeps NaN */
-    V n = v_sub(v_fma(x, v_set1(1.44269504088896341f), v_set1(12582912.0f)), v_set1(12582912.0f));
-    V r = v_fnma(n, v_set1(0.693359375f), x);
-    r = v_fnma(n, v_set1(-2.12194440e-4f), r);
-    V p = v_fma(v_set1(0x1.0e4020p-7f), r, v_set1(0x1.573e2ep-5f));
-    p = v_fma(p, r, v_set1(0x1.555e66p-3f));
-    p = v_fma(p, r, v_set1(0x1.fffdb6p-2f));
-    p = v_fma(p, r, v_set1(0x1.ffffecp-1f));
-    p = v_fma(p, r, v_set1(1.0f));
-    return v_ldexp(p, n);
-}
 
 static const float VM(iota)[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
