@@ -312,6 +312,82 @@ TEST(matches_pytorch) {
     einc_ctx_destroy(ctx);
 }
 
+/* A bool mask (true: attend) means the additive bias 0 / -inf: against the unfused float64
+ * notation with that bias written out here, and the gradients of q, k, v against the fused call
+ * with the float bias. A mask (B, 1, N, M) with a third of the keys false at random, one true
+ * key per row at least; sizes off the kernel's blocks. */
+TEST(bool_mask_is_an_additive_bias) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_scope_begin(ctx);
+    int64_t b = 2, h = 3, n = 70, m = 261, d = 17, e = 9;
+    einc_tensor *q = einc_tensor_randn(ctx, EINC_FLOAT32, 4, (int64_t[]){b, h, n, d});
+    einc_tensor *k = einc_tensor_randn(ctx, EINC_FLOAT32, 4, (int64_t[]){b, h, m, d});
+    einc_tensor *v = einc_tensor_randn(ctx, EINC_FLOAT32, 4, (int64_t[]){b, h, m, e});
+    einc_tensor *mask = einc_tensor_zeros(ctx, EINC_BOOL, 4, (int64_t[]){b, 1, n, m});
+    einc_tensor *add = einc_tensor_zeros(ctx, EINC_FLOAT64, 4, (int64_t[]){b, 1, n, m});
+    bool *mp = einc_tensor_data(mask);
+    double *ap = einc_tensor_data(add);
+    uint32_t seed = 12345;
+    for (int64_t i = 0; i < b * n * m; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        mp[i] = (seed >> 8) % 3 != 0 || i % m == (i / m) % m; /* one true key per row at least */
+        ap[i] = mp[i] ? 0.0 : -INFINITY;
+    }
+    const char *expr = "b h N d, b h M d, b h M e -> b h N e";
+    einc_attention_options with_mask = {0, false, mask};
+    einc_tensor *out = einc_attention(ctx, expr, q, k, v, EINC_NO_AXES, &with_mask);
+    CHECK_OK(ctx);
+    CHECK(out && out->dtype == EINC_FLOAT32);
+    einc_tensor *ref = unfused(ctx, "b h N d, b h M d -> b h N M", "b h N [M]", "b h N M, b h M e -> b h N e",
+                               einc_tensor_cast(ctx, q, EINC_FLOAT64), einc_tensor_cast(ctx, k, EINC_FLOAT64),
+                               einc_tensor_cast(ctx, v, EINC_FLOAT64), 1.0 / sqrt((double)d), add, NULL);
+    double err = out && ref ? rel_err(ctx, out, ref) : 1e30;
+    if (!(err < 2e-6)) fprintf(stderr, "bool mask: relative error %g\n", err);
+    CHECK(err < 2e-6);
+    /* a causal mask given as bool equals causal = true */
+    einc_tensor *tri = einc_tensor_zeros(ctx, EINC_BOOL, 2, (int64_t[]){n, m});
+    bool *tp = einc_tensor_data(tri);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < m; j++)
+            tp[i * m + j] = j <= i;
+    einc_attention_options tri_mask = {0, false, tri}, causal = {0, true, NULL};
+    einc_tensor *o1 = einc_attention(ctx, expr, q, k, v, EINC_NO_AXES, &tri_mask);
+    einc_tensor *o2 = einc_attention(ctx, expr, q, k, v, EINC_NO_AXES, &causal);
+    double ec = o1 && o2 ? rel_err(ctx, o1, o2) : 1e30;
+    CHECK(ec < 1e-6);
+    /* gradients: as with the float bias 0 / -inf */
+    einc_tensor *addf = einc_tensor_cast(ctx, add, EINC_FLOAT32),
+                *dout = einc_tensor_randn(ctx, EINC_FLOAT32, 4, (int64_t[]){b, h, n, e});
+    einc_tensor *grads[2][3];
+    for (int impl = 0; impl < 2; impl++) {
+        einc_tensor *leaf[3] = {einc_tensor_clone(ctx, q), einc_tensor_clone(ctx, k), einc_tensor_clone(ctx, v)};
+        for (int i = 0; i < 3; i++)
+            einc_requires_grad(leaf[i], true);
+        einc_attention_options opt = {0, false, impl ? addf : mask};
+        einc_tensor *o = einc_attention(ctx, expr, leaf[0], leaf[1], leaf[2], EINC_NO_AXES, &opt);
+        CHECK(einc_backward(ctx, o, dout) == EINC_OK);
+        for (int i = 0; i < 3; i++)
+            grads[impl][i] = einc_grad(ctx, leaf[i]);
+    }
+    CHECK_OK(ctx);
+    for (int i = 0; i < 3; i++) {
+        double eg = grads[0][i] && grads[1][i] ? rel_err(ctx, grads[0][i], grads[1][i]) : 1e30;
+        if (!(eg < 1e-6)) fprintf(stderr, "bool mask: gradient %d relative error %g\n", i, eg);
+        CHECK(eg < 1e-6);
+    }
+    /* a bias that is neither float nor bool, and a mask that does not broadcast */
+    einc_tensor *ib = einc_tensor_zeros(ctx, EINC_INT32, 2, (int64_t[]){n, m});
+    einc_attention_options int_bias = {0, false, ib};
+    CHECK(!einc_attention(ctx, expr, q, k, v, EINC_NO_AXES, &int_bias));
+    CHECK_ERROR(ctx, EINC_EDTYPE, "the bias has dtype int32; a bias is float32 or float64");
+    einc_tensor *bm = einc_tensor_zeros(ctx, EINC_BOOL, 2, (int64_t[]){n + 1, m});
+    einc_attention_options bad_mask = {0, false, bm};
+    CHECK(!einc_attention(ctx, expr, q, k, v, EINC_NO_AXES, &bad_mask));
+    CHECK_ERROR(ctx, EINC_ESHAPE, "does not broadcast to the scores");
+    einc_scope_end(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 TEST(bad_input) {
     einc_ctx *ctx = einc_ctx_create();
     einc_tensor *q = einc_tensor_randn(ctx, EINC_FLOAT32, 3, (int64_t[]){2, 5, 4});
@@ -446,6 +522,7 @@ int main(void) {
     RUN(row_step_exp_accuracy);
     RUN(gradients_match_unfused_and_finite_differences);
     RUN(matches_pytorch);
+    RUN(bool_mask_is_an_additive_bias);
     RUN(bad_input);
     RUN(cached_front_end);
     RUN(thread_count_independent);

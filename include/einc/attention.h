@@ -25,9 +25,11 @@ typedef struct einc_attention_options {
     /** Query i sees keys j <= i only (PyTorch's is_causal: the mask aligned to the top left,
      * also when N != M). */
     bool causal;
-    /** An additive float bias (or mask: 0 and -inf) on the scores, broadcast with NumPy's rules
-     * to (batch axes in the output's order..., N, M); e.g. (N, M), (1, M) or (B, 1, N, M) for
-     * "b h N d, b h M d, b h M e -> b h N e". NULL: none. Gradients flow into it. */
+    /** An additive float bias on the scores, or a bool mask (true: the query attends to the
+     * key; false: it does not, as PyTorch's boolean attn_mask, i.e. a bias of 0 and -inf),
+     * broadcast with NumPy's rules to (batch axes in the output's order..., N, M); e.g. (N, M),
+     * (1, M) or (B, 1, N, M) for "b h N d, b h M d, b h M e -> b h N e". NULL: none. Gradients
+     * flow into a float bias. */
     einc_tensor *bias;
 } einc_attention_options;
 
@@ -43,7 +45,8 @@ typedef struct einc_attention_options {
  * NaN, as the unfused softmax does. Records gradients for q, k, v and the bias.
  * Errors: EINC_ESYNTAX / ERANK / EAXISSIZE as for every expression (with einx's carets),
  * EINC_ESEMANTIC for an expression whose roles are not as above (caret under the axis),
- * EINC_ESHAPE for a bias that does not broadcast, EINC_EDTYPE for non-float inputs, EINC_EVALUE
+ * EINC_ESHAPE for a bias that does not broadcast, EINC_EDTYPE for non-float inputs (or a bias
+ * neither float nor bool), EINC_EVALUE
  * for a bad scale, EINC_EINVAL for NULL arguments. */
 EINC_API einc_tensor *einc_attention(einc_ctx *ctx, const char *expr, einc_tensor *q, einc_tensor *k, einc_tensor *v,
                                      einc_axes axes, const einc_attention_options *options);

@@ -16,6 +16,7 @@
 #include "../notation/call.h"
 #include "../plan/cache.h"
 #include "../plan/rules.h"
+#include "ops_internal.h"
 
 enum { Q, K, V, O, NOPER };
 static const char *const oper_name[NOPER] = {"q", "k", "v", "the output"};
@@ -180,9 +181,14 @@ static bool check_float(einc_ctx *ctx, const einc_tensor *t, const char *name) {
     return false;
 }
 
-static einc_tensor *as_dtype(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
-    if (!t) return NULL;
-    return t->dtype == dtype ? einc_tensor_retain(t) : einc_tensor_cast(ctx, t, dtype);
+/* A bool mask as the additive bias it means: 0 where true (the query attends to the key), -inf
+ * where false, as PyTorch's boolean attn_mask. The same shape as the mask (broadcast later). */
+static einc_tensor *mask_bias(einc_ctx *ctx, einc_tensor *mask, einc_dtype dt) {
+    einc_tensor *zero = einc_tensor_scalar(ctx, dt, 0.0), *ninf = einc_tensor_scalar(ctx, dt, -INFINITY);
+    einc_tensor *b = zero && ninf ? einc_tensor_where(ctx, mask, zero, ninf) : NULL;
+    einc_tensor_release(zero);
+    einc_tensor_release(ninf);
+    return b;
 }
 
 /* Parses and solves the expression, then fills the map. */
@@ -267,7 +273,12 @@ einc_tensor *einc_attention(einc_ctx *ctx, const char *expr, einc_tensor *q, ein
     if (options) opt = *options;
     if (!isfinite(opt.scale))
         return einc__error(ctx, EINC_EVALUE, "einc_attention: scale must be a finite number, got %g", opt.scale), NULL;
-    if (opt.bias && !check_float(ctx, opt.bias, "the bias")) return NULL;
+    if (opt.bias && opt.bias->dtype != EINC_BOOL && !einc__dtype_is_float(opt.bias->dtype))
+        return einc__error(ctx, EINC_EDTYPE,
+                           "einc_attention: the bias has dtype %s; a bias is float32 or float64 (added to the scores) "
+                           "or bool (a mask: true where a query may attend)",
+                           einc_dtype_name(opt.bias->dtype)),
+               NULL;
 
     if (axes.n < 0 || (axes.n > 0 && !axes.v))
         return einc__error(ctx, EINC_EINVAL, "einc_attention: invalid constraints (n = %d)", axes.n), NULL;
@@ -282,8 +293,10 @@ einc_tensor *einc_attention(einc_ctx *ctx, const char *expr, einc_tensor *q, ein
     bool f64 = q->dtype == EINC_FLOAT64 || k->dtype == EINC_FLOAT64 || v->dtype == EINC_FLOAT64 ||
                (opt.bias && opt.bias->dtype == EINC_FLOAT64);
     einc_dtype dt = f64 ? EINC_FLOAT64 : EINC_FLOAT32;
-    einc_tensor *qc = as_dtype(ctx, q, dt), *kc = as_dtype(ctx, k, dt), *vc = as_dtype(ctx, v, dt);
-    einc_tensor *bc = opt.bias ? as_dtype(ctx, opt.bias, dt) : NULL;
+    einc_tensor *qc = einc__as_dtype(ctx, q, dt), *kc = einc__as_dtype(ctx, k, dt), *vc = einc__as_dtype(ctx, v, dt);
+    einc_tensor *bc = !opt.bias                      ? NULL
+                      : opt.bias->dtype == EINC_BOOL ? mask_bias(ctx, opt.bias, dt)
+                                                     : einc__as_dtype(ctx, opt.bias, dt);
     einc_tensor *const args[4] = {qc, kc, vc, bc};
     bool grad = false; /* the forward saves the log-sum-exp only when the tape will record */
     for (int i = 0; i < 4; i++)

@@ -2,6 +2,7 @@
 #include "../core/internal.h"
 #include "../drivers/drivers.h"
 #include "../kernels/kernels.h"
+#include "ops_internal.h"
 
 einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
     EINC__OWNED(ctx, NULL);
@@ -15,6 +16,11 @@ einc_tensor *einc_tensor_cast(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
     einc__view d = einc__view_of(out), s = einc__view_of(t);
     einc__copy_views(ctx, &d, &s);
     return einc__ag_identity(ctx, out, t);
+}
+
+einc_tensor *einc__as_dtype(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
+    if (!t) return NULL;
+    return t->dtype == dtype ? einc_tensor_retain(t) : einc_tensor_cast(ctx, t, dtype);
 }
 
 einc_tensor *einc_tensor_clone(einc_ctx *ctx, einc_tensor *t) {

@@ -3,6 +3,7 @@
  * except for a dtype conversion; layouts are the driver's business. */
 #include "../core/internal.h"
 #include "../drivers/drivers.h"
+#include "ops_internal.h"
 
 /* ---- dtypes -------------------------------------------------------------------------------- */
 
@@ -27,13 +28,6 @@ static einc_dtype promote(einc_dtype x, einc_dtype y) {
     if (fx != fy) return EINC_FLOAT64;
     if (fx) return (x == EINC_FLOAT64 || y == EINC_FLOAT64) ? EINC_FLOAT64 : EINC_FLOAT32;
     return (x == EINC_INT64 || y == EINC_INT64) ? EINC_INT64 : EINC_INT32;
-}
-
-/* A handle of t with `dtype`: t itself with an extra reference, or a converted copy. The caller
- * releases it. NULL (error recorded) on failure. */
-static einc_tensor *as_dtype(einc_ctx *ctx, einc_tensor *t, einc_dtype dtype) {
-    if (t->dtype == dtype) return einc_tensor_retain(t);
-    return einc_tensor_cast(ctx, t, dtype);
 }
 
 /* ---- the shared product -------------------------------------------------------------------- */
@@ -73,8 +67,8 @@ static einc__view operand_view(const einc_tensor *t, const product_geom *g, bool
 
 /* out = a @ b in the promoted dtype `dtype`. NULL (error recorded, nothing leaked) on failure. */
 static einc_tensor *product(einc_ctx *ctx, einc_tensor *a, einc_tensor *b, einc_dtype dtype, const product_geom *g) {
-    einc_tensor *ta = as_dtype(ctx, a, dtype);
-    einc_tensor *tb = ta ? as_dtype(ctx, b, dtype) : NULL;
+    einc_tensor *ta = einc__as_dtype(ctx, a, dtype);
+    einc_tensor *tb = ta ? einc__as_dtype(ctx, b, dtype) : NULL;
     einc_tensor *out = tb ? einc__tensor_new(ctx, dtype, g->out_ndim, g->out_shape) : NULL;
     if (out) {
         einc__view va = operand_view(ta, g, g->a_vec, true), vb = operand_view(tb, g, g->b_vec, false);
@@ -277,9 +271,9 @@ einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *
     if (bias) dtype = promote(dtype, bias->dtype);
     int64_t B = x->shape[0], cin = x->shape[1], H = x->shape[2], W = x->shape[3], cout = w->shape[0];
 
-    einc_tensor *tx = as_dtype(ctx, x, dtype);
-    einc_tensor *tw = tx ? as_dtype(ctx, w, dtype) : NULL;
-    einc_tensor *tbias = (tw && bias) ? as_dtype(ctx, bias, dtype) : NULL;
+    einc_tensor *tx = einc__as_dtype(ctx, x, dtype);
+    einc_tensor *tw = tx ? einc__as_dtype(ctx, w, dtype) : NULL;
+    einc_tensor *tbias = (tw && bias) ? einc__as_dtype(ctx, bias, dtype) : NULL;
     einc_tensor *y = (tw && (tbias || !bias)) ? einc__tensor_new(ctx, dtype, EINC_SHAPE(B, cout, H, W)) : NULL;
     if (y) {
         /* y[b] [C_out, H*W] = w [C_out, C_in] @ x[b] [C_in, H*W]; when H and W do not merge in x's
