@@ -3,7 +3,8 @@
  * against PyTorch (tests/golden/gen_attention_fused.py), by finite differences, and on bad input.
  *
  * Sizes straddle the kernel's blocks (96 query rows, 256 keys, 6-row strips, 16/64-wide vectors
- * and strips): N and M of 1, 5, 95..97, 257, 300; d and e of 1, 7, 16, 33, 64, 80.
+ * and strips): N and M of 1, 5, 95..97, 257, 300; d and e of 1, 7, 16, 33, 64, 80; and the narrow
+ * heads' forward (d, e <= 8: 3, 4, 5, 8).
  */
 #include "kernels/attention.h"
 #include "kernels/vecmath.h"
@@ -47,9 +48,20 @@ typedef struct {
 } config;
 
 static const config configs[] = {
-    {1, 1, 1, 1, 1, 1, false, 0},      {2, 3, 5, 7, 7, 16, false, 0},      {1, 2, 96, 96, 16, 16, true, 0},
-    {1, 1, 97, 257, 33, 80, false, 1}, {2, 2, 95, 300, 64, 7, true, 2},    {1, 3, 300, 97, 32, 32, true, 3},
-    {2, 1, 257, 5, 80, 33, false, 3},  {1, 1, 200, 600, 32, 32, false, 0},
+    {1, 1, 1, 1, 1, 1, false, 0},
+    {2, 3, 5, 7, 7, 16, false, 0},
+    {1, 2, 96, 96, 16, 16, true, 0},
+    {1, 1, 97, 257, 33, 80, false, 1},
+    {2, 2, 95, 300, 64, 7, true, 2},
+    {1, 3, 300, 97, 32, 32, true, 3},
+    {2, 1, 257, 5, 80, 33, false, 3},
+    {1, 1, 200, 600, 32, 32, false, 0},
+    /* narrow heads (d, e <= 8: their own forward), over several key blocks of 256 */
+    {2, 3, 70, 261, 4, 4, true, 2},
+    {1, 2, 97, 600, 8, 5, false, 1},
+    {2, 1, 33, 17, 3, 8, true, 3},
+    {1, 1, 300, 520, 4, 4, false, 0},
+    {2, 2, 64, 64, 4, 4, false, 0},
 };
 
 static einc_tensor *make_bias(einc_ctx *ctx, const config *c) {
@@ -135,55 +147,60 @@ TEST(strided_views_and_axis_orders) {
 TEST(kernel_levels_against_reference) {
     einc_ctx *ctx = einc_ctx_create();
     int top = (int)einc_cpu_level_supported();
-    for (size_t i = 0; i < sizeof configs / sizeof *configs; i++) {
-        const config *c = &configs[i];
-        einc_scope_begin(ctx);
-        int64_t sq[4] = {c->b, c->h, c->n, c->d}, sk[4] = {c->b, c->h, c->m, c->d}, sv[4] = {c->b, c->h, c->m, c->e};
-        int64_t so[4] = {c->b, c->h, c->n, c->e}, sl[3] = {c->b, c->h, c->n};
-        einc_tensor *q = einc_tensor_randn(ctx, EINC_FLOAT32, 4, sq), *k = einc_tensor_randn(ctx, EINC_FLOAT32, 4, sk);
-        einc_tensor *v = einc_tensor_randn(ctx, EINC_FLOAT32, 4, sv), *g = einc_tensor_randn(ctx, EINC_FLOAT32, 4, so);
-        einc_tensor *bias = make_bias(ctx, c);
-        einc_tensor *res[2][6];
-        for (int level = 0; level < 2; level++) {
-            einc_tensor *o = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, so),
-                        *l = einc_tensor_zeros(ctx, EINC_FLOAT32, 3, sl);
-            einc_tensor *dq = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, sq),
-                        *dk = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, sk);
-            einc_tensor *dv = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, sv);
-            einc_tensor *db = bias ? einc_tensor_zeros(ctx, EINC_FLOAT32, bias->ndim, bias->shape) : NULL;
-            einc__attn a;
-            memset(&a, 0, sizeof a);
-            a.nb = 2, a.q = einc__view_of(q), a.k = einc__view_of(k), a.v = einc__view_of(v), a.o = einc__view_of(o);
-            a.lse = einc__view_of(l), a.scale = 0.25, a.causal = c->causal;
-            int64_t scores[4] = {c->b, c->h, c->n, c->m};
-            if (bias) a.bias = einc__view_broadcast(bias, 4, scores), a.dbias = einc__view_broadcast(db, 4, scores);
-            a.dout = einc__view_of(g), a.dq = einc__view_of(dq), a.dk = einc__view_of(dk), a.dv = einc__view_of(dv);
-            a.level = top;
-            size_t bytes = level ? einc__k_attention_ref_scratch(&a) : einc__k_attention_scratch(&a, true);
-            size_t fb = level ? bytes : einc__k_attention_scratch(&a, false);
-            void *scratch = aligned_alloc(64, ((bytes > fb ? bytes : fb) + 63) / 64 * 64);
-            if (level) {
-                einc__k_attention_ref(&a, scratch, 0, 1);
-                einc__k_attention_backward_ref(&a, scratch, 0, 1);
-            } else { /* the forward in three parts, the backward in two */
-                for (int part = 2; part >= 0; part--)
-                    einc__k_attention(&a, scratch, part, 3);
-                for (int part = 0; part < 2; part++)
-                    einc__k_attention_backward(&a, scratch, part, 2);
+    for (int lv = EINC_CPU_AVX2; lv <= top; lv++)
+        for (size_t i = 0; i < sizeof configs / sizeof *configs; i++) {
+            const config *c = &configs[i];
+            einc_scope_begin(ctx);
+            int64_t sq[4] = {c->b, c->h, c->n, c->d}, sk[4] = {c->b, c->h, c->m, c->d},
+                    sv[4] = {c->b, c->h, c->m, c->e};
+            int64_t so[4] = {c->b, c->h, c->n, c->e}, sl[3] = {c->b, c->h, c->n};
+            einc_tensor *q = einc_tensor_randn(ctx, EINC_FLOAT32, 4, sq),
+                        *k = einc_tensor_randn(ctx, EINC_FLOAT32, 4, sk);
+            einc_tensor *v = einc_tensor_randn(ctx, EINC_FLOAT32, 4, sv),
+                        *g = einc_tensor_randn(ctx, EINC_FLOAT32, 4, so);
+            einc_tensor *bias = make_bias(ctx, c);
+            einc_tensor *res[2][6];
+            for (int level = 0; level < 2; level++) {
+                einc_tensor *o = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, so),
+                            *l = einc_tensor_zeros(ctx, EINC_FLOAT32, 3, sl);
+                einc_tensor *dq = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, sq),
+                            *dk = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, sk);
+                einc_tensor *dv = einc_tensor_zeros(ctx, EINC_FLOAT32, 4, sv);
+                einc_tensor *db = bias ? einc_tensor_zeros(ctx, EINC_FLOAT32, bias->ndim, bias->shape) : NULL;
+                einc__attn a;
+                memset(&a, 0, sizeof a);
+                a.nb = 2, a.q = einc__view_of(q), a.k = einc__view_of(k), a.v = einc__view_of(v),
+                a.o = einc__view_of(o);
+                a.lse = einc__view_of(l), a.scale = 0.25, a.causal = c->causal;
+                int64_t scores[4] = {c->b, c->h, c->n, c->m};
+                if (bias) a.bias = einc__view_broadcast(bias, 4, scores), a.dbias = einc__view_broadcast(db, 4, scores);
+                a.dout = einc__view_of(g), a.dq = einc__view_of(dq), a.dk = einc__view_of(dk), a.dv = einc__view_of(dv);
+                a.level = lv;
+                size_t bytes = level ? einc__k_attention_ref_scratch(&a) : einc__k_attention_scratch(&a, true);
+                size_t fb = level ? bytes : einc__k_attention_scratch(&a, false);
+                void *scratch = aligned_alloc(64, ((bytes > fb ? bytes : fb) + 63) / 64 * 64);
+                if (level) {
+                    einc__k_attention_ref(&a, scratch, 0, 1);
+                    einc__k_attention_backward_ref(&a, scratch, 0, 1);
+                } else { /* the forward in three parts, the backward in two */
+                    for (int part = 2; part >= 0; part--)
+                        einc__k_attention(&a, scratch, part, 3);
+                    for (int part = 0; part < 2; part++)
+                        einc__k_attention_backward(&a, scratch, part, 2);
+                }
+                free(scratch);
+                einc_tensor *r[6] = {o, l, dq, dk, dv, db};
+                memcpy(res[level], r, sizeof r);
             }
-            free(scratch);
-            einc_tensor *r[6] = {o, l, dq, dk, dv, db};
-            memcpy(res[level], r, sizeof r);
+            static const char *what[6] = {"out", "lse", "dq", "dk", "dv", "dbias"};
+            for (int t = 0; t < 6; t++) {
+                if (!res[0][t]) continue;
+                double err = rel_err(ctx, res[0][t], res[1][t]);
+                if (!(err < 1e-5)) fprintf(stderr, "config %zu level %d: %s relative error %g\n", i, lv, what[t], err);
+                CHECK(err < 1e-5);
+            }
+            einc_scope_end(ctx);
         }
-        static const char *what[6] = {"out", "lse", "dq", "dk", "dv", "dbias"};
-        for (int t = 0; t < 6; t++) {
-            if (!res[0][t]) continue;
-            double err = rel_err(ctx, res[0][t], res[1][t]);
-            if (!(err < 1e-5)) fprintf(stderr, "config %zu level %d: %s relative error %g\n", i, top, what[t], err);
-            CHECK(err < 1e-5);
-        }
-        einc_scope_end(ctx);
-    }
     einc_ctx_destroy(ctx);
 }
 

@@ -26,9 +26,21 @@ enum { BR = 96, BC = 256 };
  * FMA ports need at 4 cycles' latency: 6 x 16 runs at about 3/4 of the peak, 6 x 32 and up at
  * the GEMM's rate. */
 static const einc__attn_kernels level_avx512 = {
-    6, 16, 4, einc__gemm_micro_f32_widths_avx512, einc__vm_attn_fwd_rows_f32_avx512, einc__vm_attn_bwd_rows_f32_avx512};
+    6,
+    16,
+    4,
+    einc__gemm_micro_f32_widths_avx512,
+    einc__vm_attn_fwd_rows_f32_avx512,
+    einc__vm_attn_bwd_rows_f32_avx512,
+    einc__vm_attn_narrow_f32_avx512};
 static const einc__attn_kernels level_avx2 = {
-    6, 8, 2, einc__gemm_micro_f32_widths_avx2, einc__vm_attn_fwd_rows_f32_avx2, einc__vm_attn_bwd_rows_f32_avx2};
+    6,
+    8,
+    2,
+    einc__gemm_micro_f32_widths_avx2,
+    einc__vm_attn_fwd_rows_f32_avx2,
+    einc__vm_attn_bwd_rows_f32_avx2,
+    einc__vm_attn_narrow_f32_avx2};
 
 const einc__attn_kernels *einc__attn_kernels_avx2(void) {
     return &level_avx2;
@@ -226,6 +238,63 @@ static void fwd_piece(const einc__attn *a, const einc__attn_kernels *kn, const g
     }
 }
 
+/* ---- forward, narrow heads ----------------------------------------------------------------- */
+
+static bool is_narrow(const geom *g) {
+    return g->d <= EINC__ATTN_NARROW && g->e <= EINC__ATTN_NARROW;
+}
+
+typedef struct {
+    float *kt, *vt, *qs, *brow; /* [dp][ldk], [ep][ldk], [dp], [ldk] (vecmath.h)  */
+    int64_t ldk, dp, ep;
+} narrow_scratch;
+
+static size_t narrow_layout(const geom *g, float *base, narrow_scratch *f) {
+    f->ldk = round_up(g->m, 16), f->dp = EINC__ATTN_NARROW_PAD(g->d), f->ep = EINC__ATTN_NARROW_PAD(g->e);
+    size_t sizes[4] = {(size_t)(f->dp * f->ldk), (size_t)(f->ep * f->ldk), (size_t)f->dp, (size_t)f->ldk};
+    float **dst[4] = {&f->kt, &f->vt, &f->qs, &f->brow};
+    size_t off = 0;
+    for (int i = 0; i < 4; i++) {
+        if (base) *dst[i] = base + off;
+        off += (size_t)round_up((int64_t)sizes[i], 16);
+    }
+    return off * sizeof(float);
+}
+
+/* dst [cols_pad][ld] = src^T for src [rows][cols], zeros from row `rows` to ld and from column
+ * `cols` to cols_pad. */
+static void pack_columns(float *dst, mat src, int64_t rows, int64_t cols, int64_t cols_pad, int64_t ld) {
+    for (int64_t c = 0; c < cols_pad; c++)
+        for (int64_t r = 0; r < ld; r++)
+            dst[c * ld + r] = r < rows && c < cols ? src.p[r * src.rs + c * src.cs] : 0.0f;
+}
+
+static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, const geom *g, narrow_scratch *f,
+                           int64_t begin, int64_t end) {
+    int nb = a->nb;
+    int64_t packed = -1;
+    for (int64_t p = begin; p < end; p++) {
+        int64_t bi = p / g->nq, i0 = (p % g->nq) * BR, nr = g->n - i0 < BR ? g->n - i0 : BR;
+        if (bi != packed) { /* a new batch entry: k^T and v^T, packed once per worker */
+            pack_columns(f->kt, mat_of(&a->k, nb, bi), g->m, g->d, f->dp, f->ldk);
+            pack_columns(f->vt, mat_of(&a->v, nb, bi), g->m, g->e, f->ep, f->ldk);
+            packed = bi;
+        }
+        mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
+        mat lse = mat_of(&a->lse, nb, bi);
+        for (int64_t i = i0; i < i0 + nr; i++) {
+            for (int64_t c = 0; c < f->dp; c++)
+                f->qs[c] = c < g->d ? (float)a->scale * q.p[i * q.rs + c * q.cs] : 0.0f;
+            if (bias.p)
+                for (int64_t j = 0; j < f->ldk; j++)
+                    f->brow[j] = j < g->m ? bias.p[i * bias.rs + j * bias.cs] : 0.0f;
+            int64_t valid = a->causal ? (i + 1 < g->m ? i + 1 : g->m) : g->m;
+            kn->narrow(f->qs, g->d, f->kt, f->vt, f->ldk, g->e, bias.p ? f->brow : NULL, g->m, valid,
+                       o.p + i * o.rs, o.cs, lse.p ? lse.p + i * lse.rs : NULL);
+        }
+    }
+}
+
 void einc__k_attention(const einc__attn *a, void *scratch, int ith, int nth) {
     const einc__attn_kernels *kn = kernels_for(a);
     if (!kn) {
@@ -233,6 +302,14 @@ void einc__k_attention(const einc__attn *a, void *scratch, int ith, int nth) {
         return;
     }
     geom g = geometry(a, kn);
+    if (is_narrow(&g)) {
+        narrow_scratch f;
+        narrow_layout(&g, (float *)scratch, &f);
+        int64_t begin, end;
+        einc__split_range(g.nbatch * g.nq, ith, nth, &begin, &end);
+        narrow_forward(a, kn, &g, &f, begin, end);
+        return;
+    }
     fwd_scratch f;
     fwd_layout(&g, (float *)scratch, &f);
     int64_t begin, end, packed = -1;
@@ -372,7 +449,9 @@ size_t einc__k_attention_scratch(const einc__attn *a, bool backward) {
     geom g = geometry(a, kn);
     fwd_scratch f;
     bwd_scratch b;
-    return backward ? bwd_layout(&g, kn->mr, NULL, &b) : fwd_layout(&g, NULL, &f);
+    narrow_scratch n;
+    if (backward) return bwd_layout(&g, kn->mr, NULL, &b);
+    return is_narrow(&g) ? narrow_layout(&g, NULL, &n) : fwd_layout(&g, NULL, &f);
 }
 
 /* ---- the reference -------------------------------------------------------------------------- */

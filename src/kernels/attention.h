@@ -17,6 +17,10 @@
  * rescaled when m grows) and adds P v into the block's output rows (FlashAttention-2's forward:
  * Dao 2023). The keys and values of a batch entry are packed once per worker (k^T in 64-wide
  * strips, v in rows), so the extra memory is O((N + M)(d + e)) per worker, independent of N * M.
+ * Narrow heads (d and e at most EINC__ATTN_NARROW = 8, as the notebook's 4) take a forward of their
+ * own, one query row at a time against k^T and v^T packed per batch entry: scores, online softmax
+ * and p . v in vector registers, with no tiles to load and store (the tiles' micro-kernels at
+ * K = 4 spend more on their C tile than on FMAs). The backward is the tiled one for every width.
  * float64 and the baseline level run the reference, one query row at a time (O(M) scratch).
  *
  * Every element of o is computed by one worker in a fixed order, so results do not depend on
@@ -70,6 +74,9 @@ typedef struct einc__attn_kernels {
                      float scale, float *m, float *l, float *o, int64_t ldo, int64_t no);
     void (*bwd_rows)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n, int64_t valid0,
                      int64_t vstep, float scale, const float *lse, const float *dd);
+    /* the forward of one query row for narrow heads (vecmath.h, EINC__ATTN_NARROW) */
+    void (*narrow)(const float *qs, int64_t d, const float *kt, const float *vt, int64_t ldk, int64_t e,
+                   const float *brow, int64_t m, int64_t valid, float *o, int64_t ocs, float *lse);
 } einc__attn_kernels;
 #if EINC_X86_LEVELS
 const einc__attn_kernels *einc__attn_kernels_avx2(void);

@@ -561,6 +561,80 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
     }
 }
 
+/* The sum of a vector's lanes, in lane order. */
+static inline float VM(lane_sum)(V a) {
+    float lanes[16], t = 0.0f;
+    v_storeu(lanes, a);
+    for (int k = 0; k < W; k++)
+        t += lanes[k];
+    return t;
+}
+
+/* The narrow forward with DP rows of k^T and EP of v^T (constants, so that q's broadcasts and the
+ * EP accumulators live in registers): NAME(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse). */
+#define VM_ATTN_NARROW(NAME, DP, EP)                                                                                   \
+    static void NAME(const float *qs, const float *kt, const float *vt, int64_t ldk, int64_t e, const float *brow,    \
+                     int64_t m, int64_t valid, float *o, int64_t ocs, float *lse) {                                    \
+        enum { NB = 256 };                                                                                             \
+        _Alignas(64) float s[NB];                                                                                      \
+        V acc[EP];                                                                                                     \
+        for (int c = 0; c < EP; c++)                                                                                   \
+            acc[c] = v_zero();                                                                                         \
+        float mo = -INFINITY, l = 0.0f;                                                                                \
+        int64_t jend = valid < m ? valid : m; /* masked keys add exp(-inf) = 0: skipped */                             \
+        for (int64_t j0 = 0; j0 < jend; j0 += NB) {                                                                    \
+            int64_t nc = jend - j0 < NB ? jend - j0 : NB;                                                              \
+            V mx = v_set1(-INFINITY);                                                                                  \
+            for (int64_t i = 0; i < nc; i += W) { /* x = q . k (+ b), -inf past the block, and its max */              \
+                const float *kp = kt + j0 + i;                                                                         \
+                V x = v_mul(v_set1(qs[0]), v_loadu(kp));                                                               \
+                for (int c = 1; c < DP; c++)                                                                           \
+                    x = v_fma(v_set1(qs[c]), v_loadu(kp + c * ldk), x);                                                \
+                if (brow) x = v_add(x, v_loadu(brow + j0 + i));                                                        \
+                if (i + W > nc) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(nc - i))), x, v_set1(-INFINITY));    \
+                v_storeu(s + i, x);                                                                                    \
+                mx = v_max(mx, x);                                                                                     \
+            }                                                                                                          \
+            float bm = v_hmax(mx);                                                                                     \
+            float mn = isnan(mo) ? NAN : mo > bm ? mo : bm;                                                            \
+            float ms = mn == -INFINITY ? 0.0f : mn; /* nothing valid yet: every exp is 0, not NaN */                   \
+            if (mo != mn && mo != -INFINITY) {      /* the max grew: rescale what was summed before */                 \
+                float alpha = expf(mo - ms);                                                                           \
+                l *= alpha;                                                                                            \
+                for (int c = 0; c < EP; c++)                                                                           \
+                    acc[c] = v_mul(acc[c], v_set1(alpha));                                                             \
+            }                                                                                                          \
+            V vm = v_set1(ms), vl = v_zero();                                                                          \
+            for (int64_t i = 0; i < nc; i += W) { /* p = exp(x - max): its sum, and p . v */                           \
+                V p = VM(vexp_le0)(v_sub(v_loadu(s + i), vm));                                                         \
+                vl = v_add(vl, p);                                                                                     \
+                const float *vp = vt + j0 + i;                                                                         \
+                for (int c = 0; c < EP; c++)                                                                           \
+                    acc[c] = v_fma(p, v_loadu(vp + c * ldk), acc[c]);                                                  \
+            }                                                                                                          \
+            l += VM(lane_sum)(vl);                                                                                     \
+            mo = mn;                                                                                                   \
+        }                                                                                                              \
+        float inv = 1.0f / l;                                                                                          \
+        for (int64_t c = 0; c < e; c++)                                                                                \
+            o[c * ocs] = VM(lane_sum)(acc[c]) * inv;                                                                   \
+        if (lse) *lse = mo + logf(l);                                                                                  \
+    }
+
+VM_ATTN_NARROW(VM(attn_narrow_4_4), 4, 4)
+VM_ATTN_NARROW(VM(attn_narrow_4_8), 4, 8)
+VM_ATTN_NARROW(VM(attn_narrow_8_4), 8, 4)
+VM_ATTN_NARROW(VM(attn_narrow_8_8), 8, 8)
+
+void VM(einc__vm_attn_narrow_f32)(const float *qs, int64_t d, const float *kt, const float *vt, int64_t ldk, int64_t e,
+                                  const float *brow, int64_t m, int64_t valid, float *o, int64_t ocs, float *lse) {
+    bool d4 = EINC__ATTN_NARROW_PAD(d) == 4, e4 = EINC__ATTN_NARROW_PAD(e) == 4;
+    if (d4 && e4) VM(attn_narrow_4_4)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
+    else if (d4) VM(attn_narrow_4_8)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
+    else if (e4) VM(attn_narrow_8_4)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
+    else VM(attn_narrow_8_8)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
+}
+
 void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n,
                                     int64_t valid0, int64_t vstep, float scale, const float *lse, const float *dd) {
     V vs = v_set1(scale);
