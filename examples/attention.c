@@ -325,6 +325,21 @@ static int check(einc_ctx *ctx) {
     return bad ? 1 : 0;
 }
 
+/* The forwards assume x is (B, channels, H, W); a file may hold anything else. Prints why not. */
+static bool input_fits(const einc_mha *m, einc_tensor *x) {
+    int nd = einc_tensor_ndim(x);
+    if (nd == 4 && einc_tensor_dim(x, 1) == m->channels) return true;
+    char shape[256] = "(";
+    size_t len = 1;
+    for (int i = 0; i < nd && len < sizeof shape - 32; i++)
+        len += (size_t)snprintf(shape + len, sizeof shape - len, "%s%lld", i ? ", " : "",
+                                (long long)einc_tensor_dim(x, i));
+    snprintf(shape + len, sizeof shape - len, nd == 1 ? ",)" : ")");
+    fprintf(stderr, "ShapeError: attention: expected an input of shape (B, %lld, H, W), got %s\n",
+            (long long)m->channels, shape);
+    return false;
+}
+
 /* Real use: one implementation, optional weights/input, outputs and gradients written to files. */
 static int run(einc_ctx *ctx, const options *o) {
     einc_mha m;
@@ -348,6 +363,10 @@ static int run(einc_ctx *ctx, const options *o) {
     int impl = 0;
     while (o->impl && impl < NIMPL - 1 && strcmp(o->impl, impl_name[impl]) != 0)
         impl++;
+    if (st == EINC_OK && !input_fits(&m, x)) {
+        einc_mha_free(&m);
+        return 1;
+    }
     einc_tensor *y = st == EINC_OK ? impl_fn[impl](ctx, &m, x) : NULL;
     if (y && o->output) st = einc_npy_save(ctx, o->output, y);
     if (y && st == EINC_OK && (o->grad_input || o->grads)) {
