@@ -187,9 +187,10 @@ EINC_API int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int n
  *
  * What every function below shares (the doc blocks only say what differs):
  *   Result   one tensor, owned by the context's current scope like every tensor einc returns:
- *            einc_scope_end releases it unless einc_keep kept it; einc_tensor_release releases it
- *            early. `id` and `flip` may return a view sharing the input's storage (docs/notation.md
- *            §7); every other result is a new contiguous tensor. Inputs are never modified.
+ *            einc_scope_end releases it unless einc_keep moved it to the enclosing scope;
+ *            einc_tensor_release releases it early. `id` and `flip` may return a view sharing the
+ *            input's storage (docs/notation.md §7); every other result is a new contiguous tensor.
+ *            Inputs are never modified.
  *   Errors   NULL, with the first error recorded in ctx (einc_errcode, einc_errmsg): a NULL input
  *            is EINC_EINVAL "sum("a [b]"): input tensor #1 is NULL" unless an earlier error is
  *            already recorded (so a chain of calls is checked once at its end); the expression's
@@ -207,8 +208,8 @@ EINC_API int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int n
 
 /** einx.id: rearranges without computing. Permutes, flattens "(h w)" and unflattens, squeezes and
  * inserts length-1 axes, broadcasts to new axes (the output may name axes the input lacks, sized by
- * `axes`), takes diagonals ("a a -> a"), and with "->" absent only checks the shape ("a b c" returns
- * x). One input and one output here; several (concatenation "(a + b)", splits "b (q + k) -> b q,
+ * `axes`), takes diagonals ("a a -> a"), and with "->" absent only checks the shape ("a b c" gives
+ * a view of x). One input and one output here; several (concatenation "(a + b)", splits "b (q + k) -> b q,
  * b k", scalars) go through einc_apply with EINC_OP_ID.
  * Shapes: x (2, 12, 3) with "b (h w) c -> b c h w", h=4 gives (2, 3, 4, 3).
  * Result: a VIEW of x whenever the strides allow it (NumPy's reshape/transpose rules), else a new
