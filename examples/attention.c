@@ -1,19 +1,24 @@
 /* attention — the einx-vs-PyTorch notebook, in C.
  *
  * One multi-head self-attention module (B, C, H, W) -> (B, C, H, W) written three ways over the
- * same parameters: with einx notation (einc_mha_forward_notation), with raw index bookkeeping
- * (einc_mha_forward_raw, the PyTorch column) and with the notation and the fused attention kernel
- * (einc_mha_forward_fused). With no arguments it re-enacts the notebook: builds the modules
- * (C=16, heads=4, B=2, H=W=8, seeded) with the same parameters, runs them, verifies they agree,
- * prints their timings and peak memory side by side, and runs a backward pass through each.
+ * same parameters, in this file, with the public API only: with einx notation (forward_notation),
+ * with raw index bookkeeping (forward_raw, the PyTorch column) and with the notation and the fused
+ * attention kernel (forward_fused). docs/attention.md quotes these functions by line range. With
+ * no arguments it re-enacts the notebook: builds the modules (C=16, heads=4, B=2, H=W=8, seeded)
+ * with the same parameters, runs them, verifies they agree, prints their timings and peak memory
+ * side by side, and runs a backward pass through each.
  *
  *   build/attention [--batch B] [--channels C] [--heads N] [--height H] [--width W] [--seed S]
  *                   [--impl notation|raw|fused] [--weights W.safetensors] [--input X.npy]
  *                   [--output Y.npy] [--grad-input GX.npy] [--grads G.safetensors]
+ *   build/attention --check
  *
  * --weights loads a PyTorch state dict (qkv.weight, qkv.bias, proj.weight, proj.bias) saved as
  * safetensors; --grad-input / --grads write the gradients of sum(output) with respect to the input
- * and to the parameters (same names). Any error: a message on stderr and exit status 1.
+ * and to the parameters (same names). --check compares the three forwards of this file, and their
+ * input gradients, with the library's einc_mha_forward_notation, _raw and _fused (which
+ * tests/test_attention.c checks against PyTorch) over several shapes, and exits 0 only if they
+ * agree (ctest runs it). Any error: a message on stderr and exit status 1.
  */
 #include <math.h>
 #include <stdio.h>
@@ -34,7 +39,8 @@ static int usage(const char *msg) {
     if (msg) fprintf(stderr, "ValueError: %s\n", msg);
     fprintf(stderr, "usage: attention [--batch B] [--channels C] [--heads N] [--height H] [--width W] [--seed S]\n"
                     "                 [--impl notation|raw|fused] [--weights W.safetensors] [--input X.npy]\n"
-                    "                 [--output Y.npy] [--grad-input GX.npy] [--grads G.safetensors]\n");
+                    "                 [--output Y.npy] [--grad-input GX.npy] [--grads G.safetensors]\n"
+                    "       attention --check   (this file's forwards against the library's)\n");
     return 1;
 }
 
@@ -59,6 +65,63 @@ static double now(void) {
 }
 
 typedef einc_tensor *(*forward_fn)(einc_ctx *, const einc_mha *, einc_tensor *);
+
+/* ---- the module's forward, three ways ------------------------------------------------------ */
+
+/* einx notation: x [B, C, H, W] -> [B, C, H, W]. Errors need no checks between the lines: every
+ * call returns NULL once anything failed, and the first error stays in the context. */
+static einc_tensor *forward_notation(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
+    int64_t H = einc_tensor_dim(x, 2), W = einc_tensor_dim(x, 3), nh = m->heads, dh = m->channels / m->heads;
+    double scale = 1.0 / sqrt((double)dh);
+    einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);
+    qkv =
+        einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", qkv, EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
+    einc_tensor *q = einc_tensor_select(ctx, qkv, 0, 0);
+    einc_tensor *k = einc_tensor_select(ctx, qkv, 0, 1);
+    einc_tensor *v = einc_tensor_select(ctx, qkv, 0, 2);
+    einc_tensor *attn = einc_mul_scalar(ctx, einc_dot(ctx, "... N dh, ... M dh -> ... N M", q, k), scale);
+    attn = einc_softmax(ctx, "... N [M]", attn);
+    einc_tensor *out = einc_dot(ctx, "... N M, ... M d -> ... N d", attn, v);
+    out =
+        einc_id(ctx, "... nh (H W) dh -> ... (nh dh) H W", out, EINC_AXES({"nh", nh}, {"dh", dh}, {"H", H}, {"W", W}));
+    return einc_conv1x1_forward(ctx, &m->proj, out);
+}
+
+/* The PyTorch module's forward, view by view: the same function of the same parameters. */
+static einc_tensor *forward_raw(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
+    int64_t B = einc_tensor_dim(x, 0), H = einc_tensor_dim(x, 2), W = einc_tensor_dim(x, 3), N = H * W;
+    int64_t nh = m->heads, dh = m->channels / m->heads, bh = B * nh;
+    double scale = 1.0 / sqrt((double)dh);
+    einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);      /* (B, 3C, H, W)        */
+    qkv = einc_tensor_view(ctx, qkv, EINC_SHAPE(B, 3, nh, dh, N)); /* (B, 3, nh, dh, N)    */
+    qkv = einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, qkv, EINC_DIMS(1, 0, 2, 4, 3))); /* (3, B, nh, N, dh) */
+    einc_tensor *q = einc_tensor_view(ctx, einc_tensor_select(ctx, qkv, 0, 0), EINC_SHAPE(bh, N, dh));
+    einc_tensor *k = einc_tensor_view(ctx, einc_tensor_select(ctx, qkv, 0, 1), EINC_SHAPE(bh, N, dh));
+    einc_tensor *v = einc_tensor_view(ctx, einc_tensor_select(ctx, qkv, 0, 2), EINC_SHAPE(bh, N, dh));
+    einc_tensor *scores = einc_mul_scalar(ctx, einc_tensor_bmm(ctx, q, einc_tensor_transpose(ctx, k, 1, 2)), scale);
+    einc_tensor *attn = einc_tensor_softmax(ctx, scores, -1); /* (B*nh, N, N)         */
+    einc_tensor *out = einc_tensor_bmm(ctx, attn, v);         /* (B*nh, N, dh)        */
+    out = einc_tensor_view(ctx, out, EINC_SHAPE(B, nh, N, dh));
+    out = einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, out, EINC_DIMS(0, 1, 3, 2))); /* (B, nh, dh, N) */
+    out = einc_tensor_view(ctx, out, EINC_SHAPE(B, nh * dh, H, W));
+    return einc_conv1x1_forward(ctx, &m->proj, out);
+}
+
+/* forward_notation with its dot, softmax, dot replaced by the fused kernel: the N x N scores are
+ * never formed. */
+static einc_tensor *forward_fused(einc_ctx *ctx, const einc_mha *m, einc_tensor *x) {
+    int64_t H = einc_tensor_dim(x, 2), W = einc_tensor_dim(x, 3), nh = m->heads, dh = m->channels / m->heads;
+    einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);
+    qkv =
+        einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", qkv, EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
+    einc_tensor *q = einc_tensor_select(ctx, qkv, 0, 0); /* [B, nh, N, dh] views, no copies */
+    einc_tensor *k = einc_tensor_select(ctx, qkv, 0, 1);
+    einc_tensor *v = einc_tensor_select(ctx, qkv, 0, 2);
+    einc_tensor *out = einc_attention(ctx, "... N dh, ... M dh, ... M d -> ... N d", q, k, v, EINC_NO_AXES, NULL);
+    out =
+        einc_id(ctx, "... nh (H W) dh -> ... (nh dh) H W", out, EINC_AXES({"nh", nh}, {"dh", dh}, {"H", H}, {"W", W}));
+    return einc_conv1x1_forward(ctx, &m->proj, out);
+}
 
 /* Best-of-n microseconds per forward, without recording a graph; each call in its own scope.
  * Stops early after 3 calls once a second has been spent. */
@@ -95,7 +158,8 @@ static double peak_mib(einc_ctx *ctx, forward_fn fwd, const einc_mha *m, einc_te
 
 enum { NIMPL = 3 };
 static const char *const impl_name[NIMPL] = {"notation", "raw", "fused"};
-static const forward_fn impl_fn[NIMPL] = {einc_mha_forward_notation, einc_mha_forward_raw, einc_mha_forward_fused};
+static const forward_fn impl_fn[NIMPL] = {forward_notation, forward_raw, forward_fused};
+static const forward_fn library_fn[NIMPL] = {einc_mha_forward_notation, einc_mha_forward_raw, einc_mha_forward_fused};
 
 static double max_abs_diff(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     einc_tensor *d = einc_tensor_max(ctx, einc_tensor_abs(ctx, einc_tensor_sub(ctx, a, b)), EINC_ALL, false);
@@ -189,6 +253,93 @@ done_scope:
     return rc;
 }
 
+/* The forward (output and input gradient) of one implementation on a leaf copy of x. */
+static einc_tensor *forward_with_grad(einc_ctx *ctx, forward_fn fwd, const einc_mha *m, einc_tensor *x,
+                                      einc_tensor **grad) {
+    einc_tensor *leaf = einc_tensor_clone(ctx, x);
+    if (!leaf || einc_requires_grad(leaf, true) != EINC_OK) return NULL;
+    einc_tensor *y = fwd(ctx, m, leaf);
+    if (!y || einc_backward(ctx, einc_tensor_sum(ctx, y, EINC_ALL, false), NULL) != EINC_OK) return NULL;
+    *grad = einc_grad(ctx, leaf);
+    return *grad ? y : NULL;
+}
+
+/* --check: this file's forwards against the library's, which tests/test_attention.c holds to
+ * PyTorch. Each pair runs the same operations in the same order, so outputs and input gradients
+ * must be identical; notation and raw must also agree with each other (1e-6). */
+static int check(einc_ctx *ctx) {
+    static const int64_t shapes[][5] = {/* B, C, heads, H, W */
+                                        {2, 16, 4, 8, 8},
+                                        {1, 8, 2, 3, 5},
+                                        {3, 12, 3, 4, 2},
+                                        {1, 4, 1, 1, 1}};
+    int bad = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int64_t *d = shapes[s];
+        einc_mha m;
+        if (einc_mha_init(ctx, &m, d[1], d[2]) != EINC_OK) return fail(ctx);
+        einc_scope_begin(ctx);
+        einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(d[0], d[1], d[3], d[4]));
+        einc_tensor *y[NIMPL] = {NULL, NULL, NULL};
+        for (int k = 0; k < NIMPL && x; k++) {
+            einc_tensor *g_ex = NULL, *g_lib = NULL;
+            y[k] = forward_with_grad(ctx, impl_fn[k], &m, x, &g_ex);
+            einc_tensor *y_lib = forward_with_grad(ctx, library_fn[k], &m, x, &g_lib);
+            if (!y[k] || !y_lib) break;
+            double dy = max_abs_diff(ctx, y[k], y_lib), dg = max_abs_diff(ctx, g_ex, g_lib);
+            bool same = einc_tensor_ndim(y[k]) == 4 && dy == 0.0 && dg == 0.0;
+            for (int i = 0; i < 4; i++)
+                same = same && einc_tensor_dim(y[k], i) == einc_tensor_dim(x, i);
+            printf("%s B=%lld C=%lld heads=%lld H=%lld W=%lld: output %s (max |diff| %g), input gradient %s (%g)\n",
+                   impl_name[k], (long long)d[0], (long long)d[1], (long long)d[2], (long long)d[3], (long long)d[4],
+                   dy == 0.0 ? "identical" : "DIFFERS", dy, dg == 0.0 ? "identical" : "DIFFERS", dg);
+            bad += !same;
+        }
+        if (!y[0] || !y[1] || !y[2]) {
+            einc_scope_end(ctx);
+            einc_mha_free(&m);
+            return fail(ctx);
+        }
+        double d_raw = max_abs_diff(ctx, y[0], y[1]);
+        if (!(d_raw <= 1e-6)) {
+            printf("notation and raw differ by %g\n", d_raw);
+            bad++;
+        }
+        einc_scope_end(ctx);
+        einc_mha_free(&m);
+    }
+    /* bad input: the error is recorded, nothing crashes (C = 15 for a module of 16 channels) */
+    einc_mha m;
+    if (einc_mha_init(ctx, &m, 16, 4) != EINC_OK) return fail(ctx);
+    for (int k = 0; k < NIMPL; k++) {
+        einc_scope_begin(ctx);
+        einc_tensor *y = impl_fn[k](ctx, &m, einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(2, 15, 4, 4)));
+        einc_status st = einc_errcode(ctx);
+        printf("%s on a (2, 15, 4, 4) input: %s\n", impl_name[k], y ? "a result (WRONG)" : einc_status_name(st));
+        bad += y != NULL || st == EINC_OK;
+        einc_clear_error(ctx);
+        einc_scope_end(ctx);
+    }
+    einc_mha_free(&m);
+    printf("%s\n", bad ? "check FAILED" : "check passed: this file's forwards are the library's");
+    return bad ? 1 : 0;
+}
+
+/* The forwards assume x is (B, channels, H, W); a file may hold anything else. Prints why not. */
+static bool input_fits(const einc_mha *m, einc_tensor *x) {
+    int nd = einc_tensor_ndim(x);
+    if (nd == 4 && einc_tensor_dim(x, 1) == m->channels) return true;
+    char shape[256] = "(";
+    size_t len = 1;
+    for (int i = 0; i < nd && len < sizeof shape - 32; i++)
+        len += (size_t)snprintf(shape + len, sizeof shape - len, "%s%lld", i ? ", " : "",
+                                (long long)einc_tensor_dim(x, i));
+    snprintf(shape + len, sizeof shape - len, nd == 1 ? ",)" : ")");
+    fprintf(stderr, "ShapeError: attention: expected an input of shape (B, %lld, H, W), got %s\n",
+            (long long)m->channels, shape);
+    return false;
+}
+
 /* Real use: one implementation, optional weights/input, outputs and gradients written to files. */
 static int run(einc_ctx *ctx, const options *o) {
     einc_mha m;
@@ -212,6 +363,10 @@ static int run(einc_ctx *ctx, const options *o) {
     int impl = 0;
     while (o->impl && impl < NIMPL - 1 && strcmp(o->impl, impl_name[impl]) != 0)
         impl++;
+    if (st == EINC_OK && !input_fits(&m, x)) {
+        einc_mha_free(&m);
+        return 1;
+    }
     einc_tensor *y = st == EINC_OK ? impl_fn[impl](ctx, &m, x) : NULL;
     if (y && o->output) st = einc_npy_save(ctx, o->output, y);
     if (y && st == EINC_OK && (o->grad_input || o->grads)) {
@@ -240,6 +395,14 @@ int main(int argc, char **argv) {
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(NULL);
             return 0;
+        }
+        if (strcmp(a, "--check") == 0) {
+            if (argc != 2) return usage("--check takes no other option");
+            einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 1, .seed = 1});
+            if (!ctx) return 1;
+            int rc = check(ctx);
+            einc_ctx_destroy(ctx);
+            return rc;
         }
         if (i + 1 >= argc) return usage("every option takes a value");
         const char *v = argv[++i];

@@ -130,6 +130,32 @@ TEST(shorthands_equal_their_04_forms) {
     einc_ctx_destroy(ctx);
 }
 
+/* einx 0.3 had get_at, set_at, add_at and subtract_at (einx.index); einc_apply03 runs them with
+ * 0.4's rules, "|" read as "->". Truth: rows picked and added by hand. */
+TEST(indexing_through_apply03) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *x = ramp(ctx, EINC_SHAPE(3, 4)), *u = ramp(ctx, EINC_SHAPE(2, 4)), *y = NULL;
+    einc_tensor *ids = einc_tensor_zeros(ctx, EINC_INT64, EINC_SHAPE(2));
+    einc_tensor_set(ids, (int64_t[]){0}, 2.0);
+    einc_tensor_set(ids, (int64_t[]){1}, 2.0); /* (2, 2): a duplicate accumulates */
+    einc_tensor *in[3] = {x, ids, u};
+    CHECK(einc_apply03(ctx, "get_at", "[a] b, p | p b", 2, in, 1, &y, EINC_NO_AXES, NULL) == EINC_OK);
+    einc_tensor *row2 = einc_tensor_select(ctx, x, 0, 2);
+    CHECK_TENSOR_CLOSE(einc_tensor_select(ctx, y, 0, 0), row2, 0, 0);
+    CHECK_TENSOR_CLOSE(einc_tensor_select(ctx, y, 0, 1), row2, 0, 0);
+    CHECK_TENSOR_CLOSE(y, einc_get_at(ctx, "[a] b, p -> p b", x, ids), 0, 0);
+    CHECK(einc_apply03(ctx, "add_at", "[a] b, p, p b", 3, in, 1, &y, EINC_NO_AXES, NULL) == EINC_OK);
+    einc_tensor *sum_u = einc_tensor_sum(ctx, u, EINC_DIMS(0), false);
+    CHECK_TENSOR_CLOSE(einc_tensor_select(ctx, y, 0, 2), einc_tensor_add(ctx, row2, sum_u), 1e-6, 1e-6);
+    CHECK_TENSOR_CLOSE(einc_tensor_select(ctx, y, 0, 0), einc_tensor_select(ctx, x, 0, 0), 0, 0);
+    CHECK_TENSOR_CLOSE(y, einc_add_at(ctx, "[a] b, p, p b", x, ids, u), 0, 0);
+    /* not through the generic functions: elementwise(op="get_at") stays an error */
+    CHECK(einc_apply03(ctx, "elementwise", "[a] b, p | p b", 2, in, 1, &y, EINC_NO_AXES,
+                       &(einc_options03){.op = "get_at"}) == EINC_EVALUE);
+    CHECK_ERROR(ctx, EINC_EVALUE, "elementwise: 'get_at' is not an elementwise operation");
+    einc_ctx_destroy(ctx);
+}
+
 TEST(errors_of_the_03_rules) {
     einc_ctx *ctx = einc_ctx_create();
     einc_tensor *x = ramp(ctx, EINC_SHAPE(2, 3)), *w = ramp(ctx, EINC_SHAPE(3, 4)), *y = NULL;
@@ -229,6 +255,7 @@ int main(void) {
     RUN(golden_cases);
     RUN(broadcast_inputs);
     RUN(shorthands_equal_their_04_forms);
+    RUN(indexing_through_apply03);
     RUN(errors_of_the_03_rules);
     RUN(fail_nth_allocation_sweep);
     return test_summary();

@@ -1,6 +1,7 @@
 /* einc — the command-line tool: einx operations on .npy files.
  *
  *   einc OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [-o OUT2.npy ...] [NAME=VALUE ...] [--explain]
+ *   einc --einx 0.3 OP 'EXPR' IN.npy ... -o OUT.npy ...          (einx 0.3 semantics: compat03.h)
  *
  * NAME=VALUE is an axis constraint, except the operations' own options: keepdims= (reductions) and
  * shift= (roll).
@@ -24,6 +25,7 @@
 
 static const char *usage_text =
     "usage: einc OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [-o OUT2.npy ...] [NAME=VALUE ...] [--explain]\n"
+    "       einc --einx 0.3 OP 'EXPR' IN.npy [IN.npy ...] -o OUT.npy [NAME=VALUE ...]\n"
     "       einc OP --help\n"
     "       einc --version   (version, CPU dispatch level, GEMM and BLAS in use)\n"
     "\n"
@@ -43,6 +45,9 @@ static const char *usage_text =
     "  NAME=VALUE  an axis constraint (nh=4), a tuple for an ellipsis axis (ds=2,2), or the\n"
     "              operation's own option (keepdims=true for reductions, shift=1 or shift=1,-2\n"
     "              for roll)\n"
+    "  --einx 0.3  einx 0.3's semantics (also --einx=0.3): '|' is '->', dot's one-expression\n"
+    "              shorthand ('b [c_in] -> b [c_out]' with x.npy w.npy), elementwise 'b [c]' with\n"
+    "              two inputs, keepdims=true only without '->'; 0.4 (the default) is einx 0.4.3\n"
     "  --explain   print the plan: resolved expression, axis lengths, steps and copies\n"
     "  --no-sync   do not fsync the outputs (faster; a system crash may lose them)\n"
     "  --break-links  replace an output that has other hard links (they keep the old contents)\n"
@@ -56,7 +61,8 @@ static const char *usage_text =
     "  einc softmax '... N [M]' logits.npy -o attn.npy\n"
     "  einc sum 'b [h w] c' x.npy -o pooled.npy\n"
     "  einc id 'b (q + k + v) -> b q, b k, b v' x.npy -o q.npy -o k.npy -o v.npy q=2 k=3\n"
-    "  einc add 'a b, b' x.npy bias.npy -o y.npy --explain\n";
+    "  einc add 'a b, b' x.npy bias.npy -o y.npy --explain\n"
+    "  einc --einx 0.3 dot 'b [c_in] -> b [c_out]' x.npy w.npy -o y.npy\n";
 
 typedef struct {
     const char *name;
@@ -147,6 +153,16 @@ static void print_op_help(const char *op) {
                "as the length of its one bracketed axis ('b p [2]'). Negative coordinates count from the end;\n"
                "out-of-range ones are an IndexError. An embedding lookup: get_at '[v] c, b t -> b t c' with\n"
                "table.npy and ids.npy. set_at, add_at and subtract_at write a new file; x.npy is not changed.\n");
+    if (k == EINC_OP_DOT)
+        printf("einx 0.3 (--einx 0.3): one input expression with two inputs is the weight shorthand: the second\n"
+               "input is the bracketed axes of the input and output, 'b [c_in] -> b [c_out]' is\n"
+               "'b c_in, c_in c_out -> b c_out', 'b [c1->c2]' and 'b [c1|c2]' the same.\n");
+    else if (k >= EINC_OP_ADD && k <= EINC_OP_LOGICAL_OR)
+        printf("einx 0.3 (--einx 0.3): one expression without '->' and two inputs is the bias shorthand:\n"
+               "'b [c]' is 'b c, c', 'b... (g [c])' is 'b... (g c), (c)'.\n");
+    else if (k >= EINC_OP_SUM && k <= EINC_OP_LOGSUMEXP)
+        printf("einx 0.3 (--einx 0.3): keepdims=true with '->' is a ValueError, and an expression without '->'\n"
+               "must mark the reduced axes.\n");
     printf("The whole notation: man einc, and notation.md in the installed docs (share/doc/einc)\n"
            "or in docs/ of the source.\n");
 }
@@ -188,6 +204,15 @@ static bool parse_shift(const char *text, einc_op_options *options) {
 
 static int fail(einc_ctx *ctx) { return einc_tool_fail(ctx); }
 
+/* --einx VERSION: 3 or 4 (not given: 4), 0 after printing why for anything else. */
+static int einx_version(const char *v) {
+    if (!v || strcmp(v, "0.4") == 0 || strcmp(v, "0.4.3") == 0) return 4;
+    if (strcmp(v, "0.3") == 0 || strcmp(v, "0.3.0") == 0) return 3;
+    fprintf(stderr, "ValueError: --einx takes 0.3 (einx 0.3's semantics) or 0.4 (the default, einx 0.4.3), got '%s'\n",
+            v);
+    return 0;
+}
+
 /* `einc --version`: what a bug report or a benchmark needs to say about this binary. */
 static int print_version(void) {
     einc_ctx *ctx = einc_ctx_create();
@@ -225,6 +250,8 @@ int main(int argc, char **argv) {
     }
     einc_cli cli;
     if (einc_cli_parse(argc, argv, &cli) != 0) return 1;
+    int einx = einx_version(cli.einx);
+    if (!einx) return 1;
     if (cli.version) return print_version();
     if (cli.npos == 0) {
         FILE *to = cli.help ? stdout : stderr;
@@ -242,7 +269,8 @@ int main(int argc, char **argv) {
         return einc_op_from_name(opname) < 0 ? 2 : 0;
     }
     einc_tool_files_init((cli.no_sync ? EINC_SAVE_NO_SYNC : 0u) | (cli.break_links ? EINC_SAVE_BREAK_LINKS : 0u));
-    if (einc_tool_extra_has(opname)) return einc_tool_extra_main(&cli); /* solve, matches, check, reduce, ... */
+    /* solve, matches, check, reduce, ...: 0.3's functions already, or the same in 0.3 and 0.4 */
+    if (einc_tool_extra_has(opname)) return einc_tool_extra_main(&cli);
     int op = einc_op_from_name(opname);
     if (op < 0) {
         unknown_operation(opname);
@@ -290,6 +318,10 @@ int main(int argc, char **argv) {
             ins[nin++] = a;
         }
     }
+    if (explain && einx == 3)
+        return fprintf(stderr, "ValueError: --explain shows einx 0.4 plans; with --einx 0.3 explain the 0.4 form of "
+                               "the expression (docs/cli.md)\n"),
+               1;
     for (int o = 0; o < nout; o++)
         if (explain && strcmp(outs[o], "-") == 0)
             return fprintf(stderr, "ValueError: --explain and -o - would both write to standard output\n"), 1;
@@ -332,8 +364,18 @@ int main(int argc, char **argv) {
         return einc_tool_done(ctx, 1);
     }
     einc_tensor *results[MAX_ARGS];
-    if (einc_apply(ctx, (einc_op)op, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &options) != EINC_OK)
-        return fail(ctx);
+    einc_status st;
+    if (einx == 3) { /* rewritten into the 0.4 form by einc_apply03, then run like any operation */
+        einc_options03 o03;
+        memset(&o03, 0, sizeof o03);
+        o03.keepdims = options.keepdims;
+        o03.nshift = options.nshift;
+        memcpy(o03.shift, options.shift, sizeof o03.shift);
+        st = einc_apply03(ctx, opname, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &o03);
+    } else {
+        st = einc_apply(ctx, (einc_op)op, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &options);
+    }
+    if (st != EINC_OK) return fail(ctx);
     /* all-or-nothing: every regular output is written and synced under a temporary name first,
      * then the streams (standard output, devices, FIFOs) in place, and only when all of them
      * succeeded are the temporaries renamed into place, so a failing output replaces no file (not

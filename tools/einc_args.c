@@ -6,8 +6,8 @@
 
 #include "einc_suggest.h"
 
-static const char *const long_options[] = {"--output",      "--explain", "--no-sync",
-                                           "--break-links", "--help",    "--version"};
+static const char *const long_options[] = {"--output", "--explain", "--no-sync", "--break-links",
+                                           "--help",   "--version", "--einx"};
 
 /* An option: "-" followed by a letter, or "--" followed by anything. "-", "-3" and "-.5" are not. */
 static bool looks_like_option(const char *s) {
@@ -51,6 +51,11 @@ int einc_cli_parse(int argc, char **argv, einc_cli *cli) {
             if (add_output(cli, s + 9)) return 1;
         } else if (s[1] == 'o') { /* -oFILE */
             if (add_output(cli, s + 2)) return 1;
+        } else if (strcmp(s, "--einx") == 0) {
+            if (i + 1 >= argc) return fprintf(stderr, "ValueError: --einx needs a version (--einx 0.3)\n"), 1;
+            cli->einx = argv[++i];
+        } else if (strncmp(s, "--einx=", 7) == 0) {
+            cli->einx = s + 7;
         } else if (strcmp(s, "--explain") == 0) {
             cli->explain = true;
         } else if (strcmp(s, "--no-sync") == 0) {

@@ -2,6 +2,7 @@
  *
  *   -o FILE, -oFILE, --output FILE, --output=FILE   an output (repeatable, in order)
  *   --explain, --no-sync, --break-links, --help / -h, --version
+ *   --einx VERSION, --einx=VERSION                  the einx version whose semantics to use
  *   --                                              every later argument is positional
  *
  * Everything else is positional, in order: the operation, the expression, then operands and
@@ -21,10 +22,11 @@ typedef struct einc_cli {
     const char *outs[EINC_TOOL_MAX_ARGS]; /* the -o files, in order */
     int nout;
     bool explain, no_sync, break_links, help, version;
+    const char *einx; /* --einx VERSION as given ("0.3"); NULL: not given */
 } einc_cli;
 
 /* Splits argv[1..]. Returns 0, or 1 after printing "ValueError: ..." (unknown option, with a
- * suggestion; -o without a file; too many arguments). */
+ * suggestion; -o or --einx without a value; too many arguments). */
 int einc_cli_parse(int argc, char **argv, einc_cli *cli);
 
 #endif /* EINC_ARGS_H */

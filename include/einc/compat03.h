@@ -45,8 +45,10 @@ typedef struct einc_options03 {
 
 /** The array form of every einx 0.3 function. `func` is the 0.3 name: "rearrange", "check", "dot",
  * the reductions ("sum" ... "logsumexp"), the elementwise operations ("add" ... "where"), "softmax",
- * "log_softmax", "flip", "roll", "sort", "argsort", "arange", or "reduce" / "elementwise" /
- * "vmap_with_axis" with options->op naming the operation. Runs it on `ninputs` tensors and stores
+ * "log_softmax", "flip", "roll", "sort", "argsort", the indexing operations ("get_at", "set_at",
+ * "add_at", "subtract_at", with 0.4's rules), "arange", or "reduce" / "elementwise" /
+ * "vmap_with_axis" with options->op naming the operation. Every other einc operation name ("id",
+ * "argmax", ...) runs with 0.4's rules, "|" read as "->". Runs it on `ninputs` tensors and stores
  * `noutputs` new tensors in `outputs` ("check" has none; "arange" takes no input and gives an
  * int32 tensor). "vmap_with_axis" runs the named einc operation with its 0.4 rules (a reduction's
  * implicit output drops the bracketed axes). On failure every outputs[i] is NULL and the error is

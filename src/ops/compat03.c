@@ -424,7 +424,8 @@ static einc_status dispatch(einc_ctx *ctx, einc__arena *a, const char *func, con
         return einc__error(ctx, EINC_EVALUE, "elementwise: '%s' is not an elementwise operation (add, subtract, "
                                              "multiply, divide, ..., where)", opname);
     bool structural = op == EINC_OP_ID || op == EINC_OP_REARRANGE || op == EINC_OP_DOT;
-    if (op < 0 || (op >= EINC_OP_GET_AT && op <= EINC_OP_SUBTRACT_AT) || (generic && structural))
+    bool indexing = op >= EINC_OP_GET_AT && op <= EINC_OP_SUBTRACT_AT;
+    if (op < 0 || (generic && (structural || indexing)))
         return einc__error(ctx, EINC_EVALUE, "%s: '%s' is not an einx 0.3 %s", func, opname,
                            generic ? "operation for it" : "function");
     einc_op e = (einc_op)op;
