@@ -25,22 +25,20 @@ enum { BR = 96, BC = 256 };
  * products. The narrow tiles have fewer accumulators (6 and 12) than the 8 FMAs in flight two
  * FMA ports need at 4 cycles' latency: 6 x 16 runs at about 3/4 of the peak, 6 x 32 and up at
  * the GEMM's rate. */
-static const einc__attn_kernels level_avx512 = {
-    6,
-    16,
-    4,
-    einc__gemm_micro_f32_widths_avx512,
-    einc__vm_attn_fwd_rows_f32_avx512,
-    einc__vm_attn_bwd_rows_f32_avx512,
-    einc__vm_attn_narrow_f32_avx512};
-static const einc__attn_kernels level_avx2 = {
-    6,
-    8,
-    2,
-    einc__gemm_micro_f32_widths_avx2,
-    einc__vm_attn_fwd_rows_f32_avx2,
-    einc__vm_attn_bwd_rows_f32_avx2,
-    einc__vm_attn_narrow_f32_avx2};
+static const einc__attn_kernels level_avx512 = {6,
+                                                16,
+                                                4,
+                                                einc__gemm_micro_f32_widths_avx512,
+                                                einc__vm_attn_fwd_rows_f32_avx512,
+                                                einc__vm_attn_bwd_rows_f32_avx512,
+                                                einc__vm_attn_narrow_f32_avx512};
+static const einc__attn_kernels level_avx2 = {6,
+                                              8,
+                                              2,
+                                              einc__gemm_micro_f32_widths_avx2,
+                                              einc__vm_attn_fwd_rows_f32_avx2,
+                                              einc__vm_attn_bwd_rows_f32_avx2,
+                                              einc__vm_attn_narrow_f32_avx2};
 
 const einc__attn_kernels *einc__attn_kernels_avx2(void) {
     return &level_avx2;
@@ -245,13 +243,13 @@ static bool is_narrow(const geom *g) {
 }
 
 typedef struct {
-    float *kt, *vt, *qs, *brow; /* [dp][ldk], [ep][ldk], [dp], [ldk] (vecmath.h)  */
+    float *kt, *vt, *qs, *brow; /* [dp][ldk], [ep][ldk], [2][dp], [2][ldk] (vecmath.h)  */
     int64_t ldk, dp, ep;
 } narrow_scratch;
 
 static size_t narrow_layout(const geom *g, float *base, narrow_scratch *f) {
     f->ldk = round_up(g->m, 16), f->dp = EINC__ATTN_NARROW_PAD(g->d), f->ep = EINC__ATTN_NARROW_PAD(g->e);
-    size_t sizes[4] = {(size_t)(f->dp * f->ldk), (size_t)(f->ep * f->ldk), (size_t)f->dp, (size_t)f->ldk};
+    size_t sizes[4] = {(size_t)(f->dp * f->ldk), (size_t)(f->ep * f->ldk), (size_t)(2 * f->dp), (size_t)(2 * f->ldk)};
     float **dst[4] = {&f->kt, &f->vt, &f->qs, &f->brow};
     size_t off = 0;
     for (int i = 0; i < 4; i++) {
@@ -282,15 +280,17 @@ static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, co
         }
         mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
         mat lse = mat_of(&a->lse, nb, bi);
-        for (int64_t i = i0; i < i0 + nr; i++) {
-            for (int64_t c = 0; c < f->dp; c++)
-                f->qs[c] = c < g->d ? (float)a->scale * q.p[i * q.rs + c * q.cs] : 0.0f;
-            if (bias.p)
-                for (int64_t j = 0; j < f->ldk; j++)
-                    f->brow[j] = j < g->m ? bias.p[i * bias.rs + j * bias.cs] : 0.0f;
-            int64_t valid = a->causal ? (i + 1 < g->m ? i + 1 : g->m) : g->m;
-            kn->narrow(f->qs, g->d, f->kt, f->vt, f->ldk, g->e, bias.p ? f->brow : NULL, g->m, valid,
-                       o.p + i * o.rs, o.cs, lse.p ? lse.p + i * lse.rs : NULL);
+        for (int64_t i = i0; i < i0 + nr; i += 2) { /* two rows at a time: their chains overlap */
+            int rows = i + 1 < i0 + nr ? 2 : 1;
+            for (int r = 0; r < rows; r++) {
+                for (int64_t c = 0; c < f->dp; c++)
+                    f->qs[r * f->dp + c] = c < g->d ? (float)a->scale * q.p[(i + r) * q.rs + c * q.cs] : 0.0f;
+                if (bias.p)
+                    for (int64_t j = 0; j < f->ldk; j++)
+                        f->brow[r * f->ldk + j] = j < g->m ? bias.p[(i + r) * bias.rs + j * bias.cs] : 0.0f;
+            }
+            kn->narrow(f->qs, g->d, f->kt, f->vt, f->ldk, g->e, bias.p ? f->brow : NULL, g->m, a->causal ? i + 1 : g->m,
+                       a->causal ? 1 : 0, rows, o.p + i * o.rs, o.rs, o.cs, lse.p ? lse.p + i * lse.rs : NULL, lse.rs);
         }
     }
 }

@@ -74,9 +74,10 @@ typedef struct einc__attn_kernels {
                      float scale, float *m, float *l, float *o, int64_t ldo, int64_t no);
     void (*bwd_rows)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n, int64_t valid0,
                      int64_t vstep, float scale, const float *lse, const float *dd);
-    /* the forward of one query row for narrow heads (vecmath.h, EINC__ATTN_NARROW) */
+    /* the forward of one or two query rows for narrow heads (vecmath.h, EINC__ATTN_NARROW) */
     void (*narrow)(const float *qs, int64_t d, const float *kt, const float *vt, int64_t ldk, int64_t e,
-                   const float *brow, int64_t m, int64_t valid, float *o, int64_t ocs, float *lse);
+                   const float *brow, int64_t m, int64_t valid0, int64_t vstep, int nrows, float *o, int64_t ors,
+                   int64_t ocs, float *lse, int64_t lrs);
 } einc__attn_kernels;
 #if EINC_X86_LEVELS
 const einc__attn_kernels *einc__attn_kernels_avx2(void);

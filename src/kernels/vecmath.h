@@ -147,7 +147,8 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
  * EINC__VM_KEEP), row j at x + j * xr and y + j * yr: two passes per row over memory (the
  * statistics, then the output; softmax keeps its exponentials in between, so one exp per
  * element), the rows pipelined. Rows of up to 1024 elements take their max first and their
- * statistics from L1 with that max; longer ones use the online form. A row whose sum is NaN or whose max is not finite is all NaN. */
+ * statistics from L1 with that max; longer ones use the online form. A row whose sum is NaN or whose max is not finite
+ * is all NaN. */
 void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_log,
                                bool stream);
 /* Orders the streaming stores of the calls before it (once after a kernel's last one). */
@@ -184,24 +185,25 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
  * m_new = max(m[r], max x); l[r] = l[r] * exp(m[r] - m_new) + sum exp(...), m[r] = m_new, and the
  * output row o + r * ldo (no floats, a multiple of 16) is scaled by the same exp(m[r] - m_new).
  * bwd: s := P = exp(x - lse[r]) (0 where masked), dp := P * (dp - dd[r]) (the gradient of x). */
-/* narrow: the whole forward of one query row for heads of at most EINC__ATTN_NARROW (d and e),
- * where the tiles' micro-kernels would spend more on loads and stores than on FMAs: q already
- * scaled (qs [dp], zeros past d); keys and values transposed, kt [dp][ldk] and vt [ep][ldk] (dp =
- * EINC__ATTN_NARROW_PAD(d), ep likewise: zero rows past d and e; ldk a multiple of 16, zeros past
- * m); the bias row brow [ldk] (NULL: none; finite past m); keys from `valid` on masked. Keys go by
- * in blocks of 256 with the online softmax between blocks; writes the e outputs at o + c * ocs
- * and, when lse != NULL, the row's log-sum-exp. */
+/* narrow: the whole forward of nrows (1 or 2) query rows for heads of at most EINC__ATTN_NARROW
+ * (d and e), where the tiles' micro-kernels would spend more on loads and stores than on FMAs: q
+ * already scaled (qs [nrows][dp], zeros past d); keys and values transposed, kt [dp][ldk] and vt
+ * [ep][ldk] (dp = EINC__ATTN_NARROW_PAD(d), ep likewise: zero rows past d and e; ldk a multiple
+ * of 16, zeros past m); the bias rows brow [nrows][ldk] (NULL: none; finite past m); row r's keys
+ * from valid0 + r * vstep on masked. Keys go by in blocks of 256 with the online softmax between
+ * blocks; writes row r's e outputs at o + r * ors + c * ocs and, when lse != NULL, its log-sum-exp
+ * at lse + r * lrs. */
 #define EINC__ATTN_NARROW 8
 #define EINC__ATTN_NARROW_PAD(x) ((x) <= 4 ? 4 : 8)
 #define EINC__VM_ATTN_DECLARE(sfx)                                                                                     \
     void einc__vm_attn_narrow_f32_##sfx(const float *qs, int64_t d, const float *kt, const float *vt, int64_t ldk,     \
-                                        int64_t e, const float *brow, int64_t m, int64_t valid, float *o, int64_t ocs, \
-                                        float *lse);                                                                   \
-    void einc__vm_attn_fwd_rows_f32_##sfx(float *s, int64_t ld, const float *bias, int64_t nrows, int64_t n,          \
-                                          int64_t valid0, int64_t vstep, float scale, float *m, float *l, float *o,   \
+                                        int64_t e, const float *brow, int64_t m, int64_t valid0, int64_t vstep,        \
+                                        int nrows, float *o, int64_t ors, int64_t ocs, float *lse, int64_t lrs);       \
+    void einc__vm_attn_fwd_rows_f32_##sfx(float *s, int64_t ld, const float *bias, int64_t nrows, int64_t n,           \
+                                          int64_t valid0, int64_t vstep, float scale, float *m, float *l, float *o,    \
                                           int64_t ldo, int64_t no);                                                    \
-    void einc__vm_attn_bwd_rows_f32_##sfx(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows,         \
-                                          int64_t n, int64_t valid0, int64_t vstep, float scale, const float *lse,    \
+    void einc__vm_attn_bwd_rows_f32_##sfx(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows,           \
+                                          int64_t n, int64_t valid0, int64_t vstep, float scale, const float *lse,     \
                                           const float *dd);
 
 /* The per-level implementations behind the dispatchers (vecmath_avx2.c, vecmath_avx512.c). */

@@ -519,8 +519,7 @@ static inline int64_t VM(attn_valid)(int64_t valid0, int64_t vstep, int64_t r, i
 }
 
 void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int64_t nrows, int64_t n, int64_t valid0,
-                                    int64_t vstep, float scale, float *m, float *l, float *o, int64_t ldo,
-                                    int64_t no) {
+                                    int64_t vstep, float scale, float *m, float *l, float *o, int64_t ldo, int64_t no) {
     V vs = v_set1(scale);
     for (int64_t r = 0; r < nrows; r++) {
         float *x = s + r * ld;
@@ -570,69 +569,105 @@ static inline float VM(lane_sum)(V a) {
     return t;
 }
 
-/* The narrow forward with DP rows of k^T and EP of v^T (constants, so that q's broadcasts and the
- * EP accumulators live in registers): NAME(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse). */
-#define VM_ATTN_NARROW(NAME, DP, EP)                                                                                   \
-    static void NAME(const float *qs, const float *kt, const float *vt, int64_t ldk, int64_t e, const float *brow,    \
-                     int64_t m, int64_t valid, float *o, int64_t ocs, float *lse) {                                    \
+/* The narrow forward of R query rows at once with DP rows of k^T and EP of v^T (constants, so that
+ * the R x EP accumulators live in registers). R rows share every load of k^T and v^T, and their
+ * chains (max, exp, sums) are independent: one row alone is bound by the latency of that chain. */
+#define VM_ATTN_NARROW(NAME, DP, EP, R)                                                                                \
+    static void NAME(const float *qs, const float *kt, const float *vt, int64_t ldk, int64_t e, const float *brow,     \
+                     int64_t m, int64_t valid0, int64_t vstep, float *o, int64_t ors, int64_t ocs, float *lse,         \
+                     int64_t lrs) {                                                                                    \
         enum { NB = 256 };                                                                                             \
-        _Alignas(64) float s[NB];                                                                                      \
-        V acc[EP];                                                                                                     \
-        for (int c = 0; c < EP; c++)                                                                                   \
-            acc[c] = v_zero();                                                                                         \
-        float mo = -INFINITY, l = 0.0f;                                                                                \
-        int64_t jend = valid < m ? valid : m; /* masked keys add exp(-inf) = 0: skipped */                             \
+        _Alignas(64) float s[R][NB];                                                                                   \
+        V acc[R][EP];                                                                                                  \
+        float mo[R], l[R];                                                                                             \
+        int64_t valid[R], jend = 0;                                                                                    \
+        for (int r = 0; r < R; r++) {                                                                                  \
+            for (int c = 0; c < EP; c++)                                                                               \
+                acc[r][c] = v_zero();                                                                                  \
+            mo[r] = -INFINITY, l[r] = 0.0f;                                                                            \
+            valid[r] = valid0 + r * vstep < m ? valid0 + r * vstep : m;                                                \
+            jend = valid[r] > jend ? valid[r] : jend; /* masked keys add exp(-inf) = 0: skipped */                     \
+        }                                                                                                              \
         for (int64_t j0 = 0; j0 < jend; j0 += NB) {                                                                    \
             int64_t nc = jend - j0 < NB ? jend - j0 : NB;                                                              \
-            V mx = v_set1(-INFINITY);                                                                                  \
-            for (int64_t i = 0; i < nc; i += W) { /* x = q . k (+ b), -inf past the block, and its max */              \
+            V mx[R];                                                                                                   \
+            for (int r = 0; r < R; r++)                                                                                \
+                mx[r] = v_set1(-INFINITY);                                                                             \
+            for (int64_t i = 0; i < nc; i += W) { /* x = q . k (+ b), -inf from valid on, and its max */               \
                 const float *kp = kt + j0 + i;                                                                         \
-                V x = v_mul(v_set1(qs[0]), v_loadu(kp));                                                               \
-                for (int c = 1; c < DP; c++)                                                                           \
-                    x = v_fma(v_set1(qs[c]), v_loadu(kp + c * ldk), x);                                                \
-                if (brow) x = v_add(x, v_loadu(brow + j0 + i));                                                        \
-                if (i + W > nc) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(nc - i))), x, v_set1(-INFINITY));    \
-                v_storeu(s + i, x);                                                                                    \
-                mx = v_max(mx, x);                                                                                     \
+                V kc[DP];                                                                                              \
+                for (int c = 0; c < DP; c++)                                                                           \
+                    kc[c] = v_loadu(kp + c * ldk);                                                                     \
+                for (int r = 0; r < R; r++) {                                                                          \
+                    V x = v_mul(v_set1(qs[r * DP]), kc[0]);                                                            \
+                    for (int c = 1; c < DP; c++)                                                                       \
+                        x = v_fma(v_set1(qs[r * DP + c]), kc[c], x);                                                   \
+                    if (brow) x = v_add(x, v_loadu(brow + r * ldk + j0 + i));                                          \
+                    int64_t left = valid[r] - j0 - i;                                                                  \
+                    if (left < W) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)left)), x, v_set1(-INFINITY));       \
+                    v_storeu(s[r] + i, x);                                                                             \
+                    mx[r] = v_max(mx[r], x);                                                                           \
+                }                                                                                                      \
             }                                                                                                          \
-            float bm = v_hmax(mx);                                                                                     \
-            float mn = isnan(mo) ? NAN : mo > bm ? mo : bm;                                                            \
-            float ms = mn == -INFINITY ? 0.0f : mn; /* nothing valid yet: every exp is 0, not NaN */                   \
-            if (mo != mn && mo != -INFINITY) {      /* the max grew: rescale what was summed before */                 \
-                float alpha = expf(mo - ms);                                                                           \
-                l *= alpha;                                                                                            \
-                for (int c = 0; c < EP; c++)                                                                           \
-                    acc[c] = v_mul(acc[c], v_set1(alpha));                                                             \
+            V vm[R], vl[R];                                                                                            \
+            for (int r = 0; r < R; r++) {                                                                              \
+                float bm = v_hmax(mx[r]);                                                                              \
+                float mn = isnan(mo[r]) ? NAN : mo[r] > bm ? mo[r] : bm;                                               \
+                float ms = mn == -INFINITY ? 0.0f : mn;  /* nothing valid yet: every exp is 0, not NaN */              \
+                if (mo[r] != mn && mo[r] != -INFINITY) { /* the max grew: rescale what was summed before */            \
+                    float alpha = expf(mo[r] - ms);                                                                    \
+                    l[r] *= alpha;                                                                                     \
+                    for (int c = 0; c < EP; c++)                                                                       \
+                        acc[r][c] = v_mul(acc[r][c], v_set1(alpha));                                                   \
+                }                                                                                                      \
+                mo[r] = mn, vm[r] = v_set1(ms), vl[r] = v_zero();                                                      \
             }                                                                                                          \
-            V vm = v_set1(ms), vl = v_zero();                                                                          \
             for (int64_t i = 0; i < nc; i += W) { /* p = exp(x - max): its sum, and p . v */                           \
-                V p = VM(vexp_le0)(v_sub(v_loadu(s + i), vm));                                                         \
-                vl = v_add(vl, p);                                                                                     \
                 const float *vp = vt + j0 + i;                                                                         \
+                V vc[EP];                                                                                              \
                 for (int c = 0; c < EP; c++)                                                                           \
-                    acc[c] = v_fma(p, v_loadu(vp + c * ldk), acc[c]);                                                  \
+                    vc[c] = v_loadu(vp + c * ldk);                                                                     \
+                for (int r = 0; r < R; r++) {                                                                          \
+                    V p = VM(vexp_le0)(v_sub(v_loadu(s[r] + i), vm[r]));                                               \
+                    vl[r] = v_add(vl[r], p);                                                                           \
+                    for (int c = 0; c < EP; c++)                                                                       \
+                        acc[r][c] = v_fma(p, vc[c], acc[r][c]);                                                        \
+                }                                                                                                      \
             }                                                                                                          \
-            l += VM(lane_sum)(vl);                                                                                     \
-            mo = mn;                                                                                                   \
+            for (int r = 0; r < R; r++)                                                                                \
+                l[r] += VM(lane_sum)(vl[r]);                                                                           \
         }                                                                                                              \
-        float inv = 1.0f / l;                                                                                          \
-        for (int64_t c = 0; c < e; c++)                                                                                \
-            o[c * ocs] = VM(lane_sum)(acc[c]) * inv;                                                                   \
-        if (lse) *lse = mo + logf(l);                                                                                  \
+        for (int r = 0; r < R; r++) {                                                                                  \
+            float inv = 1.0f / l[r];                                                                                   \
+            for (int64_t c = 0; c < e; c++)                                                                            \
+                o[r * ors + c * ocs] = VM(lane_sum)(acc[r][c]) * inv;                                                  \
+            if (lse) lse[r * lrs] = mo[r] + logf(l[r]);                                                                \
+        }                                                                                                              \
     }
 
-VM_ATTN_NARROW(VM(attn_narrow_4_4), 4, 4)
-VM_ATTN_NARROW(VM(attn_narrow_4_8), 4, 8)
-VM_ATTN_NARROW(VM(attn_narrow_8_4), 8, 4)
-VM_ATTN_NARROW(VM(attn_narrow_8_8), 8, 8)
+VM_ATTN_NARROW(VM(attn_narrow_4_4_1), 4, 4, 1)
+VM_ATTN_NARROW(VM(attn_narrow_4_4_2), 4, 4, 2)
+VM_ATTN_NARROW(VM(attn_narrow_4_8_1), 4, 8, 1)
+VM_ATTN_NARROW(VM(attn_narrow_4_8_2), 4, 8, 2)
+VM_ATTN_NARROW(VM(attn_narrow_8_4_1), 8, 4, 1)
+VM_ATTN_NARROW(VM(attn_narrow_8_4_2), 8, 4, 2)
+VM_ATTN_NARROW(VM(attn_narrow_8_8_1), 8, 8, 1)
+VM_ATTN_NARROW(VM(attn_narrow_8_8_2), 8, 8, 2)
 
 void VM(einc__vm_attn_narrow_f32)(const float *qs, int64_t d, const float *kt, const float *vt, int64_t ldk, int64_t e,
-                                  const float *brow, int64_t m, int64_t valid, float *o, int64_t ocs, float *lse) {
-    bool d4 = EINC__ATTN_NARROW_PAD(d) == 4, e4 = EINC__ATTN_NARROW_PAD(e) == 4;
-    if (d4 && e4) VM(attn_narrow_4_4)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
-    else if (d4) VM(attn_narrow_4_8)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
-    else if (e4) VM(attn_narrow_8_4)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
-    else VM(attn_narrow_8_8)(qs, kt, vt, ldk, e, brow, m, valid, o, ocs, lse);
+                                  const float *brow, int64_t m, int64_t valid0, int64_t vstep, int nrows, float *o,
+                                  int64_t ors, int64_t ocs, float *lse, int64_t lrs) {
+    int kind = (EINC__ATTN_NARROW_PAD(d) == 8) * 4 + (EINC__ATTN_NARROW_PAD(e) == 8) * 2 + (nrows == 2);
+    switch (kind) {
+    case 0: VM(attn_narrow_4_4_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    case 1: VM(attn_narrow_4_4_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    case 2: VM(attn_narrow_4_8_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    case 3: VM(attn_narrow_4_8_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    case 4: VM(attn_narrow_8_4_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    case 5: VM(attn_narrow_8_4_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    case 6: VM(attn_narrow_8_8_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    default: VM(attn_narrow_8_8_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
+    }
 }
 
 void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n,

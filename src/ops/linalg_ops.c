@@ -233,18 +233,19 @@ static void add_bias_task(void *arg, int ith, int nth) {
 /* Validates x [B, C_in, H, W], w [C_out, C_in, 1, 1], bias [C_out] (or NULL). */
 static bool conv_check(einc_ctx *ctx, const einc_tensor *x, const einc_tensor *w, const einc_tensor *bias) {
     static const char fname[] = "einc_tensor_conv2d_1x1";
-    char sx[256], sw[256], sbias[256];
-    einc__shape_str(sx, sizeof sx, x->ndim, x->shape);
-    einc__shape_str(sw, sizeof sw, w->ndim, w->shape);
+    char sx[256], sw[256], sbias[256]; /* formatted only for an error (SHAPES) */
     if (x->ndim != 4) {
+        SHAPES(sx, sw, x, w);
         einc__error(ctx, EINC_ESHAPE, "%s: x must be 4-d [B, C_in, H, W], got shape %s", fname, sx);
         return false;
     }
     if (w->ndim != 4 || w->shape[2] != 1 || w->shape[3] != 1) {
+        SHAPES(sx, sw, x, w);
         einc__error(ctx, EINC_ESHAPE, "%s: w must have shape [C_out, C_in, 1, 1], got shape %s", fname, sw);
         return false;
     }
     if (w->shape[1] != x->shape[1]) {
+        SHAPES(sx, sw, x, w);
         einc__error(ctx, EINC_ESHAPE,
                     "%s: channels differ: dimension 1 of x %s (C_in = %lld) != dimension 1 of w "
                     "%s (%lld)",
@@ -252,6 +253,7 @@ static bool conv_check(einc_ctx *ctx, const einc_tensor *x, const einc_tensor *w
         return false;
     }
     if (bias && (bias->ndim != 1 || bias->shape[0] != w->shape[0])) {
+        SHAPES(sx, sw, x, w);
         einc__error(ctx, EINC_ESHAPE, "%s: bias must have shape (%lld,) to match dimension 0 of w %s, got shape %s",
                     fname, (long long)w->shape[0], sw, einc__shape_str(sbias, sizeof sbias, bias->ndim, bias->shape));
         return false;
