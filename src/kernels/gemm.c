@@ -243,14 +243,22 @@ static void tile(const einc__gemm_kernel *kn, int64_t kc, const char *a, int64_t
         kn->micro(kc, a, ars, aks, bp, c, crs, flags);
         return;
     }
+    /* an edge tile (or strided c): through a full tile in a buffer, a row at a time when c's rows
+     * are contiguous (an element at a time cost a module's small products a third of their time) */
     _Alignas(64) char buf[MAX_TILE * sizeof(double)];
     for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++)
-            memcpy(buf + (size_t)(i * kn->nr + j) * es, c + (i * crs + j * ccs) * (int64_t)es, es);
+        if (ccs == 1)
+            memcpy(buf + (size_t)(i * kn->nr) * es, c + i * crs * (int64_t)es, (size_t)nr * es);
+        else
+            for (int j = 0; j < nr; j++)
+                memcpy(buf + (size_t)(i * kn->nr + j) * es, c + (i * crs + j * ccs) * (int64_t)es, es);
     kn->micro(kc, a, ars, aks, bp, buf, kn->nr, flags & ~EINC__GEMM_STREAM);
     for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++)
-            memcpy(c + (i * crs + j * ccs) * (int64_t)es, buf + (size_t)(i * kn->nr + j) * es, es);
+        if (ccs == 1)
+            memcpy(c + i * crs * (int64_t)es, buf + (size_t)(i * kn->nr) * es, (size_t)nr * es);
+        else
+            for (int j = 0; j < nr; j++)
+                memcpy(c + (i * crs + j * ccs) * (int64_t)es, buf + (size_t)(i * kn->nr + j) * es, es);
 }
 
 /* A c at least this large is written with non-temporal stores: it cannot stay in the caches
