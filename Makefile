@@ -34,20 +34,24 @@ test-asan:
 
 # The programs that run einc on several threads at once (contexts on their own threads, a
 # context's workers inside operations, a context used from a second thread, and every program
-# that sets a context's thread count above 1), built with clang's
-# ThreadSanitizer and run with halt_on_error: any report fails the run. OpenMP is off in this
-# build: on POSIX systems einc's threads are its own pthreads (src/core/parallel.c), which TSan
-# sees completely, and OpenMP would only contribute omp_get_max_threads() (the default of
-# einc_set_threads(ctx, 0)); libgomp is not instrumented, so a build with it would need
-# suppressions for its internals. Without it no suppression file is needed. die_after_fork=0:
-# test_parallel forks a child whose first large operation starts fresh workers (a context must
-# keep working in a forked child); TSan refuses threads after a multi-threaded fork by default.
+# that sets a context's thread count above 1), built with ThreadSanitizer and run with
+# halt_on_error: any report fails the run. The compiler is clang where it is installed (CI
+# installs it), else the system compiler: gcc's TSan runtime comes with build-essential, so
+# `make test` needs nothing more than the README says.
+# OpenMP is off in this build: on POSIX systems einc's threads are its own pthreads
+# (src/core/parallel.c), which TSan sees completely, and OpenMP would only contribute
+# omp_get_max_threads() (the default of einc_set_threads(ctx, 0)); libgomp is not instrumented,
+# so a build with it would need suppressions for its internals. Without it no suppression file is
+# needed. die_after_fork=0: test_parallel forks a child whose first large operation starts fresh
+# workers (a context must keep working in a forked child); TSan refuses threads after a
+# multi-threaded fork by default.
+TSAN_CC ?= $(if $(shell command -v clang 2>/dev/null),clang,cc)
 TSAN_TESTS ?= test_threads test_ctx_threads test_parallel test_core test_copy_kernel test_elementwise test_reduce \
   test_linalg test_autograd test_nn test_attention_fused test_notation test_notation_grad \
   test_notation_sorting
 test-tsan:
 	@mkdir -p $(TSAN_BUILD)
-	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEINC_TSAN=ON -DEINC_OPENMP=OFF -DEINC_PROGRAMS=OFF -DEINC_PYTHON=OFF -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >$(TSAN_BUILD)/configure.log
+	CC=$(TSAN_CC) cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEINC_TSAN=ON -DEINC_OPENMP=OFF -DEINC_PROGRAMS=OFF -DEINC_PYTHON=OFF -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >$(TSAN_BUILD)/configure.log
 	@grep '^-- einc: ' $(TSAN_BUILD)/configure.log
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 $(TSAN_OPTIONS)" ctest --output-on-failure -j $(JOBS) -R '^($(subst $(eval) ,|,$(strip $(TSAN_TESTS))))$$'
