@@ -44,16 +44,17 @@ test-asan:
 # so a build with it would need suppressions for its internals. Without it no suppression file is
 # needed. die_after_fork=0: test_parallel forks a child whose first large operation starts fresh
 # workers (a context must keep working in a forked child); TSan refuses threads after a
-# multi-threaded fork by default.
+# multi-threaded fork by default. The tool (einc_tool) is built for test_notation_indexing, which
+# also runs it.
 TSAN_CC ?= $(if $(shell command -v clang 2>/dev/null),clang,cc)
 TSAN_TESTS ?= test_threads test_ctx_threads test_parallel test_core test_copy_kernel test_elementwise test_reduce \
   test_linalg test_autograd test_nn test_attention_fused test_notation test_notation_grad \
-  test_notation_sorting
+  test_notation_indexing test_notation_sorting
 test-tsan:
 	@mkdir -p $(TSAN_BUILD)
-	CC=$(TSAN_CC) cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEINC_TSAN=ON -DEINC_OPENMP=OFF -DEINC_PROGRAMS=OFF -DEINC_PYTHON=OFF -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >$(TSAN_BUILD)/configure.log
+	CC=$(TSAN_CC) cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEINC_TSAN=ON -DEINC_OPENMP=OFF -DEINC_PROGRAMS=ON -DEINC_PYTHON=OFF -DEINC_WERROR=$(WERROR) $(CMAKE_FLAGS) >$(TSAN_BUILD)/configure.log
 	@grep '^-- einc: ' $(TSAN_BUILD)/configure.log
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS) einc_tool
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 $(TSAN_OPTIONS)" ctest --output-on-failure -j $(JOBS) -R '^($(subst $(eval) ,|,$(strip $(TSAN_TESTS))))$$'
 
 # normal build first, then the ASan/UBSan build, then the TSan one; ends with ctest's summary line
