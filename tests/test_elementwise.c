@@ -621,7 +621,7 @@ static void check_binary_against_ref(einc_ctx *ctx, einc_binary_op op, einc_tens
     einc__view rv = einc__view_of(r), zv = einc__view_of(z);
     einc__view av = einc__view_broadcast(a, nd, shape), bv = einc__view_broadcast(b, nd, shape);
     einc__k_binary_ref(op, compute, &rv, &av, &bv, 0, 1);
-    compare_results(y, r, "binary vs ref", op);
+    compare_results(y, r, "binary vs ref", (int)op);
     for (int ith = 0; ith < 3; ith++) einc__k_binary(op, compute, &zv, &av, &bv, ith, 3);
     CHECK(same_bits(y, z));
 }
@@ -636,7 +636,7 @@ static void check_unary_against_ref(einc_ctx *ctx, einc_unary_op op, einc_tensor
     einc_tensor *z = einc_tensor_empty(ctx, result, einc_tensor_ndim(x), einc_tensor_shape(x));
     einc__view rv = einc__view_of(r), zv = einc__view_of(z), xv = einc__view_of(x);
     einc__k_unary_ref(op, &rv, &xv, 0, 1);
-    compare_results(y, r, "unary vs ref", op);
+    compare_results(y, r, "unary vs ref", (int)op);
     for (int ith = 0; ith < 2; ith++) einc__k_unary(op, &zv, &xv, ith, 2);
     CHECK(same_bits(y, z));
 }

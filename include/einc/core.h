@@ -242,6 +242,16 @@ EINC_API int einc_get_threads(const einc_ctx *ctx);
 /** Reseeds the context's counter-based generator: the stream restarts at counter 0. */
 EINC_API void einc_seed(einc_ctx *ctx, uint64_t seed);
 
+/* The bounds of a context's plan cache (the compiled notation calls, and einc_attention's front
+ * end): at most this many plans, holding at most this many bytes (the table, the keys and the
+ * plans); the least recently used plans are dropped first, and a plan bigger than the byte bound
+ * by itself is not kept (its calls compile it each time). A stream of ever new expressions thus
+ * runs in bounded memory; an evicted expression is compiled again on its next call, with the same
+ * results. Expressions whose cache key (operation, expression, shapes, constraints) is longer
+ * than about 4 KiB are never cached. */
+#define EINC_PLAN_CACHE_CAPACITY 512
+#define EINC_PLAN_CACHE_BYTES ((size_t)32 << 20)
+
 typedef struct einc_memory_stats {
     size_t live_bytes;     /* tensor buffers in use                           */
     size_t pooled_bytes;   /* freed buffers kept for reuse                    */
@@ -250,9 +260,19 @@ typedef struct einc_memory_stats {
     uint64_t pool_misses;  /* buffer requests that went to the allocator      */
     size_t live_tensors;   /* tensor handles not yet released                 */
     size_t window_peak_bytes; /* highest live_bytes since einc_memory_peak_reset */
+    /* the plan cache (EINC_PLAN_CACHE_CAPACITY); added in 0.1.0 after window_peak_bytes */
+    size_t plan_entries;     /* plans cached now (<= plan_capacity)                   */
+    size_t plan_capacity;    /* the most it keeps: EINC_PLAN_CACHE_CAPACITY           */
+    size_t plan_bytes;       /* bytes it holds now (<= plan_bytes_limit)              */
+    size_t plan_bytes_limit; /* the most it holds: EINC_PLAN_CACHE_BYTES              */
+    uint64_t plan_hits;      /* calls that found their plan there                     */
+    uint64_t plan_misses;    /* cacheable calls that compiled theirs                  */
+    uint64_t plan_evictions; /* plans dropped to stay within the bounds (LRU)         */
 } einc_memory_stats;
 
-/** Fills *stats with the context's memory counters. */
+/** Fills *stats with the context's memory counters: its tensor memory and its plan cache. The
+ * plan cache's memory comes from the context's allocator too, but is not part of live_bytes
+ * (which counts tensor buffers). */
 EINC_API void einc_memory_stats_get(const einc_ctx *ctx, einc_memory_stats *stats);
 /** Starts a new window for window_peak_bytes (set to the live bytes now), to measure the peak
  * of one computation: reset, run it, read the stats. peak_bytes is not affected. */

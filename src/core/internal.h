@@ -233,6 +233,10 @@ void *einc__alloc(einc_ctx *ctx, size_t size);
 void einc__free(einc_ctx *ctx, void *ptr, size_t size);
 /* Tensor buffers: served from the pool when a cached block fits. Records EINC_ENOMEM. */
 void *einc__buffer_alloc(einc_ctx *ctx, size_t size);
+/* The same, recording nothing: the caller says what the buffer was for. */
+void *einc__buffer_alloc_quiet(einc_ctx *ctx, size_t size);
+/* "1.0 GiB", "12.5 MiB", "300 bytes": a size for error messages. */
+char *einc__bytes_str(char *buf, size_t size, size_t bytes);
 void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size);
 
 /* How many bytes the pool may keep cached. An explicit `limit` (einc_ctx_options.pool_limit)

@@ -8,6 +8,7 @@
  * (einc__pool_cap): a fixed cap below a model's working set sends its biggest buffers back to
  * the allocator on every step and makes the next step fault them in again.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -87,12 +88,29 @@ static inline void note_peak(einc_memory_stats *st) {
     if (st->live_bytes > st->window_peak_bytes) st->window_peak_bytes = st->live_bytes;
 }
 
-void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
+char *einc__bytes_str(char *buf, size_t size, size_t bytes) {
+    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (bytes < 1024) {
+        snprintf(buf, size, "%zu byte%s", bytes, bytes == 1 ? "" : "s");
+        return buf;
+    }
+    double v = (double)bytes / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 5)
+        v /= 1024, u++;
+    snprintf(buf, size, "%.1f %s", v, unit[u]);
+    return buf;
+}
+
+static void *buffer_alloc(einc_ctx *ctx, size_t size, bool report) {
     einc_memory_stats *st = &ctx->stats;
+    char h[32];
     if (size < POOL_MIN) {
         void *p = ctx->allocator.alloc(ctx->allocator.user, size ? size : 1, EINC_ALIGN);
         if (!p) {
-            einc__error(ctx, EINC_ENOMEM, "out of memory allocating a tensor buffer of %zu bytes", size);
+            if (report)
+                einc__error(ctx, EINC_ENOMEM, "out of memory allocating a tensor buffer of %zu bytes (%s)", size,
+                            einc__bytes_str(h, sizeof h, size));
             return NULL;
         }
         st->live_bytes += size;
@@ -100,7 +118,9 @@ void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
         return p;
     }
     if (size > (SIZE_MAX >> 2)) {
-        einc__error(ctx, EINC_ENOMEM, "tensor buffer of %zu bytes is too large", size);
+        if (report)
+            einc__error(ctx, EINC_ENOMEM, "tensor buffer of %zu bytes (%s) is too large", size,
+                        einc__bytes_str(h, sizeof h, size));
         return NULL;
     }
     int idx;
@@ -115,7 +135,9 @@ void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
     } else {
         p = ctx->allocator.alloc(ctx->allocator.user, csize, csize >= HUGE_ALIGN ? HUGE_ALIGN : EINC_ALIGN);
         if (!p) {
-            einc__error(ctx, EINC_ENOMEM, "out of memory allocating a tensor buffer of %zu bytes", size);
+            if (report)
+                einc__error(ctx, EINC_ENOMEM, "out of memory allocating a tensor buffer of %zu bytes (%s)", size,
+                            einc__bytes_str(h, sizeof h, size));
             return NULL;
         }
         st->pool_misses++;
@@ -123,6 +145,14 @@ void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
     st->live_bytes += csize;
     note_peak(st);
     return p;
+}
+
+void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
+    return buffer_alloc(ctx, size, true);
+}
+
+void *einc__buffer_alloc_quiet(einc_ctx *ctx, size_t size) {
+    return buffer_alloc(ctx, size, false);
 }
 
 void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size) {
@@ -169,6 +199,8 @@ void einc_memory_stats_get(const einc_ctx *ctx, einc_memory_stats *stats) {
         return;
     }
     *stats = ctx->stats;
+    stats->plan_capacity = EINC_PLAN_CACHE_CAPACITY;
+    stats->plan_bytes_limit = EINC_PLAN_CACHE_BYTES;
 }
 
 void einc_memory_peak_reset(einc_ctx *ctx) {

@@ -70,8 +70,12 @@ static einc_tensor *tensor_new(einc_ctx *ctx, const char *fname, einc_dtype dtyp
     s->refcount = 1;
     s->owned = true;
     if (nbytes > 0) {
-        s->data = einc__buffer_alloc(ctx, nbytes);
+        s->data = einc__buffer_alloc_quiet(ctx, nbytes);
         if (!s->data) {
+            char sh[256], h[32];
+            einc__error(ctx, EINC_ENOMEM, "out of memory: a %s tensor of shape %s needs %zu bytes (%s)",
+                        einc_dtype_name(dtype), einc__shape_str(sh, sizeof sh, ndim, shape), nbytes,
+                        einc__bytes_str(h, sizeof h, nbytes));
             einc__free(ctx, s, sizeof *s);
             return NULL;
         }

@@ -31,6 +31,8 @@ void einc__arena_init(einc__arena *a, einc_ctx *ctx);
 void *einc__arena_alloc(einc__arena *a, size_t size); /* zeroed; NULL on failure */
 char *einc__arena_strdup(einc__arena *a, const char *s, size_t len);
 void einc__arena_free(einc__arena *a);
+/* The bytes the arena holds (its chunks with their headers): what einc__arena_free gives back. */
+size_t einc__arena_bytes(const einc__arena *a);
 
 /* Counts `k` steps of front-end work in the context (see einc_ctx.notation_steps). */
 #define EINC__STEPS(ctx, k) ((ctx)->notation_steps += (uint64_t)(k))

@@ -1,17 +1,25 @@
 /* cache.c — the per-context plan cache: a hash table of plans keyed by everything a plan
  * depends on (operation, expression, input dtypes and shapes, constraints, options), with
  * least-recently-used eviction. A hit costs one key serialisation, one hash and one memcmp.
+ *
+ * Bounded twice, so that a stream of distinct expressions (a service evaluating its users'
+ * expressions) runs in flat memory: at most EINC_PLAN_CACHE_CAPACITY plans, and at most
+ * EINC_PLAN_CACHE_BYTES bytes held (the table, the entries, the keys and the plans' arenas); the
+ * least recently used plans go first, and a plan bigger than the byte bound by itself is not
+ * kept. The counts are the context's einc_memory_stats (plan_*).
  */
 #include "cache.h"
 
-#define CACHE_SLOTS 1024    /* power of two; at most half used                   */
-#define CACHE_CAPACITY 512  /* plans kept; the least recently used one goes first */
+#define CACHE_SLOTS 1024 /* power of two; at most half used (EINC_PLAN_CACHE_CAPACITY is 512) */
+
+_Static_assert(EINC_PLAN_CACHE_CAPACITY * 2 <= CACHE_SLOTS, "the table must stay at most half full");
 
 typedef struct entry {
     uint64_t hash;
     size_t keylen;
     unsigned char *key;
     einc__plan *plan;
+    size_t bytes;              /* what this entry holds: itself, its key and its plan's arena */
     struct entry *prev, *next; /* recency list, most recent first */
 } entry;
 
@@ -19,7 +27,6 @@ typedef struct einc__plan_cache {
     entry *slots[CACHE_SLOTS]; /* open addressing; NULL = empty */
     entry *head, *tail;
     int count;
-    uint64_t hits, misses;
 } einc__plan_cache;
 
 /* A word-at-a-time multiplicative hash (keys are a few hundred bytes; one byte per step was 40%
@@ -103,16 +110,19 @@ static size_t slot_of(const einc__plan_cache *c, uint64_t hash, const unsigned c
 
 einc__plan *einc__plan_cache_get(einc_ctx *ctx, const unsigned char *key, size_t len) {
     einc__plan_cache *c = ctx->plans;
-    if (!c) return NULL;
+    if (!c) {
+        ctx->stats.plan_misses++;
+        return NULL;
+    }
     uint64_t h = key_hash(key, len);
     bool found;
     size_t i = slot_of(c, h, key, len, &found);
     if (!found) {
-        c->misses++;
+        ctx->stats.plan_misses++;
         return NULL;
     }
     entry *e = c->slots[i];
-    c->hits++;
+    ctx->stats.plan_hits++;
     if (c->head != e) {
         unlink_entry(c, e);
         push_front(c, e);
@@ -121,6 +131,7 @@ einc__plan *einc__plan_cache_get(einc_ctx *ctx, const unsigned char *key, size_t
 }
 
 static void free_entry(einc_ctx *ctx, entry *e) {
+    ctx->stats.plan_bytes -= e->bytes;
     einc__plan_release(e->plan); /* autograd nodes may still hold it */
     einc__free(ctx, e->key, e->keylen);
     einc__free(ctx, e, sizeof *e);
@@ -141,26 +152,36 @@ static void remove_slot(einc__plan_cache *c, size_t i) {
     c->count--;
 }
 
+/* Drops the least recently used plan. */
+static void evict_oldest(einc_ctx *ctx, einc__plan_cache *c) {
+    entry *old = c->tail;
+    bool found;
+    size_t i = slot_of(c, old->hash, old->key, old->keylen, &found);
+    unlink_entry(c, old);
+    if (found) remove_slot(c, i);
+    free_entry(ctx, old);
+    ctx->stats.plan_entries = (size_t)c->count;
+    ctx->stats.plan_evictions++;
+}
+
 /* Frees the cache: the context's plans_destroy hook, installed with the cache. */
 static void einc__plan_cache_destroy(einc_ctx *ctx);
 
 bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, einc__plan *plan) {
+    size_t bytes = sizeof(entry) + (len ? len : 1) + einc__arena_bytes(&plan->arena);
+    if (bytes > EINC_PLAN_CACHE_BYTES - sizeof(einc__plan_cache)) return false; /* never fits: not kept */
     if (!ctx->plans) {
         einc__plan_cache *c = ctx->allocator.alloc(ctx->allocator.user, sizeof *c, 16);
         if (!c) return false; /* no cache: the plan is simply not kept */
         memset(c, 0, sizeof *c);
         ctx->plans = c;
         ctx->plans_destroy = einc__plan_cache_destroy;
+        ctx->stats.plan_bytes += sizeof *c;
     }
     einc__plan_cache *c = ctx->plans;
-    if (c->count >= CACHE_CAPACITY) {
-        entry *old = c->tail;
-        bool found;
-        size_t i = slot_of(c, old->hash, old->key, old->keylen, &found);
-        unlink_entry(c, old);
-        if (found) remove_slot(c, i);
-        free_entry(ctx, old);
-    }
+    while (c->count > 0 &&
+           (c->count >= EINC_PLAN_CACHE_CAPACITY || ctx->stats.plan_bytes + bytes > EINC_PLAN_CACHE_BYTES))
+        evict_oldest(ctx, c);
     entry *e = ctx->allocator.alloc(ctx->allocator.user, sizeof *e, 16);
     unsigned char *k = e ? ctx->allocator.alloc(ctx->allocator.user, len ? len : 1, 16) : NULL;
     if (!e || !k) {
@@ -169,12 +190,14 @@ bool einc__plan_cache_put(einc_ctx *ctx, const unsigned char *key, size_t len, e
     }
     memcpy(k, key, len);
     einc__plan_retain(plan); /* the cache's reference */
-    *e = (entry){key_hash(key, len), len, k, plan, NULL, NULL};
+    *e = (entry){key_hash(key, len), len, k, plan, bytes, NULL, NULL};
     bool found;
     size_t i = slot_of(c, e->hash, k, len, &found);
     c->slots[i] = e;
     c->count++;
     push_front(c, e);
+    ctx->stats.plan_entries = (size_t)c->count;
+    ctx->stats.plan_bytes += bytes;
     return true;
 }
 
@@ -188,4 +211,6 @@ static void einc__plan_cache_destroy(einc_ctx *ctx) {
     }
     ctx->allocator.free(ctx->allocator.user, c, sizeof *c);
     ctx->plans = NULL;
+    ctx->stats.plan_entries = 0;
+    ctx->stats.plan_bytes = 0;
 }
