@@ -8,25 +8,63 @@
 
 /* bool < integer < floating. */
 static int dtype_kind(einc_dtype t) {
+    return einc__dtype_kind(t);
+}
+
+/* Integers: signed bits (uint8 needs 9 to be held signed). */
+static int int_bits(einc_dtype t) {
     switch (t) {
-    case EINC_BOOL: return 0;
-    case EINC_INT32:
-    case EINC_INT64: return 1;
-    case EINC_FLOAT32:
-    case EINC_FLOAT64: return 2;
+    case EINC_UINT8: return 9;
+    case EINC_INT8: return 8;
+    case EINC_INT16: return 16;
+    case EINC_INT32: return 32;
+    default: return 64;
     }
-    return -1;
+}
+
+/* The smallest signed integer holding both, as NumPy's table: uint8 with int8 is int16. */
+static einc_dtype promote_int(einc_dtype a, einc_dtype b) {
+    if (a == b) return a;
+    bool au = a == EINC_UINT8, bu = b == EINC_UINT8;
+    int bits = int_bits(a) > int_bits(b) ? int_bits(a) : int_bits(b);
+    if (au || bu) bits = bits <= 9 ? 16 : bits; /* uint8 with int8: int16; with int16 and up: that */
+    return bits <= 8 ? EINC_INT8 : bits <= 16 ? EINC_INT16 : bits <= 32 ? EINC_INT32 : EINC_INT64;
+}
+
+/* Significand bits of a float; and an integer's magnitude bits, which a float must hold exactly
+ * to take it (NumPy: float16 takes int8 and uint8, float32 int16, float64 everything). */
+static int float_digits(einc_dtype t) {
+    switch (t) {
+    case EINC_BFLOAT16: return 8;
+    case EINC_FLOAT16: return 11;
+    case EINC_FLOAT32: return 24;
+    default: return 53;
+    }
+}
+
+static einc_dtype float_of_digits(int digits) {
+    return digits <= 11 ? EINC_FLOAT16 : digits <= 24 ? EINC_FLOAT32 : EINC_FLOAT64;
+}
+
+static einc_dtype promote_float(einc_dtype a, einc_dtype b) {
+    if (a == b) return a;
+    /* bfloat16 and float16 hold each other's values only in float32 (ml_dtypes, PyTorch) */
+    if ((a == EINC_BFLOAT16 && b == EINC_FLOAT16) || (a == EINC_FLOAT16 && b == EINC_BFLOAT16)) return EINC_FLOAT32;
+    return float_digits(a) >= float_digits(b) ? a : b;
 }
 
 /* Promotion of two operands of the same rank class (numpy.promote_types). */
 static einc_dtype promote_plain(einc_dtype a, einc_dtype b) {
     if (a == b) return a;
     int ka = dtype_kind(a), kb = dtype_kind(b);
-    if (ka == kb) return ka == 1 ? EINC_INT64 : EINC_FLOAT64;
+    if (ka == kb) return ka == 1 ? promote_int(a, b) : promote_float(a, b);
     einc_dtype hi = ka > kb ? a : b, lo = ka > kb ? b : a;
-    /* float32 cannot hold every int32 (24-bit mantissa), so NumPy goes to float64 */
-    if (hi == EINC_FLOAT32 && dtype_kind(lo) == 1) return EINC_FLOAT64;
-    return hi;
+    if (dtype_kind(lo) == 0 || dtype_kind(hi) == 1) return hi;
+    /* an integer with a float: the float must hold every value of the integer exactly (float32
+     * cannot hold every int32: 24-bit mantissa; NumPy goes to float64) */
+    int need = int_bits(lo) - 1; /* magnitude bits */
+    if (float_digits(hi) >= need) return hi;
+    return float_of_digits(need);
 }
 
 einc_dtype einc_promote_types(einc_dtype a, int a_ndim, einc_dtype b, int b_ndim) {

@@ -264,7 +264,19 @@ bool einc__axis_normalize(einc_ctx *ctx, const char *fname, int axis, int ndim, 
 bool einc__shape_broadcast(int andim, const int64_t *ashape, int bndim, const int64_t *bshape, int *ondim,
                            int64_t *oshape);
 bool einc__dtype_valid(einc_dtype dtype);
+/* float32 or float64: the dtypes einc computes floating point in (and differentiates). float16
+ * and bfloat16 are floating in kind (einc__dtype_kind) but stored only: see einc__dtype_is_half. */
 bool einc__dtype_is_float(einc_dtype dtype);
+/* float16 or bfloat16. */
+bool einc__dtype_is_half(einc_dtype dtype);
+/* 0 bool, 1 integer (uint8, int8, int16, int32, int64), 2 floating (float16 to float64); -1 for
+ * an invalid value. */
+int einc__dtype_kind(einc_dtype dtype);
+/* One of the five dtypes every operation takes (float32, float64, int64, int32, bool). */
+bool einc__dtype_is_basic(einc_dtype dtype);
+/* EINC_OK when `dtype` is basic; else records and returns EINC_EDTYPE with a message naming the
+ * function, the operand (`what`, e.g. "input #1") and the dtype. */
+einc_status einc__require_basic(einc_ctx *ctx, const char *fname, const char *what, einc_dtype dtype);
 
 /* ---- dtype rules (dtype_rules.c) ---------------------------------------------------------- */
 
@@ -335,6 +347,29 @@ einc__view einc__view_broadcast(const einc_tensor *t, int ndim, const int64_t *s
 /* Element access by dtype, for reference kernels and slow paths. */
 double einc__load_f64(const char *p, einc_dtype dtype);
 void einc__store_f64(char *p, einc_dtype dtype, double v);
+/* Integer and bool elements as int64, exactly (floats: truncated as einc__store_f64 stores
+ * them into int64). */
+int64_t einc__load_i64(const char *p, einc_dtype dtype);
+/* Stores v into an integer or bool element: two's complement wrap-around (NumPy's integer
+ * casts), bool by != 0. A float dtype gets the nearest value. */
+void einc__store_i64(char *p, einc_dtype dtype, int64_t v);
+/* One element from src (dtype st) to dst (dtype dt), by einc_tensor_cast's rules: between
+ * integer and bool dtypes exactly (wrapping), int64 to float32 with one rounding, everything
+ * else through float64 (exact for every source) with one rounding on the store. */
+void einc__convert_elem(char *dst, einc_dtype dt, const char *src, einc_dtype st);
+
+/* IEEE binary16 and bfloat16 bit patterns. Widening is exact; narrowing rounds to nearest, ties
+ * to even, overflows to infinity, keeps the sign of zeros and infinities and keeps NaN a NaN
+ * (quiet, sign and top payload bits kept). */
+float einc__f16_to_f32(uint16_t h);
+uint16_t einc__f16_from_f64(double x);
+static inline float einc__bf16_to_f32(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+uint16_t einc__bf16_from_f64(double x);
 
 /* ---- threads ------------------------------------------------------------------------------- */
 

@@ -162,6 +162,12 @@ static void float_to_int(char *dst, einc_dtype dt, const char *src, einc_dtype s
 /* dst[0, n) = src[i * ss] converted from st to dt (st != dt) as einc_tensor_cast converts:
  * between integers exactly (int64 -> int32 wraps), to bool by != 0 (NaN is true). */
 static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, int64_t ss, int64_t n) {
+    if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) {
+        size_t ds = einc_dtype_size(dt), es = einc_dtype_size(st);
+        for (int64_t i = 0; i < n; i++)
+            einc__convert_elem(dst + (size_t)i * ds, dt, src + i * ss * (int64_t)es, st);
+        return;
+    }
     switch (dt) {
     case EINC_FLOAT32:
         switch (st) {
@@ -170,6 +176,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_INT32: CONVERT_LOOP(float, int32_t, s); return;
         case EINC_BOOL: CONVERT_LOOP(float, ebool, s != 0); return;
         case EINC_FLOAT32: break;
+        default: break;
         }
         break;
     case EINC_FLOAT64:
@@ -179,6 +186,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_INT32: CONVERT_LOOP(double, int32_t, s); return;
         case EINC_BOOL: CONVERT_LOOP(double, ebool, s != 0); return;
         case EINC_FLOAT64: break;
+        default: break;
         }
         break;
     case EINC_INT64:
@@ -188,6 +196,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_FLOAT32:
         case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
         case EINC_INT64: break;
+        default: break;
         }
         break;
     case EINC_INT32:
@@ -197,6 +206,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_FLOAT32:
         case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
         case EINC_INT32: break;
+        default: break;
         }
         break;
     case EINC_BOOL:
@@ -206,8 +216,10 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_INT64: CONVERT_LOOP(ebool, int64_t, s != 0); return;
         case EINC_INT32: CONVERT_LOOP(ebool, int32_t, s != 0); return;
         case EINC_BOOL: break;
+        default: break;
         }
         break;
+    default: break;
     }
 }
 
@@ -444,6 +456,7 @@ static void unary_typed(einc_unary_op op, einc_dtype dt, char *y, int64_t ys, co
     case EINC_INT64: unary_i64(op, y, ys, x, xs, n); return;
     case EINC_INT32: unary_i32(op, y, ys, x, xs, n); return;
     case EINC_BOOL: unary_bool(op, y, ys, x, xs, n); return;
+    default: return; /* the operations reject the other dtypes */
     }
 }
 
@@ -640,6 +653,7 @@ static void binary_typed(einc_binary_op op, einc_dtype dt, BINARY_ARGS) {
     case EINC_INT64: binary_i64(op, y, ys, a, as, b, bs, n); return;
     case EINC_INT32: binary_i32(op, y, ys, a, as, b, bs, n); return;
     case EINC_BOOL: binary_bool(op, y, ys, a, as, b, bs, n); return;
+    default: return; /* the operations reject the other dtypes */
     }
 }
 
@@ -720,6 +734,7 @@ static void where_typed(einc_dtype dt, char *y, int64_t ys, const char *c, int64
     case EINC_FLOAT64:
     case EINC_INT64: WHERE_LOOP(uint64_t); return;
     case EINC_BOOL: WHERE_LOOP(ebool); return;
+    default: return; /* the operations reject the other dtypes */
     }
 }
 

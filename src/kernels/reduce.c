@@ -154,6 +154,7 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
     case EINC_INT64: load_i64_f64(dst, p, stride, n); return;
     case EINC_INT32: load_i32_f64(dst, p, stride, n); return;
     case EINC_BOOL: load_u8_f64(dst, p, stride, n); return; /* bools are stored as 0 / 1 */
+    default: return; /* rejected by the operations */
     }
 }
 
@@ -164,6 +165,7 @@ static void load_i64(int64_t *dst, const char *p, einc_dtype dtype, int64_t stri
     case EINC_BOOL: load_u8_i64(dst, p, stride, n); return;
     case EINC_FLOAT32:
     case EINC_FLOAT64: return; /* integer passes never see floats */
+    default: return;
     }
 }
 
@@ -260,6 +262,7 @@ static void store_i64(char *p, einc_dtype dt, int64_t v) {
     case EINC_BOOL: *p = (char)(v != 0); return;
     case EINC_FLOAT32:
     case EINC_FLOAT64: einc__store_f64(p, dt, (double)v); return;
+    default: return;
     }
 }
 
@@ -756,8 +759,7 @@ static int64_t ref_load_i64(const char *p, einc_dtype dt) {
         return v;
     }
     case EINC_BOOL: return *p != 0;
-    case EINC_FLOAT32:
-    case EINC_FLOAT64: break;
+    default: break;
     }
     return 0;
 }

@@ -85,6 +85,7 @@ static void load_keys(uint64_t *key, const char *p, einc_dtype dtype, int64_t s,
         for (int64_t i = 0; i < n; i++) key[i] = x[i * s];
         return;
     }
+    default: return; /* the operations reject the other dtypes */
     }
 }
 
@@ -260,6 +261,7 @@ static int compare(const char *a, const char *b, einc_dtype dtype) {
         return (x > y) - (x < y);
     }
     case EINC_BOOL: return (*(const uint8_t *)a > *(const uint8_t *)b) - (*(const uint8_t *)a < *(const uint8_t *)b);
+    default: break;
     }
     return 0;
 }

@@ -89,6 +89,7 @@ static einc_tensor *unary_impl(einc_ctx *ctx, const char *fname, einc_unary_op o
                     NUM_UNARY_OPS - 1);
         return NULL;
     }
+    if (einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK) return NULL;
     einc_dtype result;
     if (!einc__ew_unary_dtype(op, x->dtype, &result)) {
         einc__error(ctx, EINC_EDTYPE, "%s: %s of a bool tensor is not supported; use EINC_LOGICAL_NOT (or cast "
@@ -123,6 +124,9 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
                     einc__shape_str(bs, sizeof bs, b->ndim, b->shape));
         return NULL;
     }
+    if (einc__require_basic(ctx, fname, "a", a->dtype) != EINC_OK ||
+        einc__require_basic(ctx, fname, "b", b->dtype) != EINC_OK)
+        return NULL;
     einc_dtype compute, result;
     if (!einc__ew_binary_dtypes(op, a->dtype, a->ndim, b->dtype, b->ndim, &compute, &result)) {
         einc__error(ctx, EINC_EDTYPE, "%s: %s of two bool operands is not supported; use EINC_NE for exclusive or "
@@ -146,6 +150,7 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
 /* x op s with s a 0-d operand of x's float dtype (float64 for integer and bool x). */
 static einc_tensor *scalar_impl(einc_ctx *ctx, const char *fname, einc_binary_op op, einc_tensor *x, double s) {
     EINC__REQUIRE(ctx, x, fname);
+    if (einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK) return NULL;
     einc_dtype dt = einc__dtype_is_float(x->dtype) ? x->dtype : EINC_FLOAT64;
     union {
         float f;
@@ -180,6 +185,10 @@ einc_tensor *einc_tensor_where(einc_ctx *ctx, einc_tensor *cond, einc_tensor *x,
     EINC__REQUIRE(ctx, cond, fname);
     EINC__REQUIRE(ctx, x, fname);
     EINC__REQUIRE(ctx, y, fname);
+    if (einc__require_basic(ctx, fname, "cond", cond->dtype) != EINC_OK ||
+        einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK ||
+        einc__require_basic(ctx, fname, "y", y->dtype) != EINC_OK)
+        return NULL;
     int nd1, ndim;
     int64_t s1[EINC_MAX_DIMS], shape[EINC_MAX_DIMS];
     if (!einc__shape_broadcast(cond->ndim, cond->shape, x->ndim, x->shape, &nd1, s1) ||

@@ -13,11 +13,7 @@ static bool check_dtype(einc_ctx *ctx, const char *fname, const einc_tensor *t, 
                     fname, name);
         return false;
     }
-    if (!einc__dtype_valid(t->dtype)) {
-        einc__error(ctx, EINC_EDTYPE, "%s: %s has an invalid dtype value %d", fname, name, (int)t->dtype);
-        return false;
-    }
-    return true;
+    return einc__require_basic(ctx, fname, name, t->dtype) == EINC_OK;
 }
 
 /* NumPy's result type for two numeric dtypes: the wider within a kind; an integer with a float
@@ -225,7 +221,8 @@ static void add_bias_task(void *arg, int ith, int nth) {
     case EINC_FLOAT64: add_bias_f64(job, ith, nth); return;
     case EINC_INT32: add_bias_i32(job, ith, nth); return;
     case EINC_INT64: add_bias_i64(job, ith, nth); return;
-    case EINC_BOOL: return;
+    case EINC_BOOL:
+    default: return; /* rejected by conv_check */
     }
 }
 

@@ -557,8 +557,22 @@ void einc__plan_release(einc__plan *p) {
     if (p && --p->refcount == 0) einc__plan_free(p);
 }
 
+/* The dtypes float16, bfloat16, uint8, int8 and int16 reach an operation only where its kernels
+ * take them (docs/dtypes.md lists which); elsewhere the call fails here, before any work. */
+static bool einc__op_dtypes_supported(einc_ctx *ctx, einc_op op, int ninputs, einc_tensor *const *inputs) {
+    for (int i = 0; i < ninputs; i++) {
+        if (!inputs[i] || einc__dtype_is_basic(inputs[i]->dtype)) continue;
+        char what[32];
+        snprintf(what, sizeof what, "input #%d", i + 1);
+        einc__require_basic(ctx, einc_op_name(op), what, inputs[i]->dtype);
+        return false;
+    }
+    return true;
+}
+
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options) {
+    if (!einc__op_dtypes_supported(ctx, op, ninputs, inputs)) return NULL;
     if (einc__index_zero_sized(op, ninputs, inputs)) /* einx returns the value tensor at once */
         return einc__plan_index_passthrough(ctx, op, expr, ninputs, inputs);
     einc__arena a;

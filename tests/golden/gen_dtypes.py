@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""Golden data for tests/test_dtypes.c: float16, bfloat16, uint8, int8 and int16.
+
+Run with Debian's interpreter from the repository root:  /usr/bin/python3 tests/golden/gen_dtypes.py
+It rewrites tests/golden/dtypes/. NumPy (1.24) gives every answer for its own dtypes; PyTorch (1.13)
+gives the bfloat16 ones, since NumPy has no bfloat16 (ml_dtypes is not installed here). A bfloat16
+array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no code for it.
+
+- cast_src_<s>.npy, cast_<s>_<d>.npy: einc_tensor_cast from dtype s to dtype d, for every pair of
+  the ten dtypes. The float sources hold finite values in [0, 127] and (-1, 0), which every integer
+  dtype converts the same way in C, NumPy and PyTorch (truncation toward zero); out-of-range float
+  to integer conversions are undefined in C (einc saturates; test_dtypes.c checks that by hand).
+  The integer sources hold values that wrap in the narrower integers.
+- special_<s>.npy, special_<s>_<d>.npy: the float-to-float casts of NaN, infinities, signed zeros,
+  subnormals, ties (round half to even) and overflow.
+- promote.txt: `a|b|result` for every pair: numpy.promote_types, and for bfloat16 the rule of
+  ml_dtypes (bool, uint8 and int8 cast safely to bfloat16; bfloat16 with float16 or int16 gives
+  float32, with int32 or int64 float64), checked against torch.promote_types where the two agree.
+- le_f2.npy ... : .npy files of the new dtypes in both byte orders, with value_*.npy (float64) as
+  the expected values.
+- reference.safetensors: F16, BF16, U8, I8, I16 (and F32) tensors exactly as the reference
+  implementation writes them (sorted by dtype, descending Dtype enum order, then by name;
+  compact JSON, "__metadata__" first, padded to 8 bytes), for reading and byte-for-byte writing;
+  ref_<name>.npy the values (bfloat16 as float32, exact).
+- print_<name>.npy / .txt: repr() of arrays of the new dtypes.
+"""
+import json
+import os
+import struct
+
+import numpy as np
+import torch
+
+assert np.__version__.startswith("1.24"), np.__version__
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dtypes")
+
+NAMES = ["float32", "float64", "int64", "int32", "bool", "float16", "bfloat16", "uint8", "int8", "int16"]
+TORCH = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64, "int32": torch.int32,
+         "bool": torch.bool, "float16": torch.float16, "bfloat16": torch.bfloat16, "uint8": torch.uint8,
+         "int8": torch.int8, "int16": torch.int16}
+FLOATS = ["float32", "float64", "float16", "bfloat16"]
+
+
+def save(name, arr):
+    np.save(os.path.join(OUT, name + ".npy"), np.asarray(arr), allow_pickle=False)
+
+
+def bf16_bits(t):
+    """A torch.bfloat16 tensor as int16 bit patterns (a NumPy array)."""
+    return t.view(torch.int16).numpy()
+
+
+def save_any(name, value, dtype):
+    """Saves a torch tensor or NumPy array of `dtype`; bfloat16 as bits_<name>.npy."""
+    if dtype == "bfloat16":
+        save("bits_" + name, bf16_bits(value))
+    else:
+        save(name, value.numpy() if isinstance(value, torch.Tensor) else value)
+
+
+def source(dtype, floats, ints):
+    vals = floats if dtype in FLOATS else ints
+    if dtype == "bool":
+        return np.array([True, False, True, True, False, True, False, True])
+    if dtype == "bfloat16":
+        return torch.tensor(np.array(vals, np.float32)).to(torch.bfloat16)
+    return np.array(vals).astype(dtype)
+
+
+def cast(src, sdt, ddt):
+    """NumPy's cast where both are NumPy dtypes, else PyTorch's."""
+    if sdt != "bfloat16" and ddt != "bfloat16":
+        return src.astype(ddt)
+    t = src if isinstance(src, torch.Tensor) else torch.from_numpy(src)
+    return t.to(TORCH[ddt])
+
+
+def gen_casts():
+    # eight elements each; finite float values every integer dtype truncates the same way
+    floats = [0.0, 0.5, -0.75, 1.5, 2.5, 100.25, 126.9, 7.0]
+    # ints: wrap around in the narrower integers (127 + 1, -129, 255 + 45, 2**15, ...)
+    ints64 = [0, -1, 128, -129, 300, 32768, -40000, 2**40 + 3]
+    for s in NAMES:
+        ints = {"int64": ints64, "int32": [0, -1, 128, -129, 300, 32768, -40000, 2**31 - 1],
+                "int16": [0, -1, 128, -129, 300, 32767, -32768, 255], "int8": [0, -1, 127, -128, 5, -7, 64, -65],
+                "uint8": [0, 255, 128, 127, 1, 200, 64, 7]}.get(s, ints64)
+        src = source(s, floats, ints)
+        save_any("cast_src_" + s, src, s)
+        for d in NAMES:
+            save_any("cast_%s_%s" % (s, d), cast(src, s, d), d)
+
+
+def gen_specials():
+    f64 = [np.nan, np.inf, -np.inf, -0.0, 0.0, 65504.0, 65519.99, 65520.0, 1e5, 6e-8, 2.0**-25, 2.0**-24 * 1.5,
+           1e-10, 0.1, 1 / 3, 2049.0, 2051.0, 1 + 2.0**-11, 1 + 3 * 2.0**-11, 1 + 2.0**-8, 1 + 3 * 2.0**-8,
+           3.4e38, -1e39, 1e-40, 2.0**-133, 2.0**-134 * 3, -5.877e-39, 1e300]
+    for s in FLOATS:
+        if s == "bfloat16":
+            src = torch.tensor(np.array(f64, np.float32)).to(torch.bfloat16)
+        else:
+            src = np.array(f64).astype(s)
+        save_any("special_" + s, src, s)
+        for d in FLOATS:
+            save_any("special_%s_%s" % (s, d), cast(src, s, d), d)
+
+
+def promote(a, b):
+    if "bfloat16" not in (a, b):
+        return np.promote_types(a, b).name
+    other = b if a == "bfloat16" else a
+    rule = {"bfloat16": "bfloat16", "bool": "bfloat16", "uint8": "bfloat16", "int8": "bfloat16",
+            "int16": "float32", "float16": "float32", "float32": "float32", "int32": "float64",
+            "int64": "float64", "float64": "float64"}[other]
+    if other in ("bfloat16", "bool", "uint8", "int8", "float16", "float32", "float64"):
+        assert str(torch.promote_types(TORCH[a], TORCH[b])) == "torch." + rule, (a, b, rule)
+    return rule
+
+
+def gen_promote():
+    with open(os.path.join(OUT, "promote.txt"), "w") as f:
+        for a in NAMES:
+            for b in NAMES:
+                f.write("%s|%s|%s\n" % (a, b, promote(a, b)))
+
+
+def gen_npy():
+    f2 = np.array([[1.0, -2.5, 65504.0], [np.inf, 6e-8, -0.0]])
+    np.save(os.path.join(OUT, "le_f2.npy"), f2.astype("<f2"))
+    np.save(os.path.join(OUT, "be_f2.npy"), f2.astype(">f2"))
+    save("value_f2", f2.astype("<f2").astype(np.float64))
+    i2 = np.array([[1, -2, 32767], [-32768, 256, 0]])
+    np.save(os.path.join(OUT, "le_i2.npy"), i2.astype("<i2"))
+    np.save(os.path.join(OUT, "be_i2.npy"), i2.astype(">i2"))
+    save("value_i2", i2.astype(np.float64))
+    u1 = np.array([0, 1, 127, 128, 255, 42])
+    np.save(os.path.join(OUT, "u1.npy"), u1.astype("|u1"))
+    save("value_u1", u1.astype(np.float64))
+    i1 = np.array([0, -1, 127, -128, 5, -42])
+    np.save(os.path.join(OUT, "i1.npy"), i1.astype("|i1"))
+    save("value_i1", i1.astype(np.float64))
+    fo = np.asfortranarray(np.arange(6, dtype="<f2").reshape(2, 3) / 4)
+    np.save(os.path.join(OUT, "fortran_f2.npy"), fo)
+    save("value_fortran_f2", fo.astype(np.float64))
+
+
+# position in the reference implementation's Dtype enum
+RANK = {"BOOL": 0, "U8": 1, "I8": 2, "I16": 3, "F16": 4, "BF16": 5, "I32": 6, "F32": 7, "F64": 8, "I64": 9}
+
+
+def gen_safetensors():
+    tensors = {  # name -> (safetensors dtype, little-endian bytes, shape, float32/int values for .npy)
+    }
+    half = np.array([[0.5, -1.25], [65504.0, -np.inf]], "<f2")
+    tensors["h.weight"] = ("F16", half.tobytes(), list(half.shape), half)
+    bf = torch.tensor([[1.0, -3.140625], [1e30, -0.0]], dtype=torch.float32).to(torch.bfloat16)
+    tensors["b.weight"] = ("BF16", bf.view(torch.int16).numpy().astype("<i2").tobytes(), list(bf.shape),
+                           bf.to(torch.float32).numpy())
+    u8 = np.array([0, 200, 255], "|u1")
+    tensors["pixels"] = ("U8", u8.tobytes(), [3], u8)
+    i8 = np.array([[-128, 127], [0, -1]], "|i1")
+    tensors["q.weight"] = ("I8", i8.tobytes(), [2, 2], i8)
+    i16 = np.array([-32768, 12345], "<i2")
+    tensors["q.scale"] = ("I16", i16.tobytes(), [2], i16)
+    f32 = np.array([0.25], "<f4")
+    tensors["norm"] = ("F32", f32.tobytes(), [1], f32)
+    order = sorted(tensors, key=lambda n: (-RANK[tensors[n][0]], n.encode("utf-8")))
+    header, blobs, pos = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in order:
+        dt, blob, shape, _ = tensors[name]
+        header[name] = {"dtype": dt, "shape": shape, "data_offsets": [pos, pos + len(blob)]}
+        blobs.append(blob)
+        pos += len(blob)
+    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)
+    with open(os.path.join(OUT, "reference.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+    with open(os.path.join(OUT, "reference_names.txt"), "w") as f:  # insertion order for the C writer
+        for i, name in enumerate(tensors):
+            f.write("%d|%s|%s\n" % (i, name, tensors[name][0]))
+            save("ref_%d" % i, tensors[name][3])
+
+
+def gen_print():
+    np.set_printoptions()
+    cases = {
+        "f16": np.array([0.1, 1.5, -2.0, 65504.0], np.float16),
+        "f16_nan": np.array([np.nan, -np.inf, 0.333], np.float16),
+        "u8": np.array([[0, 255], [7, 128]], np.uint8),
+        "i8": np.array([-128, 5, 127], np.int8),
+        "i16": np.array([-32768, 0, 32767], np.int16),
+    }
+    for name, arr in cases.items():
+        save("print_" + name, arr)
+        with open(os.path.join(OUT, "print_%s.txt" % name), "w", encoding="ascii", newline="\n") as f:
+            f.write(repr(arr))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        os.remove(os.path.join(OUT, f))
+    gen_casts()
+    gen_specials()
+    gen_promote()
+    gen_npy()
+    gen_safetensors()
+    gen_print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,459 @@
+/* test_dtypes.c — float16, bfloat16, uint8, int8, int16: casts, promotion, .npy and safetensors
+ * input and output, printing, and the errors of operations that do not take them.
+ *
+ * Golden data: tests/golden/dtypes/ from tests/golden/gen_dtypes.py (NumPy 1.24, PyTorch 1.13 for
+ * bfloat16, which is stored as int16 bit patterns in bits_*.npy).
+ */
+#include "test.h"
+
+#include "kernels/kernels.h"
+
+#define GOLDEN EINC_TEST_DATA "/dtypes/"
+
+static const char *const names[EINC_NUM_DTYPES] = {"float32", "float64",  "int64", "int32", "bool",
+                                                   "float16", "bfloat16", "uint8", "int8",  "int16"};
+
+static einc_dtype dtype_of(const char *name) {
+    for (int d = 0; d < EINC_NUM_DTYPES; d++)
+        if (strcmp(names[d], name) == 0) return (einc_dtype)d;
+    return (einc_dtype)-1;
+}
+
+/* A golden tensor of `dtype`: <name>.npy, or for bfloat16 the bits in bits_<name>.npy. */
+static einc_tensor *golden(einc_ctx *ctx, const char *name, einc_dtype dtype) {
+    char path[256];
+    if (dtype != EINC_BFLOAT16) {
+        snprintf(path, sizeof path, "dtypes/%s", name);
+        return test_golden(ctx, path);
+    }
+    snprintf(path, sizeof path, "dtypes/bits_%s", name);
+    einc_tensor *bits = test_golden(ctx, path);
+    if (!bits) return NULL;
+    CHECK(einc_tensor_dtype(bits) == EINC_INT16);
+    einc_tensor *t = einc_tensor_empty(ctx, EINC_BFLOAT16, einc_tensor_ndim(bits), einc_tensor_shape(bits));
+    size_t n = (size_t)einc_tensor_numel(bits) * 2;
+    CHECK_EQ_INT(einc_tensor_to_buffer(bits, einc_tensor_data(t), n), EINC_OK);
+    return t;
+}
+
+static bool is_nan_bits(const unsigned char *p, einc_dtype dtype) {
+    uint16_t h;
+    switch (dtype) {
+    case EINC_FLOAT16: memcpy(&h, p, 2); return (h & 0x7c00) == 0x7c00 && (h & 0x3ff);
+    case EINC_BFLOAT16: memcpy(&h, p, 2); return (h & 0x7f80) == 0x7f80 && (h & 0x7f);
+    case EINC_FLOAT32: {
+        float f;
+        memcpy(&f, p, 4);
+        return isnan(f);
+    }
+    case EINC_FLOAT64: {
+        double f;
+        memcpy(&f, p, 8);
+        return isnan(f);
+    }
+    default: return false;
+    }
+}
+
+/* Bit-for-bit equality (any NaN equals any NaN: PyTorch drops the sign and payload of NaNs). */
+static bool same_bits(const char *file, int line, const einc_tensor *got, const einc_tensor *want, const char *what) {
+    if (!got || !want) {
+        fprintf(stderr, "%s:%d: %s: tensor is NULL\n", file, line, what);
+        test_failed_checks_++;
+        return false;
+    }
+    if (einc_tensor_dtype(got) != einc_tensor_dtype(want) || einc_tensor_numel(got) != einc_tensor_numel(want)) {
+        fprintf(stderr, "%s:%d: %s: %s[%lld] vs %s[%lld] (expected)\n", file, line, what,
+                einc_dtype_name(einc_tensor_dtype(got)), (long long)einc_tensor_numel(got),
+                einc_dtype_name(einc_tensor_dtype(want)), (long long)einc_tensor_numel(want));
+        test_failed_checks_++;
+        return false;
+    }
+    einc_dtype dt = einc_tensor_dtype(got);
+    size_t es = einc_dtype_size(dt), n = (size_t)einc_tensor_numel(got);
+    unsigned char *a = malloc(n * es + 1), *b = malloc(n * es + 1);
+    einc_tensor_to_buffer(got, a, n * es);
+    einc_tensor_to_buffer(want, b, n * es);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        const unsigned char *x = a + i * es, *y = b + i * es;
+        if (memcmp(x, y, es) == 0 || (is_nan_bits(x, dt) && is_nan_bits(y, dt))) continue;
+        unsigned long long xb = 0, yb = 0;
+        memcpy(&xb, x, es);
+        memcpy(&yb, y, es);
+        fprintf(stderr, "%s:%d: %s: element %zu is %.9g (bits 0x%llx), expected %.9g (bits 0x%llx)\n", file, line, what,
+                i, einc__load_f64((const char *)x, dt), xb, einc__load_f64((const char *)y, dt), yb);
+        ok = false;
+    }
+    free(a);
+    free(b);
+    if (!ok) test_failed_checks_++;
+    return ok;
+}
+#define SAME_BITS(got, want, what) same_bits(__FILE__, __LINE__, (got), (want), (what))
+
+/* ---- promotion ----------------------------------------------------------------------------- */
+
+static void promote_row(char **f, void *user) {
+    int *rows = user;
+    einc_dtype a = dtype_of(f[0]), b = dtype_of(f[1]), want = dtype_of(f[2]);
+    einc_dtype got = einc_promote_types(a, 1, b, 1);
+    if (got != want) fprintf(stderr, "promote(%s, %s) = %s, expected %s\n", f[0], f[1], einc_dtype_name(got), f[2]);
+    CHECK(got == want);
+    CHECK(einc_promote_types(a, 0, b, 0) == want); /* two 0-d operands promote the same way */
+    (*rows)++;
+}
+
+TEST(promotion_table) {
+    int rows = 0;
+    CHECK_EQ_INT(test_read_table("dtypes/promote.txt", '|', 3, promote_row, &rows), 100);
+    /* a 0-d operand of the same or a lower kind takes the n-d operand's dtype (NumPy 1.x) */
+    CHECK(einc_promote_types(EINC_FLOAT64, 0, EINC_FLOAT16, 1) == EINC_FLOAT16);
+    CHECK(einc_promote_types(EINC_BFLOAT16, 1, EINC_FLOAT32, 0) == EINC_BFLOAT16);
+    CHECK(einc_promote_types(EINC_UINT8, 1, EINC_INT64, 0) == EINC_UINT8);
+    CHECK(einc_promote_types(EINC_INT8, 0, EINC_FLOAT16, 1) == EINC_FLOAT16);
+    /* a 0-d operand of a higher kind promotes by the table */
+    CHECK(einc_promote_types(EINC_FLOAT16, 0, EINC_INT32, 1) == EINC_FLOAT64);
+    CHECK(einc_promote_types(EINC_INT16, 1, EINC_FLOAT16, 0) == EINC_FLOAT32);
+}
+
+/* ---- casts --------------------------------------------------------------------------------- */
+
+/* cast(src) == want, also through a flipped view (the reversed-row loops) and with the
+ * reference copy kernel. */
+static void check_cast(einc_ctx *ctx, einc_tensor *src, einc_tensor *want, const char *what) {
+    einc_dtype dt = einc_tensor_dtype(want);
+    SAME_BITS(einc_tensor_cast(ctx, src, dt), want, what);
+    einc_tensor *back =
+        einc_tensor_flip(ctx, einc_tensor_cast(ctx, einc_tensor_flip(ctx, src, EINC_ALL), dt), EINC_ALL);
+    SAME_BITS(einc_tensor_contiguous(ctx, back), want, what);
+    einc_tensor *r = einc_tensor_empty(ctx, dt, einc_tensor_ndim(want), einc_tensor_shape(want));
+    einc__view d = einc__view_of(r), s = einc__view_of(src);
+    einc__k_copy_ref(&d, &s, 0, 1);
+    SAME_BITS(r, want, what);
+}
+
+TEST(casts_between_all_dtypes) {
+    einc_ctx *ctx = einc_ctx_create();
+    for (int s = 0; s < EINC_NUM_DTYPES; s++) {
+        einc_scope_begin(ctx);
+        char name[96], what[96];
+        snprintf(name, sizeof name, "cast_src_%s", names[s]);
+        einc_tensor *src = golden(ctx, name, (einc_dtype)s);
+        CHECK(einc_tensor_dtype(src) == (einc_dtype)s);
+        for (int d = 0; d < EINC_NUM_DTYPES; d++) {
+            snprintf(name, sizeof name, "cast_%s_%s", names[s], names[d]);
+            snprintf(what, sizeof what, "cast %s -> %s", names[s], names[d]);
+            check_cast(ctx, src, golden(ctx, name, (einc_dtype)d), what);
+        }
+        einc_scope_end(ctx);
+    }
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+TEST(float_casts_of_special_values) {
+    static const einc_dtype floats[] = {EINC_FLOAT32, EINC_FLOAT64, EINC_FLOAT16, EINC_BFLOAT16};
+    einc_ctx *ctx = einc_ctx_create();
+    for (int s = 0; s < 4; s++) {
+        char name[96], what[96];
+        snprintf(name, sizeof name, "special_%s", einc_dtype_name(floats[s]));
+        einc_tensor *src = golden(ctx, name, floats[s]);
+        for (int d = 0; d < 4; d++) {
+            snprintf(name, sizeof name, "special_%s_%s", einc_dtype_name(floats[s]), einc_dtype_name(floats[d]));
+            snprintf(what, sizeof what, "special cast %s -> %s", einc_dtype_name(floats[s]),
+                     einc_dtype_name(floats[d]));
+            check_cast(ctx, src, golden(ctx, name, floats[d]), what);
+        }
+    }
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+/* Conversions C leaves undefined (NumPy and PyTorch give platform-specific values): einc's rule
+ * is NaN -> 0 and saturation, as for int32 and int64. */
+TEST(float_to_integer_saturates) {
+    einc_ctx *ctx = einc_ctx_create();
+    double v[] = {300.0, -300.0, NAN, INFINITY, -INFINITY, 70000.0, -1.5, 255.9};
+    double want_u8[] = {255, 0, 0, 255, 0, 255, 0, 255};
+    double want_i8[] = {127, -128, 0, 127, -128, 127, -1, 127};
+    double want_i16[] = {300, -300, 0, 32767, -32768, 32767, -1, 255};
+    einc_tensor *x = einc_tensor_from_data(ctx, EINC_FLOAT64, EINC_SHAPE(8), v);
+    einc_tensor *h = einc_tensor_cast(ctx, x, EINC_FLOAT16); /* 70000 becomes inf in float16 */
+    einc_tensor *b = einc_tensor_cast(ctx, x, EINC_BFLOAT16);
+    for (int k = 0; k < 3; k++) {
+        einc_tensor *src = k == 0 ? x : k == 1 ? h : b;
+        einc_tensor *u8 = einc_tensor_cast(ctx, src, EINC_UINT8), *i8 = einc_tensor_cast(ctx, src, EINC_INT8);
+        einc_tensor *i16 = einc_tensor_cast(ctx, src, EINC_INT16);
+        for (int64_t i = 0; i < 8; i++) {
+            CHECK_EQ_INT(einc_tensor_get(u8, &i), want_u8[i]);
+            CHECK_EQ_INT(einc_tensor_get(i8, &i), want_i8[i]);
+            double w = want_i16[i];
+            if (k == 2 && i == 0) w = 300;  /* 300 is a bfloat16 value */
+            if (k > 0 && i == 5) w = 32767; /* inf, or bfloat16's 70144 */
+            if (k == 2 && i == 7) w = 256;  /* 255.9 rounds to 256 in bfloat16 */
+            CHECK_EQ_INT(einc_tensor_get(i16, &i), w);
+        }
+    }
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+/* Every copy path with 2-byte and 1-byte elements (transposed tiles, broadcast rows, strided
+ * rows), against element-by-element reads. */
+TEST(strided_copies_of_small_elements) {
+    static const einc_dtype dts[] = {EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8, EINC_INT8, EINC_INT16};
+    einc_ctx *ctx = einc_ctx_create();
+    for (int k = 0; k < 5; k++) {
+        einc_scope_begin(ctx);
+        einc_dtype dt = dts[k];
+        einc_tensor *x = einc_tensor_cast(ctx, einc_tensor_arange(ctx, EINC_FLOAT64, 0, 70 * 90, 1), dt);
+        x = einc_tensor_reshape(ctx, x, EINC_SHAPE(70, 90));
+        einc_tensor *t = einc_tensor_contiguous(ctx, einc_tensor_transpose(ctx, x, 0, 1)); /* [90, 70] */
+        einc_tensor *s = einc_tensor_contiguous(ctx, einc_tensor_slice(ctx, x, 1, 1, 90, 3));
+        einc_tensor *e =
+            einc_tensor_contiguous(ctx, einc_tensor_expand(ctx, einc_tensor_select(ctx, x, 0, 2), EINC_SHAPE(4, 90)));
+        einc_tensor *f32t = einc_tensor_cast(ctx, einc_tensor_transpose(ctx, x, 0, 1), EINC_FLOAT32);
+        CHECK_OK(ctx);
+        bool ok = true;
+        for (int64_t i = 0; i < 70 && ok; i++) {
+            for (int64_t j = 0; j < 90 && ok; j++) {
+                int64_t ij[2] = {i, j}, ji[2] = {j, i};
+                double v = einc_tensor_get(x, ij);
+                ok = einc_tensor_get(t, ji) == v && einc_tensor_get(f32t, ji) == v;
+                if (j % 3 == 1) {
+                    int64_t is[2] = {i, j / 3};
+                    ok = ok && einc_tensor_get(s, is) == v;
+                }
+                if (i == 2) {
+                    int64_t ie[2] = {3, j};
+                    ok = ok && einc_tensor_get(e, ie) == v;
+                }
+            }
+        }
+        if (!ok) fprintf(stderr, "strided copy of %s differs\n", einc_dtype_name(dt));
+        CHECK(ok);
+        einc_scope_end(ctx);
+    }
+    einc_ctx_destroy(ctx);
+}
+
+TEST(constructors_and_elements) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *h = einc_tensor_full(ctx, EINC_FLOAT16, EINC_SHAPE(3), 0.1);
+    int64_t i0 = 0;
+    CHECK_EQ_INT(einc_tensor_get(h, &i0) == 0.0999755859375, 1); /* float16's nearest to 0.1 */
+    CHECK_EQ_INT(einc_tensor_set(h, &i0, 65520.0), EINC_OK);
+    CHECK(isinf(einc_tensor_get(h, &i0)));
+    einc_tensor *b = einc_tensor_scalar(ctx, EINC_BFLOAT16, 1.0 + 1.0 / 256);
+    CHECK(einc_tensor_item(b) == 1.0); /* a tie, to even */
+    einc_tensor *u = einc_tensor_arange(ctx, EINC_UINT8, 250, 256, 1);
+    int64_t i5 = 5;
+    CHECK_EQ_INT(einc_tensor_get(u, &i5), 255);
+    einc_tensor *a = einc_tensor_arange(ctx, EINC_FLOAT16, 0, 3, 0.5);
+    CHECK_EQ_INT(einc_tensor_numel(a), 6);
+    CHECK(einc_tensor_get(a, &i5) == 2.5);
+    einc_tensor *o = einc_tensor_ones(ctx, EINC_INT8, EINC_SHAPE(2, 2));
+    int64_t i11[2] = {1, 1};
+    CHECK_EQ_INT(einc_tensor_get(o, i11), 1);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+/* ---- .npy ---------------------------------------------------------------------------------- */
+
+static unsigned char *read_all(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    *size = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
+TEST(npy_files) {
+    static const struct {
+        const char *file, *value, *same_bytes_as;
+        einc_dtype dtype;
+    } cases[] = {
+        {"le_f2", "value_f2", "le_f2", EINC_FLOAT16},
+        {"be_f2", "value_f2", "le_f2", EINC_FLOAT16},
+        {"le_i2", "value_i2", "le_i2", EINC_INT16},
+        {"be_i2", "value_i2", "le_i2", EINC_INT16},
+        {"u1", "value_u1", "u1", EINC_UINT8},
+        {"i1", "value_i1", "i1", EINC_INT8},
+        {"fortran_f2", "value_fortran_f2", NULL, EINC_FLOAT16},
+    };
+    einc_ctx *ctx = einc_ctx_create();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, GOLDEN "%s.npy", cases[k].file);
+        einc_tensor *t = einc_npy_load(ctx, path), *m = einc_npy_load_mapped(ctx, path);
+        snprintf(path, sizeof path, "dtypes/%s", cases[k].value);
+        einc_tensor *want = test_golden(ctx, path);
+        CHECK(t && einc_tensor_dtype(t) == cases[k].dtype);
+        CHECK(m && einc_tensor_dtype(m) == cases[k].dtype);
+        CHECK_TENSOR_CLOSE_ANYTYPE(t, want, 0.0, 0.0);
+        CHECK_TENSOR_CLOSE_ANYTYPE(m, want, 0.0, 0.0);
+        if (!cases[k].same_bytes_as) continue;
+        /* einc writes what numpy writes (little-endian), byte for byte */
+        snprintf(path, sizeof path, GOLDEN "%s.npy", cases[k].same_bytes_as);
+        size_t size;
+        unsigned char *file = read_all(path, &size);
+        void *buf = NULL;
+        size_t n = 0;
+        CHECK_EQ_INT(einc_npy_save_buffer(ctx, t, &buf, &n), EINC_OK);
+        CHECK(file && n == size && memcmp(buf, file, n) == 0);
+        einc_buffer_free(ctx, buf, n);
+        free(file);
+    }
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+TEST(npy_has_no_bfloat16) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *b = einc_tensor_zeros(ctx, EINC_BFLOAT16, EINC_SHAPE(2));
+    void *buf = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(einc_npy_save_buffer(ctx, b, &buf, &n), EINC_EDTYPE);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_npy_save_buffer: dtype bfloat16 has no .npy type code");
+    CHECK(buf == NULL && n == 0);
+    const char *path = EINC_TEST_TMP "/dtypes_bf16.npy";
+    remove(path);
+    CHECK_EQ_INT(einc_npy_save(ctx, path, b), EINC_EDTYPE);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_npy_save: dtype bfloat16 has no .npy type code");
+    FILE *f = fopen(path, "rb");
+    CHECK(f == NULL); /* nothing is left behind */
+    if (f) fclose(f);
+    /* float32 holds it exactly */
+    CHECK_EQ_INT(einc_npy_save(ctx, path, einc_tensor_cast(ctx, b, EINC_FLOAT32)), EINC_OK);
+    remove(path);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+/* ---- safetensors --------------------------------------------------------------------------- */
+
+typedef struct {
+    einc_ctx *ctx;
+    einc_state *state;
+    int n;
+} ref_state;
+
+static void ref_row(char **f, void *user) {
+    ref_state *r = user;
+    char path[64];
+    snprintf(path, sizeof path, "dtypes/ref_%s", f[0]);
+    einc_tensor *t = test_golden(r->ctx, path);
+    if (strcmp(f[2], "BF16") == 0) t = einc_tensor_cast(r->ctx, t, EINC_BFLOAT16); /* exact: bfloat16 values */
+    einc_state_set(r->state, f[1], t);
+    r->n++;
+}
+
+TEST(safetensors_reference_file) {
+    einc_ctx *ctx = einc_ctx_create();
+    ref_state r = {ctx, einc_state_new(ctx), 0};
+    CHECK_EQ_INT(test_read_table("dtypes/reference_names.txt", '|', 3, ref_row, &r), 6);
+    einc_state_set_metadata(r.state, "format", "pt");
+    size_t size;
+    unsigned char *want = read_all(GOLDEN "reference.safetensors", &size);
+    void *buf = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(einc_safetensors_save_buffer(ctx, r.state, &buf, &n), EINC_OK);
+    CHECK(want && n == size && memcmp(buf, want, n) == 0);
+    einc_buffer_free(ctx, buf, n);
+    free(want);
+    static const struct {
+        const char *name;
+        einc_dtype dtype;
+    } loaded[] = {{"h.weight", EINC_FLOAT16}, {"b.weight", EINC_BFLOAT16}, {"pixels", EINC_UINT8},
+                  {"q.weight", EINC_INT8},    {"q.scale", EINC_INT16},     {"norm", EINC_FLOAT32}};
+    for (int mapped = 0; mapped < 2; mapped++) {
+        einc_state *l = mapped ? einc_safetensors_load_mapped(ctx, GOLDEN "reference.safetensors")
+                               : einc_safetensors_load(ctx, GOLDEN "reference.safetensors");
+        CHECK(l != NULL);
+        for (int i = 0; l && i < 6; i++) {
+            einc_tensor *t = einc_state_get(l, loaded[i].name);
+            CHECK(t && einc_tensor_dtype(t) == loaded[i].dtype);
+            SAME_BITS(t, einc_state_get(r.state, loaded[i].name), loaded[i].name);
+        }
+        einc_state_free(l);
+    }
+    einc_state_free(r.state);
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+/* ---- printing ------------------------------------------------------------------------------ */
+
+TEST(print_matches_numpy) {
+    static const char *cases[] = {"f16", "f16_nan", "u8", "i8", "i16"};
+    einc_ctx *ctx = einc_ctx_create();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "dtypes/print_%s", cases[k]);
+        einc_tensor *t = test_golden(ctx, path);
+        snprintf(path, sizeof path, GOLDEN "print_%s.txt", cases[k]);
+        size_t size;
+        unsigned char *want = read_all(path, &size);
+        char got[1024];
+        einc_tensor_format(t, got, sizeof got);
+        CHECK(want != NULL);
+        if (want) {
+            want[size] = '\0';
+            if (strcmp(got, (char *)want) != 0) fprintf(stderr, "print %s:\n  %s\n  %s (numpy)\n", cases[k], got, want);
+            CHECK(strcmp(got, (char *)want) == 0);
+        }
+        free(want);
+    }
+    einc_ctx_destroy(ctx);
+}
+
+/* ---- operations that do not take the new dtypes -------------------------------------------- */
+
+TEST(unsupported_operations_name_the_dtype) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *h = einc_tensor_zeros(ctx, EINC_FLOAT16, EINC_SHAPE(2, 3));
+    einc_tensor *f = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3));
+    einc_tensor *q = einc_tensor_zeros(ctx, EINC_INT8, EINC_SHAPE(3, 2));
+    CHECK(einc_tensor_add(ctx, f, h) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_tensor_add: b has dtype float16, which this operation does not support");
+    CHECK(einc_tensor_exp(ctx, h) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "x has dtype float16");
+    CHECK(einc_mul_scalar(ctx, q, 2.0) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_mul_scalar: x has dtype int8");
+    CHECK(einc_tensor_sum(ctx, h, -1, NULL, false) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "dtype float16");
+    CHECK(einc_tensor_softmax(ctx, h, 1) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_tensor_softmax: x has dtype float16");
+    CHECK(einc_tensor_matmul(ctx, f, q) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "dtype int8");
+    CHECK(einc_sum(ctx, "a [b]", h) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "sum: input #1 has dtype float16, which this operation does not support");
+    CHECK(einc_dot(ctx, "a b, b c -> a c", f, q) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "dot: input #2 has dtype int8");
+    CHECK(einc_tensor_where(ctx, einc_tensor_zeros(ctx, EINC_BOOL, EINC_SHAPE(2, 3)), h, f) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_tensor_where: x has dtype float16");
+    CHECK_EQ_INT(einc_requires_grad(h, true), EINC_EDTYPE);
+    einc_clear_error(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+int main(void) {
+    RUN(promotion_table);
+    RUN(casts_between_all_dtypes);
+    RUN(float_casts_of_special_values);
+    RUN(float_to_integer_saturates);
+    RUN(strided_copies_of_small_elements);
+    RUN(constructors_and_elements);
+    RUN(npy_files);
+    RUN(npy_has_no_bfloat16);
+    RUN(safetensors_reference_file);
+    RUN(print_matches_numpy);
+    RUN(unsupported_operations_name_the_dtype);
+    return test_summary();
+}
