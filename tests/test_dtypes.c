@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "kernels/kernels.h"
+#include "kernels/sort.h"
 
 #define GOLDEN EINC_TEST_DATA "/dtypes/"
 
@@ -436,10 +437,97 @@ TEST(unsupported_operations_name_the_dtype) {
     CHECK_ERROR(ctx, EINC_EDTYPE, "sum: input #1 has dtype float16, which this operation does not support");
     CHECK(einc_dot(ctx, "a b, b c -> a c", f, q) == NULL);
     CHECK_ERROR(ctx, EINC_EDTYPE, "dot: input #2 has dtype int8");
-    CHECK(einc_tensor_where(ctx, einc_tensor_zeros(ctx, EINC_BOOL, EINC_SHAPE(2, 3)), h, f) == NULL);
-    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_tensor_where: x has dtype float16");
+    CHECK(einc_tensor_maximum(ctx, h, f) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_tensor_maximum: a has dtype float16");
+    CHECK(einc_argmax(ctx, "a [b]", q) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "argmax: input #1 has dtype int8");
     CHECK_EQ_INT(einc_requires_grad(h, true), EINC_EDTYPE);
     einc_clear_error(ctx);
+    einc_ctx_destroy(ctx);
+}
+
+/* ---- operations that move data ------------------------------------------------------------ */
+
+static const einc_dtype storage[] = {EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8, EINC_INT8, EINC_INT16};
+
+static einc_tensor *move_golden(einc_ctx *ctx, const char *what, einc_dtype dt) {
+    char name[96];
+    snprintf(name, sizeof name, "move_%s_%s", what, einc_dtype_name(dt));
+    return golden(ctx, name, dt);
+}
+
+TEST(operations_that_move_data) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *get_idx = test_golden(ctx, "dtypes/move_get_idx"), *set_idx = test_golden(ctx, "dtypes/move_set_idx");
+    einc_tensor *add_idx = test_golden(ctx, "dtypes/move_add_idx"), *cond = test_golden(ctx, "dtypes/move_cond");
+    for (int k = 0; k < 5; k++) {
+        einc_scope_begin(ctx);
+        einc_dtype dt = storage[k];
+        char what[96];
+        einc_tensor *x = move_golden(ctx, "x", dt), *x2 = move_golden(ctx, "x2", dt), *u = move_golden(ctx, "u", dt);
+#define SAME(got, key)                                                                                                 \
+    do {                                                                                                               \
+        snprintf(what, sizeof what, "%s of %s", key, einc_dtype_name(dt));                                             \
+        SAME_BITS(einc_tensor_contiguous(ctx, got), move_golden(ctx, key, dt), what);                                  \
+    } while (0)
+        SAME(einc_id(ctx, "a b -> b a", x), "t");
+        SAME(einc_rearrange(ctx, "a b -> b a", x), "t");
+        SAME(einc_flip(ctx, "a [b]", x), "flip");
+        SAME(einc_roll(ctx, "a [b]", x, EINC_SHIFT(2)), "roll");
+        SAME(einc_sort(ctx, "a [b]", x), "sort");
+        SAME(einc_get_at(ctx, "a [b], p -> a p", x, get_idx), "get");
+        SAME(einc_set_at(ctx, "a [b], p, a p", x, set_idx, u), "set");
+        SAME(einc_add_at(ctx, "a [b], p, a p", x, add_idx, u), "add");
+        SAME(einc_where(ctx, "a b, a b, a b", cond, x, x2), "where");
+        SAME(einc_tensor_where(ctx, cond, x, x2), "where");
+#undef SAME
+        char name[96];
+        snprintf(name, sizeof name, "dtypes/move_argsort_%s", einc_dtype_name(dt));
+        SAME_BITS(einc_argsort(ctx, "a [b]", x), test_golden(ctx, name), name);
+        snprintf(name, sizeof name, "dtypes/move_less_%s", einc_dtype_name(dt));
+        SAME_BITS((einc_elementwise)(ctx, EINC_OP_LESS, "a b, a b", x, x2, EINC_NO_AXES), test_golden(ctx, name), name);
+        SAME_BITS(einc_tensor_binary(ctx, EINC_LT, x, x2), test_golden(ctx, name), name);
+        snprintf(name, sizeof name, "dtypes/move_equal_%s", einc_dtype_name(dt));
+        SAME_BITS((einc_elementwise)(ctx, EINC_OP_EQUAL, "a b, a b", x, x2, EINC_NO_AXES), test_golden(ctx, name),
+                  name);
+        SAME_BITS(einc_tensor_binary(ctx, EINC_EQ, x, x2), test_golden(ctx, name), name);
+        /* the sort kernel against its counting oracle, on rows long enough for the radix passes */
+        einc_tensor *big =
+            einc_tensor_cast(ctx, einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(3, 600)), EINC_FLOAT64);
+        big = einc_tensor_cast(ctx, einc_mul_scalar(ctx, big, 40.0), dt);
+        einc_tensor *want = einc_tensor_empty(ctx, dt, EINC_SHAPE(3, 600));
+        einc_tensor *want_i = einc_tensor_empty(ctx, EINC_INT64, EINC_SHAPE(3, 600));
+        einc__view wv = einc__view_of(want), wi = einc__view_of(want_i), bv = einc__view_of(big);
+        einc__k_sort_ref(&wv, &wi, &bv, 1, 0, 1);
+        SAME_BITS(einc_sort(ctx, "a [b]", big), want, "radix sort");
+        SAME_BITS(einc_argsort(ctx, "a [b]", big), want_i, "radix argsort");
+        CHECK_OK(ctx);
+        einc_scope_end(ctx);
+    }
+    einc_ctx_destroy(ctx);
+}
+
+TEST(comparisons_and_where_across_dtypes) {
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *a = test_golden(ctx, "dtypes/mixed_f16"), *b = test_golden(ctx, "dtypes/mixed_i16");
+    einc_tensor *c = test_golden(ctx, "dtypes/mixed_u8"), *d = test_golden(ctx, "dtypes/mixed_i8");
+    einc_tensor *cond = test_golden(ctx, "dtypes/mixed_cond");
+    SAME_BITS(einc_tensor_binary(ctx, EINC_LT, a, b), test_golden(ctx, "dtypes/mixed_less_f16_i16"), "f16 < i16");
+    SAME_BITS(einc_tensor_binary(ctx, EINC_EQ, c, d), test_golden(ctx, "dtypes/mixed_equal_u8_i8"), "u8 == i8");
+    SAME_BITS(einc_tensor_binary(ctx, EINC_GE, c, a), test_golden(ctx, "dtypes/mixed_ge_u8_f16"), "u8 >= f16");
+    SAME_BITS((einc_elementwise)(ctx, EINC_OP_GREATER_EQUAL, "a b, a b", c, a, EINC_NO_AXES),
+              test_golden(ctx, "dtypes/mixed_ge_u8_f16"), "u8 >= f16 (notation)");
+    SAME_BITS(einc_tensor_where(ctx, cond, c, d), test_golden(ctx, "dtypes/mixed_where_u8_i8"), "where u8 i8");
+    SAME_BITS(einc_tensor_where(ctx, cond, a, d), test_golden(ctx, "dtypes/mixed_where_f16_i8"), "where f16 i8");
+    SAME_BITS(einc_where(ctx, "a b, a b, a b", cond, a, b), test_golden(ctx, "dtypes/mixed_where_f16_i16"),
+              "where f16 i16");
+    einc_tensor *pieces[2] = {a, c}, *cat = NULL;
+    CHECK_EQ_INT(einc_apply(ctx, EINC_OP_ID, "a b, c b -> (a + c) b", 2, pieces, 1, &cat, EINC_NO_AXES, NULL), EINC_OK);
+    SAME_BITS(cat, test_golden(ctx, "dtypes/mixed_concat_f16_u8"), "concatenation f16 u8");
+    CHECK_OK(ctx);
+    /* coordinates stay int32 or int64 */
+    CHECK(einc_get_at(ctx, "a [b], p -> a p", a, einc_tensor_zeros(ctx, EINC_INT8, EINC_SHAPE(2))) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "coordinates must be int32 or int64, but input #2 has dtype int8");
     einc_ctx_destroy(ctx);
 }
 
@@ -455,5 +543,7 @@ int main(void) {
     RUN(safetensors_reference_file);
     RUN(print_matches_numpy);
     RUN(unsupported_operations_name_the_dtype);
+    RUN(operations_that_move_data);
+    RUN(comparisons_and_where_across_dtypes);
     return test_summary();
 }

@@ -118,8 +118,12 @@ bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dt
     default:
         break;
     }
+    bool compare = op >= EINC_EQ && op <= EINC_GE;
+    /* comparisons of the storage dtypes run in a dtype that holds their values exactly */
+    if (compare && einc__dtype_is_half(c)) c = EINC_FLOAT32;
+    if (compare && (c == EINC_UINT8 || c == EINC_INT8 || c == EINC_INT16)) c = EINC_INT32;
     *compute = c;
-    *result = op >= EINC_EQ && op <= EINC_GE ? EINC_BOOL : c;
+    *result = compare ? EINC_BOOL : c;
     return true;
 }
 

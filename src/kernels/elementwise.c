@@ -733,8 +733,12 @@ static void where_typed(einc_dtype dt, char *y, int64_t ys, const char *c, int64
     case EINC_INT32: WHERE_LOOP(uint32_t); return;
     case EINC_FLOAT64:
     case EINC_INT64: WHERE_LOOP(uint64_t); return;
-    case EINC_BOOL: WHERE_LOOP(ebool); return;
-    default: return; /* the operations reject the other dtypes */
+    case EINC_BOOL:
+    case EINC_UINT8:
+    case EINC_INT8: WHERE_LOOP(ebool); return;
+    case EINC_FLOAT16:
+    case EINC_BFLOAT16:
+    case EINC_INT16: WHERE_LOOP(uint16_t); return;
     }
 }
 
@@ -790,7 +794,9 @@ static int64_t ref_numel(const einc__view *v) {
 /* One element converted from st to dt (the semantics of convert(), by another route). */
 static void ref_cast(char *dst, einc_dtype dt, const char *src, einc_dtype st) {
     bool src_int = st == EINC_INT32 || st == EINC_INT64 || st == EINC_BOOL;
-    if (st == dt) {
+    if (!einc__dtype_is_basic(st) || !einc__dtype_is_basic(dt)) {
+        einc__convert_elem(dst, dt, src, st); /* the storage dtypes: core's one rule */
+    } else if (st == dt) {
         memcpy(dst, src, einc_dtype_size(dt));
     } else if (src_int && dt != EINC_FLOAT64) {
         int64_t v = 0;

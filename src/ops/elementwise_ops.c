@@ -124,8 +124,9 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
                     einc__shape_str(bs, sizeof bs, b->ndim, b->shape));
         return NULL;
     }
-    if (einc__require_basic(ctx, fname, "a", a->dtype) != EINC_OK ||
-        einc__require_basic(ctx, fname, "b", b->dtype) != EINC_OK)
+    bool compare = op >= EINC_EQ && op <= EINC_GE; /* these take every dtype */
+    if (!compare && (einc__require_basic(ctx, fname, "a", a->dtype) != EINC_OK ||
+                     einc__require_basic(ctx, fname, "b", b->dtype) != EINC_OK))
         return NULL;
     einc_dtype compute, result;
     if (!einc__ew_binary_dtypes(op, a->dtype, a->ndim, b->dtype, b->ndim, &compute, &result)) {
@@ -185,10 +186,6 @@ einc_tensor *einc_tensor_where(einc_ctx *ctx, einc_tensor *cond, einc_tensor *x,
     EINC__REQUIRE(ctx, cond, fname);
     EINC__REQUIRE(ctx, x, fname);
     EINC__REQUIRE(ctx, y, fname);
-    if (einc__require_basic(ctx, fname, "cond", cond->dtype) != EINC_OK ||
-        einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK ||
-        einc__require_basic(ctx, fname, "y", y->dtype) != EINC_OK)
-        return NULL;
     int nd1, ndim;
     int64_t s1[EINC_MAX_DIMS], shape[EINC_MAX_DIMS];
     if (!einc__shape_broadcast(cond->ndim, cond->shape, x->ndim, x->shape, &nd1, s1) ||

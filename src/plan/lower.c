@@ -557,9 +557,29 @@ void einc__plan_release(einc__plan *p) {
     if (p && --p->refcount == 0) einc__plan_free(p);
 }
 
+/* Whether `op` takes the dtypes float16, bfloat16, uint8, int8 and int16: the operations that
+ * move data (their kernels copy elements by size) and the comparisons (computed in float32 or
+ * int32, which hold those values exactly). add_at and subtract_at accumulate in the value's
+ * dtype (scatter kernel). */
+static bool op_takes_storage_dtypes(einc_op op) {
+    switch (einc__op_family(op)) {
+    case EINC__FAMILY_ID:
+    case EINC__FAMILY_SORT:
+    case EINC__FAMILY_SHIFT:
+    case EINC__FAMILY_INDEX: return true;
+    case EINC__FAMILY_ELEMENTWISE: {
+        if (op == EINC_OP_WHERE) return true;
+        einc_binary_op b = einc__plan_binary_op(op);
+        return b >= EINC_EQ && b <= EINC_GE;
+    }
+    default: return false;
+    }
+}
+
 /* The dtypes float16, bfloat16, uint8, int8 and int16 reach an operation only where its kernels
  * take them (docs/dtypes.md lists which); elsewhere the call fails here, before any work. */
 static bool einc__op_dtypes_supported(einc_ctx *ctx, einc_op op, int ninputs, einc_tensor *const *inputs) {
+    if (op_takes_storage_dtypes(op)) return true;
     for (int i = 0; i < ninputs; i++) {
         if (!inputs[i] || einc__dtype_is_basic(inputs[i]->dtype)) continue;
         char what[32];

@@ -23,6 +23,10 @@ array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no co
   compact JSON, "__metadata__" first, padded to 8 bytes), for reading and byte-for-byte writing;
   ref_<name>.npy the values (bfloat16 as float32, exact).
 - print_<name>.npy / .txt: repr() of arrays of the new dtypes.
+- move_*.npy: the operations that move data (transpose, flip, roll, stable sort and argsort,
+  get_at, set_at, add_at with a repeated coordinate, less, equal, where) on each new dtype:
+  NumPy's answers (np.add.at rounds each float16 sum; integers wrap), PyTorch's for bfloat16.
+  mixed_*.npy: comparisons, where and concatenation across dtypes (NumPy's promotion).
 """
 import json
 import os
@@ -196,6 +200,104 @@ def gen_print():
             f.write(repr(arr))
 
 
+# ---- stage 2: operations that move data -------------------------------------------------------
+
+STORAGE = ["float16", "bfloat16", "uint8", "int8", "int16"]
+
+
+def move_inputs(dt):
+    """x [3, 5] and a second operand x2 of the same dtype, with repeats (and NaN, -0.0) for sorting."""
+    if dt in ("float16", "bfloat16"):
+        x = [[1.5, -2.0, np.nan, 0.0, -0.0], [3.25, 3.25, -7.5, 100.0, np.inf], [-np.inf, 0.5, 0.5, -2.0, 6.0]]
+        x2 = [[1.5, 2.0, 0.0, -0.0, 1.0], [np.nan, 3.0, -7.5, 99.0, np.inf], [0.0, 0.5, 1.0, -3.0, 5.0]]
+        u = [[0.1, 1000.0], [-3.3, 0.25], [2048.0, 1.0]]  # add_at: each sum rounded to the dtype
+    elif dt == "uint8":
+        x = [[7, 0, 255, 7, 3], [200, 1, 1, 128, 0], [9, 250, 250, 9, 2]]
+        x2 = [[7, 1, 254, 8, 3], [0, 1, 2, 128, 255], [9, 9, 250, 10, 1]]
+        u = [[100, 200], [7, 255], [1, 6]]  # wraps past 255
+    elif dt == "int8":
+        x = [[7, -1, 127, 7, -128], [100, 1, 1, -3, 0], [-9, 120, 120, 9, -2]]
+        x2 = [[7, 1, -127, 8, -128], [0, 1, 2, -3, 100], [9, 9, 120, 10, -1]]
+        u = [[100, 30], [-7, 127], [-128, 6]]  # wraps past 127
+    else:
+        x = [[7, -1, 32767, 7, -32768], [1000, 1, 1, -300, 0], [-9, 120, 120, 9, -2]]
+        x2 = [[7, 1, -32767, 8, -32768], [0, 1, 2, -300, 1000], [9, 9, 120, 10, -1]]
+        u = [[30000, 5000], [-7, 127], [-32768, 6]]
+    cond = np.array([[True, False, True, False, True], [False, False, True, True, False],
+                     [True, True, False, False, True]])
+    if dt == "bfloat16":
+        conv = lambda a: torch.tensor(np.array(a, np.float32)).to(torch.bfloat16)
+    else:
+        conv = lambda a: np.array(a).astype(dt)
+    return conv(x), conv(x2), conv(u), cond
+
+
+def gen_moves():
+    get_idx = np.array([4, 0, 4, 2], np.int64)
+    set_idx = np.array([3, 1], np.int64)
+    add_idx = np.array([1, 1], np.int64)  # twice the same coordinate: two additions in sequence
+    save("move_get_idx", get_idx)
+    save("move_set_idx", set_idx)
+    save("move_add_idx", add_idx)
+    for dt in STORAGE:
+        x, x2, u, cond = move_inputs(dt)
+        save("move_cond", cond)
+        for name, v in (("x", x), ("x2", x2), ("u", u)):
+            save_any("move_%s_%s" % (name, dt), v, dt)
+        if dt == "bfloat16":
+            tc = torch.from_numpy(cond)
+            out = {
+                "t": x.t().contiguous(),
+                "flip": torch.flip(x, [1]),
+                "roll": torch.roll(x, 2, 1),
+                "sort": torch.sort(x, dim=1, stable=True)[0],
+                "get": x[:, torch.from_numpy(get_idx)],
+                "where": torch.where(tc, x, x2),
+            }
+            y = x.clone()
+            y[:, torch.from_numpy(set_idx)] = u
+            out["set"] = y
+            y = x.clone()
+            y.index_put_((torch.arange(3)[:, None], torch.from_numpy(add_idx)[None, :]), u, accumulate=True)
+            out["add"] = y
+            argsort = torch.sort(x, dim=1, stable=True)[1].numpy()
+            less, equal = torch.lt(x, x2).numpy(), torch.eq(x, x2).numpy()
+        else:
+            out = {"t": np.ascontiguousarray(x.T), "flip": np.flip(x, 1), "roll": np.roll(x, 2, 1),
+                   "sort": np.sort(x, 1, kind="stable"), "get": x[:, get_idx], "where": np.where(cond, x, x2)}
+            y = x.copy()
+            y[:, set_idx] = u
+            out["set"] = y
+            y = x.copy()
+            np.add.at(y, (slice(None), add_idx), u)
+            out["add"] = y
+            argsort = np.argsort(x, 1, kind="stable")
+            less, equal = np.less(x, x2), np.equal(x, x2)
+        for name, v in out.items():
+            save_any("move_%s_%s" % (name, dt), v, dt)
+        save("move_argsort_" + dt, argsort.astype(np.int64))
+        save("move_less_" + dt, less)
+        save("move_equal_" + dt, equal)
+    # comparisons and where across dtypes (NumPy's promotion decides the compared values)
+    a = np.array([[0.5, -1.0, 300.0], [np.nan, 2.0, -0.0]], np.float16)
+    b = np.array([[1, -1, 299], [0, 3, 0]], np.int16)
+    c = np.array([[255, 0, 7], [128, 2, 1]], np.uint8)
+    d = np.array([[-1, 0, 7], [-128, 2, 1]], np.int8)
+    save("mixed_f16", a)
+    save("mixed_i16", b)
+    save("mixed_u8", c)
+    save("mixed_i8", d)
+    save("mixed_less_f16_i16", np.less(a, b))
+    save("mixed_equal_u8_i8", np.equal(c, d))
+    save("mixed_ge_u8_f16", np.greater_equal(c, a))
+    cond = np.array([[True, False, True], [False, True, False]])
+    save("mixed_cond", cond)
+    save("mixed_where_u8_i8", np.where(cond, c, d))  # int16
+    save("mixed_where_f16_i8", np.where(cond, a, d))  # float16
+    save("mixed_where_f16_i16", np.where(cond, a, b))  # float32
+    save("mixed_concat_f16_u8", np.concatenate([a, c], 0))  # float16
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -206,6 +308,7 @@ def main():
     gen_npy()
     gen_safetensors()
     gen_print()
+    gen_moves()
 
 
 if __name__ == "__main__":
