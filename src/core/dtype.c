@@ -267,10 +267,16 @@ void einc__store_i64(char *p, einc_dtype dtype, int64_t v) {
 }
 
 void einc__convert_elem(char *dst, einc_dtype dt, const char *src, einc_dtype st) {
-    if (dt == st)
+    if (dt == st) {
         memcpy(dst, src, einc_dtype_size(dt));
-    else if (einc__dtype_kind(st) < 2 && (einc__dtype_kind(dt) < 2 || dt == EINC_FLOAT32))
+    } else if (dt == EINC_FLOAT32 && einc__dtype_is_half(st)) { /* bit-exact: a signaling NaN stays one */
+        uint16_t h;
+        memcpy(&h, src, 2);
+        float f = st == EINC_FLOAT16 ? einc__f16_to_f32(h) : einc__bf16_to_f32(h);
+        memcpy(dst, &f, 4);
+    } else if (einc__dtype_kind(st) < 2 && (einc__dtype_kind(dt) < 2 || dt == EINC_FLOAT32)) {
         einc__store_i64(dst, dt, einc__load_i64(src, st)); /* exact, or one rounding to float32 */
-    else
+    } else {
         einc__store_f64(dst, dt, einc__load_f64(src, st));
+    }
 }

@@ -86,10 +86,26 @@ bool einc__unary_is_math(einc_unary_op op) {
     }
 }
 
+/* The float NumPy computes math functions of an integer in: the smallest that holds its values
+ * (uint8, int8: float16; int16: float32); int32, int64 and (einc's choice) bool: float64. */
+static einc_dtype math_float_of(einc_dtype x) {
+    if (dtype_kind(x) == 2) return x;
+    if (x == EINC_UINT8 || x == EINC_INT8) return EINC_FLOAT16;
+    if (x == EINC_INT16) return EINC_FLOAT32;
+    return EINC_FLOAT64;
+}
+
+einc_dtype einc__compute_dtype(einc_dtype result) {
+    if (einc__dtype_is_half(result)) return EINC_FLOAT32;
+    if (result == EINC_UINT8 || result == EINC_INT8 || result == EINC_INT16) return EINC_INT32;
+    return result;
+}
+
 bool einc__ew_unary_dtype(einc_unary_op op, einc_dtype x, einc_dtype *result) {
     if (op == EINC_NEG && x == EINC_BOOL) return false;
     if (op == EINC_LOGICAL_NOT) *result = EINC_BOOL;
-    else if (einc__unary_is_math(op)) *result = einc__dtype_is_float(x) ? x : EINC_FLOAT64;
+    else if (einc__unary_is_math(op))
+        *result = math_float_of(x);
     else *result = x;
     return true;
 }
@@ -102,9 +118,9 @@ bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dt
         if (c == EINC_BOOL) return false;
         break;
     case EINC_DIV:
-    case EINC_LOGADDEXP:
-        if (!einc__dtype_is_float(c)) c = EINC_FLOAT64;
+        if (dtype_kind(c) != 2) c = EINC_FLOAT64; /* NumPy: true division of integers is float64 */
         break;
+    case EINC_LOGADDEXP: c = math_float_of(c); break;
     case EINC_FLOOR_DIV:
     case EINC_MOD:
     case EINC_POW:
@@ -119,16 +135,15 @@ bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dt
         break;
     }
     bool compare = op >= EINC_EQ && op <= EINC_GE;
-    /* comparisons of the storage dtypes run in a dtype that holds their values exactly */
-    if (compare && einc__dtype_is_half(c)) c = EINC_FLOAT32;
-    if (compare && (c == EINC_UINT8 || c == EINC_INT8 || c == EINC_INT16)) c = EINC_INT32;
-    *compute = c;
+    /* the storage dtypes compute in float32 or int32, which hold their values exactly; results are
+     * rounded (float16, bfloat16) or wrapped (integers) into the result dtype on store */
+    *compute = einc__compute_dtype(c);
     *result = compare ? EINC_BOOL : c;
     return true;
 }
 
 einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in) {
-    bool fl = einc__dtype_is_float(in);
+    bool fl = dtype_kind(in) == 2;
     switch (op) {
     case EINC_REDUCE_SUM:
     case EINC_REDUCE_PROD: return fl ? in : EINC_INT64;

@@ -291,6 +291,9 @@ bool einc__unary_is_math(einc_unary_op op);
  * two bools). `op` must be valid. */
 bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim,
                             einc_dtype *compute, einc_dtype *result);
+/* The dtype a kernel computes a result of dtype `result` in: float32 for float16 and bfloat16,
+ * int32 for uint8, int8 and int16 (the store rounds or wraps), else `result` itself. */
+einc_dtype einc__compute_dtype(einc_dtype result);
 /* Result dtype of `op` on an input of dtype `in` (NumPy rules, see einc/reduce.h). */
 einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in);
 

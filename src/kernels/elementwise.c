@@ -237,6 +237,14 @@ static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype s
     return buf;
 }
 
+/* y[i * ys] (dtype yt) = buf[i] (dtype bt) for i < m: a result computed in a wider dtype
+ * rounded (float16, bfloat16) or wrapped (uint8, int8, int16) into the result's dtype. */
+static void unstage(char *y, einc_dtype yt, int64_t ys, const char *buf, einc_dtype bt, int64_t m) {
+    int64_t ysz = (int64_t)einc_dtype_size(yt), bsz = (int64_t)einc_dtype_size(bt);
+    for (int64_t i = 0; i < m; i++)
+        einc__convert_elem(y + i * ys * ysz, yt, buf + i * bsz, bt);
+}
+
 /* ---- iteration over rows ------------------------------------------------------------------- */
 
 /* A row of n elements: p[k] points at the row's first element of view k, s[k] is its stride. */
@@ -474,6 +482,18 @@ static void unary_row(const void *arg, char *const *p, const int64_t *s, int64_t
         if (n >= EINC__VM_STREAM_ELEMS) einc__vm_fence();
         return;
     }
+    if (!einc__dtype_is_basic(job->y)) { /* computed in float32 or int32, rounded or wrapped on store */
+        einc_dtype c = einc__compute_dtype(job->y);
+        _Alignas(64) char xbuf[CHUNK * 8], ybuf[CHUNK * 8];
+        int64_t ysz = (int64_t)einc_dtype_size(job->y), xsz = (int64_t)einc_dtype_size(job->x);
+        for (int64_t off = 0; off < n; off += CHUNK) {
+            int64_t m = n - off < CHUNK ? n - off : CHUNK, xs;
+            const char *xp = stage(xbuf, c, p[1] + off * s[1] * xsz, job->x, s[1], m, &xs);
+            unary_typed(job->op, c, ybuf, 1, xp, xs, m);
+            unstage(p[0] + off * s[0] * ysz, job->y, s[0], ybuf, c, m);
+        }
+        return;
+    }
     if (job->x == job->y) {
         unary_typed(job->op, job->y, p[0], s[0], p[1], s[1], n);
         return;
@@ -677,6 +697,19 @@ static void binary_row(const void *arg, char *const *p, const int64_t *s, int64_
             if (stream) einc__vm_fence();
             return;
         }
+    }
+    if (!einc__dtype_is_basic(job->y)) { /* computed in float32 or int32, rounded or wrapped on store */
+        _Alignas(64) char abuf[CHUNK * 8], bbuf[CHUNK * 8], ybuf[CHUNK * 8];
+        int64_t ysz = (int64_t)einc_dtype_size(job->y), asz = (int64_t)einc_dtype_size(job->a),
+                bsz = (int64_t)einc_dtype_size(job->b);
+        for (int64_t off = 0; off < n; off += CHUNK) {
+            int64_t m = n - off < CHUNK ? n - off : CHUNK, as, bs;
+            const char *ap = stage(abuf, job->compute, p[1] + off * s[1] * asz, job->a, s[1], m, &as);
+            const char *bp = stage(bbuf, job->compute, p[2] + off * s[2] * bsz, job->b, s[2], m, &bs);
+            binary_typed(job->op, job->compute, ybuf, 1, ap, as, bp, bs, m);
+            unstage(p[0] + off * s[0] * ysz, job->y, s[0], ybuf, job->compute, m);
+        }
+        return;
     }
     if (job->a == job->compute && job->b == job->compute) {
         binary_typed(job->op, job->compute, p[0], s[0], p[1], s[1], p[2], s[2], n);

@@ -71,7 +71,7 @@ static einc_tensor *reduce_impl(einc_ctx *ctx, const char *fname, einc_reduce_op
         einc__error(ctx, EINC_EINVAL, "%s: unknown reduction op %d", fname, (int)op);
         return NULL;
     }
-    if (einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK) return NULL;
+    if (!einc__dtype_valid(x->dtype)) return einc__require_basic(ctx, fname, "x", x->dtype), NULL;
     uint32_t mask;
     if (!einc__reduce_mask(ctx, fname, x->ndim, naxes, axes, &mask)) return NULL;
     bool empty = false;

@@ -558,20 +558,18 @@ void einc__plan_release(einc__plan *p) {
 }
 
 /* Whether `op` takes the dtypes float16, bfloat16, uint8, int8 and int16: the operations that
- * move data (their kernels copy elements by size) and the comparisons (computed in float32 or
- * int32, which hold those values exactly). add_at and subtract_at accumulate in the value's
- * dtype (scatter kernel). */
+ * move data (their kernels copy elements by size), elementwise operations (computed in float32
+ * or int32 and rounded or wrapped on store) and reductions (accumulated as for float32 and the
+ * integers). add_at and subtract_at accumulate in the value's dtype (scatter kernel). */
 static bool op_takes_storage_dtypes(einc_op op) {
     switch (einc__op_family(op)) {
     case EINC__FAMILY_ID:
     case EINC__FAMILY_SORT:
     case EINC__FAMILY_SHIFT:
-    case EINC__FAMILY_INDEX: return true;
-    case EINC__FAMILY_ELEMENTWISE: {
-        if (op == EINC_OP_WHERE) return true;
-        einc_binary_op b = einc__plan_binary_op(op);
-        return b >= EINC_EQ && b <= EINC_GE;
-    }
+    case EINC__FAMILY_INDEX:
+    case EINC__FAMILY_ELEMENTWISE:
+    case EINC__FAMILY_REDUCE:
+    case EINC__FAMILY_ARGFIND: return true;
     default: return false;
     }
 }

@@ -27,6 +27,11 @@ array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no co
   get_at, set_at, add_at with a repeated coordinate, less, equal, where) on each new dtype:
   NumPy's answers (np.add.at rounds each float16 sum; integers wrap), PyTorch's for bfloat16.
   mixed_*.npy: comparisons, where and concatenation across dtypes (NumPy's promotion).
+- ar_*.npy, mx_*.npy: elementwise arithmetic: NumPy's float16 loops (computed in float32, rounded),
+  integer loops (wrapping), result dtypes, Python scalars (converted to the array's dtype first);
+  bfloat16: NumPy's float32 result rounded once by PyTorch.
+- red_*.npy: reductions over one axis. float16 and bfloat16: the exact float64 result rounded once
+  (einc accumulates in float64, as for float32); integers: NumPy's sums and products in int64.
 """
 import json
 import os
@@ -298,6 +303,172 @@ def gen_moves():
     save("mixed_concat_f16_u8", np.concatenate([a, c], 0))  # float16
 
 
+# ---- stage 3: elementwise arithmetic and reductions ------------------------------------------
+
+def to_bf16(a):
+    """float32 values (NumPy) rounded to bfloat16 by PyTorch (one rounding, to nearest even)."""
+    return torch.from_numpy(np.ascontiguousarray(a, np.float32)).to(torch.bfloat16)
+
+
+def arith_inputs(dt):
+    if dt in ("float16", "bfloat16"):
+        a = [[1.5, -2.25, 0.1, 7.0], [-0.5, 3.0, 100.5, -6.0], [0.75, 2.5, -1.0, 9.0]]
+        b = [[0.3, 1.75, -3.0, 2.0], [4.0, -0.25, 0.7, -2.5], [1.0, 3.5, 5.0, 0.125]]
+    elif dt == "uint8":
+        a = [[200, 7, 0, 255], [13, 100, 1, 250], [3, 64, 128, 9]]
+        b = [[100, 3, 5, 2], [0, 7, 255, 6], [2, 4, 1, 0]]
+    elif dt == "int8":
+        a = [[100, -7, 0, 127], [-128, 50, 1, -100], [3, -64, 120, 9]]
+        b = [[100, 3, -5, 2], [-1, 0, 127, -6], [2, 4, 1, 0]]
+    else:
+        a = [[30000, -7, 0, 32767], [-32768, 500, 1, -1000], [3, -640, 1200, 9]]
+        b = [[30000, 3, -5, 2], [-1, 0, 127, -6], [2, 4, 1, 0]]
+    return a, b
+
+
+BINARY = ["add", "subtract", "multiply", "true_divide", "floor_divide", "remainder", "maximum", "minimum",
+          "power", "logaddexp"]
+UNARY = ["negative", "absolute", "sign", "square", "sqrt", "exp", "log", "tanh", "floor", "ceil", "rint",
+         "reciprocal_f"]
+
+
+def unary_input(name, x):
+    """sqrt and log get positive inputs."""
+    return np.abs(x) + (x == 0) if name in ("sqrt", "log") else x
+
+
+def numpy_unary(name, x):
+    x = unary_input(name, x)
+    return np.reciprocal(x) if name == "reciprocal_f" else getattr(np, name)(x)
+
+
+def gen_arith():
+    for dt in STORAGE:
+        a, b = arith_inputs(dt)
+        ints = dt not in ("float16", "bfloat16")
+        if dt == "bfloat16":
+            A32, B32 = to_bf16(a).to(torch.float32).numpy(), to_bf16(b).to(torch.float32).numpy()
+            save_any("ar_a_" + dt, to_bf16(A32), dt)
+            save_any("ar_b_" + dt, to_bf16(B32), dt)
+        else:
+            A, B = np.array(a).astype(dt), np.array(b).astype(dt)
+            save("ar_a_" + dt, A)
+            save("ar_b_" + dt, B)
+        with np.errstate(all="ignore"):
+            for op in BINARY:
+                if op == "power":  # integer exponents 0 to 3; float bases made positive
+                    if ints:
+                        pa, pb = A, (np.abs(B.astype(np.int64)) % 4).astype(dt)
+                        save("ar_pa_" + dt, pa)
+                        save("ar_pb_" + dt, pb)
+                        r = np.power(pa, pb)
+                    elif dt == "bfloat16":
+                        save_any("ar_pa_" + dt, to_bf16(np.abs(A32)), dt)
+                        save_any("ar_pb_" + dt, to_bf16(B32), dt)
+                        r = np.power(np.abs(A32), B32)
+                    else:
+                        save("ar_pa_" + dt, np.abs(A))
+                        save("ar_pb_" + dt, B)
+                        r = np.power(np.abs(A), B)
+                elif dt == "bfloat16":  # computed in float32, rounded once
+                    r = to_bf16(getattr(np, op)(A32, B32))
+                else:
+                    r = getattr(np, op)(A, B)
+                rd = r.dtype if isinstance(r, np.ndarray) else None
+                if dt == "bfloat16" and op == "power":
+                    r = to_bf16(r)
+                save_any("ar_%s_%s" % (op, dt), r, "bfloat16" if dt == "bfloat16" else rd.name)
+            for op in UNARY:
+                if op == "reciprocal_f" and ints:
+                    continue  # einc's reciprocal of an integer is float64 (docs/dtypes.md); not NumPy's
+                if op in ("sqrt", "log"):
+                    save_any("ar_in_%s_%s" % (op, dt), to_bf16(unary_input(op, A32)) if dt == "bfloat16"
+                             else unary_input(op, A), dt)
+                if dt == "bfloat16":
+                    r = to_bf16(numpy_unary(op, A32))
+                    save_any("ar_%s_%s" % (op, dt), r, dt)
+                else:
+                    if ints and op in ("floor", "ceil", "rint"):
+                        r = A.copy()  # einc keeps integers for these (NumPy: float16/float32)
+                    else:
+                        r = numpy_unary(op, A)
+                    save("ar_%s_%s" % (op, dt), r)
+            # x * 0.1 and x + 3: NumPy converts the Python scalar to the array's dtype first
+            if dt == "bfloat16":
+                s01 = np.float32(to_bf16(np.float32(0.1)).to(torch.float32).item())
+                save_any("ar_mulscalar_" + dt, to_bf16(A32 * s01), dt)
+                save_any("ar_addscalar_" + dt, to_bf16(A32 + np.float32(3.0)), dt)
+            else:
+                if ints:
+                    save("ar_mulscalar_" + dt, A.astype(np.float64) * 0.1)  # einc: float64 for integers
+                    save("ar_addscalar_" + dt, A.astype(np.float64) + 3.0)
+                else:
+                    save("ar_mulscalar_" + dt, A * 0.1)
+                    save("ar_addscalar_" + dt, A + 3.0)
+    # mixed dtypes: NumPy's promotion
+    f16 = np.array([[1.5, -2.0], [300.0, 0.1]], np.float16)
+    i16 = np.array([[1000, -3], [7, 30000]], np.int16)
+    u8 = np.array([[200, 3], [255, 0]], np.uint8)
+    i8 = np.array([[-100, 3], [127, -128]], np.int8)
+    bf = torch.tensor([[1.5, -2.0], [300.0, 0.1]]).to(torch.bfloat16)
+    save("mx_f16", f16)
+    save("mx_i16", i16)
+    save("mx_u8", u8)
+    save("mx_i8", i8)
+    save_any("mx_bf16", bf, "bfloat16")
+    save("mx_add_f16_i16", f16 + i16)  # float32
+    save("mx_mul_u8_i8", u8 * i8)  # int16
+    save("mx_sub_u8_f16", u8 - f16)  # float16
+    save("mx_add_bf16_f16", bf.to(torch.float32).numpy() + f16.astype(np.float32))  # float32 (exact)
+    save("mx_mul_f16_f32", f16 * np.array([[0.5, 3.0], [1e-3, 2.0]], np.float32))  # float32
+    save("mx_f32", np.array([[0.5, 3.0], [1e-3, 2.0]], np.float32))
+
+    # reductions over axis 1 of [3, 40]
+    rng = np.random.RandomState(7)
+    for dt in STORAGE:
+        if dt in ("float16", "bfloat16"):
+            vals = (rng.randint(-512, 512, size=(3, 40)) / 8.0).astype(np.float32)  # exact sums in float32
+        elif dt == "uint8":
+            vals = rng.randint(0, 256, size=(3, 40))
+        elif dt == "int8":
+            vals = rng.randint(-128, 128, size=(3, 40))
+        else:
+            vals = rng.randint(-32768, 32768, size=(3, 40))
+        if dt == "bfloat16":
+            x = to_bf16(vals)
+            xf = x.to(torch.float64).numpy()
+            save_any("red_x_" + dt, x, dt)
+            rnd = lambda v: to_bf16(np.asarray(v, np.float64).astype(np.float32))
+        else:
+            x = vals.astype(dt)
+            xf = x.astype(np.float64)
+            save("red_x_" + dt, x)
+            rnd = (lambda v: np.asarray(v).astype(dt)) if dt == "float16" else None
+        small = xf[:, :6]  # prod of six
+        out = {}
+        if rnd:  # floats: exact in float64, rounded once to the dtype
+            out["sum"] = rnd(xf.sum(1))
+            out["mean"] = rnd(xf.mean(1))
+            out["var"] = rnd(xf.var(1))
+            out["std"] = rnd(xf.std(1))
+            out["prod"] = rnd(small.prod(1))
+            out["max"] = rnd(xf.max(1))
+            out["min"] = rnd(xf.min(1))
+            for k, v in out.items():
+                save_any("red_%s_%s" % (k, dt), v, dt)
+        else:  # integers: NumPy's own (sum and prod in int64; uint8 gives uint64 there, the same values)
+            save("red_sum_" + dt, x.sum(1).astype(np.int64))
+            save("red_prod_" + dt, x[:, :6].prod(1).astype(np.int64))
+            save("red_mean_" + dt, x.mean(1))
+            save("red_var_" + dt, x.var(1))
+            save("red_std_" + dt, x.std(1))
+            save("red_max_" + dt, x.max(1))
+            save("red_min_" + dt, x.min(1))
+        save("red_argmax_" + dt, np.argmax(xf, 1).astype(np.int64))
+        save("red_argmin_" + dt, np.argmin(xf, 1).astype(np.int64))
+        save("red_count_nonzero_" + dt, np.count_nonzero(xf, 1).astype(np.int64))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -309,6 +480,7 @@ def main():
     gen_safetensors()
     gen_print()
     gen_moves()
+    gen_arith()
 
 
 if __name__ == "__main__":
