@@ -469,7 +469,10 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
                                       "first)\nExpression: \"%s\"", e->desc->text);
         return false;
     }
-    p->compute = p->out_dtype[0] = d;
+    /* float16 and bfloat16 multiply and accumulate in float32, uint8, int8 and int16 in int32
+     * (wrapping, as NumPy's small-integer products do); the result is rounded or wrapped once */
+    p->out_dtype[0] = d;
+    p->compute = einc__compute_dtype(d);
     p->nsteps = e->ninputs - 1;
     p->steps = einc__arena_alloc(&p->arena, sizeof(einc__dot_step) * (size_t)p->nsteps);
     if (!p->steps) return false;
@@ -510,7 +513,7 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
     einc__operand result;
     memset(&result, 0, sizeof result);
     for (int i = 0; i < nacc; i++) result.leaves[result.nleaves++] = (einc__leaf){acc[i], p->sym_size[acc[i]], 0, {{0, 0}}};
-    p->direct = result.nleaves == p->out.nleaves;
+    p->direct = result.nleaves == p->out.nleaves && p->out_dtype[0] == p->compute;
     for (int i = 0; i < result.nleaves && p->direct; i++) p->direct = result.leaves[i].sym == p->out.leaves[i].sym;
     if (!p->direct) plan_tmp(p, &result, NULL);
     return true;
@@ -569,7 +572,8 @@ static bool op_takes_storage_dtypes(einc_op op) {
     case EINC__FAMILY_INDEX:
     case EINC__FAMILY_ELEMENTWISE:
     case EINC__FAMILY_REDUCE:
-    case EINC__FAMILY_ARGFIND: return true;
+    case EINC__FAMILY_ARGFIND:
+    case EINC__FAMILY_DOT: return true;
     default: return false;
     }
 }

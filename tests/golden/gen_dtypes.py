@@ -32,6 +32,9 @@ array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no co
   bfloat16: NumPy's float32 result rounded once by PyTorch.
 - red_*.npy: reductions over one axis. float16 and bfloat16: the exact float64 result rounded once
   (einc accumulates in float64, as for float32); integers: NumPy's sums and products in int64.
+- dot_*.npy: batched products "b i k, b k j -> b i j" of float16 and bfloat16 (values exact in float32,
+  so the float32-accumulated product rounded once is the exact product rounded; a row that float16
+  accumulation would get wrong), int8 (wrapping) and mixed dtypes.
 """
 import json
 import os
@@ -469,6 +472,43 @@ def gen_arith():
         save("red_count_nonzero_" + dt, np.count_nonzero(xf, 1).astype(np.int64))
 
 
+# ---- stage 4: dot ----------------------------------------------------------------------------
+
+def gen_dot():
+    rng = np.random.RandomState(11)
+    # quarters: products and sums exact in float32, so the one rounding is the store
+    a = (rng.randint(-40, 40, size=(2, 3, 70)) / 4.0).astype(np.float32)
+    b = (rng.randint(-40, 40, size=(2, 70, 5)) / 4.0).astype(np.float32)
+    a[0, 0, :3], b[0, :3, 0] = [2048.0, 1.0, 1.0], [1.0, 1.0, 1.0]  # float16 accumulation would lose the ones
+    a[0, 0, 3:], b[0, 3:, 0] = 0.0, 0.0
+    for dt in ("float16", "bfloat16"):
+        if dt == "bfloat16":
+            A, B = to_bf16(a), to_bf16(b)
+            A32, B32 = A.to(torch.float32).numpy(), B.to(torch.float32).numpy()
+            want = to_bf16(np.matmul(A32.astype(np.float64), B32.astype(np.float64)).astype(np.float32))
+            save_any("dot_a_" + dt, A, dt)
+            save_any("dot_b_" + dt, B, dt)
+            save_any("dot_ab_" + dt, want, dt)
+        else:
+            A, B = a.astype(dt), b.astype(dt)
+            save("dot_a_" + dt, A)
+            save("dot_b_" + dt, B)
+            exact = np.matmul(A.astype(np.float64), B.astype(np.float64))
+            assert np.array_equal(exact.astype(np.float32), exact)  # exact in float32
+            save("dot_ab_" + dt, exact.astype(dt))
+    ia = rng.randint(-128, 128, size=(2, 3, 70)).astype(np.int8)
+    ib = rng.randint(-128, 128, size=(2, 70, 5)).astype(np.int8)
+    save("dot_a_int8", ia)
+    save("dot_b_int8", ib)
+    save("dot_ab_int8", np.matmul(ia, ib))  # wraps in int8
+    ua = rng.randint(0, 256, size=(2, 3, 70)).astype(np.uint8)
+    save("dot_a_uint8", ua)
+    save("dot_ab_uint8_int8", np.matmul(ua, ib))  # int16
+    # float16 with bfloat16: float32, exactly
+    save("dot_ab_float16_bfloat16", np.matmul(a.astype(np.float16).astype(np.float64),
+                                              to_bf16(b).to(torch.float64).numpy()).astype(np.float32))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -481,6 +521,7 @@ def main():
     gen_print()
     gen_moves()
     gen_arith()
+    gen_dot()
 
 
 if __name__ == "__main__":
