@@ -34,7 +34,9 @@ array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no co
   (einc accumulates in float64, as for float32); integers: NumPy's sums and products in int64.
 - dot_*.npy: batched products "b i k, b k j -> b i j" of float16 and bfloat16 (values exact in float32,
   so the float32-accumulated product rounded once is the exact product rounded; a row that float16
-  accumulation would get wrong), int8 (wrapping) and mixed dtypes.
+  accumulation would get wrong), int8 (wrapping) and mixed dtypes; also einc_tensor_matmul's truth.
+- sm_*.npy: softmax and log_softmax over the last axis, computed in float64 and rounded once (einc
+  computes in float32, so the test allows one unit in the last place).
 """
 import json
 import os
@@ -509,6 +511,24 @@ def gen_dot():
                                               to_bf16(b).to(torch.float64).numpy()).astype(np.float32))
 
 
+def gen_softmax():
+    x = np.array([[0.5, -1.25, 3.0, 2.0, -7.5, 0.0, 1.0], [10.0, 10.0, -10.0, 0.25, 4.5, -0.5, 6.0],
+                  [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]])
+    for dt in ("float16", "bfloat16"):
+        xs = to_bf16(x.astype(np.float32)).to(torch.float64).numpy() if dt == "bfloat16" else x.astype(dt).astype(np.float64)
+        e = np.exp(xs - xs.max(1, keepdims=True))
+        sm = e / e.sum(1, keepdims=True)
+        lsm = xs - xs.max(1, keepdims=True) - np.log(e.sum(1, keepdims=True))
+        if dt == "bfloat16":
+            save_any("sm_x_" + dt, to_bf16(xs.astype(np.float32)), dt)
+            save_any("sm_softmax_" + dt, to_bf16(sm.astype(np.float32)), dt)
+            save_any("sm_log_softmax_" + dt, to_bf16(lsm.astype(np.float32)), dt)
+        else:
+            save("sm_x_" + dt, xs.astype(dt))
+            save("sm_softmax_" + dt, sm.astype(dt))
+            save("sm_log_softmax_" + dt, lsm.astype(dt))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -522,6 +542,7 @@ def main():
     gen_moves()
     gen_arith()
     gen_dot()
+    gen_softmax()
 
 
 if __name__ == "__main__":
