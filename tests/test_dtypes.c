@@ -6,6 +6,8 @@
  */
 #include "test.h"
 
+#include "core/internal.h"
+
 #include "kernels/kernels.h"
 #include "kernels/sort.h"
 
@@ -169,6 +171,33 @@ TEST(float_casts_of_special_values) {
     }
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
+}
+
+/* The float32 narrowings (bit arithmetic, the fast paths) against the float64 ones (scaling and
+ * rint, the reference): every sign, exponent and top mantissa bits, with the low bits at and
+ * around each tie of float16 (bit 12) and bfloat16 (bit 15), subnormals, infinities and NaNs. */
+TEST(float32_narrowing_matches_float64_narrowing) {
+    static const uint32_t low13[] = {0, 1, 0x0fff, 0x1000, 0x1001, 0x1fff};
+    static const uint32_t low16[] = {0x7fff, 0x8000, 0x8001};
+    int64_t bad = 0;
+    for (uint32_t hi = 0; hi < 0x10000u; hi++) {
+        for (uint32_t mid = 0; mid < 8; mid++) {
+            for (int k = 0; k < 9; k++) {
+                uint32_t lo = k < 6 ? (mid << 13) | low13[k] : low16[k - 6];
+                uint32_t u = hi << 16 | lo;
+                float f;
+                memcpy(&f, &u, 4);
+                if (einc__f16_from_f32(f) != einc__f16_from_f64((double)f) ||
+                    einc__bf16_from_f32(f) != einc__bf16_from_f64((double)f)) {
+                    if (bad++ < 5)
+                        fprintf(stderr, "0x%08x: f16 0x%04x vs 0x%04x, bf16 0x%04x vs 0x%04x\n", u,
+                                einc__f16_from_f32(f), einc__f16_from_f64((double)f), einc__bf16_from_f32(f),
+                                einc__bf16_from_f64((double)f));
+                }
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
 }
 
 /* Conversions C leaves undefined (NumPy and PyTorch give platform-specific values): einc's rule
@@ -737,6 +766,7 @@ int main(void) {
     RUN(promotion_table);
     RUN(casts_between_all_dtypes);
     RUN(float_casts_of_special_values);
+    RUN(float32_narrowing_matches_float64_narrowing);
     RUN(float_to_integer_saturates);
     RUN(strided_copies_of_small_elements);
     RUN(constructors_and_elements);

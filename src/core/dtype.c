@@ -76,21 +76,6 @@ size_t einc_dtype_size(einc_dtype dtype) {
 
 /* ---- float16 and bfloat16 ------------------------------------------------------------------ */
 
-float einc__f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, u;
-    if (exp == 0x1f) {
-        u = sign | 0x7f800000u | (man << 13); /* infinity, or NaN with its payload */
-    } else if (exp == 0) {
-        float f = (float)man * 0x1p-24f; /* zero or subnormal: exact */
-        return sign ? -f : f;
-    } else {
-        u = sign | ((exp + 112u) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 /* |x| (finite, below the overflow threshold) rounded to `p` significant bits, ties to even, in
  * a format whose smallest normal is 2^emin (below it the quantum stays 2^(emin - p + 1)).
  * Returns the biased-exponent / mantissa bits of the result (bias 1 - emin). The scalings are
@@ -274,6 +259,11 @@ void einc__convert_elem(char *dst, einc_dtype dt, const char *src, einc_dtype st
         memcpy(&h, src, 2);
         float f = st == EINC_FLOAT16 ? einc__f16_to_f32(h) : einc__bf16_to_f32(h);
         memcpy(dst, &f, 4);
+    } else if (st == EINC_FLOAT32 && einc__dtype_is_half(dt)) {
+        float f;
+        memcpy(&f, src, 4);
+        uint16_t h = dt == EINC_FLOAT16 ? einc__f16_from_f32(f) : einc__bf16_from_f32(f);
+        memcpy(dst, &h, 2);
     } else if (einc__dtype_kind(st) < 2 && (einc__dtype_kind(dt) < 2 || dt == EINC_FLOAT32)) {
         einc__store_i64(dst, dt, einc__load_i64(src, st)); /* exact, or one rounding to float32 */
     } else {

@@ -364,15 +364,56 @@ void einc__convert_elem(char *dst, einc_dtype dt, const char *src, einc_dtype st
 /* IEEE binary16 and bfloat16 bit patterns. Widening is exact; narrowing rounds to nearest, ties
  * to even, overflows to infinity, keeps the sign of zeros and infinities and keeps NaN a NaN
  * (quiet, sign and top payload bits kept). */
-float einc__f16_to_f32(uint16_t h);
 uint16_t einc__f16_from_f64(double x);
+uint16_t einc__bf16_from_f64(double x);
+static inline float einc__f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, u;
+    if (exp == 0x1f) {
+        u = sign | 0x7f800000u | (man << 13); /* infinity, or NaN with its payload */
+    } else if (exp == 0) {
+        float f = (float)man * 0x1p-24f; /* zero or subnormal: exact */
+        return sign ? -f : f;
+    } else {
+        u = sign | ((exp + 112u) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
 static inline float einc__bf16_to_f32(uint16_t h) {
     uint32_t u = (uint32_t)h << 16;
     float f;
     memcpy(&f, &u, 4);
     return f;
 }
-uint16_t einc__bf16_from_f64(double x);
+/* The float32 narrowings, by bit arithmetic, with the results of the float64 ones for every
+ * float32 (a NaN comes out quiet, as it does through a conversion to double). */
+static inline uint16_t einc__f16_from_f32(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));
+    if (a >= 0x47800000u) return (uint16_t)(sign | 0x7c00u); /* 2^16 and up (and infinity) */
+    if (a < 0x38800000u) {                      /* below 2^-14: the float adder rounds to the subnormal quantum 2^-24 */
+        const uint32_t magic_bits = 126u << 23; /* 0.5: its ulp is 2^-24 */
+        float v, m;
+        memcpy(&v, &a, 4);
+        memcpy(&m, &magic_bits, 4);
+        v += m;
+        uint32_t r;
+        memcpy(&r, &v, 4);
+        return (uint16_t)(sign | (r - magic_bits));
+    }
+    /* rebias, then round the 13 dropped bits to nearest even; a carry may reach infinity */
+    uint32_t r = a + 0xc8000fffu + ((a >> 13) & 1u);
+    return (uint16_t)(sign | (r >> 13));
+}
+static inline uint16_t einc__bf16_from_f32(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
 
 /* ---- threads ------------------------------------------------------------------------------- */
 

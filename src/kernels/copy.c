@@ -175,8 +175,8 @@ static void convert_row_any(char *dst, int64_t ds, const char *src, int64_t ss, 
 }
 CONVERT_ROW(f32_from_f16, float, uint16_t, einc__f16_to_f32(x))
 CONVERT_ROW(f32_from_bf16, float, uint16_t, einc__bf16_to_f32(x))
-CONVERT_ROW(f16_from_f32, uint16_t, float, einc__f16_from_f64((double)x))
-CONVERT_ROW(bf16_from_f32, uint16_t, float, einc__bf16_from_f64((double)x))
+CONVERT_ROW(f16_from_f32, uint16_t, float, einc__f16_from_f32(x))
+CONVERT_ROW(bf16_from_f32, uint16_t, float, einc__bf16_from_f32(x))
 
 static row_fn move_row_for(size_t elem_size) {
     switch (elem_size) {

@@ -162,6 +162,14 @@ static void float_to_int(char *dst, einc_dtype dt, const char *src, einc_dtype s
 /* dst[0, n) = src[i * ss] converted from st to dt (st != dt) as einc_tensor_cast converts:
  * between integers exactly (int64 -> int32 wraps), to bool by != 0 (NaN is true). */
 static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, int64_t ss, int64_t n) {
+    if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) {
+        CONVERT_LOOP(float, uint16_t, einc__f16_to_f32(s));
+        return;
+    }
+    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) {
+        CONVERT_LOOP(float, uint16_t, einc__bf16_to_f32(s));
+        return;
+    }
     if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) {
         size_t ds = einc_dtype_size(dt), es = einc_dtype_size(st);
         for (int64_t i = 0; i < n; i++)
@@ -240,6 +248,17 @@ static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype s
 /* y[i * ys] (dtype yt) = buf[i] (dtype bt) for i < m: a result computed in a wider dtype
  * rounded (float16, bfloat16) or wrapped (uint8, int8, int16) into the result's dtype. */
 static void unstage(char *y, einc_dtype yt, int64_t ys, const char *buf, einc_dtype bt, int64_t m) {
+    if (bt == EINC_FLOAT32 && einc__dtype_is_half(yt)) {
+        uint16_t *d = (uint16_t *)(void *)y;
+        const float *b = (const float *)(const void *)buf;
+        if (yt == EINC_FLOAT16)
+            for (int64_t i = 0; i < m; i++)
+                d[i * ys] = einc__f16_from_f32(b[i]);
+        else
+            for (int64_t i = 0; i < m; i++)
+                d[i * ys] = einc__bf16_from_f32(b[i]);
+        return;
+    }
     int64_t ysz = (int64_t)einc_dtype_size(yt), bsz = (int64_t)einc_dtype_size(bt);
     for (int64_t i = 0; i < m; i++)
         einc__convert_elem(y + i * ys * ysz, yt, buf + i * bsz, bt);

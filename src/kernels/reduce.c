@@ -154,7 +154,19 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
     case EINC_INT64: load_i64_f64(dst, p, stride, n); return;
     case EINC_INT32: load_i32_f64(dst, p, stride, n); return;
     case EINC_BOOL: load_u8_f64(dst, p, stride, n); return; /* bools are stored as 0 / 1 */
-    default: {                                              /* float16, bfloat16, uint8, int8, int16: exact in double */
+    case EINC_FLOAT16: {
+        const uint16_t *x = (const uint16_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (double)einc__f16_to_f32(x[i * stride]);
+        return;
+    }
+    case EINC_BFLOAT16: {
+        const uint16_t *x = (const uint16_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (double)einc__bf16_to_f32(x[i * stride]);
+        return;
+    }
+    default: { /* uint8, int8, int16: exact in double */
         int64_t es = (int64_t)einc_dtype_size(dtype);
         for (int64_t i = 0; i < n; i++)
             dst[i] = einc__load_f64(p + i * stride * es, dtype);
