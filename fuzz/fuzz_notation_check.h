@@ -250,6 +250,7 @@ static inline void einc_fuzz_notation_fill(einc_tensor *t) {
         case EINC_INT64: ((int64_t *)p)[i] = v; break;
         case EINC_INT32: ((int32_t *)p)[i] = v; break;
         case EINC_BOOL: ((uint8_t *)p)[i] = v > 0; break;
+        default: break; /* the inputs use the first five dtypes (the dtype byte % 5) */
         }
     }
 }

@@ -352,6 +352,7 @@ static void fill_random(char *p, einc_dtype dt, int64_t n) {
         case EINC_INT64: ((int64_t *)(void *)p)[i] = special ? INT64_MIN + r * r : r * 1000000000000ll; break;
         case EINC_INT32: ((int32_t *)(void *)p)[i] = special ? INT32_MAX - (int32_t)(r * r) : (int32_t)r; break;
         case EINC_BOOL: ((uint8_t *)p)[i] = r > 0; break;
+        default: break; /* the dtypes of test_dtypes.c */
         }
     }
 }

@@ -51,7 +51,12 @@ static unsigned char *read_golden(const char *name, size_t *size) {
 static double formula(einc_dtype dtype, int64_t i) {
     switch (dtype) {
     case EINC_FLOAT32:
-    case EINC_FLOAT64: return (double)(i - 2) * 0.75;
+    case EINC_FLOAT64:
+    case EINC_FLOAT16:
+    case EINC_BFLOAT16: return (double)(i - 2) * 0.75;
+    case EINC_INT16: return (double)((i - 2) * 1001);
+    case EINC_INT8: return (double)((i - 2) * 5);
+    case EINC_UINT8: return (double)(i * 7);
     case EINC_INT64: return (double)((i - 2) * 3000000019LL);
     case EINC_INT32: return (double)((i - 2) * 70001);
     case EINC_BOOL: return i % 3 == 0;
@@ -236,9 +241,9 @@ TEST(numpy_files_einc_rejects) {
     static const struct {
         const char *name, *needle;
     } cases[] = {
-        {"bad_f2", "unsupported dtype '<f2'"},
+        {"bad_u2", "unsupported dtype '<u2'"},
         {"bad_u3", "unsupported dtype '<U3'"},
-        {"bad_i1", "unsupported dtype '|i1'"},
+        {"bad_c8", "unsupported dtype '<c8'"},
         {"bad_struct", "structured dtypes are not supported"},
         {"bad_dims17", "shape has more than 16 dimensions"},
     };
@@ -362,7 +367,7 @@ static const bad_case bad_headers[] = {
     {1, "{'descr': '<f\\x34'}\n", 24, "escape sequences in strings are not supported"},
     {1, "{'descr': '<f4' 'fortran_order': False}\n", 24, "expected ',' or '}' after a value, found '''"},
     {1, "{" F4_23 "\n", 24, "expected ',' or '}' after a value, found the end of the header"},
-    {1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,)}\n", 4, "unsupported dtype '<f2' (supported: <f4"},
+    {1, "{'descr': '<u2', 'fortran_order': False, 'shape': (2,)}\n", 4, "unsupported dtype '<u2' (supported: <f2"},
     {1, "{'descr': '<U3', 'fortran_order': False, 'shape': (2,)}\n", 24, "unsupported dtype '<U3'"},
     {1, "{'descr': '=f4', 'fortran_order': False, 'shape': (2,)}\n", 8, "unsupported dtype '=f4'"},
     {1, "{'descr': 'f4', 'fortran_order': False, 'shape': (2,)}\n", 8, "unsupported dtype 'f4'"},
@@ -586,6 +591,7 @@ TEST(round_trip_every_dtype_and_layout) {
     char path[1024];
     tmp_path(path, sizeof path, "npy_roundtrip.npy");
     for (int dt = 0; dt < EINC_NUM_DTYPES; dt++) {
+        if (dt == EINC_BFLOAT16) continue; /* no .npy code: test_dtypes.c checks the error */
         for (int which = 0; which < 6; which++) {
             einc_scope_begin(ctx);
             einc_tensor *v = strided_views(ctx, (einc_dtype)dt, which);

@@ -272,10 +272,9 @@ static int run_solver(einc_ctx *ctx, const char *cmd, const char *expr, const cl
 }
 
 static bool parse_dtype(const char *s, einc_dtype *out) {
-    static const einc_dtype all[] = {EINC_FLOAT32, EINC_FLOAT64, EINC_INT64, EINC_INT32, EINC_BOOL};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (strcmp(einc_dtype_name(all[i]), s) == 0) {
-            *out = all[i];
+    for (int i = 0; i < EINC_NUM_DTYPES; i++)
+        if (strcmp(einc_dtype_name((einc_dtype)i), s) == 0) {
+            *out = (einc_dtype)i;
             return true;
         }
     return false;

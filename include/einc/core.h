@@ -87,14 +87,20 @@ typedef enum einc_dtype {
     EINC_FLOAT64 = 1,
     EINC_INT64 = 2,
     EINC_INT32 = 3,
-    EINC_BOOL = 4, /* one byte, 0 or 1 */
+    EINC_BOOL = 4,     /* one byte, 0 or 1 */
+    EINC_FLOAT16 = 5,  /* IEEE 754 binary16 (NumPy's float16) */
+    EINC_BFLOAT16 = 6, /* bfloat16: float32's upper 16 bits (torch.bfloat16, ml_dtypes.bfloat16) */
+    EINC_UINT8 = 7,
+    EINC_INT8 = 8,
+    EINC_INT16 = 9,
 } einc_dtype;
 
-#define EINC_NUM_DTYPES 5
+#define EINC_NUM_DTYPES 10
 
-/** NumPy's name of a dtype ("float32", "int64", "bool"); "invalid" for an unknown value. */
+/** NumPy's name of a dtype ("float32", "int64", "bool", "bfloat16" as ml_dtypes names it);
+ * "invalid" for an unknown value. */
 EINC_API const char *einc_dtype_name(einc_dtype dtype);
-/** Bytes per element (4, 8, 8, 4, 1); 0 for an unknown value. */
+/** Bytes per element (4, 8, 8, 4, 1, 2, 2, 1, 1, 2 in enum order); 0 for an unknown value. */
 EINC_API size_t einc_dtype_size(einc_dtype dtype);
 
 /* ---------------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@
  *   einc_tensor_mul(ctx, col, row)    col [N, 1] * row [M]        -> [N, M]
  *
  * Dtype promotion (NumPy 1.x rules; docs/dtypes.md has the full table):
+ *   - float16 and bfloat16 compute in float32 and round to nearest even on store; uint8, int8
+ *     and int16 compute in int32 and wrap on store (NumPy's results); math functions of uint8
+ *     and int8 give float16, of int16 float32; bfloat16 with float16 gives float32;
  *   - kinds are ordered bool < integer < floating; within a kind the wider type wins;
  *     int32 with float32 gives float64, int64 with float32 gives float64 (as NumPy does);
  *   - a 0-d operand never widens an n-d operand of the same or a higher kind: float32[...] * 0-d

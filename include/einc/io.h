@@ -1,9 +1,10 @@
 /* einc/io.h — reading and writing NumPy .npy files.
  *
- * Reading. Format versions 1.0, 2.0 and 3.0; dtypes '<f4' '<f8' '<i8' '<i4' '|b1' (also '<b1'
- * and '>b1', which cnpy writes for bool) and the big-endian '>f4' '>f8' '>i8' '>i4', byte-swapped
- * on load; fortran_order files load as a column-major strided view of the file's bytes (not a
- * copy); 0-d and zero-length shapes; up to EINC_MAX_DIMS dimensions.
+ * Reading. Format versions 1.0, 2.0 and 3.0; dtypes '<f4' '<f8' '<i8' '<i4' '<f2' '<i2' '|u1'
+ * '|i1' '|b1' (the one-byte ones also with '<' or '>', as cnpy writes bool) and the big-endian
+ * '>f4' '>f8' '>i8' '>i4' '>f2' '>i2', byte-swapped on load; fortran_order files load as a
+ * column-major strided view of the file's bytes (not a copy); 0-d and zero-length shapes; up to
+ * EINC_MAX_DIMS dimensions.
  *
  * The header is not evaluated as Python: the reader accepts exactly what numpy and the other
  * common writers produce, which is
@@ -34,7 +35,9 @@
  * gives a read-only tensor that views the mapping (see below).
  *
  * Writing: always C order in the machine's byte order (little-endian: '<f4', ...), version 1.0,
- * with the header byte for byte as numpy >= 1.24 writes it for the same array.
+ * with the header byte for byte as numpy >= 1.24 writes it for the same array. bfloat16 has no
+ * .npy type code (NumPy has no bfloat16): saving a bfloat16 tensor is EINC_EDTYPE ("dtype
+ * bfloat16 has no .npy type code") and writes nothing; cast it to float32 (exact) first.
  */
 #ifndef EINC_IO_H
 #define EINC_IO_H

@@ -29,11 +29,11 @@
  *     in one pass, in time and memory proportional to it, and the 262,145th entry is an error;
  *   - "__metadata__" is an object whose values are all strings;
  *   - BOOL elements are bytes 0 or 1.
- * Supported dtypes: F32, F64, I64, I32 and BOOL (einc's float32, float64, int64, int32, bool).
- * A well-formed file that uses another safetensors dtype (F16, BF16, I8, U8, I16, U16, U32, U64,
- * F8_*, C64, F4, F6_*) or more than EINC_MAX_DIMS dimensions gives EINC_EUNSUPPORTED naming the
- * tensor; a dtype name the format does not define is EINC_EFORMAT. einc assumes a little-endian
- * host (as its .npy writer does).
+ * Supported dtypes: F32, F64, I64, I32, BOOL, F16, BF16, U8, I8 and I16 (einc's float32, float64,
+ * int64, int32, bool, float16, bfloat16, uint8, int8, int16). A well-formed file that uses
+ * another safetensors dtype (U16, U32, U64, F8_*, C64, F4, F6_*) or more than EINC_MAX_DIMS
+ * dimensions gives EINC_EUNSUPPORTED naming the tensor; a dtype name the format does not define
+ * is EINC_EFORMAT. einc assumes a little-endian host (as its .npy writer does).
  *
  * Ownership. A state belongs to its context but not to any scope: it lives until
  * einc_state_free, which must come before einc_ctx_destroy. The state holds its own handle to
@@ -129,7 +129,8 @@ EINC_API einc_state *einc_safetensors_load_mapped(einc_ctx *ctx, const char *pat
 EINC_API einc_state *einc_safetensors_load_buffer(einc_ctx *ctx, const void *data, size_t size);
 
 /** Writes `state` to `path` in the layout of the reference implementation (safetensors'
- * serialize): tensors ordered by dtype (I64, F64, F32, I32, BOOL) and then by name (bytewise),
+ * serialize): tensors ordered by dtype (I64, F64, F32, I32, BF16, F16, I16, I8, U8, BOOL) and then
+ * by name (bytewise),
  * the header compact JSON in that order with "__metadata__" first (omitted when the state has
  * none, keys in insertion order), padded with spaces to a multiple of 8 bytes so that every
  * tensor's data is aligned to its element size. Tensors with any strides (transposed, sliced,

@@ -255,6 +255,11 @@ static int npy_of_dtype(einc_dtype d) {
     case EINC_INT64: return NPY_INT64;
     case EINC_INT32: return NPY_INT32;
     case EINC_BOOL: return NPY_BOOL;
+    case EINC_FLOAT16: return NPY_FLOAT16;
+    case EINC_UINT8: return NPY_UINT8;
+    case EINC_INT8: return NPY_INT8;
+    case EINC_INT16: return NPY_INT16;
+    case EINC_BFLOAT16: break; /* NumPy has none; never a result here (dtype_of_npy takes no such input) */
     }
     return NPY_FLOAT32;
 }

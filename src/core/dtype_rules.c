@@ -8,25 +8,63 @@
 
 /* bool < integer < floating. */
 static int dtype_kind(einc_dtype t) {
+    return einc__dtype_kind(t);
+}
+
+/* Integers: signed bits (uint8 needs 9 to be held signed). */
+static int int_bits(einc_dtype t) {
     switch (t) {
-    case EINC_BOOL: return 0;
-    case EINC_INT32:
-    case EINC_INT64: return 1;
-    case EINC_FLOAT32:
-    case EINC_FLOAT64: return 2;
+    case EINC_UINT8: return 9;
+    case EINC_INT8: return 8;
+    case EINC_INT16: return 16;
+    case EINC_INT32: return 32;
+    default: return 64;
     }
-    return -1;
+}
+
+/* The smallest signed integer holding both, as NumPy's table: uint8 with int8 is int16. */
+static einc_dtype promote_int(einc_dtype a, einc_dtype b) {
+    if (a == b) return a;
+    bool au = a == EINC_UINT8, bu = b == EINC_UINT8;
+    int bits = int_bits(a) > int_bits(b) ? int_bits(a) : int_bits(b);
+    if (au || bu) bits = bits <= 9 ? 16 : bits; /* uint8 with int8: int16; with int16 and up: that */
+    return bits <= 8 ? EINC_INT8 : bits <= 16 ? EINC_INT16 : bits <= 32 ? EINC_INT32 : EINC_INT64;
+}
+
+/* Significand bits of a float; and an integer's magnitude bits, which a float must hold exactly
+ * to take it (NumPy: float16 takes int8 and uint8, float32 int16, float64 everything). */
+static int float_digits(einc_dtype t) {
+    switch (t) {
+    case EINC_BFLOAT16: return 8;
+    case EINC_FLOAT16: return 11;
+    case EINC_FLOAT32: return 24;
+    default: return 53;
+    }
+}
+
+static einc_dtype float_of_digits(int digits) {
+    return digits <= 11 ? EINC_FLOAT16 : digits <= 24 ? EINC_FLOAT32 : EINC_FLOAT64;
+}
+
+static einc_dtype promote_float(einc_dtype a, einc_dtype b) {
+    if (a == b) return a;
+    /* bfloat16 and float16 hold each other's values only in float32 (ml_dtypes, PyTorch) */
+    if ((a == EINC_BFLOAT16 && b == EINC_FLOAT16) || (a == EINC_FLOAT16 && b == EINC_BFLOAT16)) return EINC_FLOAT32;
+    return float_digits(a) >= float_digits(b) ? a : b;
 }
 
 /* Promotion of two operands of the same rank class (numpy.promote_types). */
 static einc_dtype promote_plain(einc_dtype a, einc_dtype b) {
     if (a == b) return a;
     int ka = dtype_kind(a), kb = dtype_kind(b);
-    if (ka == kb) return ka == 1 ? EINC_INT64 : EINC_FLOAT64;
+    if (ka == kb) return ka == 1 ? promote_int(a, b) : promote_float(a, b);
     einc_dtype hi = ka > kb ? a : b, lo = ka > kb ? b : a;
-    /* float32 cannot hold every int32 (24-bit mantissa), so NumPy goes to float64 */
-    if (hi == EINC_FLOAT32 && dtype_kind(lo) == 1) return EINC_FLOAT64;
-    return hi;
+    if (dtype_kind(lo) == 0 || dtype_kind(hi) == 1) return hi;
+    /* an integer with a float: the float must hold every value of the integer exactly (float32
+     * cannot hold every int32: 24-bit mantissa; NumPy goes to float64) */
+    int need = int_bits(lo) - 1; /* magnitude bits */
+    if (float_digits(hi) >= need) return hi;
+    return float_of_digits(need);
 }
 
 einc_dtype einc_promote_types(einc_dtype a, int a_ndim, einc_dtype b, int b_ndim) {
@@ -48,10 +86,26 @@ bool einc__unary_is_math(einc_unary_op op) {
     }
 }
 
+/* The float NumPy computes math functions of an integer in: the smallest that holds its values
+ * (uint8, int8: float16; int16: float32); int32, int64 and (einc's choice) bool: float64. */
+static einc_dtype math_float_of(einc_dtype x) {
+    if (dtype_kind(x) == 2) return x;
+    if (x == EINC_UINT8 || x == EINC_INT8) return EINC_FLOAT16;
+    if (x == EINC_INT16) return EINC_FLOAT32;
+    return EINC_FLOAT64;
+}
+
+einc_dtype einc__compute_dtype(einc_dtype result) {
+    if (einc__dtype_is_half(result)) return EINC_FLOAT32;
+    if (result == EINC_UINT8 || result == EINC_INT8 || result == EINC_INT16) return EINC_INT32;
+    return result;
+}
+
 bool einc__ew_unary_dtype(einc_unary_op op, einc_dtype x, einc_dtype *result) {
     if (op == EINC_NEG && x == EINC_BOOL) return false;
     if (op == EINC_LOGICAL_NOT) *result = EINC_BOOL;
-    else if (einc__unary_is_math(op)) *result = einc__dtype_is_float(x) ? x : EINC_FLOAT64;
+    else if (einc__unary_is_math(op))
+        *result = math_float_of(x);
     else *result = x;
     return true;
 }
@@ -64,9 +118,9 @@ bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dt
         if (c == EINC_BOOL) return false;
         break;
     case EINC_DIV:
-    case EINC_LOGADDEXP:
-        if (!einc__dtype_is_float(c)) c = EINC_FLOAT64;
+        if (dtype_kind(c) != 2) c = EINC_FLOAT64; /* NumPy: true division of integers is float64 */
         break;
+    case EINC_LOGADDEXP: c = math_float_of(c); break;
     case EINC_FLOOR_DIV:
     case EINC_MOD:
     case EINC_POW:
@@ -80,13 +134,16 @@ bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dt
     default:
         break;
     }
-    *compute = c;
-    *result = op >= EINC_EQ && op <= EINC_GE ? EINC_BOOL : c;
+    bool compare = op >= EINC_EQ && op <= EINC_GE;
+    /* the storage dtypes compute in float32 or int32, which hold their values exactly; results are
+     * rounded (float16, bfloat16) or wrapped (integers) into the result dtype on store */
+    *compute = einc__compute_dtype(c);
+    *result = compare ? EINC_BOOL : c;
     return true;
 }
 
 einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in) {
-    bool fl = einc__dtype_is_float(in);
+    bool fl = dtype_kind(in) == 2;
     switch (op) {
     case EINC_REDUCE_SUM:
     case EINC_REDUCE_PROD: return fl ? in : EINC_INT64;

@@ -268,7 +268,19 @@ bool einc__axis_normalize(einc_ctx *ctx, const char *fname, int axis, int ndim, 
 bool einc__shape_broadcast(int andim, const int64_t *ashape, int bndim, const int64_t *bshape, int *ondim,
                            int64_t *oshape);
 bool einc__dtype_valid(einc_dtype dtype);
+/* float32 or float64: the dtypes einc computes floating point in (and differentiates). float16
+ * and bfloat16 are floating in kind (einc__dtype_kind) but stored only: see einc__dtype_is_half. */
 bool einc__dtype_is_float(einc_dtype dtype);
+/* float16 or bfloat16. */
+bool einc__dtype_is_half(einc_dtype dtype);
+/* 0 bool, 1 integer (uint8, int8, int16, int32, int64), 2 floating (float16 to float64); -1 for
+ * an invalid value. */
+int einc__dtype_kind(einc_dtype dtype);
+/* One of the five dtypes every operation takes (float32, float64, int64, int32, bool). */
+bool einc__dtype_is_basic(einc_dtype dtype);
+/* EINC_OK when `dtype` is basic; else records and returns EINC_EDTYPE with a message naming the
+ * function, the operand (`what`, e.g. "input #1") and the dtype. */
+einc_status einc__require_basic(einc_ctx *ctx, const char *fname, const char *what, einc_dtype dtype);
 
 /* ---- dtype rules (dtype_rules.c) ---------------------------------------------------------- */
 
@@ -283,6 +295,9 @@ bool einc__unary_is_math(einc_unary_op op);
  * two bools). `op` must be valid. */
 bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim,
                             einc_dtype *compute, einc_dtype *result);
+/* The dtype a kernel computes a result of dtype `result` in: float32 for float16 and bfloat16,
+ * int32 for uint8, int8 and int16 (the store rounds or wraps), else `result` itself. */
+einc_dtype einc__compute_dtype(einc_dtype result);
 /* Result dtype of `op` on an input of dtype `in` (NumPy rules, see einc/reduce.h). */
 einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in);
 
@@ -339,6 +354,70 @@ einc__view einc__view_broadcast(const einc_tensor *t, int ndim, const int64_t *s
 /* Element access by dtype, for reference kernels and slow paths. */
 double einc__load_f64(const char *p, einc_dtype dtype);
 void einc__store_f64(char *p, einc_dtype dtype, double v);
+/* Integer and bool elements as int64, exactly (floats: truncated as einc__store_f64 stores
+ * them into int64). */
+int64_t einc__load_i64(const char *p, einc_dtype dtype);
+/* Stores v into an integer or bool element: two's complement wrap-around (NumPy's integer
+ * casts), bool by != 0. A float dtype gets the nearest value. */
+void einc__store_i64(char *p, einc_dtype dtype, int64_t v);
+/* One element from src (dtype st) to dst (dtype dt), by einc_tensor_cast's rules: between
+ * integer and bool dtypes exactly (wrapping), int64 to float32 with one rounding, everything
+ * else through float64 (exact for every source) with one rounding on the store. */
+void einc__convert_elem(char *dst, einc_dtype dt, const char *src, einc_dtype st);
+
+/* IEEE binary16 and bfloat16 bit patterns. Widening is exact; narrowing rounds to nearest, ties
+ * to even, overflows to infinity, keeps the sign of zeros and infinities and keeps NaN a NaN
+ * (quiet, sign and top payload bits kept). */
+uint16_t einc__f16_from_f64(double x);
+uint16_t einc__bf16_from_f64(double x);
+static inline float einc__f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, u;
+    if (exp == 0x1f) {
+        u = sign | 0x7f800000u | (man << 13); /* infinity, or NaN with its payload */
+    } else if (exp == 0) {
+        float f = (float)man * 0x1p-24f; /* zero or subnormal: exact */
+        return sign ? -f : f;
+    } else {
+        u = sign | ((exp + 112u) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline float einc__bf16_to_f32(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+/* The float32 narrowings, by bit arithmetic, with the results of the float64 ones for every
+ * float32 (a NaN comes out quiet, as it does through a conversion to double). */
+static inline uint16_t einc__f16_from_f32(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));
+    if (a >= 0x47800000u) return (uint16_t)(sign | 0x7c00u); /* 2^16 and up (and infinity) */
+    if (a < 0x38800000u) {                      /* below 2^-14: the float adder rounds to the subnormal quantum 2^-24 */
+        const uint32_t magic_bits = 126u << 23; /* 0.5: its ulp is 2^-24 */
+        float v, m;
+        memcpy(&v, &a, 4);
+        memcpy(&m, &magic_bits, 4);
+        v += m;
+        uint32_t r;
+        memcpy(&r, &v, 4);
+        return (uint16_t)(sign | (r - magic_bits));
+    }
+    /* rebias, then round the 13 dropped bits to nearest even; a carry may reach infinity */
+    uint32_t r = a + 0xc8000fffu + ((a >> 13) & 1u);
+    return (uint16_t)(sign | (r >> 13));
+}
+static inline uint16_t einc__bf16_from_f32(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
 
 /* ---- threads ------------------------------------------------------------------------------- */
 

@@ -109,12 +109,14 @@ static void exact_decimal(double ax, decimal *out) {
 /* True when the decimal digits[0..n) x 10^(exp10 - n + 1) reads back (round to nearest even)
  * as ax in the tensor's precision: exactly Dragon4's test that the digits lie inside the
  * rounding interval of ax, boundaries included when the significand is even. */
-static bool reads_back(const char *digits, int n, int exp10, bool f32, double ax) {
+static bool reads_back(const char *digits, int n, int exp10, einc_dtype ft, double ax) {
     char buf[96];
     if (n > 60) return false;
     memcpy(buf, digits, (size_t)n);
     snprintf(buf + n, sizeof buf - (size_t)n, "e%d", exp10 - n + 1);
-    if (f32) return strtof(buf, NULL) == (float)ax;
+    if (ft == EINC_FLOAT32) return strtof(buf, NULL) == (float)ax;
+    if (ft == EINC_FLOAT16) return einc__f16_from_f64(strtod(buf, NULL)) == einc__f16_from_f64(ax);
+    if (ft == EINC_BFLOAT16) return einc__bf16_from_f64(strtod(buf, NULL)) == einc__bf16_from_f64(ax);
     return strtod(buf, NULL) == ax;
 }
 
@@ -142,7 +144,7 @@ typedef struct {
  * one unit up in the last place reads back as ax, or max digits; the last digit is then the
  * one that reads back (the nearer one, ties to even, when both or neither do). Writes the
  * digits without trailing zeros; returns their count. */
-static int float_digits(double ax, bool f32, cutoff c, char *out, int *exp10) {
+static int float_digits(double ax, einc_dtype ft, cutoff c, char *out, int *exp10) {
     if (ax == 0.0) {
         out[0] = '0';
         *exp10 = 0;
@@ -164,8 +166,8 @@ static int float_digits(double ax, bool f32, cutoff c, char *out, int *exp10) {
         int eup = e;
         memcpy(up, t, (size_t)p);
         int nup = increment(up, p, &eup);
-        bool low = exact || reads_back(t, p, e, f32, ax);
-        bool high = !exact && reads_back(up, nup, eup, f32, ax);
+        bool low = exact || reads_back(t, p, e, ft, ax);
+        bool high = !exact && reads_back(up, nup, eup, ft, ax);
         if (!((low || high) && p >= pmin) && p < pmax) continue;
         bool round_down = low;
         if (low == high) {
@@ -258,25 +260,11 @@ typedef struct {
 } printer;
 
 static double load_float(const char *p, einc_dtype dtype) {
-    if (dtype == EINC_FLOAT32) {
-        float v;
-        memcpy(&v, p, sizeof v);
-        return (double)v;
-    }
-    double v;
-    memcpy(&v, p, sizeof v);
-    return v;
+    return einc__load_f64(p, dtype);
 }
 
 static int64_t load_int(const char *p, einc_dtype dtype) {
-    if (dtype == EINC_INT32) {
-        int32_t v;
-        memcpy(&v, p, sizeof v);
-        return v;
-    }
-    int64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
+    return einc__load_i64(p, dtype);
 }
 
 /* Calls fn on every element that the printed text shows (the edges of long axes when
@@ -343,13 +331,13 @@ static void float_width_add(void *acc, const char *p, einc_dtype dtype) {
     char d[48];
     int e, n;
     if (s->exp) {
-        n = float_digits(fabs(v), dtype == EINC_FLOAT32, (cutoff){false, PRECISION + 1, -1}, d, &e);
+        n = float_digits(fabs(v), dtype, (cutoff){false, PRECISION + 1, -1}, d, &e);
         int elen = (e <= -100 || e >= 100) ? 3 : 2;
         if (1 + neg > s->int_len) s->int_len = 1 + neg;
         if (n - 1 > s->frac_len) s->frac_len = n - 1;
         if (elen > s->exp_len) s->exp_len = elen;
     } else {
-        n = float_digits(fabs(v), dtype == EINC_FLOAT32, (cutoff){true, PRECISION, -1}, d, &e);
+        n = float_digits(fabs(v), dtype, (cutoff){true, PRECISION, -1}, d, &e);
         int whole = e >= 0 ? e + 1 : 1;
         int frac = e >= 0 ? (n > whole ? n - whole : 0) : -(e + 1) + n;
         if (whole + neg > s->int_len) s->int_len = whole + neg;
@@ -363,7 +351,7 @@ static void make_format(printer *pr) {
     memset(f, 0, sizeof *f);
     f->dtype = t->dtype;
     f->zero_d = t->ndim == 0;
-    if (t->dtype == EINC_INT32 || t->dtype == EINC_INT64) {
+    if (einc__dtype_kind(t->dtype) == 1) {
         int_stats s = {false, 0, 0};
         visit_shown(pr, 0, einc__tensor_ptr(t), int_stats_add, &s);
         char a[32], b[32];
@@ -371,13 +359,18 @@ static void make_format(printer *pr) {
         f->int_width = la > lb ? la : lb;
         return;
     }
-    if (!einc__dtype_is_float(t->dtype)) return;
+    if (einc__dtype_kind(t->dtype) != 2) return;
     float_stats s;
     memset(&s, 0, sizeof s);
     visit_shown(pr, 0, einc__tensor_ptr(t), float_range_add, &s);
     if (s.any_nonzero) {
         /* numpy divides the float32 extremes in float32 (overflowing to inf is fine) */
         double ratio = t->dtype == EINC_FLOAT32 ? (double)(float)((float)s.hi / (float)s.lo) : s.hi / s.lo;
+        if (einc__dtype_is_half(t->dtype)) { /* and the float16 ones in float16 */
+            char r[2];
+            einc__store_f64(r, t->dtype, ratio);
+            ratio = einc__load_f64(r, t->dtype);
+        }
         s.exp = s.hi >= 1.0e8 || s.lo < 0.0001 || ratio > 1000.0;
     }
     f->exp = s.exp;
@@ -412,13 +405,17 @@ static int format_elem(const elem_format *f, const char *p, char *buf) {
         }
         memcpy(buf, "False", 5);
         return 5;
+    case EINC_UINT8:
+    case EINC_INT8:
+    case EINC_INT16:
     case EINC_INT32:
     case EINC_INT64:
         return snprintf(buf, ELEM_MAX, "%*lld", f->int_width, (long long)load_int(p, f->dtype));
+    case EINC_FLOAT16:
+    case EINC_BFLOAT16:
     case EINC_FLOAT32:
     case EINC_FLOAT64: {
         double v = load_float(p, f->dtype);
-        bool f32 = f->dtype == EINC_FLOAT32;
         if (!isfinite(v)) {
             const char *word = isnan(v) ? "nan" : (v < 0 ? "-inf" : "inf");
             int wl = (int)strlen(word), pad = f->pad_left + f->pad_right + 1 - wl;
@@ -431,10 +428,10 @@ static int format_elem(const elem_format *f, const char *p, char *buf) {
         char d[48];
         int e, n;
         if (f->exp) {
-            n = float_digits(fabs(v), f32, (cutoff){false, f->precision + 1, f->precision + 1}, d, &e);
+            n = float_digits(fabs(v), f->dtype, (cutoff){false, f->precision + 1, f->precision + 1}, d, &e);
             return scientific_text(buf, neg, d, n, e, f->pad_left, f->precision, f->exp_size);
         }
-        n = float_digits(fabs(v), f32, (cutoff){true, PRECISION, 0}, d, &e);
+        n = float_digits(fabs(v), f->dtype, (cutoff){true, PRECISION, 0}, d, &e);
         return positional_text(buf, neg, d, n, e, f->pad_left, f->pad_right);
     }
     }

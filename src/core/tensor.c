@@ -206,6 +206,35 @@ static void arange_f64(double *d, int64_t n, double start, double step) {
     for (int64_t i = 0; i < n; i++) d[i] = i == 1 ? start + step : v0 + (double)i * delta;
 }
 
+/* float16, bfloat16: NumPy's HALF_fill, in float32 arithmetic rounded on each store */
+static void arange_half(char *d, einc_dtype dtype, int64_t n, double start, double step) {
+    einc__store_f64(d, dtype, start);
+    float v0 = (float)einc__load_f64(d, dtype);
+    if (n < 2) return;
+    einc__store_f64(d + 2, dtype, start + step);
+    float delta = (float)einc__load_f64(d + 2, dtype) - v0;
+    for (int64_t i = 2; i < n; i++)
+        einc__store_f64(d + (size_t)i * 2, dtype, (double)(v0 + (float)i * delta));
+}
+
+/* uint8, int8, int16: the first two values converted (saturating, as einc__store_f64), the
+ * step their difference in the dtype, every value wrapping as NumPy's C arithmetic does */
+static void arange_small_int(char *d, einc_dtype dtype, int64_t n, double start, double step) {
+    size_t es = einc_dtype_size(dtype);
+    char tmp[8];
+    einc__store_f64(tmp, EINC_INT64, start);
+    int64_t w;
+    memcpy(&w, tmp, 8);
+    einc__store_i64(tmp, dtype, w);
+    int64_t v0 = einc__load_i64(tmp, dtype);
+    einc__store_f64(tmp, EINC_INT64, start + step);
+    memcpy(&w, tmp, 8);
+    einc__store_i64(tmp, dtype, w);
+    uint64_t delta = (uint64_t)einc__load_i64(tmp, dtype) - (uint64_t)v0;
+    for (int64_t i = 0; i < n; i++)
+        einc__store_i64(d + (size_t)i * es, dtype, (int64_t)((uint64_t)v0 + (uint64_t)i * delta));
+}
+
 /* int64/int32 (es 8/4): unsigned arithmetic wraps the way NumPy's does, without C's UB */
 static void arange_int(char *d, size_t es, int64_t n, double start, double step) {
     char tmp[8];
@@ -256,6 +285,11 @@ einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, d
     case EINC_FLOAT64: arange_f64((double *)(void *)p, n, start, step); break;
     case EINC_INT64: arange_int(p, 8, n, start, step); break;
     case EINC_INT32: arange_int(p, 4, n, start, step); break;
+    case EINC_FLOAT16:
+    case EINC_BFLOAT16: arange_half(p, dtype, n, start, step); break;
+    case EINC_UINT8:
+    case EINC_INT8:
+    case EINC_INT16: arange_small_int(p, dtype, n, start, step); break;
     case EINC_BOOL: break;
     }
     return t;

@@ -13,7 +13,8 @@
  *
  *   header := S '{' S [item (S ',' S item)* [S ',']] S '}' ' '* '\n'   ('\n' is the last byte)
  *   item   := key S ':' S value   keys 'descr', 'fortran_order', 'shape': each once, any order
- *   descr  := '<f4' '<f8' '<i8' '<i4' '>f4' '>f8' '>i8' '>i4' '|b1' ('<b1' '>b1': cnpy's bool)
+ *   descr  := '<f4' '<f8' '<i8' '<i4' '<f2' '<i2' and the same with '>', '|u1' '|i1' '|b1' ('<' or
+ *             '>' for '|': cnpy's bool, and harmless for any one-byte type)
  *   fortran_order := 'True' | 'False'
  *   shape  := '(' S ')' | '(' S int S ',' S ')' | '(' S int (S ',' S int)+ [S ','] S ')'
  *   int    := '0' | [1-9][0-9]* (at most INT64_MAX); in 1.0 and 2.0 an 'L' may follow (numpy
@@ -287,7 +288,10 @@ static bool descr_lookup(const char *s, size_t n, einc_dtype *dtype, bool *littl
         {"<f4", EINC_FLOAT32, true},  {">f4", EINC_FLOAT32, false}, {"<f8", EINC_FLOAT64, true},
         {">f8", EINC_FLOAT64, false}, {"<i8", EINC_INT64, true},    {">i8", EINC_INT64, false},
         {"<i4", EINC_INT32, true},    {">i4", EINC_INT32, false},   {"|b1", EINC_BOOL, true},
-        {"<b1", EINC_BOOL, true},     {">b1", EINC_BOOL, false},
+        {"<b1", EINC_BOOL, true},     {">b1", EINC_BOOL, false},    {"<f2", EINC_FLOAT16, true},
+        {">f2", EINC_FLOAT16, false}, {"<i2", EINC_INT16, true},    {">i2", EINC_INT16, false},
+        {"|u1", EINC_UINT8, true},    {"<u1", EINC_UINT8, true},    {">u1", EINC_UINT8, false},
+        {"|i1", EINC_INT8, true},     {"<i1", EINC_INT8, true},     {">i1", EINC_INT8, false},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (n == 3 && memcmp(s, table[i].name, 3) == 0) {
@@ -310,7 +314,9 @@ static einc_status lex_descr(npy_lexer *lx, npy_header *h) {
     if (!descr_lookup(s, n, &h->dtype, &h->little)) {
         char q[192];
         lx->i -= n + 2; /* point at the opening quote */
-        return lex_fail(lx, "unsupported dtype '%s' (supported: <f4 <f8 <i8 <i4 |b1 and big-endian >f4 >f8 >i8 >i4)",
+        return lex_fail(lx,
+                        "unsupported dtype '%s' (supported: <f2 <f4 <f8 <i2 <i4 <i8 |u1 |i1 |b1 and "
+                        "big-endian >f2 >f4 >f8 >i2 >i4 >i8)",
                         npy_quote(q, sizeof q, s, n));
     }
     return EINC_OK;
@@ -608,7 +614,7 @@ static einc_tensor *npy_load(npy_in *in) {
     /* a mapped file is viewed in place when its elements need no byte swap and start at a
      * multiple of the item size (the mapping itself is page-aligned); otherwise copied */
     size_t es = einc_dtype_size(h.dtype);
-    if (in->map && (h.nbytes == 0 || ((h.dtype == EINC_BOOL || h.little == host_is_little()) && in->pos % es == 0))) {
+    if (in->map && (h.nbytes == 0 || ((es == 1 || h.little == host_is_little()) && in->pos % es == 0))) {
         int64_t strides[EINC_MAX_DIMS];
         einc__shape_contiguous_strides(h.ndim, phys, strides);
         int64_t at = h.nbytes ? (int64_t)in->pos : 0; /* an empty one at the page-aligned start */
@@ -727,8 +733,22 @@ static const char *descr_of(einc_dtype dtype) {
     case EINC_INT64: return little ? "<i8" : ">i8";
     case EINC_INT32: return little ? "<i4" : ">i4";
     case EINC_BOOL: return "|b1";
+    case EINC_FLOAT16: return little ? "<f2" : ">f2";
+    case EINC_INT16: return little ? "<i2" : ">i2";
+    case EINC_UINT8: return "|u1";
+    case EINC_INT8: return "|i1";
+    case EINC_BFLOAT16: return NULL; /* NumPy has no bfloat16 */
     }
-    return "?";
+    return NULL;
+}
+
+/* EINC_OK when the .npy format has a type code for t's dtype; else EINC_EDTYPE naming it. */
+static einc_status check_savable(einc_ctx *ctx, const char *fname, const einc_tensor *t) {
+    if (descr_of(t->dtype)) return EINC_OK;
+    return einc__error(ctx, EINC_EDTYPE,
+                       "%s: dtype %s has no .npy type code (NumPy has no bfloat16); cast to float32, which holds "
+                       "every bfloat16 value exactly, or save it in a safetensors file (BF16)",
+                       fname, einc_dtype_name(t->dtype));
 }
 
 /* Preamble + header for a C-order array of `dtype` and `shape`, byte for byte what numpy >= 1.24
@@ -764,6 +784,7 @@ einc_status einc_npy_save_buffer(einc_ctx *ctx, const einc_tensor *t, void **dat
     *data = NULL;
     *size = 0;
     if (!t) return einc__error(ctx, EINC_EINVAL, "einc_npy_save_buffer: tensor argument 't' is NULL");
+    if (check_savable(ctx, "einc_npy_save_buffer", t) != EINC_OK) return EINC_EDTYPE;
     char header[NPY_SAVE_HEADER_CAP];
     size_t hl = header_bytes(header, t->dtype, t->ndim, t->shape);
     size_t nbytes = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
@@ -792,6 +813,7 @@ static einc_status npy_write(einc_ctx *ctx, const char *path, const einc_tensor 
     if (!ctx) return EINC_EINVAL;
     if (!path) return einc__error(ctx, EINC_EINVAL, "%s: path is NULL", fname);
     if (!t) return einc__error(ctx, EINC_EINVAL, "%s: tensor argument 't' is NULL", fname);
+    if (check_savable(ctx, fname, t) != EINC_OK) return EINC_EDTYPE;
     char header[NPY_SAVE_HEADER_CAP];
     size_t hl = header_bytes(header, t->dtype, t->ndim, t->shape);
     size_t nbytes = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);

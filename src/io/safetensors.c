@@ -42,11 +42,11 @@ static const st_dtype st_dtypes[] = {
     {"I64", 8, EINC_INT64},
     {"I32", 4, EINC_INT32},
     {"BOOL", 1, EINC_BOOL},
-    {"F16", 2, -1},
-    {"BF16", 2, -1},
-    {"I8", 1, -1},
-    {"U8", 1, -1},
-    {"I16", 2, -1},
+    {"F16", 2, EINC_FLOAT16},
+    {"BF16", 2, EINC_BFLOAT16},
+    {"I8", 1, EINC_INT8},
+    {"U8", 1, EINC_UINT8},
+    {"I16", 2, EINC_INT16},
     {"U16", 2, -1},
     {"U32", 4, -1},
     {"U64", 8, -1},
@@ -67,19 +67,30 @@ static const char *st_name_of(einc_dtype dtype) {
     case EINC_INT64: return "I64";
     case EINC_INT32: return "I32";
     case EINC_BOOL: return "BOOL";
+    case EINC_FLOAT16: return "F16";
+    case EINC_BFLOAT16: return "BF16";
+    case EINC_UINT8: return "U8";
+    case EINC_INT8: return "I8";
+    case EINC_INT16: return "I16";
     }
     return "?";
 }
 
-/* Position in the reference implementation's Dtype enum (BOOL < ... < I32 < U32 < F32 < F64 <
- * I64), which orders the tensors of a file it writes (descending). */
+/* Position in the reference implementation's Dtype enum (BOOL < F4 < F6_* < U8 < I8 < F8_* <
+ * I16 < U16 < F16 < BF16 < I32 < U32 < F32 < F64 < I64), which orders the tensors of a file it
+ * writes (descending). */
 static int st_rank_of(einc_dtype dtype) {
     switch (dtype) {
     case EINC_BOOL: return 0;
-    case EINC_INT32: return 1;
-    case EINC_FLOAT32: return 2;
-    case EINC_FLOAT64: return 3;
-    case EINC_INT64: return 4;
+    case EINC_UINT8: return 1;
+    case EINC_INT8: return 2;
+    case EINC_INT16: return 3;
+    case EINC_FLOAT16: return 4;
+    case EINC_BFLOAT16: return 5;
+    case EINC_INT32: return 6;
+    case EINC_FLOAT32: return 7;
+    case EINC_FLOAT64: return 8;
+    case EINC_INT64: return 9;
     }
     return -1;
 }
@@ -472,7 +483,7 @@ static bool parse_dtype(st_load *L, einc__json *j, const char *name, int *out) {
             if (st_dtypes[d].size == 0) {
                 einc__error(L->ctx, EINC_EUNSUPPORTED,
                             "safetensors: tensor " ST_NAME " has the bit-packed dtype %s, "
-                            "which einc does not support (supported: F32, F64, I64, I32, BOOL)",
+                            "which einc does not support (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)",
                             name, st_dtypes[d].name);
                 return false;
             }
@@ -757,7 +768,7 @@ static bool load_header(st_load *L, const char *hdr, size_t n) {
         if (st_dtypes[e->dtype].einc < 0) {
             einc__error(ctx, EINC_EUNSUPPORTED,
                         "safetensors: tensor " ST_NAME " has dtype %s, which einc does not "
-                        "support (supported: F32, F64, I64, I32, BOOL)",
+                        "support (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)",
                         st->tensors.keys[i], st_dtypes[e->dtype].name);
             return false;
         }

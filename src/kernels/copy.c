@@ -79,25 +79,31 @@ int einc__k_coalesce(einc__view *views, int nviews) {
 
 /* ---- rows: n elements, dst element stride ds, src element stride ss --------------------------- */
 
-typedef void (*row_fn)(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n);
+typedef void (*row_fn)(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt, einc_dtype st);
 
 /* Same dtype: bits move unchanged. The special strides get loops the compiler can vectorise. */
-#define MOVE_ROW(name, T)                                                                        \
-    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n) {            \
-        T *d = (T *)(void *)dst;                                                                 \
-        const T *s = (const T *)(const void *)src;                                               \
-        if (ds == 1 && ss == 1) {                                                                \
-            memcpy(d, s, (size_t)n * sizeof(T));                                                 \
-        } else if (ds == 1 && ss == 0) {                                                         \
-            T x = s[0];                                                                          \
-            for (int64_t i = 0; i < n; i++) d[i] = x;                                            \
-        } else if (ds == 1 && ss == -1) {                                                        \
-            for (int64_t i = 0; i < n; i++) d[i] = s[-i];                                        \
-        } else {                                                                                 \
-            for (int64_t i = 0; i < n; i++) d[i * ds] = s[i * ss];                               \
-        }                                                                                        \
+#define MOVE_ROW(name, T)                                                                                              \
+    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt_, einc_dtype st_) {  \
+        T *d = (T *)(void *)dst;                                                                                       \
+        const T *s = (const T *)(const void *)src;                                                                     \
+        (void)dt_;                                                                                                     \
+        (void)st_;                                                                                                     \
+        if (ds == 1 && ss == 1) {                                                                                      \
+            memcpy(d, s, (size_t)n * sizeof(T));                                                                       \
+        } else if (ds == 1 && ss == 0) {                                                                               \
+            T x = s[0];                                                                                                \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                d[i] = x;                                                                                              \
+        } else if (ds == 1 && ss == -1) {                                                                              \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                d[i] = s[-i];                                                                                          \
+        } else {                                                                                                       \
+            for (int64_t i = 0; i < n; i++)                                                                            \
+                d[i * ds] = s[i * ss];                                                                                 \
+        }                                                                                                              \
     }
 MOVE_ROW(move_row1, uint8_t)
+MOVE_ROW(move_row2, uint16_t)
 MOVE_ROW(move_row4, uint32_t)
 MOVE_ROW(move_row8, uint64_t)
 
@@ -119,21 +125,23 @@ static inline int32_t sat_i32(double v) {
 /* Converting rows: x is one source element of type ST, EXPR its value as DT. The rules are those
  * of einc__k_copy_ref (through double, except int64 sources, which convert exactly to int32, bool
  * and float64; bool sources read as 0 / 1). */
-#define CONVERT_ROW(name, DT, ST, EXPR)                                                          \
-    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n) {            \
-        DT *d = (DT *)(void *)dst;                                                               \
-        const ST *s = (const ST *)(const void *)src;                                             \
-        if (ds == 1 && ss == 1) {                                                                \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                ST x = s[i];                                                                     \
-                d[i] = (EXPR);                                                                   \
-            }                                                                                    \
-        } else {                                                                                 \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                ST x = s[i * ss];                                                                \
-                d[i * ds] = (EXPR);                                                              \
-            }                                                                                    \
-        }                                                                                        \
+#define CONVERT_ROW(name, DT, ST, EXPR)                                                                                \
+    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt_, einc_dtype st_) {  \
+        DT *d = (DT *)(void *)dst;                                                                                     \
+        const ST *s = (const ST *)(const void *)src;                                                                   \
+        (void)dt_;                                                                                                     \
+        (void)st_;                                                                                                     \
+        if (ds == 1 && ss == 1) {                                                                                      \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                ST x = s[i];                                                                                           \
+                d[i] = (EXPR);                                                                                         \
+            }                                                                                                          \
+        } else {                                                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                                                          \
+                ST x = s[i * ss];                                                                                      \
+                d[i * ds] = (EXPR);                                                                                    \
+            }                                                                                                          \
+        }                                                                                                              \
     }
 CONVERT_ROW(f32_from_f64, float, double, (float)x)
 CONVERT_ROW(f32_from_i64, float, int64_t, (float)x) /* one rounding, as C and NumPy convert */
@@ -156,9 +164,24 @@ CONVERT_ROW(bool_from_f64, uint8_t, double, (uint8_t)(x != 0.0))
 CONVERT_ROW(bool_from_i64, uint8_t, int64_t, (uint8_t)(x != 0))
 CONVERT_ROW(bool_from_i32, uint8_t, int32_t, (uint8_t)(x != 0))
 
+/* Every other pair (the dtypes float16, bfloat16, uint8, int8, int16 on either side): one
+ * element at a time by einc__convert_elem, the rules einc__k_copy_ref also follows. Widening a
+ * float16 or bfloat16 row to float32 and back is common enough to get its own loops. */
+static void convert_row_any(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
+                            einc_dtype st) {
+    int64_t des = (int64_t)einc_dtype_size(dt), ses = (int64_t)einc_dtype_size(st);
+    for (int64_t i = 0; i < n; i++)
+        einc__convert_elem(dst + i * ds * des, dt, src + i * ss * ses, st);
+}
+CONVERT_ROW(f32_from_f16, float, uint16_t, einc__f16_to_f32(x))
+CONVERT_ROW(f32_from_bf16, float, uint16_t, einc__bf16_to_f32(x))
+CONVERT_ROW(f16_from_f32, uint16_t, float, einc__f16_from_f32(x))
+CONVERT_ROW(bf16_from_f32, uint16_t, float, einc__bf16_from_f32(x))
+
 static row_fn move_row_for(size_t elem_size) {
     switch (elem_size) {
     case 1: return move_row1;
+    case 2: return move_row2;
     case 4: return move_row4;
     case 8: return move_row8;
     default: return NULL;
@@ -167,7 +190,13 @@ static row_fn move_row_for(size_t elem_size) {
 
 /* The row loop for dst dtype dt from src dtype st; NULL for an invalid dtype. */
 static row_fn row_for(einc_dtype dt, einc_dtype st) {
+    if (!einc__dtype_valid(dt) || !einc__dtype_valid(st)) return NULL;
     if (dt == st) return move_row_for(einc_dtype_size(dt));
+    if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) return f32_from_f16;
+    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) return f32_from_bf16;
+    if (dt == EINC_FLOAT16 && st == EINC_FLOAT32) return f16_from_f32;
+    if (dt == EINC_BFLOAT16 && st == EINC_FLOAT32) return bf16_from_f32;
+    if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) return convert_row_any;
     switch (dt) {
     case EINC_FLOAT32:
         switch (st) {
@@ -209,8 +238,8 @@ static row_fn row_for(einc_dtype dt, einc_dtype st) {
         case EINC_INT32: return bool_from_i32;
         default: return NULL;
         }
+    default: return NULL;
     }
-    return NULL;
 }
 
 /* ---- transpose tiles ------------------------------------------------------------------------ */
@@ -227,6 +256,7 @@ static row_fn row_for(einc_dtype dt, einc_dtype st) {
             for (int64_t i = 0; i < na; i++) d[j * dsb + i * dsa] = s[i * ssa + j * ssb];        \
     }
 MOVE_TILE(move_tile1, uint8_t)
+MOVE_TILE(move_tile2, uint16_t)
 MOVE_TILE(move_tile4, uint32_t)
 MOVE_TILE(move_tile8, uint64_t)
 
@@ -234,6 +264,7 @@ static void move_tile_portable(char *dst, int64_t dsa, int64_t dsb, const char *
                                int64_t na, int64_t nb, size_t es) {
     switch (es) {
     case 1: move_tile1(dst, dsa, dsb, src, ssa, ssb, na, nb); return;
+    case 2: move_tile2(dst, dsa, dsb, src, ssa, ssb, na, nb); return;
     case 4: move_tile4(dst, dsa, dsb, src, ssa, ssb, na, nb); return;
     case 8: move_tile8(dst, dsa, dsb, src, ssa, ssb, na, nb); return;
     default: return;
@@ -613,13 +644,13 @@ static void copy_rows(const einc__view v[2], int nd, row_fn row, int isa, int it
         } else if (stream) {
             for (int64_t k = 0; k < cnt; k += chunk) {
                 int64_t m = cnt - k < chunk ? cnt - k : chunk;
-                row(bounce, 1, sp + k * ss * ses, ss, m);
+                row(bounce, 1, sp + k * ss * ses, ss, m, v[0].dtype, v[1].dtype);
                 stream_copy(dp + k * des, bounce, (size_t)(m * des));
             }
         } else
 #endif
         {
-            row(dp, ds, sp, ss, cnt);
+            row(dp, ds, sp, ss, cnt, v[0].dtype, v[1].dtype);
         }
         left -= cnt;
         if (left == 0) break;
@@ -683,7 +714,8 @@ static void copy_tiled(const einc__view v[2], int nd, int b, row_fn row, int isa
             streamed |= move_tile(dp, dsa, dsb, sp, ssa, ssb, ma, mb, des, isa, nt);
         } else {
             int64_t ld = mb + 1;
-            for (int64_t i = 0; i < ma; i++) row(buf + i * ld * (int64_t)des, 1, sp + i * ssa * (int64_t)ses, ssb, mb);
+            for (int64_t i = 0; i < ma; i++)
+                row(buf + i * ld * (int64_t)des, 1, sp + i * ssa * (int64_t)ses, ssb, mb, v[0].dtype, v[1].dtype);
             streamed |= move_tile(dp, dsa, dsb, buf, ld, 1, ma, mb, des, isa, nt);
         }
     }
@@ -724,13 +756,6 @@ void einc__k_copy_ref(const einc__view *dst, const einc__view *src, int ith, int
         }
         char *dp = dst->data + doff * des;
         const char *sp = src->data + soff * ses;
-        if (dst->dtype == src->dtype) memcpy(dp, sp, (size_t)des);
-        else if (src->dtype == EINC_INT64) { /* exact integer conversions, not through double */
-            int64_t w; memcpy(&w, sp, 8);
-            if (dst->dtype == EINC_INT32) { int32_t x = (int32_t)(uint32_t)(uint64_t)w; memcpy(dp, &x, 4); }
-            else if (dst->dtype == EINC_BOOL) *dp = (char)(w != 0);
-            else if (dst->dtype == EINC_FLOAT32) { float x = (float)w; memcpy(dp, &x, 4); }
-            else { double x = (double)w; memcpy(dp, &x, 8); }
-        } else einc__store_f64(dp, dst->dtype, einc__load_f64(sp, src->dtype));
+        einc__convert_elem(dp, dst->dtype, sp, src->dtype);
     }
 }

@@ -162,6 +162,20 @@ static void float_to_int(char *dst, einc_dtype dt, const char *src, einc_dtype s
 /* dst[0, n) = src[i * ss] converted from st to dt (st != dt) as einc_tensor_cast converts:
  * between integers exactly (int64 -> int32 wraps), to bool by != 0 (NaN is true). */
 static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, int64_t ss, int64_t n) {
+    if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) {
+        CONVERT_LOOP(float, uint16_t, einc__f16_to_f32(s));
+        return;
+    }
+    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) {
+        CONVERT_LOOP(float, uint16_t, einc__bf16_to_f32(s));
+        return;
+    }
+    if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) {
+        size_t ds = einc_dtype_size(dt), es = einc_dtype_size(st);
+        for (int64_t i = 0; i < n; i++)
+            einc__convert_elem(dst + (size_t)i * ds, dt, src + i * ss * (int64_t)es, st);
+        return;
+    }
     switch (dt) {
     case EINC_FLOAT32:
         switch (st) {
@@ -170,6 +184,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_INT32: CONVERT_LOOP(float, int32_t, s); return;
         case EINC_BOOL: CONVERT_LOOP(float, ebool, s != 0); return;
         case EINC_FLOAT32: break;
+        default: break;
         }
         break;
     case EINC_FLOAT64:
@@ -179,6 +194,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_INT32: CONVERT_LOOP(double, int32_t, s); return;
         case EINC_BOOL: CONVERT_LOOP(double, ebool, s != 0); return;
         case EINC_FLOAT64: break;
+        default: break;
         }
         break;
     case EINC_INT64:
@@ -188,6 +204,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_FLOAT32:
         case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
         case EINC_INT64: break;
+        default: break;
         }
         break;
     case EINC_INT32:
@@ -197,6 +214,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_FLOAT32:
         case EINC_FLOAT64: float_to_int(dst, dt, src, st, ss, n); return;
         case EINC_INT32: break;
+        default: break;
         }
         break;
     case EINC_BOOL:
@@ -206,8 +224,10 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
         case EINC_INT64: CONVERT_LOOP(ebool, int64_t, s != 0); return;
         case EINC_INT32: CONVERT_LOOP(ebool, int32_t, s != 0); return;
         case EINC_BOOL: break;
+        default: break;
         }
         break;
+    default: break;
     }
 }
 
@@ -223,6 +243,25 @@ static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype s
     convert(buf, dt, src, st, ss, m);
     *qs = ss == 0 ? 0 : 1;
     return buf;
+}
+
+/* y[i * ys] (dtype yt) = buf[i] (dtype bt) for i < m: a result computed in a wider dtype
+ * rounded (float16, bfloat16) or wrapped (uint8, int8, int16) into the result's dtype. */
+static void unstage(char *y, einc_dtype yt, int64_t ys, const char *buf, einc_dtype bt, int64_t m) {
+    if (bt == EINC_FLOAT32 && einc__dtype_is_half(yt)) {
+        uint16_t *d = (uint16_t *)(void *)y;
+        const float *b = (const float *)(const void *)buf;
+        if (yt == EINC_FLOAT16)
+            for (int64_t i = 0; i < m; i++)
+                d[i * ys] = einc__f16_from_f32(b[i]);
+        else
+            for (int64_t i = 0; i < m; i++)
+                d[i * ys] = einc__bf16_from_f32(b[i]);
+        return;
+    }
+    int64_t ysz = (int64_t)einc_dtype_size(yt), bsz = (int64_t)einc_dtype_size(bt);
+    for (int64_t i = 0; i < m; i++)
+        einc__convert_elem(y + i * ys * ysz, yt, buf + i * bsz, bt);
 }
 
 /* ---- iteration over rows ------------------------------------------------------------------- */
@@ -444,6 +483,7 @@ static void unary_typed(einc_unary_op op, einc_dtype dt, char *y, int64_t ys, co
     case EINC_INT64: unary_i64(op, y, ys, x, xs, n); return;
     case EINC_INT32: unary_i32(op, y, ys, x, xs, n); return;
     case EINC_BOOL: unary_bool(op, y, ys, x, xs, n); return;
+    default: return; /* the operations reject the other dtypes */
     }
 }
 
@@ -459,6 +499,18 @@ static void unary_row(const void *arg, char *const *p, const int64_t *s, int64_t
         einc__vm_unary_f32(job->op, (float *)(void *)p[0], (const float *)(const void *)p[1], n,
                            n >= EINC__VM_STREAM_ELEMS)) {
         if (n >= EINC__VM_STREAM_ELEMS) einc__vm_fence();
+        return;
+    }
+    if (!einc__dtype_is_basic(job->y)) { /* computed in float32 or int32, rounded or wrapped on store */
+        einc_dtype c = einc__compute_dtype(job->y);
+        _Alignas(64) char xbuf[CHUNK * 8], ybuf[CHUNK * 8];
+        int64_t ysz = (int64_t)einc_dtype_size(job->y), xsz = (int64_t)einc_dtype_size(job->x);
+        for (int64_t off = 0; off < n; off += CHUNK) {
+            int64_t m = n - off < CHUNK ? n - off : CHUNK, xs;
+            const char *xp = stage(xbuf, c, p[1] + off * s[1] * xsz, job->x, s[1], m, &xs);
+            unary_typed(job->op, c, ybuf, 1, xp, xs, m);
+            unstage(p[0] + off * s[0] * ysz, job->y, s[0], ybuf, c, m);
+        }
         return;
     }
     if (job->x == job->y) {
@@ -640,6 +692,7 @@ static void binary_typed(einc_binary_op op, einc_dtype dt, BINARY_ARGS) {
     case EINC_INT64: binary_i64(op, y, ys, a, as, b, bs, n); return;
     case EINC_INT32: binary_i32(op, y, ys, a, as, b, bs, n); return;
     case EINC_BOOL: binary_bool(op, y, ys, a, as, b, bs, n); return;
+    default: return; /* the operations reject the other dtypes */
     }
 }
 
@@ -663,6 +716,19 @@ static void binary_row(const void *arg, char *const *p, const int64_t *s, int64_
             if (stream) einc__vm_fence();
             return;
         }
+    }
+    if (!einc__dtype_is_basic(job->y)) { /* computed in float32 or int32, rounded or wrapped on store */
+        _Alignas(64) char abuf[CHUNK * 8], bbuf[CHUNK * 8], ybuf[CHUNK * 8];
+        int64_t ysz = (int64_t)einc_dtype_size(job->y), asz = (int64_t)einc_dtype_size(job->a),
+                bsz = (int64_t)einc_dtype_size(job->b);
+        for (int64_t off = 0; off < n; off += CHUNK) {
+            int64_t m = n - off < CHUNK ? n - off : CHUNK, as, bs;
+            const char *ap = stage(abuf, job->compute, p[1] + off * s[1] * asz, job->a, s[1], m, &as);
+            const char *bp = stage(bbuf, job->compute, p[2] + off * s[2] * bsz, job->b, s[2], m, &bs);
+            binary_typed(job->op, job->compute, ybuf, 1, ap, as, bp, bs, m);
+            unstage(p[0] + off * s[0] * ysz, job->y, s[0], ybuf, job->compute, m);
+        }
+        return;
     }
     if (job->a == job->compute && job->b == job->compute) {
         binary_typed(job->op, job->compute, p[0], s[0], p[1], s[1], p[2], s[2], n);
@@ -719,7 +785,12 @@ static void where_typed(einc_dtype dt, char *y, int64_t ys, const char *c, int64
     case EINC_INT32: WHERE_LOOP(uint32_t); return;
     case EINC_FLOAT64:
     case EINC_INT64: WHERE_LOOP(uint64_t); return;
-    case EINC_BOOL: WHERE_LOOP(ebool); return;
+    case EINC_BOOL:
+    case EINC_UINT8:
+    case EINC_INT8: WHERE_LOOP(ebool); return;
+    case EINC_FLOAT16:
+    case EINC_BFLOAT16:
+    case EINC_INT16: WHERE_LOOP(uint16_t); return;
     }
 }
 
@@ -775,7 +846,9 @@ static int64_t ref_numel(const einc__view *v) {
 /* One element converted from st to dt (the semantics of convert(), by another route). */
 static void ref_cast(char *dst, einc_dtype dt, const char *src, einc_dtype st) {
     bool src_int = st == EINC_INT32 || st == EINC_INT64 || st == EINC_BOOL;
-    if (st == dt) {
+    if (!einc__dtype_is_basic(st) || !einc__dtype_is_basic(dt)) {
+        einc__convert_elem(dst, dt, src, st); /* the storage dtypes: core's one rule */
+    } else if (st == dt) {
         memcpy(dst, src, einc_dtype_size(dt));
     } else if (src_int && dt != EINC_FLOAT64) {
         int64_t v = 0;

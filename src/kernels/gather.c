@@ -91,6 +91,10 @@ static void move_row(char *dst, int64_t ds, const char *src, int64_t ss, int64_t
     case 1:
         for (int64_t i = 0; i < n; i++) dst[i * ds] = src[i * ss];
         break;
+    case 2:
+        for (int64_t i = 0; i < n; i++)
+            *(uint16_t *)(void *)(dst + i * ds) = *(const uint16_t *)(const void *)(src + i * ss);
+        break;
     case 4:
         for (int64_t i = 0; i < n; i++)
             *(uint32_t *)(void *)(dst + i * ds) = *(const uint32_t *)(const void *)(src + i * ss);
@@ -123,6 +127,19 @@ ACCUMULATE_FLOAT(accumulate_f32, float)
 ACCUMULATE_FLOAT(accumulate_f64, double)
 ACCUMULATE_INT(accumulate_i32, int32_t, uint32_t)
 ACCUMULATE_INT(accumulate_i64, int64_t, uint64_t)
+ACCUMULATE_INT(accumulate_i16, int16_t, uint16_t)
+ACCUMULATE_INT(accumulate_i8, int8_t, uint8_t)
+ACCUMULATE_INT(accumulate_u8, uint8_t, uint8_t)
+
+/* float16 and bfloat16: each sum computed in float32 and rounded to the dtype, as NumPy's
+ * float16 (and PyTorch's bfloat16) arithmetic does */
+static void accumulate_half(einc_dtype dtype, char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, bool sub) {
+    for (int64_t i = 0; i < n; i++) {
+        char *d = dst + i * ds;
+        float a = (float)einc__load_f64(d, dtype), b = (float)einc__load_f64(src + i * ss, dtype);
+        einc__store_f64(d, dtype, (double)(sub ? a - b : a + b));
+    }
+}
 
 static void accumulate_row(einc_dtype dtype, char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, bool sub) {
     switch (dtype) {
@@ -130,6 +147,11 @@ static void accumulate_row(einc_dtype dtype, char *dst, int64_t ds, const char *
     case EINC_FLOAT64: accumulate_f64(dst, ds, src, ss, n, sub); break;
     case EINC_INT32: accumulate_i32(dst, ds, src, ss, n, sub); break;
     case EINC_INT64: accumulate_i64(dst, ds, src, ss, n, sub); break;
+    case EINC_INT16: accumulate_i16(dst, ds, src, ss, n, sub); break;
+    case EINC_INT8: accumulate_i8(dst, ds, src, ss, n, sub); break;
+    case EINC_UINT8: accumulate_u8(dst, ds, src, ss, n, sub); break;
+    case EINC_FLOAT16:
+    case EINC_BFLOAT16: accumulate_half(dtype, dst, ds, src, ss, n, sub); break;
     default: break; /* bool: rejected by the operations */
     }
 }

@@ -366,7 +366,8 @@ void einc__k_gemm(const einc__view *a, const einc__view *b, const einc__view *c,
         return;
     case EINC_INT32: gemm_i32(a, b, c, &g, ith, nth); return;
     case EINC_INT64: gemm_i64(a, b, c, &g, ith, nth); return;
-    case EINC_BOOL: return;
+    case EINC_BOOL:
+    default: return; /* the operations reject these dtypes */
     }
 }
 
@@ -410,6 +411,7 @@ void einc__k_gemm_ref(const einc__view *a, const einc__view *b, const einc__view
     case EINC_FLOAT64: ref_f64(a, b, c, g, ith, nth); return;
     case EINC_INT32: ref_i32(a, b, c, g, ith, nth); return;
     case EINC_INT64: ref_i64(a, b, c, g, ith, nth); return;
-    case EINC_BOOL: return;
+    case EINC_BOOL:
+    default: return; /* the operations reject these dtypes */
     }
 }

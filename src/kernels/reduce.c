@@ -154,6 +154,24 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
     case EINC_INT64: load_i64_f64(dst, p, stride, n); return;
     case EINC_INT32: load_i32_f64(dst, p, stride, n); return;
     case EINC_BOOL: load_u8_f64(dst, p, stride, n); return; /* bools are stored as 0 / 1 */
+    case EINC_FLOAT16: {
+        const uint16_t *x = (const uint16_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (double)einc__f16_to_f32(x[i * stride]);
+        return;
+    }
+    case EINC_BFLOAT16: {
+        const uint16_t *x = (const uint16_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (double)einc__bf16_to_f32(x[i * stride]);
+        return;
+    }
+    default: { /* uint8, int8, int16: exact in double */
+        int64_t es = (int64_t)einc_dtype_size(dtype);
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = einc__load_f64(p + i * stride * es, dtype);
+        return;
+    }
     }
 }
 
@@ -164,6 +182,12 @@ static void load_i64(int64_t *dst, const char *p, einc_dtype dtype, int64_t stri
     case EINC_BOOL: load_u8_i64(dst, p, stride, n); return;
     case EINC_FLOAT32:
     case EINC_FLOAT64: return; /* integer passes never see floats */
+    default: {                 /* uint8, int8, int16 */
+        int64_t es = (int64_t)einc_dtype_size(dtype);
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = einc__load_i64(p + i * stride * es, dtype);
+        return;
+    }
     }
 }
 
@@ -224,7 +248,7 @@ static void acc1_init(acc1 *a, pass_kind k) {
 
 /* The passes of `op` on input dtype `dt`. */
 static void plan_op(einc_reduce_op op, einc_dtype dt, pass_kind *p1, pass_kind *p2) {
-    bool fl = einc__dtype_is_float(dt);
+    bool fl = (einc__dtype_kind(dt) == 2);
     *p2 = P_NONE;
     switch (op) {
     case EINC_REDUCE_SUM: *p1 = fl ? P_SUM : P_ISUM; return;
@@ -260,6 +284,7 @@ static void store_i64(char *p, einc_dtype dt, int64_t v) {
     case EINC_BOOL: *p = (char)(v != 0); return;
     case EINC_FLOAT32:
     case EINC_FLOAT64: einc__store_f64(p, dt, (double)v); return;
+    default: einc__store_i64(p, dt, v); return; /* max, min of uint8, int8, int16 */
     }
 }
 
@@ -520,7 +545,7 @@ static void reduce_rows(einc_reduce_op op, const einc__reduce_geom *g, const ein
                         int ith, int nth) {
     pass_kind p1, p2;
     plan_op(op, x->dtype, &p1, &p2);
-    bool fl = einc__dtype_is_float(x->dtype);
+    bool fl = (einc__dtype_kind(x->dtype) == 2);
     int64_t xes = (int64_t)einc_dtype_size(x->dtype), yes = (int64_t)einc_dtype_size(y->dtype);
     int64_t begin, end;
     einc__split_range(g->nout, ith, nth, &begin, &end);
@@ -695,7 +720,7 @@ static void reduce_columns(einc_reduce_op op, const einc__reduce_geom *g, const 
                            int ith, int nth) {
     pass_kind p1, p2;
     plan_op(op, x->dtype, &p1, &p2);
-    bool fl = einc__dtype_is_float(x->dtype);
+    bool fl = (einc__dtype_kind(x->dtype) == 2);
     int64_t xes = (int64_t)einc_dtype_size(x->dtype), yes = (int64_t)einc_dtype_size(y->dtype);
     int nk = g->nk;
     int64_t vlen = g->kshape[nk - 1], vxs = g->kxs[nk - 1], vys = g->kys[nk - 1];
@@ -756,10 +781,8 @@ static int64_t ref_load_i64(const char *p, einc_dtype dt) {
         return v;
     }
     case EINC_BOOL: return *p != 0;
-    case EINC_FLOAT32:
-    case EINC_FLOAT64: break;
+    default: return einc__load_i64(p, dt);
     }
-    return 0;
 }
 
 /* Address of element r (row-major over the reduced axes red[0..nr)) of the block at xb. */
@@ -848,7 +871,7 @@ void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view
     if (nout == 0) return;
     for (int i = 0; i < nr; i++)
         n *= x->shape[red[i]];
-    bool exact_int = !einc__dtype_is_float(x->dtype) &&
+    bool exact_int = !(einc__dtype_kind(x->dtype) == 2) &&
                      (op == EINC_REDUCE_SUM || op == EINC_REDUCE_PROD || op == EINC_REDUCE_MAX ||
                       op == EINC_REDUCE_MIN || op == EINC_REDUCE_ARGMAX || op == EINC_REDUCE_ARGMIN);
     int64_t yes = (int64_t)einc_dtype_size(y->dtype);

@@ -52,8 +52,13 @@ static uint64_t key_f32(float v) {
 static int key_bytes(einc_dtype dtype) {
     switch (dtype) {
     case EINC_FLOAT32:
-    case EINC_INT32: return 4;
-    case EINC_BOOL: return 1;
+    case EINC_INT32:
+    case EINC_FLOAT16: /* keyed as float32 */
+    case EINC_BFLOAT16: return 4;
+    case EINC_INT16: return 2;
+    case EINC_BOOL:
+    case EINC_UINT8:
+    case EINC_INT8: return 1;
     default: return 8;
     }
 }
@@ -83,6 +88,36 @@ static void load_keys(uint64_t *key, const char *p, einc_dtype dtype, int64_t s,
     case EINC_BOOL: {
         const uint8_t *x = (const uint8_t *)(const void *)p;
         for (int64_t i = 0; i < n; i++) key[i] = x[i * s];
+        return;
+    }
+    case EINC_FLOAT16: {
+        const uint16_t *x = (const uint16_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            key[i] = key_f32(einc__f16_to_f32(x[i * s]));
+        return;
+    }
+    case EINC_BFLOAT16: {
+        const uint16_t *x = (const uint16_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            key[i] = key_f32(einc__bf16_to_f32(x[i * s]));
+        return;
+    }
+    case EINC_UINT8: {
+        const uint8_t *x = (const uint8_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            key[i] = x[i * s];
+        return;
+    }
+    case EINC_INT8: {
+        const int8_t *x = (const int8_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            key[i] = (uint8_t)x[i * s] ^ UINT8_C(0x80);
+        return;
+    }
+    case EINC_INT16: {
+        const int16_t *x = (const int16_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++)
+            key[i] = (uint16_t)x[i * s] ^ UINT16_C(0x8000);
         return;
     }
     }
@@ -199,6 +234,13 @@ static void gather_row(char *dst, int64_t ds, const char *src, int64_t ss, const
         for (int64_t k = 0; k < n; k++) y[k * ds] = x[perm[k] * ss];
         return;
     }
+    case 2: {
+        uint16_t *y = (uint16_t *)(void *)dst;
+        const uint16_t *x = (const uint16_t *)(const void *)src;
+        for (int64_t k = 0; k < n; k++)
+            y[k * ds] = x[perm[k] * ss];
+        return;
+    }
     default: {
         uint8_t *y = (uint8_t *)(void *)dst;
         const uint8_t *x = (const uint8_t *)(const void *)src;
@@ -260,6 +302,18 @@ static int compare(const char *a, const char *b, einc_dtype dtype) {
         return (x > y) - (x < y);
     }
     case EINC_BOOL: return (*(const uint8_t *)a > *(const uint8_t *)b) - (*(const uint8_t *)a < *(const uint8_t *)b);
+    case EINC_FLOAT16:
+    case EINC_BFLOAT16: { /* exact in double */
+        double x = einc__load_f64(a, dtype), y = einc__load_f64(b, dtype);
+        if (isnan(x) || isnan(y)) return isnan(x) - isnan(y);
+        return (x > y) - (x < y);
+    }
+    case EINC_UINT8:
+    case EINC_INT8:
+    case EINC_INT16: {
+        int64_t x = einc__load_i64(a, dtype), y = einc__load_i64(b, dtype);
+        return (x > y) - (x < y);
+    }
     }
     return 0;
 }

@@ -33,6 +33,24 @@ static bool check_args(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
     return true;
 }
 
+/* softmax and log_softmax of float16 and bfloat16: computed in float32, the result rounded to the
+ * input's dtype (as PyTorch does); of uint8, int8, int16: as int32 (float64, as every integer). */
+static einc_status apply_widened(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *x, int noutputs,
+                                 einc_tensor **outputs, einc_axes axes, const einc_op_options *options) {
+    einc_tensor *w = einc_tensor_cast(ctx, x, einc__compute_dtype(x->dtype));
+    if (!w) return einc_errcode(ctx);
+    einc_status st = einc_apply(ctx, op, expr, 1, &w, noutputs, outputs, axes, options);
+    einc_tensor_release(w);
+    for (int o = 0; st == EINC_OK && o < noutputs; o++) {
+        if (!einc__dtype_is_half(x->dtype)) break;
+        einc_tensor *y = einc_tensor_cast(ctx, outputs[o], x->dtype);
+        einc_tensor_release(outputs[o]);
+        outputs[o] = y;
+        if (!y) st = einc_errcode(ctx);
+    }
+    return st;
+}
+
 einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                        int noutputs, einc_tensor **outputs, einc_axes axes, const einc_op_options *options) {
     EINC__OWNED(ctx, EINC_EBUSY);
@@ -41,6 +59,9 @@ einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
         return einc__error(ctx, EINC_EINVAL, "einc_apply: outputs is NULL");
     for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
     if (!check_args(ctx, op, expr, ninputs, inputs, axes, "einc_apply")) return EINC_EINVAL;
+    if (ninputs == 1 && einc__op_family(op) == EINC__FAMILY_SOFTMAX && einc__dtype_valid(inputs[0]->dtype) &&
+        !einc__dtype_is_basic(inputs[0]->dtype))
+        return apply_widened(ctx, op, expr, inputs[0], noutputs, outputs, axes, options);
     /* the plan: from the cache, or built now (and then offered to the cache) */
     unsigned char key[KEY_CAP];
     size_t keylen = 0;

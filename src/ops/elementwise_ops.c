@@ -146,20 +146,29 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
 /* x op s with s a 0-d operand of x's float dtype (float64 for integer and bool x). */
 static einc_tensor *scalar_impl(einc_ctx *ctx, const char *fname, einc_binary_op op, einc_tensor *x, double s) {
     EINC__REQUIRE(ctx, x, fname);
-    einc_dtype dt = einc__dtype_is_float(x->dtype) ? x->dtype : EINC_FLOAT64;
+    /* float16 and bfloat16 x: computed in float32 (the scalar too, as NumPy converts it), rounded */
+    einc_dtype dt = einc__dtype_kind(x->dtype) == 2 ? x->dtype : EINC_FLOAT64;
+    einc_dtype compute = einc__compute_dtype(dt);
     union {
         float f;
         double d;
     } value;
-    if (dt == EINC_FLOAT32) value.f = (float)s;
-    else value.d = s;
+    if (compute == EINC_FLOAT32 && dt != EINC_FLOAT32) { /* NumPy converts the scalar to x's dtype first */
+        char h[2];
+        einc__store_f64(h, dt, s);
+        value.f = (float)einc__load_f64(h, dt);
+    } else if (compute == EINC_FLOAT32) {
+        value.f = (float)s;
+    } else {
+        value.d = s;
+    }
     einc__view sv;
     memset(&sv, 0, sizeof sv); /* stride 0 in every dimension: one element broadcast */
     sv.data = (char *)&value;
-    sv.dtype = dt;
+    sv.dtype = compute;
     sv.ndim = x->ndim;
     for (int d = 0; d < x->ndim; d++) sv.shape[d] = x->shape[d];
-    return einc__ag_scalar_op(ctx, run_binary(ctx, fname, op, dt, dt, x->ndim, x->shape, x, &sv), op, x, s);
+    return einc__ag_scalar_op(ctx, run_binary(ctx, fname, op, compute, dt, x->ndim, x->shape, x, &sv), op, x, s);
 }
 
 /* ---- public functions ----------------------------------------------------------------------- */

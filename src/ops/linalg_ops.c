@@ -14,10 +14,8 @@ static bool check_dtype(einc_ctx *ctx, const char *fname, const einc_tensor *t, 
                     fname, name);
         return false;
     }
-    if (!einc__dtype_valid(t->dtype)) {
-        einc__error(ctx, EINC_EDTYPE, "%s: %s has an invalid dtype value %d", fname, name, (int)t->dtype);
-        return false;
-    }
+    if (!einc__dtype_valid(t->dtype))
+        return einc__error(ctx, EINC_EDTYPE, "%s: %s has an invalid dtype value %d", fname, name, (int)t->dtype), false;
     return true;
 }
 
@@ -94,12 +92,30 @@ static einc_tensor *product(einc_ctx *ctx, einc_tensor *a, einc_tensor *b, einc_
 #define SHAPES(sa, sb, a, b)                                                                                           \
     (einc__shape_str(sa, sizeof sa, (a)->ndim, (a)->shape), einc__shape_str(sb, sizeof sb, (b)->ndim, (b)->shape))
 
+typedef einc_tensor *(*product_fn)(einc_ctx *ctx, einc_tensor *a, einc_tensor *b);
+
+/* A product with a float16, bfloat16, uint8, int8 or int16 operand: both converted to the dtype
+ * their promoted dtype computes in (float32: multiplied and accumulated in float32; int32:
+ * wrapping like the small integers), the product converted back (rounded once, or wrapped). */
+static einc_tensor *storage_product(einc_ctx *ctx, product_fn fn, einc_tensor *a, einc_tensor *b) {
+    einc_dtype r = einc_promote_types(a->dtype, a->ndim, b->dtype, b->ndim), c = einc__compute_dtype(r);
+    einc_tensor *ac = einc__as_dtype(ctx, a, c), *bc = ac ? einc__as_dtype(ctx, b, c) : NULL;
+    einc_tensor *y = bc ? fn(ctx, ac, bc) : NULL, *out = y && r != c ? einc_tensor_cast(ctx, y, r) : NULL;
+    einc_tensor_release(ac);
+    einc_tensor_release(bc);
+    if (r == c) return y;
+    einc_tensor_release(y);
+    return out;
+}
+
 einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     EINC__OWNED(ctx, NULL);
     static const char fname[] = "einc_tensor_matmul";
     EINC__REQUIRE(ctx, a, fname);
     EINC__REQUIRE(ctx, b, fname);
     if (!check_dtype(ctx, fname, a, "a") || !check_dtype(ctx, fname, b, "b")) return NULL;
+    if (!einc__dtype_is_basic(a->dtype) || !einc__dtype_is_basic(b->dtype))
+        return storage_product(ctx, einc_tensor_matmul, a, b);
     char sa[256], sb[256]; /* the shapes, formatted only for an error (SHAPES) */
     if (a->ndim == 0 || b->ndim == 0) {
         SHAPES(sa, sb, a, b);
@@ -149,6 +165,8 @@ einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     EINC__REQUIRE(ctx, a, fname);
     EINC__REQUIRE(ctx, b, fname);
     if (!check_dtype(ctx, fname, a, "a") || !check_dtype(ctx, fname, b, "b")) return NULL;
+    if (!einc__dtype_is_basic(a->dtype) || !einc__dtype_is_basic(b->dtype))
+        return storage_product(ctx, einc_tensor_bmm, a, b);
     char sa[256], sb[256]; /* the shapes, formatted only for an error (SHAPES) */
     if (a->ndim != 3 || b->ndim != 3) {
         SHAPES(sa, sb, a, b);
@@ -226,7 +244,8 @@ static void add_bias_task(void *arg, int ith, int nth) {
     case EINC_FLOAT64: add_bias_f64(job, ith, nth); return;
     case EINC_INT32: add_bias_i32(job, ith, nth); return;
     case EINC_INT64: add_bias_i64(job, ith, nth); return;
-    case EINC_BOOL: return;
+    case EINC_BOOL:
+    default: return; /* rejected by conv_check */
     }
 }
 
@@ -268,6 +287,10 @@ einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *
     EINC__REQUIRE(ctx, w, fname);
     if (!check_dtype(ctx, fname, x, "x") || !check_dtype(ctx, fname, w, "w") ||
         (bias && !check_dtype(ctx, fname, bias, "bias")) || !conv_check(ctx, x, w, bias))
+        return NULL;
+    if (einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK ||
+        einc__require_basic(ctx, fname, "w", w->dtype) != EINC_OK ||
+        (bias && einc__require_basic(ctx, fname, "bias", bias->dtype) != EINC_OK))
         return NULL;
     einc_dtype dtype = promote(x->dtype, w->dtype);
     if (bias) dtype = promote(dtype, bias->dtype);

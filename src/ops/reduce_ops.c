@@ -71,6 +71,7 @@ static einc_tensor *reduce_impl(einc_ctx *ctx, const char *fname, einc_reduce_op
         einc__error(ctx, EINC_EINVAL, "%s: unknown reduction op %d", fname, (int)op);
         return NULL;
     }
+    if (!einc__dtype_valid(x->dtype)) return einc__require_basic(ctx, fname, "x", x->dtype), NULL;
     uint32_t mask;
     if (!einc__reduce_mask(ctx, fname, x->ndim, naxes, axes, &mask)) return NULL;
     bool empty = false;
@@ -169,6 +170,17 @@ static void softmax_task(void *arg, int ith, int nth) {
 static einc_tensor *softmax_impl(einc_ctx *ctx, const char *fname, einc_tensor *x, int naxes, const int *axes,
                                  bool is_log) {
     uint32_t mask;
+    if (einc__dtype_valid(x->dtype) && !einc__dtype_is_basic(x->dtype)) {
+        /* float16, bfloat16: computed in float32 and rounded back; uint8, int8, int16: as int32 */
+        einc_tensor *w = einc_tensor_cast(ctx, x, einc__compute_dtype(x->dtype));
+        einc_tensor *y = w ? softmax_impl(ctx, fname, w, naxes, axes, is_log) : NULL;
+        einc_tensor_release(w);
+        if (!y || !einc__dtype_is_half(x->dtype)) return y;
+        einc_tensor *out = einc_tensor_cast(ctx, y, x->dtype);
+        einc_tensor_release(y);
+        return out;
+    }
+    if (einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK) return NULL;
     if (!einc__reduce_mask(ctx, fname, x->ndim, naxes, axes, &mask)) return NULL;
     einc_dtype dt = einc__dtype_is_float(x->dtype) ? x->dtype : EINC_FLOAT64;
     einc_tensor *y = einc__tensor_new(ctx, dt, x->ndim, x->shape);

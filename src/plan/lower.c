@@ -469,7 +469,10 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
                                       "first)\nExpression: \"%s\"", e->desc->text);
         return false;
     }
-    p->compute = p->out_dtype[0] = d;
+    /* float16 and bfloat16 multiply and accumulate in float32, uint8, int8 and int16 in int32
+     * (wrapping, as NumPy's small-integer products do); the result is rounded or wrapped once */
+    p->out_dtype[0] = d;
+    p->compute = einc__compute_dtype(d);
     p->nsteps = e->ninputs - 1;
     p->steps = einc__arena_alloc(&p->arena, sizeof(einc__dot_step) * (size_t)p->nsteps);
     if (!p->steps) return false;
@@ -510,7 +513,7 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
     einc__operand result;
     memset(&result, 0, sizeof result);
     for (int i = 0; i < nacc; i++) result.leaves[result.nleaves++] = (einc__leaf){acc[i], p->sym_size[acc[i]], 0, {{0, 0}}};
-    p->direct = result.nleaves == p->out.nleaves;
+    p->direct = result.nleaves == p->out.nleaves && p->out_dtype[0] == p->compute;
     for (int i = 0; i < result.nleaves && p->direct; i++) p->direct = result.leaves[i].sym == p->out.leaves[i].sym;
     if (!p->direct) plan_tmp(p, &result, NULL);
     return true;
@@ -557,8 +560,41 @@ void einc__plan_release(einc__plan *p) {
     if (p && --p->refcount == 0) einc__plan_free(p);
 }
 
+/* Whether `op` takes the dtypes float16, bfloat16, uint8, int8 and int16: the operations that
+ * move data (their kernels copy elements by size), elementwise operations (computed in float32
+ * or int32 and rounded or wrapped on store) and reductions (accumulated as for float32 and the
+ * integers). add_at and subtract_at accumulate in the value's dtype (scatter kernel). */
+static bool op_takes_storage_dtypes(einc_op op) {
+    switch (einc__op_family(op)) {
+    case EINC__FAMILY_ID:
+    case EINC__FAMILY_SORT:
+    case EINC__FAMILY_SHIFT:
+    case EINC__FAMILY_INDEX:
+    case EINC__FAMILY_ELEMENTWISE:
+    case EINC__FAMILY_REDUCE:
+    case EINC__FAMILY_ARGFIND:
+    case EINC__FAMILY_DOT: return true;
+    default: return false;
+    }
+}
+
+/* The dtypes float16, bfloat16, uint8, int8 and int16 reach an operation only where its kernels
+ * take them (docs/dtypes.md lists which); elsewhere the call fails here, before any work. */
+static bool einc__op_dtypes_supported(einc_ctx *ctx, einc_op op, int ninputs, einc_tensor *const *inputs) {
+    if (op_takes_storage_dtypes(op)) return true;
+    for (int i = 0; i < ninputs; i++) {
+        if (!inputs[i] || einc__dtype_is_basic(inputs[i]->dtype)) continue;
+        char what[32];
+        snprintf(what, sizeof what, "input #%d", i + 1);
+        einc__require_basic(ctx, einc_op_name(op), what, inputs[i]->dtype);
+        return false;
+    }
+    return true;
+}
+
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                              einc_axes axes, const einc_op_options *options) {
+    if (!einc__op_dtypes_supported(ctx, op, ninputs, inputs)) return NULL;
     if (einc__index_zero_sized(op, ninputs, inputs)) /* einx returns the value tensor at once */
         return einc__plan_index_passthrough(ctx, op, expr, ninputs, inputs);
     einc__arena a;

@@ -117,9 +117,9 @@ def main():
         raise SystemExit("no shape lands on the 64-byte boundary")
 
     # valid numpy files einc rejects
-    save("bad_f2", np.zeros(2, "<f2"))
+    save("bad_u2", np.zeros(2, "<u2"))
     save("bad_u3", np.array(["ab", "c"], "<U3"))
-    save("bad_i1", np.zeros(2, "|i1"))
+    save("bad_c8", np.zeros(2, "<c8"))
     save("bad_struct", np.zeros(2, [("a", "<f4"), ("b", "<i4")]))
     save("bad_dims17", np.zeros((1,) * 17, "<i4"))
 
