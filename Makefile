@@ -87,7 +87,7 @@ fuzz-check: fuzz
 	./fuzz/campaign.sh $(FUZZ_SECONDS) notation npy safetensors axes
 
 format:
-	clang-format -i include/einc.h include/einc.hpp include/einc/*.h src/*/*.c src/*/*.h tests/*.c tools/*.c examples/*.c bench/*.c
+	git ls-files '*.c' '*.h' '*.hpp' '*.cpp' | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz
