@@ -71,8 +71,7 @@ static inline const char *bench_cpu_model(char *buf, size_t n) {
         const char *v = strchr(line, ':');
         if (!v) break;
         v++;
-        while (*v == ' ')
-            v++;
+        while (*v == ' ') v++;
         snprintf(buf, n, "%s", v);
         buf[strcspn(buf, "\n")] = 0;
         break;
@@ -88,29 +87,23 @@ static inline const char *bench_cpu_model(char *buf, size_t n) {
 __attribute__((target("avx512f"))) static float bench_fma_loop_avx512(long iters) {
     __m512 acc[12], b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
 #pragma GCC unroll 12
-    for (int i = 0; i < 12; i++)
-        acc[i] = _mm512_set1_ps((float)i);
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i);
     for (long it = 0; it < iters; it++)
 #pragma GCC unroll 12
-        for (int i = 0; i < 12; i++)
-            acc[i] = _mm512_fmadd_ps(acc[i], b, c);
+        for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], b, c);
     __m512 s = acc[0];
-    for (int i = 1; i < 12; i++)
-        s = _mm512_add_ps(s, acc[i]);
+    for (int i = 1; i < 12; i++) s = _mm512_add_ps(s, acc[i]);
     return _mm512_reduce_add_ps(s);
 }
 __attribute__((target("avx2,fma"))) static float bench_fma_loop_avx2(long iters) {
     __m256 acc[12], b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
 #pragma GCC unroll 12
-    for (int i = 0; i < 12; i++)
-        acc[i] = _mm256_set1_ps((float)i);
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps((float)i);
     for (long it = 0; it < iters; it++)
 #pragma GCC unroll 12
-        for (int i = 0; i < 12; i++)
-            acc[i] = _mm256_fmadd_ps(acc[i], b, c);
+        for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], b, c);
     __m256 s = acc[0];
-    for (int i = 1; i < 12; i++)
-        s = _mm256_add_ps(s, acc[i]);
+    for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, acc[i]);
     float o[8];
     _mm256_storeu_ps(o, s);
     return o[0] + o[7];
@@ -118,15 +111,12 @@ __attribute__((target("avx2,fma"))) static float bench_fma_loop_avx2(long iters)
 static inline float bench_fma_loop_sse(long iters) { /* baseline: a multiply and an add */
     __m128 acc[12], b = _mm_set1_ps(0.999f), c = _mm_set1_ps(1e-3f);
 #pragma GCC unroll 12
-    for (int i = 0; i < 12; i++)
-        acc[i] = _mm_set1_ps((float)i);
+    for (int i = 0; i < 12; i++) acc[i] = _mm_set1_ps((float)i);
     for (long it = 0; it < iters; it++)
 #pragma GCC unroll 12
-        for (int i = 0; i < 12; i++)
-            acc[i] = _mm_add_ps(_mm_mul_ps(acc[i], b), c);
+        for (int i = 0; i < 12; i++) acc[i] = _mm_add_ps(_mm_mul_ps(acc[i], b), c);
     __m128 s = acc[0];
-    for (int i = 1; i < 12; i++)
-        s = _mm_add_ps(s, acc[i]);
+    for (int i = 1; i < 12; i++) s = _mm_add_ps(s, acc[i]);
     return _mm_cvtss_f32(s);
 }
 #endif
@@ -142,12 +132,9 @@ static inline double bench_fma_peak_gflops(void) {
     volatile float sink = 0;
     for (int r = 0; r < 5; r++) {
         double t0 = bench_now();
-        if (level == EINC_CPU_AVX512)
-            sink += bench_fma_loop_avx512(iters);
-        else if (level == EINC_CPU_AVX2)
-            sink += bench_fma_loop_avx2(iters);
-        else
-            sink += bench_fma_loop_sse(iters);
+        if (level == EINC_CPU_AVX512) sink += bench_fma_loop_avx512(iters);
+        else if (level == EINC_CPU_AVX2) sink += bench_fma_loop_avx2(iters);
+        else sink += bench_fma_loop_sse(iters);
         double dt = bench_now() - t0;
         if (dt < best) best = dt;
     }

@@ -131,8 +131,7 @@ int main(int argc, char **argv) {
     if (!ctx) return 1;
     double torch_us[3][2][NCONFIGS][2]; /* [which][before/after][config][pass] */
     bool have[3];
-    for (int w = 0; w < 3; w++)
-        have[w] = run_torch(w, threads, reps, torch_us[w][0]);
+    for (int w = 0; w < 3; w++) have[w] = run_torch(w, threads, reps, torch_us[w][0]);
     double us[NCONFIGS][2][NIMPL];
     for (size_t k = 0; k < NCONFIGS; k++) {
         const config *c = &configs[k];
@@ -141,8 +140,7 @@ int main(int argc, char **argv) {
         einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(c->B, c->C, c->H, c->W));
         int n = c->H * c->W >= 2048 ? 1 : reps / 2 + 1;
         for (int bw = 0; bw < 2; bw++)
-            for (int i = 0; i < NIMPL; i++)
-                us[k][bw][i] = 1e30;
+            for (int i = 0; i < NIMPL; i++) us[k][bw][i] = 1e30;
         for (int round = 0; round < 2; round++) /* alternate, so the implementations share the noise */
             for (int bw = 0; bw < 2; bw++)
                 for (int i = 0; i < NIMPL; i++) {
@@ -175,8 +173,7 @@ int main(int argc, char **argv) {
                  (long long)c->heads, (long long)c->H, (long long)c->W);
         for (int bw = 0; bw < 2; bw++) {
             double t[3], fused = us[k][bw][2];
-            for (int w = 0; w < 3; w++)
-                t[w] = have[w] ? fmin(torch_us[w][0][k][bw], torch_us[w][1][k][bw]) : NAN;
+            for (int w = 0; w < 3; w++) t[w] = have[w] ? fmin(torch_us[w][0][k][bw], torch_us[w][1][k][bw]) : NAN;
             double gf = module_flops(c) * (bw ? 3 : 1) / (fused * 1e-6) * 1e-9;
             printf("%-20s %-7s %10.1f %10.1f %10.1f %8.1f %5.0f%% %12.1f %12.1f %12.1f %7.2f %7.2f\n", shape,
                    bw ? "fwd+bwd" : "forward", us[k][bw][0], us[k][bw][1], fused, gf, 100 * gf / (peak * threads), t[0],
@@ -190,8 +187,7 @@ int main(int argc, char **argv) {
             const config *c = &configs[k];
             printf("(%lld,%lld,%lld,%lld,%lld)%*s %-7s", (long long)c->B, (long long)c->C, (long long)c->heads,
                    (long long)c->H, (long long)c->W, 1, "", bw ? "fwd+bwd" : "forward");
-            for (int i = 0; i < NIMPL; i++)
-                printf(" %10.1f", child_rss(argv[0], i, (int)k, bw));
+            for (int i = 0; i < NIMPL; i++) printf(" %10.1f", child_rss(argv[0], i, (int)k, bw));
             printf("\n");
         }
     return 0;

@@ -72,9 +72,7 @@ static void run_raw(void *p) {
 }
 
 /* Best of `reps` after a warm-up. */
-static double time_raw(raw_arg *r, int reps) {
-    return bench_best(run_raw, r, reps);
-}
+static double time_raw(raw_arg *r, int reps) { return bench_best(run_raw, r, reps); }
 #else
 static const char baseline_name[] = "naive triple loop (no BLAS built in)";
 
@@ -87,8 +85,7 @@ static void run_raw(void *p) {
         for (int64_t m = 0; m < r->M; m++)
             for (int64_t n = 0; n < r->N; n++) {
                 float s = 0.0f;
-                for (int64_t k = 0; k < r->K; k++)
-                    s += a[m * r->K + k] * b[k * bk + n * bn];
+                for (int64_t k = 0; k < r->K; k++) s += a[m * r->K + k] * b[k * bk + n * bn];
                 c[m * r->N + n] = s;
             }
     }

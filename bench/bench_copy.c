@@ -45,8 +45,7 @@ static void run_memcpy(void *p) {
 /* The first numel(shape) elements of a flat tensor, viewed with `shape`. */
 static einc_tensor *flat_view(einc_ctx *ctx, einc_tensor *flat, int ndim, const int64_t *shape) {
     int64_t n = 1;
-    for (int d = 0; d < ndim; d++)
-        n *= shape[d];
+    for (int d = 0; d < ndim; d++) n *= shape[d];
     return einc_tensor_view(ctx, einc_tensor_narrow(ctx, flat, 0, 0, n), ndim, shape);
 }
 
@@ -177,8 +176,7 @@ int main(void) {
         return 1;
     }
     float *s = einc_tensor_data(src_flat);
-    for (int64_t i = 0; i < BENCH_ELEMS; i++)
-        s[i] = (float)(i % 1000003);
+    for (int64_t i = 0; i < BENCH_ELEMS; i++) s[i] = (float)(i % 1000003);
     memset(einc_tensor_data(dst_flat), 0, (size_t)BENCH_ELEMS * sizeof(float));
     memset(einc_tensor_data(mc_dst), 0, (size_t)BENCH_ELEMS * sizeof(float));
 

@@ -78,11 +78,9 @@ static void b_nested(text *t, size_t n) {
     put(t, "a b ");
     size_t depth = (n - 16) / 2;
     if (depth > 500) depth = 500; /* the parser's nesting limit is 512 */
-    for (size_t i = 0; i < depth; i++)
-        put(t, "(");
+    for (size_t i = 0; i < depth; i++) put(t, "(");
     put(t, "c");
-    for (size_t i = 0; i < depth; i++)
-        put(t, ")");
+    for (size_t i = 0; i < depth; i++) put(t, ")");
     repeat(t, n, " 1");
 }
 static void b_commas(text *t, size_t n) {
@@ -98,8 +96,7 @@ static void b_ellipsis(text *t, size_t n) {
 }
 static void b_spaces(text *t, size_t n) {
     put(t, "a b c ->");
-    while (t->len + 16 < n)
-        put(t, " ");
+    while (t->len + 16 < n) put(t, " ");
     put(t, "c b a");
 }
 static void b_badword(text *t, size_t n) {
@@ -129,8 +126,7 @@ static double run_once(const shape *s, const char *expr, einc_status *status) {
         return 0;
     }
     einc_tensor *in[4];
-    for (int i = 0; i < s->ninputs; i++)
-        in[i] = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3, 4));
+    for (int i = 0; i < s->ninputs; i++) in[i] = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3, 4));
     einc_tensor *out[4] = {NULL, NULL, NULL, NULL};
     double t0 = bench_now();
     *status = einc_apply(ctx, s->op, expr, s->ninputs, in, 1, out, EINC_NO_AXES, NULL);

@@ -105,8 +105,7 @@ static int bench_case(einc_ctx *ctx, const char *name, int batch, int M, int N, 
 #else
     (void)threads;
     double diff = 0;
-    for (int i = 0; i < reps; i++)
-        te[i] = tr[i] = once(run_einc, &e);
+    for (int i = 0; i < reps; i++) te[i] = tr[i] = once(run_einc, &e);
 #endif
     double eb = bench_median(te, reps), rb = bench_median(tr, reps); /* sorts: [0] is the best */
     printf("%-36s %8.2f %8.2f %8.1f %6.1f%% %8.2f %8.2f %8.1f %7.2f %8.1e%s\n", name, te[0] * 1e3, eb * 1e3,

@@ -33,11 +33,9 @@ static double sum_floats(const einc_tensor *t) {
     int64_t n = einc_tensor_numel(t);
     float acc[16] = {0};
     for (int64_t i = 0; i + 16 <= n; i += 16)
-        for (int k = 0; k < 16; k++)
-            acc[k] += p[i + k];
+        for (int k = 0; k < 16; k++) acc[k] += p[i + k];
     double s = 0;
-    for (int k = 0; k < 16; k++)
-        s += acc[k];
+    for (int k = 0; k < 16; k++) s += acc[k];
     return s;
 }
 
@@ -70,12 +68,10 @@ static timing run_once(einc_ctx *ctx, const char *path, bool safetensors, bool m
     }
     t.load = bench_now() - t0;
     if (safetensors)
-        for (int i = 0; i < n && i < PARTS; i++)
-            parts[i] = einc_state_at(state, i);
+        for (int i = 0; i < n && i < PARTS; i++) parts[i] = einc_state_at(state, i);
     for (int pass = 0; pass < 2; pass++) {
         double t1 = bench_now(), s = 0;
-        for (int i = 0; i < n && i < PARTS; i++)
-            s += parts[i] ? sum_floats(parts[i]) : 0;
+        for (int i = 0; i < n && i < PARTS; i++) s += parts[i] ? sum_floats(parts[i]) : 0;
         sink = s;
         *(pass ? &t.warm : &t.first) = bench_now() - t1;
     }

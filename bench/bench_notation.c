@@ -126,32 +126,25 @@ static void run_tiny(tiny_arg *t, einc_tensor *(*call)(tiny_arg *)) {
     }
 }
 
-static void run_tiny_notation(void *p) {
-    run_tiny(p, tiny_notation);
-}
-static void run_tiny_raw(void *p) {
-    run_tiny(p, tiny_raw);
-}
+static void run_tiny_notation(void *p) { run_tiny(p, tiny_notation); }
+static void run_tiny_raw(void *p) { run_tiny(p, tiny_raw); }
 
 /* The hand-written loops: x [2, 3] row-major, v [3], w [3, 4] -> y. */
 static void hand_id(const float *x, const float *v, const float *w, float *y) {
     (void)v, (void)w;
     for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 3; b++)
-            y[b * 2 + a] = x[a * 3 + b];
+        for (int b = 0; b < 3; b++) y[b * 2 + a] = x[a * 3 + b];
 }
 
 static void hand_sum(const float *x, const float *v, const float *w, float *y) {
     (void)v, (void)w;
-    for (int a = 0; a < 2; a++)
-        y[a] = x[a * 3] + x[a * 3 + 1] + x[a * 3 + 2];
+    for (int a = 0; a < 2; a++) y[a] = x[a * 3] + x[a * 3 + 1] + x[a * 3 + 2];
 }
 
 static void hand_add(const float *x, const float *v, const float *w, float *y) {
     (void)w;
     for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 3; b++)
-            y[a * 3 + b] = x[a * 3 + b] + v[b];
+        for (int b = 0; b < 3; b++) y[a * 3 + b] = x[a * 3 + b] + v[b];
 }
 
 static void hand_dot(const float *x, const float *v, const float *w, float *y) {
@@ -159,8 +152,7 @@ static void hand_dot(const float *x, const float *v, const float *w, float *y) {
     for (int a = 0; a < 2; a++)
         for (int c = 0; c < 4; c++) {
             float s = 0.0f;
-            for (int b = 0; b < 3; b++)
-                s += x[a * 3 + b] * w[b * 4 + c];
+            for (int b = 0; b < 3; b++) s += x[a * 3 + b] * w[b * 4 + c];
             y[a * 4 + c] = s;
         }
 }
@@ -176,8 +168,7 @@ typedef struct {
 
 static void run_hand(void *p) {
     hand_arg *h = p;
-    for (int i = 0; i < h->calls; i++)
-        h->fn(h->x, h->v, h->w, h->y);
+    for (int i = 0; i < h->calls; i++) h->fn(h->x, h->v, h->w, h->y);
 }
 
 /* An allocation floor: an empty (2,) tensor per call, released by the scope like the results. */
@@ -319,8 +310,7 @@ static void run_tiled_transpose(void *p) {
             for (int64_t c0 = 0; c0 < t->C; c0 += TILE) {
                 int64_t r1 = r0 + TILE < t->R ? r0 + TILE : t->R, c1 = c0 + TILE < t->C ? c0 + TILE : t->C;
                 for (int64_t c = c0; c < c1; c++)
-                    for (int64_t r = r0; r < r1; r++)
-                        y[c * t->R + r] = x[r * t->C + c];
+                    for (int64_t r = r0; r < r1; r++) y[c * t->R + r] = x[r * t->C + c];
             }
     }
 }
@@ -337,8 +327,7 @@ typedef struct {
 
 static void run_views(void *p) {
     views_arg *v = p;
-    for (int i = 0; i < v->n; i++)
-        run_id(v->a);
+    for (int i = 0; i < v->n; i++) run_id(v->a);
 }
 
 /* One einc_id call in us (best of `reps` runs of `n` calls); *is_view: the result shares x's memory. */
@@ -374,8 +363,7 @@ static void check_reverse(id_arg *a) {
     bool ok = einc_tensor_is_contiguous(y);
     for (int64_t i = 0; ok && i < 256; i += 5)
         for (int64_t j = 0; ok && j < 256; j += 7)
-            for (int64_t k = 0; ok && k < 256; k += 11)
-                ok = yp[(k * 256 + j) * 256 + i] == xp[(i * 256 + j) * 256 + k];
+            for (int64_t k = 0; ok && k < 256; k += 11) ok = yp[(k * 256 + j) * 256 + i] == xp[(i * 256 + j) * 256 + k];
     if (!ok) {
         fprintf(stderr, "bench_notation: %s: wrong result\n", a->expr);
         failures++;
@@ -484,8 +472,7 @@ static void run_gemm(void *p) {
         for (int64_t m = 0; m < g->M; m++)
             for (int64_t n = 0; n < g->N; n++) {
                 float s = 0.0f;
-                for (int64_t k = 0; k < g->K; k++)
-                    s += a[m * g->K + k] * b[k * bk + n * bn];
+                for (int64_t k = 0; k < g->K; k++) s += a[m * g->K + k] * b[k * bk + n * bn];
                 c[m * g->N + n] = s;
             }
     }

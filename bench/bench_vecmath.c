@@ -110,8 +110,7 @@ static int bench_level(void) {
     einc_tensor *x64 = einc_tensor_view(ctx, x, EINC_SHAPE(262144, 64));
     einc_tensor *x4k = einc_tensor_view(ctx, x, EINC_SHAPE(4096, 4096));
     job j = {ctx, x, b, x64, x4k, dst, bytes, 0};
-    for (int k = 0; k < K_COUNT; k++)
-        j.k = k, run(&j); /* warm-up: pool blocks, pages, caches */
+    for (int k = 0; k < K_COUNT; k++) j.k = k, run(&j); /* warm-up: pool blocks, pages, caches */
     for (int r = 0; r < reps; r++)
         for (int k = 0; k < K_COUNT; k++) {
             j.k = k;
@@ -126,8 +125,7 @@ static int bench_level(void) {
     double best[K_COUNT], med[K_COUNT];
     for (int k = 0; k < K_COUNT; k++) {
         best[k] = 1e30;
-        for (int r = 0; r < reps; r++)
-            best[k] = t[k][r] < best[k] ? t[k][r] : best[k];
+        for (int r = 0; r < reps; r++) best[k] = t[k][r] < best[k] ? t[k][r] : best[k];
         med[k] = bench_median(t[k], reps);
     }
     printf("  %d thread%s, %d alternating repetitions; x memcpy = best time / memcpy's best,\n"

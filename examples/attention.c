@@ -171,11 +171,9 @@ static double max_abs_diff(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
 static int notebook(einc_ctx *ctx, const options *o) {
     einc_mha mods[NIMPL];
     int ninit = 0;
-    while (ninit < NIMPL && einc_mha_init(ctx, &mods[ninit], o->channels, o->heads) == EINC_OK)
-        ninit++;
+    while (ninit < NIMPL && einc_mha_init(ctx, &mods[ninit], o->channels, o->heads) == EINC_OK) ninit++;
     if (ninit < NIMPL) {
-        while (ninit > 0)
-            einc_mha_free(&mods[--ninit]);
+        while (ninit > 0) einc_mha_free(&mods[--ninit]);
         return fail(ctx);
     }
     int rc = 0;
@@ -184,8 +182,7 @@ static int notebook(einc_ctx *ctx, const options *o) {
     einc_mha_copy_params(ctx, &mods[2], &mods[0]);
     einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(o->batch, o->channels, o->height, o->width));
     einc_tensor *y[NIMPL];
-    for (int k = 0; k < NIMPL; k++)
-        y[k] = impl_fn[k](ctx, &mods[k], x);
+    for (int k = 0; k < NIMPL; k++) y[k] = impl_fn[k](ctx, &mods[k], x);
     if (!y[0] || !y[1] || !y[2]) {
         rc = fail(ctx);
         goto done_scope;
@@ -209,8 +206,7 @@ static int notebook(einc_ctx *ctx, const options *o) {
     }
     /* determinism: the same input gives the same output */
     bool same = true;
-    for (int k = 0; k < NIMPL; k++)
-        same = same && max_abs_diff(ctx, impl_fn[k](ctx, &mods[k], x), y[k]) == 0.0;
+    for (int k = 0; k < NIMPL; k++) same = same && max_abs_diff(ctx, impl_fn[k](ctx, &mods[k], x), y[k]) == 0.0;
     printf("deterministic forward (same input twice, each implementation): %s\n", same ? "yes" : "NO");
 
     int reps = 200;
@@ -248,8 +244,7 @@ static int notebook(einc_ctx *ctx, const options *o) {
     }
 done_scope:
     einc_scope_end(ctx);
-    for (int k = 0; k < NIMPL; k++)
-        einc_mha_free(&mods[k]);
+    for (int k = 0; k < NIMPL; k++) einc_mha_free(&mods[k]);
     return rc;
 }
 
@@ -288,8 +283,7 @@ static int check(einc_ctx *ctx) {
             if (!y[k] || !y_lib) break;
             double dy = max_abs_diff(ctx, y[k], y_lib), dg = max_abs_diff(ctx, g_ex, g_lib);
             bool same = einc_tensor_ndim(y[k]) == 4 && dy == 0.0 && dg == 0.0;
-            for (int i = 0; i < 4; i++)
-                same = same && einc_tensor_dim(y[k], i) == einc_tensor_dim(x, i);
+            for (int i = 0; i < 4; i++) same = same && einc_tensor_dim(y[k], i) == einc_tensor_dim(x, i);
             printf("%s B=%lld C=%lld heads=%lld H=%lld W=%lld: output %s (max |diff| %g), input gradient %s (%g)\n",
                    impl_name[k], (long long)d[0], (long long)d[1], (long long)d[2], (long long)d[3], (long long)d[4],
                    dy == 0.0 ? "identical" : "DIFFERS", dy, dg == 0.0 ? "identical" : "DIFFERS", dg);
@@ -355,14 +349,11 @@ static int run(einc_ctx *ctx, const options *o) {
         x = o->input ? einc_npy_load(ctx, o->input)
                      : einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(o->batch, o->channels, o->height, o->width));
         if (x && einc_tensor_dtype(x) != EINC_FLOAT32) x = einc_tensor_cast(ctx, x, EINC_FLOAT32);
-        if (x)
-            st = einc_requires_grad(x, true);
-        else
-            st = einc_errcode(ctx);
+        if (x) st = einc_requires_grad(x, true);
+        else st = einc_errcode(ctx);
     }
     int impl = 0;
-    while (o->impl && impl < NIMPL - 1 && strcmp(o->impl, impl_name[impl]) != 0)
-        impl++;
+    while (o->impl && impl < NIMPL - 1 && strcmp(o->impl, impl_name[impl]) != 0) impl++;
     if (st == EINC_OK && !input_fits(&m, x)) {
         einc_mha_free(&m);
         return 1;
@@ -407,33 +398,22 @@ int main(int argc, char **argv) {
         if (i + 1 >= argc) return usage("every option takes a value");
         const char *v = argv[++i];
         int64_t n;
-        if (strcmp(a, "--batch") == 0 && parse_int(v, &n))
-            o.batch = n;
-        else if (strcmp(a, "--channels") == 0 && parse_int(v, &n))
-            o.channels = n;
-        else if (strcmp(a, "--heads") == 0 && parse_int(v, &n))
-            o.heads = n;
-        else if (strcmp(a, "--height") == 0 && parse_int(v, &n))
-            o.height = n;
-        else if (strcmp(a, "--width") == 0 && parse_int(v, &n))
-            o.width = n;
-        else if (strcmp(a, "--seed") == 0)
-            o.seed = strtoull(v, NULL, 10);
+        if (strcmp(a, "--batch") == 0 && parse_int(v, &n)) o.batch = n;
+        else if (strcmp(a, "--channels") == 0 && parse_int(v, &n)) o.channels = n;
+        else if (strcmp(a, "--heads") == 0 && parse_int(v, &n)) o.heads = n;
+        else if (strcmp(a, "--height") == 0 && parse_int(v, &n)) o.height = n;
+        else if (strcmp(a, "--width") == 0 && parse_int(v, &n)) o.width = n;
+        else if (strcmp(a, "--seed") == 0) o.seed = strtoull(v, NULL, 10);
         else if (strcmp(a, "--impl") == 0) {
             if (strcmp(v, "notation") != 0 && strcmp(v, "raw") != 0 && strcmp(v, "fused") != 0)
                 return usage("--impl must be notation, raw or fused");
             o.impl = v;
             real_use = true;
-        } else if (strcmp(a, "--weights") == 0)
-            o.weights = v, real_use = true;
-        else if (strcmp(a, "--input") == 0)
-            o.input = v, real_use = true;
-        else if (strcmp(a, "--output") == 0)
-            o.output = v, real_use = true;
-        else if (strcmp(a, "--grad-input") == 0)
-            o.grad_input = v, real_use = true;
-        else if (strcmp(a, "--grads") == 0)
-            o.grads = v, real_use = true;
+        } else if (strcmp(a, "--weights") == 0) o.weights = v, real_use = true;
+        else if (strcmp(a, "--input") == 0) o.input = v, real_use = true;
+        else if (strcmp(a, "--output") == 0) o.output = v, real_use = true;
+        else if (strcmp(a, "--grad-input") == 0) o.grad_input = v, real_use = true;
+        else if (strcmp(a, "--grads") == 0) o.grads = v, real_use = true;
         else {
             char msg[256];
             snprintf(msg, sizeof msg, "unknown option or invalid value: %s %s", a, v);

@@ -37,8 +37,7 @@ static inline const char *einc_fuzz_axes_check(einc_ctx *ctx, const uint8_t *dat
     size_t names_size = (data[0] & 16) ? 16 : 256;
     char text[4096];
     size_t len = 0;
-    for (size_t i = 1; i < size && len + 1 < sizeof text && data[i]; i++)
-        text[len++] = (char)data[i];
+    for (size_t i = 1; i < size && len + 1 < sizeof text && data[i]; i++) text[len++] = (char)data[i];
     text[len] = '\0';
     einc_axis axes[16], again[16];
     char names[256], names2[256];

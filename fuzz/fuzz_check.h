@@ -24,26 +24,26 @@ typedef const char *(*einc_fuzz_check_fn)(einc_ctx *ctx, const uint8_t *data, si
 
 /* Inside a check function: on a false `cond`, print where, store `what` in the local
  * `const char *violation` and jump to the function's cleanup label `done`. */
-#define EINC_FUZZ_EXPECT(cond, what)                                                             \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", __FILE__, __LINE__, (what), #cond); \
-            violation = (what);                                                                  \
-            goto done;                                                                           \
-        }                                                                                        \
+#define EINC_FUZZ_EXPECT(cond, what)                                                                                   \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", __FILE__, __LINE__, (what), #cond);                \
+            violation = (what);                                                                                        \
+            goto done;                                                                                                 \
+        }                                                                                                              \
     } while (0)
 
 /* Inside a check function: an einc call failed; under an allocation sweep an out-of-memory
  * failure ends the check quietly, anything else is the violation `what`. */
-#define EINC_FUZZ_EXPECT_OK(ctx, may_oom, ok, what)                                              \
-    do {                                                                                         \
-        if (!(ok)) {                                                                             \
-            if ((may_oom) && einc_errcode(ctx) == EINC_ENOMEM) goto done;                        \
-            fprintf(stderr, "%s:%d: invariant violated: %s (%s: %s)\n", __FILE__, __LINE__, (what), \
-                    einc_status_name(einc_errcode(ctx)), einc_errmsg(ctx));                      \
-            violation = (what);                                                                  \
-            goto done;                                                                           \
-        }                                                                                        \
+#define EINC_FUZZ_EXPECT_OK(ctx, may_oom, ok, what)                                                                    \
+    do {                                                                                                               \
+        if (!(ok)) {                                                                                                   \
+            if ((may_oom) && einc_errcode(ctx) == EINC_ENOMEM) goto done;                                              \
+            fprintf(stderr, "%s:%d: invariant violated: %s (%s: %s)\n", __FILE__, __LINE__, (what),                    \
+                    einc_status_name(einc_errcode(ctx)), einc_errmsg(ctx));                                            \
+            violation = (what);                                                                                        \
+            goto done;                                                                                                 \
+        }                                                                                                              \
     } while (0)
 
 #endif /* EINC_FUZZ_CHECK_H */

@@ -50,10 +50,10 @@
 /* ---- a counting allocator with a size cap and an optional failing allocation ----------------- */
 
 typedef struct {
-    long count;         /* allocations made                          */
-    long fail_at;       /* the allocation number that fails; < 0: none */
-    long long live;     /* bytes allocated now                       */
-    long live_blocks;   /* blocks allocated now                      */
+    long count;       /* allocations made                          */
+    long fail_at;     /* the allocation number that fails; < 0: none */
+    long long live;   /* bytes allocated now                       */
+    long live_blocks; /* blocks allocated now                      */
 } einc_fuzz_notation_alloc;
 
 #define EINC_FUZZ_NOTATION_MAX_BLOCK ((size_t)16 << 20)
@@ -97,17 +97,30 @@ static inline unsigned einc_fuzz_notation_byte(einc_fuzz_notation_reader *r) {
 
 /* One token per byte for the token form of the expression: the notation's alphabet. */
 static const char *const einc_fuzz_notation_tokens[] = {
-    "a", "b", "c", "d", " ", " ", " ", "(", ")", "[", "]", "+", ",", "->", "...", "1",
-    "2", "3", "0", "01", "h", "w", "b1", "_x", "a...", "(a b)", "[c]", " -> ", ", ", "|", "$", "\t",
+    "a", "b", "c", "d",  " ", " ", " ",  "(",  ")",    "[",     "]",   "+",    ",",  "->", "...", "1",
+    "2", "3", "0", "01", "h", "w", "b1", "_x", "a...", "(a b)", "[c]", " -> ", ", ", "|",  "$",   "\t",
 };
 
-static const char *const einc_fuzz_notation_names[] = {"a", "b", "c", "d", "h", "w", "b1", "_x",
-                                                       "q", "k", "ds", "N", "zz", "",  "1", "a b"};
+static const char *const einc_fuzz_notation_names[] = {"a", "b", "c",  "d", "h",  "w", "b1", "_x",
+                                                       "q", "k", "ds", "N", "zz", "",  "1",  "a b"};
 
 static inline int64_t einc_fuzz_notation_value(unsigned b) {
-    static const int64_t special[] = {0, -1, -7, EINC_EMPTY_TUPLE, 7, 16, 100, (int64_t)1 << 20,
-                                      (int64_t)1 << 31, (int64_t)1 << 40, (int64_t)1 << 62, INT64_MAX,
-                                      INT64_MIN + 1, 3000000000LL, 65536, 12};
+    static const int64_t special[] = {0,
+                                      -1,
+                                      -7,
+                                      EINC_EMPTY_TUPLE,
+                                      7,
+                                      16,
+                                      100,
+                                      (int64_t)1 << 20,
+                                      (int64_t)1 << 31,
+                                      (int64_t)1 << 40,
+                                      (int64_t)1 << 62,
+                                      INT64_MAX,
+                                      INT64_MIN + 1,
+                                      3000000000LL,
+                                      65536,
+                                      12};
 #ifdef EINC_FUZZ_NOTATION_NO_HUGE_VALUES /* to explore past open overflow bugs */
     if (special[b % 16] > 100) return 1 + (int64_t)(b % 6);
 #endif
@@ -160,9 +173,10 @@ static inline const char *einc_fuzz_notation_check_failure(einc_fuzz_notation_re
         return einc_fuzz_notation_fail(res, "%s returned %s but the context records %s", what, einc_status_name(st),
                                        einc_status_name(einc_errcode(ctx)));
     const char *msg = einc_errmsg(ctx);
-    if (!msg || !msg[0]) return einc_fuzz_notation_fail(res, "%s failed with %s and an empty message", what,
-                                                        einc_status_name(st));
-    if (strstr(msg, "(null)") && !strstr(expr, "(null)")) return einc_fuzz_notation_fail(res, "%s: message prints a NULL: %s", what, msg);
+    if (!msg || !msg[0])
+        return einc_fuzz_notation_fail(res, "%s failed with %s and an empty message", what, einc_status_name(st));
+    if (strstr(msg, "(null)") && !strstr(expr, "(null)"))
+        return einc_fuzz_notation_fail(res, "%s: message prints a NULL: %s", what, msg);
     for (int i = 0; i < nout; i++)
         if (out[i]) return einc_fuzz_notation_fail(res, "%s failed but output #%d is not NULL", what, i + 1);
     return einc_fuzz_notation_check_carets(res, msg, expr);
@@ -189,8 +203,8 @@ static inline const char *einc_fuzz_notation_check_output(einc_fuzz_notation_res
     int64_t n = 1;
     for (int d = 0; d < nd; d++) {
         int64_t len = einc_tensor_dim(t, d);
-        if (len < 1) return einc_fuzz_notation_fail(res, "output #%d has length %lld in dimension %d", o + 1,
-                                                     (long long)len, d);
+        if (len < 1)
+            return einc_fuzz_notation_fail(res, "output #%d has length %lld in dimension %d", o + 1, (long long)len, d);
         if (__builtin_mul_overflow(n, len, &n))
             return einc_fuzz_notation_fail(res, "output #%d: its element count overflows 64 bits", o + 1);
     }

@@ -79,7 +79,8 @@ static const char *einc_fuzz_npy_check(einc_ctx *ctx, const uint8_t *data, size_
             EINC_FUZZ_EXPECT(t != NULL, "einc_npy_load must accept exactly what einc_npy_load_buffer accepts");
             fb = einc_fuzz_npy_bytes_(f, &fn);
             tb = einc_fuzz_npy_bytes_(t, &bn);
-            EINC_FUZZ_EXPECT(einc_tensor_dtype(f) == einc_tensor_dtype(t) && einc_tensor_ndim(f) == einc_tensor_ndim(t) &&
+            EINC_FUZZ_EXPECT(einc_tensor_dtype(f) == einc_tensor_dtype(t) &&
+                                 einc_tensor_ndim(f) == einc_tensor_ndim(t) &&
                                  memcmp(einc_tensor_shape(f), einc_tensor_shape(t),
                                         sizeof(int64_t) * (size_t)einc_tensor_ndim(t)) == 0 &&
                                  fb && tb && fn == bn && memcmp(fb, tb, fn) == 0,

@@ -147,7 +147,38 @@ def kwarg_value(rng):
     return value(rng)
 
 
+# Calls that are right as they stand (so the fuzzer reaches the kernels and the result
+# conversion, not only the errors): function, expression, input shapes, constraints.
+VALID = [
+    ("id", "a b -> b a", [(2, 3)], {}), ("id", "b (h d) -> b h d", [(2, 6)], {"h": 2}),
+    ("sum", "a [b]", [(3, 4)], {}), ("mean", "a [b] c", [(2, 3, 4)], {"keepdims": True}),
+    ("dot", "a b, b c -> a c", [(2, 3), (3, 4)], {}), ("add", "a b, b", [(2, 3), (3,)], {}),
+    ("softmax", "a [b]", [(2, 5)], {}), ("log_softmax", "[a] b", [(3, 2)], {}),
+    ("argmax", "a [b]", [(3, 4)], {}), ("sort", "a [b]", [(3, 4)], {}), ("flip", "a [b]", [(3, 4)], {}),
+    ("roll", "a [b]", [(3, 4)], {"shift": 1}), ("where", "a, a, a", [(4,), (4,), (4,)], {}),
+    ("rearrange", "a b c -> (a c) b", [(2, 3, 4)], {}), ("max", "[a] b", [(3, 4)], {}),
+    ("logsumexp", "a [b]", [(2, 7)], {}), ("solve_shapes", "a b -> b a", [(2, 3)], {}),
+]
+
+
+def valid_call(rng):
+    name, expr, shapes, kw = rng.choice(VALID)
+    args = [expr]
+    for shp in shapes:
+        x = np.random.default_rng(rng.randint(0, 2**31)).standard_normal(shp).astype(
+            rng.choice([np.float32, np.float64, np.float16, np.int32, np.int8]))
+        if rng.random() < 0.3 and x.ndim >= 2:
+            x = np.ascontiguousarray(x.T).T  # the same values through transposed strides
+        args.append(x)
+    kwargs = dict(kw)
+    if rng.random() < 0.3:  # one keyword perturbed
+        kwargs[rng.choice(AXES)] = kwarg_value(rng)
+    return name, args, kwargs
+
+
 def one_call(rng, corpus):
+    if rng.random() < 0.35:
+        return valid_call(rng)
     name = rng.choice(FUNCS)
     args = []
     if rng.random() < 0.93:

@@ -51,12 +51,10 @@ static const char *fuzz_safetensors_check(einc_ctx *ctx, const uint8_t *data, si
     einc_state *s = einc_safetensors_load_buffer(ctx, data, size);
     if (!s) {
         einc_status code = einc_errcode(ctx);
-        if (code == EINC_OK)
-            bad = "load failed without recording an error";
+        if (code == EINC_OK) bad = "load failed without recording an error";
         else if (code != EINC_EFORMAT && code != EINC_EUNSUPPORTED && !(allow_nomem && code == EINC_ENOMEM))
             bad = "load failed with an unexpected status";
-        else if (!einc_errmsg(ctx)[0])
-            bad = "load failed without a message";
+        else if (!einc_errmsg(ctx)[0]) bad = "load failed without a message";
         goto done;
     }
     if (einc_errcode(ctx) != EINC_OK) {
@@ -65,8 +63,7 @@ static const char *fuzz_safetensors_check(einc_ctx *ctx, const uint8_t *data, si
     }
     if (einc_safetensors_save_buffer(ctx, s, &b1, &n1) != EINC_OK) goto nomem;
     uint64_t hlen = 0;
-    for (int i = 7; n1 >= 8 && i >= 0; i--)
-        hlen = (hlen << 8) | ((const uint8_t *)b1)[i];
+    for (int i = 7; n1 >= 8 && i >= 0; i--) hlen = (hlen << 8) | ((const uint8_t *)b1)[i];
     if (n1 < 8 || hlen % 8 != 0 || hlen > n1 - 8) {
         bad = "saved header length is not a multiple of 8 inside the file";
         goto done;

@@ -22,64 +22,64 @@
 static int test_failed_checks_ = 0, test_passed_ = 0, test_failed_ = 0;
 
 #define TEST(name) static void name(void)
-#define RUN(name)                                                                                \
-    do {                                                                                         \
-        int before_ = test_failed_checks_;                                                       \
-        name();                                                                                  \
-        if (test_failed_checks_ == before_) test_passed_++;                                      \
-        else {                                                                                   \
-            test_failed_++;                                                                      \
-            fprintf(stderr, "FAILED: %s\n", #name);                                              \
-        }                                                                                        \
+#define RUN(name)                                                                                                      \
+    do {                                                                                                               \
+        int before_ = test_failed_checks_;                                                                             \
+        name();                                                                                                        \
+        if (test_failed_checks_ == before_) test_passed_++;                                                            \
+        else {                                                                                                         \
+            test_failed_++;                                                                                            \
+            fprintf(stderr, "FAILED: %s\n", #name);                                                                    \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK(cond)                                                                              \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
-            test_failed_checks_++;                                                               \
-        }                                                                                        \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);                                   \
+            test_failed_checks_++;                                                                                     \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                       \
-    do {                                                                                         \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                      \
-        if (a_ != b_) {                                                                          \
-            fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, #b, a_, b_); \
-            test_failed_checks_++;                                                               \
-        }                                                                                        \
+#define CHECK_EQ_INT(a, b)                                                                                             \
+    do {                                                                                                               \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                                            \
+        if (a_ != b_) {                                                                                                \
+            fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, #b, a_, b_);             \
+            test_failed_checks_++;                                                                                     \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_CLOSE(a, b, tol)                                                                   \
-    do {                                                                                         \
-        double a_ = (double)(a), b_ = (double)(b);                                               \
-        if (!(fabs(a_ - b_) <= (tol) * (1.0 + fabs(b_))) && !(isnan(a_) && isnan(b_))) {         \
-            fprintf(stderr, "%s:%d: %s ~= %s failed: %.9g vs %.9g\n", __FILE__, __LINE__, #a, #b, a_, b_); \
-            test_failed_checks_++;                                                               \
-        }                                                                                        \
+#define CHECK_CLOSE(a, b, tol)                                                                                         \
+    do {                                                                                                               \
+        double a_ = (double)(a), b_ = (double)(b);                                                                     \
+        if (!(fabs(a_ - b_) <= (tol) * (1.0 + fabs(b_))) && !(isnan(a_) && isnan(b_))) {                               \
+            fprintf(stderr, "%s:%d: %s ~= %s failed: %.9g vs %.9g\n", __FILE__, __LINE__, #a, #b, a_, b_);             \
+            test_failed_checks_++;                                                                                     \
+        }                                                                                                              \
     } while (0)
 
 /* The status must be `code` and the message must contain `needle`. Clears the error. */
-#define CHECK_ERROR(ctx, code, needle)                                                           \
-    do {                                                                                         \
-        einc_status s_ = einc_errcode(ctx);                                                      \
-        const char *m_ = einc_errmsg(ctx);                                                       \
-        if (s_ != (code) || !strstr(m_, (needle))) {                                             \
-            fprintf(stderr, "%s:%d: expected %s containing \"%s\", got %s: \"%s\"\n", __FILE__, __LINE__, \
-                    einc_status_name(code), (needle), einc_status_name(s_), m_);                 \
-            test_failed_checks_++;                                                               \
-        }                                                                                        \
-        einc_clear_error(ctx);                                                                   \
+#define CHECK_ERROR(ctx, code, needle)                                                                                 \
+    do {                                                                                                               \
+        einc_status s_ = einc_errcode(ctx);                                                                            \
+        const char *m_ = einc_errmsg(ctx);                                                                             \
+        if (s_ != (code) || !strstr(m_, (needle))) {                                                                   \
+            fprintf(stderr, "%s:%d: expected %s containing \"%s\", got %s: \"%s\"\n", __FILE__, __LINE__,              \
+                    einc_status_name(code), (needle), einc_status_name(s_), m_);                                       \
+            test_failed_checks_++;                                                                                     \
+        }                                                                                                              \
+        einc_clear_error(ctx);                                                                                         \
     } while (0)
 
-#define CHECK_OK(ctx)                                                                            \
-    do {                                                                                         \
-        if (einc_errcode(ctx) != EINC_OK) {                                                      \
-            fprintf(stderr, "%s:%d: unexpected error %s: %s\n", __FILE__, __LINE__,              \
-                    einc_status_name(einc_errcode(ctx)), einc_errmsg(ctx));                      \
-            test_failed_checks_++;                                                               \
-            einc_clear_error(ctx);                                                               \
-        }                                                                                        \
+#define CHECK_OK(ctx)                                                                                                  \
+    do {                                                                                                               \
+        if (einc_errcode(ctx) != EINC_OK) {                                                                            \
+            fprintf(stderr, "%s:%d: unexpected error %s: %s\n", __FILE__, __LINE__,                                    \
+                    einc_status_name(einc_errcode(ctx)), einc_errmsg(ctx));                                            \
+            test_failed_checks_++;                                                                                     \
+            einc_clear_error(ctx);                                                                                     \
+        }                                                                                                              \
     } while (0)
 
 /* True under `make test-valgrind`: valgrind emulates int64 -> float32 conversion through float64
@@ -149,7 +149,8 @@ static inline int test_tensors_close_(const char *file, int line, const einc_ten
         return 0;
     }
     int nd = einc_tensor_ndim(a);
-    if (nd != einc_tensor_ndim(b) || memcmp(einc_tensor_shape(a), einc_tensor_shape(b), sizeof(int64_t) * (size_t)nd) != 0) {
+    if (nd != einc_tensor_ndim(b) ||
+        memcmp(einc_tensor_shape(a), einc_tensor_shape(b), sizeof(int64_t) * (size_t)nd) != 0) {
         fprintf(stderr, "%s:%d: shapes differ (ndim %d vs %d)\n", file, line, nd, einc_tensor_ndim(b));
         test_failed_checks_++;
         return 0;
@@ -174,7 +175,8 @@ static inline int test_tensors_close_(const char *file, int line, const einc_ten
         y[i] = einc_tensor_get(b, idx);
         int same = (isnan(x[i]) && isnan(y[i])) || x[i] == y[i] || fabs(x[i] - y[i]) <= atol + rtol * fabs(y[i]);
         if (!same && ok) {
-            fprintf(stderr, "%s:%d: element %lld differs: %.9g vs %.9g (expected)\n", file, line, (long long)i, x[i], y[i]);
+            fprintf(stderr, "%s:%d: element %lld differs: %.9g vs %.9g (expected)\n", file, line, (long long)i, x[i],
+                    y[i]);
             ok = 0;
         }
     }
@@ -184,7 +186,8 @@ static inline int test_tensors_close_(const char *file, int line, const einc_ten
     return ok;
 }
 #define CHECK_TENSOR_CLOSE(a, b, rtol, atol) test_tensors_close_(__FILE__, __LINE__, (a), (b), (rtol), (atol), 1)
-#define CHECK_TENSOR_CLOSE_ANYTYPE(a, b, rtol, atol) test_tensors_close_(__FILE__, __LINE__, (a), (b), (rtol), (atol), 0)
+#define CHECK_TENSOR_CLOSE_ANYTYPE(a, b, rtol, atol)                                                                   \
+    test_tensors_close_(__FILE__, __LINE__, (a), (b), (rtol), (atol), 0)
 
 /* An allocator that fails every allocation after the first `budget` ones and counts live bytes,
  * for fail-the-Nth-allocation sweeps. */

@@ -1,7 +1,7 @@
 /* The attention module against PyTorch: for each configuration written by
  * tests/golden/gen_attention.py (PyTorch 1.13's module, seeded), the state dict is loaded from
- * safetensors into the three einc implementations (notation, raw, fused), and the output, the gradient of sum(output) with
- * respect to the input and the parameter gradients must match PyTorch's within 1e-5 relative. */
+ * safetensors into the three einc implementations (notation, raw, fused), and the output, the gradient of sum(output)
+ * with respect to the input and the parameter gradients must match PyTorch's within 1e-5 relative. */
 #include "test.h"
 
 /* max |a - b| <= tol * max(1, max |b|) */
@@ -10,7 +10,10 @@ static void check_close(einc_ctx *ctx, einc_tensor *a, einc_tensor *b, const cha
     einc_tensor *m = einc_tensor_max(ctx, einc_tensor_abs(ctx, b), EINC_ALL, false);
     double diff = d ? einc_tensor_item(d) : 1e30, scale = m ? einc_tensor_item(m) : 1;
     if (!(diff <= 1e-5 * (scale > 1 ? scale : 1))) {
-        fprintf(stderr, "%s, %s (%s): max |difference| %g, max |torch| %g\n", cfg, what, impl == 2 ? "fused" : impl ? "raw" : "notation",
+        fprintf(stderr, "%s, %s (%s): max |difference| %g, max |torch| %g\n", cfg, what,
+                impl == 2 ? "fused"
+                : impl    ? "raw"
+                          : "notation",
                 diff, scale);
         test_failed_checks_++;
     }
@@ -53,8 +56,8 @@ TEST(matches_pytorch) {
             einc_param ps[4];
             int np = einc_mha_params(&m, ps, 4);
             for (int i = 0; i < np; i++)
-                check_close(ctx, einc_grad(ctx, ps[i].tensor), einc_state_get(grads, ps[i].name), ps[i].name, configs[k],
-                            impl);
+                check_close(ctx, einc_grad(ctx, ps[i].tensor), einc_state_get(grads, ps[i].name), ps[i].name,
+                            configs[k], impl);
             /* the module's own state dict round-trips through safetensors */
             einc_state *mine = einc_mha_state(ctx, &m);
             void *buf = NULL;
@@ -62,8 +65,9 @@ TEST(matches_pytorch) {
             CHECK(einc_safetensors_save_buffer(ctx, mine, &buf, &size) == EINC_OK);
             einc_state *back = einc_safetensors_load_buffer(ctx, buf, size);
             CHECK(back && einc_state_count(back) == 4);
-            if (back) check_close(ctx, einc_state_get(back, "qkv.weight"), einc_state_get(weights, "qkv.weight"),
-                                  "saved qkv.weight", configs[k], impl);
+            if (back)
+                check_close(ctx, einc_state_get(back, "qkv.weight"), einc_state_get(weights, "qkv.weight"),
+                            "saved qkv.weight", configs[k], impl);
             einc_state_free(back);
             einc_buffer_free(ctx, buf, size);
             einc_state_free(mine);

@@ -57,7 +57,8 @@ TEST(pytorch_weights_through_the_tool) {
         einc_scope_begin(ctx);
         CHECK(max_rel_diff(ctx, einc_npy_load(ctx, y), test_golden(ctx, "attention/heads8_hw.y")) < 1e-5);
         CHECK(max_rel_diff(ctx, einc_npy_load(ctx, gx), test_golden(ctx, "attention/heads8_hw.gx")) < 1e-5);
-        einc_state *mine = einc_safetensors_load(ctx, g), *torch = einc_safetensors_load(ctx, GOLD "heads8_hw.grads.safetensors");
+        einc_state *mine = einc_safetensors_load(ctx, g),
+                   *torch = einc_safetensors_load(ctx, GOLD "heads8_hw.grads.safetensors");
         const char *names[] = {"qkv.weight", "qkv.bias", "proj.weight", "proj.bias"};
         for (int k = 0; k < 4; k++)
             CHECK(max_rel_diff(ctx, einc_state_get(mine, names[k]), einc_state_get(torch, names[k])) < 1e-5);
@@ -77,7 +78,8 @@ TEST(bad_files_and_shapes) {
     char out[8192];
     CHECK_EQ_INT(run(TOOL " --weights /nonexistent/w.safetensors", out, sizeof out), 1);
     CHECK(strncmp(out, "IOError: ", 9) == 0);
-    CHECK_EQ_INT(run(TOOL " --channels 12 --heads 3 --weights " GOLD "notebook.weights.safetensors", out, sizeof out), 1);
+    CHECK_EQ_INT(run(TOOL " --channels 12 --heads 3 --weights " GOLD "notebook.weights.safetensors", out, sizeof out),
+                 1);
     CHECK(strncmp(out, "ShapeError: ", 12) == 0);
     CHECK_EQ_INT(run(TOOL " --channels 16 --heads 4 --input " GOLD "h3.x.npy", out, sizeof out), 1);
     CHECK(strstr(out, "expected an input of shape (B, 16, H, W), got (2, 12, 6, 6)") != NULL);

@@ -27,8 +27,7 @@ static einc_tensor *causal_mask(einc_ctx *ctx, int64_t n, int64_t m) {
     einc_tensor *t = einc_tensor_zeros(ctx, EINC_FLOAT64, 2, (int64_t[]){n, m});
     double *p = einc_tensor_data(t);
     for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < m; j++)
-            p[i * m + j] = j <= i ? 0.0 : -INFINITY;
+        for (int64_t j = 0; j < m; j++) p[i * m + j] = j <= i ? 0.0 : -INFINITY;
     return t;
 }
 
@@ -70,8 +69,7 @@ static einc_tensor *make_bias(einc_ctx *ctx, const config *c) {
     if (c->bias == 3) { /* mask the last third of the keys, keep at least one */
         einc_tensor *t = einc_tensor_zeros(ctx, EINC_FLOAT32, 2, (int64_t[]){1, c->m});
         float *p = einc_tensor_data(t);
-        for (int64_t j = c->m - c->m / 3; j < c->m; j++)
-            p[j] = -INFINITY;
+        for (int64_t j = c->m - c->m / 3; j < c->m; j++) p[j] = -INFINITY;
         return t;
     }
     return NULL;
@@ -183,10 +181,8 @@ TEST(kernel_levels_against_reference) {
                     einc__k_attention_ref(&a, scratch, 0, 1);
                     einc__k_attention_backward_ref(&a, scratch, 0, 1);
                 } else { /* the forward in three parts, the backward in two */
-                    for (int part = 2; part >= 0; part--)
-                        einc__k_attention(&a, scratch, part, 3);
-                    for (int part = 0; part < 2; part++)
-                        einc__k_attention_backward(&a, scratch, part, 2);
+                    for (int part = 2; part >= 0; part--) einc__k_attention(&a, scratch, part, 3);
+                    for (int part = 0; part < 2; part++) einc__k_attention_backward(&a, scratch, part, 2);
                 }
                 free(scratch);
                 einc_tensor *r[6] = {o, l, dq, dk, dv, db};
@@ -228,8 +224,7 @@ TEST(row_step_exp_accuracy) {
                 double rel = fabs(s[i] - e) / e;
                 if (rel > worst) worst = rel;
             }
-            for (int i = N - 5; i < N; i++)
-                CHECK(s[i] == 0.0f);
+            for (int i = N - 5; i < N; i++) CHECK(s[i] == 0.0f);
         }
         if (!(worst <= 0x1p-22)) fprintf(stderr, "level %d: exp relative error %g\n", level, worst);
         CHECK(worst <= 0x1p-22);
@@ -272,8 +267,7 @@ TEST(gradients_match_unfused_and_finite_differences) {
                                leaf[2], 0.7, gc.bias ? leaf[3] : NULL, gc.causal ? causal_mask(ctx, n, m) : NULL)
                      : fused_fn(ctx, leaf, &gc);
             CHECK(einc_backward(ctx, out, dout) == EINC_OK);
-            for (int i = 0; i < 4; i++)
-                grads[impl][i] = einc_grad(ctx, leaf[i]);
+            for (int i = 0; i < 4; i++) grads[impl][i] = einc_grad(ctx, leaf[i]);
         }
         CHECK_OK(ctx);
         for (int i = 0; i < (gc.bias ? 4 : 3); i++) {
@@ -286,8 +280,7 @@ TEST(gradients_match_unfused_and_finite_differences) {
                                  einc_tensor_randn(ctx, EINC_FLOAT64, 3, (int64_t[]){2, 5, 3}),
                                  einc_tensor_randn(ctx, EINC_FLOAT64, 3, (int64_t[]){2, 5, 2}),
                                  einc_tensor_randn(ctx, EINC_FLOAT64, 2, (int64_t[]){4, 5})};
-        for (int i = 0; i < 4; i++)
-            einc_requires_grad(small[i], true);
+        for (int i = 0; i < 4; i++) einc_requires_grad(small[i], true);
         CHECK(einc_gradcheck(ctx, fused_fn, &gc, gc.bias ? 4 : 3, small, 1e-6, 1e-6, 1e-5) == EINC_OK);
         CHECK_OK(ctx);
         einc_scope_end(ctx);
@@ -320,8 +313,7 @@ TEST(matches_pytorch) {
             einc_attention(ctx, "b h N d, b h M d, b h M e -> b h N e", t[0], t[1], t[2], EINC_NO_AXES, &opt);
         CHECK(out && rel_err(ctx, out, t[5]) < 2e-6);
         CHECK(einc_backward(ctx, out, t[4]) == EINC_OK);
-        for (int i = 0; i < 3; i++)
-            CHECK(rel_err(ctx, einc_grad(ctx, t[i]), t[6 + i]) < 2e-5);
+        for (int i = 0; i < 3; i++) CHECK(rel_err(ctx, einc_grad(ctx, t[i]), t[6 + i]) < 2e-5);
         if (db) CHECK(rel_err(ctx, einc_grad(ctx, t[3]), db) < 2e-5);
         CHECK_OK(ctx);
         einc_scope_end(ctx);
@@ -365,8 +357,7 @@ TEST(bool_mask_is_an_additive_bias) {
     einc_tensor *tri = einc_tensor_zeros(ctx, EINC_BOOL, 2, (int64_t[]){n, m});
     bool *tp = einc_tensor_data(tri);
     for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < m; j++)
-            tp[i * m + j] = j <= i;
+        for (int64_t j = 0; j < m; j++) tp[i * m + j] = j <= i;
     einc_attention_options tri_mask = {0, false, tri}, causal = {0, true, NULL};
     einc_tensor *o1 = einc_attention(ctx, expr, q, k, v, EINC_NO_AXES, &tri_mask);
     einc_tensor *o2 = einc_attention(ctx, expr, q, k, v, EINC_NO_AXES, &causal);
@@ -378,13 +369,11 @@ TEST(bool_mask_is_an_additive_bias) {
     einc_tensor *grads[2][3];
     for (int impl = 0; impl < 2; impl++) {
         einc_tensor *leaf[3] = {einc_tensor_clone(ctx, q), einc_tensor_clone(ctx, k), einc_tensor_clone(ctx, v)};
-        for (int i = 0; i < 3; i++)
-            einc_requires_grad(leaf[i], true);
+        for (int i = 0; i < 3; i++) einc_requires_grad(leaf[i], true);
         einc_attention_options opt = {0, false, impl ? addf : mask};
         einc_tensor *o = einc_attention(ctx, expr, leaf[0], leaf[1], leaf[2], EINC_NO_AXES, &opt);
         CHECK(einc_backward(ctx, o, dout) == EINC_OK);
-        for (int i = 0; i < 3; i++)
-            grads[impl][i] = einc_grad(ctx, leaf[i]);
+        for (int i = 0; i < 3; i++) grads[impl][i] = einc_grad(ctx, leaf[i]);
     }
     CHECK_OK(ctx);
     for (int i = 0; i < 3; i++) {

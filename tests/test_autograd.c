@@ -20,11 +20,9 @@ static const char *const LAYOUT_NAMES[] = {"contiguous", "transposed", "negative
 static einc_tensor *leaf(einc_ctx *ctx, layout l, double lo, double hi, int ndim, const int64_t *shape) {
     int64_t bshape[EINC_MAX_DIMS] = {0};
     int perm[EINC_MAX_DIMS];
-    for (int d = 0; d < ndim; d++)
-        bshape[d] = shape[d], perm[d] = ndim - 1 - d;
+    for (int d = 0; d < ndim; d++) bshape[d] = shape[d], perm[d] = ndim - 1 - d;
     if (l == TRANSPOSED)
-        for (int d = 0; d < ndim; d++)
-            bshape[d] = shape[ndim - 1 - d];
+        for (int d = 0; d < ndim; d++) bshape[d] = shape[ndim - 1 - d];
     if (l == STRIDED && ndim > 0) bshape[ndim - 1] *= 2;
     einc_tensor *u = einc_tensor_rand(ctx, EINC_FLOAT64, ndim, bshape);
     einc_tensor *base = einc_add_scalar(ctx, einc_mul_scalar(ctx, u, hi - lo), lo);
@@ -353,16 +351,14 @@ TEST(prod_with_zeros_and_std_of_constants) {
     double g[9];
     CHECK(grad_values(ctx, x, g, 9));
     static const double want[9] = {12, 8, 6, 0, 8, 0, 0, 0, 0};
-    for (int i = 0; i < 9; i++)
-        CHECK_CLOSE(g[i], want[i], 0.0);
+    for (int i = 0; i < 9; i++) CHECK_CLOSE(g[i], want[i], 0.0);
     /* the std of a constant block has gradient 0 there, not NaN (PyTorch's choice) */
     einc_tensor *k = einc_tensor_full(ctx, EINC_FLOAT64, EINC_SHAPE(2, 3), 1.5);
     einc_requires_grad(k, true);
     reduce_case sd = {EINC_REDUCE_STD, 1, {1, 0, 0}, false};
     einc_backward(ctx, einc_tensor_sum(ctx, f_reduce(ctx, &k, &sd), EINC_ALL, false), NULL);
     CHECK(grad_values(ctx, k, g, 6));
-    for (int i = 0; i < 6; i++)
-        CHECK(g[i] == 0.0);
+    for (int i = 0; i < 6; i++) CHECK(g[i] == 0.0);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
@@ -542,8 +538,7 @@ TEST(broadcast_leaf_and_float32_gradients) {
     CHECK_EQ_INT(einc_backward(ctx, einc_tensor_sum(ctx, einc_tensor_mul(ctx, b, x), EINC_ALL, false), NULL), EINC_OK);
     double g[6];
     CHECK(grad_values(ctx, b, g, 6));
-    for (int i = 0; i < 6; i++)
-        CHECK(g[i] == i + 1);
+    for (int i = 0; i < 6; i++) CHECK(g[i] == i + 1);
     CHECK(einc_grad(ctx, row) == NULL);
     /* float32 leaves get float32 gradients that agree with the float64 computation */
     einc_tensor *w64 = leaf_normal(ctx, TRANSPOSED, EINC_SHAPE(4, 3));
@@ -720,9 +715,7 @@ typedef struct {
     double scale;
 } pair_payload;
 
-static void pair_payload_free(void *payload) {
-    einc_tensor_release(((pair_payload *)payload)->keep);
-}
+static void pair_payload_free(void *payload) { einc_tensor_release(((pair_payload *)payload)->keep); }
 
 static einc_status pair_backward(einc_ctx *ctx, const einc__ag_node *node, einc_tensor *const *gout,
                                  einc_tensor **gin) {
@@ -761,8 +754,7 @@ TEST(recording_api_multi_output_and_payload) {
     einc_ctx *ctx = einc_ctx_create();
     einc_tensor *x = leaf_normal(ctx, NEGATIVE, EINC_SHAPE(2, 3));
     static const int which[3] = {0, 1, 2};
-    for (int i = 0; i < 3; i++)
-        GRADCHECK(ctx, "pair", f_pair, (void *)&which[i], x);
+    for (int i = 0; i < 3; i++) GRADCHECK(ctx, "pair", f_pair, (void *)&which[i], x);
     size_t before = live_tensors(ctx);
     einc_scope_begin(ctx);
     einc_tensor *u, *v;

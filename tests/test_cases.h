@@ -32,7 +32,8 @@ static inline int test_load_list(einc_ctx *ctx, const char *folder, const char *
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (strstr(tok, ".npy")) {
             char name[512];
-            snprintf(name, sizeof name, "%.100s/%.*s", folder, (int)(strlen(tok) - 4 < 400 ? strlen(tok) - 4 : 400), tok);
+            snprintf(name, sizeof name, "%.100s/%.*s", folder, (int)(strlen(tok) - 4 < 400 ? strlen(tok) - 4 : 400),
+                     tok);
             out[n++] = test_golden(ctx, name);
         } else {
             out[n++] = einc_tensor_scalar(ctx, EINC_FLOAT64, atof(tok));

@@ -17,9 +17,7 @@
 #define MAX_CASES 512
 
 /* dst = a + b, cut to fit (paths here are far shorter than the buffers). */
-static void concat(char *dst, size_t size, const char *a, const char *b) {
-    join3(dst, size, a, b, "");
-}
+static void concat(char *dst, size_t size, const char *a, const char *b) { join3(dst, size, a, b, ""); }
 
 static void golden_path(char *buf, size_t size, const char *name) {
     join3(buf, size, EINC_TEST_DATA, "/notation/", name);
@@ -103,10 +101,8 @@ static void run_golden_case(einc_ctx *ctx, const test_case *c) {
     args[n++] = c->expr;
     int nin = split_list(c->inputs, items, 16);
     for (int i = 0; i < nin; i++) {
-        if (strstr(items[i], ".npy"))
-            golden_path(ins[i], sizeof ins[i], items[i]);
-        else
-            concat(ins[i], sizeof ins[i], items[i], ""); /* a plain number: a 0-d input */
+        if (strstr(items[i], ".npy")) golden_path(ins[i], sizeof ins[i], items[i]);
+        else concat(ins[i], sizeof ins[i], items[i], ""); /* a plain number: a 0-d input */
         args[n++] = ins[i];
     }
     static char expected_names[16][256];
@@ -119,8 +115,7 @@ static void run_golden_case(einc_ctx *ctx, const test_case *c) {
         args[n++] = outs[o];
     }
     int ncons = constraint_args(c->constraints, cons, 16);
-    for (int i = 0; i < ncons; i++)
-        args[n++] = cons[i];
+    for (int i = 0; i < ncons; i++) args[n++] = cons[i];
 
     run_tool(n, args);
     CHECK_RUN(run_status == 0);
@@ -146,8 +141,7 @@ static void run_golden_case(einc_ctx *ctx, const test_case *c) {
 TEST(golden_cases_through_the_tool) {
     CHECK(ncases >= 100);
     einc_ctx *ctx = einc_ctx_create();
-    for (int i = 0; i < ncases; i++)
-        run_golden_case(ctx, &cases[i]);
+    for (int i = 0; i < ncases; i++) run_golden_case(ctx, &cases[i]);
     einc_ctx_destroy(ctx);
 }
 
@@ -396,8 +390,7 @@ static void run_error_case(const error_case *e) {
 }
 
 TEST(failures_exit_1_with_the_class_first_and_leave_no_file) {
-    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++)
-        run_error_case(&error_cases[i]);
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) run_error_case(&error_cases[i]);
 }
 
 TEST(an_output_in_a_missing_directory_leaves_nothing) {
@@ -524,8 +517,7 @@ static int simple_shape(const char *expr, const char *operand, size_t oplen, int
         }
         size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
         int k = 0;
-        while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], p, len) == 0))
-            k++;
+        while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], p, len) == 0)) k++;
         if (k == nnames && nnames < 32) snprintf(names[nnames++], sizeof names[0], "%.*s", (int)len, p);
         p += len;
     }
@@ -541,8 +533,7 @@ static int simple_shape(const char *expr, const char *operand, size_t oplen, int
             shape[nd++] = atoll(operand + i);
         } else {
             int k = 0;
-            while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], operand + i, len) == 0))
-                k++;
+            while (k < nnames && !(strlen(names[k]) == len && strncmp(names[k], operand + i, len) == 0)) k++;
             shape[nd++] = 2 + k;
         }
         i += len;
@@ -552,8 +543,7 @@ static int simple_shape(const char *expr, const char *operand, size_t oplen, int
 
 static int parse_shape(const char *text, int64_t *shape) {
     int nd = 0;
-    for (const char *p = text; *p && nd < EINC_MAX_DIMS; p += strcspn(p, ","), p += *p == ',')
-        shape[nd++] = atoll(p);
+    for (const char *p = text; *p && nd < EINC_MAX_DIMS; p += strcspn(p, ","), p += *p == ',') shape[nd++] = atoll(p);
     return nd;
 }
 
@@ -562,19 +552,16 @@ static int split_words(const char *line, char words[][256], int cap) {
     int n = 0;
     const char *p = line;
     while (*p && *p != '\n' && n < cap) {
-        while (*p == ' ')
-            p++;
+        while (*p == ' ') p++;
         if (!*p || *p == '\n') break;
         size_t len = 0;
         if (*p == '\'') {
             p++;
-            while (p[len] && p[len] != '\'' && p[len] != '\n')
-                len++;
+            while (p[len] && p[len] != '\'' && p[len] != '\n') len++;
             snprintf(words[n++], sizeof words[0], "%.*s", (int)len, p);
             p += len + (p[len] == '\'');
         } else {
-            while (p[len] && p[len] != ' ' && p[len] != '\n')
-                len++;
+            while (p[len] && p[len] != ' ' && p[len] != '\n') len++;
             snprintf(words[n++], sizeof words[0], "%.*s", (int)len, p);
             p += len;
         }
@@ -732,10 +719,8 @@ TEST(version_reports_dispatch_and_gemm) {
     run("--version", NULL);
     CHECK_RUN(run_status == 0 && strstr(run_out, "dispatch: baseline") != NULL);
     CHECK_RUN(strstr(run_out, "EINC_CPU=baseline") != NULL);
-    if (saved)
-        setenv("EINC_CPU", keep, 1);
-    else
-        unsetenv("EINC_CPU");
+    if (saved) setenv("EINC_CPU", keep, 1);
+    else unsetenv("EINC_CPU");
 }
 
 /* ---- explain, keepdims, numbers --------------------------------------------------------------- */

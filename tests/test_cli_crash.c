@@ -42,11 +42,9 @@ static pid_t spawn_tool(const char *const *args, const char *env) {
     char *argv[MAX_ARGV + 2], *envp[512];
     int n = 0, e = 0;
     argv[n++] = tool;
-    for (; args[n - 1] && n < MAX_ARGV; n++)
-        argv[n] = (char *)args[n - 1];
+    for (; args[n - 1] && n < MAX_ARGV; n++) argv[n] = (char *)args[n - 1];
     argv[n] = NULL;
-    for (char **p = environ; *p && e < 510; p++)
-        envp[e++] = *p;
+    for (char **p = environ; *p && e < 510; p++) envp[e++] = *p;
     if (env) envp[e++] = (char *)env;
     envp[e] = NULL;
     posix_spawn_file_actions_t fa;
@@ -237,10 +235,8 @@ TEST(two_writers_at_once) {
                 done++;
             }
         }
-        if (same_bytes(target, a, na))
-            ends_a++;
-        else if (same_bytes(target, b, nb))
-            ends_b++;
+        if (same_bytes(target, a, na)) ends_a++;
+        else if (same_bytes(target, b, nb)) ends_b++;
         CHECK_EQ_INT(dir_entries(out_dir), 1); /* no temporary left */
     }
     CHECK_EQ_INT(bad_reads, 0);

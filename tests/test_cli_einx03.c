@@ -84,8 +84,7 @@ static void run_golden_case(einc_ctx *ctx, char **f) {
     }
     if (keepdims) args[n++] = "keepdims=true";
     int nc = constraint_args(f[4], cons, 16);
-    for (int i = 0; i < nc; i++)
-        args[n++] = cons[i];
+    for (int i = 0; i < nc; i++) args[n++] = cons[i];
     run_tool(n, args);
     golden_cases_run++;
     CHECK_RUN(run_status == 0 && run_out[0] == '\0' && run_err[0] == '\0');
@@ -100,8 +99,7 @@ static void run_golden_case(einc_ctx *ctx, char **f) {
 
     /* the C API's 0.3 function on the same inputs: the tool must write exactly its result */
     einc_tensor *inputs[16], *api = NULL;
-    for (int i = 0; i < nin; i++)
-        inputs[i] = einc_npy_load(ctx, inpaths[i]);
+    for (int i = 0; i < nin; i++) inputs[i] = einc_npy_load(ctx, inpaths[i]);
     einc_axis axes[32];
     char names[512];
     int naxes = 0;
@@ -119,9 +117,7 @@ static void run_golden_case(einc_ctx *ctx, char **f) {
     clear_dir(out_dir);
 }
 
-static void golden_row(char **fields, void *ctx) {
-    run_golden_case(ctx, fields);
-}
+static void golden_row(char **fields, void *ctx) { run_golden_case(ctx, fields); }
 
 TEST(golden_03_cases) {
     einc_ctx *ctx = einc_ctx_create();
@@ -252,8 +248,7 @@ TEST(spellings_and_places) {
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         int n = 0;
-        while (n < 8 && forms[i][n])
-            n++;
+        while (n < 8 && forms[i][n]) n++;
         run_tool(n, forms[i]);
         CHECK_RUN(run_status == 0 && run_err[0] == '\0');
         einc_tensor *got = einc_npy_load(ctx, o);
@@ -270,15 +265,13 @@ TEST(spellings_and_places) {
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         int n = 0;
-        while (cmds[i][n])
-            n++;
+        while (cmds[i][n]) n++;
         run_tool(n, cmds[i]);
         CHECK_RUN(run_status == 0);
         einc_tensor *plain = einc_npy_load(ctx, o);
         clear_dir(out_dir);
         const char *args[MAX_ARGV] = {"--einx", "0.3"};
-        for (int k = 0; k < n; k++)
-            args[k + 2] = cmds[i][k];
+        for (int k = 0; k < n; k++) args[k + 2] = cmds[i][k];
         run_tool(n + 2, args);
         CHECK_RUN(run_status == 0);
         einc_tensor *with = einc_npy_load(ctx, o);

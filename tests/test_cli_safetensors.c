@@ -30,9 +30,7 @@ static einc_tensor *a_tensor(void) {
     const int64_t shape[2] = {2, 3};
     return ramp(ctx, 2, shape);
 }
-static einc_tensor *b_tensor(void) {
-    return einc_tensor_arange(ctx, EINC_INT64, 5, 8, 1);
-}
+static einc_tensor *b_tensor(void) { return einc_tensor_arange(ctx, EINC_INT64, 5, 8, 1); }
 
 TEST(tensor_of_a_file_as_an_operand) {
     char out[1200], arg_a[1300], arg_b[1300];

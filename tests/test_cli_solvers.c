@@ -73,7 +73,8 @@ TEST(solver_errors) {
     run("solve_shapes", "a, b", "3", NULL);
     CHECK_RUN(run_status == 1 && starts_with(run_err, "ValueError: The number of input expressions (found 2)"));
     run("solve", "(a b)", "6", NULL);
-    CHECK_RUN(run_status == 1 && starts_with(run_err, "AxisSizeError: Failed to uniquely determine the size of the axes a, b"));
+    CHECK_RUN(run_status == 1 &&
+              starts_with(run_err, "AxisSizeError: Failed to uniquely determine the size of the axes a, b"));
     char missing[1200];
     in_path(missing, sizeof missing, "missing.npy");
     run("solve", "a", missing, NULL);
@@ -257,8 +258,8 @@ TEST(help_lists_the_commands_and_their_examples_run) {
     run("--help", NULL);
     CHECK_RUN(run_status == 0 && strstr(run_out, "einc solve|solve_axes|solve_shapes|check 'EXPR'") != NULL);
     CHECK_RUN(strstr(run_out, "einc arange 'EXPR' -o OUT.npy") != NULL);
-    const char *cmds[] = {"solve", "solve_axes", "solve_shapes", "matches", "check", "reduce", "elementwise",
-                          "vmap_with_axis", "arange"};
+    const char *cmds[] = {"solve",  "solve_axes",  "solve_shapes",   "matches", "check",
+                          "reduce", "elementwise", "vmap_with_axis", "arange"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         run(cmds[i], "--help", NULL);
         CHECK_RUN(run_status == 0);

@@ -75,8 +75,7 @@ static int run_in_dir(const char *dir, const char *const *args) {
         char *argv[16];
         int n = 0;
         argv[n++] = tool;
-        for (; args[n - 1] && n < 15; n++)
-            argv[n] = (char *)args[n - 1];
+        for (; args[n - 1] && n < 15; n++) argv[n] = (char *)args[n - 1];
         argv[n] = NULL;
         execv(tool, argv);
         _exit(127);

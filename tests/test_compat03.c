@@ -7,8 +7,7 @@
 #define MAX_CASES 128
 
 typedef struct {
-    char name[2048], func[2048], op[2048], expr[2048], constraints[2048], options[2048], inputs[2048],
-        outputs[2048];
+    char name[2048], func[2048], op[2048], expr[2048], constraints[2048], options[2048], inputs[2048], outputs[2048];
 } compat_case;
 
 static compat_case cases[MAX_CASES];
@@ -44,7 +43,8 @@ static int load_list(einc_ctx *ctx, const char *list, einc_tensor **out) {
 static einc_tensor *relayout(einc_ctx *ctx, einc_tensor *t, int variant) {
     int nd = einc_tensor_ndim(t);
     if (nd == 0 || variant == 0) return t;
-    if (variant == 2) return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
+    if (variant == 2)
+        return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
     int perm[EINC_MAX_DIMS];
     for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
     return einc_tensor_permute(ctx, einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, t, nd, perm)), nd, perm);
@@ -101,8 +101,8 @@ TEST(broadcast_inputs) {
     einc_ctx *ctx = einc_ctx_create();
     einc_tensor *x = ramp(ctx, EINC_SHAPE(2, 3));
     einc_tensor *c = einc_tensor_expand(ctx, einc_tensor_full(ctx, EINC_FLOAT32, EINC_SHAPE(1), 2.0), EINC_SHAPE(3));
-    CHECK_TENSOR_CLOSE(einc_elementwise_named(ctx, "add", "b [c]", x, c, EINC_NO_AXES), einc_add_scalar(ctx, x, 2.0),
-                       0, 0);
+    CHECK_TENSOR_CLOSE(einc_elementwise_named(ctx, "add", "b [c]", x, c, EINC_NO_AXES), einc_add_scalar(ctx, x, 2.0), 0,
+                       0);
     einc_tensor *row = ramp(ctx, EINC_SHAPE(1, 4));
     einc_tensor *w = einc_tensor_expand(ctx, row, EINC_SHAPE(3, 4));
     einc_tensor *y = einc_dot03(ctx, "b [c1->c2]", x, w, EINC_NO_AXES);

@@ -28,9 +28,9 @@ static const einc_dtype all_dtypes[EINC_NUM_DTYPES] = {EINC_FLOAT32, EINC_FLOAT6
 
 /* Storage for one side of a copy: a view into a 64-byte aligned buffer with padding around it. */
 typedef struct {
-    char *base;     /* buffer start */
-    size_t bytes;   /* buffer size  */
-    einc__view v;   /* the view (v.data points inside base) */
+    char *base;   /* buffer start */
+    size_t bytes; /* buffer size  */
+    einc__view v; /* the view (v.data points inside base) */
 } side;
 
 static void side_free(side *s) {
@@ -181,8 +181,8 @@ static bool compare_with_ref(side *dst, const side *src, const int *nths, int nn
                 for (size_t k = 0; zero && k < dst->bytes && ok; k++) {
                     if (zero[k] == 0 && (unsigned char)dst->base[k] == 0xFF) continue;
                     if (!in_view[k] || owner[k] != 0xFF) {
-                        describe(in_view[k] ? "two workers write one byte" : "a worker writes outside the view",
-                                 dst, src, isa, nth);
+                        describe(in_view[k] ? "two workers write one byte" : "a worker writes outside the view", dst,
+                                 src, isa, nth);
                         ok = false;
                     }
                     owner[k] = (unsigned char)ith;
@@ -465,13 +465,13 @@ TEST(large_copies_match_reference) {
         int perm[3];
         int misalign;
     } cases[] = {
-        {EINC_FLOAT32, EINC_FLOAT32, 2, {1030, 1100}, {1, 0}, 0},       /* transpose, 4.3 MiB */
-        {EINC_FLOAT32, EINC_FLOAT32, 2, {1030, 1100}, {1, 0}, 1},       /* misaligned: no streaming */
-        {EINC_FLOAT64, EINC_FLOAT64, 2, {600, 1000}, {1, 0}, 0},        /* 8-byte transpose */
-        {EINC_INT32, EINC_INT32, 3, {8, 130, 1030}, {2, 0, 1}, 0},       /* short inner dim */
-        {EINC_FLOAT32, EINC_FLOAT32, 3, {70, 130, 130}, {1, 0, 2}, 0},  /* gathered rows */
+        {EINC_FLOAT32, EINC_FLOAT32, 2, {1030, 1100}, {1, 0}, 0},      /* transpose, 4.3 MiB */
+        {EINC_FLOAT32, EINC_FLOAT32, 2, {1030, 1100}, {1, 0}, 1},      /* misaligned: no streaming */
+        {EINC_FLOAT64, EINC_FLOAT64, 2, {600, 1000}, {1, 0}, 0},       /* 8-byte transpose */
+        {EINC_INT32, EINC_INT32, 3, {8, 130, 1030}, {2, 0, 1}, 0},     /* short inner dim */
+        {EINC_FLOAT32, EINC_FLOAT32, 3, {70, 130, 130}, {1, 0, 2}, 0}, /* gathered rows */
         {EINC_FLOAT32, EINC_FLOAT32, 3, {70, 130, 130}, {1, 0, 2}, 3},
-        {EINC_FLOAT32, EINC_FLOAT64, 2, {1100, 1030}, {1, 0}, 0},       /* converting transpose */
+        {EINC_FLOAT32, EINC_FLOAT64, 2, {1100, 1030}, {1, 0}, 0}, /* converting transpose */
         {EINC_INT64, EINC_INT64, 3, {3, 400, 512}, {0, 2, 1}, 0},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -507,15 +507,15 @@ TEST(large_buffered_streams_match_reference) {
         einc_dtype dt = EINC_FLOAT32, st = EINC_FLOAT32;
         int64_t shape[4] = {1100, 1030, 1, 1};
         int nd = 2;
-        if (c == 2) st = EINC_FLOAT64;                   /* converting rows */
-        if (c == 3) dt = EINC_INT64, st = EINC_INT32;      /* 1-d converting cast */
+        if (c == 2) st = EINC_FLOAT64;                                                   /* converting rows */
+        if (c == 3) dt = EINC_INT64, st = EINC_INT32;                                    /* 1-d converting cast */
         if (c >= 4) nd = 4, shape[0] = 35, shape[1] = 3, shape[2] = 100, shape[3] = 100; /* b c h w */
         if (c == 5) dt = st = EINC_FLOAT64, shape[0] = 20;
         if (c == 6) dt = st = EINC_BOOL, shape[0] = 140;
         side src = make_side(st, nd, shape, 0, 0, 0, 0, false);
-        if (c == 0 || c == 2) flip_dim(&src, 1);          /* x[:, ::-1] */
-        if (c == 1) src.v.strides[1] = 0;                 /* a column broadcast along the rows */
-        if (c == 3) {                                     /* as one dim */
+        if (c == 0 || c == 2) flip_dim(&src, 1); /* x[:, ::-1] */
+        if (c == 1) src.v.strides[1] = 0;        /* a column broadcast along the rows */
+        if (c == 3) {                            /* as one dim */
             src.v.ndim = 1;
             src.v.shape[0] = shape[0] * shape[1];
             src.v.strides[0] = 1;

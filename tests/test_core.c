@@ -94,7 +94,8 @@ TEST(sticky_errors) {
     CHECK(strcmp(einc_errmsg(ctx), "") == 0);
 
     /* NULL propagates through a chain; the error names the first failing call */
-    einc_tensor *z = einc_tensor_flip(ctx, einc_tensor_unsqueeze(ctx, einc_tensor_transpose(ctx, x, 0, 2), 0), EINC_ALL);
+    einc_tensor *z =
+        einc_tensor_flip(ctx, einc_tensor_unsqueeze(ctx, einc_tensor_transpose(ctx, x, 0, 2), 0), EINC_ALL);
     CHECK(z == NULL);
     CHECK_ERROR(ctx, EINC_EINVAL, "einc_tensor_transpose: axis 2 is out of range for a tensor with 2 dimensions");
     /* a NULL argument records EINVAL only when nothing is recorded yet */
@@ -378,10 +379,8 @@ TEST(pool_follows_peak) {
     einc_tensor *t[4];
     long allocs = 0;
     for (int step = 0; step < 3; step++) {
-        for (int i = 0; i < 4; i++)
-            t[i] = einc_tensor_empty(ctx, EINC_FLOAT32, 1, &mib_f32);
-        for (int i = 0; i < 4; i++)
-            einc_tensor_release(t[i]);
+        for (int i = 0; i < 4; i++) t[i] = einc_tensor_empty(ctx, EINC_FLOAT32, 1, &mib_f32);
+        for (int i = 0; i < 4; i++) einc_tensor_release(t[i]);
         einc_memory_stats_get(ctx, &s);
         CHECK(s.peak_bytes >= (4u << 20));
         CHECK_EQ_INT(s.pooled_bytes, 4u << 20); /* all four kept: the cap is the peak */
@@ -393,10 +392,8 @@ TEST(pool_follows_peak) {
     /* half of a 4 MiB machine is 2 MiB: the same step keeps only two buffers */
     einc_pool_trim(ctx);
     ctx->phys_bytes = (size_t)4 << 20;
-    for (int i = 0; i < 4; i++)
-        t[i] = einc_tensor_empty(ctx, EINC_FLOAT32, 1, &mib_f32);
-    for (int i = 0; i < 4; i++)
-        einc_tensor_release(t[i]);
+    for (int i = 0; i < 4; i++) t[i] = einc_tensor_empty(ctx, EINC_FLOAT32, 1, &mib_f32);
+    for (int i = 0; i < 4; i++) einc_tensor_release(t[i]);
     einc_memory_stats_get(ctx, &s);
     CHECK_EQ_INT(s.pooled_bytes, 2u << 20);
     CHECK_OK(ctx);
@@ -408,11 +405,11 @@ TEST(pool_follows_peak) {
 
 /* Inputs built before the budget starts, and what the call under test reports. */
 typedef struct {
-    einc_tensor *x;   /* float32 (2, 3, 4, 5) arange                                     */
-    void *npy;        /* an encoded .npy image in malloc memory                         */
+    einc_tensor *x; /* float32 (2, 3, 4, 5) arange                                     */
+    void *npy;      /* an encoded .npy image in malloc memory                         */
     size_t npy_size;
-    int released;     /* wrap's release callback count                                  */
-    bool wrapped_ok;  /* einc_tensor_wrap itself succeeded                              */
+    int released;    /* wrap's release callback count                                  */
+    bool wrapped_ok; /* einc_tensor_wrap itself succeeded                              */
     float wrapped[6];
 } sweep_data;
 
@@ -439,7 +436,8 @@ static void count_release(void *data, void *user) {
 /* Each returns whether the call succeeded. */
 static bool call_create(einc_ctx *ctx, sweep_data *d) {
     (void)d;
-    return einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(64, 64)) && einc_tensor_full(ctx, EINC_INT64, EINC_SHAPE(5), 3) &&
+    return einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(64, 64)) &&
+           einc_tensor_full(ctx, EINC_INT64, EINC_SHAPE(5), 3) &&
            einc_tensor_empty(ctx, EINC_FLOAT64, EINC_SHAPE(300, 300)) && einc_tensor_scalar(ctx, EINC_BOOL, 1) &&
            einc_tensor_from_data(ctx, EINC_INT32, EINC_SHAPE(2), (int32_t[]){1, 2}) &&
            einc_tensor_rand(ctx, EINC_FLOAT32, EINC_SHAPE(9)) && einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(9));
@@ -463,7 +461,8 @@ static bool call_views(einc_ctx *ctx, sweep_data *d) {
     v = einc_tensor_unsqueeze(ctx, einc_tensor_flip(ctx, v, EINC_ALL), 0);
     v = einc_tensor_expand(ctx, v, EINC_SHAPE(4, -1, -1, -1));
     v = einc_tensor_select(ctx, einc_tensor_narrow(ctx, v, 0, 1, 2), 0, 1);
-    v = einc_tensor_squeeze_all(ctx, einc_tensor_view(ctx, einc_tensor_transpose(ctx, d->x, 0, 1), EINC_SHAPE(3, 2, 20)));
+    v = einc_tensor_squeeze_all(ctx,
+                                einc_tensor_view(ctx, einc_tensor_transpose(ctx, d->x, 0, 1), EINC_SHAPE(3, 2, 20)));
     return v != NULL;
 }
 

@@ -40,10 +40,8 @@ static void hammer(worker *w) {
         einc_tensor *other = w->shared ? w->shared : einc_tensor_ones(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3));
         einc_tensor *t = einc_tensor_add(ctx, s, einc_sum(ctx, "a [b]", other));
         double want = 3.0 * (i % 7) + 3.0;
-        if (t && einc_tensor_get(t, (int64_t[]){1}) == want && einc_scope_end(ctx) == EINC_OK)
-            w->ok++;
-        else
-            w->wrong++;
+        if (t && einc_tensor_get(t, (int64_t[]){1}) == want && einc_scope_end(ctx) == EINC_OK) w->ok++;
+        else w->wrong++;
     }
 }
 
@@ -88,10 +86,8 @@ TEST(two_threads_race_for_a_fresh_context) {
         pthread_barrier_init(&start, NULL, 2);
         worker w[2] = {{ctx, NULL, &start, 0, 0, 0, false}, {ctx, NULL, &start, 0, 0, 0, false}};
         pthread_t th[2];
-        for (int k = 0; k < 2; k++)
-            pthread_create(&th[k], NULL, run_worker, &w[k]);
-        for (int k = 0; k < 2; k++)
-            pthread_join(th[k], NULL);
+        for (int k = 0; k < 2; k++) pthread_create(&th[k], NULL, run_worker, &w[k]);
+        for (int k = 0; k < 2; k++) pthread_join(th[k], NULL);
         /* exactly one thread owned it: all its calls worked; all of the other's were refused */
         int winners = (w[0].ok == CALLS) + (w[1].ok == CALLS);
         CHECK_EQ_INT(winners, 1);

@@ -620,8 +620,7 @@ TEST(elementwise_arithmetic) {
             einc_tensor *want = ar_golden(ctx, name, dt), *got = einc_tensor_unary(ctx, unary[i].op, x);
             if (einc_tensor_dtype(want) == EINC_FLOAT32)    /* int16's float32: einc's float32 exp, log, tanh are */
                 CHECK_TENSOR_CLOSE(got, want, 2.5e-7, 0.0); /* within an ulp of libm's, as elsewhere */
-            else
-                SAME_BITS(got, want, what);
+            else SAME_BITS(got, want, what);
         }
         snprintf(name, sizeof name, "ar_mulscalar_%s", dn);
         SAME_BITS(einc_mul_scalar(ctx, a, 0.1), ar_golden(ctx, name, dt), "mul_scalar");
@@ -664,12 +663,10 @@ TEST(reductions) {
             einc_tensor *want = ar_golden(ctx, name, dt), *got = NULL;
             if (ops[i].op == EINC_OP_ARGMAX || ops[i].op == EINC_OP_ARGMIN)
                 CHECK_EQ_INT(einc_apply(ctx, ops[i].op, "a [b] -> a", 1, &x, 1, &got, EINC_NO_AXES, NULL), EINC_OK);
-            else
-                got = (einc_reduce)(ctx, ops[i].op, "a [b]", x, EINC_NO_AXES);
+            else got = (einc_reduce)(ctx, ops[i].op, "a [b]", x, EINC_NO_AXES);
             if (einc_tensor_dtype(want) == EINC_FLOAT64 && got && einc_tensor_dtype(got) == EINC_FLOAT64)
                 CHECK_TENSOR_CLOSE(got, want, 1e-12, 0.0); /* float64 results: the summation order may differ */
-            else
-                SAME_BITS(got, want, what);
+            else SAME_BITS(got, want, what);
             /* the raw form along axis 1, and over a transposed input (the column passes) */
             einc_tensor *t =
                 einc_tensor_transpose(ctx, einc_tensor_contiguous(ctx, einc_tensor_transpose(ctx, x, 0, 1)), 0, 1);

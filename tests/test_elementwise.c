@@ -27,13 +27,13 @@ static double rtol_of(int dt) { return dt == EINC_FLOAT32 ? 2e-6 : dt == EINC_FL
 static double atol_of(int dt) { return dt == EINC_FLOAT32 ? 1e-37 : dt == EINC_FLOAT64 ? 1e-300 : 0.0; }
 
 /* Values within the tolerance of dtype dt (exact for integers and bools); says where on failure. */
-#define CHECK_VALUES(y, e, dt, ...)                                                              \
-    do {                                                                                         \
-        if (!test_tensors_close_(__FILE__, __LINE__, (y), (e), rtol_of(dt), atol_of(dt), 0)) {   \
-            fprintf(stderr, "  in: ");                                                           \
-            fprintf(stderr, __VA_ARGS__);                                                        \
-            fprintf(stderr, "\n");                                                               \
-        }                                                                                        \
+#define CHECK_VALUES(y, e, dt, ...)                                                                                    \
+    do {                                                                                                               \
+        if (!test_tensors_close_(__FILE__, __LINE__, (y), (e), rtol_of(dt), atol_of(dt), 0)) {                         \
+            fprintf(stderr, "  in: ");                                                                                 \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fprintf(stderr, "\n");                                                                                     \
+        }                                                                                                              \
     } while (0)
 
 /* Exact comparison through int64 (doubles cannot tell INT64_MAX from INT64_MAX - 1). */
@@ -220,8 +220,8 @@ TEST(binary_special_values) {
                 einc_tensor *expected = einc_tensor_select(ctx, g, 0, op);
                 int dt = y ? (int)einc_tensor_dtype(y) : -1;
                 CHECK(dt == (op >= EINC_EQ && op <= EINC_LOGICAL_OR ? EINC_BOOL : (k ? EINC_FLOAT64 : EINC_FLOAT32)));
-                CHECK_VALUES(y, expected, dt, "%s on %s specials, layout %d",
-                             einc_binary_op_name((einc_binary_op)op), dn, variant);
+                CHECK_VALUES(y, expected, dt, "%s on %s specials, layout %d", einc_binary_op_name((einc_binary_op)op),
+                             dn, variant);
             }
         }
     }
@@ -232,7 +232,7 @@ TEST(binary_special_values) {
 /* Integer wrap-around, division by zero and INT_MIN // -1, exactly as NumPy gives them. */
 TEST(integer_edges) {
     einc_ctx *ctx = einc_ctx_create();
-    static const einc_binary_op ops[] = {EINC_ADD, EINC_SUB, EINC_MUL, EINC_FLOOR_DIV,
+    static const einc_binary_op ops[] = {EINC_ADD, EINC_SUB,     EINC_MUL,     EINC_FLOOR_DIV,
                                          EINC_MOD, EINC_MAXIMUM, EINC_MINIMUM, EINC_LT};
     static const einc_unary_op uops[] = {EINC_NEG, EINC_ABS, EINC_SQUARE};
     char what[128];
@@ -358,13 +358,19 @@ TEST(conveniences) {
     einc_tensor *x = gold(ctx, "x_float32"), *a = gold(ctx, "a_float32"), *b = gold(ctx, "b_float32");
     typedef einc_tensor *(*ufn)(einc_ctx *, einc_tensor *);
     typedef einc_tensor *(*bfn)(einc_ctx *, einc_tensor *, einc_tensor *);
-    static const struct { ufn fn; einc_unary_op op; } u[] = {
-        {einc_tensor_neg, EINC_NEG},   {einc_tensor_abs, EINC_ABS},   {einc_tensor_exp, EINC_EXP},
-        {einc_tensor_log, EINC_LOG},   {einc_tensor_sqrt, EINC_SQRT}, {einc_tensor_tanh, EINC_TANH},
+    static const struct {
+        ufn fn;
+        einc_unary_op op;
+    } u[] = {
+        {einc_tensor_neg, EINC_NEG},         {einc_tensor_abs, EINC_ABS},   {einc_tensor_exp, EINC_EXP},
+        {einc_tensor_log, EINC_LOG},         {einc_tensor_sqrt, EINC_SQRT}, {einc_tensor_tanh, EINC_TANH},
         {einc_tensor_sigmoid, EINC_SIGMOID}, {einc_tensor_relu, EINC_RELU},
     };
-    static const struct { bfn fn; einc_binary_op op; } bi[] = {
-        {einc_tensor_add, EINC_ADD}, {einc_tensor_sub, EINC_SUB}, {einc_tensor_mul, EINC_MUL},
+    static const struct {
+        bfn fn;
+        einc_binary_op op;
+    } bi[] = {
+        {einc_tensor_add, EINC_ADD}, {einc_tensor_sub, EINC_SUB},         {einc_tensor_mul, EINC_MUL},
         {einc_tensor_div, EINC_DIV}, {einc_tensor_maximum, EINC_MAXIMUM}, {einc_tensor_minimum, EINC_MINIMUM},
     };
     for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
@@ -429,8 +435,9 @@ TEST(errors) {
     CHECK_ERROR(ctx, EINC_ESHAPE,
                 "einc_tensor_binary: operands could not be broadcast together with shapes (2, 3) (4,)");
     CHECK(einc_tensor_where(ctx, t, a, b) == NULL);
-    CHECK_ERROR(ctx, EINC_ESHAPE, "einc_tensor_where: condition, x and y could not be broadcast together with "
-                                  "shapes (3,) (2, 3) (4,)");
+    CHECK_ERROR(ctx, EINC_ESHAPE,
+                "einc_tensor_where: condition, x and y could not be broadcast together with "
+                "shapes (3,) (2, 3) (4,)");
     CHECK(einc_tensor_where(ctx, b, a, a) == NULL);
     CHECK_ERROR(ctx, EINC_ESHAPE, "shapes (4,) (2, 3) (2, 3)");
 
@@ -602,7 +609,10 @@ static int random_operand_shape(int nd, const int64_t *shape, int64_t *out) {
 /* y and r equal: exactly for integers, bools and the split run; within rounding for floats. */
 static void compare_results(const einc_tensor *y, const einc_tensor *r, const char *what, int op) {
     int dt = (int)einc_tensor_dtype(r);
-    if (!test_tensors_close_(__FILE__, __LINE__, y, r, dt == EINC_FLOAT32 ? 2e-6 : dt == EINC_FLOAT64 ? 1e-14 : 0,
+    if (!test_tensors_close_(__FILE__, __LINE__, y, r,
+                             dt == EINC_FLOAT32   ? 2e-6
+                             : dt == EINC_FLOAT64 ? 1e-14
+                                                  : 0,
                              atol_of(dt), 1))
         fprintf(stderr, "  %s op %d\n", what, op);
 }
@@ -691,8 +701,8 @@ TEST(kernels_match_reference_large) {
     einc_tensor *s = einc_tensor_scalar(ctx, EINC_FLOAT64, 0.75);
     einc_tensor *at = /* a's values over transposed storage */
         einc_tensor_transpose(ctx, einc_tensor_contiguous(ctx, einc_tensor_transpose(ctx, a, 0, 1)), 0, 1);
-    static const einc_binary_op ops[] = {EINC_ADD, EINC_MUL, EINC_DIV, EINC_FLOOR_DIV, EINC_POW, EINC_MAXIMUM, EINC_LT,
-                                         EINC_LOGICAL_OR};
+    static const einc_binary_op ops[] = {EINC_ADD, EINC_MUL,     EINC_DIV, EINC_FLOOR_DIV,
+                                         EINC_POW, EINC_MAXIMUM, EINC_LT,  EINC_LOGICAL_OR};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         check_binary_against_ref(ctx, ops[k], a, b);
         check_binary_against_ref(ctx, ops[k], ai, c);

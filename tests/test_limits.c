@@ -20,9 +20,7 @@
 #endif
 #ifdef TEST_ASAN
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) {
-    return "allocator_may_return_null=1";
-}
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 #endif
 
 /* The process's address space now (VmSize of /proc/self/status, bytes), or 0. */
@@ -185,12 +183,10 @@ TEST(plan_cache_bounded_in_bytes) {
     test_alloc_state a;
     einc_ctx *ctx = test_ctx_with_budget(&a, -1);
     int64_t shape[16];
-    for (int i = 0; i < 16; i++)
-        shape[i] = 1;
+    for (int i = 0; i < 16; i++) shape[i] = 1;
     shape[0] = 2;
     einc_tensor *x = einc_tensor_ones(ctx, EINC_FLOAT32, 16, shape), *in[16];
-    for (int i = 0; i < 16; i++)
-        in[i] = x;
+    for (int i = 0; i < 16; i++) in[i] = x;
     einc_tensor_retain(x);
     static char expr[4096];
     size_t largest = 0;
@@ -201,8 +197,7 @@ TEST(plan_cache_bounded_in_bytes) {
         int len = 0;
         for (int o = 0; o < 17; o++) {
             len += snprintf(expr + len, sizeof expr - (size_t)len, "n%d", n);
-            for (int i = 1; i < 16; i++)
-                len += snprintf(expr + len, sizeof expr - (size_t)len, " x%02d", i);
+            for (int i = 1; i < 16; i++) len += snprintf(expr + len, sizeof expr - (size_t)len, " x%02d", i);
             len += snprintf(expr + len, sizeof expr - (size_t)len, "%s", o < 15 ? ", " : o == 15 ? " -> " : "");
         }
         einc_scope_begin(ctx);

@@ -133,8 +133,7 @@ TEST(conv1x1_promotes_and_batches_broadcast) {
     einc_tensor *x1 = einc_tensor_narrow(ctx, x, 0, 1, 1);
     einc_tensor *yb = einc_tensor_conv2d_1x1(ctx, einc_tensor_expand(ctx, x1, EINC_SHAPE(3, -1, -1, -1)), w, bias);
     einc_tensor *y1 = einc_tensor_conv2d_1x1(ctx, x1, w, bias);
-    for (int i = 0; i < 3; i++)
-        CHECK_TENSOR_CLOSE(einc_tensor_narrow(ctx, yb, 0, i, 1), y1, 0, 0);
+    for (int i = 0; i < 3; i++) CHECK_TENSOR_CLOSE(einc_tensor_narrow(ctx, yb, 0, i, 1), y1, 0, 0);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
@@ -172,8 +171,7 @@ TEST(zero_sizes) {
 TEST(driver_k0_overwrites) {
     einc_ctx *ctx = einc_ctx_create();
     double cbuf[6];
-    for (int i = 0; i < 6; i++)
-        cbuf[i] = NAN;
+    for (int i = 0; i < 6; i++) cbuf[i] = NAN;
     einc__view a = {0}, b = {0}, c = {0};
     a.dtype = b.dtype = c.dtype = EINC_FLOAT64;
     a.ndim = b.ndim = c.ndim = 2;
@@ -181,13 +179,10 @@ TEST(driver_k0_overwrites) {
     b.shape[0] = 0, b.shape[1] = 3, b.strides[0] = 3, b.strides[1] = 1;
     c.shape[0] = 2, c.shape[1] = 3, c.strides[0] = 3, c.strides[1] = 1, c.data = (char *)cbuf;
     CHECK(einc__gemm_batched(ctx, &a, &b, &c) == EINC_OK);
-    for (int i = 0; i < 6; i++)
-        CHECK(cbuf[i] == 0.0);
-    for (int i = 0; i < 6; i++)
-        cbuf[i] = NAN;
+    for (int i = 0; i < 6; i++) CHECK(cbuf[i] == 0.0);
+    for (int i = 0; i < 6; i++) cbuf[i] = NAN;
     einc__k_gemm_ref(&a, &b, &c, 0, 1);
-    for (int i = 0; i < 6; i++)
-        CHECK(cbuf[i] == 0.0);
+    for (int i = 0; i < 6; i++) CHECK(cbuf[i] == 0.0);
     einc_ctx_destroy(ctx);
 }
 
@@ -199,9 +194,7 @@ static uint64_t rng_next(uint64_t *s) {
     *s ^= *s << 17;
     return *s;
 }
-static int64_t rng_below(uint64_t *s, int64_t n) {
-    return (int64_t)(rng_next(s) % (uint64_t)n);
-}
+static int64_t rng_below(uint64_t *s, int64_t n) { return (int64_t)(rng_next(s) % (uint64_t)n); }
 
 /* Matrix layouts of a random operand; L_WRITABLE and up are not valid for c. */
 enum { L_ROW, L_COL, L_PAD, L_STEP, L_NEGROW, L_NEGCOL, L_WRITABLE, L_ZEROROW = L_WRITABLE, L_NLAYOUTS };
@@ -242,10 +235,8 @@ static test_mat make_mat(einc_dtype dtype, int nb, const int64_t *batch, int64_t
     for (int d = 0; d < v->ndim; d++) {
         if (v->shape[d] == 0) empty = true;
         int64_t span = v->strides[d] * (v->shape[d] - 1);
-        if (span < 0)
-            lo += span;
-        else
-            hi += span;
+        if (span < 0) lo += span;
+        else hi += span;
     }
     int64_t n = empty ? 1 : hi - lo + 1;
     size_t es = einc_dtype_size(dtype);
@@ -257,14 +248,12 @@ static test_mat make_mat(einc_dtype dtype, int nb, const int64_t *batch, int64_t
         if (dtype == EINC_INT64 || dtype == EINC_INT32) {
             /* mostly small, sometimes huge so that products wrap */
             int64_t x = rng_below(seed, 8) ? rng_below(seed, 201) - 100 : (int64_t)rng_next(seed);
-            if (dtype == EINC_INT64)
-                memcpy(p, &x, 8);
+            if (dtype == EINC_INT64) memcpy(p, &x, 8);
             else {
                 int32_t y = (int32_t)(uint32_t)(uint64_t)x;
                 memcpy(p, &y, 4);
             }
-        } else
-            einc__store_f64(p, dtype, r);
+        } else einc__store_f64(p, dtype, r);
     }
     return m;
 }
@@ -272,8 +261,7 @@ static test_mat make_mat(einc_dtype dtype, int nb, const int64_t *batch, int64_t
 /* Fills every element of a (writable) view with `value`. */
 static void fill_view(const einc__view *v, double value) {
     int64_t n = 1;
-    for (int d = 0; d < v->ndim; d++)
-        n *= v->shape[d];
+    for (int d = 0; d < v->ndim; d++) n *= v->shape[d];
     for (int64_t i = 0; i < n; i++) {
         int64_t rem = i, off = 0;
         for (int d = v->ndim - 1; d >= 0; d--) {
@@ -287,8 +275,7 @@ static void fill_view(const einc__view *v, double value) {
 /* Compares two views of the same shape element by element; tol 0 compares bits (integers: values). */
 static int views_close(const einc__view *x, const einc__view *y, double tol) {
     int64_t n = 1;
-    for (int d = 0; d < x->ndim; d++)
-        n *= x->shape[d];
+    for (int d = 0; d < x->ndim; d++) n *= x->shape[d];
     size_t es = einc_dtype_size(x->dtype);
     for (int64_t i = 0; i < n; i++) {
         int64_t rem = i, ox = 0, oy = 0;
@@ -324,8 +311,7 @@ static void check_problem(einc_ctx *ctx, einc_dtype dtype, int nb, const int64_t
     size_t per = einc__k_gemm_scratch(&a.v, &b.v, &c[0].v);
     void *scratch = per ? aligned_alloc(64, (per * 3 + 63) / 64 * 64) : NULL;
     einc__k_gemm(&a.v, &b.v, &c[1].v, scratch, 0, 1);
-    for (int ith = 0; ith < 3; ith++)
-        einc__k_gemm(&a.v, &b.v, &c[2].v, scratch, ith, 3);
+    for (int ith = 0; ith < 3; ith++) einc__k_gemm(&a.v, &b.v, &c[2].v, scratch, ith, 3);
     free(scratch);
     CHECK(einc__gemm_batched(ctx, &a.v, &b.v, &c[3].v) == EINC_OK);
 
@@ -342,8 +328,7 @@ static void check_problem(einc_ctx *ctx, einc_dtype dtype, int nb, const int64_t
     }
     free(a.buf);
     free(b.buf);
-    for (int i = 0; i < 4; i++)
-        free(c[i].buf);
+    for (int i = 0; i < 4; i++) free(c[i].buf);
 }
 
 /* The random problems of one dispatch level and GEMM backend. */
@@ -415,10 +400,8 @@ static void thread_counts(einc_gemm_backend backend) {
     einc_tensor *c2 = einc_tensor_matmul(ctx, a, b), *i2 = einc_tensor_matmul(ctx, ia, ib);
     einc_set_threads(ctx, 1);
     einc_tensor *c1 = einc_tensor_matmul(ctx, a, b), *i1 = einc_tensor_matmul(ctx, ia, ib);
-    if (backend == EINC_GEMM_CBLAS)
-        CHECK_TENSOR_CLOSE(c1, c2, 1e-4, 1e-5); /* sums of 150 terms near 12 */
-    else
-        CHECK(c1 && c2 && memcmp(einc_tensor_data(c1), einc_tensor_data(c2), sizeof(float) * 3 * 70 * 90) == 0);
+    if (backend == EINC_GEMM_CBLAS) CHECK_TENSOR_CLOSE(c1, c2, 1e-4, 1e-5); /* sums of 150 terms near 12 */
+    else CHECK(c1 && c2 && memcmp(einc_tensor_data(c1), einc_tensor_data(c2), sizeof(float) * 3 * 70 * 90) == 0);
     CHECK_TENSOR_CLOSE(i2, i1, 0, 0);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);

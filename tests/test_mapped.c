@@ -38,9 +38,7 @@ static int mappings_of(const char *path) {
     return n;
 }
 
-static bool have_proc_maps(void) {
-    return mappings_of("/") >= 0;
-}
+static bool have_proc_maps(void) { return mappings_of("/") >= 0; }
 
 static bool same_bytes(const einc_tensor *a, const einc_tensor *b) {
     if (!a || !b || einc_tensor_dtype(a) != einc_tensor_dtype(b) || einc_tensor_ndim(a) != einc_tensor_ndim(b))
@@ -239,8 +237,7 @@ static unsigned char *npy_image(const char *descr, const char *shape, const void
     char dict[256];
     int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
     size_t hlen = (size_t)dl + 1;
-    while ((10 + hlen) % 8 != (size_t)misalign)
-        hlen++;
+    while ((10 + hlen) % 8 != (size_t)misalign) hlen++;
     *size = 10 + hlen + nbytes;
     unsigned char *b = malloc(*size);
     memcpy(b, "\x93NUMPY\x01\x00", 8);
@@ -541,8 +538,7 @@ TEST(safetensors_mapping_lifetime) {
 static bool write_st(const char *path, const char *header, const void *data, size_t dlen) {
     size_t hlen = strlen(header), size = 8 + hlen + dlen;
     unsigned char *b = malloc(size);
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(((uint64_t)hlen >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(((uint64_t)hlen >> (8 * i)) & 0xff);
     memcpy(b + 8, header, hlen);
     if (dlen) memcpy(b + 8 + hlen, data, dlen);
     bool ok = write_file(path, b, size);
@@ -565,8 +561,7 @@ TEST(safetensors_misaligned_tensors_are_copied) {
              "\"f\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[5,13]},"
              "\"x\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[13,15]}}");
     size_t hl = strlen(header);
-    while ((8 + hl) % 8 != 1)
-        header[hl++] = ' ';
+    while ((8 + hl) % 8 != 1) header[hl++] = ' ';
     header[hl] = '\0';
     unsigned char data[15] = {1};
     int32_t iv = -123456;

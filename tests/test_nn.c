@@ -34,7 +34,8 @@ TEST(linear_and_conv_match_their_definitions) {
     einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(2, 5, 4));
     einc_tensor *y = einc_linear_forward(ctx, &lin, x);
     /* x @ W^T + b with the raw API */
-    einc_tensor *ref = einc_tensor_add(ctx, einc_tensor_matmul(ctx, x, einc_tensor_transpose(ctx, lin.weight, 0, 1)), lin.bias);
+    einc_tensor *ref =
+        einc_tensor_add(ctx, einc_tensor_matmul(ctx, x, einc_tensor_transpose(ctx, lin.weight, 0, 1)), lin.bias);
     CHECK(max_abs_diff(ctx, y, ref) < 1e-5);
     einc_conv1x1 conv;
     CHECK(einc_conv1x1_init(ctx, &conv, 3, 2, true) == EINC_OK);
@@ -116,10 +117,11 @@ static einc_tensor *module_fn(einc_ctx *ctx, einc_tensor *const *in, void *user)
 
 TEST(attention_gradients_match_finite_differences) {
     einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.seed = 5});
-    einc_tensor *in[5] = {
-        einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(2, 4, 2, 3)), einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(12, 4, 1, 1)),
-        einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(12)), einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(4, 4, 1, 1)),
-        einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(4))};
+    einc_tensor *in[5] = {einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(2, 4, 2, 3)),
+                          einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(12, 4, 1, 1)),
+                          einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(12)),
+                          einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(4, 4, 1, 1)),
+                          einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(4))};
     for (int i = 0; i < 5; i++) einc_requires_grad(in[i], true);
     for (int raw = 0; raw < 2; raw++) {
         bool r = raw;

@@ -17,8 +17,6 @@ static void add_case(char **fields, void *user) {
     test_op_case_fill(&cases[ncases++], fields);
 }
 
-
-
 static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
     einc_scope_begin(ctx);
     einc_tensor *in[16] = {0}, *expected[16] = {0}, *got[16] = {0};
@@ -46,7 +44,8 @@ static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
             einc_dtype d = einc_tensor_dtype(expected[o]);
             double tol = d == EINC_FLOAT32 ? 2e-5 : d == EINC_FLOAT64 ? 1e-12 : 0.0;
             if (!CHECK_TENSOR_CLOSE(got[o], expected[o], tol, tol))
-                fprintf(stderr, "  in case %s (%s \"%s\"), output %d, variant %d\n", c->name, c->op, c->expr, o, variant);
+                fprintf(stderr, "  in case %s (%s \"%s\"), output %d, variant %d\n", c->name, c->op, c->expr, o,
+                        variant);
         }
     }
     einc_scope_end(ctx);
@@ -85,10 +84,8 @@ TEST(results_do_not_depend_on_threads) {
         CHECK(einc_set_gemm_backend(one, b) == EINC_OK && einc_set_gemm_backend(two, b) == EINC_OK);
         einc_tensor *y1 = einc_dot(one, "a b c, c d -> a b d", x1, w1);
         einc_tensor *y2 = einc_dot(two, "a b c, c d -> a b d", x2, w2);
-        if (cblas)
-            CHECK_TENSOR_CLOSE(y1, y2, 1e-4, 1e-4);
-        else
-            CHECK_TENSOR_CLOSE(y1, y2, 0, 0);
+        if (cblas) CHECK_TENSOR_CLOSE(y1, y2, 1e-4, 1e-4);
+        else CHECK_TENSOR_CLOSE(y1, y2, 0, 0);
     }
     CHECK_OK(one);
     CHECK_OK(two);

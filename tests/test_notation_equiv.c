@@ -22,8 +22,8 @@ typedef struct {
 typedef struct {
     const char *name;
     einc_dtype dtype;
-    const char *base;     /* shapes of the base tensors, ';'-separated */
-    spelling s[12];       /* ends at op == NULL */
+    const char *base; /* shapes of the base tensors, ';'-separated */
+    spelling s[12];   /* ends at op == NULL */
 } group;
 
 /* Deterministic values in [0.5, 1.5) (products stay small, logs defined, no ties). */
@@ -133,7 +133,9 @@ static void check_group(const group *g) {
 
 static const group groups[] = {
     /* id: flattening written with and without ellipses, extra parentheses, constraints that restate sizes */
-    {"id_flatten", EINC_FLOAT32, "2 3 4",
+    {"id_flatten",
+     EINC_FLOAT32,
+     "2 3 4",
      {{"id", "a b c -> (a b) c", "", "0", NULL, NULL},
       {"id", "a b ... -> (a b) ...", "", "0", NULL, NULL},
       {"id", "a ... c -> (a ...) c", "", "0", NULL, NULL},
@@ -145,7 +147,9 @@ static const group groups[] = {
       {"id", "  a   b c  ->  (a  b)  c ", "", "0", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     /* id: a transpose, by names, by ellipsis, via an unflattened view, and with the CSE group */
-    {"id_transpose", EINC_FLOAT32, "2 12 3",
+    {"id_transpose",
+     EINC_FLOAT32,
+     "2 12 3",
      {{"id", "b (h w) c -> c (h w) b", "", "0", NULL, NULL},
       {"id", "b (h w) c -> c (h w) b", "h=3", "0", NULL, NULL},
       {"id", "b x c -> c x b", "", "0", NULL, NULL},
@@ -154,7 +158,9 @@ static const group groups[] = {
       {"id", "b h w c -> c h w b", "", "0:2 3 4 3", "c h w b -> c (h w) b", NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     /* id: squeezing and unsqueezing length-1 axes, named or unnamed */
-    {"id_squeeze", EINC_FLOAT32, "3 1 4",
+    {"id_squeeze",
+     EINC_FLOAT32,
+     "3 1 4",
      {{"id", "a 1 c -> c a", "", "0", NULL, NULL},
       {"id", "a b c -> c a", "", "0", NULL, NULL},
       {"id", "a () c -> c a", "", "0", NULL, NULL},
@@ -163,7 +169,9 @@ static const group groups[] = {
       {"id", "a c -> c 1 a 1", "", "0:3 4", "c x a y -> c a", NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     /* id: multi-input concatenation, its operands written in either order */
-    {"id_concat", EINC_FLOAT32, "2 3;2 4",
+    {"id_concat",
+     EINC_FLOAT32,
+     "2 3;2 4",
      {{"id", "a b, a c -> a (b + c)", "", "0;1", NULL, NULL},
       {"id", "b a, a c -> a (b + c)", "", "0=a b -> b a;1", NULL, NULL},
       {"id", "a b, a c -> (b + c) a", "", "0;1", "x a -> a x", NULL},
@@ -171,7 +179,9 @@ static const group groups[] = {
 
     /* sum: one bracket group or several, flattened inside or outside the brackets, implicit and
      * explicit output and brackets, ellipses, nested brackets, '->' inside brackets */
-    {"sum_brackets", EINC_FLOAT64, "2 3 4 5",
+    {"sum_brackets",
+     EINC_FLOAT64,
+     "2 3 4 5",
      {{"sum", "b [h w] c", "", "0", NULL, NULL},
       {"sum", "b [h] [w] c", "", "0", NULL, NULL},
       {"sum", "b h w c -> b c", "", "0", NULL, NULL},
@@ -185,7 +195,9 @@ static const group groups[] = {
       {"sum", "b [h w ->] c", "", "0", NULL, NULL},
       {"sum", "b [h]... c", "", "0", NULL, NULL}, /* engine bug D */
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
-    {"sum_everything", EINC_FLOAT64, "3 4",
+    {"sum_everything",
+     EINC_FLOAT64,
+     "3 4",
      {{"sum", "[a b]", "", "0", NULL, NULL},
       {"sum", "[a [b]]", "", "0", NULL, NULL},
       {"sum", "[[a]] [b]", "", "0", NULL, NULL},
@@ -198,7 +210,9 @@ static const group groups[] = {
       {"sum", "[c]...", "", "0", NULL, NULL}, /* engine bug D: the brackets stay in the output */
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     /* reductions: output order, kept length-1 axes, grouped axes */
-    {"sum_layout", EINC_FLOAT64, "2 3 4",
+    {"sum_layout",
+     EINC_FLOAT64,
+     "2 3 4",
      {{"sum", "a [b] c", "", "0", NULL, NULL},
       {"sum", "a [b] c -> c a", "", "0", "c a -> a c", NULL},
       {"sum", "a b c -> a 1 c", "", "0", "a 1 c -> a c", NULL},
@@ -208,7 +222,9 @@ static const group groups[] = {
       {"sum", "(a [b]) c", "a=2", "0:6 4", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     /* pooling: groups of the flattened axis, strided and blocked */
-    {"sum_pool", EINC_FLOAT64, "2 12",
+    {"sum_pool",
+     EINC_FLOAT64,
+     "2 12",
      {{"sum", "a (b [c])", "c=3", "0", NULL, NULL},
       {"sum", "a b c -> a b", "", "0:2 4 3", NULL, NULL},
       {"sum", "a (b [c])", "b=4", "0", NULL, NULL},
@@ -216,7 +232,9 @@ static const group groups[] = {
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
 
     /* dot: implicit brackets, explicit brackets, operand order, transposed operands, ellipses */
-    {"dot_matmul", EINC_FLOAT64, "3 4;4 5",
+    {"dot_matmul",
+     EINC_FLOAT64,
+     "3 4;4 5",
      {{"dot", "a b, b c -> a c", "", "0;1", NULL, NULL},
       {"dot", "a [b], [b] c -> a c", "", "0;1", NULL, NULL},
       {"dot", "b c, a b -> a c", "", "1;0", NULL, NULL},
@@ -228,20 +246,26 @@ static const group groups[] = {
       {"dot", "a (b1 b2), (b1 b2) c -> a c", "b1=2", "0;1", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
     /* dot: batched, with ',' inside the brackets ("a [b, b] -> a" is "a [b], a [b] -> a") */
-    {"dot_batched_inner", EINC_FLOAT64, "3 4;3 4",
+    {"dot_batched_inner",
+     EINC_FLOAT64,
+     "3 4;3 4",
      {{"dot", "a b, a b -> a", "", "0;1", NULL, NULL},
       {"dot", "a [b], a [b] -> a", "", "0;1", NULL, NULL},
       {"dot", "a [b, b] -> a", "", "0;1", NULL, NULL},
       {"dot", "a [b], a [b] -> a", "", "1;0", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
-    {"dot_attention", EINC_FLOAT64, "2 3 5 4;2 3 6 4",
+    {"dot_attention",
+     EINC_FLOAT64,
+     "2 3 5 4;2 3 6 4",
      {{"dot", "... N dh, ... M dh -> ... N M", "", "0;1", NULL, NULL},
       {"dot", "b h N dh, b h M dh -> b h N M", "", "0;1", NULL, NULL},
       {"dot", "b h N [dh], b h M [dh] -> b h N M", "", "0;1", NULL, NULL},
       {"dot", "(b h) N dh, (b h) M dh -> (b h) N M", "b=2", "0:6 5 4;1:6 6 4", "(b h) N M -> b h N M", "b=2"},
       {"dot", "b h M dh, b h N dh -> b h N M", "", "1;0", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
-    {"dot_grouped", EINC_FLOAT64, "2 6;3 5",
+    {"dot_grouped",
+     EINC_FLOAT64,
+     "2 6;3 5",
      {{"dot", "b (g c1), c1 c2 -> b (g c2)", "g=2", "0;1", NULL, NULL},
       {"dot", "b g c1, c1 c2 -> b g c2", "", "0:2 2 3;1", "b g c2 -> b (g c2)", NULL},
       {"dot", "b (g [c1]), [c1] c2 -> b (g c2)", "g=2", "0;1", NULL, NULL},
@@ -249,7 +273,9 @@ static const group groups[] = {
 
     /* softmax / log_softmax: implicit output, explicit output, '->' in the brackets, flattened
      * bracket groups, permuted vectorized axes */
-    {"softmax", EINC_FLOAT64, "2 3 4 5",
+    {"softmax",
+     EINC_FLOAT64,
+     "2 3 4 5",
      {{"softmax", "b [h w] c", "", "0", NULL, NULL},
       {"softmax", "b [h w] c -> b [h w] c", "", "0", NULL, NULL},
       {"softmax", "b [h w -> h w] c", "", "0", NULL, NULL},
@@ -258,7 +284,9 @@ static const group groups[] = {
       {"softmax", "... [h w] c", "", "0", NULL, NULL},
       {"softmax", "c b [h w]", "", "0=b h w c -> c b h w", "c b h w -> b h w c", NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
-    {"log_softmax", EINC_FLOAT64, "3 4",
+    {"log_softmax",
+     EINC_FLOAT64,
+     "3 4",
      {{"log_softmax", "a [b]", "", "0", NULL, NULL},
       {"log_softmax", "a [b] -> a [b]", "", "0", NULL, NULL},
       {"log_softmax", "[b] a", "", "0=a b -> b a", "b a -> a b", NULL},
@@ -266,7 +294,9 @@ static const group groups[] = {
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
 
     /* elementwise: reordered operands, implicit outputs, broadcasting by name */
-    {"add_broadcast", EINC_FLOAT64, "3 4;4",
+    {"add_broadcast",
+     EINC_FLOAT64,
+     "3 4;4",
      {{"add", "a b, b -> a b", "", "0;1", NULL, NULL},
       {"add", "b, a b -> a b", "", "1;0", NULL, NULL},
       {"add", "a b, b", "", "0;1", NULL, NULL},
@@ -276,18 +306,24 @@ static const group groups[] = {
       {"add", "a b, 1 b -> a b", "", "0;1:1 4", NULL, NULL},
       {"add", "... b, b", "", "0;1", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
-    {"multiply_flattened", EINC_FLOAT64, "2 6;6",
+    {"multiply_flattened",
+     EINC_FLOAT64,
+     "2 6;6",
      {{"multiply", "a (b c), (b c) -> a (b c)", "", "0;1", NULL, NULL},
       {"multiply", "a x, x", "", "0;1", NULL, NULL},
       {"multiply", "a b c, b c -> a (b c)", "", "0:2 2 3;1:2 3", NULL, NULL},
       {"multiply", "(b c), a (b c)", "", "1;0", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
-    {"maximum_commutes", EINC_FLOAT32, "3 4;4 3",
+    {"maximum_commutes",
+     EINC_FLOAT32,
+     "3 4;4 3",
      {{"maximum", "a b, b a -> a b", "", "0;1", NULL, NULL},
       {"maximum", "b a, a b -> a b", "", "1;0", NULL, NULL},
       {"maximum", "a b, a b", "", "0;1=b a -> a b", NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL, NULL}}},
-    {"subtract_layout", EINC_FLOAT64, "3 4;3",
+    {"subtract_layout",
+     EINC_FLOAT64,
+     "3 4;3",
      {{"subtract", "a b, a -> a b", "", "0;1", NULL, NULL},
       {"subtract", "a b, a -> b a", "", "0;1", "b a -> a b", NULL},
       {"subtract", "b a, a -> a b", "", "0=a b -> b a;1", NULL, NULL},
@@ -301,10 +337,12 @@ TEST(equivalent_spellings) {
 
 /* Every reduction: the spellings of one reduction agree for each reduction operation. */
 TEST(equivalent_spellings_every_reduction) {
-    static const char *const ops[] = {"sum", "mean", "var", "std", "prod", "max", "min", "logsumexp",
-                                      "count_nonzero", "any", "all"};
+    static const char *const ops[] = {"sum", "mean",      "var",           "std", "prod", "max",
+                                      "min", "logsumexp", "count_nonzero", "any", "all"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        group g = {ops[i], EINC_FLOAT64, "2 3 4 5",
+        group g = {ops[i],
+                   EINC_FLOAT64,
+                   "2 3 4 5",
                    {{ops[i], "b [h w] c", "", "0", NULL, NULL},
                     {ops[i], "b [h] [w] c", "", "0", NULL, NULL},
                     {ops[i], "b h w c -> b c", "", "0", NULL, NULL},
@@ -342,7 +380,8 @@ TEST(id_round_trips) {
             einc_axes axes = parse_axes(trips[i].axes, ax, 4, names, sizeof names);
             einc_tensor *y = einc_id(ctx, trips[i].back, einc_id(ctx, trips[i].there, x, axes), axes);
             CHECK_OK(ctx);
-            if (!CHECK_TENSOR_CLOSE(y, x, 0, 0)) fprintf(stderr, "  round trip \"%s\" / \"%s\"\n", trips[i].there, trips[i].back);
+            if (!CHECK_TENSOR_CLOSE(y, x, 0, 0))
+                fprintf(stderr, "  round trip \"%s\" / \"%s\"\n", trips[i].there, trips[i].back);
             einc_scope_end(ctx);
         }
     /* split and concatenate */
@@ -370,15 +409,15 @@ TEST(strided_inputs_agree_with_contiguous_copies) {
     static const struct {
         const char *op, *expr;
     } calls[] = {
-        {"id", "a b -> b a"}, {"id", "a b -> (b a)"}, {"sum", "a [b]"},          {"sum", "[a] b"},
-        {"dot", "a b, b c -> a c"}, {"softmax", "a [b]"}, {"add", "a b, a b"}, {"max", "a b -> b"},
+        {"id", "a b -> b a"},       {"id", "a b -> (b a)"}, {"sum", "a [b]"},    {"sum", "[a] b"},
+        {"dot", "a b, b c -> a c"}, {"softmax", "a [b]"},   {"add", "a b, a b"}, {"max", "a b -> b"},
     };
     einc_scope_begin(ctx);
     einc_tensor *x = base_tensor(EINC_FLOAT64, "4 6", 0);
     einc_tensor *views[3] = {
-        einc_tensor_transpose(ctx, base_tensor(EINC_FLOAT64, "6 4", 1), 0, 1),                 /* transposed */
-        einc_tensor_flip(ctx, x, EINC_DIMS(0, 1)),                                              /* negative */
-        einc_tensor_expand(ctx, einc_tensor_narrow(ctx, x, 0, 1, 1), EINC_SHAPE(4, 6)),         /* broadcast */
+        einc_tensor_transpose(ctx, base_tensor(EINC_FLOAT64, "6 4", 1), 0, 1),          /* transposed */
+        einc_tensor_flip(ctx, x, EINC_DIMS(0, 1)),                                      /* negative */
+        einc_tensor_expand(ctx, einc_tensor_narrow(ctx, x, 0, 1, 1), EINC_SHAPE(4, 6)), /* broadcast */
     };
     for (int v = 0; v < 3; v++) {
         einc_tensor *c = einc_tensor_contiguous(ctx, views[v]);

@@ -68,15 +68,13 @@ static void check_error_(const char *file, int line, const char *gap, einc_statu
 }
 
 #define EXPECT_ERROR(code, head, expr, marks) check_error_(__FILE__, __LINE__, NULL, code, head, expr, marks, NULL)
-#define EXPECT_ERROR_X(code, head, expr, marks, ...)                                             \
+#define EXPECT_ERROR_X(code, head, expr, marks, ...)                                                                   \
     check_error_(__FILE__, __LINE__, NULL, code, head, expr, marks, (const char *const[]){__VA_ARGS__, NULL})
 /* A check einc fails today (engine difference reported to the lead). */
-#define EXPECT_ERROR_GAP(gap, code, head, expr, marks, ...)                                      \
+#define EXPECT_ERROR_GAP(gap, code, head, expr, marks, ...)                                                            \
     check_error_(__FILE__, __LINE__, gap, code, head, expr, marks, (const char *const[]){__VA_ARGS__, NULL})
 
-static einc_tensor *T(int ndim, const int64_t *shape) {
-    return einc_tensor_rand(ctx, EINC_FLOAT32, ndim, shape);
-}
+static einc_tensor *T(int ndim, const int64_t *shape) { return einc_tensor_rand(ctx, EINC_FLOAT32, ndim, shape); }
 
 /* Runs `op` with `n` inputs and `nout` outputs through einc_apply; all outputs must be NULL. */
 static void apply(einc_op op, const char *expr, int n, einc_tensor *const *in, int nout, einc_axes axes) {
@@ -106,8 +104,9 @@ TEST(spec_1_to_6_syntax_errors) {
                  "   ^       ");
     /* 3: carets under both arrows */
     CHECK(einc_id(ctx, "a b -> b a -> a b", x) == NULL);
-    EXPECT_ERROR(EINC_ESYNTAX, "The expression must not contain more than one '->' operator.\nExpression:",
-                 "a b -> b a -> a b", "    ^^     ^^    ");
+    EXPECT_ERROR(EINC_ESYNTAX,
+                 "The expression must not contain more than one '->' operator.\nExpression:", "a b -> b a -> a b",
+                 "    ^^     ^^    ");
     /* 4: the whole message */
     CHECK(einc_id(ctx, "a$ b -> b a", x) == NULL);
     EXPECT_ERROR_X(EINC_ESYNTAX, "The expression 'a$' is not allowed:\nExpression:", "a$ b -> b a", "^^         ",
@@ -122,9 +121,10 @@ TEST(spec_1_to_6_syntax_errors) {
                  "a b+c -> a b c", "^^^^          ");
     /* 6: the bracketed occurrence with its brackets, and the plain one */
     CHECK(einc_id(ctx, "a [b] -> a b", x) == NULL);
-    EXPECT_ERROR_X(EINC_ESYNTAX, "There are multiple occurrences of axis b with inconsistent bracket usage:\nExpression:",
-                   "a [b] -> a b", "  ^^^      ^",
-                   "\nAn axis may only appear with brackets or without brackets, but not both.");
+    EXPECT_ERROR_X(
+        EINC_ESYNTAX,
+        "There are multiple occurrences of axis b with inconsistent bracket usage:\nExpression:", "a [b] -> a b",
+        "  ^^^      ^", "\nAn axis may only appear with brackets or without brackets, but not both.");
     /* syntax errors carry no call-signature block */
     CHECK(einc_id(ctx, "a (b -> b a", x) == NULL);
     CHECK(strstr(einc_errmsg(ctx), "The operation was called") == NULL);
@@ -152,8 +152,7 @@ TEST(spec_7_to_12_axis_size_and_rank_errors) {
     EXPECT_ERROR_X(EINC_EAXISSIZE,
                    "Failed to determine the size of all axes in the expression under the given constraints.\n"
                    "Expression:",
-                   "a b -> b a", "          ",
-                   "following equation(s):\n    a b = 10 5\n    a = 11\n", ARGS_10_5,
+                   "a b -> b a", "          ", "following equation(s):\n    a b = 10 5\n    a = 11\n", ARGS_10_5,
                    "\n  - Keyword argument 'a': 11");
     /* 9: a broadcast axis without a length */
     CHECK(einc_id(ctx, "a -> a b", x1) == NULL);
@@ -170,12 +169,13 @@ TEST(spec_7_to_12_axis_size_and_rank_errors) {
     {
         einc_tensor *in[2] = {x, y};
         apply(EINC_OP_ID, "s..., s... -> s...", 2, in, 1, EINC_NO_AXES);
-        EXPECT_ERROR_X(EINC_ERANK,
-                       "Failed to find an expansion of ellipses in the expression such that the number of dimensions "
-                       "matches all given constraints.\nExpression:",
-                       "s..., s... -> s...", " ^^^   ^^^     ^^^",
-                       "The following equation(s) were determined for the expression:\n    s... = 10 5\n    s... = 2 3 4\n",
-                       "  - Positional argument #2: Tensor with shape (2, 3, 4)");
+        EXPECT_ERROR_X(
+            EINC_ERANK,
+            "Failed to find an expansion of ellipses in the expression such that the number of dimensions "
+            "matches all given constraints.\nExpression:",
+            "s..., s... -> s...", " ^^^   ^^^     ^^^",
+            "The following equation(s) were determined for the expression:\n    s... = 10 5\n    s... = 2 3 4\n",
+            "  - Positional argument #2: Tensor with shape (2, 3, 4)");
     }
     /* 12 */
     {
@@ -198,8 +198,9 @@ TEST(spec_13_to_16_semantic_errors) {
 
     /* 13: Python's set notation; the caret on the input axis */
     CHECK(einc_id(ctx, "a b c -> b c", x3) == NULL);
-    EXPECT_ERROR_X(EINC_ESEMANTIC, "The input axes {'a'} must appear in the output expression.\nExpression:",
-                   "a b c -> b c", "^           ", "  - Positional argument #1: Tensor with shape (2, 3, 4)");
+    EXPECT_ERROR_X(EINC_ESEMANTIC,
+                   "The input axes {'a'} must appear in the output expression.\nExpression:", "a b c -> b c",
+                   "^           ", "  - Positional argument #1: Tensor with shape (2, 3, 4)");
     /* 14: carets on the repeated output axes */
     CHECK(einc_id(ctx, "a a -> a a", sq) == NULL);
     EXPECT_ERROR(EINC_ESEMANTIC,
@@ -241,7 +242,8 @@ TEST(spec_17_to_19_semantic_errors) {
     CHECK(einc_dot(ctx, "b [c_in] -> b [c_out]", x, m45) == NULL);
     EXPECT_ERROR_GAP("GAP-3 (check order: brackets before the tensor count)", EINC_ESEMANTIC,
                      "Brackets ([]) are not allowed in the 1st output expression of this operation.\n",
-                     "b [c_in] -> b [c_out]", "              ^     ^", "  - Positional argument #2: Tensor with shape (4, 5)");
+                     "b [c_in] -> b [c_out]", "              ^     ^",
+                     "  - Positional argument #2: Tensor with shape (4, 5)");
     /* 19: carets on every bracketed name, in input and output (einx: get_pos_for_axisnames) */
     CHECK(einc_softmax(ctx, "a [b c] -> a [c b]", x3) == NULL);
     EXPECT_ERROR_GAP("GAP-2 (caret line of the bracket order error)", EINC_ESEMANTIC,
@@ -299,8 +301,8 @@ TEST(spec_24_constraint_values) {
     char names[64];
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=2.5", ax, 8, &n, names, sizeof names), EINC_EVALUE);
     EXPECT_ERROR_GAP("GAP-4 (the message must name the value 2.5)", EINC_EVALUE,
-                     "Values passed for axis names as constraints must have an integral type, but found value 2.5", NULL,
-                     NULL, "2.5");
+                     "Values passed for axis names as constraints must have an integral type, but found value 2.5",
+                     NULL, NULL, "2.5");
     CHECK_EQ_INT(einc_axes_parse(ctx, "nh=4, a=(2.5, 3)", ax, 8, &n, names, sizeof names), EINC_EVALUE);
     EXPECT_ERROR_GAP("GAP-4 (the message must name the value 2.5)", EINC_EVALUE,
                      "Values passed for axis names as constraints must have an integral type", NULL, NULL, "2.5");
@@ -319,8 +321,7 @@ TEST(spec_24_constraint_values) {
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=99999999999999999999", ax, 8, &n, names, sizeof names), EINC_EVALUE);
     EXPECT_ERROR_X(EINC_EVALUE, "Constraint value 99999999999999999999 for axis 'a' is too large", NULL, NULL,
                    "64-bit");
-    CHECK_EQ_INT(einc_axes_parse(ctx, "b=2, a=(3, 9223372036854775808)", ax, 8, &n, names, sizeof names),
-                 EINC_EVALUE);
+    CHECK_EQ_INT(einc_axes_parse(ctx, "b=2, a=(3, 9223372036854775808)", ax, 8, &n, names, sizeof names), EINC_EVALUE);
     EXPECT_ERROR_X(EINC_EVALUE, "Constraint value 9223372036854775808 for axis 'a' is too large", NULL, NULL, NULL);
     /* every value that fits in 64 bits parses (values >= 9.22e17 used to be "not integral") */
     CHECK_EQ_INT(einc_axes_parse(ctx, "a=922337203685477580, b=9223372036854775807", ax, 8, &n, names, sizeof names),
@@ -348,8 +349,9 @@ TEST(spec_24_constraint_values) {
     einc_scope_begin(ctx);
     einc_tensor *x = T(EINC_SHAPE(10, 5));
     CHECK(einc_id(ctx, "a b -> b a", x, ((einc_axes){1, ax})) == NULL);
-    CHECK_ERROR(ctx, EINC_EAXISSIZE, "Failed to determine the size of all axes in the expression under the given "
-                                     "constraints.");
+    CHECK_ERROR(ctx, EINC_EAXISSIZE,
+                "Failed to determine the size of all axes in the expression under the given "
+                "constraints.");
     /* values that are integers but not lengths */
     CHECK(einc_id(ctx, "a b -> b a", x, EINC_AXES({"a", 0})) == NULL);
     CHECK_ERROR(ctx, EINC_EAXISSIZE, "Failed to determine the size of all axes");
@@ -412,8 +414,9 @@ TEST(other_semantic_errors) {
                      "extraction). However, the following axis names are used more than once: a.\n",
                      "a a b -> b", "^ ^       ", "no axis name may appear more than once");
     CHECK(einc_dot(ctx, "a a, a b -> b", sq, m34) == NULL);
-    CHECK_ERROR(ctx, EINC_ESEMANTIC, "no axis name may appear more than once in the same input tensor (to avoid "
-                                     "confusion with diagonal extraction)");
+    CHECK_ERROR(ctx, EINC_ESEMANTIC,
+                "no axis name may appear more than once in the same input tensor (to avoid "
+                "confusion with diagonal extraction)");
     /* dot: no implicit output; a contracted axis in three inputs */
     CHECK(einc_dot(ctx, "a b, b c", x, x) == NULL);
     EXPECT_ERROR(EINC_ESEMANTIC, "The operation expects an output expression, but no '->' was found.\n", "a b, b c",
@@ -440,8 +443,9 @@ TEST(other_semantic_errors) {
     CHECK(einc_id(ctx, "a b -> a b [c]", x, EINC_AXES({"c", 2})) == NULL);
     CHECK_ERROR(ctx, EINC_ESEMANTIC, "Brackets ([]) are not allowed in the 1st output expression of this operation.");
     apply(EINC_OP_ID, "a b -> (a + b)", 1, &x, 2, EINC_NO_AXES);
-    CHECK_ERROR(ctx, EINC_ESEMANTIC, "The number of input and output expressions (after decomposition of axis "
-                                     "concatenations) must be the same, but got 1 input and 2 outputs.");
+    CHECK_ERROR(ctx, EINC_ESEMANTIC,
+                "The number of input and output expressions (after decomposition of axis "
+                "concatenations) must be the same, but got 1 input and 2 outputs.");
     /* a fresh unnamed axis in the input is not the one in the output */
     CHECK(einc_id(ctx, "a b 3 -> b a 3", T(EINC_SHAPE(2, 4, 3))) == NULL);
     EXPECT_ERROR(EINC_ESEMANTIC, "The input axes {'", "a b 3 -> b a 3", "    ^         ");
@@ -481,8 +485,8 @@ TEST(other_rank_and_axis_size_errors) {
                  "Failed to uniquely determine the expansion of ellipses in the expression. Please provide more "
                  "constraints.\n",
                  "(a...) -> a...", "  ^^^      ^^^");
-    CHECK(einc_id(ctx, "b (s...) (r...) c -> b s... r... c", T(EINC_SHAPE(2, 6, 6, 2)), EINC_AXES({"r", 3}, {"r", 2})) ==
-          NULL);
+    CHECK(einc_id(ctx, "b (s...) (r...) c -> b s... r... c", T(EINC_SHAPE(2, 6, 6, 2)),
+                  EINC_AXES({"r", 3}, {"r", 2})) == NULL);
     CHECK_ERROR(ctx, EINC_ERANK, "Failed to uniquely determine the expansion of ellipses");
     einc_tensor *x24 = T(EINC_SHAPE(24, 5, 1));
     CHECK(einc_mean(ctx, "(b... [a...]) c 1", x24, EINC_AXES({"a", 4})) == NULL);
@@ -503,8 +507,9 @@ TEST(other_rank_and_axis_size_errors) {
     CHECK(einc_id(ctx, "(a b) (b c) -> a b c", x) == NULL);
     CHECK_ERROR(ctx, EINC_EAXISSIZE, "Failed to uniquely determine the size of the axes");
     CHECK(einc_id(ctx, "1 ->", T(EINC_SHAPE(2))) == NULL);
-    CHECK_ERROR(ctx, EINC_EAXISSIZE, "Failed to determine the size of all axes in the expression under the given "
-                                     "constraints.");
+    CHECK_ERROR(ctx, EINC_EAXISSIZE,
+                "Failed to determine the size of all axes in the expression under the given "
+                "constraints.");
     CHECK(einc_id(ctx, "(a a)", T(EINC_SHAPE(10))) == NULL);
     CHECK_ERROR(ctx, EINC_EAXISSIZE, "Failed to determine the size of all axes");
     CHECK(einc_id(ctx, "(a b) -> a b", T(EINC_SHAPE(10)), EINC_AXES({"b", 3})) == NULL);
@@ -547,7 +552,8 @@ TEST(null_arguments_and_sticky_errors) {
     einc_clear_error(ctx);
     CHECK_EQ_INT(einc_apply(ctx, EINC_OP_ID, "a b -> b a", 1, &x, 1, NULL, EINC_NO_AXES, NULL), EINC_EINVAL);
     einc_clear_error(ctx);
-    CHECK_EQ_INT(einc_apply(ctx, (einc_op)EINC_OP_COUNT_, "a b -> b a", 1, &x, 1, out, EINC_NO_AXES, NULL), EINC_EINVAL);
+    CHECK_EQ_INT(einc_apply(ctx, (einc_op)EINC_OP_COUNT_, "a b -> b a", 1, &x, 1, out, EINC_NO_AXES, NULL),
+                 EINC_EINVAL);
     einc_clear_error(ctx);
     CHECK_EQ_INT(einc_apply(ctx, (einc_op)-1, "a b -> b a", 1, &x, 1, out, EINC_NO_AXES, NULL), EINC_EINVAL);
     einc_clear_error(ctx);
@@ -556,8 +562,9 @@ TEST(null_arguments_and_sticky_errors) {
     {
         einc_tensor *many[17];
         for (int i = 0; i < 17; i++) many[i] = x;
-        CHECK_EQ_INT(einc_apply(ctx, EINC_OP_ADD, "a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, "
-                                                  "a b, a b, a b, a b",
+        CHECK_EQ_INT(einc_apply(ctx, EINC_OP_ADD,
+                                "a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, a b, "
+                                "a b, a b, a b, a b",
                                 17, many, 1, out, EINC_NO_AXES, NULL),
                      EINC_EINVAL);
         einc_clear_error(ctx);
@@ -616,7 +623,8 @@ TEST(output_counts) {
     CHECK(einc_apply(ctx, EINC_OP_ID, "a b -> b a", 1, &x, 0, out, EINC_NO_AXES, NULL) != EINC_OK);
     CHECK(out[0] == x); /* with noutputs 0 nothing is written */
     CHECK_ERROR(ctx, EINC_EVALUE, "0 output tensors");
-    CHECK(einc_apply(ctx, EINC_OP_ID, "(a + b) c -> a c, b c", 1, &x, 1, out, EINC_AXES({"a", 4}), NULL) == EINC_EVALUE);
+    CHECK(einc_apply(ctx, EINC_OP_ID, "(a + b) c -> a c, b c", 1, &x, 1, out, EINC_AXES({"a", 4}), NULL) ==
+          EINC_EVALUE);
     CHECK(out[0] == NULL);
     CHECK_ERROR(ctx, EINC_EVALUE, "2 outputs");
     /* the convenience forms are single-output */
@@ -624,7 +632,8 @@ TEST(output_counts) {
     CHECK_ERROR(ctx, EINC_EVALUE, "2 outputs");
     /* and the right count works, from a cached plan too */
     for (int rep = 0; rep < 2; rep++) {
-        CHECK(einc_apply(ctx, EINC_OP_ID, "(a + b) c -> a c, b c", 1, &x, 2, out, EINC_AXES({"a", 4}), NULL) == EINC_OK);
+        CHECK(einc_apply(ctx, EINC_OP_ID, "(a + b) c -> a c, b c", 1, &x, 2, out, EINC_AXES({"a", 4}), NULL) ==
+              EINC_OK);
         CHECK(out[0] && out[1] && einc_tensor_dim(out[0], 0) == 4 && einc_tensor_dim(out[1], 0) == 6);
     }
     einc_scope_end(ctx);
@@ -645,7 +654,8 @@ TEST(more_than_16_axes_is_unsupported_not_a_crash) {
     CHECK_ERROR(ctx, EINC_EUNSUPPORTED, "16");
     CHECK(einc_sum(ctx, "(a b c d e f g h i j k l m n o p q) -> (q p o n m l k j i h g f e d c b)", x, two) == NULL);
     CHECK_ERROR(ctx, EINC_EUNSUPPORTED, "16");
-    CHECK(einc_dot(ctx, "(a b c d e f g h i j k l m n o p q), q -> (p o n m l k j i h g f e d c b a)", x, q, two) == NULL);
+    CHECK(einc_dot(ctx, "(a b c d e f g h i j k l m n o p q), q -> (p o n m l k j i h g f e d c b a)", x, q, two) ==
+          NULL);
     CHECK_ERROR(ctx, EINC_EUNSUPPORTED, "16");
     CHECK(einc_softmax(ctx, "(a b c d e f g h i j k l m n o p [q]) -> (q p o n m l k j i h g f e d c b a)", x, two) ==
           NULL);
@@ -657,22 +667,21 @@ TEST(more_than_16_axes_is_unsupported_not_a_crash) {
     /* an output of 17 dimensions */
     CHECK(einc_id(ctx, "a -> a 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", v) == NULL);
     CHECK_ERROR(ctx, EINC_EUNSUPPORTED, "16");
-    CHECK(einc_id(ctx, "a -> a b c d e f g h i j k l m n o p q", v, EINC_AXES({"b", 1}, {"c", 1}, {"d", 1}, {"e", 1},
-                                                                                {"f", 1}, {"g", 1}, {"h", 1}, {"i", 1},
-                                                                                {"j", 1}, {"k", 1}, {"l", 1}, {"m", 1},
-                                                                                {"n", 1}, {"o", 1}, {"p", 1}, {"q", 1})) ==
-          NULL);
+    CHECK(einc_id(ctx, "a -> a b c d e f g h i j k l m n o p q", v,
+                  EINC_AXES({"b", 1}, {"c", 1}, {"d", 1}, {"e", 1}, {"f", 1}, {"g", 1}, {"h", 1}, {"i", 1}, {"j", 1},
+                            {"k", 1}, {"l", 1}, {"m", 1}, {"n", 1}, {"o", 1}, {"p", 1}, {"q", 1})) == NULL);
     CHECK_ERROR(ctx, EINC_EUNSUPPORTED, "16");
     /* 16 is fine */
     einc_tensor *y = einc_id(ctx, "a -> a 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", v);
     CHECK_OK(ctx);
     CHECK(y && einc_tensor_ndim(y) == 16);
     /* a diagonal of many repetitions, an ellipsis expanding past 16 */
-    CHECK(einc_id(ctx, "a a a a a a -> a", T(EINC_SHAPE(2, 2, 2, 2, 2, 2))) != NULL || einc_errcode(ctx) == EINC_EUNSUPPORTED);
+    CHECK(einc_id(ctx, "a a a a a a -> a", T(EINC_SHAPE(2, 2, 2, 2, 2, 2))) != NULL ||
+          einc_errcode(ctx) == EINC_EUNSUPPORTED);
     einc_clear_error(ctx);
-    CHECK(einc_id(ctx, "a -> a b...", v, EINC_AXES({"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1},
-                                                    {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1},
-                                                    {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1})) == NULL);
+    CHECK(einc_id(ctx, "a -> a b...", v,
+                  EINC_AXES({"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1},
+                            {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1}, {"b", 1})) == NULL);
     CHECK(einc_errcode(ctx) == EINC_EUNSUPPORTED || einc_errcode(ctx) == EINC_EVALUE);
     einc_clear_error(ctx);
     einc_scope_end(ctx);
@@ -690,8 +699,8 @@ static bool notation_calls(einc_ctx *c, double *check) {
     bool all = x && x3 && w && w2;
     for (int rep = 0; rep < 2; rep++) {
         einc_tensor *r[8] = {
-            einc_id(c, "a b c -> a (b c)", x3),                          /* a view */
-            einc_id(c, "a b c -> c (a b)", x3),                          /* a copy */
+            einc_id(c, "a b c -> a (b c)", x3), /* a view */
+            einc_id(c, "a b c -> c (a b)", x3), /* a copy */
             einc_dot(c, "a b c, c d -> a b d", x3, w2),
             einc_sum(c, "a [b] c", x3),
             einc_sum(c, "a b c -> c", x3),
@@ -700,7 +709,8 @@ static bool notation_calls(einc_ctx *c, double *check) {
             einc_softmax(c, "a [b c] -> a [b c]", x3),
         };
         for (int i = 0; i < 8; i++) all = all && r[i];
-        if (all) *check = einc_tensor_get(r[2], (const int64_t[]){1, 2, 3}) + einc_tensor_item(einc_sum(c, "[a]", r[4]));
+        if (all)
+            *check = einc_tensor_get(r[2], (const int64_t[]){1, 2, 3}) + einc_tensor_item(einc_sum(c, "[a]", r[4]));
     }
     einc_tensor *outs[2] = {NULL, NULL};
     einc_status st = einc_apply(c, EINC_OP_ID, "b (q + k) -> b q, b k", 1, &w2, 2, outs, EINC_AXES({"q", 2}), NULL);

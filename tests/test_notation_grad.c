@@ -75,7 +75,9 @@ TEST(every_family_against_finite_differences) {
         for (int i = 0; i < c->ninputs; i++) {
             in[i] = einc_tensor_randn(ctx, EINC_FLOAT64, c->ndim[i], c->shape[i]);
             if (c->op == EINC_OP_WHERE && i == 0) /* the condition: a 0/1 mask, no gradient */
-                in[i] = einc_tensor_cast(ctx, einc_tensor_binary(ctx, EINC_GT, in[i], einc_tensor_scalar(ctx, EINC_FLOAT64, 0)), EINC_FLOAT64);
+                in[i] = einc_tensor_cast(
+                    ctx, einc_tensor_binary(ctx, EINC_GT, in[i], einc_tensor_scalar(ctx, EINC_FLOAT64, 0)),
+                    EINC_FLOAT64);
             if (c->op == EINC_OP_PROD) /* away from zero: a finite difference across 0 is fine, but keep it tame */
                 in[i] = einc_add_scalar(ctx, einc_tensor_abs(ctx, in[i]), 0.5);
             einc_requires_grad(in[i], true);

@@ -30,8 +30,6 @@ static void golden_path(char *buf, size_t size, const char *file) {
     snprintf(buf, size, "%s/notation_indexing/%s", EINC_TEST_DATA, file);
 }
 
-
-
 static double tolerance(einc_dtype d) { return d == EINC_FLOAT32 ? 2e-6 : d == EINC_FLOAT64 ? 1e-12 : 0.0; }
 
 static void run_case(einc_ctx *ctx, const test_case *c, int variant) {
@@ -340,8 +338,9 @@ TEST(errors) {
     CHECK(einc_set_at(ctx, "[h], p, p", mask, p, u) != NULL); /* set_at is fine on bools */
     int64_t bad[] = {0, 4, -6};
     CHECK(einc_get_at(ctx, "[h], p -> p", x, ints(ctx, EINC_INT64, EINC_SHAPE(3), bad)) == NULL);
-    CHECK_ERROR(ctx, EINC_EINDEX, "get_at: coordinate -6 at (2,) of input #2 is out of range for axis h of length 5 "
-                                  "(valid coordinates: -5 to 4)");
+    CHECK_ERROR(ctx, EINC_EINDEX,
+                "get_at: coordinate -6 at (2,) of input #2 is out of range for axis h of length 5 "
+                "(valid coordinates: -5 to 4)");
     int64_t bad2[] = {0, 1, 3, 0};
     einc_tensor *xc = einc_tensor_clone(ctx, x3);
     einc_tensor *y2 = einc_add_at(ctx, "b [h w], b p [2], b p", xc, ints(ctx, EINC_INT32, EINC_SHAPE(2, 1, 2), bad2),
@@ -502,8 +501,9 @@ TEST(kernels_match_their_reference_twins) {
                 else einc__k_scatter((einc__scatter_op)(kind - 1), &m.g, ith, nth);
             }
             if (memcmp(expect, kind ? m.t : m.e, kind ? m.tbytes : m.ebytes) != 0) {
-                fprintf(stderr, "kernel %d (dtype %s, nloop %d, naxes %d, %d coordinate tensors) differs from its "
-                                "reference with %d workers\n",
+                fprintf(stderr,
+                        "kernel %d (dtype %s, nloop %d, naxes %d, %d coordinate tensors) differs from its "
+                        "reference with %d workers\n",
                         kind, einc_dtype_name(dtype), m.g.nloop, m.g.naxes, m.g.ncoords, nth);
                 test_failed_checks_++;
                 break;
@@ -523,9 +523,9 @@ typedef struct {
     const char *expr;
     const char *constraints;
     int ndim[2];
-    int64_t shape[2][4];  /* value, updates (*_at) */
+    int64_t shape[2][4]; /* value, updates (*_at) */
     int cndim;
-    int64_t cshape[4];    /* one coordinate tensor, int64 */
+    int64_t cshape[4]; /* one coordinate tensor, int64 */
     int64_t cvalues[16];
 } grad_case;
 

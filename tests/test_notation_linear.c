@@ -55,8 +55,7 @@ static void group_same(text *t, size_t n) { /* accepted: the groups merge (CSE),
     repeat(t, half, 1, " 1");
     size_t k = (t->len - 6) / 2;
     put(t, ") -> a b (c");
-    for (size_t i = 0; i < k; i++)
-        put(t, " 1");
+    for (size_t i = 0; i < k; i++) put(t, " 1");
     put(t, ")");
 }
 static void group_other(text *t, size_t n) {
@@ -68,12 +67,10 @@ static void group_other(text *t, size_t n) {
 }
 static void nested(text *t, size_t n) {
     put(t, "a b ");
-    for (int i = 0; i < 200; i++)
-        put(t, "(");
+    for (int i = 0; i < 200; i++) put(t, "(");
     put(t, "c");
     repeat(t, n, 201, " 1");
-    for (int i = 0; i < 200; i++)
-        put(t, ")");
+    for (int i = 0; i < 200; i++) put(t, ")");
 }
 static void commas(text *t, size_t n) {
     put(t, "a b c -> a b (c");
@@ -95,23 +92,19 @@ static void ellipses(text *t, size_t n) {
 }
 static void pairs(text *t, size_t n) { /* many parenthesised pairs: one merge each, then the bound */
     put(t, "a b (c");
-    for (int i = 0; i < 250; i++)
-        put(t, " (x%d y%d)", i, i);
+    for (int i = 0; i < 250; i++) put(t, " (x%d y%d)", i, i);
     repeat(t, n / 2, 1, " 1");
     put(t, ") -> a b (c");
-    for (int i = 0; i < 250; i++)
-        put(t, " (x%d y%d)", i, i);
+    for (int i = 0; i < 250; i++) put(t, " (x%d y%d)", i, i);
     repeat(t, n, 1, " 1");
     put(t, ")");
 }
 static void swapped(text *t, size_t n) { /* no run qualifies: neighbours differ everywhere */
     put(t, "a b (c");
-    for (int i = 0; i < 240; i += 2)
-        put(t, " x%d x%d", i, i + 1);
+    for (int i = 0; i < 240; i += 2) put(t, " x%d x%d", i, i + 1);
     repeat(t, n / 2, 1, " 1");
     put(t, ") -> a b (c");
-    for (int i = 0; i < 240; i += 2)
-        put(t, " x%d x%d", i + 1, i);
+    for (int i = 0; i < 240; i += 2) put(t, " x%d x%d", i + 1, i);
     repeat(t, n, 1, " 1");
     put(t, ")");
 }
@@ -184,8 +177,7 @@ TEST(work_grows_linearly_with_length) {
             CHECK(steps[i] >= (uint64_t)t.len);
         }
         printf("  %-42s", shapes[s].name);
-        for (int i = 0; i < k; i++)
-            printf(" %10llu", (unsigned long long)steps[i]);
+        for (int i = 0; i < k; i++) printf(" %10llu", (unsigned long long)steps[i]);
         printf("  %s\n", einc_status_name(st[k - 1]));
         if (!grows_linearly(steps, lengths, k)) {
             fprintf(stderr,
@@ -219,11 +211,9 @@ TEST(growth_check_detects_quadratic_work) {
 /* "(c (x0 y0) (x1 y1) ...) -> (c (x1 y1) (x0 y0) ...)": every pair merges, one pass each. */
 static void swapped_groups(text *t, int k) {
     put(t, "a b (c");
-    for (int i = 0; i < k; i++)
-        put(t, " (x%d y%d)", i, i);
+    for (int i = 0; i < k; i++) put(t, " (x%d y%d)", i, i);
     put(t, ") -> a b (c");
-    for (int i = 0; i < k; i += 2)
-        put(t, " (x%d y%d) (x%d y%d)", i + 1, i + 1, i, i);
+    for (int i = 0; i < k; i += 2) put(t, " (x%d y%d) (x%d y%d)", i + 1, i + 1, i, i);
     put(t, ")");
 }
 

@@ -164,9 +164,10 @@ TEST(errors) {
     einc_ctx *ctx = einc_ctx_create();
     einc_shape x = {2, {10, 5}};
     CHECK(einc_solve_axes(ctx, "a b -> b a", 1, &x, EINC_NO_AXES) == NULL);
-    CHECK_ERROR(ctx, EINC_ESYNTAX, "The expression must not contain a '->' operator.\n"
-                                   "Expression: \"a b -> b a\"\n"
-                                   "                 ^^    ");
+    CHECK_ERROR(ctx, EINC_ESYNTAX,
+                "The expression must not contain a '->' operator.\n"
+                "Expression: \"a b -> b a\"\n"
+                "                 ^^    ");
     CHECK(einc_check(ctx, "a [b -> c]", 1, &x, EINC_NO_AXES) == EINC_ESYNTAX);
     CHECK_ERROR(ctx, EINC_ESYNTAX, "must not contain a '->'");
     CHECK(einc_solve_shapes(ctx, "a b, c", 1, &x, &x, EINC_NO_AXES) == EINC_EVALUE);
@@ -179,16 +180,18 @@ TEST(errors) {
     CHECK(einc_check(ctx, "s..., s...", 2, (einc_shape[]){x, {3, {2, 3, 4}}}, EINC_NO_AXES) == EINC_ERANK);
     CHECK_ERROR(ctx, EINC_ERANK, "Failed to find an expansion of ellipses");
     CHECK(einc_check(ctx, "a b", 1, &x, EINC_AXES({"a", 11})) == EINC_EAXISSIZE);
-    CHECK_ERROR(ctx, EINC_EAXISSIZE, "Failed to determine the size of all axes in the expression under the given "
-                                     "constraints.\nExpression: \"a b\"\n");
+    CHECK_ERROR(ctx, EINC_EAXISSIZE,
+                "Failed to determine the size of all axes in the expression under the given "
+                "constraints.\nExpression: \"a b\"\n");
     /* an unknown shape is listed as einx lists a tensor factory */
     CHECK(einc_check(ctx, "a b, c", 2, (einc_shape[]){x, EINC_UNKNOWN_SHAPE}, EINC_NO_AXES) == EINC_EAXISSIZE);
-    CHECK_ERROR(ctx, EINC_EAXISSIZE, "Failed to uniquely determine the size of the axis c. Please provide more "
-                                     "constraints.\nExpression: \"a b, c\"\n                  ^\n"
-                                     "The expression, tensor shapes and contraints resulted in the following "
-                                     "equation(s):\n    a b = 10 5\nThe operation was called with the following "
-                                     "arguments:\n  - Positional argument #1: Tensor with shape (10, 5)\n"
-                                     "  - Positional argument #2: Tensor factory");
+    CHECK_ERROR(ctx, EINC_EAXISSIZE,
+                "Failed to uniquely determine the size of the axis c. Please provide more "
+                "constraints.\nExpression: \"a b, c\"\n                  ^\n"
+                "The expression, tensor shapes and contraints resulted in the following "
+                "equation(s):\n    a b = 10 5\nThe operation was called with the following "
+                "arguments:\n  - Positional argument #1: Tensor with shape (10, 5)\n"
+                "  - Positional argument #2: Tensor factory");
     CHECK(einc_check(ctx, "a b...", 1, &x, EINC_AXES({"a", 2}, {"a", 3})) == EINC_ERANK);
     CHECK_ERROR(ctx, EINC_ERANK, "Found an invalid usage of ellipses and/or constraints for the axis a");
     /* invalid arguments */

@@ -51,7 +51,6 @@ static void parse_shift(const char *text, einc_op_options *o) {
     }
 }
 
-
 /* The same values seen through negative strides on every dim. */
 static einc_tensor *negative_strides(einc_ctx *ctx, einc_tensor *t) {
     return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
@@ -265,16 +264,16 @@ TEST(explain_and_convenience_forms) {
 
     /* the convenience forms are einc_apply */
     einc_op_options s = {.nshift = 2, .shift = {1, -2}};
-    einc_tensor *a = einc_roll(ctx, "a [b c]", x, EINC_SHIFT(1, -2)), *b = apply1(ctx, EINC_OP_ROLL, "a [b c]", x,
-                                                                                 EINC_NO_AXES, &s);
+    einc_tensor *a = einc_roll(ctx, "a [b c]", x, EINC_SHIFT(1, -2)),
+                *b = apply1(ctx, EINC_OP_ROLL, "a [b c]", x, EINC_NO_AXES, &s);
     CHECK_TENSOR_CLOSE(a, b, 0, 0);
     CHECK_TENSOR_CLOSE((einc_roll)(ctx, "a [b c]", x, EINC_SHIFT(1, -2), EINC_NO_AXES), b, 0, 0);
     einc_op_options zero = {.nshift = 1, .shift = {0}}; /* a shift of the whole length is no shift */
     CHECK_TENSOR_CLOSE(einc_roll(ctx, "a [b] c", x, EINC_SHIFT(3), EINC_AXES({"b", 3})),
                        apply1(ctx, EINC_OP_ROLL, "a [b] c", x, EINC_NO_AXES, &zero), 0, 0);
     einc_op ops[] = {EINC_OP_ARGMAX, EINC_OP_ARGMIN, EINC_OP_SORT, EINC_OP_ARGSORT, EINC_OP_FLIP};
-    einc_tensor *(*fns[])(einc_ctx *, const char *, einc_tensor *, einc_axes) = {
-        (einc_argmax), (einc_argmin), (einc_sort), (einc_argsort), (einc_flip)};
+    einc_tensor *(*fns[])(einc_ctx *, const char *, einc_tensor *,
+                          einc_axes) = {(einc_argmax), (einc_argmin), (einc_sort), (einc_argsort), (einc_flip)};
     for (int k = 0; k < 5; k++)
         CHECK_TENSOR_CLOSE(fns[k](ctx, "a [b] c", x, EINC_AXES({"a", 2})),
                            apply1(ctx, ops[k], "a [b] c", x, EINC_NO_AXES, NULL), 0, 0);

@@ -25,8 +25,7 @@ static unsigned char *read_file(const char *path, size_t *size) {
         long n = ftell(f);
         if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
             buf = malloc((size_t)n + 1);
-            if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
-                *size = (size_t)n;
+            if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) *size = (size_t)n;
             else {
                 free(buf);
                 buf = NULL;
@@ -222,8 +221,7 @@ TEST(special_float_values) {
         if (!t) continue;
         CHECK_EQ_INT(einc_tensor_numel(t), 8);
         double v[8];
-        for (int64_t i = 0; i < 8; i++)
-            v[i] = einc_tensor_get(t, &i);
+        for (int64_t i = 0; i < 8; i++) v[i] = einc_tensor_get(t, &i);
         CHECK(isnan(v[0]));
         CHECK(isinf(v[1]) && v[1] > 0);
         CHECK(isinf(v[2]) && v[2] < 0);
@@ -298,8 +296,7 @@ TEST(accepted_header_spellings) {
     einc_ctx *ctx = einc_ctx_create();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         int64_t numel = 1;
-        for (int d = 0; d < cases[k].ndim; d++)
-            numel *= cases[k].shape[d];
+        for (int d = 0; d < cases[k].ndim; d++) numel *= cases[k].shape[d];
         einc_tensor *t =
             load_text(ctx, cases[k].major, cases[k].header, (size_t)numel * einc_dtype_size(cases[k].dtype), 1);
         if (!t) {
@@ -310,8 +307,7 @@ TEST(accepted_header_spellings) {
         }
         CHECK_EQ_INT(einc_tensor_dtype(t), cases[k].dtype);
         CHECK_EQ_INT(einc_tensor_ndim(t), cases[k].ndim);
-        for (int d = 0; d < cases[k].ndim; d++)
-            CHECK_EQ_INT(einc_tensor_shape(t)[d], cases[k].shape[d]);
+        for (int d = 0; d < cases[k].ndim; d++) CHECK_EQ_INT(einc_tensor_shape(t)[d], cases[k].shape[d]);
         einc_tensor_release(t);
     }
     CHECK_OK(ctx);
@@ -557,9 +553,7 @@ TEST(large_version2_headers) {
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-static void tmp_path(char *buf, size_t size, const char *name) {
-    snprintf(buf, size, "%s/%s", EINC_TEST_TMP, name);
-}
+static void tmp_path(char *buf, size_t size, const char *name) { snprintf(buf, size, "%s/%s", EINC_TEST_TMP, name); }
 
 /* Names in EINC_TEST_TMP starting with `prefix` (leftover temporary files). */
 static int count_entries(const char *prefix) {
@@ -822,8 +816,9 @@ TEST(bounded_reads) {
     fd = pipe_writer(head, 10 + hl, 1 << 20, 0, &child);
     as.peak = as.live;
     CHECK(load_fd(ctx, fd) == NULL);
-    CHECK_ERROR(ctx, EINC_EFORMAT,
-                "data is truncated: shape (274877906944,) of float32 needs 1099511627776 bytes, the stream has 1048576");
+    CHECK_ERROR(
+        ctx, EINC_EFORMAT,
+        "data is truncated: shape (274877906944,) of float32 needs 1099511627776 bytes, the stream has 1048576");
     if (as.peak - as.live >= (4 << 20)) fprintf(stderr, "peak %lld\n", as.peak - as.live);
     CHECK(as.peak - as.live < (4 << 20));
     reap(fd, child);
@@ -875,7 +870,7 @@ TEST(load_from_a_descriptor) {
     int fd = open(path, O_RDONLY);
     CHECK(fd >= 0 && read(fd, (char[6]){0}, 6) == 6);
     CHECK_TENSOR_CLOSE(einc_npy_load_fd(ctx, fd, "my file"), t, 0, 0);
-    CHECK(lseek(fd, 0, SEEK_SET) == 0); /* still open */
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);                  /* still open */
     CHECK(einc_npy_load_fd(ctx, fd, "my file") == NULL); /* from the start: "PREFIX" is no magic */
     CHECK_ERROR(ctx, EINC_EFORMAT, "einc_npy_load_fd: 'my file'");
     close(fd);

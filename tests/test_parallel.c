@@ -111,8 +111,7 @@ TEST(worker_ids_are_private) {
     worker_ids w;
     memset(&w, 0, sizeof w);
     w.threads = 3;
-    for (int r = 0; r < 50; r++)
-        einc__parallel_chunks(ctx, (int64_t)1 << 30, id_task, &w);
+    for (int r = 0; r < 50; r++) einc__parallel_chunks(ctx, (int64_t)1 << 30, id_task, &w);
     CHECK_EQ_INT(atomic_load(&w.bad), 0);
     CHECK_EQ_INT(einc__worker_id(), 0);
     einc_ctx_destroy(ctx);
@@ -127,10 +126,8 @@ TEST(many_regions_and_thread_changes) {
         if (r == 2000) einc_set_threads(ctx, 2);
         tally t;
         tally_reset(&t, ctx);
-        if (r % 2)
-            einc__parallel(ctx, EINC_PARALLEL_THRESHOLD, count_task, &t);
-        else
-            einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &t);
+        if (r % 2) einc__parallel(ctx, EINC_PARALLEL_THRESHOLD, count_task, &t);
+        else einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &t);
         if (!each_once(&t)) failures++;
         on_workers += atomic_load(&t.on_workers);
     }
@@ -210,8 +207,7 @@ TEST(results_do_not_depend_on_threads) {
         size_t bytes = (size_t)einc_tensor_numel(r[0][i]) * sizeof(float);
         CHECK(memcmp(einc_tensor_data(r[0][i]), einc_tensor_data(r[1][i]), bytes) == 0);
     }
-    for (int k = 0; k < 2; k++)
-        einc_ctx_destroy(ctx[k]);
+    for (int k = 0; k < 2; k++) einc_ctx_destroy(ctx[k]);
 }
 
 int main(void) {

@@ -63,13 +63,15 @@ static void check_text(const einc_tensor *t, const char *name) {
 
 TEST(golden_arrays) {
     static const char *names[] = {
-        "f32_2x2", "f64_digits", "f32_digits", "f64_negative", "f64_negzero", "f64_sci_large", "f64_sci_small",
-        "f64_sci_ratio", "f32_ratio_edge", "f32_sci_min", "f64_big_exponent", "f32_denormal", "f64_nan_inf",
-        "f64_nonfinite", "f32_sci_nan", "f32_unique_int", "f64_carry", "f64_sci_carry", "f64_tie", "f64_zeros",
-        "f64_sci_zero", "i64", "i64_extremes", "i32_2x3", "bool_2x2", "bool_wrap", "scalar_f64", "scalar_f32",
-        "scalar_i32", "scalar_i64", "scalar_bool", "scalar_nan", "scalar_f32_sci", "empty_f32", "empty_f32_0x3",
-        "empty_f64_2x0x3", "empty_bool", "empty_i64", "f64_3d", "i32_4d", "f64_wrap", "i32_wrap",
-        "f32_wrap_dtype_line", "f64_2d_wrap",
+        "f32_2x2",          "f64_digits",    "f32_digits",          "f64_negative",   "f64_negzero",
+        "f64_sci_large",    "f64_sci_small", "f64_sci_ratio",       "f32_ratio_edge", "f32_sci_min",
+        "f64_big_exponent", "f32_denormal",  "f64_nan_inf",         "f64_nonfinite",  "f32_sci_nan",
+        "f32_unique_int",   "f64_carry",     "f64_sci_carry",       "f64_tie",        "f64_zeros",
+        "f64_sci_zero",     "i64",           "i64_extremes",        "i32_2x3",        "bool_2x2",
+        "bool_wrap",        "scalar_f64",    "scalar_f32",          "scalar_i32",     "scalar_i64",
+        "scalar_bool",      "scalar_nan",    "scalar_f32_sci",      "empty_f32",      "empty_f32_0x3",
+        "empty_f64_2x0x3",  "empty_bool",    "empty_i64",           "f64_3d",         "i32_4d",
+        "f64_wrap",         "i32_wrap",      "f32_wrap_dtype_line", "f64_2d_wrap",
     };
     einc_ctx *ctx = einc_ctx_create();
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) check_golden(ctx, names[i]);

@@ -27,8 +27,8 @@ static const int *set_axes(const axis_set *s) { return s->naxes < 0 ? NULL : s->
 static double rtol_for(einc_dtype dt) { return dt == EINC_FLOAT32 ? 2e-6 : dt == EINC_FLOAT64 ? 1e-12 : 0; }
 
 /* Compares r, flattened, with expected[*off : *off + numel(r)] and advances *off. */
-static void check_slice(einc_ctx *ctx, einc_tensor *r, einc_tensor *expected, int64_t *off, double rtol,
-                        double atol, const char *what, int set) {
+static void check_slice(einc_ctx *ctx, einc_tensor *r, einc_tensor *expected, int64_t *off, double rtol, double atol,
+                        const char *what, int set) {
     if (!r || !expected) {
         fprintf(stderr, "%s (axis set %d): no result: %s\n", what, set, einc_errmsg(ctx));
         CHECK(r && expected);
@@ -89,10 +89,12 @@ TEST(golden_every_op_dtype_and_axis_set) {
             int64_t off = 0;
             for (int s = 0; s < NUM_SETS; s++) {
                 int64_t before = off;
-                einc_tensor *r = einc_tensor_reduce(ctx, (einc_reduce_op)op, x, SETS[s].naxes, set_axes(&SETS[s]), false);
+                einc_tensor *r =
+                    einc_tensor_reduce(ctx, (einc_reduce_op)op, x, SETS[s].naxes, set_axes(&SETS[s]), false);
                 check_slice(ctx, r, expected, &off, rtol_for(rdt), rdt == EINC_FLOAT32 ? 1e-6 : 1e-12, name, s);
                 /* keepdims: same values, the reduced dimensions kept as size 1 */
-                einc_tensor *k = einc_tensor_reduce(ctx, (einc_reduce_op)op, x, SETS[s].naxes, set_axes(&SETS[s]), true);
+                einc_tensor *k =
+                    einc_tensor_reduce(ctx, (einc_reduce_op)op, x, SETS[s].naxes, set_axes(&SETS[s]), true);
                 CHECK(k && einc_tensor_ndim(k) == 3);
                 if (k && SETS[s].naxes == 2) CHECK_EQ_INT(einc_tensor_dim(k, SETS[s].axes[0]), 1);
                 check_slice(ctx, k, expected, &before, rtol_for(rdt), rdt == EINC_FLOAT32 ? 1e-6 : 1e-12, name, s);
@@ -170,7 +172,8 @@ TEST(golden_logsumexp_large_magnitudes) {
         if (!x || !expected) continue;
         int64_t off = 0;
         for (int s = 0; s < NUM_SETS; s++) {
-            einc_tensor *r = einc_tensor_reduce(ctx, EINC_REDUCE_LOGSUMEXP, x, SETS[s].naxes, set_axes(&SETS[s]), false);
+            einc_tensor *r =
+                einc_tensor_reduce(ctx, EINC_REDUCE_LOGSUMEXP, x, SETS[s].naxes, set_axes(&SETS[s]), false);
             check_slice(ctx, r, expected, &off, t ? 1e-13 : 1e-6, 0, name, s);
         }
         /* the values really are out of exp's range: a naive log(sum(exp(x))) would give inf */
@@ -183,9 +186,9 @@ TEST(golden_logsumexp_large_magnitudes) {
 TEST(golden_nan_and_infinities) {
     einc_ctx *ctx = einc_ctx_create();
     einc_tensor *x = test_golden(ctx, "reduce/x_special");
-    const einc_reduce_op ops[] = {EINC_REDUCE_SUM, EINC_REDUCE_MAX, EINC_REDUCE_MIN, EINC_REDUCE_ARGMAX,
-                                  EINC_REDUCE_ARGMIN, EINC_REDUCE_LOGSUMEXP, EINC_REDUCE_ANY,
-                                  EINC_REDUCE_COUNT_NONZERO};
+    const einc_reduce_op ops[] = {EINC_REDUCE_SUM,    EINC_REDUCE_MAX,          EINC_REDUCE_MIN,
+                                  EINC_REDUCE_ARGMAX, EINC_REDUCE_ARGMIN,       EINC_REDUCE_LOGSUMEXP,
+                                  EINC_REDUCE_ANY,    EINC_REDUCE_COUNT_NONZERO};
     char name[128];
     for (int i = 0; i < 8 && x; i++) {
         snprintf(name, sizeof name, "reduce/%s_special", einc_reduce_op_name(ops[i]));
@@ -211,7 +214,7 @@ TEST(golden_nan_and_infinities) {
 TEST(golden_int64_beyond_2_pow_53_is_exact) {
     einc_ctx *ctx = einc_ctx_create();
     einc_tensor *x = test_golden(ctx, "reduce/x_i64big");
-    const einc_reduce_op ops[] = {EINC_REDUCE_SUM, EINC_REDUCE_PROD, EINC_REDUCE_MAX,
+    const einc_reduce_op ops[] = {EINC_REDUCE_SUM, EINC_REDUCE_PROD,   EINC_REDUCE_MAX,
                                   EINC_REDUCE_MIN, EINC_REDUCE_ARGMAX, EINC_REDUCE_ARGMIN};
     char name[128];
     for (int i = 0; i < 6 && x; i++) {
@@ -237,10 +240,14 @@ TEST(empty_reductions) {
         einc_reduce_op op;
         einc_dtype dt;
         double v;
-    } cases[] = {{EINC_REDUCE_SUM, EINC_FLOAT32, 0},      {EINC_REDUCE_PROD, EINC_FLOAT32, 1},
-                 {EINC_REDUCE_MEAN, EINC_FLOAT32, NAN},   {EINC_REDUCE_VAR, EINC_FLOAT32, NAN},
-                 {EINC_REDUCE_STD, EINC_FLOAT32, NAN},    {EINC_REDUCE_ANY, EINC_BOOL, 0},
-                 {EINC_REDUCE_ALL, EINC_BOOL, 1},         {EINC_REDUCE_COUNT_NONZERO, EINC_INT64, 0},
+    } cases[] = {{EINC_REDUCE_SUM, EINC_FLOAT32, 0},
+                 {EINC_REDUCE_PROD, EINC_FLOAT32, 1},
+                 {EINC_REDUCE_MEAN, EINC_FLOAT32, NAN},
+                 {EINC_REDUCE_VAR, EINC_FLOAT32, NAN},
+                 {EINC_REDUCE_STD, EINC_FLOAT32, NAN},
+                 {EINC_REDUCE_ANY, EINC_BOOL, 0},
+                 {EINC_REDUCE_ALL, EINC_BOOL, 1},
+                 {EINC_REDUCE_COUNT_NONZERO, EINC_INT64, 0},
                  {EINC_REDUCE_LOGSUMEXP, EINC_FLOAT32, -INFINITY}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         einc_tensor *r = einc_tensor_reduce(ctx, cases[i].op, x, EINC_DIMS(0), false);
@@ -257,7 +264,8 @@ TEST(empty_reductions) {
     einc_tensor *xi = einc_tensor_zeros(ctx, EINC_INT32, EINC_SHAPE(0, 3));
     einc_tensor *si = einc_tensor_sum(ctx, xi, EINC_DIMS(0), false);
     CHECK(si && einc_tensor_dtype(si) == EINC_INT64 && einc_tensor_get(si, (int64_t[]){2}) == 0);
-    CHECK_TENSOR_CLOSE(einc_tensor_argmax(ctx, x, EINC_DIMS(1), false), einc_tensor_zeros(ctx, EINC_INT64, EINC_SHAPE(0)), 0, 0);
+    CHECK_TENSOR_CLOSE(einc_tensor_argmax(ctx, x, EINC_DIMS(1), false),
+                       einc_tensor_zeros(ctx, EINC_INT64, EINC_SHAPE(0)), 0, 0);
     /* max/argmax of nothing has no answer */
     CHECK(einc_tensor_max(ctx, x, EINC_DIMS(0), false) == NULL);
     CHECK_ERROR(ctx, EINC_EVALUE, "max of an empty block");
@@ -302,13 +310,16 @@ TEST(zero_d_and_no_axes) {
     CHECK_TENSOR_CLOSE(einc_tensor_max(ctx, x, 0, NULL, false), x, 0, 0);
     CHECK_TENSOR_CLOSE(einc_tensor_reduce(ctx, EINC_REDUCE_VAR, x, 0, NULL, false),
                        einc_tensor_zeros(ctx, EINC_FLOAT64, EINC_SHAPE(2, 3)), 0, 0);
-    CHECK_TENSOR_CLOSE(einc_tensor_argmax(ctx, x, 0, NULL, true), einc_tensor_zeros(ctx, EINC_INT64, EINC_SHAPE(2, 3)), 0, 0);
-    CHECK_TENSOR_CLOSE(einc_tensor_reduce(ctx, EINC_REDUCE_ANY, x, 0, NULL, false), einc_tensor_cast(ctx, x, EINC_BOOL), 0, 0);
+    CHECK_TENSOR_CLOSE(einc_tensor_argmax(ctx, x, 0, NULL, true), einc_tensor_zeros(ctx, EINC_INT64, EINC_SHAPE(2, 3)),
+                       0, 0);
+    CHECK_TENSOR_CLOSE(einc_tensor_reduce(ctx, EINC_REDUCE_ANY, x, 0, NULL, false), einc_tensor_cast(ctx, x, EINC_BOOL),
+                       0, 0);
     CHECK_TENSOR_CLOSE(einc_tensor_reduce(ctx, EINC_REDUCE_COUNT_NONZERO, x, 0, NULL, false),
                        einc_tensor_cast(ctx, einc_tensor_cast(ctx, x, EINC_BOOL), EINC_INT64), 0, 0);
     CHECK_TENSOR_CLOSE(einc_tensor_reduce(ctx, EINC_REDUCE_LOGSUMEXP, x, 0, NULL, false),
                        einc_tensor_cast(ctx, x, EINC_FLOAT64), 0, 0);
-    CHECK_TENSOR_CLOSE(einc__softmax_axes(ctx, x, 0, NULL, false), einc_tensor_ones(ctx, EINC_FLOAT64, EINC_SHAPE(2, 3)), 0, 0);
+    CHECK_TENSOR_CLOSE(einc__softmax_axes(ctx, x, 0, NULL, false),
+                       einc_tensor_ones(ctx, EINC_FLOAT64, EINC_SHAPE(2, 3)), 0, 0);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
@@ -372,9 +383,9 @@ TEST(non_contiguous_broadcast_and_negative_stride_inputs) {
         einc_scope_begin(ctx);
         einc_tensor *r = einc_tensor_randn(ctx, EINC_FLOAT64, EINC_SHAPE(4, 6, 40));
         /* integers in [-3, 3] (many ties), bools about half true */
-        einc_tensor *x = dts[t] == EINC_FLOAT64 ? r
-                       : dts[t] == EINC_FLOAT32 ? einc_tensor_cast(ctx, r, EINC_FLOAT32)
-                                                : einc_tensor_cast(ctx, scaled(ctx, r, 2.0), dts[t]);
+        einc_tensor *x = dts[t] == EINC_FLOAT64   ? r
+                         : dts[t] == EINC_FLOAT32 ? einc_tensor_cast(ctx, r, EINC_FLOAT32)
+                                                  : einc_tensor_cast(ctx, scaled(ctx, r, 2.0), dts[t]);
         char what[64];
         snprintf(what, sizeof what, "%s permuted", einc_dtype_name(dts[t]));
         check_view_against_copy(ctx, einc_tensor_permute(ctx, x, EINC_DIMS(2, 0, 1)), what);
@@ -383,7 +394,8 @@ TEST(non_contiguous_broadcast_and_negative_stride_inputs) {
         snprintf(what, sizeof what, "%s step -3", einc_dtype_name(dts[t]));
         check_view_against_copy(ctx, einc_tensor_slice(ctx, x, 2, INT64_MAX, INT64_MIN, -3), what);
         snprintf(what, sizeof what, "%s step 2, permuted", einc_dtype_name(dts[t]));
-        check_view_against_copy(ctx, einc_tensor_permute(ctx, einc_tensor_slice(ctx, x, 1, 0, 6, 2), EINC_DIMS(1, 2, 0)), what);
+        check_view_against_copy(
+            ctx, einc_tensor_permute(ctx, einc_tensor_slice(ctx, x, 1, 0, 6, 2), EINC_DIMS(1, 2, 0)), what);
         snprintf(what, sizeof what, "%s broadcast", einc_dtype_name(dts[t]));
         einc_tensor *row = einc_tensor_narrow(ctx, x, 0, 1, 1);
         check_view_against_copy(ctx, einc_tensor_expand(ctx, row, EINC_SHAPE(5, 6, 40)), what);
@@ -395,7 +407,8 @@ TEST(non_contiguous_broadcast_and_negative_stride_inputs) {
     /* a broadcast sum is a multiple: sum over the stretched axis = 5 * row */
     einc_tensor *x = einc_tensor_arange(ctx, EINC_FLOAT32, 0, 12, 1);
     einc_tensor *b = einc_tensor_expand(ctx, einc_tensor_view(ctx, x, EINC_SHAPE(1, 12)), EINC_SHAPE(5, 12));
-    CHECK_TENSOR_CLOSE(einc_tensor_sum(ctx, b, EINC_DIMS(0), false), einc_tensor_arange(ctx, EINC_FLOAT32, 0, 60, 5), 0, 0);
+    CHECK_TENSOR_CLOSE(einc_tensor_sum(ctx, b, EINC_DIMS(0), false), einc_tensor_arange(ctx, EINC_FLOAT32, 0, 60, 5), 0,
+                       0);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
@@ -426,8 +439,8 @@ static einc_tensor *random_view(einc_ctx *ctx, einc_dtype dt, int ndim, const in
         double *p = einc_tensor_data(r);
         for (int k = 0; k < 3; k++) p[rnd((uint32_t)n)] = k == 0 ? NAN : k == 1 ? INFINITY : -INFINITY;
     }
-    einc_tensor *x = einc__dtype_is_float(dt) ? einc_tensor_cast(ctx, r, dt)
-                                              : einc_tensor_cast(ctx, scaled(ctx, r, 2.0), dt);
+    einc_tensor *x =
+        einc__dtype_is_float(dt) ? einc_tensor_cast(ctx, r, dt) : einc_tensor_cast(ctx, scaled(ctx, r, 2.0), dt);
     if (step_axis >= 0 && base[step_axis] == 2 * shape[step_axis] && shape[step_axis] > 0)
         x = einc_tensor_slice(ctx, x, step_axis, rnd(2), INT64_MAX, 2);
     if (broadcast) x = einc_tensor_expand(ctx, x, ndim, shape);
@@ -452,7 +465,8 @@ static einc_tensor *random_view(einc_ctx *ctx, einc_dtype dt, int ndim, const in
 /* Runs the kernel split into nth parts (as nth threads would) and compares bitwise with `want`. */
 static void check_split_reduce(einc_ctx *ctx, einc_reduce_op op, einc_tensor *want, einc_tensor *x, uint32_t mask) {
     for (int nth = 2; nth <= 5; nth += 3) {
-        einc_tensor *y = einc_tensor_empty(ctx, einc_tensor_dtype(want), einc_tensor_ndim(want), einc_tensor_shape(want));
+        einc_tensor *y =
+            einc_tensor_empty(ctx, einc_tensor_dtype(want), einc_tensor_ndim(want), einc_tensor_shape(want));
         einc__view yv = einc__view_of(y), xv = einc__view_of(x);
         for (int ith = nth - 1; ith >= 0; ith--) einc__k_reduce(op, &yv, &xv, mask, ith, nth);
         size_t bytes = (size_t)einc_tensor_numel(want) * einc_dtype_size(einc_tensor_dtype(want));
@@ -488,7 +502,8 @@ TEST(kernels_match_ref_on_random_shapes) {
         einc_tensor *y = einc_tensor_reduce(ctx, op, x, naxes, axes, true);
         if (!y) {
             /* only max/min/argmax/argmin of an empty block may fail */
-            CHECK(op == EINC_REDUCE_MAX || op == EINC_REDUCE_MIN || op == EINC_REDUCE_ARGMAX || op == EINC_REDUCE_ARGMIN);
+            CHECK(op == EINC_REDUCE_MAX || op == EINC_REDUCE_MIN || op == EINC_REDUCE_ARGMAX ||
+                  op == EINC_REDUCE_ARGMIN);
             CHECK_ERROR(ctx, EINC_EVALUE, "empty block");
         } else {
             einc_tensor *r = einc_tensor_empty(ctx, einc_tensor_dtype(y), ndim, einc_tensor_shape(y));
@@ -497,8 +512,8 @@ TEST(kernels_match_ref_on_random_shapes) {
             double tol = rtol_for(einc_tensor_dtype(y)) * 4;
             if (!test_tensors_close_(__FILE__, __LINE__, y, r, tol, tol, 1)) {
                 char s[128];
-                fprintf(stderr, "  it %d: %s of %s %s over mask %#x\n", it, einc_reduce_op_name(op), einc_dtype_name(dt),
-                        einc__shape_str(s, sizeof s, ndim, shape), mask);
+                fprintf(stderr, "  it %d: %s of %s %s over mask %#x\n", it, einc_reduce_op_name(op),
+                        einc_dtype_name(dt), einc__shape_str(s, sizeof s, ndim, shape), mask);
             }
             check_split_reduce(ctx, op, y, x, mask);
         }
@@ -535,12 +550,11 @@ TEST(results_do_not_depend_on_the_thread_count) {
         einc_tensor *x;
         int naxes;
         int axes[2];
-    } cases[] = {{EINC_REDUCE_SUM, x, 1, {1}},       {EINC_REDUCE_SUM, x, 1, {0}},
-                 {EINC_REDUCE_MEAN, xt, 1, {1}},     {EINC_REDUCE_VAR, x, 1, {0}},
-                 {EINC_REDUCE_STD, x, 1, {1}},       {EINC_REDUCE_MAX, x, 1, {0}},
-                 {EINC_REDUCE_ARGMAX, x, 1, {1}},    {EINC_REDUCE_ARGMIN, xt, 1, {1}},
-                 {EINC_REDUCE_LOGSUMEXP, x, 1, {0}}, {EINC_REDUCE_LOGSUMEXP, x, 1, {1}},
-                 {EINC_REDUCE_PROD, xi, 1, {0}},     {EINC_REDUCE_SUM, xi, 1, {1}}};
+    } cases[] = {
+        {EINC_REDUCE_SUM, x, 1, {1}},       {EINC_REDUCE_SUM, x, 1, {0}},     {EINC_REDUCE_MEAN, xt, 1, {1}},
+        {EINC_REDUCE_VAR, x, 1, {0}},       {EINC_REDUCE_STD, x, 1, {1}},     {EINC_REDUCE_MAX, x, 1, {0}},
+        {EINC_REDUCE_ARGMAX, x, 1, {1}},    {EINC_REDUCE_ARGMIN, xt, 1, {1}}, {EINC_REDUCE_LOGSUMEXP, x, 1, {0}},
+        {EINC_REDUCE_LOGSUMEXP, x, 1, {1}}, {EINC_REDUCE_PROD, xi, 1, {0}},   {EINC_REDUCE_SUM, xi, 1, {1}}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         einc_set_threads(ctx, 1);
         einc_tensor *a = einc_tensor_reduce(ctx, cases[i].op, cases[i].x, cases[i].naxes, cases[i].axes, false);

@@ -35,8 +35,7 @@ static void write_all(const char *path, const void *data, size_t size) {
 static unsigned char *make_file(const char *header, size_t hlen, const void *data, size_t dlen, size_t *size) {
     *size = 8 + hlen + dlen;
     unsigned char *b = malloc(*size + 1);
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(((uint64_t)hlen >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(((uint64_t)hlen >> (8 * i)) & 0xff);
     memcpy(b + 8, header, hlen);
     if (dlen) memcpy(b + 8 + hlen, data, dlen);
     return b;
@@ -332,16 +331,14 @@ TEST(written_header_is_strict) {
     CHECK_EQ_INT(einc_safetensors_save_buffer(ctx, s, &buf, &size), EINC_OK);
     const unsigned char *b = buf;
     uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--)
-        hlen = (hlen << 8) | b[i];
+    for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | b[i];
     CHECK_EQ_INT(hlen % 8, 0);
     CHECK(hlen + 8 <= size);
     char *h = malloc(hlen + 1);
     memcpy(h, b + 8, hlen);
     h[hlen] = '\0';
     size_t json = hlen;
-    while (json && h[json - 1] == ' ')
-        json--;
+    while (json && h[json - 1] == ' ') json--;
     CHECK(json + 8 > hlen); /* less than 8 bytes of padding */
     CHECK(h[0] == '{' && h[json - 1] == '}');
     CHECK(strncmp(h, "{\"__metadata__\":{\"k\":\"v\"},", 26) == 0);
@@ -367,8 +364,7 @@ TEST(written_header_is_strict) {
         p = at + 1;
     }
     CHECK_EQ_INT(8 + hlen + pos, size);
-    for (size_t i = 0; i < json; i++)
-        CHECK(h[i] != ' ' && h[i] != '\n'); /* compact */
+    for (size_t i = 0; i < json; i++) CHECK(h[i] != ' ' && h[i] != '\n'); /* compact */
     free(h);
     einc_buffer_free(ctx, buf, size);
     einc_state_free(s);
@@ -731,8 +727,8 @@ static unsigned char *empty_tensors_file(int n, size_t *size) {
     char *h = malloc(cap);
     h[len++] = '{';
     for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(h + len, cap - len, "%s\"t%d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
-                                i ? "," : "", i);
+        len += (size_t)snprintf(h + len, cap - len,
+                                "%s\"t%d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}", i ? "," : "", i);
     h[len++] = '}';
     unsigned char *b = make_file(h, len, NULL, 0, size);
     free(h);

@@ -120,10 +120,8 @@ TEST(injected_failures_lose_nothing) {
                         const char *msg = einc_errmsg(ctx);
                         /* a failed directory sync comes after the rename: then the new file is
                          * in place and the message says so; otherwise the old one is intact */
-                        if (strstr(msg, "syncing its directory"))
-                            CHECK(!has_text(path, "old contents"));
-                        else
-                            CHECK(has_text(path, "old contents"));
+                        if (strstr(msg, "syncing its directory")) CHECK(!has_text(path, "old contents"));
+                        else CHECK(has_text(path, "old contents"));
                     }
                     CHECK_EQ_INT(count_with("sf_inject.bin.einc-tmp."), 0);
                     einc_ctx_destroy(ctx);

@@ -98,7 +98,8 @@ TEST(arange_vs_numpy) {
 TEST(arange_errors) {
     einc_ctx *ctx = einc_ctx_create();
     CHECK(einc_tensor_arange(ctx, EINC_FLOAT32, 0, 5, 0) == NULL);
-    CHECK_ERROR(ctx, EINC_EVALUE, "einc_tensor_arange: start, stop must be finite and step nonzero (got start=0, stop=5, step=0)");
+    CHECK_ERROR(ctx, EINC_EVALUE,
+                "einc_tensor_arange: start, stop must be finite and step nonzero (got start=0, stop=5, step=0)");
     CHECK(einc_tensor_arange(ctx, EINC_FLOAT32, 0, NAN, 1) == NULL);
     CHECK_ERROR(ctx, EINC_EVALUE, "einc_tensor_arange: start, stop must be finite");
     CHECK(einc_tensor_arange(ctx, EINC_FLOAT32, -INFINITY, 0, 1) == NULL);
@@ -158,8 +159,8 @@ TEST(wrap_shares_and_releases_once) {
     /* caller strides (column-major) and a scope: released at scope_end, once */
     release_log log2 = {0, NULL};
     einc_scope_begin(ctx);
-    einc_tensor *cm = einc_tensor_wrap(ctx, EINC_FLOAT64, EINC_SHAPE(2, 3), (const int64_t[]){1, 2}, buf, on_release,
-                                       &log2);
+    einc_tensor *cm =
+        einc_tensor_wrap(ctx, EINC_FLOAT64, EINC_SHAPE(2, 3), (const int64_t[]){1, 2}, buf, on_release, &log2);
     CHECK(!einc_tensor_is_contiguous(cm));
     CHECK_EQ_INT(einc_tensor_get(cm, (int64_t[]){1, 2}), 5);
     CHECK_EQ_INT(einc_tensor_get(cm, (int64_t[]){0, 1}), -2);

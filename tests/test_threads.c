@@ -67,16 +67,14 @@ static void notation_round(job *j, einc_ctx *ctx, int round) {
     /* dot against w[c, n] = c + n */
     einc_tensor *w = einc_tensor_empty(ctx, EINC_FLOAT64, EINC_SHAPE(4, 5));
     for (int64_t c = 0; w && c < 4; c++)
-        for (int64_t n = 0; n < 5; n++)
-            einc_tensor_set(w, (int64_t[]){c, n}, (double)(c + n));
+        for (int64_t n = 0; n < 5; n++) einc_tensor_set(w, (int64_t[]){c, n}, (double)(c + n));
     einc_tensor *d = einc_dot(ctx, "a b c, c n -> b n a", x, w);
     EXPECT(j, ctx, d && einc_tensor_dim(d, 0) == 3 && einc_tensor_dim(d, 1) == 5 && einc_tensor_dim(d, 2) == 2);
     for (int64_t a = 0; d && a < 2; a++)
         for (int64_t b = 0; b < 3; b++)
             for (int64_t n = 0; n < 5; n++) {
                 double want = 0;
-                for (int64_t c = 0; c < 4; c++)
-                    want += (double)(12 * a + 4 * b + c) * scale * (double)(c + n);
+                for (int64_t c = 0; c < 4; c++) want += (double)(12 * a + 4 * b + c) * scale * (double)(c + n);
                 EXPECT(j, ctx, einc_tensor_get(d, (int64_t[]){b, n, a}) == want);
             }
     /* softmax over c: each row sums to 1, and its ratios are exp of the differences */
@@ -84,8 +82,7 @@ static void notation_round(job *j, einc_ctx *ctx, int round) {
     einc_tensor *rows = einc_sum(ctx, "a b [c]", s);
     EXPECT(j, ctx, s && rows);
     for (int64_t a = 0; rows && a < 2; a++)
-        for (int64_t b = 0; b < 3; b++)
-            EXPECT(j, ctx, fabs(einc_tensor_get(rows, (int64_t[]){a, b}) - 1.0) < 1e-12);
+        for (int64_t b = 0; b < 3; b++) EXPECT(j, ctx, fabs(einc_tensor_get(rows, (int64_t[]){a, b}) - 1.0) < 1e-12);
     if (s)
         EXPECT(j, ctx,
                fabs(einc_tensor_get(s, (int64_t[]){1, 2, 3}) / einc_tensor_get(s, (int64_t[]){1, 2, 2}) - exp(scale)) <
@@ -125,8 +122,7 @@ static void autograd_round(job *j, einc_ctx *ctx) {
     for (int64_t a = 0; gx && a < 3; a++)
         for (int64_t b = 0; b < 4; b++) {
             double want = (double)(2 * (4 * a + b)) * (double)(j->id + 1);
-            for (int64_t n = 0; n < 5; n++)
-                want += (double)(5 * b + n);
+            for (int64_t n = 0; n < 5; n++) want += (double)(5 * b + n);
             EXPECT(j, ctx, einc_tensor_get(gx, (int64_t[]){a, b}) == want);
         }
     for (int64_t b = 0; gw && b < 4; b++)
@@ -215,8 +211,7 @@ TEST(eight_contexts_on_eight_threads) {
         jobs[i].start = &start;
         CHECK_EQ_INT(pthread_create(&th[i], NULL, run_job, &jobs[i]), 0);
     }
-    for (int i = 0; i < NTHREADS; i++)
-        pthread_join(th[i], NULL);
+    for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
     pthread_barrier_destroy(&start);
     check_jobs(jobs, NTHREADS);
     CHECK_EQ_INT(temporaries_left(), 0);
@@ -258,8 +253,7 @@ static bool big_computation(einc_ctx *ctx, double *out) {
     ok = ok && gx && gw;
     if (ok) {
         einc_tensor *parts[6] = {e, s, r, tr, xw, gx};
-        for (int i = 0; i < 6; i++)
-            out[i] = einc_tensor_item(einc_sum(ctx, "[...]", parts[i]));
+        for (int i = 0; i < 6; i++) out[i] = einc_tensor_item(einc_sum(ctx, "[...]", parts[i]));
         out[6] = einc_tensor_item(einc_sum(ctx, "[...]", gw));
         out[7] = einc_tensor_item(loss);
         out[8] = einc_tensor_get(tr, (int64_t[]){2048 * 512 - 3});
@@ -288,8 +282,7 @@ static void *run_team_job(void *arg) {
     for (int rep = 0; t->ok && rep < 2; rep++) {
         double got[NOUT];
         t->ok = big_computation(ctx, got);
-        for (int i = 0; t->ok && i < NOUT; i++)
-            t->mismatches += memcmp(&got[i], &t->want[i], sizeof got[i]) != 0;
+        for (int i = 0; t->ok && i < NOUT; i++) t->mismatches += memcmp(&got[i], &t->want[i], sizeof got[i]) != 0;
         /* a changed thread count restarts the context's workers between operations */
         einc_set_threads(ctx, t->threads == 2 ? 3 : 2);
     }
@@ -311,8 +304,7 @@ TEST(workers_inside_operations) {
     einc_ctx *three = einc_ctx_create_with(&(einc_ctx_options){.threads = 3});
     double got[NOUT];
     CHECK(big_computation(three, got));
-    for (int i = 0; i < NOUT; i++)
-        CHECK(memcmp(&got[i], &want[i], sizeof got[i]) == 0);
+    for (int i = 0; i < NOUT; i++) CHECK(memcmp(&got[i], &want[i], sizeof got[i]) == 0);
     if (before > 0) CHECK_EQ_INT(process_threads(), before + 2);
     einc_ctx_destroy(three);
     if (before > 0) CHECK_EQ_INT(process_threads(), before); /* joined */
@@ -327,8 +319,7 @@ TEST(workers_inside_operations) {
         jobs[i] = (team_job){2 + i % 2, want, &start, 0, false, ""};
         CHECK_EQ_INT(pthread_create(&th[i], NULL, run_team_job, &jobs[i]), 0);
     }
-    for (int i = 0; i < NJOBS; i++)
-        pthread_join(th[i], NULL);
+    for (int i = 0; i < NJOBS; i++) pthread_join(th[i], NULL);
     pthread_barrier_destroy(&start);
     for (int i = 0; i < NJOBS; i++) {
         if (!jobs[i].ok) fprintf(stderr, "team job %d failed: %s\n", i, jobs[i].err);

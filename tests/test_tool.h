@@ -13,9 +13,9 @@
  *
  * After each run: run_status (the exit status; 128 + signal if killed; -1 if it could not start),
  * run_out and run_err (stdout and stderr, cut to CAPTURE_SIZE - 1 bytes) and run_cmd (the command
- * as text); run_stdin changes the next runs' standard input. CHECK_RUN is CHECK that also prints those. Inputs a test makes go to in_dir (in_path,
- * save_input), outputs to out_dir (out_path); the tests' directories are flat, so clear_dir and
- * dir_entries need not recurse. */
+ * as text); run_stdin changes the next runs' standard input. CHECK_RUN is CHECK that also prints those. Inputs a test
+ * makes go to in_dir (in_path, save_input), outputs to out_dir (out_path); the tests' directories are flat, so
+ * clear_dir and dir_entries need not recurse. */
 #ifndef EINC_TEST_TOOL_H
 #define EINC_TEST_TOOL_H
 
@@ -197,13 +197,13 @@ static inline int run(const char *first, ...) {
     return run_tool(n, args);
 }
 
-#define CHECK_RUN(cond)                                                                          \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed for: %s\n  exit status %d\n  stdout: %s\n  stderr: %s\n", \
-                    __FILE__, __LINE__, #cond, run_cmd, run_status, run_out, run_err);          \
-            test_failed_checks_++;                                                               \
-        }                                                                                        \
+#define CHECK_RUN(cond)                                                                                                \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed for: %s\n  exit status %d\n  stdout: %s\n  stderr: %s\n",         \
+                    __FILE__, __LINE__, #cond, run_cmd, run_status, run_out, run_err);                                 \
+            test_failed_checks_++;                                                                                     \
+        }                                                                                                              \
     } while (0)
 
 static inline bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }

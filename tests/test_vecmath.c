@@ -24,9 +24,7 @@ static uint64_t rnd(void) { /* splitmix64 */
 }
 
 /* Uniform in [lo, hi). */
-static float rnd_f(float lo, float hi) {
-    return lo + (hi - lo) * (float)((double)(rnd() >> 11) * 0x1p-53);
-}
+static float rnd_f(float lo, float hi) { return lo + (hi - lo) * (float)((double)(rnd() >> 11) * 0x1p-53); }
 
 static const int64_t LENGTHS[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129, 1000, 4096, 4097};
 #define NLEN ((int)(sizeof LENGTHS / sizeof LENGTHS[0]))
@@ -40,13 +38,9 @@ static double ulp_error(float got, double exact) {
     return fabs((double)got - exact) / spacing;
 }
 
-static int num_levels(void) {
-    return (int)einc_cpu_level_supported() + 1;
-}
+static int num_levels(void) { return (int)einc_cpu_level_supported() + 1; }
 
-static const char *level_name(int level) {
-    return einc_cpu_level_name((einc_cpu_level)level);
-}
+static const char *level_name(int level) { return einc_cpu_level_name((einc_cpu_level)level); }
 
 /* A 1-d float32 view of n elements, stride s, over `data`. */
 static einc__view view1(float *data, int64_t n, int64_t s) {
@@ -93,13 +87,11 @@ TEST(elementary_ulps_every_level) {
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
             einc_unary_op op = cases[c].op;
             for (int i = 0; i < N; i++) {
-                if (op == EINC_EXP)
-                    x[i] = -104.0f + 193.0f * (float)i / N; /* underflow .. overflow */
-                else if (op == EINC_LOG) {                  /* every binade, denormals too */
+                if (op == EINC_EXP) x[i] = -104.0f + 193.0f * (float)i / N; /* underflow .. overflow */
+                else if (op == EINC_LOG) {                                  /* every binade, denormals too */
                     uint32_t b = (uint32_t)((uint64_t)i * 0x7f800000u / N) | 1u;
                     memcpy(&x[i], &b, 4);
-                } else
-                    x[i] = (i % 2 ? -1.0f : 1.0f) * powf(10.0f, -30.0f + 32.0f * (float)i / N);
+                } else x[i] = (i % 2 ? -1.0f : 1.0f) * powf(10.0f, -30.0f + 32.0f * (float)i / N);
             }
             unary_run(op, y, x, N);
             double worst = 0;
@@ -178,8 +170,7 @@ TEST(unary_maps_match_reference) {
             for (int li = 0; li < NLEN; li++)
                 for (int64_t s = 1; s <= 2; s++) {
                     int64_t n = LENGTHS[li];
-                    for (int i = 0; i < MAXN; i++)
-                        y[i] = r[i] = 777.0f;
+                    for (int i = 0; i < MAXN; i++) y[i] = r[i] = 777.0f;
                     einc__view xv = view1(x + 1, n, s), yv = view1(y + 1, n, 1), rv = view1(r + 1, n, 1);
                     einc__k_unary(ops[o], &yv, &xv, 0, 1);
                     einc__k_unary_ref(ops[o], &rv, &xv, 0, 1);
@@ -206,19 +197,16 @@ TEST(streaming_maps_match_scalar) {
     int64_t n = EINC__VM_STREAM_ELEMS + 21;
     float *x = malloc(sizeof(float) * (size_t)(n + 8)), *b = malloc(sizeof(float) * (size_t)(n + 8));
     float *y = malloc(sizeof(float) * (size_t)(n + 8));
-    for (int64_t i = 0; i < n + 8; i++)
-        x[i] = rnd_f(-5, 5), b[i] = rnd_f(-5, 5);
+    for (int64_t i = 0; i < n + 8; i++) x[i] = rnd_f(-5, 5), b[i] = rnd_f(-5, 5);
     for (int lv = 0; lv < num_levels(); lv++) {
         int before = einc__cpu_level_force(lv);
         y[0] = y[n + 4] = 5.0f;
         einc__view yv = view1(y + 3, n, 1), xv = view1(x + 1, n, 1), bv = view1(b + 2, n, 1);
         einc__k_unary(EINC_EXP, &yv, &xv, 0, 1);
         int bad = 0;
-        for (int64_t i = 0; i < n; i++)
-            bad += !(ulp_error(y[3 + i], exp((double)x[1 + i])) <= 1.0);
+        for (int64_t i = 0; i < n; i++) bad += !(ulp_error(y[3 + i], exp((double)x[1 + i])) <= 1.0);
         einc__k_binary(EINC_ADD, EINC_FLOAT32, &yv, &xv, &bv, 0, 1);
-        for (int64_t i = 0; i < n; i++)
-            bad += y[3 + i] != x[1 + i] + b[2 + i];
+        for (int64_t i = 0; i < n; i++) bad += y[3 + i] != x[1 + i] + b[2 + i];
         CHECK(bad == 0 && y[0] == 5.0f && y[n + 4] == 5.0f);
         einc__cpu_level_force(before);
     }
@@ -244,15 +232,13 @@ TEST(binary_maps_match_reference) {
             for (int li = 0; li < NLEN - 1; li++)
                 for (int form = 0; form < 3; form++) { /* both runs, b broadcast, a broadcast */
                     int64_t n = LENGTHS[li];
-                    for (int i = 0; i < MAXN; i++)
-                        y[i] = r[i] = 777.0f;
+                    for (int i = 0; i < MAXN; i++) y[i] = r[i] = 777.0f;
                     einc__view av = view1(a + 1, n, form == 2 ? 0 : 1), bv = view1(b + 2, n, form == 1 ? 0 : 1);
                     einc__view yv = view1(y + 1, n, 1), rv = view1(r + 1, n, 1);
                     einc__k_binary(ops[o], EINC_FLOAT32, &yv, &av, &bv, 0, 1);
                     einc__k_binary_ref(ops[o], EINC_FLOAT32, &rv, &av, &bv, 0, 1);
                     int bad = 0;
-                    for (int64_t i = 0; i < n + 2; i++)
-                        bad += !((isnan(y[i]) && isnan(r[i])) || y[i] == r[i]);
+                    for (int64_t i = 0; i < n + 2; i++) bad += !((isnan(y[i]) && isnan(r[i])) || y[i] == r[i]);
                     if (bad)
                         fprintf(stderr, "%s %s n=%lld form %d: %d mismatches\n", level_name(lv),
                                 einc_binary_op_name(ops[o]), (long long)n, form, bad);
@@ -317,8 +303,7 @@ static void check_rows(int64_t rows, int64_t n, int kind, int layout, const char
     xv.strides[0] = ld, xv.strides[1] = 1;
     if (layout == 2) { /* the same values stored column-major */
         for (int64_t j = 0; j < rows; j++)
-            for (int64_t i = 0; i < n; i++)
-                xt[i * rows + j] = x[j * ld + i];
+            for (int64_t i = 0; i < n; i++) xt[i * rows + j] = x[j * ld + i];
         xv.data = (char *)xt;
         xv.strides[0] = 1, xv.strides[1] = rows;
     }
@@ -327,8 +312,7 @@ static void check_rows(int64_t rows, int64_t n, int kind, int layout, const char
     yv.strides[0] = ld, yv.strides[1] = 1, rv.strides[0] = ld, rv.strides[1] = 1;
     if (layout == 2) yv.strides[0] = rv.strides[0] = n;
     for (int lg = 0; lg < 2; lg++) {
-        for (int64_t i = 0; i < size + 2; i++)
-            y[i] = r[i] = 777.0f;
+        for (int64_t i = 0; i < size + 2; i++) y[i] = r[i] = 777.0f;
         einc__k_softmax(&yv, &xv, 2u, lg, 0, 1);
         einc__k_softmax_ref(&rv, &xv, 2u, lg, 0, 1);
         int bad = count_bad(y, r, size + 2, 5e-7, 1e-9);
@@ -344,8 +328,7 @@ static void check_rows(int64_t rows, int64_t n, int kind, int layout, const char
         ov.data = (char *)y, qv.data = (char *)r;
         ov.shape[1] = qv.shape[1] = 1;
         ov.strides[0] = qv.strides[0] = 1;
-        for (int64_t i = 0; i < rows + 2; i++)
-            y[i] = r[i] = 777.0f;
+        for (int64_t i = 0; i < rows + 2; i++) y[i] = r[i] = 777.0f;
         einc__k_reduce(rops[k], &ov, &xv, 2u, 0, 1);
         einc__k_reduce_ref(rops[k], &qv, &xv, 2u, 0, 1);
         int bad = count_bad(y, r, rows + 2, rops[k] == EINC_REDUCE_LOGSUMEXP ? 5e-7 : 2e-7, 1e-6);
@@ -390,8 +373,7 @@ TEST(softmax_multi_run_groups_and_long_rows) {
         einc__view yv = xv, rv = xv;
         yv.data = (char *)y, rv.data = (char *)r;
         for (int lg = 0; lg < 2; lg++) {
-            for (int i = 0; i < 200; i++)
-                y[i] = r[i] = 1.0f;
+            for (int i = 0; i < 200; i++) y[i] = r[i] = 1.0f;
             einc__k_softmax(&yv, &xv, 3u, lg, 0, 1);
             einc__k_softmax_ref(&rv, &xv, 3u, lg, 0, 1);
             CHECK(count_bad(y, r, 200, 5e-7, 1e-9) == 0);
@@ -414,8 +396,7 @@ TEST(softmax_rows_split_over_workers) {
         einc__view a = xv, b = xv;
         a.data = (char *)y1, b.data = (char *)y3;
         einc__k_softmax(&a, &xv, 2u, false, 0, 1);
-        for (int ith = 0; ith < 3; ith++)
-            einc__k_softmax(&b, &xv, 2u, false, ith, 3);
+        for (int ith = 0; ith < 3; ith++) einc__k_softmax(&b, &xv, 2u, false, ith, 3);
         CHECK(memcmp(y1, y3, sizeof y1) == 0);
         einc__cpu_level_force(before);
     }

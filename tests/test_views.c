@@ -60,8 +60,9 @@ TEST(view_and_reshape) {
 
     /* merging (3, 2) of the permuted layout needs a copy: view fails, reshape copies */
     CHECK(einc_tensor_view(ctx, p, EINC_SHAPE(6, 20)) == NULL);
-    CHECK_ERROR(ctx, EINC_ESHAPE, "einc_tensor_view: viewing shape (3, 2, 4, 5) with strides (20, 60, 5, 1) as "
-                                  "shape (6, 20) is not possible without a copy");
+    CHECK_ERROR(ctx, EINC_ESHAPE,
+                "einc_tensor_view: viewing shape (3, 2, 4, 5) with strides (20, 60, 5, 1) as "
+                "shape (6, 20) is not possible without a copy");
     CHECK_GOLDEN(ctx, v = einc_tensor_reshape(ctx, p, EINC_SHAPE(6, 20)), "reshape_copy");
     CHECK(einc_tensor_is_contiguous(v));
     check_sharing(x, v, false);
@@ -186,7 +187,8 @@ TEST(expand) {
     CHECK_EQ_INT(einc_tensor_strides(v)[2], 0);
     CHECK_GOLDEN(ctx, einc_tensor_expand(ctx, col, EINC_SHAPE(2, -1, 4)), "expand_3x1");
     /* X[0, :, :1, 0] is (3, 1) with strides (20, 5): expanded to (5, 3, 7) */
-    einc_tensor *part = einc_tensor_select(ctx, einc_tensor_narrow(ctx, einc_tensor_select(ctx, x, 0, 0), 1, 0, 1), 2, 0);
+    einc_tensor *part =
+        einc_tensor_select(ctx, einc_tensor_narrow(ctx, einc_tensor_select(ctx, x, 0, 0), 1, 0, 1), 2, 0);
     CHECK_GOLDEN(ctx, v = einc_tensor_expand(ctx, part, EINC_SHAPE(5, 3, 7)), "expand_leading");
     check_sharing(x, v, true);
     /* stretching to zero elements is allowed, like numpy.broadcast_to((1,), (0,)) */
@@ -361,7 +363,8 @@ TEST(flip) {
     /* flipping twice restores the layout; a zero-size tensor flips to a valid empty view */
     v = einc_tensor_flip(ctx, einc_tensor_flip(ctx, x, EINC_ALL), EINC_ALL);
     CHECK(einc_tensor_is_contiguous(v) && einc_tensor_data(v) == einc_tensor_data(x));
-    CHECK_EQ_INT(einc_tensor_numel(einc_tensor_flip(ctx, einc_tensor_zeros(ctx, EINC_INT32, EINC_SHAPE(0, 4)), EINC_ALL)), 0);
+    CHECK_EQ_INT(
+        einc_tensor_numel(einc_tensor_flip(ctx, einc_tensor_zeros(ctx, EINC_INT32, EINC_SHAPE(0, 4)), EINC_ALL)), 0);
     CHECK_OK(ctx);
 
     CHECK(einc_tensor_flip(ctx, x, EINC_DIMS(1, -3)) == NULL);
@@ -399,7 +402,8 @@ TEST(chains) {
     CHECK_GOLDEN(ctx, c, "chain_expand");
     CHECK_OK(ctx);
     /* a NULL anywhere in a chain comes out as NULL with the first error */
-    c = einc_tensor_flip(ctx, einc_tensor_select(ctx, einc_tensor_permute(ctx, x, EINC_DIMS(0, 0, 1, 2)), 0, 0), EINC_ALL);
+    c = einc_tensor_flip(ctx, einc_tensor_select(ctx, einc_tensor_permute(ctx, x, EINC_DIMS(0, 0, 1, 2)), 0, 0),
+                         EINC_ALL);
     CHECK(c == NULL);
     CHECK_ERROR(ctx, EINC_EINVAL, "einc_tensor_permute: axis 0 is repeated");
     einc_ctx_destroy(ctx);
@@ -453,8 +457,8 @@ TEST(cast_all_pairs) {
             double rtol = test_under_valgrind() && s == 2 && d == 0 ? 1.2e-7 : 0.0;
             if (!test_tensors_close_(__FILE__, __LINE__, got, want, rtol, 0.0, 1))
                 fprintf(stderr, "  cast %s -> %s\n", names[s], names[d]);
-            einc_tensor *back = einc_tensor_flip(ctx, einc_tensor_cast(ctx, einc_tensor_flip(ctx, src, EINC_ALL), dtypes[d]),
-                                                 EINC_ALL);
+            einc_tensor *back =
+                einc_tensor_flip(ctx, einc_tensor_cast(ctx, einc_tensor_flip(ctx, src, EINC_ALL), dtypes[d]), EINC_ALL);
             if (!test_tensors_close_(__FILE__, __LINE__, back, want, rtol, 0.0, 1))
                 fprintf(stderr, "  cast %s -> %s of a flipped view\n", names[s], names[d]);
         }
@@ -503,8 +507,9 @@ TEST(copy_in_place) {
     CHECK_EQ_INT(einc_tensor_copy_(ctx, x, einc_tensor_flip(ctx, x, EINC_ALL)), EINC_OK);
     CHECK_TENSOR_CLOSE(x, golden(ctx, "copy_flip_self"), 0.0, 0.0);
     einc_tensor *a = einc_tensor_view(ctx, einc_tensor_arange(ctx, EINC_FLOAT64, 0, 20, 1), EINC_SHAPE(4, 5));
-    CHECK_EQ_INT(einc_tensor_copy_(ctx, einc_tensor_slice(ctx, a, 0, 1, INT64_MAX, 1),
-                                   einc_tensor_slice(ctx, a, 0, 0, -1, 1)), EINC_OK);
+    CHECK_EQ_INT(
+        einc_tensor_copy_(ctx, einc_tensor_slice(ctx, a, 0, 1, INT64_MAX, 1), einc_tensor_slice(ctx, a, 0, 0, -1, 1)),
+        EINC_OK);
     CHECK_TENSOR_CLOSE(a, golden(ctx, "copy_shift_rows"), 0.0, 0.0);
     einc_tensor *b = einc_tensor_view(ctx, einc_tensor_arange(ctx, EINC_INT32, 0, 16, 1), EINC_SHAPE(4, 4));
     CHECK_EQ_INT(einc_tensor_copy_(ctx, b, einc_tensor_transpose(ctx, b, 0, 1)), EINC_OK);
@@ -521,9 +526,11 @@ TEST(copy_in_place) {
     CHECK_OK(ctx);
 
     CHECK_EQ_INT(einc_tensor_copy_(ctx, dst, einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2))), EINC_ESHAPE);
-    CHECK_ERROR(ctx, EINC_ESHAPE, "einc_tensor_copy_: cannot broadcast source of shape (2,) to destination of shape (2, 3)");
+    CHECK_ERROR(ctx, EINC_ESHAPE,
+                "einc_tensor_copy_: cannot broadcast source of shape (2,) to destination of shape (2, 3)");
     CHECK_EQ_INT(einc_tensor_copy_(ctx, row, dst), EINC_ESHAPE);
-    CHECK_ERROR(ctx, EINC_ESHAPE, "einc_tensor_copy_: cannot broadcast source of shape (2, 3) to destination of shape (3,)");
+    CHECK_ERROR(ctx, EINC_ESHAPE,
+                "einc_tensor_copy_: cannot broadcast source of shape (2, 3) to destination of shape (3,)");
     einc_tensor *bc = einc_tensor_expand(ctx, row, EINC_SHAPE(2, 3));
     CHECK_EQ_INT(einc_tensor_copy_(ctx, bc, dst), EINC_EINVAL);
     CHECK_ERROR(ctx, EINC_EINVAL, "einc_tensor_copy_: destination is a broadcast view (stride 0 in dimension 0)");

@@ -14,7 +14,8 @@ static einc_tensor *golden(einc_ctx *ctx, const char *name) {
 static einc_tensor *relayout(einc_ctx *ctx, einc_tensor *t, int variant) {
     int nd = einc_tensor_ndim(t);
     if (nd == 0 || variant == 0) return t;
-    if (variant == 2) return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
+    if (variant == 2)
+        return einc_tensor_flip(ctx, einc_tensor_contiguous(ctx, einc_tensor_flip(ctx, t, EINC_ALL)), EINC_ALL);
     int perm[EINC_MAX_DIMS];
     for (int i = 0; i < nd; i++) perm[i] = nd - 1 - i;
     return einc_tensor_permute(ctx, einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, t, nd, perm)), nd, perm);
@@ -128,7 +129,8 @@ static einc_status record(einc_ctx *ctx, const einc_vmap_args *a, void *user) {
 
 TEST(loops_in_output_order_and_a_scope_per_call) {
     einc_ctx *ctx = einc_ctx_create();
-    einc_tensor *x = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3)), *y = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(4, 3));
+    einc_tensor *x = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3)),
+                *y = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(4, 3));
     einc_tensor *z = NULL;
     recorder r = {0};
     einc_vmap_op op = {.fn = record, .user = &r, .dtype = EINC_FLOAT64};
@@ -155,8 +157,8 @@ TEST(loops_in_output_order_and_a_scope_per_call) {
     /* a loop axis only the output has: broadcast (one call per position) */
     r = (recorder){0};
     op.flags = 0;
-    CHECK(einc_vmap(ctx, "[c] -> k [c]", 1, (einc_tensor *[]){einc_tensor_select(ctx, x, 0, 0)}, 1, &z, &op, EINC_AXES({"k", 5})) ==
-          EINC_OK);
+    CHECK(einc_vmap(ctx, "[c] -> k [c]", 1, (einc_tensor *[]){einc_tensor_select(ctx, x, 0, 0)}, 1, &z, &op,
+                    EINC_AXES({"k", 5})) == EINC_OK);
     CHECK_EQ_INT(r.calls, 5);
     /* no loops at all: one call */
     r = (recorder){0};
@@ -223,8 +225,8 @@ TEST(errors) {
     op.fn = sum_all;
     CHECK(einc_vmap(ctx, "a [b], c -> a", 1, &x, 1, &z, &op, EINC_NO_AXES) == EINC_EVALUE);
     CHECK_ERROR(ctx, EINC_EVALUE, "The operation is defined with 2 input expressions, but 1 input tensor is given");
-    CHECK(einc_vmap(ctx, "(a + b) -> a", 1, (einc_tensor *[]){einc_tensor_select(ctx, x, 0, 0)}, 1, &z, &op, EINC_AXES({"a", 1})) ==
-          EINC_ESEMANTIC);
+    CHECK(einc_vmap(ctx, "(a + b) -> a", 1, (einc_tensor *[]){einc_tensor_select(ctx, x, 0, 0)}, 1, &z, &op,
+                    EINC_AXES({"a", 1})) == EINC_ESEMANTIC);
     CHECK_ERROR(ctx, EINC_ESEMANTIC, "The concatenation operator (+) is not allowed in this function.");
     CHECK(einc_vmap(ctx, "a [b] -> [b]", 1, &x, 1, &z, &op, EINC_NO_AXES) == EINC_ESEMANTIC);
     CHECK_ERROR(ctx, EINC_ESEMANTIC, "The input axes {'a'} must appear in the output expression.");

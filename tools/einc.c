@@ -113,10 +113,8 @@ static const op_help helps[] = {
 
 static void unknown_operation(const char *op) {
     const char *near = einc_suggest_command(op);
-    if (near)
-        fprintf(stderr, "ValueError: unknown operation '%s' (did you mean '%s'?)\n", op, near);
-    else
-        fprintf(stderr, "ValueError: unknown operation '%s' (see einc --help)\n", op);
+    if (near) fprintf(stderr, "ValueError: unknown operation '%s' (did you mean '%s'?)\n", op, near);
+    else fprintf(stderr, "ValueError: unknown operation '%s' (see einc --help)\n", op);
 }
 
 static void print_op_help(const char *op) {
@@ -179,15 +177,13 @@ static bool parse_shift(const char *text, einc_op_options *options) {
     const char *p = text + (text[0] == '(');
     options->nshift = 0;
     for (;;) {
-        while (*p == ' ')
-            p++;
+        while (*p == ' ') p++;
         char *end;
         long long v = strtoll(p, &end, 10);
         if (end == p || options->nshift == EINC_MAX_DIMS) break;
         options->shift[options->nshift++] = v;
         p = end;
-        while (*p == ' ')
-            p++;
+        while (*p == ' ') p++;
         if (*p != ',') break;
         p++;
     }
@@ -293,12 +289,9 @@ int main(int argc, char **argv) {
         const char *a = cli.pos[i];
         if (strncmp(a, "keepdims=", 9) == 0) {
             const char *v = a + 9;
-            if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "1") == 0)
-                keepdims = true;
-            else if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "0") == 0)
-                keepdims = false;
-            else
-                return fprintf(stderr, "ValueError: keepdims must be true or false, got '%s'\n", v), 1;
+            if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "1") == 0) keepdims = true;
+            else if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "0") == 0) keepdims = false;
+            else return fprintf(stderr, "ValueError: keepdims must be true or false, got '%s'\n", v), 1;
             if (op < EINC_OP_SUM || op > EINC_OP_LOGSUMEXP)
                 return fprintf(stderr, "ValueError: keepdims is an option of reductions, not of %s\n", opname), 1;
         } else if (op == EINC_OP_ROLL && strncmp(a, "shift=", 6) == 0) {
@@ -337,8 +330,7 @@ int main(int argc, char **argv) {
         int n = 0;
         if (einc_axes_parse(ctx, tok, axes + naxes, MAX_ARGS - naxes, &n, names + used, sizeof names - used) != EINC_OK)
             return fail(ctx);
-        for (int k = 0; k < n; k++)
-            used += strlen(axes[naxes + k].name) + 1;
+        for (int k = 0; k < n; k++) used += strlen(axes[naxes + k].name) + 1;
         naxes += n;
     }
     einc_tensor *inputs[MAX_ARGS];

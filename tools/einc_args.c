@@ -20,10 +20,8 @@ static int unknown(const char *s) {
     char name[128];
     snprintf(name, sizeof name, "%.*s", (int)strcspn(s, "="), s);
     const char *near = einc_suggest(name, long_options, sizeof long_options / sizeof long_options[0]);
-    if (near)
-        fprintf(stderr, "ValueError: unknown option '%s' (did you mean '%s'?)\n", s, near);
-    else
-        fprintf(stderr, "ValueError: unknown option '%s' (see einc --help; after '--' it would be an operand)\n", s);
+    if (near) fprintf(stderr, "ValueError: unknown option '%s' (did you mean '%s'?)\n", s, near);
+    else fprintf(stderr, "ValueError: unknown option '%s' (see einc --help; after '--' it would be an operand)\n", s);
     return 1;
 }
 

@@ -31,8 +31,7 @@ typedef struct {
 
 static const command commands[] = {
     {"solve", "prints the length of every axis (einx.solve_axes; 0.3's einx.solve)",
-     "einc solve 'EXPR' IN.npy|SHAPE [IN.npy|SHAPE ...] [NAME=VALUE ...]",
-     "einc solve 'b (s [ds])... c' 2,4,6,3 ds=2"},
+     "einc solve 'EXPR' IN.npy|SHAPE [IN.npy|SHAPE ...] [NAME=VALUE ...]", "einc solve 'b (s [ds])... c' 2,4,6,3 ds=2"},
     {"solve_axes", "the same as solve", "einc solve_axes 'EXPR' IN.npy|SHAPE [IN.npy|SHAPE ...] [NAME=VALUE ...]",
      "einc solve_axes '(a + b) c' '(5, 4)' b=3"},
     {"solve_shapes", "prints the shape of every operand (einx.solve_shapes)",
@@ -43,14 +42,17 @@ static const command commands[] = {
      "einc matches 'b (h w) c' 2,12,3"},
     {"check", "exit status 0 if the shapes match the expression, else 1 with the error (einx 0.3's einx.check)",
      "einc check 'EXPR' IN.npy|SHAPE [IN.npy|SHAPE ...] [NAME=VALUE ...]", "einc check 'a b, b' 3,4 4"},
-    {"reduce", "einx 0.3's reduce with op=NAME (sum, mean, var, std, prod, count_nonzero, any, all, max, min, logsumexp)",
+    {"reduce",
+     "einx 0.3's reduce with op=NAME (sum, mean, var, std, prod, count_nonzero, any, all, max, min, logsumexp)",
      "einc reduce 'EXPR' IN.npy -o OUT.npy op=NAME [keepdims=true] [NAME=VALUE ...]",
      "einc reduce 'a [b]' x.npy -o y.npy op=sum"},
-    {"elementwise", "einx 0.3's elementwise with op=NAME (add, subtract, multiply, ..., where), incl. 'b [c]' "
-                    "with two inputs",
+    {"elementwise",
+     "einx 0.3's elementwise with op=NAME (add, subtract, multiply, ..., where), incl. 'b [c]' "
+     "with two inputs",
      "einc elementwise 'EXPR' IN.npy [IN.npy ...] -o OUT.npy op=NAME [NAME=VALUE ...]",
      "einc elementwise 'a [b]' x.npy bias.npy -o y.npy op=add"},
-    {"vmap_with_axis", "einx 0.3's vmap_with_axis with op=NAME (softmax, log_softmax, flip, roll, sort, a reduction, ...)",
+    {"vmap_with_axis",
+     "einx 0.3's vmap_with_axis with op=NAME (softmax, log_softmax, flip, roll, sort, a reduction, ...)",
      "einc vmap_with_axis 'EXPR' IN.npy -o OUT.npy op=NAME [shift=S,...] [NAME=VALUE ...]",
      "einc vmap_with_axis 'a [b]' x.npy -o y.npy op=softmax"},
     {"arange", "einx 0.3's arange: coordinates stacked along the bracketed axis (int32 unless dtype=...)",
@@ -64,8 +66,8 @@ const char *const einc_tool_extra_usage =
     "       einc reduce|elementwise|vmap_with_axis 'EXPR' IN.npy ... -o OUT.npy op=NAME [...]  (einx 0.3)\n"
     "       einc arange 'EXPR' -o OUT.npy [NAME=VALUE ...] [dtype=int32]                    (einx 0.3)\n";
 
-const char *const einc_tool_extra_names[] = {"solve", "solve_axes", "solve_shapes", "matches", "check",
-                                              "reduce", "elementwise", "vmap_with_axis", "arange", NULL};
+const char *const einc_tool_extra_names[] = {"solve",  "solve_axes",  "solve_shapes",   "matches", "check",
+                                             "reduce", "elementwise", "vmap_with_axis", "arange",  NULL};
 
 static const command *find_command(const char *name) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -170,8 +172,7 @@ static bool parse_shift(const char *v, cli_args *a) {
  * status of a usage error (after printing it). */
 static int parse_args(einc_ctx *ctx, const einc_cli *cli, const char *cmd, cli_args *a) {
     memset(a, 0, sizeof *a);
-    for (int i = 0; i < cli->nout; i++)
-        a->outs[a->nout++] = cli->outs[i];
+    for (int i = 0; i < cli->nout; i++) a->outs[a->nout++] = cli->outs[i];
     size_t used = 0;
     bool op_option = !strcmp(cmd, "reduce") || !strcmp(cmd, "elementwise") || !strcmp(cmd, "vmap_with_axis");
     for (int i = 2; i < cli->npos; i++) {
@@ -185,8 +186,11 @@ static int parse_args(einc_ctx *ctx, const einc_cli *cli, const char *cmd, cli_a
                 return fprintf(stderr, "ValueError: keepdims must be true or false, got '%s'\n", s + 9), 1;
         } else if (strncmp(s, "shift=", 6) == 0 && !strcmp(cmd, "vmap_with_axis")) {
             if (!parse_shift(s + 6, a))
-                return fprintf(stderr, "ValueError: shift must be an integer or integers separated by commas, got "
-                                       "'%s'\n", s + 6), 1;
+                return fprintf(stderr,
+                               "ValueError: shift must be an integer or integers separated by commas, got "
+                               "'%s'\n",
+                               s + 6),
+                       1;
         } else if (strchr(s, '=') && (isalpha((unsigned char)s[0]) || s[0] == '_')) {
             int n = 0;
             if (einc_axes_parse(ctx, s, a->axes + a->naxes, MAX_ARGS - a->naxes, &n, a->names + used,

@@ -31,8 +31,7 @@ static struct {
 static ptrdiff_t stalling_write(void *user, int fd, const void *p, size_t n) {
     (void)user;
     if (files.stall_left <= 0)
-        for (;;)
-            pause(); /* until a signal ends the process */
+        for (;;) pause(); /* until a signal ends the process */
     if ((long long)n > files.stall_left) n = (size_t)files.stall_left;
     ssize_t w = write(fd, p, n);
     if (w > 0) files.stall_left -= w;
@@ -58,9 +57,7 @@ static size_t safetensors_split(const char *arg) {
     return tag && tag != arg ? (size_t)(tag - arg) + strlen(SAFETENSORS_TAG) - 1 : 0;
 }
 
-bool einc_tool_is_tensor_ref(const char *arg) {
-    return strcmp(arg, "-") == 0 || safetensors_split(arg) > 0;
-}
+bool einc_tool_is_tensor_ref(const char *arg) { return strcmp(arg, "-") == 0 || safetensors_split(arg) > 0; }
 
 /* "a, b, c" (the first names of the state) for a message. */
 static void list_names(const einc_state *st, char *buf, size_t cap) {
@@ -285,10 +282,8 @@ static einc_status plan(einc_ctx *ctx, int n, const char *const *outs, einc_tens
             }
             if (d->safetensors && !(d->state = start_state(ctx, d))) return einc_errcode(ctx);
         }
-        if (!plen)
-            d->npy = results[i];
-        else if (einc_state_set(d->state, name, results[i]) != EINC_OK)
-            return einc_errcode(ctx);
+        if (!plen) d->npy = results[i];
+        else if (einc_state_set(d->state, name, results[i]) != EINC_OK) return einc_errcode(ctx);
     }
     return EINC_OK;
 }

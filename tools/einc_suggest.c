@@ -11,10 +11,8 @@ size_t einc_edit_distance(const char *a, const char *b) {
     size_t n = strlen(a), m = strlen(b);
     if (n > 64 || m > 64) return (size_t)-1; /* not a typo of any name here */
     size_t d[65][65];
-    for (size_t i = 0; i <= n; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= m; j++)
-        d[0][j] = j;
+    for (size_t i = 0; i <= n; i++) d[i][0] = i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = j;
     for (size_t i = 1; i <= n; i++)
         for (size_t j = 1; j <= m; j++) {
             size_t cost = a[i - 1] != b[j - 1];
@@ -47,9 +45,7 @@ const char *einc_suggest(const char *word, const char *const *candidates, size_t
 const char *einc_suggest_command(const char *word) {
     const char *names[EINC_OP_COUNT_ + 16];
     size_t n = 0;
-    for (int op = 0; op < EINC_OP_COUNT_; op++)
-        names[n++] = einc_op_name((einc_op)op);
-    for (const char *const *c = einc_tool_extra_names; *c; c++)
-        names[n++] = *c;
+    for (int op = 0; op < EINC_OP_COUNT_; op++) names[n++] = einc_op_name((einc_op)op);
+    for (const char *const *c = einc_tool_extra_names; *c; c++) names[n++] = *c;
     return einc_suggest(word, names, n);
 }

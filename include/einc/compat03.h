@@ -2,13 +2,14 @@
  *
  *   einx 0.3 (Python)                                   einc (C)
  *   einx.dot("b [c1->c2]", x, w)                        einc_dot03(ctx, "b [c1->c2]", x, w, EINC_NO_AXES)
- *   einx.add("b... [c]", x, bias)                       einc_elementwise_named(ctx, "add", "b... [c]", x, bias, EINC_NO_AXES)
- *   einx.reduce("a [b]", x, op="sum")                   einc_reduce_named(ctx, "sum", "a [b]", x, EINC_NO_AXES)
- *   einx.elementwise("a, b -> a b", x, y, op="add")     einc_elementwise_named(ctx, "add", "a, b -> a b", x, y, EINC_NO_AXES)
- *   einx.vmap_with_axis("a [b]", x, op="softmax")       einc_vmap_with_axis_named(ctx, "softmax", "a [b]", x, EINC_NO_AXES)
- *   einx.arange("a b [2]", a=5, b=6)                    einc_arange(ctx, "a b [2]", EINC_INT32, EINC_AXES({"a", 5}, {"b", 6}))
- *   einx.check("a b, b", x, y)                          einc_check(ctx, "a b, b", 2, shapes, EINC_NO_AXES)    (einc/solve.h)
- *   einx.rearrange("b c -> c b", x)                     einc_rearrange(ctx, "b c -> c b", x)                 (einc/notation.h)
+ *   einx.add("b... [c]", x, bias)                       einc_elementwise_named(ctx, "add", "b... [c]", x, bias,
+ * EINC_NO_AXES) einx.reduce("a [b]", x, op="sum")                   einc_reduce_named(ctx, "sum", "a [b]", x,
+ * EINC_NO_AXES) einx.elementwise("a, b -> a b", x, y, op="add")     einc_elementwise_named(ctx, "add", "a, b -> a b",
+ * x, y, EINC_NO_AXES) einx.vmap_with_axis("a [b]", x, op="softmax")       einc_vmap_with_axis_named(ctx, "softmax", "a
+ * [b]", x, EINC_NO_AXES) einx.arange("a b [2]", a=5, b=6)                    einc_arange(ctx, "a b [2]", EINC_INT32,
+ * EINC_AXES({"a", 5}, {"b", 6})) einx.check("a b, b", x, y)                          einc_check(ctx, "a b, b", 2,
+ * shapes, EINC_NO_AXES)    (einc/solve.h) einx.rearrange("b c -> c b", x)                     einc_rearrange(ctx, "b c
+ * -> c b", x)                 (einc/notation.h)
  *
  * Each 0.3 call is rewritten into the 0.4 form and then runs as every other operation (plans are
  * cached by the rewritten expression; error messages quote it). The rewriting:

@@ -52,23 +52,23 @@ typedef struct einc_tensor einc_tensor;
  * One table, X-macro style: X(code, value, class name). The class name is what the command-line
  * tool prints first on stderr ("SyntaxError: ..."); the first five mirror einx's error classes.
  */
-#define EINC_STATUS_TABLE(X)                                                                     \
-    X(EINC_OK, 0, "OK")                                                                          \
-    X(EINC_ESYNTAX, 1, "SyntaxError")       /* malformed expression                        */    \
-    X(EINC_ESEMANTIC, 2, "SemanticError")   /* expression valid, but not for this operation */   \
-    X(EINC_ERANK, 3, "RankError")           /* ellipsis expansion / number of dimensions   */    \
-    X(EINC_EAXISSIZE, 4, "AxisSizeError")   /* axis lengths undetermined or contradictory  */    \
-    X(EINC_EVALUE, 5, "ValueError")         /* bad argument value (counts, constraints)    */    \
-    X(EINC_EINVAL, 6, "InvalidArgument")    /* NULL tensor, out-of-range axis, bad option  */    \
-    X(EINC_ESHAPE, 7, "ShapeError")         /* incompatible shapes in the raw API          */    \
-    X(EINC_EDTYPE, 8, "DTypeError")         /* dtype not accepted by the operation         */    \
-    X(EINC_EINDEX, 9, "IndexError")         /* index or coordinate out of range            */    \
-    X(EINC_EOVERFLOW, 10, "OverflowError")  /* a size product does not fit in 64 bits      */    \
-    X(EINC_ENOMEM, 11, "MemoryError")       /* an allocation failed                        */    \
-    X(EINC_EIO, 12, "IOError")              /* a file could not be opened/read/written     */    \
-    X(EINC_EFORMAT, 13, "FormatError")      /* a file's contents are malformed or hostile  */    \
-    X(EINC_EUNSUPPORTED, 14, "NotSupportedError") /* valid, but not implemented            */    \
-    X(EINC_EBUSY, 15, "ThreadError")        /* the context belongs to another thread      */
+#define EINC_STATUS_TABLE(X)                                                                                           \
+    X(EINC_OK, 0, "OK")                                                                                                \
+    X(EINC_ESYNTAX, 1, "SyntaxError")             /* malformed expression                        */                    \
+    X(EINC_ESEMANTIC, 2, "SemanticError")         /* expression valid, but not for this operation */                   \
+    X(EINC_ERANK, 3, "RankError")                 /* ellipsis expansion / number of dimensions   */                    \
+    X(EINC_EAXISSIZE, 4, "AxisSizeError")         /* axis lengths undetermined or contradictory  */                    \
+    X(EINC_EVALUE, 5, "ValueError")               /* bad argument value (counts, constraints)    */                    \
+    X(EINC_EINVAL, 6, "InvalidArgument")          /* NULL tensor, out-of-range axis, bad option  */                    \
+    X(EINC_ESHAPE, 7, "ShapeError")               /* incompatible shapes in the raw API          */                    \
+    X(EINC_EDTYPE, 8, "DTypeError")               /* dtype not accepted by the operation         */                    \
+    X(EINC_EINDEX, 9, "IndexError")               /* index or coordinate out of range            */                    \
+    X(EINC_EOVERFLOW, 10, "OverflowError")        /* a size product does not fit in 64 bits      */                    \
+    X(EINC_ENOMEM, 11, "MemoryError")             /* an allocation failed                        */                    \
+    X(EINC_EIO, 12, "IOError")                    /* a file could not be opened/read/written     */                    \
+    X(EINC_EFORMAT, 13, "FormatError")            /* a file's contents are malformed or hostile  */                    \
+    X(EINC_EUNSUPPORTED, 14, "NotSupportedError") /* valid, but not implemented            */                          \
+    X(EINC_EBUSY, 15, "ThreadError")              /* the context belongs to another thread      */
 
 typedef enum einc_status {
 #define EINC_X_ENUM(code, value, name) code = value,
@@ -129,7 +129,7 @@ typedef struct einc_ctx_options {
      * process may run on; 1 in a build without OpenMP); 1: single-threaded. See
      * einc_set_threads. */
     int threads;
-    uint64_t seed;                   /* initial seed of the random generator                */
+    uint64_t seed; /* initial seed of the random generator                */
 } einc_ctx_options;
 
 /** einc_ctx_create: a new context with default options (threads = all, seed 0).
@@ -259,12 +259,12 @@ EINC_API void einc_seed(einc_ctx *ctx, uint64_t seed);
 #define EINC_PLAN_CACHE_BYTES ((size_t)32 << 20)
 
 typedef struct einc_memory_stats {
-    size_t live_bytes;     /* tensor buffers in use                           */
-    size_t pooled_bytes;   /* freed buffers kept for reuse                    */
-    size_t peak_bytes;     /* highest live_bytes so far                       */
-    uint64_t pool_hits;    /* buffer requests served from the pool            */
-    uint64_t pool_misses;  /* buffer requests that went to the allocator      */
-    size_t live_tensors;   /* tensor handles not yet released                 */
+    size_t live_bytes;        /* tensor buffers in use                           */
+    size_t pooled_bytes;      /* freed buffers kept for reuse                    */
+    size_t peak_bytes;        /* highest live_bytes so far                       */
+    uint64_t pool_hits;       /* buffer requests served from the pool            */
+    uint64_t pool_misses;     /* buffer requests that went to the allocator      */
+    size_t live_tensors;      /* tensor handles not yet released                 */
     size_t window_peak_bytes; /* highest live_bytes since einc_memory_peak_reset */
     /* the plan cache (EINC_PLAN_CACHE_CAPACITY); added in 0.1.0 after window_peak_bytes */
     size_t plan_entries;     /* plans cached now (<= plan_capacity)                   */
@@ -294,9 +294,10 @@ EINC_API void einc_pool_trim(einc_ctx *ctx);
  * EINC_ALL             expands to  -1, NULL                        (every axis)
  */
 #ifndef __cplusplus
-#define EINC_SHAPE(...)                                                                          \
-    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]){__VA_ARGS__}
-#define EINC_DIMS(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (const int[]){__VA_ARGS__}
+#define EINC_SHAPE(...)                                                                                                \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]) { __VA_ARGS__ }
+#define EINC_DIMS(...)                                                                                                 \
+    (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (const int[]) { __VA_ARGS__ }
 #else
 /* C++ has no compound literals: the array is a temporary that lives until the end of the full
  * expression (the call it is an argument of), and the count is taken without evaluating the
@@ -313,7 +314,7 @@ template <class E, class... T> inline array<E, (int)sizeof...(T)> make_array(T..
 template <class... T> char (&count(const T &...))[sizeof...(T)];
 } // namespace einc_detail
 }
-#define EINC_SHAPE(...)                                                                          \
+#define EINC_SHAPE(...)                                                                                                \
     (int)sizeof(einc_detail::count(__VA_ARGS__)), einc_detail::make_array<int64_t>(__VA_ARGS__).data()
 #define EINC_DIMS(...) (int)sizeof(einc_detail::count(__VA_ARGS__)), einc_detail::make_array<int>(__VA_ARGS__).data()
 #endif

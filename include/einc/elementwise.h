@@ -58,12 +58,12 @@ extern "C" {
 #endif
 
 typedef enum einc_unary_op {
-    EINC_NEG,        /* -x        (bool: EINC_EDTYPE)                          */
-    EINC_ABS,        /* |x|  (integers: |INT_MIN| wraps to INT_MIN, like NumPy) */
-    EINC_SIGN,       /* -1, 0, 1 (NaN stays NaN)                               */
-    EINC_SQUARE,     /* x*x                                                    */
-    EINC_SQRT,       /* sqrt(x); NaN for x < 0                                 */
-    EINC_RSQRT,      /* 1/sqrt(x)                                              */
+    EINC_NEG,    /* -x        (bool: EINC_EDTYPE)                          */
+    EINC_ABS,    /* |x|  (integers: |INT_MIN| wraps to INT_MIN, like NumPy) */
+    EINC_SIGN,   /* -1, 0, 1 (NaN stays NaN)                               */
+    EINC_SQUARE, /* x*x                                                    */
+    EINC_SQRT,   /* sqrt(x); NaN for x < 0                                 */
+    EINC_RSQRT,  /* 1/sqrt(x)                                              */
     EINC_EXP,
     EINC_LOG,
     EINC_LOG1P,
@@ -71,9 +71,9 @@ typedef enum einc_unary_op {
     EINC_SIN,
     EINC_COS,
     EINC_TANH,
-    EINC_SIGMOID,    /* 1/(1+exp(-x)), stable for large |x|                    */
-    EINC_RELU,       /* max(x, 0) (NaN stays NaN); keeps the dtype             */
-    EINC_FLOOR,      /* keeps integer dtypes                                   */
+    EINC_SIGMOID, /* 1/(1+exp(-x)), stable for large |x|                    */
+    EINC_RELU,    /* max(x, 0) (NaN stays NaN); keeps the dtype             */
+    EINC_FLOOR,   /* keeps integer dtypes                                   */
     EINC_CEIL,
     EINC_ROUND,      /* half to even, like NumPy                               */
     EINC_RECIPROCAL, /* 1/x (integers: float64, not NumPy's integer 1/x)      */
@@ -84,21 +84,21 @@ typedef enum einc_binary_op {
     EINC_ADD,
     EINC_SUB,
     EINC_MUL,
-    EINC_DIV,           /* true division                                       */
-    EINC_FLOOR_DIV,     /* floor(a / b), NumPy semantics for ints and floats   */
-    EINC_POW,           /* ints: negative exponent is EINC_EVALUE; 0**0 = 1    */
-    EINC_MAXIMUM,       /* NaN propagates, like NumPy                          */
+    EINC_DIV,       /* true division                                       */
+    EINC_FLOOR_DIV, /* floor(a / b), NumPy semantics for ints and floats   */
+    EINC_POW,       /* ints: negative exponent is EINC_EVALUE; 0**0 = 1    */
+    EINC_MAXIMUM,   /* NaN propagates, like NumPy                          */
     EINC_MINIMUM,
-    EINC_LOGADDEXP,     /* log(exp(a) + exp(b)), stable                        */
+    EINC_LOGADDEXP, /* log(exp(a) + exp(b)), stable                        */
     EINC_EQ,
     EINC_NE,
     EINC_LT,
     EINC_LE,
     EINC_GT,
     EINC_GE,
-    EINC_LOGICAL_AND,   /* nonzero is true; bool result                        */
+    EINC_LOGICAL_AND, /* nonzero is true; bool result                        */
     EINC_LOGICAL_OR,
-    EINC_MOD            /* a - floor_div(a, b) * b: sign of b, like numpy.mod  */
+    EINC_MOD /* a - floor_div(a, b) * b: sign of b, like numpy.mod  */
 } einc_binary_op;
 
 /** einc_unary_op_name, einc_binary_op_name: the operation's name ("exp", "add", "floor_div",

@@ -53,9 +53,9 @@ extern "C" {
  * before the tensor is allocated) and on pipes and other streams: the magic, version and header
  * are read and checked first, then exactly the bytes the header announces plus one (to detect
  * trailing bytes), into memory that grows with the bytes that arrive, so /dev/zero or an endless
- * pipe fails at once with EINC_EFORMAT instead of being read until memory runs out. Returns NULL on failure: EINC_EINVAL
- * for a NULL path, EINC_EIO if the file cannot be opened or read (or is a directory),
- * EINC_EFORMAT for malformed or unsupported contents (see above), EINC_ENOMEM. */
+ * pipe fails at once with EINC_EFORMAT instead of being read until memory runs out. Returns NULL on failure:
+ * EINC_EINVAL for a NULL path, EINC_EIO if the file cannot be opened or read (or is a directory), EINC_EFORMAT for
+ * malformed or unsupported contents (see above), EINC_ENOMEM. */
 EINC_API einc_tensor *einc_npy_load(einc_ctx *ctx, const char *path);
 
 /** einc_npy_load_mapped: einc_npy_load without the copy. A regular file is mapped read-only
@@ -104,7 +104,6 @@ EINC_API einc_tensor *einc_npy_load_buffer(einc_ctx *ctx, const void *data, size
  * full, `path` is a directory or a hard-linked file) or EINC_ENOMEM (a strided tensor
  * is gathered into a temporary contiguous copy first). Same as einc_npy_save_with(..., NULL). */
 EINC_API einc_status einc_npy_save(einc_ctx *ctx, const char *path, const einc_tensor *t);
-
 
 /* ---------------------------------------------------------------------------------------------
  * How the savers replace a file (einc_npy_save, einc_safetensors_save and their _with forms).
@@ -162,10 +161,10 @@ typedef struct einc_io_hooks {
 #define EINC_SAVE_TEMP_EXTRA 64
 
 typedef struct einc_save_options {
-    unsigned flags;           /* EINC_SAVE_* bits                                              */
-    const einc_io_hooks *io;  /* NULL: the system calls                                        */
-    char *staged;             /* EINC_SAVE_STAGE: receives the temporary's path                */
-    size_t staged_size;       /* at least strlen(path) + EINC_SAVE_TEMP_EXTRA bytes            */
+    unsigned flags;          /* EINC_SAVE_* bits                                              */
+    const einc_io_hooks *io; /* NULL: the system calls                                        */
+    char *staged;            /* EINC_SAVE_STAGE: receives the temporary's path                */
+    size_t staged_size;      /* at least strlen(path) + EINC_SAVE_TEMP_EXTRA bytes            */
 } einc_save_options;
 
 /** einc_npy_save_with: einc_npy_save with options (NULL: the defaults, as einc_npy_save). With

@@ -61,7 +61,7 @@ typedef struct einc_axes {
 } einc_axes;
 
 #ifndef __cplusplus
-#define EINC_AXES(...)                                                                           \
+#define EINC_AXES(...)                                                                                                 \
     ((einc_axes){(int)(sizeof((einc_axis[]){__VA_ARGS__}) / sizeof(einc_axis)), (einc_axis[]){__VA_ARGS__}})
 #define EINC_NO_AXES ((einc_axes){0, (const einc_axis *)0})
 #else
@@ -98,8 +98,8 @@ inline einc_axes make_axes(std::initializer_list<einc_axis> list) {
  *   einc_axes_parse(ctx, "nh=4, ds=(2, 2)", ax, 8, &n, names, sizeof names);  // n = 4 entries
  *   y = einc_id(ctx, expr, x, (einc_axes){n, ax});
  */
-EINC_API einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int cap, int *n,
-                                     char *names, size_t names_size);
+EINC_API einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int cap, int *n, char *names,
+                                     size_t names_size);
 
 /* ---------------------------------------------------------------------------------------------
  * Operations.
@@ -111,18 +111,51 @@ typedef enum einc_op {
     /* contraction */
     EINC_OP_DOT,
     /* reductions */
-    EINC_OP_SUM, EINC_OP_MEAN, EINC_OP_VAR, EINC_OP_STD, EINC_OP_PROD, EINC_OP_COUNT_NONZERO, EINC_OP_ANY,
-    EINC_OP_ALL, EINC_OP_MAX, EINC_OP_MIN, EINC_OP_LOGSUMEXP,
+    EINC_OP_SUM,
+    EINC_OP_MEAN,
+    EINC_OP_VAR,
+    EINC_OP_STD,
+    EINC_OP_PROD,
+    EINC_OP_COUNT_NONZERO,
+    EINC_OP_ANY,
+    EINC_OP_ALL,
+    EINC_OP_MAX,
+    EINC_OP_MIN,
+    EINC_OP_LOGSUMEXP,
     /* elementwise */
-    EINC_OP_ADD, EINC_OP_SUBTRACT, EINC_OP_MULTIPLY, EINC_OP_DIVIDE, EINC_OP_TRUE_DIVIDE, EINC_OP_FLOOR_DIVIDE,
-    EINC_OP_LOGADDEXP, EINC_OP_MAXIMUM, EINC_OP_MINIMUM, EINC_OP_LESS, EINC_OP_LESS_EQUAL, EINC_OP_GREATER,
-    EINC_OP_GREATER_EQUAL, EINC_OP_EQUAL, EINC_OP_NOT_EQUAL, EINC_OP_LOGICAL_AND, EINC_OP_LOGICAL_OR, EINC_OP_WHERE,
+    EINC_OP_ADD,
+    EINC_OP_SUBTRACT,
+    EINC_OP_MULTIPLY,
+    EINC_OP_DIVIDE,
+    EINC_OP_TRUE_DIVIDE,
+    EINC_OP_FLOOR_DIVIDE,
+    EINC_OP_LOGADDEXP,
+    EINC_OP_MAXIMUM,
+    EINC_OP_MINIMUM,
+    EINC_OP_LESS,
+    EINC_OP_LESS_EQUAL,
+    EINC_OP_GREATER,
+    EINC_OP_GREATER_EQUAL,
+    EINC_OP_EQUAL,
+    EINC_OP_NOT_EQUAL,
+    EINC_OP_LOGICAL_AND,
+    EINC_OP_LOGICAL_OR,
+    EINC_OP_WHERE,
     /* normalisation */
-    EINC_OP_SOFTMAX, EINC_OP_LOG_SOFTMAX,
+    EINC_OP_SOFTMAX,
+    EINC_OP_LOG_SOFTMAX,
     /* indexing */
-    EINC_OP_GET_AT, EINC_OP_SET_AT, EINC_OP_ADD_AT, EINC_OP_SUBTRACT_AT,
+    EINC_OP_GET_AT,
+    EINC_OP_SET_AT,
+    EINC_OP_ADD_AT,
+    EINC_OP_SUBTRACT_AT,
     /* argfind, sorting, flip, roll */
-    EINC_OP_ARGMAX, EINC_OP_ARGMIN, EINC_OP_SORT, EINC_OP_ARGSORT, EINC_OP_FLIP, EINC_OP_ROLL,
+    EINC_OP_ARGMAX,
+    EINC_OP_ARGMIN,
+    EINC_OP_SORT,
+    EINC_OP_ARGSORT,
+    EINC_OP_FLIP,
+    EINC_OP_ROLL,
     EINC_OP_COUNT_ /* number of operations */
 } einc_op;
 

@@ -79,8 +79,8 @@ EINC_API const char *einc_reduce_op_name(einc_reduce_op op);
  * Returns a new tensor owned by the current scope, or NULL with the error recorded: EINC_EINVAL
  * (NULL x, unknown op, bad axes), EINC_EVALUE (max/min/argmax/argmin of an empty block),
  * EINC_ENOMEM. */
-EINC_API einc_tensor *einc_tensor_reduce(einc_ctx *ctx, einc_reduce_op op, einc_tensor *x, int naxes,
-                                         const int *axes, bool keepdims);
+EINC_API einc_tensor *einc_tensor_reduce(einc_ctx *ctx, einc_reduce_op op, einc_tensor *x, int naxes, const int *axes,
+                                         bool keepdims);
 
 /** Conveniences, the same as einc_tensor_reduce with the named op (errors name the convenience):
  *   einc_tensor *colsum = einc_tensor_sum(ctx, x, EINC_DIMS(0), false);

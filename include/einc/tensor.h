@@ -37,8 +37,7 @@ EINC_API einc_tensor *einc_tensor_zeros(einc_ctx *ctx, einc_dtype dtype, int ndi
 /** Contiguous tensor of ones. */
 EINC_API einc_tensor *einc_tensor_ones(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape);
 /** Contiguous tensor filled with `value` converted to `dtype` (as a C cast; bool: value != 0). */
-EINC_API einc_tensor *einc_tensor_full(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
-                                       double value);
+EINC_API einc_tensor *einc_tensor_full(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape, double value);
 /** 0-d tensor holding `value` converted to `dtype`. */
 EINC_API einc_tensor *einc_tensor_scalar(einc_ctx *ctx, einc_dtype dtype, double value);
 /** 1-d tensor start, start+step, ... < stop (> stop for a negative step), equal to numpy.arange
@@ -50,8 +49,7 @@ EINC_API einc_tensor *einc_tensor_scalar(einc_ctx *ctx, einc_dtype dtype, double
  * Errors: step == 0, NaN or infinite start/stop, NaN step: EINC_EVALUE; dtype bool: EINC_EDTYPE
  * (no arithmetic progression; NumPy rejects it too beyond two elements); more than 9e15
  * elements: EINC_EOVERFLOW. */
-EINC_API einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, double stop,
-                                         double step);
+EINC_API einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, double stop, double step);
 /** Contiguous tensor with a copy of `data` (row-major, numel * dtype size bytes). */
 EINC_API einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
                                             const void *data);
@@ -64,8 +62,7 @@ typedef void (*einc_release_fn)(void *data, void *user);
  * released. The memory must stay valid until then. On failure `release` is NOT called: the caller
  * still owns `data`. */
 EINC_API einc_tensor *einc_tensor_wrap(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
-                                       const int64_t *strides, void *data, einc_release_fn release,
-                                       void *user);
+                                       const int64_t *strides, void *data, einc_release_fn release, void *user);
 
 /** Uniform floats in [0, 1) (float32/float64 only) from the context's counter-based generator.
  * Element i is a pure function of (seed, counter + i), where the counter counts the numbers

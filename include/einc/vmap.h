@@ -77,8 +77,8 @@ typedef struct einc_vmap_op {
  * is NULL and the error is recorded: the notation's errors, EINC_EVALUE for counts,
  * EINC_EINVAL for NULL arguments, EINC_EUNSUPPORTED for an input whose bracketed group cannot be
  * viewed as one dimension ("([h] a [w])"), or the function's own status. */
-EINC_API einc_status einc_vmap(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor *const *inputs,
-                               int noutputs, einc_tensor **outputs, const einc_vmap_op *op, einc_axes axes);
+EINC_API einc_status einc_vmap(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor *const *inputs, int noutputs,
+                               einc_tensor **outputs, const einc_vmap_op *op, einc_axes axes);
 
 #ifdef __cplusplus
 }

@@ -231,8 +231,7 @@ typedef struct call_args {
 } call_args;
 
 static void call_args_release(call_args *a) {
-    for (int i = 0; i < a->ntensors; i++)
-        einc_tensor_release(a->tensors[i]);
+    for (int i = 0; i < a->ntensors; i++) einc_tensor_release(a->tensors[i]);
     a->ntensors = 0;
 }
 
@@ -497,23 +496,17 @@ static int count_outputs(const char *expr) {
     int depth = 0;
     const char *p = expr, *arrow = NULL;
     for (; *p; p++) {
-        if (*p == '(' || *p == '[')
-            depth++;
-        else if (*p == ')' || *p == ']')
-            depth--;
-        else if (depth == 0 && ((p[0] == '-' && p[1] == '>') || p[0] == '|'))
-            arrow = p;
+        if (*p == '(' || *p == '[') depth++;
+        else if (*p == ')' || *p == ']') depth--;
+        else if (depth == 0 && ((p[0] == '-' && p[1] == '>') || p[0] == '|')) arrow = p;
     }
     if (!arrow) return 1;
     int n = 1;
     depth = 0;
     for (p = arrow; *p; p++) {
-        if (*p == '(' || *p == '[')
-            depth++;
-        else if (*p == ')' || *p == ']')
-            depth--;
-        else if (depth == 0 && *p == ',')
-            n++;
+        if (*p == '(' || *p == '[') depth++;
+        else if (*p == ')' || *p == ']') depth--;
+        else if (depth == 0 && *p == ',') n++;
     }
     return n;
 }
@@ -528,10 +521,8 @@ static bool aliases_readonly_input(const call_args *a, const einc_tensor *t) {
         const char *lo = (const char *)PyArray_DATA(arr), *hi = lo;
         for (int d = 0; d < PyArray_NDIM(arr); d++) {
             npy_intp ext = (PyArray_DIMS(arr)[d] - 1) * PyArray_STRIDES(arr)[d];
-            if (ext < 0)
-                lo += ext;
-            else
-                hi += ext;
+            if (ext < 0) lo += ext;
+            else hi += ext;
         }
         hi += PyArray_ITEMSIZE(arr);
         const char *p = (const char *)einc_tensor_data(t);
@@ -581,15 +572,13 @@ static PyObject *results_to_python(const call_args *a, int n, einc_tensor **out)
     if (n == 1) return array_from_tensor(a, out[0]);
     PyObject *tuple = PyTuple_New(n);
     if (!tuple) {
-        for (int i = 0; i < n; i++)
-            einc_tensor_release(out[i]);
+        for (int i = 0; i < n; i++) einc_tensor_release(out[i]);
         return NULL;
     }
     for (int i = 0; i < n; i++) {
         PyObject *arr = array_from_tensor(a, out[i]);
         if (!arr) {
-            for (int k = i + 1; k < n; k++)
-                einc_tensor_release(out[k]);
+            for (int k = i + 1; k < n; k++) einc_tensor_release(out[k]);
             Py_DECREF(tuple);
             return NULL;
         }
@@ -599,8 +588,7 @@ static PyObject *results_to_python(const call_args *a, int n, einc_tensor **out)
 }
 
 static void drop_arrays(call_args *a, int n) {
-    for (int i = 0; i < n; i++)
-        Py_XDECREF(a->arrays[i]);
+    for (int i = 0; i < n; i++) Py_XDECREF(a->arrays[i]);
 }
 
 /* ---- einx operations ------------------------------------------------------------------------- */
@@ -766,8 +754,7 @@ static PyObject *py_named03(PyObject *self, PyObject *const *args, Py_ssize_t na
         PyObject *name = PyObject_GetAttrString(a.op, "__name__");
         const char *n = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
         PyErr_Clear();
-        if (n && einc_op_from_name(n) >= 0)
-            result = run_apply03(&a, func, n);
+        if (n && einc_op_from_name(n) >= 0) result = run_apply03(&a, func, n);
         else
             PyErr_Format(PyExc_TypeError,
                          "%s: op must name an einc operation (a str such as \"sum\", or a NumPy function of "
@@ -855,8 +842,7 @@ static einc_status vmap_callback(einc_ctx *ctx, const einc_vmap_args *args, void
     PyObject *kw = NULL;
     if (u->with_axis) {
         PyObject *axis = PyTuple_New(args->naxes);
-        for (int i = 0; axis && i < args->naxes; i++)
-            PyTuple_SET_ITEM(axis, i, PyLong_FromLong(args->axes[i]));
+        for (int i = 0; axis && i < args->naxes; i++) PyTuple_SET_ITEM(axis, i, PyLong_FromLong(args->axes[i]));
         kw = axis ? Py_BuildValue("{s:N}", "axis", axis) : NULL;
     }
     PyObject *res = PyObject_Call(u->fn, pargs, kw);
@@ -892,8 +878,7 @@ static einc_status vmap_callback(einc_ctx *ctx, const einc_vmap_args *args, void
                 PyErr_Format(PyExc_ValueError,
                              "vmap: output #%d of the function has the wrong shape (%d dimensions, expected %d)", i + 1,
                              PyArray_NDIM((PyArrayObject *)src), nd);
-            else
-                rc = PyArray_CopyInto((PyArrayObject *)view, (PyArrayObject *)src);
+            else rc = PyArray_CopyInto((PyArrayObject *)view, (PyArrayObject *)src);
         }
         Py_XDECREF(src);
         Py_XDECREF(view);
@@ -972,8 +957,7 @@ static bool shape_arg(const char *fname, int pos, PyObject *obj, einc_shape *s) 
         PyArrayObject *arr = (PyArrayObject *)obj;
         if (PyArray_NDIM(arr) > EINC_MAX_DIMS) goto rank;
         s->ndim = PyArray_NDIM(arr);
-        for (int i = 0; i < s->ndim; i++)
-            s->dims[i] = PyArray_DIMS(arr)[i];
+        for (int i = 0; i < s->ndim; i++) s->dims[i] = PyArray_DIMS(arr)[i];
         return true;
     }
     if (PyObject_HasAttrString(obj, "shape")) {
@@ -1049,8 +1033,7 @@ static PyObject *solve_common(int kind, const char *fname, PyObject *const *args
                 Py_CLEAR(result);
                 break;
             }
-            for (int d = 0; d < out[i].ndim; d++)
-                PyTuple_SET_ITEM(t, d, PyLong_FromLongLong(out[i].dims[d]));
+            for (int d = 0; d < out[i].ndim; d++) PyTuple_SET_ITEM(t, d, PyLong_FromLongLong(out[i].dims[d]));
             PyTuple_SET_ITEM(result, i, t);
         }
     } else {
@@ -1067,13 +1050,11 @@ static PyObject *solve_common(int kind, const char *fname, PyObject *const *args
                 v = PyLong_FromLongLong(ax->values[0]);
             } else { /* einx gives an int32 array shaped like the ellipses' repetitions */
                 npy_intp dims[EINC_MAX_DIMS];
-                for (int d = 0; d < ax->ndim; d++)
-                    dims[d] = (npy_intp)ax->shape[d];
+                for (int d = 0; d < ax->ndim; d++) dims[d] = (npy_intp)ax->shape[d];
                 v = PyArray_SimpleNew(ax->ndim, dims, NPY_INT32);
                 if (v) {
                     int32_t *p = (int32_t *)PyArray_DATA((PyArrayObject *)v);
-                    for (int64_t k = 0; k < ax->nvalues; k++)
-                        p[k] = (int32_t)ax->values[k];
+                    for (int64_t k = 0; k < ax->nvalues; k++) p[k] = (int32_t)ax->values[k];
                 }
             }
             if (!v || PyDict_SetItemString(result, ax->name, v) < 0) Py_CLEAR(result);

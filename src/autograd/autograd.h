@@ -100,9 +100,7 @@ struct einc__ag_node {
 };
 
 /* True when gradient flows to input i (its edge is set). */
-static inline bool einc__ag_wants(const einc__ag_node *node, int i) {
-    return node->inputs[i].node != NULL;
-}
+static inline bool einc__ag_wants(const einc__ag_node *node, int i) { return node->inputs[i].node != NULL; }
 
 /* ---- recording ----------------------------------------------------------------------------- */
 

@@ -45,13 +45,11 @@ typedef struct {
 } add_job;
 
 static void add_into_f32(float *d, const float *s, int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++)
-        d[i] += s[i];
+    for (int64_t i = b; i < e; i++) d[i] += s[i];
 }
 
 static void add_into_f64(double *d, const double *s, int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++)
-        d[i] += s[i];
+    for (int64_t i = b; i < e; i++) d[i] += s[i];
 }
 
 static void add_task(void *arg, int ith, int nth) {
@@ -60,8 +58,7 @@ static void add_task(void *arg, int ith, int nth) {
     einc__split_range(job->n, ith, nth, &b, &e);
     if (job->dtype == EINC_FLOAT32)
         add_into_f32((float *)(void *)job->dst, (const float *)(const void *)job->src, b, e);
-    else
-        add_into_f64((double *)(void *)job->dst, (const double *)(const void *)job->src, b, e);
+    else add_into_f64((double *)(void *)job->dst, (const double *)(const void *)job->src, b, e);
 }
 
 /* True when g can become a leaf's .grad buffer as it is: contiguous, the leaf's dtype, and its
@@ -125,20 +122,17 @@ static bool discover(einc_ctx *ctx, walk *w, einc__ag_node *root, uint64_t epoch
 static einc_status run_node(einc_ctx *ctx, walk *w, einc__ag_node *n) {
     char a[256], b[256];
     bool any = false;
-    for (int k = 0; k < n->noutputs; k++)
-        any |= n->bw_grads[k] != NULL;
+    for (int k = 0; k < n->noutputs; k++) any |= n->bw_grads[k] != NULL;
     if (!any) return EINC_OK; /* only "no gradient" reached it: nothing flows on */
     for (int k = 0; k < n->noutputs; k++)
         if (!n->bw_grads[k] && !(n->bw_grads[k] = einc__ag_private(ctx, einc__ag_zeros_meta(ctx, &n->outputs[k]))))
             return EINC_ENOMEM;
     einc_tensor **gin = w->gin;
-    for (int i = 0; i < n->ninputs; i++)
-        gin[i] = NULL;
+    for (int i = 0; i < n->ninputs; i++) gin[i] = NULL;
     einc_status st = einc_scope_begin(ctx);
     if (st != EINC_OK) return st;
     st = n->backward(ctx, n, n->bw_grads, gin);
-    for (int i = 0; i < n->ninputs; i++)
-        einc_tensor_retain(gin[i]); /* outlive the rule's scope */
+    for (int i = 0; i < n->ninputs; i++) einc_tensor_retain(gin[i]); /* outlive the rule's scope */
     einc_scope_end(ctx);
     for (int k = 0; k < n->noutputs; k++) { /* consumed: free them now */
         einc_tensor_release(n->bw_grads[k]);
@@ -213,12 +207,9 @@ static einc_status backward_run(einc_ctx *ctx, einc_tensor *loss, einc_tensor *g
     memset(&w, 0, sizeof w);
     einc_status st = EINC_OK;
     einc_tensor *g0;
-    if (!grad_output)
-        g0 = einc__ag_private(ctx, einc_tensor_ones(ctx, loss->dtype, loss->ndim, loss->shape));
-    else if (grad_output->dtype == loss->dtype)
-        g0 = einc_tensor_retain(grad_output);
-    else
-        g0 = einc__ag_private(ctx, einc_tensor_cast(ctx, grad_output, loss->dtype));
+    if (!grad_output) g0 = einc__ag_private(ctx, einc_tensor_ones(ctx, loss->dtype, loss->ndim, loss->shape));
+    else if (grad_output->dtype == loss->dtype) g0 = einc_tensor_retain(grad_output);
+    else g0 = einc__ag_private(ctx, einc_tensor_cast(ctx, grad_output, loss->dtype));
     einc__ag_node *root = g0 ? einc__ag_accumulator(ctx, loss) : NULL; /* a leaf loss may lack one yet */
     if (!root) {
         einc_tensor_release(g0);

@@ -62,8 +62,7 @@ static einc_status evaluate(einc_ctx *ctx, einc_gradcheck_fn fn, void *user, ein
                                                         "without recording an error");
     else if (out->ndim != r->ndim || (r->ndim && memcmp(out->shape, r->shape, sizeof(int64_t) * (size_t)r->ndim)))
         st = einc__error(ctx, EINC_EVALUE, "einc_gradcheck: fn is not deterministic: its output's shape changed");
-    else
-        *value = weighted_sum(out, r);
+    else *value = weighted_sum(out, r);
     einc_scope_end(ctx);
     return st;
 }
@@ -138,8 +137,7 @@ static einc_status analytical(einc_ctx *ctx, int ninputs, einc_tensor *const *in
         einc__ag_node *acc = einc__ag_accumulator(ctx, inputs[i]);
         if (!acc) return EINC_ENOMEM;
         bool repeated = false; /* the same leaf passed twice is set aside once */
-        for (int j = 0; j < i; j++)
-            repeated |= inputs[j]->ag_node == acc;
+        for (int j = 0; j < i; j++) repeated |= inputs[j]->ag_node == acc;
         if (!repeated) {
             stash[i] = acc->grad ? acc->grad : inputs[i]; /* the input itself marks "had none" */
             acc->grad = NULL;
@@ -177,10 +175,8 @@ einc_status einc_gradcheck(einc_ctx *ctx, einc_gradcheck_fn fn, void *user, int 
         else if (!einc__dtype_is_float(out->dtype))
             st = einc__error(ctx, EINC_EDTYPE, "einc_gradcheck: fn's output has dtype %s; it must be a float",
                              einc_dtype_name(out->dtype));
-        else if (!(r = make_weights(ctx, out)))
-            st = EINC_ENOMEM;
-        else
-            st = analytical(ctx, ninputs, inputs, out, r, stash, grads);
+        else if (!(r = make_weights(ctx, out))) st = EINC_ENOMEM;
+        else st = analytical(ctx, ninputs, inputs, out, r, stash, grads);
         einc_set_grad_enabled(ctx, false);
         if (st == EINC_OK) st = compare(ctx, fn, user, ninputs, inputs, grads, r, eps, atol, rtol);
         einc_scope_end(ctx);

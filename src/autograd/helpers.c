@@ -29,8 +29,7 @@ einc_tensor *einc__ag_unreduce(einc_ctx *ctx, einc_tensor *g, int ndim, const in
                                bool keepdims) {
     if (!g) return NULL;
     int64_t kshape[EINC_MAX_DIMS];
-    for (int d = 0; d < ndim; d++)
-        kshape[d] = (mask & (1u << d)) ? 1 : shape[d];
+    for (int d = 0; d < ndim; d++) kshape[d] = (mask & (1u << d)) ? 1 : shape[d];
     einc_tensor *k = keepdims ? g : einc_tensor_reshape(ctx, g, ndim, kshape);
     return einc_tensor_expand(ctx, k, ndim, shape);
 }
@@ -45,6 +44,4 @@ einc_status einc__ag_check(const einc__ag_node *node, einc_tensor *const *grad_i
     return EINC_OK;
 }
 
-einc_tensor *einc__ag_scalar(einc_ctx *ctx, einc_dtype dtype, double v) {
-    return einc_tensor_scalar(ctx, dtype, v);
-}
+einc_tensor *einc__ag_scalar(einc_ctx *ctx, einc_dtype dtype, double v) { return einc_tensor_scalar(ctx, dtype, v); }

@@ -25,9 +25,7 @@ einc_status einc_requires_grad(einc_tensor *t, bool on) {
     return EINC_OK;
 }
 
-bool einc_tensor_requires_grad(const einc_tensor *t) {
-    return t && t->requires_grad;
-}
+bool einc_tensor_requires_grad(const einc_tensor *t) { return t && t->requires_grad; }
 
 /* The leaf gradient of t, or NULL. */
 static einc_tensor *leaf_grad(const einc_tensor *t) {

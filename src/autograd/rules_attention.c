@@ -17,14 +17,12 @@ static einc_status attention_backward(einc_ctx *ctx, const einc__ag_node *node, 
     einc__attn a = einc__attention_views(map, s[0], s[1], s[2], s[4], s[5], s[3]);
     einc__attention_grad_views(&a, map, grad_outputs[0], zero[0], zero[1], zero[2], zero[3]);
     int64_t n = 1;
-    for (int i = 0; i < map->nb + 2; i++)
-        n *= map->scores[i];
+    for (int i = 0; i < map->nb + 2; i++) n *= map->scores[i];
     if (n > 0) {
         einc_status st = einc__attention_run(ctx, &a, true);
         if (st != EINC_OK) return st;
     }
-    for (int i = 0; i < 4; i++)
-        grad_inputs[i] = zero[i];
+    for (int i = 0; i < 4; i++) grad_inputs[i] = zero[i];
     return einc__ag_check(node, grad_inputs);
 }
 

@@ -21,7 +21,6 @@ int einc__index_saved(const einc__plan *p, int ninputs, einc_tensor *const *inpu
     return ninputs;
 }
 
-
 /* g has one dim per leaf of `aligned` (an input's leaves aligned to something larger): sums the
  * dims the input lacks and adds the rest into acc (a tensor of the input's shape). */
 static einc_status add_through(einc_ctx *ctx, einc_tensor *acc, const einc__operand *aligned, einc_tensor *g) {
@@ -59,8 +58,8 @@ static einc_tensor *winners(einc_ctx *ctx, const einc__plan *p, const einc__ag_m
     einc__operand ident = loop_leaves(ip, false);
     int64_t n = 1;
     for (int d = 0; d < ip->nloop; d++) n *= ip->loop_size[d];
-    einc_tensor *numbers = einc_tensor_view(ctx, einc_tensor_arange(ctx, EINC_INT64, 0, (double)n, 1), ip->nloop,
-                                            ip->loop_size);
+    einc_tensor *numbers =
+        einc_tensor_view(ctx, einc_tensor_arange(ctx, EINC_INT64, 0, (double)n, 1), ip->nloop, ip->loop_size);
     einc_tensor *written = einc_tensor_full(ctx, EINC_INT64, out->ndim, out->shape, -1);
     einc_tensor *read = einc_tensor_empty(ctx, EINC_INT64, ip->nloop, ip->loop_size);
     if (!numbers || !written || !read) return NULL;
@@ -111,8 +110,7 @@ einc_status einc__index_backward(einc_ctx *ctx, const struct einc__ag_node *node
         einc__index_gather(ctx, p, g, gathered, &ident, coords);
         if (p->op == EINC_OP_SET_AT)
             gathered = einc_tensor_mul(ctx, gathered, winners(ctx, p, &node->outputs[0], g->dtype, coords));
-        else if (p->op == EINC_OP_SUBTRACT_AT)
-            gathered = einc_tensor_neg(ctx, gathered);
+        else if (p->op == EINC_OP_SUBTRACT_AT) gathered = einc_tensor_neg(ctx, gathered);
         grad_inputs[last] = einc__ag_zeros_meta(ctx, &node->inputs[last].meta);
         einc_status st = add_through(ctx, grad_inputs[last], &ip->e_loop, gathered);
         if (st != EINC_OK) return st;

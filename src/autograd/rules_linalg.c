@@ -5,21 +5,16 @@
 #include "autograd.h"
 
 /* a^T over the last two dimensions. */
-static einc_tensor *mT(einc_ctx *ctx, einc_tensor *t) {
-    return t ? einc_tensor_transpose(ctx, t, -1, -2) : NULL;
-}
+static einc_tensor *mT(einc_ctx *ctx, einc_tensor *t) { return t ? einc_tensor_transpose(ctx, t, -1, -2) : NULL; }
 
 static einc_status matmul_backward(einc_ctx *ctx, const einc__ag_node *node, einc_tensor *const *gout,
                                    einc_tensor **gin) {
     einc_tensor *a = node->saved[0], *b = node->saved[1], *g = gout[0];
     bool a_vec = node->inputs[0].meta.ndim == 1, b_vec = node->inputs[1].meta.ndim == 1;
     /* undo the 1-d promotion: a [k] acts as [1, k], b [k] as [k, 1]; g gets those unit axes back */
-    if (a_vec && b_vec)
-        g = einc_tensor_reshape(ctx, g, EINC_SHAPE(1, 1));
-    else if (a_vec)
-        g = einc_tensor_unsqueeze(ctx, g, -2);
-    else if (b_vec)
-        g = einc_tensor_unsqueeze(ctx, g, -1);
+    if (a_vec && b_vec) g = einc_tensor_reshape(ctx, g, EINC_SHAPE(1, 1));
+    else if (a_vec) g = einc_tensor_unsqueeze(ctx, g, -2);
+    else if (b_vec) g = einc_tensor_unsqueeze(ctx, g, -1);
     if (einc__ag_wants(node, 0)) {
         einc_tensor *B = b_vec ? einc_tensor_unsqueeze(ctx, b, -1) : b;
         einc_tensor *ga = einc_tensor_matmul(ctx, g, mT(ctx, B)); /* [..., n, k] */

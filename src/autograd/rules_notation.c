@@ -22,7 +22,6 @@ typedef struct {
 
 static void payload_free(void *p) { einc__plan_release(((notation_payload *)p)->plan); }
 
-
 /* `src` leaves without its broadcast leaves (the part of an input a gradient can be added into). */
 static einc__operand without_broadcast(const einc__operand *src) {
     einc__operand o = *src;
@@ -75,7 +74,8 @@ static einc_tensor *gradient_of_input(einc_ctx *ctx, const einc__ag_node *node, 
     for (int k = 0; k < aligned->nleaves; k++)
         if (aligned->leaves[k].nterms == 0) axes[n++] = k;
     einc_tensor *gr = n ? einc_tensor_sum(ctx, g, n, axes, false) : g;
-    einc_tensor *out = einc_tensor_empty(ctx, einc__dtype_is_float(m->dtype) ? m->dtype : EINC_FLOAT64, m->ndim, m->shape);
+    einc_tensor *out =
+        einc_tensor_empty(ctx, einc__dtype_is_float(m->dtype) ? m->dtype : EINC_FLOAT64, m->ndim, m->shape);
     einc__operand kept = without_broadcast(aligned);
     einc_tensor *target = einc__leaf_view(ctx, out, &kept);
     return target && gr && einc_tensor_copy_(ctx, target, gr) == EINC_OK ? out : NULL;
@@ -146,7 +146,8 @@ static einc_status elementwise_backward(einc_ctx *ctx, const einc__ag_node *node
         einc_tensor *d;
         if (p->op == EINC_OP_WHERE) {
             if (i == 0) continue; /* the condition gets no gradient */
-            einc_tensor *c = einc_tensor_cast(ctx, einc_tensor_binary(ctx, EINC_NE, A[0], einc__ag_scalar(ctx, A[0]->dtype, 0)), G->dtype);
+            einc_tensor *c = einc_tensor_cast(
+                ctx, einc_tensor_binary(ctx, EINC_NE, A[0], einc__ag_scalar(ctx, A[0]->dtype, 0)), G->dtype);
             d = i == 1 ? einc_tensor_mul(ctx, G, c) : einc_tensor_sub(ctx, G, einc_tensor_mul(ctx, G, c));
         } else {
             d = einc_tensor_mul(ctx, G, elementwise_partial(ctx, p, A, Y, i, n));
@@ -218,8 +219,9 @@ static einc_tensor *reduce_partial(einc_ctx *ctx, const einc__plan *p, einc_tens
         if (p->op == EINC_OP_VAR) return d;
         /* d std = d var / (2 std); a zero std gives 0 like PyTorch's masked rule */
         einc_tensor *two_std = einc_mul_scalar(ctx, Y, 2.0);
-        einc_tensor *safe = einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, two_std, einc__ag_scalar(ctx, Y->dtype, 0)),
-                                              einc__ag_scalar(ctx, Y->dtype, 1), two_std);
+        einc_tensor *safe =
+            einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, two_std, einc__ag_scalar(ctx, Y->dtype, 0)),
+                              einc__ag_scalar(ctx, Y->dtype, 1), two_std);
         einc_tensor *q = einc_tensor_div(ctx, d, safe);
         return einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, two_std, einc__ag_scalar(ctx, Y->dtype, 0)),
                                  einc__ag_scalar(ctx, Y->dtype, 0), q);
@@ -237,12 +239,13 @@ static einc_tensor *reduce_partial(einc_ctx *ctx, const einc__plan *p, einc_tens
         einc_tensor *zero = einc__ag_scalar(ctx, X->dtype, 0), *one = einc__ag_scalar(ctx, X->dtype, 1);
         einc_tensor *is_zero = einc_tensor_binary(ctx, EINC_EQ, X, zero);
         einc_tensor *nzeros = einc_tensor_sum(ctx, einc_tensor_cast(ctx, is_zero, X->dtype), nr, axes, true);
-        einc_tensor *prod_nz = einc_tensor_reduce(ctx, EINC_REDUCE_PROD, einc_tensor_where(ctx, is_zero, one, X), nr, axes, true);
+        einc_tensor *prod_nz =
+            einc_tensor_reduce(ctx, EINC_REDUCE_PROD, einc_tensor_where(ctx, is_zero, one, X), nr, axes, true);
         einc_tensor *no_zero = einc_tensor_div(ctx, prod_nz, einc_tensor_where(ctx, is_zero, one, X));
         einc_tensor *one_zero = einc_tensor_where(ctx, is_zero, prod_nz, zero);
-        einc_tensor *others = einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, nzeros, zero), no_zero,
-                                                einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, nzeros, one),
-                                                                  one_zero, zero));
+        einc_tensor *others =
+            einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, nzeros, zero), no_zero,
+                              einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, nzeros, one), one_zero, zero));
         return einc_tensor_mul(ctx, G, others);
     }
     default: return NULL;
@@ -261,9 +264,11 @@ static einc_status reduce_like_backward(einc_ctx *ctx, const einc__ag_node *node
         int axes[EINC_MAX_LEAVES];
         int nr = reduced_axes(p, axes);
         if (p->op == EINC_OP_SOFTMAX) /* y * (g - sum(g * y)) */
-            d = einc_tensor_mul(ctx, Y, einc_tensor_sub(ctx, G, einc_tensor_sum(ctx, einc_tensor_mul(ctx, G, Y), nr, axes, true)));
+            d = einc_tensor_mul(
+                ctx, Y, einc_tensor_sub(ctx, G, einc_tensor_sum(ctx, einc_tensor_mul(ctx, G, Y), nr, axes, true)));
         else /* g - exp(y) * sum(g) */
-            d = einc_tensor_sub(ctx, G, einc_tensor_mul(ctx, einc_tensor_exp(ctx, Y), einc_tensor_sum(ctx, G, nr, axes, true)));
+            d = einc_tensor_sub(ctx, G,
+                                einc_tensor_mul(ctx, einc_tensor_exp(ctx, Y), einc_tensor_sum(ctx, G, nr, axes, true)));
     } else {
         d = reduce_partial(ctx, p, X, Y, G);
     }
@@ -346,7 +351,7 @@ static einc_status dot_backward(einc_ctx *ctx, const einc__ag_node *node, einc_t
 /* ---- recording ----------------------------------------------------------------------------------- */
 
 einc_status einc__rule_notation(einc_ctx *ctx, einc__plan *p, int ninputs, einc_tensor *const *inputs, int noutputs,
-                                  einc_tensor **outputs) {
+                                einc_tensor **outputs) {
     if (!einc__ag_needed(ctx, ninputs, inputs)) return EINC_OK;
     einc__backward_fn fn = NULL;
     einc_tensor *saved[EINC_MAX_OPERANDS + 1];

@@ -47,8 +47,7 @@ static einc_status reduce_backward(einc_ctx *ctx, const einc__ag_node *node, ein
     case EINC_REDUCE_STD: {
         /* var' = 2 (x - mean) / n;  std' = (x - mean) / (n std), 0 where std == 0 (PyTorch) */
         einc_tensor *d = einc_tensor_sub(ctx, x, einc_tensor_reduce(ctx, EINC_REDUCE_MEAN, x, naxes, axes, true));
-        if (p->op == EINC_REDUCE_VAR)
-            r = einc_tensor_mul(ctx, g, einc_mul_scalar(ctx, d, 2.0 / n));
+        if (p->op == EINC_REDUCE_VAR) r = einc_tensor_mul(ctx, g, einc_mul_scalar(ctx, d, 2.0 / n));
         else
             r = einc_tensor_where(ctx, einc_tensor_binary(ctx, EINC_EQ, yu, zero), zero,
                                   einc_tensor_div(ctx, einc_tensor_mul(ctx, g, d), einc_mul_scalar(ctx, yu, n)));
@@ -87,7 +86,7 @@ static einc_status reduce_backward(einc_ctx *ctx, const einc__ag_node *node, ein
 }
 
 einc_tensor *einc__rule_reduce(einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask,
-                             bool keepdims) {
+                               bool keepdims) {
     if (!out || !einc__ag_needed(ctx, 1, &x)) return out;
     einc_tensor *saved[2] = {NULL, NULL}; /* x, y */
     switch (op) {

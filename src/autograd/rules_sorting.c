@@ -13,9 +13,7 @@ typedef struct {
 
 static void payload_free(void *p) { einc__plan_release(((sorting_payload *)p)->plan); }
 
-static const einc__plan *plan_of(const einc__ag_node *node) {
-    return ((const sorting_payload *)node->payload)->plan;
-}
+static const einc__plan *plan_of(const einc__ag_node *node) { return ((const sorting_payload *)node->payload)->plan; }
 
 /* Adds g (output leaf space) into a zero gradient of the input. */
 static einc_status to_input(einc_ctx *ctx, const einc__ag_node *node, const einc__plan *p, einc_tensor *g,
@@ -96,6 +94,6 @@ einc_status einc__notation_record_sorting(einc_ctx *ctx, einc__plan *p, einc_ten
     }
     einc__plan_retain(p);
     sorting_payload payload = {p};
-    return einc__ag_record(ctx, einc_op_name(p->op), 1, outputs, 1, inputs, fn, nsaved, saved, &payload,
-                           sizeof payload, payload_free);
+    return einc__ag_record(ctx, einc_op_name(p->op), 1, outputs, 1, inputs, fn, nsaved, saved, &payload, sizeof payload,
+                           payload_free);
 }

@@ -30,8 +30,7 @@ static einc_status permute_backward(einc_ctx *ctx, const einc__ag_node *node, ei
 einc_tensor *einc__rule_permute(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes) {
     permute_payload p;
     memset(&p, 0, sizeof p);
-    for (int i = 0; i < x->ndim; i++)
-        p.inverse[axes[i] < 0 ? axes[i] + x->ndim : axes[i]] = i;
+    for (int i = 0; i < x->ndim; i++) p.inverse[axes[i] < 0 ? axes[i] + x->ndim : axes[i]] = i;
     return einc__ag_record1(ctx, "permute", out, 1, &x, permute_backward, 0, NULL, &p, sizeof p);
 }
 
@@ -112,7 +111,8 @@ static einc_status diagonal_backward(einc_ctx *ctx, const einc__ag_node *node, e
     return EINC_OK;
 }
 
-einc_tensor *einc__rule_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2) {
+einc_tensor *einc__rule_diagonal(einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1,
+                                 int axis2) {
     diagonal_payload p = {offset, axis1, axis2};
     return einc__ag_record1(ctx, "diagonal", out, 1, &x, diagonal_backward, 0, NULL, &p, sizeof p);
 }

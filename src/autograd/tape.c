@@ -8,9 +8,7 @@
 #define MAX_EDGES (1 << 20)
 #define MAX_PAYLOAD ((size_t)1 << 30)
 
-static size_t round_up(size_t n, size_t a) {
-    return (n + a - 1) / a * a;
-}
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 static void meta_of(einc__ag_meta *m, const einc_tensor *t) {
     m->dtype = t->dtype;
@@ -47,10 +45,8 @@ static einc__ag_node *node_alloc(einc_ctx *ctx, int ninputs, int noutputs, int n
 static void node_destroy(einc_ctx *ctx, einc__ag_node *n) {
     for (int i = 0; i < n->ninputs; i++)
         if (n->inputs[i].node) einc__ag_node_unref(ctx, n->inputs[i].node);
-    for (int i = 0; i < n->nsaved; i++)
-        einc_tensor_release(n->saved[i]);
-    for (int k = 0; k < n->noutputs; k++)
-        einc_tensor_release(n->bw_grads[k]);
+    for (int i = 0; i < n->nsaved; i++) einc_tensor_release(n->saved[i]);
+    for (int k = 0; k < n->noutputs; k++) einc_tensor_release(n->bw_grads[k]);
     einc_tensor_release(n->grad);
     if (n->payload_free && n->payload) n->payload_free(n->payload);
     einc__free(ctx, n, n->block_size);

@@ -66,8 +66,7 @@ einc_status einc_scope_begin(einc_ctx *ctx) {
     EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (ctx->scope_depth >= EINC_MAX_SCOPES - 1)
-        return einc__error(ctx, EINC_EINVAL, "einc_scope_begin: more than %d nested scopes",
-                           EINC_MAX_SCOPES - 1);
+        return einc__error(ctx, EINC_EINVAL, "einc_scope_begin: more than %d nested scopes", EINC_MAX_SCOPES - 1);
     ctx->scope_depth++;
     ctx->scope_head[ctx->scope_depth] = NULL;
     return EINC_OK;

@@ -66,9 +66,7 @@ int einc__cpu_level_force(int level) {
     return before;
 }
 
-einc_cpu_level einc_cpu_level_active(void) {
-    return (einc_cpu_level)einc__cpu_level();
-}
+einc_cpu_level einc_cpu_level_active(void) { return (einc_cpu_level)einc__cpu_level(); }
 
 const char *einc_cpu_level_name(einc_cpu_level level) {
     switch (level) {

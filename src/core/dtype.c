@@ -8,13 +8,9 @@ bool einc__dtype_valid(einc_dtype dtype) { return (unsigned)dtype < EINC_NUM_DTY
 
 bool einc__dtype_is_float(einc_dtype dtype) { return dtype == EINC_FLOAT32 || dtype == EINC_FLOAT64; }
 
-bool einc__dtype_is_half(einc_dtype dtype) {
-    return dtype == EINC_FLOAT16 || dtype == EINC_BFLOAT16;
-}
+bool einc__dtype_is_half(einc_dtype dtype) { return dtype == EINC_FLOAT16 || dtype == EINC_BFLOAT16; }
 
-bool einc__dtype_is_basic(einc_dtype dtype) {
-    return (unsigned)dtype <= EINC_BOOL;
-}
+bool einc__dtype_is_basic(einc_dtype dtype) { return (unsigned)dtype <= EINC_BOOL; }
 
 int einc__dtype_kind(einc_dtype dtype) {
     switch (dtype) {
@@ -122,10 +118,26 @@ uint16_t einc__bf16_from_f64(double x) {
 
 double einc__load_f64(const char *p, einc_dtype dtype) {
     switch (dtype) {
-    case EINC_FLOAT32: { float v; memcpy(&v, p, 4); return (double)v; }
-    case EINC_FLOAT64: { double v; memcpy(&v, p, 8); return v; }
-    case EINC_INT64: { int64_t v; memcpy(&v, p, 8); return (double)v; }
-    case EINC_INT32: { int32_t v; memcpy(&v, p, 4); return (double)v; }
+    case EINC_FLOAT32: {
+        float v;
+        memcpy(&v, p, 4);
+        return (double)v;
+    }
+    case EINC_FLOAT64: {
+        double v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    case EINC_INT64: {
+        int64_t v;
+        memcpy(&v, p, 8);
+        return (double)v;
+    }
+    case EINC_INT32: {
+        int32_t v;
+        memcpy(&v, p, 4);
+        return (double)v;
+    }
     case EINC_BOOL: return *p ? 1.0 : 0.0;
     case EINC_FLOAT16: {
         uint16_t v;
@@ -166,9 +178,17 @@ static int64_t to_int64(double v) {
 
 void einc__store_f64(char *p, einc_dtype dtype, double v) {
     switch (dtype) {
-    case EINC_FLOAT32: { float f = (float)v; memcpy(p, &f, 4); return; }
+    case EINC_FLOAT32: {
+        float f = (float)v;
+        memcpy(p, &f, 4);
+        return;
+    }
     case EINC_FLOAT64: memcpy(p, &v, 8); return;
-    case EINC_INT64: { int64_t i = to_int64(v); memcpy(p, &i, 8); return; }
+    case EINC_INT64: {
+        int64_t i = to_int64(v);
+        memcpy(p, &i, 8);
+        return;
+    }
     case EINC_INT32: {
         int32_t i = (int32_t)sat(v, -2147483648.0, 2147483647.0);
         memcpy(p, &i, 4);

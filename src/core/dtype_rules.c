@@ -7,9 +7,7 @@
 #include "internal.h"
 
 /* bool < integer < floating. */
-static int dtype_kind(einc_dtype t) {
-    return einc__dtype_kind(t);
-}
+static int dtype_kind(einc_dtype t) { return einc__dtype_kind(t); }
 
 /* Integers: signed bits (uint8 needs 9 to be held signed). */
 static int int_bits(einc_dtype t) {
@@ -78,11 +76,18 @@ einc_dtype einc_promote_types(einc_dtype a, int a_ndim, einc_dtype b, int b_ndim
 
 bool einc__unary_is_math(einc_unary_op op) {
     switch (op) {
-    case EINC_SQRT: case EINC_RSQRT: case EINC_EXP: case EINC_LOG: case EINC_LOG1P: case EINC_EXPM1:
-    case EINC_SIN: case EINC_COS: case EINC_TANH: case EINC_SIGMOID: case EINC_RECIPROCAL:
-        return true;
-    default:
-        return false;
+    case EINC_SQRT:
+    case EINC_RSQRT:
+    case EINC_EXP:
+    case EINC_LOG:
+    case EINC_LOG1P:
+    case EINC_EXPM1:
+    case EINC_SIN:
+    case EINC_COS:
+    case EINC_TANH:
+    case EINC_SIGMOID:
+    case EINC_RECIPROCAL: return true;
+    default: return false;
     }
 }
 
@@ -104,14 +109,13 @@ einc_dtype einc__compute_dtype(einc_dtype result) {
 bool einc__ew_unary_dtype(einc_unary_op op, einc_dtype x, einc_dtype *result) {
     if (op == EINC_NEG && x == EINC_BOOL) return false;
     if (op == EINC_LOGICAL_NOT) *result = EINC_BOOL;
-    else if (einc__unary_is_math(op))
-        *result = math_float_of(x);
+    else if (einc__unary_is_math(op)) *result = math_float_of(x);
     else *result = x;
     return true;
 }
 
-bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim,
-                            einc_dtype *compute, einc_dtype *result) {
+bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim, einc_dtype *compute,
+                            einc_dtype *result) {
     einc_dtype c = einc_promote_types(a, a_ndim, b, b_ndim);
     switch (op) {
     case EINC_SUB:
@@ -128,11 +132,8 @@ bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dt
         if (c == EINC_BOOL) c = EINC_INT64;
         break;
     case EINC_LOGICAL_AND:
-    case EINC_LOGICAL_OR:
-        c = EINC_BOOL;
-        break;
-    default:
-        break;
+    case EINC_LOGICAL_OR: c = EINC_BOOL; break;
+    default: break;
     }
     bool compare = op >= EINC_EQ && op <= EINC_GE;
     /* the storage dtypes compute in float32 or int32, which hold their values exactly; results are

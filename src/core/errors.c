@@ -5,9 +5,8 @@
 
 const char *einc_status_name(einc_status status) {
     switch (status) {
-#define EINC_X_NAME(code, value, name)                                                           \
-    case code:                                                                                   \
-        return name;
+#define EINC_X_NAME(code, value, name)                                                                                 \
+    case code: return name;
         EINC_STATUS_TABLE(EINC_X_NAME)
 #undef EINC_X_NAME
     }

@@ -25,10 +25,8 @@ static einc_gemm_backend process_default(void) {
     v = EINC_GEMM_EINC;
 #endif
     const char *env = getenv("EINC_GEMM");
-    if (env && strcmp(env, "einc") == 0)
-        v = EINC_GEMM_EINC;
-    else if (env && strcmp(env, "cblas") == 0)
-        v = EINC_GEMM_CBLAS;
+    if (env && strcmp(env, "einc") == 0) v = EINC_GEMM_EINC;
+    else if (env && strcmp(env, "cblas") == 0) v = EINC_GEMM_CBLAS;
 #if !defined(EINC_HAVE_CBLAS)
     v = EINC_GEMM_EINC;
 #endif

@@ -2,9 +2,7 @@
 #include "internal.h"
 
 #define DISPATCH(name, params, args)                                                                                   \
-    einc_tensor *einc__ag_##name params {                                                                              \
-        return ctx->grad ? ctx->grad->name args : out;                                                                 \
-    }
+    einc_tensor *einc__ag_##name params { return ctx->grad ? ctx->grad->name args : out; }
 EINC__GRAD_HOOKS(DISPATCH)
 #undef DISPATCH
 

@@ -11,20 +11,20 @@
 
 #include "einc.h"
 
-#define EINC_ALIGN 64               /* alignment of every tensor buffer              */
-#define EINC_MAX_SCOPES 256         /* nesting limit of einc_scope_begin             */
-#define EINC_ERRMSG_SIZE 8192       /* error text beyond this is truncated           */
-#define EINC_POOL_CLASSES 192       /* size classes of the buffer pool               */
+#define EINC_ALIGN 64         /* alignment of every tensor buffer              */
+#define EINC_MAX_SCOPES 256   /* nesting limit of einc_scope_begin             */
+#define EINC_ERRMSG_SIZE 8192 /* error text beyond this is truncated           */
+#define EINC_POOL_CLASSES 192 /* size classes of the buffer pool               */
 
 /* Reference-counted memory shared by a tensor and all its views. */
 typedef struct einc_storage {
-    void *data;              /* NULL only when nbytes == 0                              */
+    void *data; /* NULL only when nbytes == 0                              */
     size_t nbytes;
     int64_t refcount;        /* one per tensor handle using it                          */
     einc_release_fn release; /* wrapped caller memory: called at the end; else NULL     */
     void *release_user;
-    bool owned;              /* allocated by einc (returned to the pool at the end)     */
-    bool readonly;           /* a read-only file mapping: einc's writers refuse it      */
+    bool owned;    /* allocated by einc (returned to the pool at the end)     */
+    bool readonly; /* a read-only file mapping: einc's writers refuse it      */
 } einc_storage;
 
 struct einc_tensor {
@@ -36,7 +36,7 @@ struct einc_tensor {
     int64_t shape[EINC_MAX_DIMS];
     int64_t strides[EINC_MAX_DIMS]; /* elements                                  */
     int64_t refcount;
-    int scope;                      /* owning scope index, -1 once unlinked      */
+    int scope; /* owning scope index, -1 once unlinked      */
     einc_tensor *scope_prev, *scope_next;
     /* autograd (src/autograd): a non-leaf points at the node that computed it (its output
      * ag_index); a leaf that requires grad at its gradient accumulator (created when an op first
@@ -57,7 +57,7 @@ struct einc_ctx {
     einc_status status;
     char errmsg[EINC_ERRMSG_SIZE];
 
-    int scope_depth;                          /* 0 = root only                          */
+    int scope_depth; /* 0 = root only                          */
     einc_tensor *scope_head[EINC_MAX_SCOPES + 1];
 
     einc_pool_block *pool[EINC_POOL_CLASSES]; /* free lists by size class               */
@@ -89,10 +89,10 @@ struct einc_ctx {
 
     /* autograd state (src/autograd); all zero = gradients recorded, nothing pending */
     struct {
-        bool disabled;                    /* einc_set_grad_enabled(ctx, false)            */
-        bool freeing;                     /* a node release is draining free_list         */
-        struct einc__ag_node *free_list;  /* nodes whose last reference went (iterative)  */
-        uint64_t epoch;                   /* einc_backward's visit marks                  */
+        bool disabled;                   /* einc_set_grad_enabled(ctx, false)            */
+        bool freeing;                    /* a node release is draining free_list         */
+        struct einc__ag_node *free_list; /* nodes whose last reference went (iterative)  */
+        uint64_t epoch;                  /* einc_backward's visit marks                  */
     } ag;
 };
 
@@ -145,48 +145,49 @@ typedef struct einc__attn_map {
 
 #define EINC__GRAD_HOOKS(X)                                                                                            \
     /* view, reshape, squeeze, squeeze_all, unsqueeze: the gradient reshaped back to x's shape. */                     \
-    X(reshape, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x), (ctx, out, x))                                    \
+    X(reshape, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x), (ctx, out, x))                                    \
     /* permute by `axes` [x->ndim] (validated, may be negative). */                                                    \
-    X(permute, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const int *axes), (ctx, out, x, axes))             \
+    X(permute, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x, const int *axes), (ctx, out, x, axes))             \
     /* expand / broadcast_to: gradient summed over the stretched axes. */                                              \
-    X(expand, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x), (ctx, out, x))                                     \
+    X(expand, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x), (ctx, out, x))                                     \
     /* slice on `axis` from the normalised `start` with `step` (out->shape[axis] elements). */                         \
-    X(slice, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t start, int64_t step),              \
+    X(slice, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x, int axis, int64_t start, int64_t step),              \
       (ctx, out, x, axis, start, step))                                                                                \
     /* select of the normalised `index` on `axis`. */                                                                  \
-    X(select, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int axis, int64_t index),                           \
+    X(select, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x, int axis, int64_t index),                           \
       (ctx, out, x, axis, index))                                                                                      \
     /* diagonal with `offset` over the normalised axes (axis1 != axis2). */                                            \
-    X(diagonal, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, int64_t offset, int axis1, int axis2),            \
+    X(diagonal, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x, int64_t offset, int axis1, int axis2),            \
       (ctx, out, x, offset, axis1, axis2))                                                                             \
     /* flip of the axes with flipped[d] set (x->ndim entries). */                                                      \
-    X(flip, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, const bool *flipped), (ctx, out, x, flipped))         \
+    X(flip, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x, const bool *flipped), (ctx, out, x, flipped))         \
     /* cast (hence clone) and contiguous: the gradient passes through, cast back to x's dtype; nothing is recorded for \
      * a non-float out (a cast to an integer or bool dtype). */                                                        \
-    X(identity, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x), (ctx, out, x))                                   \
-    X(unary, (einc_ctx *ctx, einc_tensor *out, einc_unary_op op, einc_tensor *x), (ctx, out, op, x))                \
-    X(binary, (einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *a, einc_tensor *b),                \
+    X(identity, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x), (ctx, out, x))                                   \
+    X(unary, (einc_ctx * ctx, einc_tensor * out, einc_unary_op op, einc_tensor * x), (ctx, out, op, x))                \
+    X(binary, (einc_ctx * ctx, einc_tensor * out, einc_binary_op op, einc_tensor * a, einc_tensor * b),                \
       (ctx, out, op, a, b))                                                                                            \
     /* einc_mul_scalar (op EINC_MUL) and einc_add_scalar (EINC_ADD). */                                                \
-    X(scalar_op, (einc_ctx *ctx, einc_tensor *out, einc_binary_op op, einc_tensor *x, double s),                    \
+    X(scalar_op, (einc_ctx * ctx, einc_tensor * out, einc_binary_op op, einc_tensor * x, double s),                    \
       (ctx, out, op, x, s))                                                                                            \
-    X(where, (einc_ctx *ctx, einc_tensor *out, einc_tensor *cond, einc_tensor *x, einc_tensor *y),                \
+    X(where, (einc_ctx * ctx, einc_tensor * out, einc_tensor * cond, einc_tensor * x, einc_tensor * y),                \
       (ctx, out, cond, x, y))                                                                                          \
     /* einc_tensor_reduce over the axes in `mask`. */                                                                  \
-    X(reduce, (einc_ctx *ctx, einc_tensor *out, einc_reduce_op op, einc_tensor *x, uint32_t mask, bool keepdims),   \
+    X(reduce, (einc_ctx * ctx, einc_tensor * out, einc_reduce_op op, einc_tensor * x, uint32_t mask, bool keepdims),   \
       (ctx, out, op, x, mask, keepdims))                                                                               \
     /* softmax / log_softmax normalised over the axes in `mask`. */                                                    \
-    X(softmax, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, uint32_t mask, bool is_log),                       \
+    X(softmax, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x, uint32_t mask, bool is_log),                       \
       (ctx, out, x, mask, is_log))                                                                                     \
     /* matmul (NumPy semantics, 1-d operands included) and bmm. */                                                     \
-    X(matmul, (einc_ctx *ctx, einc_tensor *out, einc_tensor *a, einc_tensor *b), (ctx, out, a, b))                 \
+    X(matmul, (einc_ctx * ctx, einc_tensor * out, einc_tensor * a, einc_tensor * b), (ctx, out, a, b))                 \
     /* conv2d_1x1 (bias may be NULL). */                                                                               \
-    X(conv2d_1x1, (einc_ctx *ctx, einc_tensor *out, einc_tensor *x, einc_tensor *w, einc_tensor *bias),           \
+    X(conv2d_1x1, (einc_ctx * ctx, einc_tensor * out, einc_tensor * x, einc_tensor * w, einc_tensor * bias),           \
       (ctx, out, x, w, bias))                                                                                          \
-    /* einc_attention: lse [batch..., N] saved from the forward; the map says which dimension of each  \
+    /* einc_attention: lse [batch..., N] saved from the forward; the map says which dimension of each                  \
      * tensor plays which role (bias may be NULL). */                                                                  \
-    X(attention, (einc_ctx *ctx, einc_tensor *out, einc_tensor *lse, einc_tensor *q, einc_tensor *k, einc_tensor *v,   \
-                  einc_tensor *bias, const einc__attn_map *map),                                                       \
+    X(attention,                                                                                                       \
+      (einc_ctx * ctx, einc_tensor * out, einc_tensor * lse, einc_tensor * q, einc_tensor * k, einc_tensor * v,        \
+       einc_tensor * bias, const einc__attn_map *map),                                                                 \
       (ctx, out, lse, q, k, v, bias, map))
 
 #define EINC__GRAD_HOOK_FIELD(name, params, args) einc_tensor *(*name)params;
@@ -217,13 +218,13 @@ einc_status einc__error(einc_ctx *ctx, einc_status status, const char *fmt, ...)
 einc_status einc__verror(einc_ctx *ctx, einc_status status, const char *fmt, va_list ap);
 
 /* NULL-argument guard for public functions returning a tensor. */
-#define EINC__REQUIRE(ctx, t, fname)                                                             \
-    do {                                                                                         \
-        if (!(ctx)) return NULL;                                                                 \
-        if (!(t)) {                                                                              \
-            einc__error((ctx), EINC_EINVAL, "%s: tensor argument '%s' is NULL", (fname), #t);   \
-            return NULL;                                                                         \
-        }                                                                                        \
+#define EINC__REQUIRE(ctx, t, fname)                                                                                   \
+    do {                                                                                                               \
+        if (!(ctx)) return NULL;                                                                                       \
+        if (!(t)) {                                                                                                    \
+            einc__error((ctx), EINC_EINVAL, "%s: tensor argument '%s' is NULL", (fname), #t);                          \
+            return NULL;                                                                                               \
+        }                                                                                                              \
     } while (0)
 
 /* ---- memory -------------------------------------------------------------------------------- */
@@ -293,8 +294,8 @@ bool einc__unary_is_math(einc_unary_op op);
  * of these dtypes and ranks (einc_promote_types, then the op's own rule). `result` equals
  * `compute` except for comparisons (result bool). False when the op rejects the dtypes (sub of
  * two bools). `op` must be valid. */
-bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim,
-                            einc_dtype *compute, einc_dtype *result);
+bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim, einc_dtype *compute,
+                            einc_dtype *result);
 /* The dtype a kernel computes a result of dtype `result` in: float32 for float16 and bfloat16,
  * int32 for uint8, int8 and int16 (the store rounds or wraps), else `result` itself. */
 einc_dtype einc__compute_dtype(einc_dtype result);

@@ -96,8 +96,7 @@ char *einc__bytes_str(char *buf, size_t size, size_t bytes) {
     }
     double v = (double)bytes / 1024;
     int u = 0;
-    while (v >= 1024 && u < 5)
-        v /= 1024, u++;
+    while (v >= 1024 && u < 5) v /= 1024, u++;
     snprintf(buf, size, "%.1f %s", v, unit[u]);
     return buf;
 }
@@ -147,13 +146,9 @@ static void *buffer_alloc(einc_ctx *ctx, size_t size, bool report) {
     return p;
 }
 
-void *einc__buffer_alloc(einc_ctx *ctx, size_t size) {
-    return buffer_alloc(ctx, size, true);
-}
+void *einc__buffer_alloc(einc_ctx *ctx, size_t size) { return buffer_alloc(ctx, size, true); }
 
-void *einc__buffer_alloc_quiet(einc_ctx *ctx, size_t size) {
-    return buffer_alloc(ctx, size, false);
-}
+void *einc__buffer_alloc_quiet(einc_ctx *ctx, size_t size) { return buffer_alloc(ctx, size, false); }
 
 void einc__buffer_free(einc_ctx *ctx, void *ptr, size_t size) {
     if (!ptr) return;

@@ -48,9 +48,7 @@ static _Thread_local bool in_region;
 /* 0 on the calling thread, 1..threads-1 on the context's workers (einc__worker_id). */
 static _Thread_local int worker_index;
 
-int einc__worker_id(void) {
-    return worker_index;
-}
+int einc__worker_id(void) { return worker_index; }
 
 #ifdef EINC_HAVE_PTHREADS
 
@@ -106,8 +104,7 @@ static void *worker_main(void *p) {
     uint64_t seen = 0;
     pthread_mutex_lock(&t->mu);
     for (;;) {
-        while (t->gen == seen && !t->quit)
-            pthread_cond_wait(&t->wake, &t->mu);
+        while (t->gen == seen && !t->quit) pthread_cond_wait(&t->wake, &t->mu);
         if (t->quit) break;
         seen = t->gen;
         einc__task_fn fn = t->fn;
@@ -127,8 +124,7 @@ static void team_stop(struct einc__team *t, bool join) {
         t->quit = true;
         pthread_cond_broadcast(&t->wake);
         pthread_mutex_unlock(&t->mu);
-        for (int i = 0; i < t->nworkers; i++)
-            pthread_join(t->threads[i], NULL);
+        for (int i = 0; i < t->nworkers; i++) pthread_join(t->threads[i], NULL);
         pthread_cond_destroy(&t->wake);
         pthread_cond_destroy(&t->finish);
         pthread_mutex_destroy(&t->mu);
@@ -179,8 +175,7 @@ static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *ar
     }
     if (!t) t = ctx->team = team_start(nth - 1);
     if (!t || t->nworkers == 0) {
-        for (int i = 0; i < n; i++)
-            fn(arg, i, n);
+        for (int i = 0; i < n; i++) fn(arg, i, n);
         return;
     }
     pthread_mutex_lock(&t->mu);
@@ -196,21 +191,17 @@ static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *ar
     in_region = false;
     /* the last chunks are running on workers: poll briefly, then sleep so that a worker the
      * scheduler preempted can move to this core */
-    for (int i = 0; i < WAIT_SPINS && atomic_load_explicit(&t->done, memory_order_acquire) != n; i++)
-        cpu_relax();
+    for (int i = 0; i < WAIT_SPINS && atomic_load_explicit(&t->done, memory_order_acquire) != n; i++) cpu_relax();
     if (atomic_load_explicit(&t->done, memory_order_acquire) != n) {
         pthread_mutex_lock(&t->mu);
-        while (atomic_load_explicit(&t->done, memory_order_acquire) != n)
-            pthread_cond_wait(&t->finish, &t->mu);
+        while (atomic_load_explicit(&t->done, memory_order_acquire) != n) pthread_cond_wait(&t->finish, &t->mu);
         pthread_mutex_unlock(&t->mu);
     }
 }
 
 #else /* no pthreads: OpenMP if the build has it, else one thread */
 
-void einc__team_destroy(einc_ctx *ctx) {
-    (void)ctx;
-}
+void einc__team_destroy(einc_ctx *ctx) { (void)ctx; }
 
 static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *arg) {
     (void)ctx;
@@ -220,15 +211,13 @@ static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *ar
         in_region = true;
         worker_index = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < n; i++)
-            fn(arg, i, n);
+        for (int i = 0; i < n; i++) fn(arg, i, n);
         in_region = false;
         worker_index = 0;
     }
 #else
     (void)nth;
-    for (int i = 0; i < n; i++)
-        fn(arg, i, n);
+    for (int i = 0; i < n; i++) fn(arg, i, n);
 #endif
 }
 

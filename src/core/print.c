@@ -17,12 +17,12 @@
 
 #include "internal.h"
 
-#define LINE_WIDTH 75        /* numpy's default linewidth                                */
+#define LINE_WIDTH 75 /* numpy's default linewidth                                */
 #define SUMMARY_THRESHOLD 1000
 #define EDGE_ITEMS 3
-#define PRECISION 8          /* numpy's default precision                                */
-#define ELEM_MAX 64          /* longest element text (int64: 20, floats: about 20)       */
-#define LINE_MAX_CHARS 192   /* a line never exceeds max(width, indent + element) + 2    */
+#define PRECISION 8        /* numpy's default precision                                */
+#define ELEM_MAX 64        /* longest element text (int64: 20, floats: about 20)       */
+#define LINE_MAX_CHARS 192 /* a line never exceeds max(width, indent + element) + 2    */
 #define REPR_PREFIX "array("
 #define REPR_PREFIX_LEN 6
 
@@ -259,13 +259,9 @@ typedef struct {
     sink *out;
 } printer;
 
-static double load_float(const char *p, einc_dtype dtype) {
-    return einc__load_f64(p, dtype);
-}
+static double load_float(const char *p, einc_dtype dtype) { return einc__load_f64(p, dtype); }
 
-static int64_t load_int(const char *p, einc_dtype dtype) {
-    return einc__load_i64(p, dtype);
-}
+static int64_t load_int(const char *p, einc_dtype dtype) { return einc__load_i64(p, dtype); }
 
 /* Calls fn on every element that the printed text shows (the edges of long axes when
  * summarising), in row-major order. */
@@ -300,8 +296,8 @@ static void int_stats_add(void *acc, const char *p, einc_dtype dtype) {
 
 typedef struct {
     bool any_nonzero, any_nonfinite, any_neginf;
-    double lo, hi;  /* min / max of |x| over finite nonzero x                           */
-    bool exp;       /* pass 2: scientific notation chosen                               */
+    double lo, hi; /* min / max of |x| over finite nonzero x                           */
+    bool exp;      /* pass 2: scientific notation chosen                               */
     bool any_finite;
     int int_len, frac_len, exp_len; /* pass 2: widest parts of the unpadded texts       */
 } float_stats;
@@ -409,8 +405,7 @@ static int format_elem(const elem_format *f, const char *p, char *buf) {
     case EINC_INT8:
     case EINC_INT16:
     case EINC_INT32:
-    case EINC_INT64:
-        return snprintf(buf, ELEM_MAX, "%*lld", f->int_width, (long long)load_int(p, f->dtype));
+    case EINC_INT64: return snprintf(buf, ELEM_MAX, "%*lld", f->int_width, (long long)load_int(p, f->dtype));
     case EINC_FLOAT16:
     case EINC_BFLOAT16:
     case EINC_FLOAT32:

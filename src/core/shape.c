@@ -70,11 +70,11 @@ char *einc__shape_str(char *buf, size_t size, int ndim, const int64_t *shape) {
     size_t used = 0;
     if (size == 0) return buf;
     buf[0] = '\0';
-#define EINC_APPEND(...)                                                                         \
-    do {                                                                                         \
-        int w_ = snprintf(buf + used, size - used, __VA_ARGS__);                                 \
-        if (w_ < 0 || (size_t)w_ >= size - used) return buf;                                     \
-        used += (size_t)w_;                                                                      \
+#define EINC_APPEND(...)                                                                                               \
+    do {                                                                                                               \
+        int w_ = snprintf(buf + used, size - used, __VA_ARGS__);                                                       \
+        if (w_ < 0 || (size_t)w_ >= size - used) return buf;                                                           \
+        used += (size_t)w_;                                                                                            \
     } while (0)
     EINC_APPEND("(");
     for (int i = 0; i < ndim; i++) EINC_APPEND(i ? ", %lld" : "%lld", (long long)shape[i]);
@@ -86,8 +86,8 @@ char *einc__shape_str(char *buf, size_t size, int ndim, const int64_t *shape) {
 bool einc__axis_normalize(einc_ctx *ctx, const char *fname, int axis, int ndim, int *out) {
     int a = axis < 0 ? axis + ndim : axis;
     if (a < 0 || a >= ndim) {
-        einc__error(ctx, EINC_EINVAL, "%s: axis %d is out of range for a tensor with %d dimension%s", fname, axis,
-                    ndim, ndim == 1 ? "" : "s");
+        einc__error(ctx, EINC_EINVAL, "%s: axis %d is out of range for a tensor with %d dimension%s", fname, axis, ndim,
+                    ndim == 1 ? "" : "s");
         return false;
     }
     *out = a;

@@ -38,8 +38,8 @@ void einc_tensor_release(einc_tensor *t) {
 }
 
 /* A handle over `storage` (whose reference the handle takes over), linked into the scope. */
-static einc_tensor *handle_new(einc_ctx *ctx, einc_storage *storage, einc_dtype dtype, int ndim,
-                               const int64_t *shape, const int64_t *strides, int64_t offset) {
+static einc_tensor *handle_new(einc_ctx *ctx, einc_storage *storage, einc_dtype dtype, int ndim, const int64_t *shape,
+                               const int64_t *strides, int64_t offset) {
     einc_tensor *t = einc__alloc(ctx, sizeof *t);
     if (!t) return NULL;
     memset(t, 0, sizeof *t);
@@ -135,9 +135,7 @@ bool einc__tensor_writable(einc_ctx *ctx, const char *fname, const char *what, c
     return false;
 }
 
-bool einc_tensor_is_readonly(const einc_tensor *t) {
-    return t && t->storage->readonly;
-}
+bool einc_tensor_is_readonly(const einc_tensor *t) { return t && t->storage->readonly; }
 
 /* ---- creation ------------------------------------------------------------------------------ */
 
@@ -151,8 +149,17 @@ static void fill_value(einc_tensor *t, double value) {
     int64_t n = einc__tensor_numel(t);
     char *p = einc__tensor_ptr(t);
     switch (t->dtype) {
-    case EINC_FLOAT32: { float v = (float)value; float *d = (float *)(void *)p; for (int64_t i = 0; i < n; i++) d[i] = v; break; }
-    case EINC_FLOAT64: { double *d = (double *)(void *)p; for (int64_t i = 0; i < n; i++) d[i] = value; break; }
+    case EINC_FLOAT32: {
+        float v = (float)value;
+        float *d = (float *)(void *)p;
+        for (int64_t i = 0; i < n; i++) d[i] = v;
+        break;
+    }
+    case EINC_FLOAT64: {
+        double *d = (double *)(void *)p;
+        for (int64_t i = 0; i < n; i++) d[i] = value;
+        break;
+    }
     default: {
         size_t es = einc_dtype_size(t->dtype);
         char elem[8];
@@ -213,8 +220,7 @@ static void arange_half(char *d, einc_dtype dtype, int64_t n, double start, doub
     if (n < 2) return;
     einc__store_f64(d + 2, dtype, start + step);
     float delta = (float)einc__load_f64(d + 2, dtype) - v0;
-    for (int64_t i = 2; i < n; i++)
-        einc__store_f64(d + (size_t)i * 2, dtype, (double)(v0 + (float)i * delta));
+    for (int64_t i = 2; i < n; i++) einc__store_f64(d + (size_t)i * 2, dtype, (double)(v0 + (float)i * delta));
 }
 
 /* uint8, int8, int16: the first two values converted (saturating, as einc__store_f64), the
@@ -262,8 +268,10 @@ einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, d
     EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     if (step == 0.0 || isnan(step) || isnan(start) || isnan(stop) || isinf(start) || isinf(stop)) {
-        einc__error(ctx, EINC_EVALUE, "einc_tensor_arange: start, stop must be finite and step nonzero "
-                                      "(got start=%g, stop=%g, step=%g)", start, stop, step);
+        einc__error(ctx, EINC_EVALUE,
+                    "einc_tensor_arange: start, stop must be finite and step nonzero "
+                    "(got start=%g, stop=%g, step=%g)",
+                    start, stop, step);
         return NULL;
     }
     if (dtype == EINC_BOOL) {
@@ -295,8 +303,7 @@ einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, d
     return t;
 }
 
-einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
-                                   const void *data) {
+einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape, const void *data) {
     EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     einc_tensor *t = tensor_new(ctx, "einc_tensor_from_data", dtype, ndim, shape);
@@ -312,8 +319,8 @@ einc_tensor *einc_tensor_from_data(einc_ctx *ctx, einc_dtype dtype, int ndim, co
     return t;
 }
 
-einc_tensor *einc_tensor_wrap(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape,
-                              const int64_t *strides, void *data, einc_release_fn release, void *user) {
+einc_tensor *einc_tensor_wrap(einc_ctx *ctx, einc_dtype dtype, int ndim, const int64_t *shape, const int64_t *strides,
+                              void *data, einc_release_fn release, void *user) {
     EINC__OWNED(ctx, NULL);
     if (!ctx) return NULL;
     int64_t numel;

@@ -15,10 +15,8 @@ typedef struct {
 static void attention_task(void *arg, int ith, int nth) {
     attention_job *job = arg;
     void *scratch = job->scratch + job->per * (size_t)einc__worker_id();
-    if (job->backward)
-        einc__k_attention_backward(job->a, scratch, ith, nth);
-    else
-        einc__k_attention(job->a, scratch, ith, nth);
+    if (job->backward) einc__k_attention_backward(job->a, scratch, ith, nth);
+    else einc__k_attention(job->a, scratch, ith, nth);
 }
 
 /* True when two batch entries may add to the same bias-gradient element (a stride-0 batch
@@ -33,8 +31,7 @@ static bool dbias_shared(const einc__attn *a) {
 einc_status einc__attention_run(einc_ctx *ctx, const einc__attn *a, bool backward) {
     int nb = a->nb;
     int64_t batch = 1, work;
-    for (int i = 0; i < nb; i++)
-        batch *= a->q.shape[i];
+    for (int i = 0; i < nb; i++) batch *= a->q.shape[i];
     int64_t per_row = a->k.shape[nb] * (a->q.shape[nb + 1] + a->v.shape[nb + 1]);
     if (__builtin_mul_overflow(batch * a->q.shape[nb], per_row > 0 ? per_row : 1, &work)) work = INT64_MAX;
     bool serial = work < EINC_PARALLEL_THRESHOLD || ctx->threads == 1 || (backward && dbias_shared(a));
@@ -42,10 +39,8 @@ einc_status einc__attention_run(einc_ctx *ctx, const einc__attn *a, bool backwar
     size_t per = (einc__k_attention_scratch(a, backward) + 63) / 64 * 64, bytes = per * (size_t)workers;
     attention_job job = {a, NULL, per, backward};
     if (bytes > 0 && !(job.scratch = einc__buffer_alloc(ctx, bytes))) return EINC_ENOMEM;
-    if (serial)
-        attention_task(&job, 0, 1);
-    else
-        einc__parallel_chunks(ctx, work, attention_task, &job);
+    if (serial) attention_task(&job, 0, 1);
+    else einc__parallel_chunks(ctx, work, attention_task, &job);
     if (job.scratch) einc__buffer_free(ctx, job.scratch, bytes);
     return EINC_OK;
 }

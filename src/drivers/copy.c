@@ -14,8 +14,7 @@ static void copy_task(void *arg, int ith, int nth) {
 void einc__copy_views(einc_ctx *ctx, const einc__view *dst, const einc__view *src) {
     copy_job job = {*dst, *src};
     int64_t n = 1;
-    for (int d = 0; d < dst->ndim; d++)
-        n *= dst->shape[d];
+    for (int d = 0; d < dst->ndim; d++) n *= dst->shape[d];
     if (n == 0) return;
     einc__parallel_chunks(ctx, n, copy_task, &job);
 }

@@ -43,34 +43,27 @@ static void transpose_last(einc__view *v) {
  * D*M; *stride receives the merged dimension's stride. */
 static bool can_fold(const einc__view *v, int d, int64_t *stride) {
     int m = d + 1;
-    if (v->shape[m] == 1)
-        *stride = v->strides[d];
-    else if (v->strides[d] == v->strides[m] * v->shape[m])
-        *stride = v->strides[m];
-    else
-        return false;
+    if (v->shape[m] == 1) *stride = v->strides[d];
+    else if (v->strides[d] == v->strides[m] * v->shape[m]) *stride = v->strides[m];
+    else return false;
     return true;
 }
 
-static bool unit_dim(const einc__view *v, int d) {
-    return v->shape[d] == 1 || v->strides[d] == 1;
-}
+static bool unit_dim(const einc__view *v, int d) { return v->shape[d] == 1 || v->strides[d] == 1; }
 
 /* Rewrites the triple v[A_], v[B_], v[C_] into an equivalent, simpler problem (see the file
  * comment). All three keep the same ndim and batch sizes. */
 static void simplify(einc__view v[3]) {
     for (int d = v[C_].ndim - 3; d >= 0; d--)
         if (v[C_].shape[d] == 1)
-            for (int i = 0; i < 3; i++)
-                drop_dim(&v[i], d);
+            for (int i = 0; i < 3; i++) drop_dim(&v[i], d);
 
     /* c^T = b^T a^T: makes a column-major c row-major for CBLAS and for the micro-kernel's stores. */
     int m = v[C_].ndim - 2;
     if (!unit_dim(&v[C_], m + 1) && unit_dim(&v[C_], m)) {
         einc__view a = v[A_];
         v[A_] = v[B_], v[B_] = a;
-        for (int i = 0; i < 3; i++)
-            transpose_last(&v[i]);
+        for (int i = 0; i < 3; i++) transpose_last(&v[i]);
     }
 
     /* b broadcast over the innermost batch dimension: a [.., D, M, K] is D*M rows of one product
@@ -91,8 +84,7 @@ static void simplify(einc__view v[3]) {
 
 static int64_t batch_count(const einc__view *c) {
     int64_t n = 1;
-    for (int d = 0; d < c->ndim - 2; d++)
-        n *= c->shape[d];
+    for (int d = 0; d < c->ndim - 2; d++) n *= c->shape[d];
     return n;
 }
 
@@ -178,8 +170,7 @@ static bool blas_layout(const einc__view *v, enum CBLAS_TRANSPOSE *trans, int *l
     } else if (unit_dim(v, r) && (S == 1 || v->strides[s] >= need_r)) {
         *trans = CblasTrans;
         l = S == 1 ? need_r : v->strides[s];
-    } else
-        return false;
+    } else return false;
     if (l > INT_MAX) return false;
     *ld = (int)l;
     return true;
@@ -215,8 +206,7 @@ static einc_status gemm_blas(einc_ctx *ctx, const einc__view *a, const einc__vie
         blas_threads(ctx);
         for (int64_t bi = 0; bi < nbatch; bi++) {
             char *p[3];
-            for (int i = 0; i < 3; i++)
-                p[i] = v[i].data + batch_offset(&v[i], c->shape, nb, bi) * (int64_t)es;
+            for (int i = 0; i < 3; i++) p[i] = v[i].data + batch_offset(&v[i], c->shape, nb, bi) * (int64_t)es;
             if (c->dtype == EINC_FLOAT32)
                 cblas_sgemm(CblasRowMajor, trans[A_], trans[B_], M, N, K, 1.0f, (const float *)(void *)p[A_], ld[A_],
                             (const float *)(void *)p[B_], ld[B_], 0.0f, (float *)(void *)p[C_], ld[C_]);

@@ -14,20 +14,15 @@ bool einc__utf8_valid(const char *s, size_t len, size_t *bad_pos) {
         }
         size_t n;
         unsigned lo = 0x80, hi = 0xBF; /* allowed range of the first continuation byte */
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1;
+        if (c >= 0xC2 && c <= 0xDF) n = 1;
         else if (c >= 0xE0 && c <= 0xEF) {
             n = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* UTF-16 surrogates */
+            if (c == 0xE0) lo = 0xA0;      /* overlong */
+            else if (c == 0xED) hi = 0x9F; /* UTF-16 surrogates */
         } else if (c >= 0xF0 && c <= 0xF4) {
             n = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
+            if (c == 0xF0) lo = 0x90;      /* overlong */
+            else if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
         } else {
             *bad_pos = i;
             return false;
@@ -63,8 +58,7 @@ bool einc__json_fail(einc__json *j, const char *what) {
 }
 
 static void skip_ws(einc__json *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
 }
 
 bool einc__json_peek(einc__json *j, char c) {
@@ -87,9 +81,7 @@ bool einc__json_at_end(einc__json *j) {
     return j->p == j->end;
 }
 
-size_t einc__json_pos(const einc__json *j) {
-    return (size_t)(j->p - j->begin);
-}
+size_t einc__json_pos(const einc__json *j) { return (size_t)(j->p - j->begin); }
 
 static int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -151,9 +143,7 @@ static size_t escape_at(const char *p, const char *end, uint32_t *cp, const char
     return 12;
 }
 
-static size_t utf8_len(uint32_t cp) {
-    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-}
+static size_t utf8_len(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
 bool einc__json_string(einc__json *j, einc__json_str *s) {
     skip_ws(j);
@@ -215,10 +205,8 @@ void einc__json_decode(const einc__json_str *s, char *out) {
         const char *why = NULL;
         size_t n = escape_at(p, end, &cp, &why);
         if (!n) break; /* unreachable for a string that einc__json_string accepted */
-        if (n == 2)
-            *o++ = (char)cp;
-        else
-            o = put_utf8(o, cp);
+        if (n == 2) *o++ = (char)cp;
+        else o = put_utf8(o, cp);
         p += n;
     }
     *o = '\0';
@@ -234,9 +222,7 @@ bool einc__json_str_eq(const einc__json_str *s, const char *word) {
     return memcmp(buf, word, n) == 0;
 }
 
-static bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool einc__json_uint(einc__json *j, uint64_t *out) {
     skip_ws(j);

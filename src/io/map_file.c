@@ -9,9 +9,7 @@
 #include <unistd.h>
 
 /* The storage's release: the mapping's length travels in `user`. */
-static void unmap(void *data, void *user) {
-    munmap(data, (size_t)(uintptr_t)user);
-}
+static void unmap(void *data, void *user) { munmap(data, (size_t)(uintptr_t)user); }
 
 einc_status einc__map_open(einc_ctx *ctx, const char *fname, const char *path, einc__mapped_file *m) {
     static const unsigned char empty = 0;
@@ -23,10 +21,8 @@ einc_status einc__map_open(einc_ctx *ctx, const char *fname, const char *path, e
     einc_status status = EINC_OK;
     if (fstat(m->fd, &st) != 0)
         status = einc__error(ctx, EINC_EIO, "%s: '%s': cannot stat: %s", fname, path, strerror(errno));
-    else if (S_ISDIR(st.st_mode))
-        status = einc__error(ctx, EINC_EIO, "%s: '%s': is a directory", fname, path);
-    else if (!S_ISREG(st.st_mode))
-        return EINC_OK; /* a stream: the caller reads it */
+    else if (S_ISDIR(st.st_mode)) status = einc__error(ctx, EINC_EIO, "%s: '%s': is a directory", fname, path);
+    else if (!S_ISREG(st.st_mode)) return EINC_OK; /* a stream: the caller reads it */
     else if ((uint64_t)st.st_size > SIZE_MAX)
         status = einc__error(ctx, EINC_EIO, "%s: '%s': the file is too large to map", fname, path);
     if (status != EINC_OK) {

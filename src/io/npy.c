@@ -56,10 +56,10 @@ typedef struct {
     const char *path;         /* NULL for a buffer                                    */
     const unsigned char *mem; /* the buffer; NULL when reading the file `fd`          */
     int fd;
-    bool stream;              /* a pipe or device: size unknown (SIZE_MAX), no seeking */
-    size_t size;              /* total bytes                                          */
-    size_t pos;               /* bytes consumed so far                                */
-    einc_storage *map;        /* `mem` is this read-only file mapping: view, not copy */
+    bool stream;       /* a pipe or device: size unknown (SIZE_MAX), no seeking */
+    size_t size;       /* total bytes                                          */
+    size_t pos;        /* bytes consumed so far                                */
+    einc_storage *map; /* `mem` is this read-only file mapping: view, not copy */
 } npy_in;
 
 static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt, ...)
@@ -81,9 +81,7 @@ static einc_status npy_fail(const npy_in *in, einc_status code, const char *fmt,
 static const char *npy_noun(const npy_in *in) { return in->stream ? "stream" : in->path ? "file" : "buffer"; }
 
 /* Bytes not yet consumed (0 if a file grew past the size it had when it was opened). */
-static size_t npy_left(const npy_in *in) {
-    return in->pos < in->size ? in->size - in->pos : 0;
-}
+static size_t npy_left(const npy_in *in) { return in->pos < in->size ? in->size - in->pos : 0; }
 
 /* Reads up to n bytes into dst; *got is short only at the end of the input. False after a
  * read error (EINC_EIO recorded). */
@@ -121,10 +119,8 @@ static const char *npy_quote(char *buf, size_t cap, const char *s, size_t n) {
             used += (size_t)snprintf(buf + used, cap - used, "...");
             break;
         }
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
-            buf[used++] = (char)ch;
-        else
-            used += (size_t)snprintf(buf + used, cap - used, "\\x%02x", ch);
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\') buf[used++] = (char)ch;
+        else used += (size_t)snprintf(buf + used, cap - used, "\\x%02x", ch);
     }
     buf[used] = '\0';
     return buf;
@@ -165,8 +161,7 @@ static einc_status lex_fail(const npy_lexer *lx, const char *fmt, ...) {
 }
 
 static void lex_space(npy_lexer *lx) {
-    while (lx->i < lx->n && lx->s[lx->i] == ' ')
-        lx->i++;
+    while (lx->i < lx->n && lx->s[lx->i] == ' ') lx->i++;
 }
 
 /* After optional spaces: true (and consumed) if the next byte is `ch`. */
@@ -219,9 +214,7 @@ static bool lex_word(npy_lexer *lx, const char *word) {
     return true;
 }
 
-static bool is_digit(char ch) {
-    return ch >= '0' && ch <= '9';
-}
+static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
 /* A shape entry: decimal, no sign, no leading zeros, at most INT64_MAX. */
 static einc_status lex_int(npy_lexer *lx, int entry, int64_t *out) {
@@ -237,8 +230,7 @@ static einc_status lex_int(npy_lexer *lx, int entry, int64_t *out) {
     while (lx->i < lx->n && is_digit(lx->s[lx->i])) {
         if (__builtin_mul_overflow(v, (int64_t)10, &v) ||
             __builtin_add_overflow(v, (int64_t)(lx->s[lx->i] - '0'), &v)) {
-            while (lx->i < lx->n && is_digit(lx->s[lx->i]))
-                lx->i++;
+            while (lx->i < lx->n && is_digit(lx->s[lx->i])) lx->i++;
             char q[64];
             size_t end = lx->i;
             lx->i = start;
@@ -330,10 +322,8 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
         unsigned c = s[i];
         size_t len;
         unsigned lo = 0x80, hi = 0xbf; /* allowed range of the first continuation byte */
-        if (c < 0x80)
-            len = 1;
-        else if (c >= 0xc2 && c <= 0xdf)
-            len = 2;
+        if (c < 0x80) len = 1;
+        else if (c >= 0xc2 && c <= 0xdf) len = 2;
         else if (c >= 0xe0 && c <= 0xef) {
             len = 3;
             if (c == 0xe0) lo = 0xa0;
@@ -342,8 +332,7 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n) {
             len = 4;
             if (c == 0xf0) lo = 0x90;
             if (c == 0xf4) hi = 0x8f;
-        } else
-            return i;
+        } else return i;
         if (n - i < len) return i;
         for (size_t k = 1; k < len; k++) {
             unsigned b = s[i + k];
@@ -380,8 +369,7 @@ static einc_status parse_header(const npy_in *in, int major, const char *text, s
             einc_status st = lex_string(&lx, "a quoted key", &key, &klen);
             if (st != EINC_OK) return st;
             int k = 0;
-            while (k < 3 && !(strlen(keys[k]) == klen && memcmp(keys[k], key, klen) == 0))
-                k++;
+            while (k < 3 && !(strlen(keys[k]) == klen && memcmp(keys[k], key, klen) == 0)) k++;
             if (k == 3 || seen[k]) {
                 char q[192];
                 lx.i = key_at;
@@ -392,16 +380,11 @@ static einc_status parse_header(const npy_in *in, int major, const char *text, s
             seen[k] = true;
             if (!lex_accept(&lx, ':')) return lex_expected(&lx, "':' after a key");
             lex_space(&lx);
-            if (k == 0)
-                st = lex_descr(&lx, h);
-            else if (k == 2)
-                st = lex_shape(&lx, h);
-            else if (lex_word(&lx, "True"))
-                h->fortran = true;
-            else if (lex_word(&lx, "False"))
-                h->fortran = false;
-            else
-                st = lex_expected(&lx, "True or False as the value of 'fortran_order'");
+            if (k == 0) st = lex_descr(&lx, h);
+            else if (k == 2) st = lex_shape(&lx, h);
+            else if (lex_word(&lx, "True")) h->fortran = true;
+            else if (lex_word(&lx, "False")) h->fortran = false;
+            else st = lex_expected(&lx, "True or False as the value of 'fortran_order'");
             if (st != EINC_OK) return st;
             if (lex_accept(&lx, '}')) break;
             if (!lex_accept(&lx, ',')) return lex_expected(&lx, "',' or '}' after a value");
@@ -604,13 +587,11 @@ static einc_tensor *npy_load(npy_in *in) {
             npy_fail(in, EINC_EFORMAT, "data is truncated: shape %s of %s needs %zu bytes, the %s has %zu",
                      einc__shape_str(shp, sizeof shp, h.ndim, h.shape), einc_dtype_name(h.dtype), h.nbytes,
                      npy_noun(in), have);
-        else
-            npy_fail(in, EINC_EFORMAT, "%zu unexpected bytes after the %zu bytes of data", have - h.nbytes, h.nbytes);
+        else npy_fail(in, EINC_EFORMAT, "%zu unexpected bytes after the %zu bytes of data", have - h.nbytes, h.nbytes);
         return NULL;
     }
     int64_t phys[EINC_MAX_DIMS]; /* the file's dims: reversed for fortran_order */
-    for (int i = 0; i < h.ndim; i++)
-        phys[i] = h.fortran ? h.shape[h.ndim - 1 - i] : h.shape[i];
+    for (int i = 0; i < h.ndim; i++) phys[i] = h.fortran ? h.shape[h.ndim - 1 - i] : h.shape[i];
     /* a mapped file is viewed in place when its elements need no byte swap and start at a
      * multiple of the item size (the mapping itself is page-aligned); otherwise copied */
     size_t es = einc_dtype_size(h.dtype);
@@ -837,7 +818,8 @@ static einc_status npy_write(einc_ctx *ctx, const char *path, const einc_tensor 
     return st;
 }
 
-einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tensor *t, const einc_save_options *options) {
+einc_status einc_npy_save_with(einc_ctx *ctx, const char *path, const einc_tensor *t,
+                               const einc_save_options *options) {
     EINC__OWNED(ctx, EINC_EBUSY);
     if (options && (options->flags & EINC_SAVE_STAGE))
         return npy_write(ctx, path, t, options); /* the caller commits through einc_save_commit */

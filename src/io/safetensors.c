@@ -113,8 +113,7 @@ struct einc_state {
 
 static uint64_t hash_key(uint64_t seed, const char *s, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull ^ seed;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     return h ^ (h >> 33);
@@ -133,8 +132,7 @@ static int map_find(const strmap *m, uint64_t seed, const char *key, size_t n) {
 static void map_index(strmap *m, uint64_t seed, int e) {
     size_t mask = (size_t)m->cap * 2 - 1;
     size_t i = (size_t)hash_key(seed, m->keys[e], strlen(m->keys[e])) & mask;
-    while (m->slots[i])
-        i = (i + 1) & mask;
+    while (m->slots[i]) i = (i + 1) & mask;
     m->slots[i] = e + 1;
 }
 
@@ -164,8 +162,7 @@ static einc_status map_reserve(einc_ctx *ctx, strmap *m, uint64_t seed) {
     m->vals = vals;
     m->slots = slots;
     m->cap = cap;
-    for (int e = 0; e < m->count; e++)
-        map_index(m, seed, e);
+    for (int e = 0; e < m->count; e++) map_index(m, seed, e);
     return EINC_OK;
 }
 
@@ -191,10 +188,8 @@ static void str_free(einc_ctx *ctx, char *s) {
 static void map_free(einc_ctx *ctx, strmap *m, bool tensors) {
     for (int e = 0; e < m->count; e++) {
         str_free(ctx, m->keys[e]);
-        if (tensors)
-            einc_tensor_release(m->vals[e]);
-        else
-            str_free(ctx, m->vals[e]);
+        if (tensors) einc_tensor_release(m->vals[e]);
+        else str_free(ctx, m->vals[e]);
     }
     einc__free(ctx, m->keys, sizeof *m->keys * (size_t)m->cap);
     einc__free(ctx, m->vals, sizeof *m->vals * (size_t)m->cap);
@@ -405,8 +400,7 @@ static bool fail_json(st_load *L, const einc__json *j, const char *name) {
     if (name)
         einc__error(L->ctx, EINC_EFORMAT, "safetensors: malformed header at byte %zu (tensor " ST_NAME "): %s",
                     j->err_pos, name, j->err);
-    else
-        einc__error(L->ctx, EINC_EFORMAT, "safetensors: malformed header at byte %zu: %s", j->err_pos, j->err);
+    else einc__error(L->ctx, EINC_EFORMAT, "safetensors: malformed header at byte %zu: %s", j->err_pos, j->err);
     return false;
 }
 
@@ -518,10 +512,8 @@ static bool parse_shape(st_load *L, einc__json *j, const char *name, st_entry *e
         if (e->ndim < EINC_MAX_DIMS) e->shape[e->ndim] = (int64_t)v;
         /* the header cap bounds ndim far below INT_MAX */
         e->ndim++;
-        if (v == 0)
-            e->zero = true;
-        else if (!e->overflow)
-            e->overflow = __builtin_mul_overflow(e->prod, (int64_t)v, &e->prod);
+        if (v == 0) e->zero = true;
+        else if (!e->overflow) e->overflow = __builtin_mul_overflow(e->prod, (int64_t)v, &e->prod);
         if (!next_element(j, ']', &more)) return fail_json(L, j, name);
     }
     return true;
@@ -692,8 +684,7 @@ static bool check_coverage(st_load *L) {
     char **names = L->state->tensors.keys;
     L->order = einc__alloc(L->ctx, sizeof *L->order * (size_t)(n ? n : 1));
     if (!L->order) return false;
-    for (int i = 0; i < n; i++)
-        L->order[i] = (st_span){L->info[i].begin, L->info[i].end, i};
+    for (int i = 0; i < n; i++) L->order[i] = (st_span){L->info[i].begin, L->info[i].end, i};
     qsort(L->order, (size_t)n, sizeof *L->order, span_cmp);
     uint64_t pos = 0;
     for (int k = 0; k < n; k++) {
@@ -847,8 +838,7 @@ static einc_state *load_finish(st_load *L, bool ok) {
 
 static uint64_t read_le64(const unsigned char *b) {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | b[i];
+    for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
     return v;
 }
 
@@ -1018,9 +1008,7 @@ static void put(sink *s, const char *p, size_t len) {
     s->n += len;
 }
 
-static void put_z(sink *s, const char *z) {
-    put(s, z, strlen(z));
-}
+static void put_z(sink *s, const char *z) { put(s, z, strlen(z)); }
 
 static void put_u64(sink *s, uint64_t v) {
     char b[24];
@@ -1114,8 +1102,7 @@ static einc_status plan_make(einc_ctx *ctx, const char *fname, const einc_state 
         plan_free(ctx, p);
         return EINC_ENOMEM;
     }
-    for (int i = 0; i < 8; i++)
-        p->header[i] = (char)(((uint64_t)padded >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; i++) p->header[i] = (char)(((uint64_t)padded >> (8 * i)) & 0xff);
     sink out = {p->header + 8, 0};
     emit_header(&out, st, p->items, p->n);
     memset(p->header + 8 + json, ' ', padded - json);
@@ -1187,8 +1174,7 @@ einc_status einc_safetensors_save_with(einc_ctx *ctx, const char *path, const ei
     st = einc__save_begin(&sv, ctx, fname, path, options);
     if (st == EINC_OK) {
         st = einc__save_write(&sv, p.header, p.header_size);
-        for (int i = 0; st == EINC_OK && i < p.n; i++)
-            st = write_tensor(&sv, &p.items[i]);
+        for (int i = 0; st == EINC_OK && i < p.n; i++) st = write_tensor(&sv, &p.items[i]);
         st = einc__save_end(&sv, st);
     }
     plan_free(ctx, &p);

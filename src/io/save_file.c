@@ -86,8 +86,7 @@ static const char *base_of(const char *path, size_t *dirlen) {
 /* FNV-1a: ties a temporary to the full name even when the name had to be shortened. */
 static uint32_t name_hash(const char *s) {
     uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
 
@@ -97,8 +96,7 @@ static size_t prefix_len(const char *base) {
     size_t n = strlen(base), cap = SAVE_NAME_MAX - SAVE_SUFFIX_MAX;
     if (n <= cap) return n;
     n = cap;
-    while (n > 0 && ((unsigned char)base[n] & 0xc0) == 0x80)
-        n--;
+    while (n > 0 && ((unsigned char)base[n] & 0xc0) == 0x80) n--;
     return n;
 }
 
@@ -172,7 +170,11 @@ static einc_status check_dest(einc_ctx *ctx, const char *fname, const char *path
 /* ---- one replacement ---------------------------------------------------------------------------- */
 
 static const char *kind_of(mode_t m) {
-    return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+    return S_ISCHR(m)    ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
 }
 
 /* A device, FIFO or socket at `s->path` (links followed by open): written where it is. Nothing
@@ -180,8 +182,8 @@ static const char *kind_of(mode_t m) {
 static einc_status begin_in_place(einc__saver *s, const struct stat *sb) {
     if (s->opt.flags & EINC_SAVE_STAGE)
         return einc__error(s->ctx, EINC_EINVAL,
-                           "%s: '%s' is %s: it is written in place and cannot be staged for a later rename",
-                           s->fname, s->path, kind_of(sb->st_mode));
+                           "%s: '%s' is %s: it is written in place and cannot be staged for a later rename", s->fname,
+                           s->path, kind_of(sb->st_mode));
     s->fd = open(s->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (s->fd < 0)
         return einc__error(s->ctx, EINC_EIO, "%s: '%s' (%s): cannot open it for writing: %s", s->fname, s->path,
@@ -281,10 +283,8 @@ static char *dir_of(einc_ctx *ctx, const char *path, size_t *cap) {
     *cap = dirlen + 2;
     char *dir = einc__alloc(ctx, *cap);
     if (!dir) return NULL;
-    if (dirlen)
-        memcpy(dir, path, dirlen);
-    else
-        dir[dirlen++] = '.';
+    if (dirlen) memcpy(dir, path, dirlen);
+    else dir[dirlen++] = '.';
     dir[dirlen] = '\0';
     return dir;
 }
@@ -331,15 +331,15 @@ static einc_status commit(einc_ctx *ctx, const char *fname, const char *tmp, con
 static einc_status end_in_place(einc__saver *s, einc_status status) {
     int err = 0;
     const char *step = NULL;
-    if (status == EINC_OK && !(s->opt.flags & EINC_SAVE_NO_SYNC) && io_fsync(&s->opt, s->fd) != 0 &&
-        errno != EINVAL && errno != ENOTSUP && errno != EROFS)
+    if (status == EINC_OK && !(s->opt.flags & EINC_SAVE_NO_SYNC) && io_fsync(&s->opt, s->fd) != 0 && errno != EINVAL &&
+        errno != ENOTSUP && errno != EROFS)
         step = "sync", err = errno;
     if (close(s->fd) != 0 && status == EINC_OK && !step && errno != EINTR) step = "close", err = errno;
     s->fd = -1;
     s->in_place = false;
     if (step)
-        status = einc__error(s->ctx, EINC_EIO, "%s: '%s': cannot %s it (written in place): %s", s->fname, s->path,
-                             step, strerror(err));
+        status = einc__error(s->ctx, EINC_EIO, "%s: '%s': cannot %s it (written in place): %s", s->fname, s->path, step,
+                             strerror(err));
     return status;
 }
 
@@ -362,10 +362,8 @@ einc_status einc__save_end(einc__saver *s, einc_status status) {
         status = einc__error(s->ctx, EINC_EIO, "%s: '%s': cannot %s the temporary file '%s': %s", s->fname, s->path,
                              step, s->tmp, strerror(err));
     if (status == EINC_OK) {
-        if (s->opt.flags & EINC_SAVE_STAGE)
-            snprintf(s->opt.staged, s->opt.staged_size, "%s", s->tmp);
-        else
-            status = commit(s->ctx, s->fname, s->tmp, s->path, &s->opt);
+        if (s->opt.flags & EINC_SAVE_STAGE) snprintf(s->opt.staged, s->opt.staged_size, "%s", s->tmp);
+        else status = commit(s->ctx, s->fname, s->tmp, s->path, &s->opt);
     }
     /* a failed commit that renamed already (directory sync) has no temporary left to remove;
      * unlink then fails harmlessly with ENOENT */
@@ -407,8 +405,7 @@ static bool parse_temp(const char *name, const char *tag, size_t tlen, long *pid
     const char *p = name + tlen;
     long v = 0;
     int digits = 0;
-    for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++)
-        v = v * 10 + (*p - '0');
+    for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++) v = v * 10 + (*p - '0');
     if (digits == 0 || *p != '.') return false;
     p++;
     for (int i = 0; i < 8; i++, p++)

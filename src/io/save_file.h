@@ -29,8 +29,8 @@ typedef struct einc__saver {
 /* Checks the destination (directory, hard links, symlink), creates the temporary with the old
  * file's mode and owner. A destination that exists and is neither a regular file nor a directory
  * (a character or block device, a FIFO, a socket; links followed) is opened and written in place
- * instead: it cannot be renamed over, and replacing it would destroy it. Staging one is EINC_EINVAL. On failure records EINC_EIO / EINC_ENOMEM / EINC_EINVAL and nothing
- * is left to clean. */
+ * instead: it cannot be renamed over, and replacing it would destroy it. Staging one is EINC_EINVAL. On failure records
+ * EINC_EIO / EINC_ENOMEM / EINC_EINVAL and nothing is left to clean. */
 einc_status einc__save_begin(einc__saver *s, einc_ctx *ctx, const char *fname, const char *path,
                              const einc_save_options *options);
 /* Writes all `n` bytes (short writes are continued; a write of 0 bytes counts as ENOSPC). */

@@ -40,12 +40,8 @@ static const einc__attn_kernels level_avx2 = {6,
                                               einc__vm_attn_bwd_rows_f32_avx2,
                                               einc__vm_attn_narrow_f32_avx2};
 
-const einc__attn_kernels *einc__attn_kernels_avx2(void) {
-    return &level_avx2;
-}
-const einc__attn_kernels *einc__attn_kernels_avx512(void) {
-    return &level_avx512;
-}
+const einc__attn_kernels *einc__attn_kernels_avx2(void) { return &level_avx2; }
+const einc__attn_kernels *einc__attn_kernels_avx512(void) { return &level_avx512; }
 #endif
 
 static const einc__attn_kernels *kernels_for(const einc__attn *a) {
@@ -60,9 +56,7 @@ static const einc__attn_kernels *kernels_for(const einc__attn *a) {
     return NULL;
 }
 
-static int64_t round_up(int64_t x, int64_t m) {
-    return (x + m - 1) / m * m;
-}
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 /* ---- geometry ------------------------------------------------------------------------------- */
 
@@ -77,8 +71,7 @@ static geom geometry(const einc__attn *a, const einc__attn_kernels *kn) {
     geom g;
     int nb = a->nb;
     g.nbatch = 1;
-    for (int i = 0; i < nb; i++)
-        g.nbatch *= a->q.shape[i];
+    for (int i = 0; i < nb; i++) g.nbatch *= a->q.shape[i];
     g.n = a->q.shape[nb], g.d = a->q.shape[nb + 1], g.m = a->k.shape[nb], g.e = a->v.shape[nb + 1];
     g.nq = (g.n + BR - 1) / BR;
     int64_t lanes = kn ? kn->lanes : 1;
@@ -137,8 +130,7 @@ static void pack_strips(float *dst, const einc__attn_kernels *kn, mat src, int64
         int64_t w = strip_width(kn, cols, c0);
         float *s = dst + rows * c0;
         for (int64_t r = 0; r < rows; r++)
-            for (int64_t c = 0; c < w; c++)
-                s[r * w + c] = c0 + c < cols ? src.p[r * src.rs + (c0 + c) * src.cs] : 0.0f;
+            for (int64_t c = 0; c < w; c++) s[r * w + c] = c0 + c < cols ? src.p[r * src.rs + (c0 + c) * src.cs] : 0.0f;
     }
 }
 
@@ -164,8 +156,7 @@ static void product_strips(const einc__attn_kernels *kn, int64_t nrows_pad, int6
         int64_t w = strip_width(kn, cols, c0);
         einc__gemm_micro_fn f = kn->micro[w / kn->lanes];
         const float *bs = b + brows * c0 + b_row0 * w;
-        for (int64_t r = 0; r < nrows_pad; r += kn->mr)
-            f(kc, a + r * ars, ars, aks, bs, c + r * ldc + c0, ldc, flags);
+        for (int64_t r = 0; r < nrows_pad; r += kn->mr) f(kc, a + r * ars, ars, aks, bs, c + r * ldc + c0, ldc, flags);
     }
 }
 
@@ -173,8 +164,7 @@ static void product_strips(const einc__attn_kernels *kn, int64_t nrows_pad, int6
 static void gather_bias(float *dst, mat b, int64_t i0, int64_t j0, int64_t nr, int64_t nc) {
     int64_t ncp = round_up(nc, 16);
     for (int64_t r = 0; r < nr; r++)
-        for (int64_t c = 0; c < ncp; c++)
-            dst[r * BC + c] = c < nc ? b.p[(i0 + r) * b.rs + (j0 + c) * b.cs] : 0.0f;
+        for (int64_t c = 0; c < ncp; c++) dst[r * BC + c] = c < nc ? b.p[(i0 + r) * b.rs + (j0 + c) * b.cs] : 0.0f;
 }
 
 /* ---- forward ------------------------------------------------------------------------------- */
@@ -210,8 +200,7 @@ static void fwd_piece(const einc__attn *a, const einc__attn_kernels *kn, const g
     pack_rows(f->qa, q, i0, nr, nrp, g->d, (float)a->scale);
     for (int64_t r = 0; r < nrp; r++) {
         f->m[r] = -INFINITY, f->l[r] = 0.0f;
-        for (int64_t c = 0; c < g->ep; c++)
-            f->o[r * g->ep + c] = 0.0f;
+        for (int64_t c = 0; c < g->ep; c++) f->o[r * g->ep + c] = 0.0f;
     }
     int64_t jend = a->causal ? (i0 + nr < g->m ? i0 + nr : g->m) : g->m;
     for (int64_t j0 = 0; j0 < jend; j0 += BC) {
@@ -230,17 +219,14 @@ static void fwd_piece(const einc__attn *a, const einc__attn_kernels *kn, const g
     mat lse = mat_of(&a->lse, nb, bi);
     for (int64_t r = 0; r < nr; r++) {
         float inv = 1.0f / f->l[r];
-        for (int64_t c = 0; c < g->e; c++)
-            o.p[(i0 + r) * o.rs + c * o.cs] = f->o[r * g->ep + c] * inv;
+        for (int64_t c = 0; c < g->e; c++) o.p[(i0 + r) * o.rs + c * o.cs] = f->o[r * g->ep + c] * inv;
         if (lse.p) lse.p[(i0 + r) * lse.rs] = f->m[r] + logf(f->l[r]);
     }
 }
 
 /* ---- forward, narrow heads ----------------------------------------------------------------- */
 
-static bool is_narrow(const geom *g) {
-    return g->d <= EINC__ATTN_NARROW && g->e <= EINC__ATTN_NARROW;
-}
+static bool is_narrow(const geom *g) { return g->d <= EINC__ATTN_NARROW && g->e <= EINC__ATTN_NARROW; }
 
 typedef struct {
     float *kt, *vt, *qs, *brow; /* [dp][ldk], [ep][ldk], [2][dp], [2][ldk] (vecmath.h)  */
@@ -263,8 +249,7 @@ static size_t narrow_layout(const geom *g, float *base, narrow_scratch *f) {
  * `cols` to cols_pad. */
 static void pack_columns(float *dst, mat src, int64_t rows, int64_t cols, int64_t cols_pad, int64_t ld) {
     for (int64_t c = 0; c < cols_pad; c++)
-        for (int64_t r = 0; r < ld; r++)
-            dst[c * ld + r] = r < rows && c < cols ? src.p[r * src.rs + c * src.cs] : 0.0f;
+        for (int64_t r = 0; r < ld; r++) dst[c * ld + r] = r < rows && c < cols ? src.p[r * src.rs + c * src.cs] : 0.0f;
 }
 
 static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, const geom *g, narrow_scratch *f,
@@ -376,19 +361,15 @@ static void bwd_entry(const einc__attn *a, const einc__attn_kernels *kn, const g
     pack_strips(f->dob, kn, dout, n, e);
     for (int64_t i = 0; i < n; i++) { /* D_i = dout_i . o_i; lse as float32 */
         double s = 0;
-        for (int64_t c = 0; c < e; c++)
-            s += (double)dout.p[i * dout.rs + c * dout.cs] * o.p[i * o.rs + c * o.cs];
+        for (int64_t c = 0; c < e; c++) s += (double)dout.p[i * dout.rs + c * dout.cs] * o.p[i * o.rs + c * o.cs];
         f->dd[i] = (float)s;
         f->lse[i] = lse.p[i * lse.rs];
     }
-    for (int64_t i = 0; i < np * g->dp; i++)
-        f->dq[i] = 0.0f;
+    for (int64_t i = 0; i < np * g->dp; i++) f->dq[i] = 0.0f;
     for (int64_t j0 = 0; j0 < m; j0 += BC) {
         int64_t nc = m - j0 < BC ? m - j0 : BC, ncp = round_up(nc, mr);
-        for (int64_t i = 0; i < ncp * g->dp; i++)
-            f->dk[i] = 0.0f;
-        for (int64_t i = 0; i < ncp * g->ep; i++)
-            f->dv[i] = 0.0f;
+        for (int64_t i = 0; i < ncp * g->dp; i++) f->dk[i] = 0.0f;
+        for (int64_t i = 0; i < ncp * g->ep; i++) f->dv[i] = 0.0f;
         int64_t istart = a->causal ? j0 / BR * BR : 0; /* causal: rows before j0 see none of these keys */
         for (int64_t i0 = istart; i0 < n; i0 += BR) {
             int64_t nr = n - i0 < BR ? n - i0 : BR, nrp = round_up(nr, mr);
@@ -415,17 +396,14 @@ static void bwd_entry(const einc__attn *a, const einc__attn_kernels *kn, const g
         }
         for (int64_t j = 0; j < nc; j++) {
             if (dk.p)
-                for (int64_t c = 0; c < d; c++)
-                    dk.p[(j0 + j) * dk.rs + c * dk.cs] = f->dk[j * g->dp + c] * scale;
+                for (int64_t c = 0; c < d; c++) dk.p[(j0 + j) * dk.rs + c * dk.cs] = f->dk[j * g->dp + c] * scale;
             if (dv.p)
-                for (int64_t c = 0; c < e; c++)
-                    dv.p[(j0 + j) * dv.rs + c * dv.cs] = f->dv[j * g->ep + c];
+                for (int64_t c = 0; c < e; c++) dv.p[(j0 + j) * dv.rs + c * dv.cs] = f->dv[j * g->ep + c];
         }
     }
     if (dq.p)
         for (int64_t i = 0; i < n; i++)
-            for (int64_t c = 0; c < d; c++)
-                dq.p[i * dq.rs + c * dq.cs] = f->dq[i * g->dp + c] * scale;
+            for (int64_t c = 0; c < d; c++) dq.p[i * dq.rs + c * dq.cs] = f->dq[i * g->dp + c] * scale;
 }
 
 void einc__k_attention_backward(const einc__attn *a, void *scratch, int ith, int nth) {
@@ -439,8 +417,7 @@ void einc__k_attention_backward(const einc__attn *a, void *scratch, int ith, int
     bwd_layout(&g, kn->mr, (float *)scratch, &f);
     int64_t begin, end;
     einc__split_range(g.nbatch, ith, nth, &begin, &end);
-    for (int64_t bi = begin; bi < end; bi++)
-        bwd_entry(a, kn, &g, &f, bi);
+    for (int64_t bi = begin; bi < end; bi++) bwd_entry(a, kn, &g, &f, bi);
 }
 
 size_t einc__k_attention_scratch(const einc__attn *a, bool backward) {
@@ -505,8 +482,7 @@ static double ref_row(const einc__attn *a, const offsets *o, int64_t i, int64_t 
         double s = -INFINITY;
         if (!a->causal || j <= i) {
             s = 0;
-            for (int64_t c = 0; c < d; c++)
-                s += at(&a->q, nb, o->oq, i, c) * at(&a->k, nb, o->ok, j, c);
+            for (int64_t c = 0; c < d; c++) s += at(&a->q, nb, o->oq, i, c) * at(&a->k, nb, o->ok, j, c);
             s *= a->scale;
             if (a->bias.data) s += at(&a->bias, nb, o->ob, i, j);
         }
@@ -515,15 +491,12 @@ static double ref_row(const einc__attn *a, const offsets *o, int64_t i, int64_t 
         if (s > mx) mx = s;
     }
     if (nan || !isfinite(mx)) {
-        for (int64_t j = 0; j < m; j++)
-            p[j] = NAN;
+        for (int64_t j = 0; j < m; j++) p[j] = NAN;
         return NAN;
     }
     double sum = 0;
-    for (int64_t j = 0; j < m; j++)
-        sum += p[j] = exp(p[j] - mx);
-    for (int64_t j = 0; j < m; j++)
-        p[j] /= sum;
+    for (int64_t j = 0; j < m; j++) sum += p[j] = exp(p[j] - mx);
+    for (int64_t j = 0; j < m; j++) p[j] /= sum;
     return mx + log(sum);
 }
 
@@ -544,8 +517,7 @@ void einc__k_attention_ref(const einc__attn *a, void *scratch, int ith, int nth)
         double lse = ref_row(a, &o, i, g.m, g.d, p);
         for (int64_t c = 0; c < g.e; c++) {
             double s = 0;
-            for (int64_t j = 0; j < g.m; j++)
-                s += p[j] * at(&a->v, a->nb, o.ov, j, c);
+            for (int64_t j = 0; j < g.m; j++) s += p[j] * at(&a->v, a->nb, o.ov, j, c);
             put(&a->o, a->nb, o.oo, i, c, s, false);
         }
         if (a->lse.data) put(&a->lse, a->nb, o.ol, i, 0, lse, false);
@@ -562,41 +534,34 @@ void einc__k_attention_backward_ref(const einc__attn *a, void *scratch, int ith,
     einc__split_range(g.nbatch, ith, nth, &begin, &end);
     for (int64_t bi = begin; bi < end; bi++) {
         offsets o = offsets_of(a, bi);
-        for (int64_t i = 0; i < m * (d + e); i++)
-            dk[i] = 0;
+        for (int64_t i = 0; i < m * (d + e); i++) dk[i] = 0;
         for (int64_t i = 0; i < g.n; i++) {
             ref_row(a, &o, i, m, d, p);
             double dd = 0; /* D_i = sum_j P_ij dP_ij */
             for (int64_t j = 0; j < m; j++) {
                 double s = 0;
-                for (int64_t c = 0; c < e; c++)
-                    s += at(&a->dout, nb, o.odo, i, c) * at(&a->v, nb, o.ov, j, c);
+                for (int64_t c = 0; c < e; c++) s += at(&a->dout, nb, o.odo, i, c) * at(&a->v, nb, o.ov, j, c);
                 dp[j] = s;
                 dd += p[j] * s;
             }
             for (int64_t c = 0; c < d; c++) {
                 double s = 0;
-                for (int64_t j = 0; j < m; j++)
-                    s += p[j] * (dp[j] - dd) * at(&a->k, nb, o.ok, j, c);
+                for (int64_t j = 0; j < m; j++) s += p[j] * (dp[j] - dd) * at(&a->k, nb, o.ok, j, c);
                 if (a->dq.data) put(&a->dq, nb, o.odq, i, c, s * a->scale, false);
             }
             for (int64_t j = 0; j < m; j++) {
                 double dx = p[j] * (dp[j] - dd);
                 if (a->causal && j > i) dx = 0, p[j] = 0; /* masked: no gradient (NaN rows aside) */
-                for (int64_t c = 0; c < d; c++)
-                    dk[j * d + c] += dx * a->scale * at(&a->q, nb, o.oq, i, c);
-                for (int64_t c = 0; c < e; c++)
-                    dv[j * e + c] += p[j] * at(&a->dout, nb, o.odo, i, c);
+                for (int64_t c = 0; c < d; c++) dk[j * d + c] += dx * a->scale * at(&a->q, nb, o.oq, i, c);
+                for (int64_t c = 0; c < e; c++) dv[j * e + c] += p[j] * at(&a->dout, nb, o.odo, i, c);
                 if (a->dbias.data) put(&a->dbias, nb, o.odb, i, j, dx, true);
             }
         }
         for (int64_t j = 0; j < m; j++) {
             if (a->dk.data)
-                for (int64_t c = 0; c < d; c++)
-                    put(&a->dk, nb, o.odk, j, c, dk[j * d + c], false);
+                for (int64_t c = 0; c < d; c++) put(&a->dk, nb, o.odk, j, c, dk[j * d + c], false);
             if (a->dv.data)
-                for (int64_t c = 0; c < e; c++)
-                    put(&a->dv, nb, o.odv, j, c, dv[j * e + c], false);
+                for (int64_t c = 0; c < e; c++) put(&a->dv, nb, o.odv, j, c, dv[j * e + c], false);
         }
     }
 }

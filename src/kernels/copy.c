@@ -76,7 +76,6 @@ int einc__k_coalesce(einc__view *views, int nviews) {
     return out;
 }
 
-
 /* ---- rows: n elements, dst element stride ds, src element stride ss --------------------------- */
 
 typedef void (*row_fn)(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt, einc_dtype st);
@@ -92,14 +91,11 @@ typedef void (*row_fn)(char *dst, int64_t ds, const char *src, int64_t ss, int64
             memcpy(d, s, (size_t)n * sizeof(T));                                                                       \
         } else if (ds == 1 && ss == 0) {                                                                               \
             T x = s[0];                                                                                                \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                d[i] = x;                                                                                              \
+            for (int64_t i = 0; i < n; i++) d[i] = x;                                                                  \
         } else if (ds == 1 && ss == -1) {                                                                              \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                d[i] = s[-i];                                                                                          \
+            for (int64_t i = 0; i < n; i++) d[i] = s[-i];                                                              \
         } else {                                                                                                       \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                d[i * ds] = s[i * ss];                                                                                 \
+            for (int64_t i = 0; i < n; i++) d[i * ds] = s[i * ss];                                                     \
         }                                                                                                              \
     }
 MOVE_ROW(move_row1, uint8_t)
@@ -170,8 +166,7 @@ CONVERT_ROW(bool_from_i32, uint8_t, int32_t, (uint8_t)(x != 0))
 static void convert_row_any(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
                             einc_dtype st) {
     int64_t des = (int64_t)einc_dtype_size(dt), ses = (int64_t)einc_dtype_size(st);
-    for (int64_t i = 0; i < n; i++)
-        einc__convert_elem(dst + i * ds * des, dt, src + i * ss * ses, st);
+    for (int64_t i = 0; i < n; i++) einc__convert_elem(dst + i * ds * des, dt, src + i * ss * ses, st);
 }
 CONVERT_ROW(f32_from_f16, float, uint16_t, einc__f16_to_f32(x))
 CONVERT_ROW(f32_from_bf16, float, uint16_t, einc__bf16_to_f32(x))
@@ -247,13 +242,13 @@ static row_fn row_for(einc_dtype dt, einc_dtype st) {
 /* A tile of the (a, b) plane, same dtype:
  *   dst[j * dsb + i * dsa] = src[i * ssa + j * ssb]     for i < na (dim a), j < nb (dim b)
  * Portable version: any strides; the writes run along a, the destination's fast dim. */
-#define MOVE_TILE(name, T)                                                                       \
-    static void name(char *dst, int64_t dsa, int64_t dsb, const char *src, int64_t ssa, int64_t ssb, \
-                     int64_t na, int64_t nb) {                                                   \
-        T *d = (T *)(void *)dst;                                                                 \
-        const T *s = (const T *)(const void *)src;                                               \
-        for (int64_t j = 0; j < nb; j++)                                                         \
-            for (int64_t i = 0; i < na; i++) d[j * dsb + i * dsa] = s[i * ssa + j * ssb];        \
+#define MOVE_TILE(name, T)                                                                                             \
+    static void name(char *dst, int64_t dsa, int64_t dsb, const char *src, int64_t ssa, int64_t ssb, int64_t na,       \
+                     int64_t nb) {                                                                                     \
+        T *d = (T *)(void *)dst;                                                                                       \
+        const T *s = (const T *)(const void *)src;                                                                     \
+        for (int64_t j = 0; j < nb; j++)                                                                               \
+            for (int64_t i = 0; i < na; i++) d[j * dsb + i * dsa] = s[i * ssa + j * ssb];                              \
     }
 MOVE_TILE(move_tile1, uint8_t)
 MOVE_TILE(move_tile2, uint16_t)
@@ -323,8 +318,8 @@ __attribute__((target("avx2"))) static inline void block4_avx2(float *q, int64_t
 
 /* Two 8x8 blocks side by side in the destination (16 source rows): each destination row gets
  * one whole 64-byte line, written in two consecutive halves so that streaming stores combine. */
-__attribute__((target("avx2"))) static inline void block4x2_avx2(float *q, int64_t ldd, const float *p,
-                                                                 int64_t lds, bool nt) {
+__attribute__((target("avx2"))) static inline void block4x2_avx2(float *q, int64_t ldd, const float *p, int64_t lds,
+                                                                 bool nt) {
     __m256 r[8], lo[8], hi[8];
     for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(p + k * lds);
     transpose8x8_avx2(r, lo);
@@ -337,7 +332,7 @@ __attribute__((target("avx2"))) static inline void block4x2_avx2(float *q, int64
 }
 
 __attribute__((target("avx2"))) static void transpose4_avx2(char *dst, int64_t ldd, const char *src, int64_t lds,
-                                                             int64_t na, int64_t nb, bool nt) {
+                                                            int64_t na, int64_t nb, bool nt) {
     float *d = (float *)(void *)dst;
     const float *s = (const float *)(const void *)src;
     int64_t i = 0;
@@ -367,7 +362,7 @@ __attribute__((target("avx2"))) static inline void block8_avx2(double *q, int64_
 }
 
 __attribute__((target("avx2"))) static void transpose8_avx2(char *dst, int64_t ldd, const char *src, int64_t lds,
-                                                             int64_t na, int64_t nb, bool nt) {
+                                                            int64_t na, int64_t nb, bool nt) {
     double *d = (double *)(void *)dst;
     const double *s = (const double *)(const void *)src;
     int64_t i = 0;
@@ -389,8 +384,8 @@ __attribute__((target("avx512f"))) static inline void store16_avx512(float *q, _
 /* A 16 (a) x 8 (b) block of floats: 16 source rows of 8, 8 destination rows of 16 (one 64-byte
  * line each). Register k holds source rows k and k + 8; the two 8x8 transposes run in the two
  * 256-bit halves at once. */
-__attribute__((target("avx512f"))) static inline void block4_avx512(float *q, int64_t ldd, const float *p,
-                                                                    int64_t lds, bool nt) {
+__attribute__((target("avx512f"))) static inline void block4_avx512(float *q, int64_t ldd, const float *p, int64_t lds,
+                                                                    bool nt) {
     __m512 r[8];
     for (int k = 0; k < 8; k++) {
         __m256d lo = _mm256_castps_pd(_mm256_loadu_ps(p + k * lds));
@@ -419,8 +414,8 @@ __attribute__((target("avx512f"))) static inline void block4_avx512(float *q, in
     store16_avx512(q + 7 * ldd, _mm512_permutex2var_ps(u3, hi_idx, u7), nt);
 }
 
-__attribute__((target("avx512f"))) static void transpose4_avx512(char *dst, int64_t ldd, const char *src,
-                                                                  int64_t lds, int64_t na, int64_t nb, bool nt) {
+__attribute__((target("avx512f"))) static void transpose4_avx512(char *dst, int64_t ldd, const char *src, int64_t lds,
+                                                                 int64_t na, int64_t nb, bool nt) {
     float *d = (float *)(void *)dst;
     const float *s = (const float *)(const void *)src;
     int64_t i = 0;
@@ -459,8 +454,8 @@ __attribute__((target("avx512f"))) static inline void block8_avx512(double *q, i
     }
 }
 
-__attribute__((target("avx512f"))) static void transpose8_avx512(char *dst, int64_t ldd, const char *src,
-                                                                  int64_t lds, int64_t na, int64_t nb, bool nt) {
+__attribute__((target("avx512f"))) static void transpose8_avx512(char *dst, int64_t ldd, const char *src, int64_t lds,
+                                                                 int64_t na, int64_t nb, bool nt) {
     double *d = (double *)(void *)dst;
     const double *s = (const double *)(const void *)src;
     for (int64_t i = 0; i + 8 <= na; i += 8)

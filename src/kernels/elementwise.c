@@ -172,8 +172,7 @@ static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, in
     }
     if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) {
         size_t ds = einc_dtype_size(dt), es = einc_dtype_size(st);
-        for (int64_t i = 0; i < n; i++)
-            einc__convert_elem(dst + (size_t)i * ds, dt, src + i * ss * (int64_t)es, st);
+        for (int64_t i = 0; i < n; i++) einc__convert_elem(dst + (size_t)i * ds, dt, src + i * ss * (int64_t)es, st);
         return;
     }
     switch (dt) {
@@ -252,16 +251,13 @@ static void unstage(char *y, einc_dtype yt, int64_t ys, const char *buf, einc_dt
         uint16_t *d = (uint16_t *)(void *)y;
         const float *b = (const float *)(const void *)buf;
         if (yt == EINC_FLOAT16)
-            for (int64_t i = 0; i < m; i++)
-                d[i * ys] = einc__f16_from_f32(b[i]);
+            for (int64_t i = 0; i < m; i++) d[i * ys] = einc__f16_from_f32(b[i]);
         else
-            for (int64_t i = 0; i < m; i++)
-                d[i * ys] = einc__bf16_from_f32(b[i]);
+            for (int64_t i = 0; i < m; i++) d[i * ys] = einc__bf16_from_f32(b[i]);
         return;
     }
     int64_t ysz = (int64_t)einc_dtype_size(yt), bsz = (int64_t)einc_dtype_size(bt);
-    for (int64_t i = 0; i < m; i++)
-        einc__convert_elem(y + i * ys * ysz, yt, buf + i * bsz, bt);
+    for (int64_t i = 0; i < m; i++) einc__convert_elem(y + i * ys * ysz, yt, buf + i * bsz, bt);
 }
 
 /* ---- iteration over rows ------------------------------------------------------------------- */
@@ -271,9 +267,7 @@ typedef void (*row_fn)(const void *job, char *const *p, const int64_t *s, int64_
 
 #define TILE 32 /* rows and columns of a tile in the transposed walk */
 
-static int64_t iabs64(int64_t x) {
-    return x < 0 ? -x : x;
-}
+static int64_t iabs64(int64_t x) { return x < 0 ? -x : x; }
 
 /* True when an input runs faster down the rows than along them (a transposed or column-major
  * view): the row-by-row walk would then touch a new cache line per element. */
@@ -292,8 +286,7 @@ static bool wants_tiles(const einc__view *v, int nv, int ndim) {
 static void for_each_tile(einc__view *v, int nv, int ndim, int ith, int nth, row_fn fn, const void *job) {
     int64_t rows = v[0].shape[ndim - 2], cols = v[0].shape[ndim - 1];
     int64_t rblocks = (rows + TILE - 1) / TILE, outer = 1;
-    for (int d = 0; d < ndim - 2; d++)
-        outer *= v[0].shape[d];
+    for (int d = 0; d < ndim - 2; d++) outer *= v[0].shape[d];
     int64_t begin, end;
     einc__split_range(outer * rblocks, ith, nth, &begin, &end);
     int64_t s[4], rs[4], esz[4];
@@ -307,16 +300,14 @@ static void for_each_tile(einc__view *v, int nv, int ndim, int ith, int nth, row
         for (int d = ndim - 3; d >= 0; d--) {
             int64_t i = rem % v[0].shape[d];
             rem /= v[0].shape[d];
-            for (int k = 0; k < nv; k++)
-                base[k] += i * v[k].strides[d];
+            for (int k = 0; k < nv; k++) base[k] += i * v[k].strides[d];
         }
         int64_t r0 = (u % rblocks) * TILE, r1 = r0 + TILE < rows ? r0 + TILE : rows;
         for (int64_t c0 = 0; c0 < cols; c0 += TILE) {
             int64_t m = cols - c0 < TILE ? cols - c0 : TILE;
             for (int64_t r = r0; r < r1; r++) {
                 char *p[4];
-                for (int k = 0; k < nv; k++)
-                    p[k] = v[k].data + (base[k] + r * rs[k] + c0 * s[k]) * esz[k];
+                for (int k = 0; k < nv; k++) p[k] = v[k].data + (base[k] + r * rs[k] + c0 * s[k]) * esz[k];
                 fn(job, p, s, m);
             }
         }
@@ -329,8 +320,7 @@ static void for_each_tile(einc__view *v, int nv, int ndim, int ith, int nth, row
 static void for_each_row(einc__view *v, int nv, int ith, int nth, row_fn fn, const void *job) {
     int ndim = einc__k_coalesce(v, nv);
     int64_t total = 1;
-    for (int d = 0; d < ndim; d++)
-        total *= v[0].shape[d];
+    for (int d = 0; d < ndim; d++) total *= v[0].shape[d];
     if (total == 0) return;
     if (wants_tiles(v, nv, ndim)) {
         for_each_tile(v, nv, ndim, ith, nth, fn, job);
@@ -356,8 +346,7 @@ static void for_each_row(einc__view *v, int nv, int ith, int nth, row_fn fn, con
         char *p[4];
         for (int k = 0; k < nv; k++) {
             int64_t off = col * s[k];
-            for (int d = 0; d < outer; d++)
-                off += idx[d] * v[k].strides[d];
+            for (int d = 0; d < outer; d++) off += idx[d] * v[k].strides[d];
             p[k] = v[k].data + off * esz[k];
         }
         int64_t m = inner - col < left ? inner - col : left;
@@ -470,10 +459,8 @@ static void unary_i64(einc_unary_op op, char *y, int64_t ys, const char *x, int6
 
 /* Every bool-preserving op is the identity on {0, 1}; a stored byte other than 0 is true. */
 static void unary_bool(einc_unary_op op, char *y, int64_t ys, const char *x, int64_t xs, int64_t n) {
-    if (op == EINC_LOGICAL_NOT)
-        UNARY_LOOP(ebool, ebool, v == 0);
-    else
-        UNARY_LOOP(ebool, ebool, v != 0);
+    if (op == EINC_LOGICAL_NOT) UNARY_LOOP(ebool, ebool, v == 0);
+    else UNARY_LOOP(ebool, ebool, v != 0);
 }
 
 static void unary_typed(einc_unary_op op, einc_dtype dt, char *y, int64_t ys, const char *x, int64_t xs, int64_t n) {
@@ -762,19 +749,15 @@ void einc__k_binary(einc_binary_op op, einc_dtype compute, const einc__view *y, 
         const T *restrict a_ = (const T *)(const void *)a;                                                             \
         const T *restrict b_ = (const T *)(const void *)b;                                                             \
         if (ys == 1 && cs == 1 && as == 1 && bs == 1) {                                                                \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                y_[i] = c_[i] ? a_[i] : b_[i];                                                                         \
+            for (int64_t i = 0; i < n; i++) y_[i] = c_[i] ? a_[i] : b_[i];                                             \
         } else if (ys == 1 && cs == 1 && as == 1 && bs == 0) {                                                         \
             const T v = b_[0];                                                                                         \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                y_[i] = c_[i] ? a_[i] : v;                                                                             \
+            for (int64_t i = 0; i < n; i++) y_[i] = c_[i] ? a_[i] : v;                                                 \
         } else if (ys == 1 && cs == 1 && as == 0 && bs == 1) {                                                         \
             const T u = a_[0];                                                                                         \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                y_[i] = c_[i] ? u : b_[i];                                                                             \
+            for (int64_t i = 0; i < n; i++) y_[i] = c_[i] ? u : b_[i];                                                 \
         } else {                                                                                                       \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                y_[i * ys] = c_[i * cs] ? a_[i * as] : b_[i * bs];                                                     \
+            for (int64_t i = 0; i < n; i++) y_[i * ys] = c_[i * cs] ? a_[i * as] : b_[i * bs];                         \
         }                                                                                                              \
     } while (0)
 
@@ -838,8 +821,7 @@ static char *ref_elem(const einc__view *v, const int64_t *shape, int ndim, int64
 
 static int64_t ref_numel(const einc__view *v) {
     int64_t n = 1;
-    for (int d = 0; d < v->ndim; d++)
-        n *= v->shape[d];
+    for (int d = 0; d < v->ndim; d++) n *= v->shape[d];
     return n;
 }
 
@@ -852,21 +834,17 @@ static void ref_cast(char *dst, einc_dtype dt, const char *src, einc_dtype st) {
         memcpy(dst, src, einc_dtype_size(dt));
     } else if (src_int && dt != EINC_FLOAT64) {
         int64_t v = 0;
-        if (st == EINC_INT64)
-            memcpy(&v, src, 8);
+        if (st == EINC_INT64) memcpy(&v, src, 8);
         else if (st == EINC_INT32) {
             int32_t w;
             memcpy(&w, src, 4);
             v = w;
-        } else
-            v = *src != 0;
-        if (dt == EINC_INT64)
-            memcpy(dst, &v, 8);
+        } else v = *src != 0;
+        if (dt == EINC_INT64) memcpy(dst, &v, 8);
         else if (dt == EINC_INT32) {
             int32_t w = (int32_t)(uint32_t)(uint64_t)v;
             memcpy(dst, &w, 4);
-        } else if (dt == EINC_BOOL)
-            *dst = (char)(v != 0);
+        } else if (dt == EINC_BOOL) *dst = (char)(v != 0);
         else {
             float f = (float)v;
             memcpy(dst, &f, 4);
@@ -886,9 +864,7 @@ static int64_t ref_int(const char *p, einc_dtype dt) {
 }
 
 /* Stores an integer result, wrapping to int32 or testing != 0 for bool. */
-static void ref_store_int(char *p, einc_dtype dt, int64_t v) {
-    ref_cast(p, dt, (const char *)&v, EINC_INT64);
-}
+static void ref_store_int(char *p, einc_dtype dt, int64_t v) { ref_cast(p, dt, (const char *)&v, EINC_INT64); }
 
 static double ref_unary_float(einc_unary_op op, double x) {
     switch (op) {
@@ -937,10 +913,8 @@ void einc__k_unary_ref(einc_unary_op op, const einc__view *y, const einc__view *
         ref_cast(xv, y->dtype, ref_elem(x, y->shape, y->ndim, i), x->dtype);
         if (einc__dtype_is_float(y->dtype))
             einc__store_f64(yp, y->dtype, ref_unary_float(op, einc__load_f64(xv, y->dtype)));
-        else if (y->dtype == EINC_BOOL)
-            *yp = (char)(op == EINC_LOGICAL_NOT ? *xv == 0 : *xv != 0);
-        else
-            ref_store_int(yp, y->dtype, ref_unary_int(op, ref_int(xv, y->dtype)));
+        else if (y->dtype == EINC_BOOL) *yp = (char)(op == EINC_LOGICAL_NOT ? *xv == 0 : *xv != 0);
+        else ref_store_int(yp, y->dtype, ref_unary_int(op, ref_int(xv, y->dtype)));
     }
 }
 
@@ -969,9 +943,7 @@ static bool ref_compare_int(einc_binary_op op, int64_t x, int64_t y) {
     }
 }
 
-static bool is_comparison(einc_binary_op op) {
-    return op >= EINC_EQ && op <= EINC_GE;
-}
+static bool is_comparison(einc_binary_op op) { return op >= EINC_EQ && op <= EINC_GE; }
 
 /* Float arithmetic in double; float32 results are rounded once on store, which gives the float32
  * answer for + - * / (double has more than twice the bits). The NumPy-defined floor_div, mod and
@@ -1019,8 +991,7 @@ static int64_t ref_binary_int(einc_binary_op op, int64_t x, int64_t y, bool is_b
     case EINC_MOD: {
         if (y == 0) return 0;
         int64_t q;
-        if (y == -1)
-            q = (int64_t)(0 - (uint64_t)x);
+        if (y == -1) q = (int64_t)(0 - (uint64_t)x);
         else {
             q = x / y;
             if (q * y != x && (x < 0) != (y < 0)) q--;

@@ -12,7 +12,6 @@
 
 #include "vecmath.h"
 
-
 /* ---- kernels (elementwise.c) --------------------------------------------------------------- */
 
 /* Shared contract: every input view has the output's shape (broadcast views with stride 0 are
@@ -36,10 +35,10 @@ void einc__k_binary_ref(einc_binary_op op, einc_dtype compute, const einc__view 
 
 /* cond [...], a [...], b [...] -> y [...]: y = cond != 0 ? a : b, with a and b converted to y's
  * dtype. */
-void einc__k_where(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b,
-                   int ith, int nth);
-void einc__k_where_ref(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b,
-                       int ith, int nth);
+void einc__k_where(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b, int ith,
+                   int nth);
+void einc__k_where_ref(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b, int ith,
+                       int nth);
 
 /* True if an element of x, converted to the integer dtype `as` (int32 or int64), is negative;
  * the first such value (row-major order) goes to *value. Single-threaded: a validation pass. */

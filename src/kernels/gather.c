@@ -107,21 +107,21 @@ static void move_row(char *dst, int64_t ds, const char *src, int64_t ss, int64_t
 }
 
 /* dst[i * ds] +/-= src[i * ss]; integers wrap around like NumPy's. */
-#define ACCUMULATE_FLOAT(name, T)                                                                \
-    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, bool sub) {  \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            T *d = (T *)(void *)(dst + i * ds);                                                  \
-            T v = *(const T *)(const void *)(src + i * ss);                                      \
-            *d = sub ? *d - v : *d + v;                                                          \
-        }                                                                                        \
+#define ACCUMULATE_FLOAT(name, T)                                                                                      \
+    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, bool sub) {                        \
+        for (int64_t i = 0; i < n; i++) {                                                                              \
+            T *d = (T *)(void *)(dst + i * ds);                                                                        \
+            T v = *(const T *)(const void *)(src + i * ss);                                                            \
+            *d = sub ? *d - v : *d + v;                                                                                \
+        }                                                                                                              \
     }
-#define ACCUMULATE_INT(name, T, U)                                                               \
-    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, bool sub) {  \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            T *d = (T *)(void *)(dst + i * ds);                                                  \
-            U v = (U) * (const T *)(const void *)(src + i * ss);                                 \
-            *d = (T)(sub ? (U)*d - v : (U)*d + v);                                               \
-        }                                                                                        \
+#define ACCUMULATE_INT(name, T, U)                                                                                     \
+    static void name(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, bool sub) {                        \
+        for (int64_t i = 0; i < n; i++) {                                                                              \
+            T *d = (T *)(void *)(dst + i * ds);                                                                        \
+            U v = (U) * (const T *)(const void *)(src + i * ss);                                                       \
+            *d = (T)(sub ? (U)*d - v : (U)*d + v);                                                                     \
+        }                                                                                                              \
     }
 ACCUMULATE_FLOAT(accumulate_f32, float)
 ACCUMULATE_FLOAT(accumulate_f64, double)

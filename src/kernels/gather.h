@@ -39,12 +39,12 @@ typedef struct einc__k_index {
     int64_t shape[EINC_MAX_DIMS]; /* [nloop]                                                        */
     char *t;                      /* the indexed tensor                                             */
     int64_t t_strides[EINC_MAX_DIMS];
-    int naxes;                    /* its indexed axes: lengths and strides                          */
+    int naxes; /* its indexed axes: lengths and strides                          */
     int64_t axis_len[EINC_MAX_DIMS];
     int64_t axis_stride[EINC_MAX_DIMS];
-    char *e;                      /* the other side: gather's result, scatter's values              */
+    char *e; /* the other side: gather's result, scatter's values              */
     int64_t e_strides[EINC_MAX_DIMS];
-    int ncoords;                  /* the coordinates provide naxes values per loop point in total    */
+    int ncoords; /* the coordinates provide naxes values per loop point in total    */
     einc__k_coords coords[EINC_MAX_DIMS];
 } einc__k_index;
 

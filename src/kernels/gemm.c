@@ -89,15 +89,12 @@ enum { BASE_MR = 4, BASE_NR_F32 = 8, BASE_NR_F64 = 4 };
         T *c = (T *)c_;                                                                                                \
         T acc[BASE_MR][NR];                                                                                            \
         for (int i = 0; i < BASE_MR; i++)                                                                              \
-            for (int j = 0; j < NR; j++)                                                                               \
-                acc[i][j] = (flags & EINC__GEMM_ACCUMULATE) ? c[i * crs + j] : (T)0;                                   \
+            for (int j = 0; j < NR; j++) acc[i][j] = (flags & EINC__GEMM_ACCUMULATE) ? c[i * crs + j] : (T)0;          \
         for (int64_t k = 0; k < kc; k++, a += aks, b += NR)                                                            \
             for (int i = 0; i < BASE_MR; i++)                                                                          \
-                for (int j = 0; j < NR; j++)                                                                           \
-                    acc[i][j] += a[i * ars] * b[j];                                                                    \
+                for (int j = 0; j < NR; j++) acc[i][j] += a[i * ars] * b[j];                                           \
         for (int i = 0; i < BASE_MR; i++)                                                                              \
-            for (int j = 0; j < NR; j++)                                                                               \
-                c[i * crs + j] = acc[i][j];                                                                            \
+            for (int j = 0; j < NR; j++) c[i * crs + j] = acc[i][j];                                                   \
     }
 BASE_MICRO(base_micro_f32, float, BASE_NR_F32)
 BASE_MICRO(base_micro_f64, double, BASE_NR_F64)
@@ -131,8 +128,7 @@ static gemm_geom geom_of(const einc__view *a, const einc__view *b, const einc__v
     gemm_geom g;
     g.nb = c->ndim - 2;
     g.nbatch = 1;
-    for (int d = 0; d < g.nb; d++)
-        g.nbatch *= c->shape[d];
+    for (int d = 0; d < g.nb; d++) g.nbatch *= c->shape[d];
     g.M = c->shape[g.nb];
     g.N = c->shape[g.nb + 1];
     g.K = a->shape[g.nb + 1];
@@ -155,12 +151,8 @@ static void batch_offsets(const einc__view *a, const einc__view *b, const einc__
     }
 }
 
-static int64_t min64(int64_t x, int64_t y) {
-    return x < y ? x : y;
-}
-static int64_t round_up(int64_t x, int64_t m) {
-    return (x + m - 1) / m * m;
-}
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 /* The depth of a k block. A narrow b (N below NC) leaves room in the cache budget of the b panel
  * (KC x NC), so the blocks get deeper, up to the whole sum: attention's p @ v (N = 64) then reads
@@ -213,22 +205,17 @@ size_t einc__k_gemm_scratch(const einc__view *a, const einc__view *b, const einc
                 const T *sk = sp + k * ks;                                                                             \
                 int64_t t = 0;                                                                                         \
                 if (ps == 1)                                                                                           \
-                    for (; t < pw; t++)                                                                                \
-                        dk[t] = sk[t];                                                                                 \
+                    for (; t < pw; t++) dk[t] = sk[t];                                                                 \
                 else                                                                                                   \
-                    for (; t < pw; t++)                                                                                \
-                        dk[t] = sk[t * ps];                                                                            \
-                for (; t < w; t++)                                                                                     \
-                    dk[t] = 0;                                                                                         \
+                    for (; t < pw; t++) dk[t] = sk[t * ps];                                                            \
+                for (; t < w; t++) dk[t] = 0;                                                                          \
             }                                                                                                          \
         }                                                                                                              \
     } while (0)
 
 static void pack_strips(char *dst, const char *src, int64_t ps, int64_t ks, int64_t np, int64_t kc, int w, size_t es) {
-    if (es == 4)
-        PACK_STRIPS(uint32_t);
-    else
-        PACK_STRIPS(uint64_t);
+    if (es == 4) PACK_STRIPS(uint32_t);
+    else PACK_STRIPS(uint64_t);
 }
 #undef PACK_STRIPS
 
@@ -247,15 +234,13 @@ static void tile(const einc__gemm_kernel *kn, int64_t kc, const char *a, int64_t
      * are contiguous (an element at a time cost a module's small products a third of their time) */
     _Alignas(64) char buf[MAX_TILE * sizeof(double)];
     for (int i = 0; i < mr; i++)
-        if (ccs == 1)
-            memcpy(buf + (size_t)(i * kn->nr) * es, c + i * crs * (int64_t)es, (size_t)nr * es);
+        if (ccs == 1) memcpy(buf + (size_t)(i * kn->nr) * es, c + i * crs * (int64_t)es, (size_t)nr * es);
         else
             for (int j = 0; j < nr; j++)
                 memcpy(buf + (size_t)(i * kn->nr + j) * es, c + (i * crs + j * ccs) * (int64_t)es, es);
     kn->micro(kc, a, ars, aks, bp, buf, kn->nr, flags & ~EINC__GEMM_STREAM);
     for (int i = 0; i < mr; i++)
-        if (ccs == 1)
-            memcpy(c + i * crs * (int64_t)es, buf + (size_t)(i * kn->nr) * es, (size_t)nr * es);
+        if (ccs == 1) memcpy(c + i * crs * (int64_t)es, buf + (size_t)(i * kn->nr) * es, (size_t)nr * es);
         else
             for (int j = 0; j < nr; j++)
                 memcpy(c + (i * crs + j * ccs) * (int64_t)es, buf + (size_t)(i * kn->nr + j) * es, es);
@@ -334,13 +319,11 @@ static void gemm_blocked(const einc__view *a, const einc__view *b, const einc__v
             int64_t oa, ob, oc, i = r % g->M;                                                                          \
             batch_offsets(a, b, c, g->nb, r / g->M, &oa, &ob, &oc);                                                    \
             T *cr = (T *)(void *)c->data + oc + i * g->crs;                                                            \
-            for (int64_t j = 0; j < g->N; j++)                                                                         \
-                cr[j * g->ccs] = 0;                                                                                    \
+            for (int64_t j = 0; j < g->N; j++) cr[j * g->ccs] = 0;                                                     \
             for (int64_t k = 0; k < g->K; k++) {                                                                       \
                 U aik = (U)((const T *)(const void *)a->data)[oa + i * g->ars + k * g->acs];                           \
                 const T *bk = (const T *)(const void *)b->data + ob + k * g->brs;                                      \
-                for (int64_t j = 0; j < g->N; j++)                                                                     \
-                    cr[j * g->ccs] = (T)((U)cr[j * g->ccs] + aik * (U)bk[j * g->bcs]);                                 \
+                for (int64_t j = 0; j < g->N; j++) cr[j * g->ccs] = (T)((U)cr[j * g->ccs] + aik * (U)bk[j * g->bcs]);  \
             }                                                                                                          \
         }                                                                                                              \
     } while (0)

@@ -24,31 +24,26 @@ static void GEMM_NAME(int64_t kc, const void *a_, int64_t ars, int64_t aks, cons
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++)
 #pragma GCC unroll 4
-            for (int v = 0; v < GEMM_NV; v++)
-                acc[i][v] = GEMM_LOAD(c + i * crs + v * GEMM_LANES);
+            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = GEMM_LOAD(c + i * crs + v * GEMM_LANES);
     } else {
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++)
 #pragma GCC unroll 4
-            for (int v = 0; v < GEMM_NV; v++)
-                acc[i][v] = GEMM_ZERO();
+            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = GEMM_ZERO();
     }
     const GEMM_T *ar[GEMM_MR]; /* one pointer per row of a: each walks k with stride aks */
 #pragma GCC unroll 16
-    for (int i = 0; i < GEMM_MR; i++)
-        ar[i] = a + i * ars;
+    for (int i = 0; i < GEMM_MR; i++) ar[i] = a + i * ars;
     for (int64_t k = 0; k < kc; k++) {
         GEMM_V bv[GEMM_NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < GEMM_NV; v++)
-            bv[v] = GEMM_LOAD(b + v * GEMM_LANES);
+        for (int v = 0; v < GEMM_NV; v++) bv[v] = GEMM_LOAD(b + v * GEMM_LANES);
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++) {
             GEMM_V av = GEMM_SET1(*ar[i]);
             ar[i] += aks;
 #pragma GCC unroll 4
-            for (int v = 0; v < GEMM_NV; v++)
-                acc[i][v] = GEMM_FMA(av, bv[v], acc[i][v]);
+            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = GEMM_FMA(av, bv[v], acc[i][v]);
         }
         b += GEMM_NV * GEMM_LANES;
     }
@@ -56,13 +51,11 @@ static void GEMM_NAME(int64_t kc, const void *a_, int64_t ars, int64_t aks, cons
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++)
 #pragma GCC unroll 4
-            for (int v = 0; v < GEMM_NV; v++)
-                GEMM_STREAM(c + i * crs + v * GEMM_LANES, acc[i][v]);
+            for (int v = 0; v < GEMM_NV; v++) GEMM_STREAM(c + i * crs + v * GEMM_LANES, acc[i][v]);
     } else {
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++)
 #pragma GCC unroll 4
-            for (int v = 0; v < GEMM_NV; v++)
-                GEMM_STORE(c + i * crs + v * GEMM_LANES, acc[i][v]);
+            for (int v = 0; v < GEMM_NV; v++) GEMM_STORE(c + i * crs + v * GEMM_LANES, acc[i][v]);
     }
 }

@@ -21,9 +21,7 @@
 /* ---- geometry ------------------------------------------------------------------------------ */
 
 /* Sort key: broadcast (stride 0) dimensions count as the least contiguous. */
-static int64_t stride_key(int64_t s) {
-    return s == 0 ? INT64_MAX : (s < 0 ? -s : s);
-}
+static int64_t stride_key(int64_t s) { return s == 0 ? INT64_MAX : (s < 0 ? -s : s); }
 
 /* Merges neighbours i-1, i whose strides allow it (in x, and in y when ys != NULL). */
 static int coalesce(int n, int64_t *shape, int64_t *xs, int64_t *ys) {
@@ -91,12 +89,10 @@ void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const ein
     g->nr = coalesce(g->nr, g->rshape, g->rxs, y_full ? g->rys : NULL);
     g->nk = coalesce(g->nk, g->kshape, g->kxs, g->kys);
     g->nout = 1;
-    for (int i = 0; i < g->nk; i++)
-        g->nout *= g->kshape[i];
+    for (int i = 0; i < g->nk; i++) g->nout *= g->kshape[i];
     g->nred = empty_red ? 0 : 1;
     if (empty_red) g->nr = 0;
-    for (int i = 0; i < g->nr; i++)
-        g->nred *= g->rshape[i];
+    for (int i = 0; i < g->nr; i++) g->nred *= g->rshape[i];
 
     /* Column mode when some kept dimension is more contiguous than every reduced one and long
      * enough to fill vector lanes; it becomes the last kept dimension. */
@@ -131,11 +127,9 @@ void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const ein
     static void name(U *dst, const char *p, int64_t s, int64_t n) {                                                    \
         const T *x = (const T *)(const void *)p;                                                                       \
         if (s == 1)                                                                                                    \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                dst[i] = (U)x[i];                                                                                      \
+            for (int64_t i = 0; i < n; i++) dst[i] = (U)x[i];                                                          \
         else                                                                                                           \
-            for (int64_t i = 0; i < n; i++)                                                                            \
-                dst[i] = (U)x[i * s];                                                                                  \
+            for (int64_t i = 0; i < n; i++) dst[i] = (U)x[i * s];                                                      \
     }
 DEFINE_LOAD(load_f32_f64, float, double)
 DEFINE_LOAD(load_f64_f64, double, double)
@@ -156,20 +150,17 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
     case EINC_BOOL: load_u8_f64(dst, p, stride, n); return; /* bools are stored as 0 / 1 */
     case EINC_FLOAT16: {
         const uint16_t *x = (const uint16_t *)(const void *)p;
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = (double)einc__f16_to_f32(x[i * stride]);
+        for (int64_t i = 0; i < n; i++) dst[i] = (double)einc__f16_to_f32(x[i * stride]);
         return;
     }
     case EINC_BFLOAT16: {
         const uint16_t *x = (const uint16_t *)(const void *)p;
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = (double)einc__bf16_to_f32(x[i * stride]);
+        for (int64_t i = 0; i < n; i++) dst[i] = (double)einc__bf16_to_f32(x[i * stride]);
         return;
     }
     default: { /* uint8, int8, int16: exact in double */
         int64_t es = (int64_t)einc_dtype_size(dtype);
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = einc__load_f64(p + i * stride * es, dtype);
+        for (int64_t i = 0; i < n; i++) dst[i] = einc__load_f64(p + i * stride * es, dtype);
         return;
     }
     }
@@ -184,8 +175,7 @@ static void load_i64(int64_t *dst, const char *p, einc_dtype dtype, int64_t stri
     case EINC_FLOAT64: return; /* integer passes never see floats */
     default: {                 /* uint8, int8, int16 */
         int64_t es = (int64_t)einc_dtype_size(dtype);
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = einc__load_i64(p + i * stride * es, dtype);
+        for (int64_t i = 0; i < n; i++) dst[i] = einc__load_i64(p + i * stride * es, dtype);
         return;
     }
     }
@@ -226,9 +216,7 @@ typedef enum {
     P_IARGMIN
 } pass_kind;
 
-static bool pass_is_int(pass_kind k) {
-    return k >= P_ISUM;
-}
+static bool pass_is_int(pass_kind k) { return k >= P_ISUM; }
 
 /* The state of one output's reduction. */
 typedef struct {
@@ -294,20 +282,16 @@ static void finish(einc_reduce_op op, bool fl, const acc1 *a, int64_t n, char *y
     switch (op) {
     case EINC_REDUCE_SUM:
     case EINC_REDUCE_PROD:
-        if (fl)
-            einc__store_f64(yp, ydt, a->f);
-        else
-            store_i64(yp, ydt, (int64_t)a->u);
+        if (fl) einc__store_f64(yp, ydt, a->f);
+        else store_i64(yp, ydt, (int64_t)a->u);
         return;
     case EINC_REDUCE_MEAN:
     case EINC_REDUCE_VAR: einc__store_f64(yp, ydt, a->f / dn); return;
     case EINC_REDUCE_STD: einc__store_f64(yp, ydt, sqrt(a->f / dn)); return;
     case EINC_REDUCE_MAX:
     case EINC_REDUCE_MIN:
-        if (fl)
-            einc__store_f64(yp, ydt, a->f);
-        else
-            store_i64(yp, ydt, a->i);
+        if (fl) einc__store_f64(yp, ydt, a->f);
+        else store_i64(yp, ydt, a->i);
         return;
     case EINC_REDUCE_ARGMAX:
     case EINC_REDUCE_ARGMIN: store_i64(yp, ydt, a->best); return;
@@ -332,11 +316,9 @@ static double run_sum(const double *v, int64_t n) {
     double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            a[j] += v[i + j];
+        for (int j = 0; j < 8; j++) a[j] += v[i + j];
     double s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-    for (; i < n; i++)
-        s += v[i];
+    for (; i < n; i++) s += v[i];
     return s;
 }
 
@@ -347,35 +329,29 @@ static double run_sum(const double *v, int64_t n) {
 
 static double run_max(const double *v, int64_t n, double m) {
     double a[LANES];
-    for (int j = 0; j < LANES; j++)
-        a[j] = m;
+    for (int j = 0; j < LANES; j++) a[j] = m;
     int64_t i = 0;
     for (; i + LANES <= n; i += LANES)
         for (int j = 0; j < LANES; j++) {
             double x = v[i + j];
             a[j] = (x > a[j] || x != x) ? x : a[j];
         }
-    for (; i < n; i++)
-        a[0] = (v[i] > a[0] || v[i] != v[i]) ? v[i] : a[0];
-    for (int j = 1; j < LANES; j++)
-        a[0] = (a[j] > a[0] || a[j] != a[j]) ? a[j] : a[0];
+    for (; i < n; i++) a[0] = (v[i] > a[0] || v[i] != v[i]) ? v[i] : a[0];
+    for (int j = 1; j < LANES; j++) a[0] = (a[j] > a[0] || a[j] != a[j]) ? a[j] : a[0];
     return a[0];
 }
 
 static double run_min(const double *v, int64_t n, double m) {
     double a[LANES];
-    for (int j = 0; j < LANES; j++)
-        a[j] = m;
+    for (int j = 0; j < LANES; j++) a[j] = m;
     int64_t i = 0;
     for (; i + LANES <= n; i += LANES)
         for (int j = 0; j < LANES; j++) {
             double x = v[i + j];
             a[j] = (x < a[j] || x != x) ? x : a[j];
         }
-    for (; i < n; i++)
-        a[0] = (v[i] < a[0] || v[i] != v[i]) ? v[i] : a[0];
-    for (int j = 1; j < LANES; j++)
-        a[0] = (a[j] < a[0] || a[j] != a[j]) ? a[j] : a[0];
+    for (; i < n; i++) a[0] = (v[i] < a[0] || v[i] != v[i]) ? v[i] : a[0];
+    for (int j = 1; j < LANES; j++) a[0] = (a[j] < a[0] || a[j] != a[j]) ? a[j] : a[0];
     return a[0];
 }
 
@@ -384,25 +360,21 @@ static void row_update(acc1 *a, pass_kind k, const double *v, const int64_t *w, 
     switch (k) {
     case P_SUM: a->f += run_sum(v, n); return;
     case P_SQDEV:
-        for (int64_t i = 0; i < n; i++)
-            tmp[i] = (v[i] - a->c) * (v[i] - a->c);
+        for (int64_t i = 0; i < n; i++) tmp[i] = (v[i] - a->c) * (v[i] - a->c);
         a->f += run_sum(tmp, n);
         return;
     case P_SUMEXP:
-        for (int64_t i = 0; i < n; i++)
-            tmp[i] = exp(v[i] - a->c);
+        for (int64_t i = 0; i < n; i++) tmp[i] = exp(v[i] - a->c);
         a->f += run_sum(tmp, n);
         return;
     case P_SUMEXP32: {
         float c = (float)a->c; /* exact: the max of float32 values */
-        for (int64_t i = 0; i < n; i++)
-            tmp[i] = (double)einc__k_exp_f32((float)v[i] - c);
+        for (int64_t i = 0; i < n; i++) tmp[i] = (double)einc__k_exp_f32((float)v[i] - c);
         a->f += run_sum(tmp, n);
         return;
     }
     case P_PROD:
-        for (int64_t i = 0; i < n; i++)
-            a->f *= v[i];
+        for (int64_t i = 0; i < n; i++) a->f *= v[i];
         return;
     case P_MAX: a->f = run_max(v, n, a->f); return;
     case P_MIN: a->f = run_min(v, n, a->f); return;
@@ -416,26 +388,21 @@ static void row_update(acc1 *a, pass_kind k, const double *v, const int64_t *w, 
         return;
     case P_NZ: {
         int64_t c = 0;
-        for (int64_t i = 0; i < n; i++)
-            c += v[i] != 0.0;
+        for (int64_t i = 0; i < n; i++) c += v[i] != 0.0;
         a->i += c;
         return;
     }
     case P_ISUM:
-        for (int64_t i = 0; i < n; i++)
-            a->u += (uint64_t)w[i];
+        for (int64_t i = 0; i < n; i++) a->u += (uint64_t)w[i];
         return;
     case P_IPROD:
-        for (int64_t i = 0; i < n; i++)
-            a->u *= (uint64_t)w[i];
+        for (int64_t i = 0; i < n; i++) a->u *= (uint64_t)w[i];
         return;
     case P_IMAX:
-        for (int64_t i = 0; i < n; i++)
-            a->i = w[i] > a->i ? w[i] : a->i;
+        for (int64_t i = 0; i < n; i++) a->i = w[i] > a->i ? w[i] : a->i;
         return;
     case P_IMIN:
-        for (int64_t i = 0; i < n; i++)
-            a->i = w[i] < a->i ? w[i] : a->i;
+        for (int64_t i = 0; i < n; i++) a->i = w[i] < a->i ? w[i] : a->i;
         return;
     case P_IARGMAX:
         for (int64_t i = 0; i < n; i++)
@@ -495,10 +462,8 @@ static void row_pass(const einc__reduce_geom *g, const char *xp, einc_dtype dt, 
         for (int64_t i0 = 0; i0 < inner; i0 += CH) {
             int64_t m = inner - i0 < CH ? inner - i0 : CH;
             const char *q = p + i0 * is * es;
-            if (pass_is_int(k))
-                row_update(a, k, NULL, run_i64(ibuf, q, dt, is, m), m, pos, tmp);
-            else
-                row_update(a, k, run_f64(fbuf, q, dt, is, m), NULL, m, pos, tmp);
+            if (pass_is_int(k)) row_update(a, k, NULL, run_i64(ibuf, q, dt, is, m), m, pos, tmp);
+            else row_update(a, k, run_f64(fbuf, q, dt, is, m), NULL, m, pos, tmp);
             pos += m;
         }
         p = next_run(g, p, es, idx);
@@ -522,12 +487,10 @@ static double lse_block_f32(const einc__reduce_geom *g, const char *xp) {
                 int64_t m = is == 1 ? inner : inner - i0 < CH ? inner - i0 : CH;
                 const float *r = q + i0 * is;
                 if (is != 1) {
-                    for (int64_t i = 0; i < m; i++)
-                        buf[i] = r[i * is];
+                    for (int64_t i = 0; i < m; i++) buf[i] = r[i * is];
                     r = buf;
                 }
-                if (pass == 0)
-                    einc__vm_lse_f32(&st, r, m);
+                if (pass == 0) einc__vm_lse_f32(&st, r, m);
                 else if (mx == mx) {
                     float v = einc__vm_max_f32(r, m);
                     mx = v != v ? v : mx;
@@ -629,32 +592,25 @@ static void col_init(col_acc *a, pass_kind k, int64_t cn) {
 static void col_update(col_acc *a, pass_kind k, const double *v, const int64_t *w, int64_t cn, int64_t pos) {
     switch (k) {
     case P_SUM:
-        for (int64_t j = 0; j < cn; j++)
-            a->f[j] += v[j];
+        for (int64_t j = 0; j < cn; j++) a->f[j] += v[j];
         return;
     case P_SQDEV:
-        for (int64_t j = 0; j < cn; j++)
-            a->f[j] += (v[j] - a->c[j]) * (v[j] - a->c[j]);
+        for (int64_t j = 0; j < cn; j++) a->f[j] += (v[j] - a->c[j]) * (v[j] - a->c[j]);
         return;
     case P_SUMEXP:
-        for (int64_t j = 0; j < cn; j++)
-            a->f[j] += exp(v[j] - a->c[j]);
+        for (int64_t j = 0; j < cn; j++) a->f[j] += exp(v[j] - a->c[j]);
         return;
     case P_SUMEXP32:
-        for (int64_t j = 0; j < cn; j++)
-            a->f[j] += (double)einc__k_exp_f32((float)v[j] - (float)a->c[j]);
+        for (int64_t j = 0; j < cn; j++) a->f[j] += (double)einc__k_exp_f32((float)v[j] - (float)a->c[j]);
         return;
     case P_PROD:
-        for (int64_t j = 0; j < cn; j++)
-            a->f[j] *= v[j];
+        for (int64_t j = 0; j < cn; j++) a->f[j] *= v[j];
         return;
     case P_MAX:
-        for (int64_t j = 0; j < cn; j++)
-            a->f[j] = (v[j] > a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
+        for (int64_t j = 0; j < cn; j++) a->f[j] = (v[j] > a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
         return;
     case P_MIN:
-        for (int64_t j = 0; j < cn; j++)
-            a->f[j] = (v[j] < a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
+        for (int64_t j = 0; j < cn; j++) a->f[j] = (v[j] < a->f[j] || v[j] != v[j]) ? v[j] : a->f[j];
         return;
     case P_ARGMAX:
         for (int64_t j = 0; j < cn; j++)
@@ -665,24 +621,19 @@ static void col_update(col_acc *a, pass_kind k, const double *v, const int64_t *
             if (v[j] < a->f[j] || (v[j] != v[j] && a->f[j] == a->f[j])) a->f[j] = v[j], a->best[j] = pos;
         return;
     case P_NZ:
-        for (int64_t j = 0; j < cn; j++)
-            a->i[j] += v[j] != 0.0;
+        for (int64_t j = 0; j < cn; j++) a->i[j] += v[j] != 0.0;
         return;
     case P_ISUM:
-        for (int64_t j = 0; j < cn; j++)
-            a->u[j] += (uint64_t)w[j];
+        for (int64_t j = 0; j < cn; j++) a->u[j] += (uint64_t)w[j];
         return;
     case P_IPROD:
-        for (int64_t j = 0; j < cn; j++)
-            a->u[j] *= (uint64_t)w[j];
+        for (int64_t j = 0; j < cn; j++) a->u[j] *= (uint64_t)w[j];
         return;
     case P_IMAX:
-        for (int64_t j = 0; j < cn; j++)
-            a->i[j] = w[j] > a->i[j] ? w[j] : a->i[j];
+        for (int64_t j = 0; j < cn; j++) a->i[j] = w[j] > a->i[j] ? w[j] : a->i[j];
         return;
     case P_IMIN:
-        for (int64_t j = 0; j < cn; j++)
-            a->i[j] = w[j] < a->i[j] ? w[j] : a->i[j];
+        for (int64_t j = 0; j < cn; j++) a->i[j] = w[j] < a->i[j] ? w[j] : a->i[j];
         return;
     case P_IARGMAX:
         for (int64_t j = 0; j < cn; j++)
@@ -703,10 +654,8 @@ static void col_pass(const einc__reduce_geom *g, const char *xp, int64_t vs, int
     int64_t idx[EINC_MAX_DIMS] = {0};
     const char *p = xp;
     for (int64_t pos = 0; pos < g->nred; pos++) {
-        if (pass_is_int(k))
-            col_update(a, k, NULL, run_i64(ibuf, p, dt, vs, cn), cn, pos);
-        else
-            col_update(a, k, run_f64(fbuf, p, dt, vs, cn), NULL, cn, pos);
+        if (pass_is_int(k)) col_update(a, k, NULL, run_i64(ibuf, p, dt, vs, cn), cn, pos);
+        else col_update(a, k, run_f64(fbuf, p, dt, vs, cn), NULL, cn, pos);
         for (int d = g->nr - 1; d >= 0; d--) {
             p += g->rxs[d] * es;
             if (++idx[d] < g->rshape[d]) break;
@@ -743,8 +692,7 @@ static void reduce_columns(einc_reduce_op op, const einc__reduce_geom *g, const 
         col_init(&a, p1, cn);
         col_pass(g, xp, vxs, cn, x->dtype, p1, &a, fbuf, ibuf);
         if (p2 != P_NONE) {
-            for (int64_t j = 0; j < cn; j++)
-                a.c[j] = second_const(op, a.f[j], g->nred);
+            for (int64_t j = 0; j < cn; j++) a.c[j] = second_const(op, a.f[j], g->nred);
             col_init(&a, p2, cn);
             col_pass(g, xp, vxs, cn, x->dtype, p2, &a, fbuf, ibuf);
         }
@@ -760,10 +708,8 @@ void einc__k_reduce(einc_reduce_op op, const einc__view *y, const einc__view *x,
     bool arg = op == EINC_REDUCE_ARGMAX || op == EINC_REDUCE_ARGMIN;
     einc__reduce_geom_init(&g, x, y, mask, false, arg);
     if (g.nout == 0) return;
-    if (g.column)
-        reduce_columns(op, &g, y, x, ith, nth);
-    else
-        reduce_rows(op, &g, y, x, ith, nth);
+    if (g.column) reduce_columns(op, &g, y, x, ith, nth);
+    else reduce_rows(op, &g, y, x, ith, nth);
 }
 
 /* ---- reference twin: one output at a time, the block in row-major order, plain loops -------- */
@@ -863,14 +809,11 @@ void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view
     int kept[EINC_MAX_DIMS], red[EINC_MAX_DIMS], nk = 0, nr = 0;
     int64_t nout = 1, n = 1;
     for (int d = 0; d < x->ndim; d++) {
-        if (mask & (1u << d))
-            red[nr++] = d;
-        else
-            kept[nk++] = d, nout *= x->shape[d];
+        if (mask & (1u << d)) red[nr++] = d;
+        else kept[nk++] = d, nout *= x->shape[d];
     }
     if (nout == 0) return;
-    for (int i = 0; i < nr; i++)
-        n *= x->shape[red[i]];
+    for (int i = 0; i < nr; i++) n *= x->shape[red[i]];
     bool exact_int = !(einc__dtype_kind(x->dtype) == 2) &&
                      (op == EINC_REDUCE_SUM || op == EINC_REDUCE_PROD || op == EINC_REDUCE_MAX ||
                       op == EINC_REDUCE_MIN || op == EINC_REDUCE_ARGMAX || op == EINC_REDUCE_ARGMIN);
@@ -885,9 +828,7 @@ void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view
             xb += k * x->strides[kept[i]];
             yb += k * y->strides[kept[i]];
         }
-        if (exact_int)
-            ref_one_int(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
-        else
-            ref_one_float(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
+        if (exact_int) ref_one_int(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
+        else ref_one_float(op, x, red, nr, xb, n, y->data + yb * yes, y->dtype);
     }
 }

@@ -38,8 +38,7 @@
  * at a time over contiguous runs; when the innermost contiguous dimension is a kept one, chunks
  * of neighbouring outputs are accumulated together row by row (vectorisable over the outputs). */
 void einc__k_reduce(einc_reduce_op op, const einc__view *y, const einc__view *x, uint32_t mask, int ith, int nth);
-void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view *x, uint32_t mask, int ith,
-                        int nth);
+void einc__k_reduce_ref(einc_reduce_op op, const einc__view *y, const einc__view *x, uint32_t mask, int ith, int nth);
 
 /* x [d0, ..., dn-1] -> y [d0, ..., dn-1]: softmax (is_log: log_softmax) normalised jointly over the
  * dimensions in `mask`. y's dtype is x's for float32/float64 and float64 otherwise; y must not be
@@ -53,15 +52,15 @@ void einc__k_softmax_ref(const einc__view *y, const einc__view *x, uint32_t mask
 /* The iteration space of a reduction, simplified: size-1 dimensions dropped, mergeable
  * neighbours coalesced, reduced dimensions ordered so the innermost has the smallest stride. */
 typedef struct einc__reduce_geom {
-    int nk;                                /* kept dims (outputs), outermost first            */
+    int nk; /* kept dims (outputs), outermost first            */
     int64_t kshape[EINC_MAX_DIMS];
     int64_t kxs[EINC_MAX_DIMS], kys[EINC_MAX_DIMS]; /* x / y strides (elements)                */
-    int nr;                                /* reduced dims, innermost last                    */
+    int nr;                                         /* reduced dims, innermost last                    */
     int64_t rshape[EINC_MAX_DIMS];
     int64_t rxs[EINC_MAX_DIMS], rys[EINC_MAX_DIMS]; /* rys only for a full-shape y (softmax)   */
-    int64_t xoff, yoff;                    /* element offsets from flipped negative strides   */
-    int64_t nout;                          /* product of kshape (0: nothing to do)            */
-    int64_t nred;                          /* product of rshape (0: empty reduction)          */
+    int64_t xoff, yoff;                             /* element offsets from flipped negative strides   */
+    int64_t nout;                                   /* product of kshape (0: nothing to do)            */
+    int64_t nred;                                   /* product of rshape (0: empty reduction)          */
     bool column; /* the last kept dim is the most contiguous: accumulate outputs in chunks    */
 } einc__reduce_geom;
 
@@ -69,8 +68,8 @@ typedef struct einc__reduce_geom {
  * is the keepdims shape and only its kept strides matter. keep_order: visit the reduced block in
  * row-major order of x's axes (argmax/argmin report flat indices), else reorder and flip reduced
  * dimensions freely for locality. */
-void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const einc__view *y, uint32_t mask,
-                            bool y_full, bool keep_order);
+void einc__reduce_geom_init(einc__reduce_geom *g, const einc__view *x, const einc__view *y, uint32_t mask, bool y_full,
+                            bool keep_order);
 
 /* Outputs processed together in column mode (accumulators live on the stack). */
 #define EINC__REDUCE_CHUNK 1024
@@ -81,6 +80,5 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
 /* ---- float32 exp, shared by softmax and logsumexp ------------------------------------------ */
 
 #include "vecmath.h" /* einc__k_exp_f32, einc__k_select_f32 */
-
 
 #endif /* EINC_KERNELS_REDUCE_H */

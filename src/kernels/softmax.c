@@ -52,8 +52,7 @@ static void stats_run_f32(einc__lse_f32 *st, const float *x, int64_t xs, int64_t
     float buf[CH];
     for (int64_t i0 = 0; i0 < n; i0 += CH) {
         int64_t c = n - i0 < CH ? n - i0 : CH;
-        for (int64_t i = 0; i < c; i++)
-            buf[i] = x[(i0 + i) * xs];
+        for (int64_t i = 0; i < c; i++) buf[i] = x[(i0 + i) * xs];
         einc__vm_lse_f32(st, buf, c);
     }
 }
@@ -62,23 +61,17 @@ static void stats_run_f32(einc__lse_f32 *st, const float *x, int64_t xs, int64_t
 static void final_run_f32(const float *x, int64_t xs, float *y, int64_t ys, int64_t n, float m, float c, bool is_log,
                           bool stream) {
     if (xs == 1 && ys == 1) {
-        if (is_log)
-            einc__vm_log_softmax_f32(y, x, n, m, c, stream);
-        else
-            einc__vm_softmax_f32(y, x, n, m, c, stream);
+        if (is_log) einc__vm_log_softmax_f32(y, x, n, m, c, stream);
+        else einc__vm_softmax_f32(y, x, n, m, c, stream);
         return;
     }
     float buf[CH];
     for (int64_t i0 = 0; i0 < n; i0 += CH) {
         int64_t k = n - i0 < CH ? n - i0 : CH;
-        for (int64_t i = 0; i < k; i++)
-            buf[i] = x[(i0 + i) * xs];
-        if (is_log)
-            einc__vm_log_softmax_f32(buf, buf, k, m, c, false);
-        else
-            einc__vm_softmax_f32(buf, buf, k, m, c, false);
-        for (int64_t i = 0; i < k; i++)
-            y[(i0 + i) * ys] = buf[i];
+        for (int64_t i = 0; i < k; i++) buf[i] = x[(i0 + i) * xs];
+        if (is_log) einc__vm_log_softmax_f32(buf, buf, k, m, c, false);
+        else einc__vm_softmax_f32(buf, buf, k, m, c, false);
+        for (int64_t i = 0; i < k; i++) y[(i0 + i) * ys] = buf[i];
     }
 }
 
@@ -95,17 +88,14 @@ static void group_f32(const einc__reduce_geom *g, const float *x, float *y, bool
     }
     einc__lse_f32 st = EINC__LSE_INIT;
     walk w = {{0}, 0, 0};
-    for (int64_t k = 0; k < nseg; k++, walk_next(g, nr - 1, &w))
-        stats_run_f32(&st, x + w.xo, xs, inner);
+    for (int64_t k = 0; k < nseg; k++, walk_next(g, nr - 1, &w)) stats_run_f32(&st, x + w.xo, xs, inner);
     float m = st.r;
     bool bad = isnan(st.s) || !isfinite(m);
     float c = bad ? NAN : is_log ? (float)log(st.s) : (float)(1.0 / st.s);
     for (int64_t k = 0; k < nseg; k++, walk_next(g, nr - 1, &w)) {
         if (bad)
-            for (int64_t i = 0; i < inner; i++)
-                y[w.yo + i * ys] = NAN;
-        else
-            final_run_f32(x + w.xo, xs, y + w.yo, ys, inner, m, c, is_log, stream);
+            for (int64_t i = 0; i < inner; i++) y[w.yo + i * ys] = NAN;
+        else final_run_f32(x + w.xo, xs, y + w.yo, ys, inner, m, c, is_log, stream);
     }
 }
 
@@ -114,8 +104,7 @@ static void columns_f32(const einc__reduce_geom *g, const float *x, int64_t vxs,
                         bool is_log) {
     float m[CH], c[CH];
     double s[CH];
-    for (int64_t j = 0; j < cn; j++)
-        m[j] = -INFINITY, s[j] = 0;
+    for (int64_t j = 0; j < cn; j++) m[j] = -INFINITY, s[j] = 0;
     walk w = {{0}, 0, 0};
     for (int64_t k = 0; k < g->nred; k++, walk_next(g, g->nr, &w)) {
         const float *xp = x + w.xo;
@@ -128,31 +117,23 @@ static void columns_f32(const einc__reduce_geom *g, const float *x, int64_t vxs,
         const float *xp = x + w.xo;
         float *yp = y + w.yo;
         if (vxs == 1 && vys == 1 && !is_log) {
-            for (int64_t j = 0; j < cn; j++)
-                yp[j] = einc__k_exp_f32(xp[j] - m[j]);
-            for (int64_t j = 0; j < cn; j++)
-                s[j] += (double)yp[j];
+            for (int64_t j = 0; j < cn; j++) yp[j] = einc__k_exp_f32(xp[j] - m[j]);
+            for (int64_t j = 0; j < cn; j++) s[j] += (double)yp[j];
         } else {
-            for (int64_t j = 0; j < cn; j++)
-                c[j] = einc__k_exp_f32(xp[j * vxs] - m[j]);
-            for (int64_t j = 0; j < cn; j++)
-                s[j] += (double)c[j];
+            for (int64_t j = 0; j < cn; j++) c[j] = einc__k_exp_f32(xp[j * vxs] - m[j]);
+            for (int64_t j = 0; j < cn; j++) s[j] += (double)c[j];
             if (!is_log)
-                for (int64_t j = 0; j < cn; j++)
-                    yp[j * vys] = c[j];
+                for (int64_t j = 0; j < cn; j++) yp[j * vys] = c[j];
         }
     }
-    for (int64_t j = 0; j < cn; j++)
-        c[j] = is_log ? (float)log(s[j]) : (float)(1.0 / s[j]);
+    for (int64_t j = 0; j < cn; j++) c[j] = is_log ? (float)log(s[j]) : (float)(1.0 / s[j]);
     for (int64_t k = 0; k < g->nred; k++, walk_next(g, g->nr, &w)) {
         const float *xp = x + w.xo;
         float *yp = y + w.yo;
         if (is_log)
-            for (int64_t j = 0; j < cn; j++)
-                yp[j * vys] = (xp[j * vxs] - m[j]) - c[j];
+            for (int64_t j = 0; j < cn; j++) yp[j * vys] = (xp[j * vxs] - m[j]) - c[j];
         else
-            for (int64_t j = 0; j < cn; j++)
-                yp[j * vys] *= c[j];
+            for (int64_t j = 0; j < cn; j++) yp[j * vys] *= c[j];
     }
 }
 
@@ -174,12 +155,9 @@ static void group_f64(const einc__reduce_geom *g, const char *x, einc_dtype dt, 
                 double *yp = y + w.yo + i0 * ys;
                 for (int64_t i = 0; i < n; i++) {
                     double v = buf[i];
-                    if (pass == 0)
-                        m = (v > m || v != v) ? v : m;
-                    else if (pass == 1)
-                        s += exp(v - m);
-                    else
-                        yp[i * ys] = is_log ? (v - m) - c : exp(v - m) * c;
+                    if (pass == 0) m = (v > m || v != v) ? v : m;
+                    else if (pass == 1) s += exp(v - m);
+                    else yp[i * ys] = is_log ? (v - m) - c : exp(v - m) * c;
                 }
             }
         }
@@ -190,28 +168,22 @@ static void columns_f64(const einc__reduce_geom *g, const char *x, einc_dtype dt
                         int64_t cn, bool is_log) {
     int64_t es = (int64_t)einc_dtype_size(dt);
     double buf[CH], m[CH], s[CH], c[CH];
-    for (int64_t j = 0; j < cn; j++)
-        m[j] = -INFINITY, s[j] = 0;
+    for (int64_t j = 0; j < cn; j++) m[j] = -INFINITY, s[j] = 0;
     walk w = {{0}, 0, 0};
     for (int pass = 0; pass < 3; pass++) {
         if (pass == 2)
-            for (int64_t j = 0; j < cn; j++)
-                c[j] = is_log ? log(s[j]) : 1.0 / s[j];
+            for (int64_t j = 0; j < cn; j++) c[j] = is_log ? log(s[j]) : 1.0 / s[j];
         for (int64_t k = 0; k < g->nred; k++, walk_next(g, g->nr, &w)) {
             einc__reduce_load_f64(buf, x + w.xo * es, dt, vxs, cn);
             double *yp = y + w.yo;
             if (pass == 0)
-                for (int64_t j = 0; j < cn; j++)
-                    m[j] = (buf[j] > m[j] || buf[j] != buf[j]) ? buf[j] : m[j];
+                for (int64_t j = 0; j < cn; j++) m[j] = (buf[j] > m[j] || buf[j] != buf[j]) ? buf[j] : m[j];
             else if (pass == 1)
-                for (int64_t j = 0; j < cn; j++)
-                    s[j] += exp(buf[j] - m[j]);
+                for (int64_t j = 0; j < cn; j++) s[j] += exp(buf[j] - m[j]);
             else if (is_log)
-                for (int64_t j = 0; j < cn; j++)
-                    yp[j * vys] = (buf[j] - m[j]) - c[j];
+                for (int64_t j = 0; j < cn; j++) yp[j * vys] = (buf[j] - m[j]) - c[j];
             else
-                for (int64_t j = 0; j < cn; j++)
-                    yp[j * vys] = exp(buf[j] - m[j]) * c[j];
+                for (int64_t j = 0; j < cn; j++) yp[j * vys] = exp(buf[j] - m[j]) * c[j];
         }
     }
 }
@@ -225,8 +197,7 @@ void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bo
     einc__reduce_geom_init(&g, x, y, mask, true, false);
     bool f32 = x->dtype == EINC_FLOAT32;
     int64_t total = 1;
-    for (int d = 0; d < y->ndim; d++)
-        total *= y->shape[d];
+    for (int d = 0; d < y->ndim; d++) total *= y->shape[d];
     bool stream = total >= EINC__VM_STREAM_ELEMS; /* y would not stay in cache */
     int64_t xes = (int64_t)einc_dtype_size(x->dtype), yes = (int64_t)einc_dtype_size(y->dtype);
     int nk = g.nk;
@@ -269,12 +240,10 @@ void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bo
         if (f32 && g.column)
             columns_f32(&g, (const float *)(const void *)xp, g.kxs[nk - 1], (float *)(void *)yp, g.kys[nk - 1], cn,
                         is_log);
-        else if (f32)
-            group_f32(&g, (const float *)(const void *)xp, (float *)(void *)yp, is_log, stream);
+        else if (f32) group_f32(&g, (const float *)(const void *)xp, (float *)(void *)yp, is_log, stream);
         else if (g.column)
             columns_f64(&g, xp, x->dtype, g.kxs[nk - 1], (double *)(void *)yp, g.kys[nk - 1], cn, is_log);
-        else
-            group_f64(&g, xp, x->dtype, (double *)(void *)yp, is_log);
+        else group_f64(&g, xp, x->dtype, (double *)(void *)yp, is_log);
     }
     if (stream) einc__vm_fence();
 }
@@ -286,10 +255,8 @@ void einc__k_softmax_ref(const einc__view *y, const einc__view *x, uint32_t mask
     for (int d = 0; d < x->ndim; d++)
         if (x->shape[d] == 0) return; /* y is empty too */
     for (int d = 0; d < x->ndim; d++) {
-        if (mask & (1u << d))
-            red[nr++] = d, n *= x->shape[d];
-        else
-            kept[nk++] = d, ngroups *= x->shape[d];
+        if (mask & (1u << d)) red[nr++] = d, n *= x->shape[d];
+        else kept[nk++] = d, ngroups *= x->shape[d];
     }
     int64_t xes = (int64_t)einc_dtype_size(x->dtype), yes = (int64_t)einc_dtype_size(y->dtype);
     int64_t begin, end;
@@ -314,10 +281,8 @@ void einc__k_softmax_ref(const einc__view *y, const einc__view *x, uint32_t mask
                 }
                 double v = einc__load_f64(x->data + xo * xes, x->dtype);
                 if (pass == 0) {
-                    if (isnan(v) || isnan(m))
-                        m = NAN;
-                    else if (v > m)
-                        m = v;
+                    if (isnan(v) || isnan(m)) m = NAN;
+                    else if (v > m) m = v;
                 } else if (pass == 1) {
                     s += exp(v - m);
                 } else {

@@ -92,32 +92,27 @@ static void load_keys(uint64_t *key, const char *p, einc_dtype dtype, int64_t s,
     }
     case EINC_FLOAT16: {
         const uint16_t *x = (const uint16_t *)(const void *)p;
-        for (int64_t i = 0; i < n; i++)
-            key[i] = key_f32(einc__f16_to_f32(x[i * s]));
+        for (int64_t i = 0; i < n; i++) key[i] = key_f32(einc__f16_to_f32(x[i * s]));
         return;
     }
     case EINC_BFLOAT16: {
         const uint16_t *x = (const uint16_t *)(const void *)p;
-        for (int64_t i = 0; i < n; i++)
-            key[i] = key_f32(einc__bf16_to_f32(x[i * s]));
+        for (int64_t i = 0; i < n; i++) key[i] = key_f32(einc__bf16_to_f32(x[i * s]));
         return;
     }
     case EINC_UINT8: {
         const uint8_t *x = (const uint8_t *)(const void *)p;
-        for (int64_t i = 0; i < n; i++)
-            key[i] = x[i * s];
+        for (int64_t i = 0; i < n; i++) key[i] = x[i * s];
         return;
     }
     case EINC_INT8: {
         const int8_t *x = (const int8_t *)(const void *)p;
-        for (int64_t i = 0; i < n; i++)
-            key[i] = (uint8_t)x[i * s] ^ UINT8_C(0x80);
+        for (int64_t i = 0; i < n; i++) key[i] = (uint8_t)x[i * s] ^ UINT8_C(0x80);
         return;
     }
     case EINC_INT16: {
         const int16_t *x = (const int16_t *)(const void *)p;
-        for (int64_t i = 0; i < n; i++)
-            key[i] = (uint16_t)x[i * s] ^ UINT16_C(0x8000);
+        for (int64_t i = 0; i < n; i++) key[i] = (uint16_t)x[i * s] ^ UINT16_C(0x8000);
         return;
     }
     }
@@ -237,8 +232,7 @@ static void gather_row(char *dst, int64_t ds, const char *src, int64_t ss, const
     case 2: {
         uint16_t *y = (uint16_t *)(void *)dst;
         const uint16_t *x = (const uint16_t *)(const void *)src;
-        for (int64_t k = 0; k < n; k++)
-            y[k * ds] = x[perm[k] * ss];
+        for (int64_t k = 0; k < n; k++) y[k * ds] = x[perm[k] * ss];
         return;
     }
     default: {

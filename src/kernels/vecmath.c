@@ -11,23 +11,19 @@
 #define B 64 /* lanes of the portable loops: a few SSE2 vectors per step */
 
 /* Elementwise max of NaN-free parts; NaN is found by its own test. */
-static inline float fmax_lane(float a, float v) {
-    return v > a ? v : a;
-}
+static inline float fmax_lane(float a, float v) { return v > a ? v : a; }
 
 static float block_max(const float *v) {
     float t[B];
     memcpy(t, v, sizeof t);
     for (int w = B / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++)
-            t[j] = fmax_lane(t[j], t[j + w]);
+        for (int j = 0; j < w; j++) t[j] = fmax_lane(t[j], t[j + w]);
     return t[0];
 }
 
 static double lanes_sum(double *a) {
     for (int w = B / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++)
-            a[j] += a[j + w];
+        for (int j = 0; j < w; j++) a[j] += a[j + w];
     return a[0];
 }
 
@@ -37,29 +33,25 @@ static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int
                      int64_t *nmarks) {
     float r = st->r, re = r == -INFINITY ? 0.0f : r;
     double base = st->s, acc[B];
-    for (int j = 0; j < B; j++)
-        acc[j] = 0;
+    for (int j = 0; j < B; j++) acc[j] = 0;
     for (int64_t i = 0; i < n; i += B) {
         float tail[B], t[B];
         const float *v = x + i;
         int64_t k = n - i < B ? n - i : B;
         if (k < B) {
-            for (int j = 0; j < B; j++)
-                tail[j] = -INFINITY;
+            for (int j = 0; j < B; j++) tail[j] = -INFINITY;
             memcpy(tail, x + i, (size_t)k * sizeof(float));
             v = tail;
         }
         int above = 0;
-        for (int j = 0; j < B; j++)
-            above |= v[j] > r;
+        for (int j = 0; j < B; j++) above |= v[j] > r;
         if (above) {
             float bm = block_max(v);
             double g = 0.0; /* from r = -inf: what came before is 0 (or NaN) */
             if (r != -INFINITY) {
                 g = exp((double)r - (double)bm);
                 base *= g;
-                for (int j = 0; j < B; j++)
-                    acc[j] *= g;
+                for (int j = 0; j < B; j++) acc[j] *= g;
             }
             r = re = bm;
             if (e) {
@@ -68,10 +60,8 @@ static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int
                 ++*nmarks;
             }
         }
-        for (int j = 0; j < B; j++)
-            t[j] = einc__k_exp_f32(v[j] - re);
-        for (int j = 0; j < B; j++)
-            acc[j] += (double)t[j];
+        for (int j = 0; j < B; j++) t[j] = einc__k_exp_f32(v[j] - re);
+        for (int j = 0; j < B; j++) acc[j] += (double)t[j];
         if (e) memcpy(e + i, t, (size_t)k * sizeof(float));
     }
     st->r = r;
@@ -80,22 +70,18 @@ static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int
 
 static double sum_base(const float *x, int64_t n) {
     double acc[B];
-    for (int j = 0; j < B; j++)
-        acc[j] = 0;
+    for (int j = 0; j < B; j++) acc[j] = 0;
     int64_t i = 0;
     for (; i + B <= n; i += B)
-        for (int j = 0; j < B; j++)
-            acc[j] += (double)x[i + j];
-    for (int j = 0; i < n; i++, j++)
-        acc[j] += (double)x[i];
+        for (int j = 0; j < B; j++) acc[j] += (double)x[i + j];
+    for (int j = 0; i < n; i++, j++) acc[j] += (double)x[i];
     return lanes_sum(acc);
 }
 
 static float max_base(const float *x, int64_t n, bool is_max) {
     float a[B];
     int nan[B];
-    for (int j = 0; j < B; j++)
-        a[j] = is_max ? -INFINITY : INFINITY, nan[j] = 0;
+    for (int j = 0; j < B; j++) a[j] = is_max ? -INFINITY : INFINITY, nan[j] = 0;
     int64_t i = 0;
     if (is_max)
         for (; i + B <= n; i += B)
@@ -117,11 +103,9 @@ static float max_base(const float *x, int64_t n, bool is_max) {
         a[j] = (is_max ? v > a[j] : v < a[j]) ? v : a[j];
     }
     int any = 0;
-    for (int j = 0; j < B; j++)
-        any |= nan[j];
+    for (int j = 0; j < B; j++) any |= nan[j];
     if (any) return NAN;
-    for (int j = 1; j < B; j++)
-        a[0] = (is_max ? a[j] > a[0] : a[j] < a[0]) ? a[j] : a[0];
+    for (int j = 1; j < B; j++) a[0] = (is_max ? a[j] > a[0] : a[j] < a[0]) ? a[j] : a[0];
     return a[0];
 }
 
@@ -161,8 +145,7 @@ void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *
 void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream) {
     LEVEL_CALL(einc__vm_scale_f32, y, x, n, scale, stream);
     (void)stream; /* the portable code never streams */
-    for (int64_t i = 0; i < n; i++)
-        y[i] = x[i] * scale;
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale;
 }
 
 void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
@@ -172,8 +155,7 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
     for (int64_t k = -1; k < nmarks; k++) {
         int64_t a = k < 0 ? 0 : pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
         float c = k < 0 ? 0.0f : scale[k];
-        for (int64_t i = a; i < b; i++)
-            y[i] = e[i] * c;
+        for (int64_t i = a; i < b; i++) y[i] = e[i] * c;
     }
 }
 
@@ -217,15 +199,13 @@ void einc__vm_fence(void) {
 void einc__vm_softmax_f32(float *y, const float *x, int64_t n, float m, float scale, bool stream) {
     LEVEL_CALL(einc__vm_softmax_f32, y, x, n, m, scale, stream);
     (void)stream; /* the portable code never streams */
-    for (int64_t i = 0; i < n; i++)
-        y[i] = einc__k_exp_f32(x[i] - m) * scale;
+    for (int64_t i = 0; i < n; i++) y[i] = einc__k_exp_f32(x[i] - m) * scale;
 }
 
 void einc__vm_log_softmax_f32(float *y, const float *x, int64_t n, float m, float ls, bool stream) {
     LEVEL_CALL(einc__vm_log_softmax_f32, y, x, n, m, ls, stream);
     (void)stream; /* the portable code never streams */
-    for (int64_t i = 0; i < n; i++)
-        y[i] = (x[i] - m) - ls;
+    for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - ls;
 }
 
 double einc__vm_sum_f32(const float *x, int64_t n) {

@@ -11,21 +11,11 @@ typedef __m256 M; /* all-ones / all-zeros lanes */
 #define W 8
 #define VM(name) name##_avx2
 
-static inline V v_set1(float a) {
-    return _mm256_set1_ps(a);
-}
-static inline V v_zero(void) {
-    return _mm256_setzero_ps();
-}
-static inline V v_loadu(const float *p) {
-    return _mm256_loadu_ps(p);
-}
-static inline void v_storeu(float *p, V v) {
-    _mm256_storeu_ps(p, v);
-}
-static inline void v_stream(float *p, V v) {
-    _mm256_stream_ps(p, v);
-}
+static inline V v_set1(float a) { return _mm256_set1_ps(a); }
+static inline V v_zero(void) { return _mm256_setzero_ps(); }
+static inline V v_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline void v_storeu(float *p, V v) { _mm256_storeu_ps(p, v); }
+static inline void v_stream(float *p, V v) { _mm256_stream_ps(p, v); }
 static inline __m256i tail_mask(int64_t k) { /* lanes [0, k) set, 0 < k < W */
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
@@ -33,55 +23,23 @@ static inline V v_load_tail(const float *p, int64_t k, float fill) {
     __m256i m = tail_mask(k);
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
 }
-static inline void v_store_tail(float *p, V v, int64_t k) {
-    _mm256_maskstore_ps(p, tail_mask(k), v);
-}
+static inline void v_store_tail(float *p, V v, int64_t k) { _mm256_maskstore_ps(p, tail_mask(k), v); }
 /* a hint only: never faults, also past the end of the data */
-static inline void v_prefetch(const float *p) {
-    _mm_prefetch((const char *)p, _MM_HINT_T0);
-}
-static inline void v_fence(void) {
-    _mm_sfence();
-}
-static inline V v_add(V a, V b) {
-    return _mm256_add_ps(a, b);
-}
-static inline V v_sub(V a, V b) {
-    return _mm256_sub_ps(a, b);
-}
-static inline V v_mul(V a, V b) {
-    return _mm256_mul_ps(a, b);
-}
-static inline V v_div(V a, V b) {
-    return _mm256_div_ps(a, b);
-}
-static inline V v_sqrt(V a) {
-    return _mm256_sqrt_ps(a);
-}
-static inline V v_fma(V a, V b, V c) {
-    return _mm256_fmadd_ps(a, b, c);
-}
-static inline V v_fnma(V a, V b, V c) {
-    return _mm256_fnmadd_ps(a, b, c);
-}
-static inline V v_max(V a, V b) {
-    return _mm256_max_ps(a, b);
-}
-static inline V v_min(V a, V b) {
-    return _mm256_min_ps(a, b);
-}
-static inline V v_and(V a, V b) {
-    return _mm256_and_ps(a, b);
-}
-static inline V v_or(V a, V b) {
-    return _mm256_or_ps(a, b);
-}
-static inline V v_neg(V a) {
-    return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f));
-}
-static inline V v_abs(V a) {
-    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a);
-}
+static inline void v_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+static inline void v_fence(void) { _mm_sfence(); }
+static inline V v_add(V a, V b) { return _mm256_add_ps(a, b); }
+static inline V v_sub(V a, V b) { return _mm256_sub_ps(a, b); }
+static inline V v_mul(V a, V b) { return _mm256_mul_ps(a, b); }
+static inline V v_div(V a, V b) { return _mm256_div_ps(a, b); }
+static inline V v_sqrt(V a) { return _mm256_sqrt_ps(a); }
+static inline V v_fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+static inline V v_fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+static inline V v_max(V a, V b) { return _mm256_max_ps(a, b); }
+static inline V v_min(V a, V b) { return _mm256_min_ps(a, b); }
+static inline V v_and(V a, V b) { return _mm256_and_ps(a, b); }
+static inline V v_or(V a, V b) { return _mm256_or_ps(a, b); }
+static inline V v_neg(V a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
+static inline V v_abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
 /* p * 2^n with n in [-150, 128] (or NaN, when p is NaN too) as two power-of-two factors, each a
  * normal float, so that p * 2^n1 is exact and the second product rounds once (denormals). */
 static inline V v_ldexp(V p, V n) {
@@ -112,48 +70,20 @@ static inline float v_hmin(V a) {
     m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
     return _mm_cvtss_f32(m);
 }
-static inline V v_sel(M m, V a, V b) {
-    return _mm256_blendv_ps(b, a, m);
-}
-static inline M m_lt(V a, V b) {
-    return _mm256_cmp_ps(a, b, _CMP_LT_OQ);
-}
-static inline M m_gt(V a, V b) {
-    return _mm256_cmp_ps(a, b, _CMP_GT_OQ);
-}
-static inline M m_le(V a, V b) {
-    return _mm256_cmp_ps(a, b, _CMP_LE_OQ);
-}
-static inline M m_ge(V a, V b) {
-    return _mm256_cmp_ps(a, b, _CMP_GE_OQ);
-}
-static inline M m_eq(V a, V b) {
-    return _mm256_cmp_ps(a, b, _CMP_EQ_OQ);
-}
-static inline M m_unord(V a, V b) {
-    return _mm256_cmp_ps(a, b, _CMP_UNORD_Q);
-}
-static inline M m_or(M a, M b) {
-    return _mm256_or_ps(a, b);
-}
-static inline M m_none(void) {
-    return _mm256_setzero_ps();
-}
-static inline bool m_any(M m) {
-    return _mm256_movemask_ps(m) != 0;
-}
-static inline VD vd_zero(void) {
-    return _mm256_setzero_pd();
-}
-static inline VD vd_set1(double a) {
-    return _mm256_set1_pd(a);
-}
-static inline VD vd_add(VD a, VD b) {
-    return _mm256_add_pd(a, b);
-}
-static inline VD vd_mul(VD a, VD b) {
-    return _mm256_mul_pd(a, b);
-}
+static inline V v_sel(M m, V a, V b) { return _mm256_blendv_ps(b, a, m); }
+static inline M m_lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline M m_gt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+static inline M m_le(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+static inline M m_ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+static inline M m_eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+static inline M m_unord(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }
+static inline M m_or(M a, M b) { return _mm256_or_ps(a, b); }
+static inline M m_none(void) { return _mm256_setzero_ps(); }
+static inline bool m_any(M m) { return _mm256_movemask_ps(m) != 0; }
+static inline VD vd_zero(void) { return _mm256_setzero_pd(); }
+static inline VD vd_set1(double a) { return _mm256_set1_pd(a); }
+static inline VD vd_add(VD a, VD b) { return _mm256_add_pd(a, b); }
+static inline VD vd_mul(VD a, VD b) { return _mm256_mul_pd(a, b); }
 static inline double vd_hsum(VD a) {
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));

@@ -221,17 +221,13 @@ bool VM(einc__vm_binary_f32)(einc_binary_op op, float *y, const float *a_, int64
 /* Four vectors per step into eight float64 accumulators; the tail is one masked step. */
 double VM(einc__vm_sum_f32)(const float *x, int64_t n) {
     VD acc[8];
-    for (int k = 0; k < 8; k++)
-        acc[k] = vd_zero();
+    for (int k = 0; k < 8; k++) acc[k] = vd_zero();
     int64_t i = 0;
     for (; i + 4 * W <= n; i += 4 * W)
-        for (int k = 0; k < 4; k++)
-            vd_add_f(&acc[2 * k], &acc[2 * k + 1], v_loadu(x + i + k * W));
-    for (; i + W <= n; i += W)
-        vd_add_f(&acc[0], &acc[1], v_loadu(x + i));
+        for (int k = 0; k < 4; k++) vd_add_f(&acc[2 * k], &acc[2 * k + 1], v_loadu(x + i + k * W));
+    for (; i + W <= n; i += W) vd_add_f(&acc[0], &acc[1], v_loadu(x + i));
     if (i < n) vd_add_f(&acc[2], &acc[3], v_load_tail(x + i, n - i, 0.0f));
-    for (int k = 0; k < 4; k++)
-        acc[k] = vd_add(acc[k], acc[k + 4]);
+    for (int k = 0; k < 4; k++) acc[k] = vd_add(acc[k], acc[k + 4]);
     return vd_hsum(vd_add(vd_add(acc[0], acc[1]), vd_add(acc[2], acc[3])));
 }
 
@@ -239,8 +235,7 @@ double VM(einc__vm_sum_f32)(const float *x, int64_t n) {
 #define VM_EXTREMUM(OP, FILL, HOP)                                                                                     \
     do {                                                                                                               \
         V acc[4];                                                                                                      \
-        for (int k = 0; k < 4; k++)                                                                                    \
-            acc[k] = v_set1(FILL);                                                                                     \
+        for (int k = 0; k < 4; k++) acc[k] = v_set1(FILL);                                                             \
         M nan = m_none();                                                                                              \
         int64_t i = 0;                                                                                                 \
         for (; i + 4 * W <= n; i += 4 * W)                                                                             \
@@ -258,12 +253,8 @@ double VM(einc__vm_sum_f32)(const float *x, int64_t n) {
         return HOP(OP(OP(acc[0], acc[1]), OP(acc[2], acc[3])));                                                        \
     } while (0)
 
-float VM(einc__vm_max_f32)(const float *x, int64_t n) {
-    VM_EXTREMUM(v_max, -INFINITY, v_hmax);
-}
-float VM(einc__vm_min_f32)(const float *x, int64_t n) {
-    VM_EXTREMUM(v_min, INFINITY, v_hmin);
-}
+float VM(einc__vm_max_f32)(const float *x, int64_t n) { VM_EXTREMUM(v_max, -INFINITY, v_hmax); }
+float VM(einc__vm_min_f32)(const float *x, int64_t n) { VM_EXTREMUM(v_min, INFINITY, v_hmin); }
 
 /* The total of eight float64 accumulators, in a fixed order. */
 static inline double VM(acc_sum)(const VD *a) {
@@ -283,11 +274,9 @@ static inline double VM(acc_sum)(const VD *a) {
 /* One block of four vectors at X + i (v, full, i, n, r, re, base, acc in scope; with KEEP also
  * e, pos, fs, nmarks). */
 #define VM_LSE_BLOCK(KEEP, X)                                                                                          \
-    for (int k = 0; k < 4 * W; k += 16)                                                                                \
-        v_prefetch(X + i + k + PREFETCH_AHEAD);                                                                        \
+    for (int k = 0; k < 4 * W; k += 16) v_prefetch(X + i + k + PREFETCH_AHEAD);                                        \
     if (full)                                                                                                          \
-        for (int k = 0; k < 4; k++)                                                                                    \
-            v[k] = v_loadu(X + i + k * W);                                                                             \
+        for (int k = 0; k < 4; k++) v[k] = v_loadu(X + i + k * W);                                                     \
     else                                                                                                               \
         for (int k = 0; k < 4; k++) {                                                                                  \
             int64_t o = i + k * W, left = n - o;                                                                       \
@@ -300,8 +289,7 @@ static inline double VM(acc_sum)(const VD *a) {
         if (r != -INFINITY) {                                                                                          \
             g = exp((double)r - (double)bm);                                                                           \
             base *= g;                                                                                                 \
-            for (int k = 0; k < 8; k++)                                                                                \
-                acc[k] = vd_mul(acc[k], vd_set1(g));                                                                   \
+            for (int k = 0; k < 8; k++) acc[k] = vd_mul(acc[k], vd_set1(g));                                           \
         }                                                                                                              \
         r = bm;                                                                                                        \
         re = v_set1(r);                                                                                                \
@@ -321,10 +309,8 @@ static inline double VM(acc_sum)(const VD *a) {
             V ek[4] = {e0, e1, e2, e3};                                                                                \
             for (int k = 0; k < 4; k++) {                                                                              \
                 int64_t o = i + k * W, left = n - o;                                                                   \
-                if (left >= W)                                                                                         \
-                    v_storeu(e + o, ek[k]);                                                                            \
-                else if (left > 0)                                                                                     \
-                    v_store_tail(e + o, ek[k], left);                                                                  \
+                if (left >= W) v_storeu(e + o, ek[k]);                                                                 \
+                else if (left > 0) v_store_tail(e + o, ek[k], left);                                                   \
             }                                                                                                          \
         }                                                                                                              \
     }                                                                                                                  \
@@ -335,8 +321,7 @@ static inline double VM(acc_sum)(const VD *a) {
     float r = st->r;                                                                                                   \
     double base = st->s;                                                                                               \
     VD acc[8];                                                                                                         \
-    for (int k = 0; k < 8; k++)                                                                                        \
-        acc[k] = vd_zero();                                                                                            \
+    for (int k = 0; k < 8; k++) acc[k] = vd_zero();                                                                    \
     V re = v_set1(r == -INFINITY ? 0.0f : r);                                                                          \
     for (int64_t i = 0; i < n; i += 4 * W) {                                                                           \
         V v[4];                                                                                                        \
@@ -356,8 +341,7 @@ static inline double VM(acc_sum)(const VD *a) {
 static inline float VM(row_max)(const float *x, int64_t n) {
     V a[4] = {v_set1(-INFINITY), v_set1(-INFINITY), v_set1(-INFINITY), v_set1(-INFINITY)};
     for (int64_t i = 0; i < n; i += 4 * W) {
-        for (int k = 0; k < 4 * W; k += 16)
-            v_prefetch(x + i + k + PREFETCH_AHEAD);
+        for (int k = 0; k < 4 * W; k += 16) v_prefetch(x + i + k + PREFETCH_AHEAD);
         for (int k = 0; k < 4; k++) {
             int64_t o = i + k * W, left = n - o;
             V v = left >= W ? v_loadu(x + o) : left > 0 ? v_load_tail(x + o, left, -INFINITY) : v_set1(-INFINITY);
@@ -375,9 +359,7 @@ static inline void VM(lse_one)(einc__lse_f32 *st, const float *x, int64_t n) {
     VM_LSE_BODY(0);
 }
 
-void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) {
-    VM(lse_one)(st, x, n);
-}
+void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) { VM(lse_one)(st, x, n); }
 
 void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n) {
     for (int64_t j = 0; j < nrows; j++) {
@@ -404,9 +386,7 @@ void VM(einc__vm_scale_marks_f32)(float *y, const float *e, int64_t n, const int
     }
 }
 
-void VM(einc__vm_fence)(void) {
-    v_fence();
-}
+void VM(einc__vm_fence)(void) { v_fence(); }
 
 /* softmax (is_log: log_softmax) of rows (einc__vm_softmax_rows_f32), software-pipelined: each
  * block step runs the statistics pass of row j (softmax: exponentials kept in one buffer) and the
@@ -436,8 +416,7 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
         float r = -INFINITY;
         double base = 0.0;
         VD acc[8];
-        for (int k = 0; k < 8; k++)
-            acc[k] = vd_zero();
+        for (int k = 0; k < 8; k++) acc[k] = vd_zero();
         V re = v_zero();
         *nmarks = 0;
         if (p1 && n <= VM_SHORT_ROW) {
@@ -465,10 +444,8 @@ void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t
                     int64_t o = i + k * W, left = n - o;
                     if (left >= W) {
                         V t = is_log ? v_sub(v_sub(v_loadu(xq + o), vm), vl) : v_mul(v_loadu(ep + o), vf);
-                        if (nt)
-                            v_stream(yp + o, t);
-                        else
-                            v_storeu(yp + o, t);
+                        if (nt) v_stream(yp + o, t);
+                        else v_storeu(yp + o, t);
                     } else if (left > 0) {
                         V t = is_log ? v_sub(v_sub(v_load_tail(xq + o, left, 0.0f), vm), vl)
                                      : v_mul(v_load_tail(ep + o, left, 0.0f), vf);
@@ -545,15 +522,13 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
         }
         float lanes[16], sum = 0.0f;
         v_storeu(lanes, acc);
-        for (int k = 0; k < W; k++)
-            sum += lanes[k];
+        for (int k = 0; k < W; k++) sum += lanes[k];
         if (mo != mn && mo != -INFINITY) { /* the max grew: rescale what was summed before (nothing yet: no) */
             float alpha = expf(mo - ms);
             l[r] *= alpha;
             V va = v_set1(alpha);
             float *orow = o + r * ldo;
-            for (int64_t i = 0; i < no; i += W)
-                v_storeu(orow + i, v_mul(v_loadu(orow + i), va));
+            for (int64_t i = 0; i < no; i += W) v_storeu(orow + i, v_mul(v_loadu(orow + i), va));
         }
         l[r] += sum;
         m[r] = mn;
@@ -564,8 +539,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
 static inline float VM(lane_sum)(V a) {
     float lanes[16], t = 0.0f;
     v_storeu(lanes, a);
-    for (int k = 0; k < W; k++)
-        t += lanes[k];
+    for (int k = 0; k < W; k++) t += lanes[k];
     return t;
 }
 
@@ -582,8 +556,7 @@ static inline float VM(lane_sum)(V a) {
         float mo[R], l[R];                                                                                             \
         int64_t valid[R], jend = 0;                                                                                    \
         for (int r = 0; r < R; r++) {                                                                                  \
-            for (int c = 0; c < EP; c++)                                                                               \
-                acc[r][c] = v_zero();                                                                                  \
+            for (int c = 0; c < EP; c++) acc[r][c] = v_zero();                                                         \
             mo[r] = -INFINITY, l[r] = 0.0f;                                                                            \
             valid[r] = valid0 + r * vstep < m ? valid0 + r * vstep : m;                                                \
             jend = valid[r] > jend ? valid[r] : jend; /* masked keys add exp(-inf) = 0: skipped */                     \
@@ -591,17 +564,14 @@ static inline float VM(lane_sum)(V a) {
         for (int64_t j0 = 0; j0 < jend; j0 += NB) {                                                                    \
             int64_t nc = jend - j0 < NB ? jend - j0 : NB;                                                              \
             V mx[R];                                                                                                   \
-            for (int r = 0; r < R; r++)                                                                                \
-                mx[r] = v_set1(-INFINITY);                                                                             \
+            for (int r = 0; r < R; r++) mx[r] = v_set1(-INFINITY);                                                     \
             for (int64_t i = 0; i < nc; i += W) { /* x = q . k (+ b), -inf from valid on, and its max */               \
                 const float *kp = kt + j0 + i;                                                                         \
                 V kc[DP];                                                                                              \
-                for (int c = 0; c < DP; c++)                                                                           \
-                    kc[c] = v_loadu(kp + c * ldk);                                                                     \
+                for (int c = 0; c < DP; c++) kc[c] = v_loadu(kp + c * ldk);                                            \
                 for (int r = 0; r < R; r++) {                                                                          \
                     V x = v_mul(v_set1(qs[r * DP]), kc[0]);                                                            \
-                    for (int c = 1; c < DP; c++)                                                                       \
-                        x = v_fma(v_set1(qs[r * DP + c]), kc[c], x);                                                   \
+                    for (int c = 1; c < DP; c++) x = v_fma(v_set1(qs[r * DP + c]), kc[c], x);                          \
                     if (brow) x = v_add(x, v_loadu(brow + r * ldk + j0 + i));                                          \
                     int64_t left = valid[r] - j0 - i;                                                                  \
                     if (left < W) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)left)), x, v_set1(-INFINITY));       \
@@ -617,30 +587,25 @@ static inline float VM(lane_sum)(V a) {
                 if (mo[r] != mn && mo[r] != -INFINITY) { /* the max grew: rescale what was summed before */            \
                     float alpha = expf(mo[r] - ms);                                                                    \
                     l[r] *= alpha;                                                                                     \
-                    for (int c = 0; c < EP; c++)                                                                       \
-                        acc[r][c] = v_mul(acc[r][c], v_set1(alpha));                                                   \
+                    for (int c = 0; c < EP; c++) acc[r][c] = v_mul(acc[r][c], v_set1(alpha));                          \
                 }                                                                                                      \
                 mo[r] = mn, vm[r] = v_set1(ms), vl[r] = v_zero();                                                      \
             }                                                                                                          \
             for (int64_t i = 0; i < nc; i += W) { /* p = exp(x - max): its sum, and p . v */                           \
                 const float *vp = vt + j0 + i;                                                                         \
                 V vc[EP];                                                                                              \
-                for (int c = 0; c < EP; c++)                                                                           \
-                    vc[c] = v_loadu(vp + c * ldk);                                                                     \
+                for (int c = 0; c < EP; c++) vc[c] = v_loadu(vp + c * ldk);                                            \
                 for (int r = 0; r < R; r++) {                                                                          \
                     V p = VM(vexp_le0)(v_sub(v_loadu(s[r] + i), vm[r]));                                               \
                     vl[r] = v_add(vl[r], p);                                                                           \
-                    for (int c = 0; c < EP; c++)                                                                       \
-                        acc[r][c] = v_fma(p, vc[c], acc[r][c]);                                                        \
+                    for (int c = 0; c < EP; c++) acc[r][c] = v_fma(p, vc[c], acc[r][c]);                               \
                 }                                                                                                      \
             }                                                                                                          \
-            for (int r = 0; r < R; r++)                                                                                \
-                l[r] += VM(lane_sum)(vl[r]);                                                                           \
+            for (int r = 0; r < R; r++) l[r] += VM(lane_sum)(vl[r]);                                                   \
         }                                                                                                              \
         for (int r = 0; r < R; r++) {                                                                                  \
             float inv = 1.0f / l[r];                                                                                   \
-            for (int64_t c = 0; c < e; c++)                                                                            \
-                o[r * ors + c * ocs] = VM(lane_sum)(acc[r][c]) * inv;                                                  \
+            for (int64_t c = 0; c < e; c++) o[r * ors + c * ocs] = VM(lane_sum)(acc[r][c]) * inv;                      \
             if (lse) lse[r * lrs] = mo[r] + logf(l[r]);                                                                \
         }                                                                                                              \
     }

@@ -14,8 +14,10 @@ einc_status einc_mha_init(einc_ctx *ctx, einc_mha *m, int64_t channels, int64_t 
     if (!m) return einc__error(ctx, EINC_EINVAL, "einc_mha_init: module is NULL");
     memset(m, 0, sizeof *m);
     if (channels < 1 || heads < 1 || channels % heads != 0)
-        return einc__error(ctx, EINC_EVALUE, "einc_mha_init: channels (%lld) must be a positive multiple of heads "
-                                             "(%lld)", (long long)channels, (long long)heads);
+        return einc__error(ctx, EINC_EVALUE,
+                           "einc_mha_init: channels (%lld) must be a positive multiple of heads "
+                           "(%lld)",
+                           (long long)channels, (long long)heads);
     m->channels = channels;
     m->heads = heads;
     einc_status st = einc_conv1x1_init(ctx, &m->qkv, channels, 3 * channels, true);
@@ -50,14 +52,16 @@ einc_tensor *einc_mha_forward_notation(einc_ctx *ctx, const einc_mha *m, einc_te
     int64_t H = x->shape[2], W = x->shape[3], nh = m->heads, dh = m->channels / m->heads;
     double scale = 1.0 / sqrt((double)dh);
     einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);
-    qkv = einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", qkv, EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
+    qkv =
+        einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", qkv, EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
     einc_tensor *q = einc_tensor_select(ctx, qkv, 0, 0);
     einc_tensor *k = einc_tensor_select(ctx, qkv, 0, 1);
     einc_tensor *v = einc_tensor_select(ctx, qkv, 0, 2);
     einc_tensor *attn = einc_mul_scalar(ctx, einc_dot(ctx, "... N dh, ... M dh -> ... N M", q, k), scale);
     attn = einc_softmax(ctx, "... N [M]", attn);
     einc_tensor *out = einc_dot(ctx, "... N M, ... M d -> ... N d", attn, v);
-    out = einc_id(ctx, "... nh (H W) dh -> ... (nh dh) H W", out, EINC_AXES({"nh", nh}, {"dh", dh}, {"H", H}, {"W", W}));
+    out =
+        einc_id(ctx, "... nh (H W) dh -> ... (nh dh) H W", out, EINC_AXES({"nh", nh}, {"dh", dh}, {"H", H}, {"W", W}));
     return einc_conv1x1_forward(ctx, &m->proj, out);
 }
 
@@ -68,12 +72,14 @@ einc_tensor *einc_mha_forward_fused(einc_ctx *ctx, const einc_mha *m, einc_tenso
     if (!check_input(ctx, m, x, "einc_mha_forward_fused")) return NULL;
     int64_t H = x->shape[2], W = x->shape[3], nh = m->heads, dh = m->channels / m->heads;
     einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);
-    qkv = einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", qkv, EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
+    qkv =
+        einc_id(ctx, "... (qkv nh dh) H W -> qkv ... nh (H W) dh", qkv, EINC_AXES({"qkv", 3}, {"nh", nh}, {"dh", dh}));
     einc_tensor *q = einc_tensor_select(ctx, qkv, 0, 0);
     einc_tensor *k = einc_tensor_select(ctx, qkv, 0, 1);
     einc_tensor *v = einc_tensor_select(ctx, qkv, 0, 2);
     einc_tensor *out = einc_attention(ctx, "... N dh, ... M dh, ... M d -> ... N d", q, k, v, EINC_NO_AXES, NULL);
-    out = einc_id(ctx, "... nh (H W) dh -> ... (nh dh) H W", out, EINC_AXES({"nh", nh}, {"dh", dh}, {"H", H}, {"W", W}));
+    out =
+        einc_id(ctx, "... nh (H W) dh -> ... (nh dh) H W", out, EINC_AXES({"nh", nh}, {"dh", dh}, {"H", H}, {"W", W}));
     return einc_conv1x1_forward(ctx, &m->proj, out);
 }
 
@@ -83,15 +89,15 @@ einc_tensor *einc_mha_forward_raw(einc_ctx *ctx, const einc_mha *m, einc_tensor 
     int64_t B = x->shape[0], H = x->shape[2], W = x->shape[3], N = H * W;
     int64_t nh = m->heads, dh = m->channels / m->heads, bh = B * nh;
     double scale = 1.0 / sqrt((double)dh);
-    einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);                  /* (B, 3C, H, W)        */
-    qkv = einc_tensor_view(ctx, qkv, EINC_SHAPE(B, 3, nh, dh, N));              /* (B, 3, nh, dh, N)    */
+    einc_tensor *qkv = einc_conv1x1_forward(ctx, &m->qkv, x);      /* (B, 3C, H, W)        */
+    qkv = einc_tensor_view(ctx, qkv, EINC_SHAPE(B, 3, nh, dh, N)); /* (B, 3, nh, dh, N)    */
     qkv = einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, qkv, EINC_DIMS(1, 0, 2, 4, 3))); /* (3, B, nh, N, dh) */
     einc_tensor *q = einc_tensor_view(ctx, einc_tensor_select(ctx, qkv, 0, 0), EINC_SHAPE(bh, N, dh));
     einc_tensor *k = einc_tensor_view(ctx, einc_tensor_select(ctx, qkv, 0, 1), EINC_SHAPE(bh, N, dh));
     einc_tensor *v = einc_tensor_view(ctx, einc_tensor_select(ctx, qkv, 0, 2), EINC_SHAPE(bh, N, dh));
     einc_tensor *scores = einc_mul_scalar(ctx, einc_tensor_bmm(ctx, q, einc_tensor_transpose(ctx, k, 1, 2)), scale);
-    einc_tensor *attn = einc_tensor_softmax(ctx, scores, -1);                   /* (B*nh, N, N)         */
-    einc_tensor *out = einc_tensor_bmm(ctx, attn, v);                           /* (B*nh, N, dh)        */
+    einc_tensor *attn = einc_tensor_softmax(ctx, scores, -1); /* (B*nh, N, N)         */
+    einc_tensor *out = einc_tensor_bmm(ctx, attn, v);         /* (B*nh, N, dh)        */
     out = einc_tensor_view(ctx, out, EINC_SHAPE(B, nh, N, dh));
     out = einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, out, EINC_DIMS(0, 1, 3, 2))); /* (B, nh, dh, N) */
     out = einc_tensor_view(ctx, out, EINC_SHAPE(B, nh * dh, H, W));
@@ -100,8 +106,10 @@ einc_tensor *einc_mha_forward_raw(einc_ctx *ctx, const einc_mha *m, einc_tensor 
 
 int einc_mha_params(const einc_mha *m, einc_param *out, int cap) {
     if (!m) return 0;
-    einc_param all[4] = {{"qkv.weight", m->qkv.weight}, {"qkv.bias", m->qkv.bias},
-                         {"proj.weight", m->proj.weight}, {"proj.bias", m->proj.bias}};
+    einc_param all[4] = {{"qkv.weight", m->qkv.weight},
+                         {"qkv.bias", m->qkv.bias},
+                         {"proj.weight", m->proj.weight},
+                         {"proj.bias", m->proj.bias}};
     int n = 0;
     for (int i = 0; i < 4 && n < cap; i++)
         if (all[i].tensor) out[n++] = all[i];
@@ -114,7 +122,8 @@ einc_status einc_mha_copy_params(einc_ctx *ctx, einc_mha *dst, const einc_mha *s
     if (!dst || !src) return einc__error(ctx, EINC_EINVAL, "einc_mha_copy_params: module is NULL");
     einc_param a[4], b[4];
     int na = einc_mha_params(dst, a, 4), nb = einc_mha_params(src, b, 4);
-    if (na != nb) return einc__error(ctx, EINC_ESHAPE, "einc_mha_copy_params: modules have %d and %d parameters", na, nb);
+    if (na != nb)
+        return einc__error(ctx, EINC_ESHAPE, "einc_mha_copy_params: modules have %d and %d parameters", na, nb);
     bool was = einc_set_grad_enabled(ctx, false);
     einc_status st = EINC_OK;
     for (int i = 0; i < na && st == EINC_OK; i++) {
@@ -156,11 +165,12 @@ einc_status einc_mha_load_state(einc_ctx *ctx, einc_mha *m, const einc_state *st
         if (t->ndim != ps[i].tensor->ndim ||
             memcmp(t->shape, ps[i].tensor->shape, sizeof(int64_t) * (size_t)t->ndim) != 0) {
             char a[256], b[256];
-            st = einc__error(ctx, EINC_ESHAPE, "einc_mha_load_state: '%s' has shape %s in the state dict, but the "
-                                               "module (channels %lld, heads %lld) needs %s", ps[i].name,
-                             einc__shape_str(a, sizeof a, t->ndim, t->shape), (long long)m->channels,
-                             (long long)m->heads,
-                             einc__shape_str(b, sizeof b, ps[i].tensor->ndim, ps[i].tensor->shape));
+            st =
+                einc__error(ctx, EINC_ESHAPE,
+                            "einc_mha_load_state: '%s' has shape %s in the state dict, but the "
+                            "module (channels %lld, heads %lld) needs %s",
+                            ps[i].name, einc__shape_str(a, sizeof a, t->ndim, t->shape), (long long)m->channels,
+                            (long long)m->heads, einc__shape_str(b, sizeof b, ps[i].tensor->ndim, ps[i].tensor->shape));
             break;
         }
         st = einc_tensor_copy_(ctx, ps[i].tensor, t);

@@ -29,7 +29,7 @@ einc_status einc_conv1x1_init(einc_ctx *ctx, einc_conv1x1 *m, int64_t in_channel
     m->weight = einc__nn_param(ctx, EINC_SHAPE(out_channels, in_channels, 1, 1));
     if (bias) m->bias = einc__nn_param(ctx, EINC_SHAPE(out_channels));
     einc_status st = (m->weight && (!bias || m->bias)) ? init_weight_bias(ctx, m->weight, m->bias, in_channels)
-                                                      : (ctx->status ? ctx->status : EINC_ENOMEM);
+                                                       : (ctx->status ? ctx->status : EINC_ENOMEM);
     if (st != EINC_OK) einc_conv1x1_free(m);
     return st;
 }
@@ -71,7 +71,7 @@ einc_status einc_linear_init(einc_ctx *ctx, einc_linear *m, int64_t in_features,
     m->weight = einc__nn_param(ctx, EINC_SHAPE(out_features, in_features));
     if (bias) m->bias = einc__nn_param(ctx, EINC_SHAPE(out_features));
     einc_status st = (m->weight && (!bias || m->bias)) ? init_weight_bias(ctx, m->weight, m->bias, in_features)
-                                                      : (ctx->status ? ctx->status : EINC_ENOMEM);
+                                                       : (ctx->status ? ctx->status : EINC_ENOMEM);
     if (st != EINC_OK) einc_linear_free(m);
     return st;
 }

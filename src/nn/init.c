@@ -26,8 +26,10 @@ einc_status einc_init_kaiming_uniform(einc_ctx *ctx, einc_tensor *t, double a) {
     if (!ctx) return EINC_EINVAL;
     if (!t) return einc__error(ctx, EINC_EINVAL, "einc_init_kaiming_uniform: tensor is NULL");
     if (t->ndim < 2)
-        return einc__error(ctx, EINC_ESHAPE, "einc_init_kaiming_uniform: fan_in needs a tensor with at least 2 "
-                                             "dimensions, got %d", t->ndim);
+        return einc__error(ctx, EINC_ESHAPE,
+                           "einc_init_kaiming_uniform: fan_in needs a tensor with at least 2 "
+                           "dimensions, got %d",
+                           t->ndim);
     int64_t numel = einc__tensor_numel(t);
     int64_t fan_in = t->shape[0] ? numel / t->shape[0] : 0;
     if (fan_in <= 0) return einc__error(ctx, EINC_ESHAPE, "einc_init_kaiming_uniform: fan_in is 0");

@@ -11,8 +11,8 @@ struct einc_optimizer {
     opt_kind kind;
     int n;
     einc_tensor **params;
-    einc_tensor **m;    /* SGD: velocity; Adam: first moment  */
-    einc_tensor **v;    /* Adam: second moment                */
+    einc_tensor **m; /* SGD: velocity; Adam: first moment  */
+    einc_tensor **v; /* Adam: second moment                */
     double lr, momentum, beta1, beta2, eps;
     int64_t step;
 };
@@ -102,8 +102,8 @@ einc_optimizer *einc_sgd_create(einc_ctx *ctx, const einc_param *params, int n, 
     return opt;
 }
 
-einc_optimizer *einc_adam_create(einc_ctx *ctx, const einc_param *params, int n, double lr, double beta1,
-                                 double beta2, double eps) {
+einc_optimizer *einc_adam_create(einc_ctx *ctx, const einc_param *params, int n, double lr, double beta1, double beta2,
+                                 double eps) {
     EINC__OWNED(ctx, NULL);
     einc_optimizer *opt = create(ctx, OPT_ADAM, params, n, "einc_adam_create");
     if (opt) {

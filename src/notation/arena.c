@@ -51,8 +51,7 @@ void einc__arena_free(einc__arena *a) {
 
 size_t einc__arena_bytes(const einc__arena *a) {
     size_t header = (sizeof(einc__arena_chunk) + 15) & ~(size_t)15, n = 0;
-    for (const einc__arena_chunk *c = a->head; c; c = c->next)
-        n += header + c->size;
+    for (const einc__arena_chunk *c = a->head; c; c = c->next) n += header + c->size;
     return n;
 }
 

@@ -90,16 +90,20 @@ einc_status einc_axes_parse(einc_ctx *ctx, const char *text, einc_axis *out, int
                     }
                     const char *q = at;
                     while (*q && *q != ',' && *q != ')') q++;
-                    return einc__error(ctx, EINC_EVALUE, "Values passed for axis names as constraints must have an "
-                                       "integral type, but found value %.*s for axis '%s'", (int)(q - at), at, name);
+                    return einc__error(ctx, EINC_EVALUE,
+                                       "Values passed for axis names as constraints must have an "
+                                       "integral type, but found value %.*s for axis '%s'",
+                                       (int)(q - at), at, name);
                 }
                 if (v < -((int64_t)1 << 62))
                     return einc__error(ctx, EINC_EVALUE, "Constraint value for '%s' is out of range", name);
                 if (*p && *p != ',' && *p != ')' && *p != ' ' && *p != '\t') { /* "2.5", "1e3", "4x" */
                     const char *q = at;
                     while (*q && *q != ',' && *q != ')' && *q != ' ') q++;
-                    return einc__error(ctx, EINC_EVALUE, "Values passed for axis names as constraints must have an "
-                                       "integral type, but found value %.*s for axis '%s'", (int)(q - at), at, name);
+                    return einc__error(ctx, EINC_EVALUE,
+                                       "Values passed for axis names as constraints must have an "
+                                       "integral type, but found value %.*s for axis '%s'",
+                                       (int)(q - at), at, name);
                 }
                 if (push(ctx, out, cap, n, name, v) != EINC_OK) return ctx->status;
                 p = skip(p);

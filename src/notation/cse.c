@@ -39,9 +39,9 @@ typedef struct {
 } run;
 
 typedef struct {
-    int first;     /* its first run in collection order                        */
-    int count;     /* runs with this text                                      */
-    int *members;  /* run indices in collection order (filled after collection) */
+    int first;         /* its first run in collection order                        */
+    int count;         /* runs with this text                                      */
+    int *members;      /* run indices in collection order (filled after collection) */
     signed char valid; /* -1 unknown, 0 no, 1 yes                              */
 } group;
 
@@ -55,9 +55,9 @@ typedef struct {
     einc__strtab texts; /* run text -> group index */
     bool in_brackets_ok;
     bool concat_ok;
-    bool *blocked_sym;  /* per symbol: no kept run can hold it */
-    int64_t *work;      /* steps left in the budget             */
-    bool over;          /* the budget ran out                   */
+    bool *blocked_sym; /* per symbol: no kept run can hold it */
+    int64_t *work;     /* steps left in the budget             */
+    bool over;         /* the budget ran out                   */
 } cse_state;
 
 static bool spend(cse_state *s, int64_t steps) {
@@ -97,8 +97,7 @@ static void block_uncovered(cse_state *s, const einc__node *n, bool covered, boo
     for (int i = 0; i < n->n; i++) {
         const einc__node *c = n->c[i];
         bool item = item_ok(s, c) && (runs_here || (s->concat_ok && n->kind == EINC__N_LIST &&
-                                                    c->kind == EINC__N_CONCAT &&
-                                                    (s->in_brackets_ok || !in_brackets)));
+                                                    c->kind == EINC__N_CONCAT && (s->in_brackets_ok || !in_brackets)));
         block_uncovered(s, c, covered || item, in_paren, in_brackets);
     }
 }
@@ -121,7 +120,7 @@ typedef struct {
     int longest;  /* longest allowed run                                            */
     int *seg_end; /* per item: runs starting there must end at or before this        */
     int64_t *chars;
-    int *tid;     /* per item: its text as a number (same text, same number)         */
+    int *tid; /* per item: its text as a number (same text, same number)         */
 } cand_list;
 
 typedef struct {

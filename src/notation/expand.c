@@ -53,8 +53,8 @@ typedef struct {
     name_info *names; /* grown by doubling */
     int names_cap;
     int nnames;
-    int parent[MAX_VARS];      /* union-find over ellipsis ids                        */
-    int64_t count[MAX_VARS];   /* repetition count per root variable, -1 unknown      */
+    int parent[MAX_VARS];    /* union-find over ellipsis ids                        */
+    int64_t count[MAX_VARS]; /* repetition count per root variable, -1 unknown      */
     int nvars;
     name_level *links; /* grown by doubling */
     int links_cap;
@@ -258,10 +258,8 @@ static poly dims_of(expander *x, const einc__node *n) {
     switch (n->kind) {
     case EINC__N_AXIS:
     case EINC__N_FLAT:
-    case EINC__N_CONCAT:
-        return poly_const(1);
-    case EINC__N_BRACKET:
-        return dims_of(x, n->c[0]);
+    case EINC__N_CONCAT: return poly_const(1);
+    case EINC__N_BRACKET: return dims_of(x, n->c[0]);
     case EINC__N_ELLIPSIS: {
         int v = find(x, n->ellipsis_id);
         poly inner = dims_of(x, n->c[0]);
@@ -500,8 +498,7 @@ static bool expand_into(expander *x, const einc__node *n, const int *idx, int ni
         }
         return true;
     }
-    default:
-        return false;
+    default: return false;
     }
 }
 

@@ -74,12 +74,12 @@ typedef struct einc__node {
     int n;          /* children */
     struct einc__node **c;
     /* EINC__N_AXIS */
-    const char *name;   /* user name, "unnamed.K" for numbers, internal names contain '.' */
-    int64_t value;      /* the number for unnamed axes, else -1                           */
-    int sym;            /* symbol index after expansion (einc__expanded), else -1         */
+    const char *name; /* user name, "unnamed.K" for numbers, internal names contain '.' */
+    int64_t value;    /* the number for unnamed axes, else -1                           */
+    int sym;          /* symbol index after expansion (einc__expanded), else -1         */
     /* EINC__N_ELLIPSIS */
-    int ellipsis_id;    /* distinct per ellipsis written in the text                      */
-    unsigned scratch;   /* per-pass flags of the algorithm walking the tree (cse.c)       */
+    int ellipsis_id;  /* distinct per ellipsis written in the text                      */
+    unsigned scratch; /* per-pass flags of the algorithm walking the tree (cse.c)       */
     struct einc__node *parent;
 } einc__node;
 
@@ -134,16 +134,16 @@ void einc__render_expression(einc__sb *sb, const char *text, const einc__marks *
 
 typedef struct einc__constraint {
     const char *name;
-    int n;              /* number of values; 1 for a scalar                           */
-    bool is_tuple;      /* written as a tuple: "ds=2,2" / {"ds", 2, 2}; "b=()" has n=0 */
+    int n;         /* number of values; 1 for a scalar                           */
+    bool is_tuple; /* written as a tuple: "ds=2,2" / {"ds", 2, 2}; "b=()" has n=0 */
     int64_t values[EINC_MAX_DIMS];
 } einc__constraint;
 
 typedef struct einc__call {
     const char *text;
     int ntensors;
-    const int *ndims;              /* per tensor                                     */
-    const int64_t *const *shapes;  /* per tensor                                     */
+    const int *ndims;             /* per tensor                                     */
+    const int64_t *const *shapes; /* per tensor                                     */
     int nconstraints;
     const einc__constraint *constraints;
 } einc__call;
@@ -158,13 +158,13 @@ void einc__render_call(einc__sb *sb, const einc__call *call);
 
 /* One distinct axis of an expanded expression. */
 typedef struct einc__sym {
-    const char *name;    /* "a", "b.0", "unnamed.3", "cse.0"                               */
-    int64_t fixed;       /* length written in the text (unnamed axes), else -1             */
-    int64_t size;        /* solved length, -1 while unknown                                */
-    bool in_brackets;    /* the axis is an argument of the elementary operation            */
-    bool user_visible;   /* a name the user wrote (for "cannot determine" messages)        */
+    const char *name;        /* "a", "b.0", "unnamed.3", "cse.0"                               */
+    int64_t fixed;           /* length written in the text (unnamed axes), else -1             */
+    int64_t size;            /* solved length, -1 while unknown                                */
+    bool in_brackets;        /* the axis is an argument of the elementary operation            */
+    bool user_visible;       /* a name the user wrote (for "cannot determine" messages)        */
     const einc__node *first; /* an occurrence, for carets                                  */
-    int cse_of;          /* for merged groups: index into the group table, else -1         */
+    int cse_of;              /* for merged groups: index into the group table, else -1         */
 } einc__sym;
 
 typedef struct einc__expr {
@@ -175,7 +175,7 @@ typedef struct einc__expr {
     einc__node **in, **out; /* expanded roots: LIST nodes without ELLIPSIS nodes             */
     int nsyms, symcap;
     einc__sym *syms;
-    int nconstraints;       /* expanded constraints: sym = value                            */
+    int nconstraints; /* expanded constraints: sym = value                            */
     int *con_sym;
     int64_t *con_value;
 } einc__expr;
@@ -203,10 +203,10 @@ int64_t einc__node_size(const einc__expr *e, const einc__node *n);
 
 /* What einc__notation_error lists after the expression. */
 typedef enum {
-    EINC__EQ_NONE,     /* nothing                                                                   */
-    EINC__EQ_RANK,     /* "The following equation(s) were determined ...": written inputs = shapes  */
-    EINC__EQ_AXES      /* "The expression, tensor shapes and contraints resulted in ...": expanded
-                          inputs = shapes, then the constraints                                     */
+    EINC__EQ_NONE, /* nothing                                                                   */
+    EINC__EQ_RANK, /* "The following equation(s) were determined ...": written inputs = shapes  */
+    EINC__EQ_AXES  /* "The expression, tensor shapes and contraints resulted in ...": expanded
+                      inputs = shapes, then the constraints                                     */
 } einc__eq_mode;
 
 /* Records an error of `status` in einx's layout: the formatted message; when `m` is not NULL the
@@ -219,9 +219,7 @@ bool einc__notation_error(const einc__expr *e, einc_status status, const einc__m
 #endif
     ;
 
-
 /* expand + cse + solve. The ranks come from call->ndims (-1 = unknown shape). */
-bool einc__resolve(einc__arena *a, const einc__desc *d, const einc__call *call, bool cse_in_brackets_ok,
-                   einc__expr *e);
+bool einc__resolve(einc__arena *a, const einc__desc *d, const einc__call *call, bool cse_in_brackets_ok, einc__expr *e);
 
 #endif /* EINC_NOTATION_PRIVATE_H */

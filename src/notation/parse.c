@@ -16,20 +16,33 @@
 /* ---- lexer --------------------------------------------------------------------------------- */
 
 typedef enum {
-    T_ARROW, T_PIPE, T_COMMA, T_PLUS, T_SPACE, T_LPAREN, T_LBRACKET, T_RPAREN, T_RBRACKET, T_ELLIPSIS, T_WORD,
+    T_ARROW,
+    T_PIPE,
+    T_COMMA,
+    T_PLUS,
+    T_SPACE,
+    T_LPAREN,
+    T_LBRACKET,
+    T_RPAREN,
+    T_RBRACKET,
+    T_ELLIPSIS,
+    T_WORD,
     T_GROUP /* parser only: a parenthesised or bracketed group */
 } tok_kind;
 
-static const struct { const char *text; tok_kind kind; } literals[] = {
-    {"->", T_ARROW}, {"|", T_PIPE}, {",", T_COMMA}, {"+", T_PLUS}, {" ", T_SPACE}, {"(", T_LPAREN},
-    {"[", T_LBRACKET}, {")", T_RPAREN}, {"]", T_RBRACKET}, {"...", T_ELLIPSIS},
+static const struct {
+    const char *text;
+    tok_kind kind;
+} literals[] = {
+    {"->", T_ARROW}, {"|", T_PIPE},     {",", T_COMMA},  {"+", T_PLUS},     {" ", T_SPACE},
+    {"(", T_LPAREN}, {"[", T_LBRACKET}, {")", T_RPAREN}, {"]", T_RBRACKET}, {"...", T_ELLIPSIS},
 };
 
 typedef struct item {
     tok_kind kind;
-    int begin, end;       /* span; for a group: from the opening to past the closing delimiter */
-    tok_kind open;        /* T_GROUP: T_LPAREN or T_LBRACKET                                   */
-    struct item *items;   /* T_GROUP: the contents (without delimiters)                         */
+    int begin, end;     /* span; for a group: from the opening to past the closing delimiter */
+    tok_kind open;      /* T_GROUP: T_LPAREN or T_LBRACKET                                   */
+    struct item *items; /* T_GROUP: the contents (without delimiters)                         */
     int nitems;
 } item;
 
@@ -247,12 +260,15 @@ static einc__node *parse_items(parser *p, item *it, int n, bool parent_is_paren,
         for (int i = 0; i < n; i++) count += it[i].kind == op;
         if (!count) continue;
         if (op == T_PIPE) {
-            syntax_error_literal(p, "|", "The operator '|' is not allowed (it was an alias of '->' before einx 0.4; "
-                                         "write '->'):");
+            syntax_error_literal(p, "|",
+                                 "The operator '|' is not allowed (it was an alias of '->' before einx 0.4; "
+                                 "write '->'):");
             return NULL;
         }
-        einc__node_kind kind = op == T_ARROW ? EINC__N_OP : op == T_COMMA ? EINC__N_ARGS
-                             : op == T_PLUS  ? EINC__N_CONCAT : EINC__N_LIST;
+        einc__node_kind kind = op == T_ARROW   ? EINC__N_OP
+                               : op == T_COMMA ? EINC__N_ARGS
+                               : op == T_PLUS  ? EINC__N_CONCAT
+                                               : EINC__N_LIST;
         einc__node *x = node_new(p, kind, begin, end, count + 1);
         if (!x) return NULL;
         int nops = 0, start = 0;
@@ -280,8 +296,10 @@ static einc__node *parse_items(parser *p, item *it, int n, bool parent_is_paren,
                         einc__marks_range(&m, x->c[i]->begin, x->c[i]->end);
                 for (int i = 0; i < n; i++)
                     if (it[i].kind == T_PLUS) einc__marks_range(&m, it[i].begin, it[i].end);
-                syntax_error(p, &m, "Only named axes, unnamed axes, and flattened axes are allowed as operands of a "
-                                    "concatenation operator ('+').", NULL);
+                syntax_error(p, &m,
+                             "Only named axes, unnamed axes, and flattened axes are allowed as operands of a "
+                             "concatenation operator ('+').",
+                             NULL);
                 return NULL;
             }
             if (!parent_is_paren) {
@@ -441,10 +459,10 @@ static bool move_up(parser *p, einc__node *x, einc__node_kind op, branches *out)
             if (!move_up(p, x->c[i], op, &cb[i])) return false;
             if (cb[i].n != 1) {
                 if (num != 1 && num != cb[i].n) {
-                    syntax_error_literal(p, op == EINC__N_OP ? "->" : ",",
-                                         op == EINC__N_OP
-                                             ? "All '->' operators must appear at the same level of the expression tree."
-                                             : "All ',' operators must appear at the same level of the expression tree.");
+                    syntax_error_literal(
+                        p, op == EINC__N_OP ? "->" : ",",
+                        op == EINC__N_OP ? "All '->' operators must appear at the same level of the expression tree."
+                                         : "All ',' operators must appear at the same level of the expression tree.");
                     return false;
                 }
                 num = cb[i].n;
@@ -466,7 +484,8 @@ static bool move_up(parser *p, einc__node *x, einc__node_kind op, branches *out)
         for (int k = 0; k < num; k++) {
             einc__node *w = node_new(p, x->kind, x->begin, x->end, x->n);
             if (!w) return false;
-            for (int i = 0; i < x->n; i++) w->c[i] = cb[i].n == 1 ? (k == 0 ? cb[i].b[0] : einc__node_clone(p->a, cb[i].b[0])) : cb[i].b[k];
+            for (int i = 0; i < x->n; i++)
+                w->c[i] = cb[i].n == 1 ? (k == 0 ? cb[i].b[0] : einc__node_clone(p->a, cb[i].b[0])) : cb[i].b[k];
             for (int i = 0; i < x->n; i++)
                 if (!w->c[i]) return false;
             out->b[k] = w;
@@ -567,8 +586,8 @@ static bool check_bracket_consistency(parser *p, einc__desc *d) {
             }
         }
         char msg[300];
-        snprintf(msg, sizeof msg, "There are multiple occurrences of axis %s with inconsistent bracket usage:",
-                 l.axes[i]->name);
+        snprintf(msg, sizeof msg,
+                 "There are multiple occurrences of axis %s with inconsistent bracket usage:", l.axes[i]->name);
         return syntax_error(p, &m, msg, "An axis may only appear with brackets or without brackets, but not both.");
     }
     return true;
@@ -611,7 +630,8 @@ bool einc__parse(einc__arena *a, const char *text, einc__desc *out) {
 
     branches ops;
     if (!move_up(&p, tree, EINC__N_OP, &ops)) return false;
-    if (ops.n > 2) return syntax_error_literal(&p, "->", "The expression must not contain more than one '->' operator.");
+    if (ops.n > 2)
+        return syntax_error_literal(&p, "->", "The expression must not contain more than one '->' operator.");
     out->has_arrow = ops.n == 2;
     for (int side = 0; side < ops.n; side++) {
         branches args;
@@ -648,8 +668,10 @@ void einc__node_print(einc__sb *sb, const einc__node *n) {
     case EINC__N_ARGS:
     case EINC__N_OP:
     case EINC__N_CONCAT: {
-        const char *sep = n->kind == EINC__N_LIST ? " " : n->kind == EINC__N_ARGS ? ", "
-                        : n->kind == EINC__N_OP ? " -> " : " + ";
+        const char *sep = n->kind == EINC__N_LIST   ? " "
+                          : n->kind == EINC__N_ARGS ? ", "
+                          : n->kind == EINC__N_OP   ? " -> "
+                                                    : " + ";
         if (n->kind == EINC__N_CONCAT) einc__sb_printf(sb, "(");
         for (int i = 0; i < n->n; i++) {
             if (i) einc__sb_printf(sb, "%s", sep);

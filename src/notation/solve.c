@@ -24,11 +24,9 @@ typedef struct {
 static int64_t size_of(const einc__expr *e, const einc__node *n) {
     EINC__STEPS(e->arena->ctx, 1);
     switch (n->kind) {
-    case EINC__N_AXIS:
-        return e->syms[n->sym].size;
+    case EINC__N_AXIS: return e->syms[n->sym].size;
     case EINC__N_FLAT:
-    case EINC__N_BRACKET:
-        return size_of(e, n->c[0]);
+    case EINC__N_BRACKET: return size_of(e, n->c[0]);
     case EINC__N_CONCAT: {
         int64_t s = 0;
         for (int i = 0; i < n->n; i++) {
@@ -103,13 +101,9 @@ static void push(solver *s, const einc__node *n, int64_t target) {
     einc__expr *e = s->e;
     EINC__STEPS(e->arena->ctx, 1);
     switch (n->kind) {
-    case EINC__N_AXIS:
-        assign(s, n->sym, target);
-        return;
+    case EINC__N_AXIS: assign(s, n->sym, target); return;
     case EINC__N_FLAT:
-    case EINC__N_BRACKET:
-        push(s, n->c[0], target);
-        return;
+    case EINC__N_BRACKET: push(s, n->c[0], target); return;
     case EINC__N_CONCAT: {
         int64_t known = 0;
         int unknown = -1, nunknown = 0;

@@ -108,8 +108,7 @@ static bool assign_roles(front *f, einc__attn_map *map, int64_t *out_shape, int 
                 if (dim_of(root[u], it->sym) >= 0) set |= 1u << u;
             if (set == 0xfu) continue;
             int r = 0;
-            while (r < 4 && role_set[r] != set)
-                r++;
+            while (r < 4 && role_set[r] != set) r++;
             if (r == 4)
                 return role_error(f, EINC_ESEMANTIC, it,
                                   "einc_attention: axis '%s' of %s has no role: an axis must be in q, k, v and the "
@@ -141,8 +140,7 @@ static bool assign_roles(front *f, einc__attn_map *map, int64_t *out_shape, int 
         map->scores[i] = i < nb ? e->syms[batch[i]].size : e->syms[i == nb ? n_sym : m_sym].size;
     }
     *out_ndim = root[O]->n;
-    for (int i = 0; i < root[O]->n; i++)
-        out_shape[i] = e->syms[root[O]->c[i]->sym].size;
+    for (int i = 0; i < root[O]->n; i++) out_shape[i] = e->syms[root[O]->c[i]->sym].size;
     return true;
 }
 
@@ -197,8 +195,7 @@ static bool resolve(front *f, const char *expr, einc_tensor *const *in, einc_axe
     einc_ctx *ctx = f->a->ctx;
     int ndims[3];
     const int64_t *shapes[3];
-    for (int i = 0; i < 3; i++)
-        ndims[i] = in[i]->ndim, shapes[i] = in[i]->shape;
+    for (int i = 0; i < 3; i++) ndims[i] = in[i]->ndim, shapes[i] = in[i]->shape;
     if (!einc__call_build(f->a, expr, 3, ndims, shapes, axes, &f->call) || !einc__parse(f->a, expr, &f->d))
         return false;
     memset(&f->e, 0, sizeof f->e);
@@ -299,8 +296,7 @@ einc_tensor *einc_attention(einc_ctx *ctx, const char *expr, einc_tensor *q, ein
                                                      : einc__as_dtype(ctx, opt.bias, dt);
     einc_tensor *const args[4] = {qc, kc, vc, bc};
     bool grad = false; /* the forward saves the log-sum-exp only when the tape will record */
-    for (int i = 0; i < 4; i++)
-        grad |= ctx->grad && !ctx->ag.disabled && args[i] && args[i]->requires_grad;
+    for (int i = 0; i < 4; i++) grad |= ctx->grad && !ctx->ag.disabled && args[i] && args[i]->requires_grad;
     einc_tensor *out = qc && kc && vc && (bc || !opt.bias) ? einc__tensor_new(ctx, dt, out_ndim, out_shape) : NULL;
     einc_tensor *lse = out && grad ? einc__tensor_new(ctx, dt, map.nb + 1, map.scores) : NULL;
     if (out && (!grad || lse)) {

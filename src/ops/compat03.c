@@ -43,9 +43,7 @@ static void print_tree(einc__sb *sb, const einc__node *n, print_mode mode) {
         else if (is_anonymous(n)) einc__sb_printf(sb, "...");
         else einc__sb_printf(sb, "%s", n->name);
         return;
-    case EINC__N_BRACKET:
-        print_tree(sb, n->c[0], PRINT_DEMARKED);
-        return;
+    case EINC__N_BRACKET: print_tree(sb, n->c[0], PRINT_DEMARKED); return;
     case EINC__N_FLAT:
         einc__sb_printf(sb, "(");
         print_tree(sb, n->c[0], mode);
@@ -103,7 +101,9 @@ static bool text_done(einc_ctx *ctx, const einc__sb *sb, const char *expr) {
 }
 
 static bool is_reduction(einc_op op) { return einc__op_family(op) == EINC__FAMILY_REDUCE; }
-static bool is_elementwise(einc_op op) { return einc__op_family(op) == EINC__FAMILY_ELEMENTWISE && op < EINC_OP_SOFTMAX; }
+static bool is_elementwise(einc_op op) {
+    return einc__op_family(op) == EINC__FAMILY_ELEMENTWISE && op < EINC_OP_SOFTMAX;
+}
 
 /* ---- dot ------------------------------------------------------------------------------------------ */
 
@@ -144,7 +144,8 @@ static einc_status dot03(einc_ctx *ctx, einc__arena *a, const char *text, int ni
     if (!einc__parse(a, text, &d)) return einc_errcode(ctx);
     if (!(d.ninputs == 1 && ninputs == 2))
         return einc_apply(ctx, EINC_OP_DOT, text, ninputs, inputs, noutputs, outputs, axes, NULL);
-    if (d.noutputs > 1) return einc__error(ctx, EINC_EVALUE, "dot: the expression \"%s\" has %d outputs", text, d.noutputs);
+    if (d.noutputs > 1)
+        return einc__error(ctx, EINC_EVALUE, "dot: the expression \"%s\" has %d outputs", text, d.noutputs);
     einc__node *out = d.noutputs == 1 ? d.outputs[0] : d.inputs[0]; /* 0.3: no "->" means output = input */
     char second[TEXT_CAP], seen_buf[TEXT_CAP];
     einc__sb s2, seen;
@@ -238,9 +239,7 @@ static void print_expanded(einc__sb *sb, const einc__node *n, const arange_print
             einc__sb_printf(sb, "_%d", n->sym);
         }
         return;
-    case EINC__N_BRACKET:
-        print_expanded(sb, n->c[0], p);
-        return;
+    case EINC__N_BRACKET: print_expanded(sb, n->c[0], p); return;
     case EINC__N_FLAT:
         einc__sb_printf(sb, "(");
         print_expanded(sb, n->c[0], p);
@@ -410,19 +409,23 @@ static einc_status dispatch(einc_ctx *ctx, einc__arena *a, const char *func, con
         return einc_check(ctx, text, ninputs, shapes, axes);
     }
     const char *opname = func;
-    bool generic = strcmp(func, "reduce") == 0 || strcmp(func, "elementwise") == 0 ||
-                   strcmp(func, "vmap_with_axis") == 0;
+    bool generic =
+        strcmp(func, "reduce") == 0 || strcmp(func, "elementwise") == 0 || strcmp(func, "vmap_with_axis") == 0;
     if (generic) {
         if (!o->op) return einc__error(ctx, EINC_EVALUE, "%s: the operation is missing (op=NAME)", func);
         opname = o->op;
     }
     int op = einc_op_from_name(opname);
     if (strcmp(func, "reduce") == 0 && (op < 0 || !is_reduction((einc_op)op)))
-        return einc__error(ctx, EINC_EVALUE, "reduce: '%s' is not a reduction (sum, mean, var, std, prod, "
-                                             "count_nonzero, any, all, max, min, logsumexp)", opname);
+        return einc__error(ctx, EINC_EVALUE,
+                           "reduce: '%s' is not a reduction (sum, mean, var, std, prod, "
+                           "count_nonzero, any, all, max, min, logsumexp)",
+                           opname);
     if (strcmp(func, "elementwise") == 0 && (op < 0 || !is_elementwise((einc_op)op)))
-        return einc__error(ctx, EINC_EVALUE, "elementwise: '%s' is not an elementwise operation (add, subtract, "
-                                             "multiply, divide, ..., where)", opname);
+        return einc__error(ctx, EINC_EVALUE,
+                           "elementwise: '%s' is not an elementwise operation (add, subtract, "
+                           "multiply, divide, ..., where)",
+                           opname);
     bool structural = op == EINC_OP_ID || op == EINC_OP_REARRANGE || op == EINC_OP_DOT;
     bool indexing = op >= EINC_OP_GET_AT && op <= EINC_OP_SUBTRACT_AT;
     if (op < 0 || (generic && (structural || indexing)))
@@ -448,15 +451,15 @@ einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int 
                          int noutputs, einc_tensor **outputs, einc_axes axes, const einc_options03 *options) {
     EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
-    if (noutputs < 0 || (noutputs > 0 && !outputs)) return einc__error(ctx, EINC_EINVAL, "einc_apply03: outputs is NULL");
+    if (noutputs < 0 || (noutputs > 0 && !outputs))
+        return einc__error(ctx, EINC_EINVAL, "einc_apply03: outputs is NULL");
     for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
     if (!func || !expr) return einc__error(ctx, EINC_EINVAL, "einc_apply03: %s is NULL", func ? "expression" : "func");
     if (ninputs < 0 || (ninputs > 0 && !inputs))
         return einc__error(ctx, EINC_EINVAL, "einc_apply03(\"%s\"): inputs is NULL or ninputs = %d is negative", expr,
                            ninputs);
     for (int i = 0; i < ninputs; i++)
-        if (!inputs[i])
-            return einc__error(ctx, EINC_EINVAL, "%s(\"%s\"): input tensor #%d is NULL", func, expr, i + 1);
+        if (!inputs[i]) return einc__error(ctx, EINC_EINVAL, "%s(\"%s\"): input tensor #%d is NULL", func, expr, i + 1);
     if (axes.n < 0 || (axes.n > 0 && !axes.v))
         return einc__error(ctx, EINC_EINVAL, "einc_apply03: invalid constraints (n = %d)", axes.n);
     einc_options03 defaults;
@@ -467,8 +470,8 @@ einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int 
     einc__arena a;
     einc__arena_init(&a, ctx);
     char *text = arrow_text(&a, expr);
-    einc_status st = text ? dispatch(ctx, &a, func, text, ninputs, inputs, noutputs, outputs, axes, options)
-                          : EINC_ENOMEM;
+    einc_status st =
+        text ? dispatch(ctx, &a, func, text, ninputs, inputs, noutputs, outputs, axes, options) : EINC_ENOMEM;
     if (st != EINC_OK && einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory in %s", func);
     einc__arena_free(&a);
     if (st != EINC_OK) st = einc_errcode(ctx) != EINC_OK ? einc_errcode(ctx) : st;

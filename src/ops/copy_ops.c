@@ -56,13 +56,17 @@ einc_status einc_tensor_copy_(einc_ctx *ctx, einc_tensor *dst, einc_tensor *src)
     int64_t oshape[EINC_MAX_DIMS];
     if (!einc__shape_broadcast(dst->ndim, dst->shape, src->ndim, src->shape, &ond, oshape) || ond != dst->ndim ||
         memcmp(oshape, dst->shape, sizeof(int64_t) * (size_t)ond) != 0)
-        return einc__error(ctx, EINC_ESHAPE, "einc_tensor_copy_: cannot broadcast source of shape %s to destination "
-                                             "of shape %s", einc__shape_str(a, sizeof a, src->ndim, src->shape),
+        return einc__error(ctx, EINC_ESHAPE,
+                           "einc_tensor_copy_: cannot broadcast source of shape %s to destination "
+                           "of shape %s",
+                           einc__shape_str(a, sizeof a, src->ndim, src->shape),
                            einc__shape_str(b, sizeof b, dst->ndim, dst->shape));
     for (int i = 0; i < dst->ndim; i++)
         if (dst->strides[i] == 0 && dst->shape[i] > 1)
-            return einc__error(ctx, EINC_EINVAL, "einc_tensor_copy_: destination is a broadcast view (stride 0 in "
-                                                 "dimension %d); writing to it is ambiguous", i);
+            return einc__error(ctx, EINC_EINVAL,
+                               "einc_tensor_copy_: destination is a broadcast view (stride 0 in "
+                               "dimension %d); writing to it is ambiguous",
+                               i);
     einc_tensor *tmp = NULL;
     if (views_overlap(dst, src)) {
         tmp = einc_tensor_clone(ctx, src); /* copy through a temporary, like NumPy does */
@@ -80,8 +84,10 @@ einc_status einc_tensor_to_buffer(const einc_tensor *t, void *dst, size_t dst_by
     if (!t) return EINC_EINVAL;
     size_t need = (size_t)einc__tensor_numel(t) * einc_dtype_size(t->dtype);
     if (dst_bytes < need || (!dst && need))
-        return einc__error(t->ctx, EINC_EINVAL, "einc_tensor_to_buffer: buffer of %zu bytes is smaller than the %zu "
-                                                "bytes the tensor needs", dst_bytes, need);
+        return einc__error(t->ctx, EINC_EINVAL,
+                           "einc_tensor_to_buffer: buffer of %zu bytes is smaller than the %zu "
+                           "bytes the tensor needs",
+                           dst_bytes, need);
     if (!need) return EINC_OK;
     einc__view s = einc__view_of(t);
     einc__view d = s;

@@ -55,8 +55,7 @@ einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
                        int noutputs, einc_tensor **outputs, einc_axes axes, const einc_op_options *options) {
     EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
-    if (noutputs < 0 || (noutputs > 0 && !outputs))
-        return einc__error(ctx, EINC_EINVAL, "einc_apply: outputs is NULL");
+    if (noutputs < 0 || (noutputs > 0 && !outputs)) return einc__error(ctx, EINC_EINVAL, "einc_apply: outputs is NULL");
     for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
     if (!check_args(ctx, op, expr, ninputs, inputs, axes, "einc_apply")) return EINC_EINVAL;
     if (ninputs == 1 && einc__op_family(op) == EINC__FAMILY_SOFTMAX && einc__dtype_valid(inputs[0]->dtype) &&
@@ -75,11 +74,12 @@ einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
     }
     einc_status st;
     if (p->noutputs != noutputs)
-        st = einc__error(ctx, EINC_EVALUE, "%s(\"%s\"): the expression has %d output%s, but %d output tensor%s "
-                                           "requested", einc_op_name(op), expr, p->noutputs,
-                         p->noutputs == 1 ? "" : "s", noutputs, noutputs == 1 ? " was" : "s were");
-    else
-        st = einc__plan_exec(ctx, p, inputs, outputs);
+        st = einc__error(ctx, EINC_EVALUE,
+                         "%s(\"%s\"): the expression has %d output%s, but %d output tensor%s "
+                         "requested",
+                         einc_op_name(op), expr, p->noutputs, p->noutputs == 1 ? "" : "s", noutputs,
+                         noutputs == 1 ? " was" : "s were");
+    else st = einc__plan_exec(ctx, p, inputs, outputs);
     if (st == EINC_OK) {
         st = einc__notation_record(ctx, p, ninputs, inputs, noutputs, outputs);
         if (st != EINC_OK)
@@ -151,14 +151,14 @@ einc_tensor *einc_elementwise(einc_ctx *ctx, einc_op op, const char *expr, einc_
     return one(ctx, op, expr, 2, in, axes);
 }
 
-#define EINC__UNARY_DEF(fn, OP)                                                                  \
-    einc_tensor *(fn)(einc_ctx * ctx, const char *expr, einc_tensor *x, einc_axes axes) {        \
-        return one(ctx, OP, expr, 1, &x, axes);                                                  \
+#define EINC__UNARY_DEF(fn, OP)                                                                                        \
+    einc_tensor *(fn)(einc_ctx * ctx, const char *expr, einc_tensor *x, einc_axes axes) {                              \
+        return one(ctx, OP, expr, 1, &x, axes);                                                                        \
     }
-#define EINC__BINARY_DEF(fn, OP)                                                                 \
-    einc_tensor *(fn)(einc_ctx * ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes) { \
-        einc_tensor *in[2] = {a, b};                                                             \
-        return one(ctx, OP, expr, 2, in, axes);                                                  \
+#define EINC__BINARY_DEF(fn, OP)                                                                                       \
+    einc_tensor *(fn)(einc_ctx * ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes) {              \
+        einc_tensor *in[2] = {a, b};                                                                                   \
+        return one(ctx, OP, expr, 2, in, axes);                                                                        \
     }
 
 EINC__UNARY_DEF(einc_sum, EINC_OP_SUM)

@@ -8,26 +8,23 @@
 #include "../kernels/elementwise.h"
 
 static const char *const unary_names[] = {
-    "neg", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log", "log1p", "expm1",
+    "neg", "abs", "sign", "square",  "sqrt", "rsqrt", "exp",  "log",   "log1p",      "expm1",
     "sin", "cos", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "reciprocal", "logical_not",
 };
 static const char *const binary_names[] = {
-    "add", "sub", "mul", "div", "floor_div", "pow", "maximum", "minimum", "logaddexp",
-    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "mod",
+    "add", "sub", "mul", "div", "floor_div", "pow", "maximum",     "minimum",    "logaddexp",
+    "eq",  "ne",  "lt",  "le",  "gt",        "ge",  "logical_and", "logical_or", "mod",
 };
 #define NUM_UNARY_OPS ((unsigned)(sizeof unary_names / sizeof unary_names[0]))
 #define NUM_BINARY_OPS ((unsigned)(sizeof binary_names / sizeof binary_names[0]))
 _Static_assert(sizeof unary_names / sizeof unary_names[0] == EINC_LOGICAL_NOT + 1, "a unary op lacks its name");
 _Static_assert(sizeof binary_names / sizeof binary_names[0] == EINC_MOD + 1, "a binary op lacks its name");
 
-const char *einc_unary_op_name(einc_unary_op op) {
-    return (unsigned)op < NUM_UNARY_OPS ? unary_names[op] : "invalid";
-}
+const char *einc_unary_op_name(einc_unary_op op) { return (unsigned)op < NUM_UNARY_OPS ? unary_names[op] : "invalid"; }
 
 const char *einc_binary_op_name(einc_binary_op op) {
     return (unsigned)op < NUM_BINARY_OPS ? binary_names[op] : "invalid";
 }
-
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
@@ -91,8 +88,10 @@ static einc_tensor *unary_impl(einc_ctx *ctx, const char *fname, einc_unary_op o
     }
     einc_dtype result;
     if (!einc__ew_unary_dtype(op, x->dtype, &result)) {
-        einc__error(ctx, EINC_EDTYPE, "%s: %s of a bool tensor is not supported; use EINC_LOGICAL_NOT (or cast "
-                                      "to an integer dtype first)", fname, einc_unary_op_name(op));
+        einc__error(ctx, EINC_EDTYPE,
+                    "%s: %s of a bool tensor is not supported; use EINC_LOGICAL_NOT (or cast "
+                    "to an integer dtype first)",
+                    fname, einc_unary_op_name(op));
         return NULL;
     }
     einc_tensor *y = einc__tensor_new(ctx, result, x->ndim, x->shape);
@@ -105,8 +104,7 @@ static einc_tensor *unary_impl(einc_ctx *ctx, const char *fname, einc_unary_op o
     return einc__ag_unary(ctx, y, op, x);
 }
 
-static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op op, einc_tensor *a,
-                                einc_tensor *b) {
+static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op op, einc_tensor *a, einc_tensor *b) {
     EINC__REQUIRE(ctx, a, fname);
     EINC__REQUIRE(ctx, b, fname);
     if ((unsigned)op >= NUM_BINARY_OPS) {
@@ -125,8 +123,10 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
     }
     einc_dtype compute, result;
     if (!einc__ew_binary_dtypes(op, a->dtype, a->ndim, b->dtype, b->ndim, &compute, &result)) {
-        einc__error(ctx, EINC_EDTYPE, "%s: %s of two bool operands is not supported; use EINC_NE for exclusive or "
-                                      "(or cast to an integer dtype first)", fname, einc_binary_op_name(op));
+        einc__error(ctx, EINC_EDTYPE,
+                    "%s: %s of two bool operands is not supported; use EINC_NE for exclusive or "
+                    "(or cast to an integer dtype first)",
+                    fname, einc_binary_op_name(op));
         return NULL;
     }
     int64_t numel = 0;
@@ -134,8 +134,10 @@ static einc_tensor *binary_impl(einc_ctx *ctx, const char *fname, einc_binary_op
         einc__view e = einc__view_of(b);
         int64_t bad;
         if (einc__k_find_negative(&e, compute, &bad)) {
-            einc__error(ctx, EINC_EVALUE, "%s: integers to negative integer powers are not allowed (exponent %lld); "
-                                          "cast the base to a float dtype first", fname, (long long)bad);
+            einc__error(ctx, EINC_EVALUE,
+                        "%s: integers to negative integer powers are not allowed (exponent %lld); "
+                        "cast the base to a float dtype first",
+                        fname, (long long)bad);
             return NULL;
         }
     }

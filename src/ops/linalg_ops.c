@@ -140,8 +140,7 @@ einc_tensor *einc_tensor_matmul(einc_ctx *ctx, einc_tensor *a, einc_tensor *b) {
     int nba = g.a_vec ? 0 : a->ndim - 2, nbb = g.b_vec ? 0 : b->ndim - 2;
     if (!einc__shape_broadcast(nba, a->shape, nbb, b->shape, &g.nbatch, g.batch)) {
         int da = nba - 1, db = nbb - 1; /* the first clash, counted from the innermost batch dimension */
-        while (a->shape[da] == b->shape[db] || a->shape[da] == 1 || b->shape[db] == 1)
-            da--, db--;
+        while (a->shape[da] == b->shape[db] || a->shape[da] == 1 || b->shape[db] == 1) da--, db--;
         SHAPES(sa, sb, a, b);
         einc__error(ctx, EINC_ESHAPE,
                     "%s: batch dimensions of shapes %s and %s do not broadcast: dimension %d of "
@@ -218,23 +217,14 @@ typedef struct {
         for (int64_t r = r0; r < r1; r++) {                                                                            \
             T *y = (T *)(void *)job->y + r * job->hw;                                                                  \
             U v = (U)((const T *)(const void *)job->bias)[r % job->cout * job->bstride];                               \
-            for (int64_t i = 0; i < job->hw; i++)                                                                      \
-                y[i] = (T)((U)y[i] + v);                                                                               \
+            for (int64_t i = 0; i < job->hw; i++) y[i] = (T)((U)y[i] + v);                                             \
         }                                                                                                              \
     } while (0)
 
-static void add_bias_f32(const bias_job *job, int ith, int nth) {
-    ADD_BIAS(float, float);
-}
-static void add_bias_f64(const bias_job *job, int ith, int nth) {
-    ADD_BIAS(double, double);
-}
-static void add_bias_i32(const bias_job *job, int ith, int nth) {
-    ADD_BIAS(int32_t, uint32_t);
-}
-static void add_bias_i64(const bias_job *job, int ith, int nth) {
-    ADD_BIAS(int64_t, uint64_t);
-}
+static void add_bias_f32(const bias_job *job, int ith, int nth) { ADD_BIAS(float, float); }
+static void add_bias_f64(const bias_job *job, int ith, int nth) { ADD_BIAS(double, double); }
+static void add_bias_i32(const bias_job *job, int ith, int nth) { ADD_BIAS(int32_t, uint32_t); }
+static void add_bias_i64(const bias_job *job, int ith, int nth) { ADD_BIAS(int64_t, uint64_t); }
 #undef ADD_BIAS
 
 static void add_bias_task(void *arg, int ith, int nth) {

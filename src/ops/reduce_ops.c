@@ -5,8 +5,8 @@
 #include "../kernels/reduce.h"
 #include "reduce_ops.h"
 
-static const char *const op_names[] = {"sum", "mean", "var", "std", "prod", "max", "min", "argmax", "argmin",
-                                       "any", "all", "count_nonzero", "logsumexp"};
+static const char *const op_names[] = {"sum",    "mean",   "var", "std", "prod",          "max",      "min",
+                                       "argmax", "argmin", "any", "all", "count_nonzero", "logsumexp"};
 #define NUM_OPS ((int)(sizeof op_names / sizeof op_names[0]))
 
 const char *einc_reduce_op_name(einc_reduce_op op) {
@@ -28,8 +28,7 @@ bool einc__reduce_mask(einc_ctx *ctx, const char *fname, int ndim, int naxes, co
         return true;
     }
     if (naxes < -1) {
-        einc__error(ctx, EINC_EINVAL, "%s: naxes %d is invalid (give -1, i.e. EINC_ALL, for every axis)", fname,
-                    naxes);
+        einc__error(ctx, EINC_EINVAL, "%s: naxes %d is invalid (give -1, i.e. EINC_ALL, for every axis)", fname, naxes);
         return false;
     }
     if (naxes > 0 && !axes) {
@@ -41,8 +40,8 @@ bool einc__reduce_mask(einc_ctx *ctx, const char *fname, int ndim, int naxes, co
         int a;
         if (!einc__axis_normalize(ctx, fname, axes[i], ndim, &a)) return false;
         if (m & (1u << a)) {
-            einc__error(ctx, EINC_EINVAL, "%s: axis %d appears twice in axes %s (tensor with %d dimension%s)",
-                        fname, axes[i], axes_str(buf, sizeof buf, i + 1, axes), ndim, ndim == 1 ? "" : "s");
+            einc__error(ctx, EINC_EINVAL, "%s: axis %d appears twice in axes %s (tensor with %d dimension%s)", fname,
+                        axes[i], axes_str(buf, sizeof buf, i + 1, axes), ndim, ndim == 1 ? "" : "s");
             return false;
         }
         m |= 1u << a;
@@ -77,14 +76,16 @@ static einc_tensor *reduce_impl(einc_ctx *ctx, const char *fname, einc_reduce_op
     bool empty = false;
     for (int d = 0; d < x->ndim; d++)
         if ((mask & (1u << d)) && x->shape[d] == 0) empty = true;
-    if (empty && (op == EINC_REDUCE_MAX || op == EINC_REDUCE_MIN || op == EINC_REDUCE_ARGMAX ||
-                  op == EINC_REDUCE_ARGMIN)) {
+    if (empty &&
+        (op == EINC_REDUCE_MAX || op == EINC_REDUCE_MIN || op == EINC_REDUCE_ARGMAX || op == EINC_REDUCE_ARGMIN)) {
         /* NumPy raises whenever the reduced block is empty, even if the result would be too */
         einc__shape_str(sbuf, sizeof sbuf, x->ndim, x->shape);
         if (naxes == -1) snprintf(abuf, sizeof abuf, "all axes");
         else axes_str(abuf, sizeof abuf, naxes, axes);
-        einc__error(ctx, EINC_EVALUE, "%s: %s of an empty block: the axes %s of shape %s hold no elements (%s has "
-                    "no identity)", fname, op_names[op], abuf, sbuf, op_names[op]);
+        einc__error(ctx, EINC_EVALUE,
+                    "%s: %s of an empty block: the axes %s of shape %s hold no elements (%s has "
+                    "no identity)",
+                    fname, op_names[op], abuf, sbuf, op_names[op]);
         return NULL;
     }
     int64_t oshape[EINC_MAX_DIMS];

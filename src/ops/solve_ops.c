@@ -37,8 +37,9 @@ static bool check_args(einc_ctx *ctx, const char *fname, const char *expr, int n
     for (int i = 0; i < n; i++) {
         const einc_shape *s = &shapes[i];
         if (s->ndim < -1 || s->ndim > EINC_MAX_DIMS) {
-            einc__error(ctx, EINC_EINVAL, "%s(\"%s\"): shape #%d has %d dimensions (-1 for an unknown shape, at most %d)",
-                        fname, expr, i + 1, s->ndim, EINC_MAX_DIMS);
+            einc__error(ctx, EINC_EINVAL,
+                        "%s(\"%s\"): shape #%d has %d dimensions (-1 for an unknown shape, at most %d)", fname, expr,
+                        i + 1, s->ndim, EINC_MAX_DIMS);
             return false;
         }
         for (int k = 0; k < s->ndim; k++)
@@ -256,7 +257,7 @@ static einc_status shapes_of(einc_ctx *ctx, const char *fname, const char *expr,
 }
 
 einc_status einc_solve_shapes(einc_ctx *ctx, const char *expr, int n, const einc_shape *shapes, einc_shape *out,
-                               einc_axes axes) {
+                              einc_axes axes) {
     EINC__OWNED(ctx, EINC_EBUSY);
     if (!ctx) return EINC_EINVAL;
     if (!out && n > 0) return einc__error(ctx, EINC_EINVAL, "einc_solve_shapes: out is NULL");

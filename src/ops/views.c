@@ -66,7 +66,8 @@ static bool resolve_shape(einc_ctx *ctx, const char *fname, const einc_tensor *t
         }
         out[i] = shape[i];
         if (__builtin_mul_overflow(known, shape[i], &known)) {
-            einc__error(ctx, EINC_EOVERFLOW, "%s: shape %s overflows", fname, einc__shape_str(a, sizeof a, ndim, shape));
+            einc__error(ctx, EINC_EOVERFLOW, "%s: shape %s overflows", fname,
+                        einc__shape_str(a, sizeof a, ndim, shape));
             return false;
         }
     }
@@ -79,8 +80,9 @@ static bool resolve_shape(einc_ctx *ctx, const char *fname, const einc_tensor *t
         }
         out[infer] = numel / known;
     } else if (known != numel) {
-        einc__error(ctx, EINC_ESHAPE, "%s: cannot reshape tensor of shape %s (%lld elements) into shape %s (%lld elements)",
-                    fname, einc__shape_str(a, sizeof a, t->ndim, t->shape), (long long)numel,
+        einc__error(ctx, EINC_ESHAPE,
+                    "%s: cannot reshape tensor of shape %s (%lld elements) into shape %s (%lld elements)", fname,
+                    einc__shape_str(a, sizeof a, t->ndim, t->shape), (long long)numel,
                     einc__shape_str(b, sizeof b, ndim, shape), (long long)known);
         return false;
     }
@@ -95,7 +97,8 @@ einc_tensor *einc_tensor_view(einc_ctx *ctx, einc_tensor *t, int ndim, const int
     if (einc__tensor_numel(t) == 0) einc__shape_contiguous_strides(ndim, s, st);
     else if (!nocopy_strides(t, ndim, s, st)) {
         char a[256], b[256], c[256];
-        einc__error(ctx, EINC_ESHAPE, "einc_tensor_view: viewing shape %s with strides %s as shape %s is not possible "
+        einc__error(ctx, EINC_ESHAPE,
+                    "einc_tensor_view: viewing shape %s with strides %s as shape %s is not possible "
                     "without a copy (use einc_tensor_reshape, or einc_tensor_contiguous first)",
                     einc__shape_str(a, sizeof a, t->ndim, t->shape), einc__shape_str(b, sizeof b, t->ndim, t->strides),
                     einc__shape_str(c, sizeof c, ndim, s));
@@ -127,7 +130,8 @@ einc_tensor *einc_tensor_permute(einc_ctx *ctx, einc_tensor *t, int naxes, const
     EINC__OWNED(ctx, NULL);
     EINC__REQUIRE(ctx, t, "einc_tensor_permute");
     if (naxes != t->ndim || (naxes > 0 && !axes)) {
-        einc__error(ctx, EINC_EINVAL, "einc_tensor_permute: got %d axes for a tensor with %d dimensions", naxes, t->ndim);
+        einc__error(ctx, EINC_EINVAL, "einc_tensor_permute: got %d axes for a tensor with %d dimensions", naxes,
+                    t->ndim);
         return NULL;
     }
     int64_t s[EINC_MAX_DIMS], st[EINC_MAX_DIMS];
@@ -220,8 +224,8 @@ einc_tensor *einc_tensor_expand(einc_ctx *ctx, einc_tensor *t, int ndim, const i
     EINC__REQUIRE(ctx, t, "einc_tensor_expand");
     char a[256], b[256];
     if (ndim < t->ndim || ndim > EINC_MAX_DIMS || (ndim > 0 && !shape)) {
-        einc__error(ctx, EINC_ESHAPE, "einc_tensor_expand: cannot broadcast a tensor with %d dimensions to %d dimensions",
-                    t->ndim, ndim);
+        einc__error(ctx, EINC_ESHAPE,
+                    "einc_tensor_expand: cannot broadcast a tensor with %d dimensions to %d dimensions", t->ndim, ndim);
         return NULL;
     }
     int64_t s[EINC_MAX_DIMS], st[EINC_MAX_DIMS];
@@ -230,7 +234,8 @@ einc_tensor *einc_tensor_expand(einc_ctx *ctx, einc_tensor *t, int ndim, const i
         int64_t want = shape[i];
         if (src < 0) {
             if (want < 0) {
-                einc__error(ctx, EINC_ESHAPE, "einc_tensor_expand: -1 is not allowed for the new leading dimension %d", i);
+                einc__error(ctx, EINC_ESHAPE, "einc_tensor_expand: -1 is not allowed for the new leading dimension %d",
+                            i);
                 return NULL;
             }
             s[i] = want;
@@ -260,11 +265,13 @@ static int64_t slice_indices(int64_t len, int64_t *start, int64_t *stop, int64_t
     int64_t lo = step < 0 ? -1 : 0, hi = step < 0 ? len - 1 : len;
     int64_t s = *start, e = *stop;
     if (s == INT64_MAX && step < 0) s = hi;
-    else if (s < 0) { s = s < -len ? lo : s + len; }
-    else if (s > hi) s = hi;
+    else if (s < 0) {
+        s = s < -len ? lo : s + len;
+    } else if (s > hi) s = hi;
     if (e == INT64_MIN && step < 0) e = lo;
-    else if (e < 0) { e = e < -len ? lo : e + len; }
-    else if (e > hi) e = hi;
+    else if (e < 0) {
+        e = e < -len ? lo : e + len;
+    } else if (e > hi) e = hi;
     *start = s;
     *stop = e;
     /* Python's formula: (e - s - 1) / step + 1 cannot overflow, even for a step near INT64_MAX */
@@ -300,7 +307,8 @@ einc_tensor *einc_tensor_narrow(einc_ctx *ctx, einc_tensor *t, int axis, int64_t
     int64_t len = t->shape[a];
     int64_t s0 = start < 0 ? start + len : start;
     if (s0 < 0 || s0 > len || length < 0 || length > len - s0) {
-        einc__error(ctx, EINC_EINDEX, "einc_tensor_narrow: start %lld with length %lld exceeds dimension %d of size %lld",
+        einc__error(ctx, EINC_EINDEX,
+                    "einc_tensor_narrow: start %lld with length %lld exceeds dimension %d of size %lld",
                     (long long)start, (long long)length, axis, (long long)len);
         return NULL;
     }
@@ -394,6 +402,7 @@ einc_tensor *einc_tensor_flip(einc_ctx *ctx, einc_tensor *t, int naxes, const in
         if (flip[i] && t->shape[i] > 0) off += (t->shape[i] - 1) * t->strides[i];
     }
     if (einc__tensor_numel(t) == 0) off = 0;
-    einc_tensor *v = einc__tensor_view_of(ctx, t, t->ndim, t->shape, st, t->offset + off * (int64_t)einc_dtype_size(t->dtype));
+    einc_tensor *v =
+        einc__tensor_view_of(ctx, t, t->ndim, t->shape, st, t->offset + off * (int64_t)einc_dtype_size(t->dtype));
     return einc__ag_flip(ctx, v, t, flip);
 }

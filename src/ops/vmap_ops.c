@@ -18,7 +18,7 @@
 typedef struct {
     int64_t size;
     int nparts;
-    einc__term parts[MAX_PARTS];  /* (tensor dim, multiplier) of each axis, outermost first */
+    einc__term parts[MAX_PARTS]; /* (tensor dim, multiplier) of each axis, outermost first */
     int64_t part_size[MAX_PARTS];
 } arg_dim;
 
@@ -73,9 +73,7 @@ static void walk(const einc__expr *e, split_operand *s, const einc__node *n, int
         return;
     }
     case EINC__N_FLAT:
-    case EINC__N_BRACKET:
-        walk(e, s, n->c[0], dim, mult, arg);
-        return;
+    case EINC__N_BRACKET: walk(e, s, n->c[0], dim, mult, arg); return;
     default: { /* row-major: an item's multiplier is the product of the lengths to its right */
         int64_t suffix[256];
         int m = n->n < 256 ? n->n : 256;
@@ -207,8 +205,10 @@ static einc_status make_views(vmap_state *v, bool with_axis) {
         int nd = 0;
         if (with_axis) {
             if (v->nloop + o->sp.nargs > EINC_MAX_DIMS)
-                return einc__error(v->ctx, EINC_EUNSUPPORTED, "einc_vmap(\"%s\"): operand #%d would need %d dimensions "
-                                   "(at most %d)", v->expr, k + 1, v->nloop + o->sp.nargs, EINC_MAX_DIMS);
+                return einc__error(v->ctx, EINC_EUNSUPPORTED,
+                                   "einc_vmap(\"%s\"): operand #%d would need %d dimensions "
+                                   "(at most %d)",
+                                   v->expr, k + 1, v->nloop + o->sp.nargs, EINC_MAX_DIMS);
             for (int i = 0; i < v->nloop; i++) {
                 shape[nd] = v->loop_size[i];
                 strides[nd++] = o->loop_stride[i];
@@ -220,7 +220,8 @@ static einc_status make_views(vmap_state *v, bool with_axis) {
                 return einc__error(v->ctx, EINC_EUNSUPPORTED,
                                    "einc_vmap(\"%s\"): the bracketed axes of the %s #%d that form one argument "
                                    "dimension are not one stride apart in the tensor (a vectorized axis lies between "
-                                   "them); rearrange the tensor first", v->expr, k < v->ninputs ? "input" : "output",
+                                   "them); rearrange the tensor first",
+                                   v->expr, k < v->ninputs ? "input" : "output",
                                    k < v->ninputs ? k + 1 : k - v->ninputs + 1);
         }
         o->view = einc__tensor_view_of(v->ctx, o->base, nd, shape, strides, o->base->offset);
@@ -307,8 +308,9 @@ static bool rules_before(einc__rules *r, int noutputs) {
         }
     }
     if (d->noutputs != noutputs) {
-        einc__error(ctx, EINC_EVALUE, "einc_vmap(\"%s\"): the expression has %d output%s, but %d output tensor%s requested",
-                    d->text, d->noutputs, d->noutputs == 1 ? "" : "s", noutputs, noutputs == 1 ? " was" : "s were");
+        einc__error(ctx, EINC_EVALUE,
+                    "einc_vmap(\"%s\"): the expression has %d output%s, but %d output tensor%s requested", d->text,
+                    d->noutputs, d->noutputs == 1 ? "" : "s", noutputs, noutputs == 1 ? " was" : "s were");
         return false;
     }
     return true;
@@ -358,8 +360,10 @@ static einc_status vmap_build(vmap_state *v, einc__arena *a, einc_tensor *const 
         const einc__node *dims[EINC_MAX_DIMS + 1];
         int nd = einc__root_dims(e->out[o], dims, EINC_MAX_DIMS + 1);
         if (nd > EINC_MAX_DIMS)
-            return einc__error(ctx, EINC_EUNSUPPORTED, "einc_vmap: output #%d of \"%s\" would have more than %d "
-                               "dimensions", o + 1, v->expr, EINC_MAX_DIMS);
+            return einc__error(ctx, EINC_EUNSUPPORTED,
+                               "einc_vmap: output #%d of \"%s\" would have more than %d "
+                               "dimensions",
+                               o + 1, v->expr, EINC_MAX_DIMS);
         int64_t shape[EINC_MAX_DIMS];
         for (int k = 0; k < nd; k++) shape[k] = einc__node_size(e, dims[k]);
         outputs[o] = einc_tensor_zeros(ctx, v->op->dtype, nd, shape);
@@ -413,7 +417,8 @@ einc_status einc_vmap(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor 
         return einc__error(ctx, EINC_EINVAL, "einc_vmap(\"%s\"): %d inputs (at most %d)", expr, ninputs,
                            EINC_MAX_OPERANDS);
     for (int i = 0; i < ninputs; i++)
-        if (!inputs[i]) return einc__error(ctx, EINC_EINVAL, "einc_vmap(\"%s\"): input tensor #%d is NULL", expr, i + 1);
+        if (!inputs[i])
+            return einc__error(ctx, EINC_EINVAL, "einc_vmap(\"%s\"): input tensor #%d is NULL", expr, i + 1);
     if (axes.n < 0 || (axes.n > 0 && !axes.v))
         return einc__error(ctx, EINC_EINVAL, "einc_vmap: invalid constraints (n = %d)", axes.n);
 
@@ -429,7 +434,8 @@ einc_status einc_vmap(einc_ctx *ctx, const char *expr, int ninputs, einc_tensor 
     einc_tensor *in_views[EINC_MAX_OPERANDS], *out_views[EINC_MAX_OPERANDS];
     if (st == EINC_OK) st = run(&v, in_views, out_views);
     for (int k = 0; v.ops && k < v.n; k++) einc_tensor_release(v.ops[k].view);
-    if (st != EINC_OK && einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory in einc_vmap(\"%s\")", expr);
+    if (st != EINC_OK && einc_errcode(ctx) == EINC_OK)
+        einc__error(ctx, EINC_ENOMEM, "out of memory in einc_vmap(\"%s\")", expr);
     einc__arena_free(&a);
     if (st != EINC_OK)
         for (int o = 0; o < noutputs; o++) {

@@ -12,7 +12,6 @@
 #include "plan.h"
 #include "sorting.h"
 
-
 /* The kernel view of `op` over memory at `data` with these strides. */
 static einc__view view_over(char *data, einc_dtype dtype, const int64_t *strides, const einc__operand *op) {
     einc__view v;
@@ -73,9 +72,7 @@ static void job_task(void *arg, int ith, int nth) {
     }
 }
 
-static void run(einc_ctx *ctx, job *j, int64_t work) {
-    einc__parallel_chunks(ctx, work, job_task, j);
-}
+static void run(einc_ctx *ctx, job *j, int64_t work) { einc__parallel_chunks(ctx, work, job_task, j); }
 
 static einc_tensor *new_output(einc_ctx *ctx, const einc__plan *p, int o) {
     return einc__tensor_new(ctx, p->out_dtype[o], p->out_ndim[o], p->out_shape[o]);
@@ -185,7 +182,10 @@ static einc_status exec_reduce_like(einc_ctx *ctx, const einc__plan *p, einc_ten
     if (!out) return ctx->status;
     einc__view x = view_of_tensor(inputs[0], &p->in[0]);
     bool softmax = p->family == EINC__FAMILY_SOFTMAX;
-    job j = {.a = &x, .mask = p->reduce_mask, .kind = softmax ? 4 : 3, .is_log = p->op == EINC_OP_LOG_SOFTMAX,
+    job j = {.a = &x,
+             .mask = p->reduce_mask,
+             .kind = softmax ? 4 : 3,
+             .is_log = p->op == EINC_OP_LOG_SOFTMAX,
              .rop = einc__plan_reduce_op(p->op)};
     if (p->direct) {
         einc__view y = view_of_tensor(out, &p->y);
@@ -336,8 +336,8 @@ static einc_status exec_dot(einc_ctx *ctx, const einc__plan *p, einc_tensor *con
         bool last = s == p->nsteps - 1;
         bool ok = gemm_view(ctx, p, &a, step->batch, step->nbatch, step->left, step->nleft, step->contr, step->ncontr,
                             p->compute, &va, &ta) &&
-                  gemm_view(ctx, p, &b, step->batch, step->nbatch, step->contr, step->ncontr, step->right,
-                            step->nright, p->compute, &vb, &tb);
+                  gemm_view(ctx, p, &b, step->batch, step->nbatch, step->contr, step->ncontr, step->right, step->nright,
+                            p->compute, &vb, &tb);
         int csyms[3 * EINC_MAX_LEAVES], nc = 0;
         int64_t csizes[3 * EINC_MAX_LEAVES];
         for (int i = 0; i < step->nbatch; i++) csyms[nc++] = step->batch[i];

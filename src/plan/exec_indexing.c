@@ -66,8 +66,8 @@ static int64_t loop_numel(const einc__index_plan *ip) {
     return n;
 }
 
-void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc_tensor *e,
-                        const einc__operand *e_loop, einc_tensor *const *coords) {
+void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc_tensor *e, const einc__operand *e_loop,
+                        einc_tensor *const *coords) {
     einc__k_index g;
     geometry(p, t, e, e_loop, coords, &g);
     job j = {&g, -1};

@@ -102,7 +102,10 @@ static einc_status exec_argfind(einc_ctx *ctx, const einc__plan *p, einc_tensor 
         y.shape[i] = reduced ? 1 : x.shape[i];
         y.strides[i] = reduced ? 0 : flat->strides[d++];
     }
-    job r = {.y = &y, .x = &x, .mask = p->reduce_mask, .kind = 0,
+    job r = {.y = &y,
+             .x = &x,
+             .mask = p->reduce_mask,
+             .kind = 0,
              .rop = p->op == EINC_OP_ARGMAX ? EINC_REDUCE_ARGMAX : EINC_REDUCE_ARGMIN};
     einc__parallel_chunks(ctx, numel_of(&x), job_task, &r);
     /* flat [output leaves, coordinate leaf broadcast] -> out [output leaves] */
@@ -173,8 +176,7 @@ static einc_status exec_shift(einc_ctx *ctx, const einc__plan *p, einc_tensor *i
     return EINC_OK;
 }
 
-einc_status einc__exec_sorting(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs,
-                               einc_tensor **outputs) {
+einc_status einc__exec_sorting(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
     switch (p->family) {
     case EINC__FAMILY_ARGFIND: return exec_argfind(ctx, p, inputs[0], outputs);
     case EINC__FAMILY_SORT: return exec_sort(ctx, p, inputs[0], outputs);

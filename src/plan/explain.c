@@ -3,13 +3,14 @@
 #include "plan.h"
 #include "sorting.h"
 
-
 void einc__explain_leaves(einc__sb *sb, const einc__plan *p, const einc__operand *op) {
     einc__sb_printf(sb, "[");
     for (int i = 0; i < op->nleaves; i++) {
         const einc__leaf *l = &op->leaves[i];
         einc__sb_printf(sb, "%s%s=%lld%s", i ? ", " : "", p->sym_name[l->sym], (long long)l->size,
-                        l->nterms == 0 ? " (broadcast)" : l->nterms > 1 ? " (diagonal)" : "");
+                        l->nterms == 0  ? " (broadcast)"
+                        : l->nterms > 1 ? " (diagonal)"
+                                        : "");
     }
     einc__sb_printf(sb, "]");
 }
@@ -63,8 +64,8 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
         break;
     case EINC__FAMILY_REDUCE:
     case EINC__FAMILY_SOFTMAX:
-        einc__sb_printf(sb, "  %d. %s %s of input #1 ", step++, p->family == EINC__FAMILY_REDUCE ? "REDUCE" : "NORMALISE",
-                        einc_op_name(p->op));
+        einc__sb_printf(sb, "  %d. %s %s of input #1 ", step++,
+                        p->family == EINC__FAMILY_REDUCE ? "REDUCE" : "NORMALISE", einc_op_name(p->op));
         einc__explain_leaves(sb, p, &p->in[0]);
         einc__sb_printf(sb, " over [");
         for (int i = 0, first = 1; i < p->in[0].nleaves; i++)
@@ -73,7 +74,8 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
                 first = 0;
             }
         einc__sb_printf(sb, "]%s\n", p->direct ? ", writing the output directly" : " into a temporary");
-        if (!p->direct) einc__sb_printf(sb, "  %d. COPY the temporary into the output (new or reordered axes)\n", step++);
+        if (!p->direct)
+            einc__sb_printf(sb, "  %d. COPY the temporary into the output (new or reordered axes)\n", step++);
         break;
     case EINC__FAMILY_DOT:
         for (int s = 0; s < p->nsteps; s++) {
@@ -91,8 +93,9 @@ void einc__plan_explain(const einc__plan *p, einc__sb *sb) {
             names_text(sb, p, st->right, st->nright);
             einc__sb_printf(sb, "\n       (an operand is copied only if its M/K/N axes cannot be merged by strides)\n");
         }
-        einc__sb_printf(sb, "  %d. %s\n", step, p->direct ? "the last GEMM writes the output directly"
-                                                          : "COPY the result into the output (reordered or new axes)");
+        einc__sb_printf(sb, "  %d. %s\n", step,
+                        p->direct ? "the last GEMM writes the output directly"
+                                  : "COPY the result into the output (reordered or new axes)");
         break;
     case EINC__FAMILY_ARGFIND:
     case EINC__FAMILY_SORT:

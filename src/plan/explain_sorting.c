@@ -1,7 +1,6 @@
 /* explain_sorting.c — the steps of argmax/argmin, sort/argsort, flip and roll plans as text. */
 #include "sorting.h"
 
-
 /* The names of the leaves of op selected by mask, space separated. */
 static void masked_names(einc__sb *sb, const einc__plan *p, const einc__operand *op, uint32_t mask) {
     for (int i = 0, first = 1; i < op->nleaves; i++)

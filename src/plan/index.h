@@ -37,10 +37,10 @@ typedef struct einc__index_plan {
     int nloop;
     int loop_sym[EINC_MAX_LEAVES];
     int64_t loop_size[EINC_MAX_LEAVES];
-    int nvec;             /* the leading loop dims that are the output's vectorized axes      */
-    einc__operand t_loop; /* the indexed tensor's vectorized leaves aligned to the loop       */
-    einc__operand t_idx;  /* its indexed (bracketed) leaves, in order                         */
-    einc__operand e_loop; /* get_at: the output; *_at: the updates; aligned to the loop       */
+    int nvec;               /* the leading loop dims that are the output's vectorized axes      */
+    einc__operand t_loop;   /* the indexed tensor's vectorized leaves aligned to the loop       */
+    einc__operand t_idx;    /* its indexed (bracketed) leaves, in order                         */
+    einc__operand e_loop;   /* get_at: the output; *_at: the updates; aligned to the loop       */
     einc__operand out;      /* *_at: the output's leaves                                      */
     einc__operand x_to_out; /* *_at: the value tensor aligned to `out` (the initial copy)     */
     int ncoords;
@@ -75,8 +75,8 @@ void einc__plan_index_explain(const einc__plan *p, einc__sb *sb);
 einc_status einc__exec_index(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
 /* e (through e_loop) <- t (through the plan's t_loop and t_idx) at the coordinates `coords`
  * [ncoords] (already checked). t and e have one dtype; e is written in full. */
-void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc_tensor *e,
-                        const einc__operand *e_loop, einc_tensor *const *coords);
+void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc_tensor *e, const einc__operand *e_loop,
+                        einc_tensor *const *coords);
 /* t (through t_loop and t_idx) <op>= e (through e_loop) at the coordinates (see einc__k_scatter). */
 void einc__index_scatter(einc_ctx *ctx, const einc__plan *p, einc__scatter_op op, einc_tensor *t, einc_tensor *e,
                          const einc__operand *e_loop, einc_tensor *const *coords);

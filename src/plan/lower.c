@@ -20,11 +20,11 @@
 
 typedef struct {
     const einc__expr *e;
-    const int *choice;   /* per concatenation (numbered in preorder): the piece taken      */
-    bool *reached;       /* per concatenation: walked for this piece                        */
+    const int *choice; /* per concatenation (numbered in preorder): the piece taken      */
+    bool *reached;     /* per concatenation: walked for this piece                        */
     einc__operand *op;
-    bool too_many;       /* more leaves or terms than a kernel view can take               */
-    bool duplicate;      /* a leaf got a second term (diagonal)                             */
+    bool too_many;  /* more leaves or terms than a kernel view can take               */
+    bool duplicate; /* a leaf got a second term (diagonal)                             */
 } walker;
 
 /* A vectorized axis repeated in one operand is its diagonal (one leaf, several stride terms);
@@ -55,13 +55,9 @@ static void walk(walker *w, const einc__node *n, int dim, int64_t mult) {
     const einc__expr *e = w->e;
     EINC__STEPS(e->arena->ctx, 1);
     switch (n->kind) {
-    case EINC__N_AXIS:
-        add_term(w, n->sym, e->syms[n->sym].size, dim, mult, einc__node_in_brackets(n));
-        return;
+    case EINC__N_AXIS: add_term(w, n->sym, e->syms[n->sym].size, dim, mult, einc__node_in_brackets(n)); return;
     case EINC__N_FLAT:
-    case EINC__N_BRACKET:
-        walk(w, n->c[0], dim, mult);
-        return;
+    case EINC__N_BRACKET: walk(w, n->c[0], dim, mult); return;
     case EINC__N_CONCAT: {
         int index = n->sym; /* the concatenation's preorder number (set by number_concats) */
         int take = w->choice ? w->choice[index] : 0;
@@ -108,8 +104,8 @@ static void concat_sizes(const einc__node *n, int *sizes) {
 
 /* Decomposes one root for one choice of concatenation pieces. dim_begin/dim_end (may be NULL)
  * receive each top-level dimension's leaf range. */
-static bool decompose(const einc__expr *e, const einc__node *root, const int *choice, bool *reached,
-                      einc__operand *op, int *dim_begin, int *dim_end, bool *duplicate) {
+static bool decompose(const einc__expr *e, const einc__node *root, const int *choice, bool *reached, einc__operand *op,
+                      int *dim_begin, int *dim_end, bool *duplicate) {
     memset(op, 0, sizeof *op);
     walker w = {e, choice, reached, op, false, false};
     const einc__node *dims[EINC_MAX_DIMS + 1];
@@ -190,8 +186,10 @@ static bool *sym_mask(einc__plan *p, const einc__expr *e) {
 static bool output_duplicate_error(const einc__expr *e, const einc__node *root) {
     einc__check_output_duplicates(e, root);
     if (einc_errcode(e->arena->ctx) == EINC_OK) /* the tree check found none: a diagonal via CSE */
-        einc__error(e->arena->ctx, EINC_ESEMANTIC, "The output expression must not contain multiple vectorized axes "
-                                                   "with the same name.\nExpression: \"%s\"", e->desc->text);
+        einc__error(e->arena->ctx, EINC_ESEMANTIC,
+                    "The output expression must not contain multiple vectorized axes "
+                    "with the same name.\nExpression: \"%s\"",
+                    e->desc->text);
     return false;
 }
 
@@ -322,10 +320,11 @@ static bool plan_id_pieces(einc__plan *p, const einc__expr *e, einc__arena *scra
             einc__node_print(&so, e->desc->outputs[outs[k].tensor]);
             einc__marks m;
             if (!einc__marks_init(e->arena, &m, e->desc->text)) return false;
-            return einc__notation_error(e, EINC_ESEMANTIC, &m, NULL, EINC__EQ_NONE,
-                                        "The %s input expression \"%s\" is not compatible with the %s output expression "
-                                        "\"%s\" (after decomposition of axis concatenations).",
-                                        einc__ordinal(k, a, sizeof a), ti, einc__ordinal(k, b, sizeof b), to);
+            return einc__notation_error(
+                e, EINC_ESEMANTIC, &m, NULL, EINC__EQ_NONE,
+                "The %s input expression \"%s\" is not compatible with the %s output expression "
+                "\"%s\" (after decomposition of axis concatenations).",
+                einc__ordinal(k, a, sizeof a), ti, einc__ordinal(k, b, sizeof b), to);
         }
         p->pairs[k].in_tensor = ins[k].tensor;
         p->pairs[k].out_tensor = outs[k].tensor;
@@ -358,7 +357,6 @@ static bool plan_id_pieces(einc__plan *p, const einc__expr *e, einc__arena *scra
 }
 
 /* ---- elementwise -------------------------------------------------------------------------- */
-
 
 static bool plan_single_output(einc__plan *p, const einc__expr *e) {
     bool dup;
@@ -403,8 +401,8 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
     }
     for (int i = 1; i < e->ninputs; i++) {
         einc_dtype compute, result;
-        if (!einc__ew_binary_dtypes(einc__plan_binary_op(p->op), acc, acc_ndim, p->in_dtype[i], e->call->ndims[i], &compute,
-                                    &result)) {
+        if (!einc__ew_binary_dtypes(einc__plan_binary_op(p->op), acc, acc_ndim, p->in_dtype[i], e->call->ndims[i],
+                                    &compute, &result)) {
             einc__error(ctx, EINC_EDTYPE, "%s: not defined for %s and %s operands\nExpression: \"%s\"",
                         einc_op_name(p->op), einc_dtype_name(acc), einc_dtype_name(p->in_dtype[i]), e->desc->text);
             return false;
@@ -418,7 +416,6 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
 }
 
 /* ---- reductions and softmax ---------------------------------------------------------------- */
-
 
 static bool plan_reduce_like(einc__plan *p, const einc__expr *e) {
     if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
@@ -465,8 +462,10 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
         if (e->call->ndims[i] > nd) nd = e->call->ndims[i];
     }
     if (d == EINC_BOOL) {
-        einc__error(ctx, EINC_EDTYPE, "dot: bool operands are not supported (cast them to an integer or float dtype "
-                                      "first)\nExpression: \"%s\"", e->desc->text);
+        einc__error(ctx, EINC_EDTYPE,
+                    "dot: bool operands are not supported (cast them to an integer or float dtype "
+                    "first)\nExpression: \"%s\"",
+                    e->desc->text);
         return false;
     }
     /* float16 and bfloat16 multiply and accumulate in float32, uint8, int8 and int16 in int32
@@ -512,7 +511,8 @@ static bool plan_dot(einc__plan *p, const einc__expr *e) {
     /* the last result's axes, in order, against the output's */
     einc__operand result;
     memset(&result, 0, sizeof result);
-    for (int i = 0; i < nacc; i++) result.leaves[result.nleaves++] = (einc__leaf){acc[i], p->sym_size[acc[i]], 0, {{0, 0}}};
+    for (int i = 0; i < nacc; i++)
+        result.leaves[result.nleaves++] = (einc__leaf){acc[i], p->sym_size[acc[i]], 0, {{0, 0}}};
     p->direct = result.nleaves == p->out.nleaves && p->out_dtype[0] == p->compute;
     for (int i = 0; i < result.nleaves && p->direct; i++) p->direct = result.leaves[i].sym == p->out.leaves[i].sym;
     if (!p->direct) plan_tmp(p, &result, NULL);
@@ -682,8 +682,6 @@ bool einc__lower_output(einc__plan *p, const einc__expr *e) { return plan_single
 bool einc__lower_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets) {
     return plan_inputs(p, e, keep_brackets);
 }
-
-
 
 void einc__lower_tmp(einc__plan *p, const einc__operand *leaves, uint32_t dropped_mask) {
     plan_tmp(p, leaves, &dropped_mask);

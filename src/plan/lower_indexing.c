@@ -27,8 +27,8 @@ static bool add_to_loop(einc__plan *p, const einc__expr *e, int sym) {
     einc__index_plan *ip = p->index;
     if (in_loop(ip, sym)) return true;
     if (ip->nloop == EINC_MAX_LEAVES) {
-        einc__error(e->arena->ctx, EINC_EUNSUPPORTED, "%s: more than %d vectorized axes in \"%s\"",
-                    einc_op_name(p->op), EINC_MAX_LEAVES, e->desc->text);
+        einc__error(e->arena->ctx, EINC_EUNSUPPORTED, "%s: more than %d vectorized axes in \"%s\"", einc_op_name(p->op),
+                    EINC_MAX_LEAVES, e->desc->text);
         return false;
     }
     ip->loop_sym[ip->nloop] = sym;
@@ -61,8 +61,10 @@ static bool check_dtypes(einc__plan *p, const einc__expr *e, int ncoords) {
         return false;
     }
     if (p->in_dtype[0] == EINC_BOOL && (p->op == EINC_OP_ADD_AT || p->op == EINC_OP_SUBTRACT_AT)) {
-        einc__error(ctx, EINC_EDTYPE, "%s: not defined for a bool value tensor (use set_at, or cast to an integer "
-                                      "dtype)\nExpression: \"%s\"", einc_op_name(p->op), e->desc->text);
+        einc__error(ctx, EINC_EDTYPE,
+                    "%s: not defined for a bool value tensor (use set_at, or cast to an integer "
+                    "dtype)\nExpression: \"%s\"",
+                    einc_op_name(p->op), e->desc->text);
         return false;
     }
     return true;
@@ -75,8 +77,10 @@ static bool plan_index_leaves(einc__plan *p, const einc__expr *e, einc__arena *s
     einc__operand out;
     if (!einc__plan_decompose(e, e->out[0], &out, NULL, NULL, &dup) || !einc__plan_output_shape(p, e, 0)) return false;
     if (dup) { /* a vectorized axis twice in the output after merging groups */
-        einc__error(ctx, EINC_ESEMANTIC, "The output expression must not contain multiple vectorized axes with the "
-                                         "same name.\nExpression: \"%s\"", e->desc->text);
+        einc__error(ctx, EINC_ESEMANTIC,
+                    "The output expression must not contain multiple vectorized axes with the "
+                    "same name.\nExpression: \"%s\"",
+                    e->desc->text);
         return false;
     }
     /* the loop: the output's vectorized axes, then (*_at) those of the coordinates and updates */
@@ -183,7 +187,6 @@ einc__plan *einc__plan_index_passthrough(einc_ctx *ctx, einc_op op, const char *
 }
 
 /* ---- explain ---------------------------------------------------------------------------------- */
-
 
 /* The loop dims [begin, end) as "[b=2, t=3]". */
 static void loop_text(einc__sb *sb, const einc__plan *p, const einc__index_plan *ip, int begin, int end) {

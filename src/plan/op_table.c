@@ -11,13 +11,9 @@ static const einc__op_info table[EINC_OP_COUNT_] = {EINC__OP_TABLE(ROW)};
 _Static_assert(0 EINC__OP_TABLE(ONE) == EINC_OP_COUNT_, "op_table.h and einc_op differ in their operations");
 #undef ONE
 
-const einc__op_info *einc__op_info_of(einc_op op) {
-    return &table[op];
-}
+const einc__op_info *einc__op_info_of(einc_op op) { return &table[op]; }
 
-const char *einc_op_name(einc_op op) {
-    return (unsigned)op < EINC_OP_COUNT_ ? table[op].name : "invalid";
-}
+const char *einc_op_name(einc_op op) { return (unsigned)op < EINC_OP_COUNT_ ? table[op].name : "invalid"; }
 
 int einc_op_from_name(const char *name) {
     if (!name) return -1;

@@ -75,9 +75,7 @@ typedef struct einc__op_info {
 const einc__op_info *einc__op_info_of(einc_op op);
 
 /* The plan family that lowers `op`. */
-static inline einc__family einc__op_family(einc_op op) {
-    return einc__op_info_of(op)->family;
-}
+static inline einc__family einc__op_family(einc_op op) { return einc__op_info_of(op)->family; }
 /* The elementwise kernel op of an ELEMENTWISE operation other than where. */
 static inline einc_binary_op einc__plan_binary_op(einc_op op) {
     return (einc_binary_op)einc__op_info_of(op)->kernel_op;
@@ -87,8 +85,6 @@ static inline einc_reduce_op einc__plan_reduce_op(einc_op op) {
     return (einc_reduce_op)einc__op_info_of(op)->kernel_op;
 }
 /* Inputs an ELEMENTWISE operation takes: exactly n, or -1 for "one or more" (folded left). */
-static inline int einc__elementwise_arity(einc_op op) {
-    return einc__op_info_of(op)->inputs;
-}
+static inline int einc__elementwise_arity(einc_op op) { return einc__op_info_of(op)->inputs; }
 
 #endif /* EINC_PLAN_OP_TABLE_H */

@@ -46,7 +46,7 @@ typedef enum {
     EINC__FAMILY_ARGFIND, /* argmax, argmin (src/plan/sorting.h)     */
     EINC__FAMILY_SORT,    /* sort, argsort                          */
     EINC__FAMILY_SHIFT,   /* flip, roll                             */
-    EINC__FAMILY_INDEX /* get_at, set_at, add_at, subtract_at (index.h) */
+    EINC__FAMILY_INDEX    /* get_at, set_at, add_at, subtract_at (index.h) */
 } einc__family;
 
 /* id: input piece `in_tensor` (leaves aligned to the output piece) copied to output piece. */
@@ -57,8 +57,8 @@ typedef struct einc__pair {
 
 /* dot: one pairwise contraction. Operand 0 is input 0 or the previous step's result. */
 typedef struct einc__dot_step {
-    int a_input;  /* input tensor index, or -1: the previous step's result  */
-    int b_input;  /* input tensor index                                      */
+    int a_input; /* input tensor index, or -1: the previous step's result  */
+    int b_input; /* input tensor index                                      */
     int nbatch, nleft, ncontr, nright;
     int batch[EINC_MAX_LEAVES], left[EINC_MAX_LEAVES], contr[EINC_MAX_LEAVES], right[EINC_MAX_LEAVES];
 } einc__dot_step;
@@ -82,17 +82,17 @@ typedef struct einc__plan {
     /* id */
     int npairs;
     einc__pair *pairs;
-    bool may_view;                       /* one pair, no concatenation            */
-    int dim_leaf_begin[EINC_MAX_DIMS];   /* output dim k = dst leaves [begin, end) */
+    bool may_view;                     /* one pair, no concatenation            */
+    int dim_leaf_begin[EINC_MAX_DIMS]; /* output dim k = dst leaves [begin, end) */
     int dim_leaf_end[EINC_MAX_DIMS];
 
     /* elementwise, reduce, softmax, dot: one output */
-    einc__operand out;         /* the output's leaves, in its order                          */
-    einc__operand *in;         /* [ninputs]: elementwise: aligned to out; others: own order   */
-    uint32_t reduce_mask;      /* reduce/softmax: leaves of in[0] that are reduced           */
-    bool direct;               /* reduce/softmax/dot: write straight into the output         */
-    einc__operand y;           /* reduce/softmax direct: output strides aligned to in[0]     */
-    einc__operand tmp_to_out;  /* otherwise: the temporary's dims (terms) aligned to out     */
+    einc__operand out;        /* the output's leaves, in its order                          */
+    einc__operand *in;        /* [ninputs]: elementwise: aligned to out; others: own order   */
+    uint32_t reduce_mask;     /* reduce/softmax: leaves of in[0] that are reduced           */
+    bool direct;              /* reduce/softmax/dot: write straight into the output         */
+    einc__operand y;          /* reduce/softmax direct: output strides aligned to in[0]     */
+    einc__operand tmp_to_out; /* otherwise: the temporary's dims (terms) aligned to out     */
     int tmp_ndim;
     int64_t tmp_shape[EINC_MAX_DIMS];
 

@@ -12,7 +12,6 @@
 #include "rules.h"
 #include "sorting.h"
 
-
 /* ---- tree helpers ----------------------------------------------------------------------------- */
 
 static bool has_kind(const einc__node *n, einc__node_kind k) {
@@ -148,13 +147,14 @@ static bool implicit_superset(einc__rules *r) {
         best = i;
     }
     if (best < 0)
-        return einc__rules_error(r, NULL,
-                        "The output expression is missing in this operation. einx allows implicitly determining the "
-                        "output expression in this operation according to the rule: If one of the input expressions "
-                        "contains the axis names of all other input expressions (excluding 1s) and if this choice is "
-                        "unique, then this expression is used as output expression. However, no unique input "
-                        "expression was found.%s",
-                        "");
+        return einc__rules_error(
+            r, NULL,
+            "The output expression is missing in this operation. einx allows implicitly determining the "
+            "output expression in this operation according to the rule: If one of the input expressions "
+            "contains the axis names of all other input expressions (excluding 1s) and if this choice is "
+            "unique, then this expression is used as output expression. However, no unique input "
+            "expression was found.%s",
+            "");
     return einc__set_outputs_clone(r, best);
 }
 
@@ -284,12 +284,13 @@ static bool no_repeated_names(einc__rules *r) {
     einc__sb sb;
     einc__sb_init(&sb, names, sizeof names);
     for (int k = 0; k < nrep; k++) einc__sb_printf(&sb, "%s%s", k ? ", " : "", repeated[k]);
-    return einc__rules_error(r, &m,
-                    "If no axes are marked with brackets in this operation, brackets are placed automatically around "
-                    "all axes that do not appear in the output expression. Since this mode is used here, no axis name "
-                    "may appear more than once in the same input tensor (to avoid confusion with diagonal "
-                    "extraction). However, the following axis names are used more than once: %s.",
-                    names);
+    return einc__rules_error(
+        r, &m,
+        "If no axes are marked with brackets in this operation, brackets are placed automatically around "
+        "all axes that do not appear in the output expression. Since this mode is used here, no axis name "
+        "may appear more than once in the same input tensor (to avoid confusion with diagonal "
+        "extraction). However, the following axis names are used more than once: %s.",
+        names);
 }
 
 /* ---- dot ---------------------------------------------------------------------------------------- */
@@ -362,7 +363,8 @@ bool einc__rules_before(einc__rules *r) {
         return false;
     }
     if (d->ninputs != r->ntensors) {
-        snprintf(buf, sizeof buf, "The operation is defined with %d input expression%s, but %d input tensor%s given as argument%s.",
+        snprintf(buf, sizeof buf,
+                 "The operation is defined with %d input expression%s, but %d input tensor%s given as argument%s.",
                  d->ninputs, d->ninputs == 1 ? "" : "s", r->ntensors, r->ntensors == 1 ? " is" : "s are",
                  r->ntensors == 1 ? "" : "s");
         einc__error(r->a->ctx, EINC_EVALUE, "%s", buf);
@@ -381,9 +383,10 @@ bool einc__rules_before(einc__rules *r) {
         if (!einc__marks_init(r->a, &m, d->text)) return false;
         for (int i = 0; i < d->ninputs; i++) mark_name(d->inputs[i], reserved[k], &m);
         for (int i = 0; i < d->noutputs; i++) mark_name(d->outputs[i], reserved[k], &m);
-        return einc__rules_error(r, &m, "The following axis names may not be used in the expression, since they are keyword "
-                               "arguments of the elementary operation: %s",
-                        reserved[k]);
+        return einc__rules_error(r, &m,
+                                 "The following axis names may not be used in the expression, since they are keyword "
+                                 "arguments of the elementary operation: %s",
+                                 reserved[k]);
     }
     /* concatenation is id's alone */
     if (fam != EINC__FAMILY_ID) {
@@ -395,7 +398,8 @@ bool einc__rules_before(einc__rules *r) {
                 einc__marks m;
                 if (!einc__marks_init(r->a, &m, d->text)) return false;
                 for (int k = 0; k < n; k++) mark_kind(roots[k], EINC__N_CONCAT, &m);
-                return einc__rules_error(r, &m, "The concatenation operator (+) is not allowed in this function.%s", "");
+                return einc__rules_error(r, &m, "The concatenation operator (+) is not allowed in this function.%s",
+                                         "");
             }
         }
     }
@@ -413,14 +417,14 @@ bool einc__rules_before(einc__rules *r) {
             return false;
         int want = einc__elementwise_arity(r->op);
         if ((want > 0 && d->ninputs != want) || d->ninputs < 1) {
-            einc__error(r->a->ctx, EINC_ESEMANTIC, "The operation %s takes %s%d input expression%s, but %d %s given.\n"
-                        "Expression: \"%s\"", einc_op_name(r->op), want > 0 ? "exactly " : "at least ",
-                        want > 0 ? want : 1, (want > 0 ? want : 1) == 1 ? "" : "s", d->ninputs,
-                        d->ninputs == 1 ? "is" : "are", d->text);
+            einc__error(r->a->ctx, EINC_ESEMANTIC,
+                        "The operation %s takes %s%d input expression%s, but %d %s given.\n"
+                        "Expression: \"%s\"",
+                        einc_op_name(r->op), want > 0 ? "exactly " : "at least ", want > 0 ? want : 1,
+                        (want > 0 ? want : 1) == 1 ? "" : "s", d->ninputs, d->ninputs == 1 ? "is" : "are", d->text);
             return false;
         }
-        if (d->has_arrow && d->noutputs != 1)
-            return output_count_error(r);
+        if (d->has_arrow && d->noutputs != 1) return output_count_error(r);
         if (!d->has_arrow) {
             if (d->ninputs == 1) return einc__set_outputs_clone(r, 0);
             return implicit_superset(r);
@@ -457,20 +461,23 @@ bool einc__rules_before(einc__rules *r) {
             if (!einc__marks_init(r->a, &m, d->text)) return false;
             mark_bracketed_axes(d->inputs[0], &m);
             mark_bracketed_axes(d->outputs[0], &m);
-            return einc__rules_error(r, &m,
-                            "All axes marked with brackets must appear in the same order in the inputs and outputs of "
-                            "this operation.%s",
-                            "");
+            return einc__rules_error(
+                r, &m,
+                "All axes marked with brackets must appear in the same order in the inputs and outputs of "
+                "this operation.%s",
+                "");
         }
         return true;
     }
     case EINC__FAMILY_DOT: {
         if (d->ninputs < 2) {
             snprintf(buf, sizeof buf, "%d", d->ninputs);
-            return einc__rules_error(r, NULL, "The dot operation requires at least 2 input expressions, but only %s is given.", buf);
+            return einc__rules_error(
+                r, NULL, "The dot operation requires at least 2 input expressions, but only %s is given.", buf);
         }
         if (!d->has_arrow)
-            return einc__rules_error(r, NULL, "The operation expects an output expression, but no '->' was found.%s", "");
+            return einc__rules_error(r, NULL, "The operation expects an output expression, but no '->' was found.%s",
+                                     "");
         if (d->noutputs != 1) return output_count_error(r);
         if (!no_brackets(r, d->outputs, d->noutputs, "output")) return false;
         bool any = false;
@@ -491,10 +498,11 @@ bool einc__rules_before(einc__rules *r) {
                         einc__marks m;
                         if (!einc__marks_init(r->a, &m, d->text)) return false;
                         mark_bracketed_name(d->inputs[i], names[a], &m);
-                        return einc__rules_error(r, &m,
-                                        "The expression must not contain multiple axes with the same name in brackets "
-                                        "([]).%s",
-                                        "");
+                        return einc__rules_error(
+                            r, &m,
+                            "The expression must not contain multiple axes with the same name in brackets "
+                            "([]).%s",
+                            "");
                     }
         }
         return check_dot_contractions(r);

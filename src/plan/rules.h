@@ -14,7 +14,6 @@ typedef struct einc__rules {
     bool keepdims;
 } einc__rules;
 
-
 /* Checks and completes the parsed expression before solving (counts, brackets, concatenation,
  * implicit outputs, implicit brackets). Records the error and returns false on failure. */
 bool einc__rules_before(einc__rules *r);

@@ -24,7 +24,6 @@ static bool has_brackets(const einc__node *n) {
     return false;
 }
 
-
 /* ---- before expansion ---------------------------------------------------------------------------- */
 
 bool einc__rules_index_before(einc__rules *r) {
@@ -32,9 +31,11 @@ bool einc__rules_index_before(einc__rules *r) {
     bool update = is_update(r->op);
     int least = update ? 3 : 2;
     if (d->ninputs < least)
-        return einc__rules_error(r, NULL, "The operation expects at least %d input expressions, but found %d.", least, d->ninputs);
+        return einc__rules_error(r, NULL, "The operation expects at least %d input expressions, but found %d.", least,
+                                 d->ninputs);
     if (!d->has_arrow) {
-        if (!update) return einc__rules_error(r, NULL, "The operation expects an output expression, but no '->' was found.");
+        if (!update)
+            return einc__rules_error(r, NULL, "The operation expects an output expression, but no '->' was found.");
         if (!einc__set_outputs_clone(r, 0)) return false; /* spec §2.7 rule 5 */
     }
     if (d->noutputs != 1)
@@ -46,17 +47,18 @@ bool einc__rules_index_before(einc__rules *r) {
         char ord[16];
         einc__mark_brackets(last, &m);
         return einc__rules_error(r, &m, "Brackets ([]) are not allowed in the %s input expression of this operation.",
-                    einc__ordinal(d->ninputs - 1, ord, sizeof ord));
+                                 einc__ordinal(d->ninputs - 1, ord, sizeof ord));
     }
     bool xb = has_brackets(d->inputs[0]), ob = has_brackets(d->outputs[0]);
     if (ob && (!update || !xb)) {
         einc__mark_brackets(d->outputs[0], &m);
-        return einc__rules_error(r, &m, "Brackets ([]) are not allowed in the 1st output expression of this operation.");
+        return einc__rules_error(r, &m,
+                                 "Brackets ([]) are not allowed in the 1st output expression of this operation.");
     }
     if (update && xb && !ob) {
         einc__marks_range(&m, d->outputs[0]->begin, d->outputs[0]->end);
-        return einc__rules_error(r, &m,
-                    "The 1st output expression of this operation requires brackets, but no brackets were found.");
+        return einc__rules_error(
+            r, &m, "The 1st output expression of this operation requires brackets, but no brackets were found.");
     }
     if (update) {
         const einc__node *in[EINC_MAX_LEAVES + 1], *out[EINC_MAX_LEAVES + 1];
@@ -67,9 +69,10 @@ bool einc__rules_index_before(einc__rules *r) {
         if (!same) {
             einc__mark_brackets(d->inputs[0], &m);
             einc__mark_brackets(d->outputs[0], &m);
-            return einc__rules_error(r, &m,
-                        "All axes marked with brackets must appear in the same order in the inputs and outputs of "
-                        "this operation.");
+            return einc__rules_error(
+                r, &m,
+                "All axes marked with brackets must appear in the same order in the inputs and outputs of "
+                "this operation.");
         }
     }
     return true;

@@ -21,7 +21,6 @@ static int count_kind(const einc__node *n, einc__node_kind k) {
     return count;
 }
 
-
 /* True if the written axis name `written` is `name` or the axis `name` was expanded from
  * ("s" for "s.1", "unnamed.2" for "unnamed.2.0"). */
 static bool same_axis(const char *written, const char *name) {
@@ -58,9 +57,8 @@ static bool semantic_error(einc__arena *a, const einc__desc *d, const einc__call
 }
 
 /* Error on the bracketed axes of a (written or expanded) pair of roots. */
-static bool error_on_bracketed(einc__arena *a, const einc__desc *d, const einc__call *call,
-                               const einc__expr *expanded, const einc__node *in, const einc__node *out,
-                               const char *msg) {
+static bool error_on_bracketed(einc__arena *a, const einc__desc *d, const einc__call *call, const einc__expr *expanded,
+                               const einc__node *in, const einc__node *out, const char *msg) {
     const einc__node *names[2 * EINC_MAX_LEAVES];
     int n = einc__bracketed_axes(in, names, 0, EINC_MAX_LEAVES);
     if (n > EINC_MAX_LEAVES) n = EINC_MAX_LEAVES;
@@ -92,14 +90,31 @@ static bool replace_bracket(einc__arena *a, einc__node *n) {
         einc__node **lc = einc__arena_alloc(a, sizeof *lc);
         if (!b || !l || !x || !bc || !lc) return false;
         /* no characters of its own: carets for it mark nothing */
-        *x = (einc__node){.kind = EINC__N_AXIS, .begin = c->begin, .end = c->begin, .name = COORD_AXIS_NAME,
-                          .value = -1, .sym = -1, .parent = l};
+        *x = (einc__node){.kind = EINC__N_AXIS,
+                          .begin = c->begin,
+                          .end = c->begin,
+                          .name = COORD_AXIS_NAME,
+                          .value = -1,
+                          .sym = -1,
+                          .parent = l};
         *lc = x;
-        *l = (einc__node){.kind = EINC__N_LIST, .begin = c->begin, .end = c->begin, .n = 1, .c = lc, .value = -1,
-                          .sym = -1, .parent = b};
+        *l = (einc__node){.kind = EINC__N_LIST,
+                          .begin = c->begin,
+                          .end = c->begin,
+                          .n = 1,
+                          .c = lc,
+                          .value = -1,
+                          .sym = -1,
+                          .parent = b};
         *bc = l;
-        *b = (einc__node){.kind = EINC__N_BRACKET, .begin = c->begin, .end = c->end, .n = 1, .c = bc, .value = -1,
-                          .sym = -1, .parent = n};
+        *b = (einc__node){.kind = EINC__N_BRACKET,
+                          .begin = c->begin,
+                          .end = c->end,
+                          .n = 1,
+                          .c = bc,
+                          .value = -1,
+                          .sym = -1,
+                          .parent = n};
         n->c[i] = b;
     }
     return true;
