@@ -80,11 +80,13 @@ fuzz:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DEINC_FUZZ=ON -DEINC_TESTS=OFF -DEINC_OPENMP=OFF >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 
-# a short campaign of every fuzz target under ASan + UBSan (FUZZ_SECONDS each, default 30); fails
+# a short campaign of every fuzz target under ASan + UBSan (FUZZ_SECONDS each, default 30), then the
+# Python package's fuzzer on the normal build's extension for as long; fails
 # on any finding, whose input is left in /tmp/einc-fuzz-artifacts/ (fuzz/README.md)
 FUZZ_SECONDS ?= 30
-fuzz-check: fuzz
+fuzz-check: fuzz build
 	./fuzz/campaign.sh $(FUZZ_SECONDS) notation npy safetensors axes
+	PYTHONPATH=$(BUILD)/python python3 fuzz/fuzz_python.py $(FUZZ_SECONDS)
 
 format:
 	git ls-files '*.c' '*.h' '*.hpp' '*.cpp' | xargs clang-format -i
