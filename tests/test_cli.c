@@ -55,44 +55,6 @@ static void add_case(char **fields, void *user) {
     concat(c->outputs, sizeof c->outputs, fields[5], "");
 }
 
-/* Splits the case's constraint text into command-line arguments the way a user types them:
- * "qkv=3, nh=4" -> "qkv=3" "nh=4"; "ds=(2, 3)" -> "ds=2,3"; "b=()" stays "b=()". */
-static int constraint_args(const char *text, char out[][128], int cap) {
-    int n = 0, depth = 0;
-    char item[256];
-    size_t len = 0;
-    for (const char *p = text;; p++) {
-        if (*p == '(') depth++;
-        if (*p == ')') depth--;
-        if (*p == '\0' || (*p == ',' && depth == 0)) {
-            item[len] = '\0';
-            if (len && n < cap) {
-                char *eq = strchr(item, '=');
-                size_t o = 0;
-                for (const char *q = item; *q && o + 1 < sizeof out[n]; q++) {
-                    if (*q == ' ' || (eq && q > eq && (*q == '(' || *q == ')'))) continue;
-                    out[n][o++] = *q;
-                }
-                out[n][o] = '\0';
-                if (eq && out[n][o - 1] == '=') snprintf(out[n] + o, sizeof out[n] - o, "()");
-                if (eq && out[n][o - 1] == ',') { /* a 1-tuple keeps its parentheses: "r=(4,)" */
-                    out[n][o - 1] = '\0';
-                    char value[128];
-                    snprintf(value, sizeof value, "%s", strchr(out[n], '=') + 1);
-                    snprintf(strchr(out[n], '=') + 1, sizeof out[n] - (size_t)(strchr(out[n], '=') + 1 - out[n]),
-                             "(%s,)", value);
-                }
-                n++;
-            }
-            len = 0;
-            if (*p == '\0') break;
-            continue;
-        }
-        if (len + 1 < sizeof item) item[len++] = *p;
-    }
-    return n;
-}
-
 static void run_golden_case(einc_ctx *ctx, const test_case *c) {
     static char items[16][256], outs[16][1200], cons[16][128], ins[16][1200];
     const char *args[MAX_ARGV];

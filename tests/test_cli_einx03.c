@@ -17,31 +17,6 @@ static void golden_path(char *buf, size_t size, const char *name) {
     join3(buf, size, EINC_TEST_DATA, "/notation_solvers/", name);
 }
 
-/* "a=2, b=(2, 3)" -> "a=2" "b=2,3": one tool argument per constraint */
-static int constraint_args(const char *text, char out[][128], int cap) {
-    int n = 0, depth = 0;
-    char item[256];
-    size_t len = 0;
-    for (const char *p = text;; p++) {
-        if (*p == '(') depth++;
-        if (*p == ')') depth--;
-        if (*p == '\0' || (*p == ',' && depth == 0)) {
-            item[len] = '\0';
-            if (len && n < cap) {
-                size_t o = 0;
-                for (const char *q = item; *q && o + 1 < 128; q++)
-                    if (*q != ' ' && *q != '(' && *q != ')') out[n][o++] = *q;
-                out[n++][o] = '\0';
-            }
-            len = 0;
-            if (*p == '\0') break;
-            continue;
-        }
-        if (len + 1 < sizeof item) item[len++] = *p;
-    }
-    return n;
-}
-
 /* Loads out_dir/name; NULL (and a failed check) if it cannot. */
 static einc_tensor *load_out(einc_ctx *ctx, const char *name) {
     char p[1200];

@@ -92,31 +92,6 @@ TEST(solver_errors) {
 
 /* ---- the 0.3 commands on the golden cases -------------------------------------------------------- */
 
-/* "a=2, b=(2, 3)" -> "a=2" "b=2,3" */
-static int constraint_args(const char *text, char out[][128], int cap) {
-    int n = 0, depth = 0;
-    char item[256];
-    size_t len = 0;
-    for (const char *p = text;; p++) {
-        if (*p == '(') depth++;
-        if (*p == ')') depth--;
-        if (*p == '\0' || (*p == ',' && depth == 0)) {
-            item[len] = '\0';
-            if (len && n < cap) {
-                size_t o = 0;
-                for (const char *q = item; *q && o + 1 < 128; q++)
-                    if (*q != ' ' && *q != '(' && *q != ')') out[n][o++] = *q;
-                out[n++][o] = '\0';
-            }
-            len = 0;
-            if (*p == '\0') break;
-            continue;
-        }
-        if (len + 1 < sizeof item) item[len++] = *p;
-    }
-    return n;
-}
-
 static int tool_cases_run;
 
 static void run_compat_case(einc_ctx *ctx, char **f) {

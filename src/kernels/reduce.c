@@ -714,23 +714,6 @@ void einc__k_reduce(einc_reduce_op op, const einc__view *y, const einc__view *x,
 
 /* ---- reference twin: one output at a time, the block in row-major order, plain loops -------- */
 
-static int64_t ref_load_i64(const char *p, einc_dtype dt) {
-    switch (dt) {
-    case EINC_INT64: {
-        int64_t v;
-        memcpy(&v, p, 8);
-        return v;
-    }
-    case EINC_INT32: {
-        int32_t v;
-        memcpy(&v, p, 4);
-        return v;
-    }
-    case EINC_BOOL: return *p != 0;
-    default: return einc__load_i64(p, dt);
-    }
-}
-
 /* Address of element r (row-major over the reduced axes red[0..nr)) of the block at xb. */
 static const char *ref_elem(const einc__view *x, const int *red, int nr, int64_t xb, int64_t r) {
     for (int i = nr - 1; i >= 0; i--) {
@@ -746,7 +729,7 @@ static void ref_one_int(einc_reduce_op op, const einc__view *x, const int *red, 
     uint64_t sum = 0, prod = 1;
     int64_t mx = INT64_MIN, mn = INT64_MAX, amx = 0, amn = 0;
     for (int64_t r = 0; r < n; r++) {
-        int64_t w = ref_load_i64(ref_elem(x, red, nr, xb, r), x->dtype);
+        int64_t w = einc__load_i64(ref_elem(x, red, nr, xb, r), x->dtype);
         sum += (uint64_t)w;
         prod *= (uint64_t)w;
         if (w > mx) mx = w, amx = r;

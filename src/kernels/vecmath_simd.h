@@ -622,17 +622,13 @@ VM_ATTN_NARROW(VM(attn_narrow_8_8_2), 8, 8, 2)
 void VM(einc__vm_attn_narrow_f32)(const float *qs, int64_t d, const float *kt, const float *vt, int64_t ldk, int64_t e,
                                   const float *brow, int64_t m, int64_t valid0, int64_t vstep, int nrows, float *o,
                                   int64_t ors, int64_t ocs, float *lse, int64_t lrs) {
+    typedef void (*narrow_fn)(const float *, const float *, const float *, int64_t, int64_t, const float *, int64_t,
+                              int64_t, int64_t, float *, int64_t, int64_t, float *, int64_t);
+    static const narrow_fn fns[8] = {VM(attn_narrow_4_4_1), VM(attn_narrow_4_4_2), VM(attn_narrow_4_8_1),
+                                     VM(attn_narrow_4_8_2), VM(attn_narrow_8_4_1), VM(attn_narrow_8_4_2),
+                                     VM(attn_narrow_8_8_1), VM(attn_narrow_8_8_2)};
     int kind = (EINC__ATTN_NARROW_PAD(d) == 8) * 4 + (EINC__ATTN_NARROW_PAD(e) == 8) * 2 + (nrows == 2);
-    switch (kind) {
-    case 0: VM(attn_narrow_4_4_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    case 1: VM(attn_narrow_4_4_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    case 2: VM(attn_narrow_4_8_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    case 3: VM(attn_narrow_4_8_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    case 4: VM(attn_narrow_8_4_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    case 5: VM(attn_narrow_8_4_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    case 6: VM(attn_narrow_8_8_1)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    default: VM(attn_narrow_8_8_2)(qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs); break;
-    }
+    fns[kind](qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs);
 }
 
 void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n,
