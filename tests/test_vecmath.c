@@ -26,7 +26,8 @@ static uint64_t rnd(void) { /* splitmix64 */
 /* Uniform in [lo, hi). */
 static float rnd_f(float lo, float hi) { return lo + (hi - lo) * (float)((double)(rnd() >> 11) * 0x1p-53); }
 
-static const int64_t LENGTHS[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129, 1000, 4096, 4097};
+static const int64_t LENGTHS[] = {1,  2,  3,  7,  8,   9,   15,   16,   17,   31,   32,
+                                  33, 63, 64, 65, 127, 129, 1000, 1024, 2048, 4096, 4097};
 #define NLEN ((int)(sizeof LENGTHS / sizeof LENGTHS[0]))
 
 /* |got - exact| in units of the float32 spacing at the exact value (denormal spacing near 0). */

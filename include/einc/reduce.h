@@ -97,7 +97,9 @@ EINC_API einc_tensor *einc_tensor_argmax(einc_ctx *ctx, einc_tensor *x, int naxe
  * float32 and float64 keep their dtype; integers and bools give float64. Any strides. A slice
  * containing NaN, +inf, or only -inf gives NaN throughout (as scipy.special.softmax); -inf
  * elements of an otherwise finite slice give 0. float32 exponentials are accurate to about
- * 1 ulp; sums accumulate in float64. Results do not depend on the thread count.
+ * 1 ulp (at AVX2, exponentials below 2^-126.4 of x - max are 0, not denormals); float32 softmax
+ * sums accumulate in float32 over blocks of 1024 elements, combined in float64 (log_softmax and
+ * float64: in float64). Results do not depend on the thread count.
  * Returns a new tensor owned by the current scope, or NULL: EINC_EINVAL (NULL x, axis out of
  * range; a 0-d tensor has no axis), EINC_ENOMEM. */
 EINC_API einc_tensor *einc_tensor_softmax(einc_ctx *ctx, einc_tensor *x, int axis);

@@ -146,9 +146,10 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
 /* softmax (is_log: log_softmax) of nrows contiguous rows of n elements each (softmax: n <=
  * EINC__VM_KEEP), row j at x + j * xr and y + j * yr: two passes per row over memory (the
  * statistics, then the output; softmax keeps its exponentials in between, so one exp per
- * element), the rows pipelined. Rows of up to 1024 elements take their max first and their
- * statistics from L1 with that max; longer ones use the online form. A row whose sum is NaN or whose max is not finite
- * is all NaN. */
+ * element), the rows pipelined. softmax takes each row's max first (the row after the one whose
+ * exponentials it computes) and sums in float32 blocks; log_softmax does the same for rows of up
+ * to 1024 elements and uses the online form, in float64, for longer ones. A row whose sum is NaN
+ * or whose max is not finite is all NaN. */
 void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_log,
                                bool stream);
 /* Orders the streaming stores of the calls before it (once after a kernel's last one). */

@@ -50,6 +50,9 @@ static inline V v_ldexp(V p, V n) {
     V s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
     return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
 }
+/* vexp_le0's 2^n: the float whose exponent field is the low bits of t (see vecmath_simd.h) */
+#define VM_EXP_SHIFT 1
+static inline V v_pow2_bits(V t) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23)); }
 static inline V v_exponent(V x) {
     __m256i b = _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x), 23), _mm256_set1_epi32(0xff));
     return _mm256_cvtepi32_ps(_mm256_sub_epi32(b, _mm256_set1_epi32(126)));
@@ -77,6 +80,8 @@ static inline M m_le(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
 static inline M m_ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
 static inline M m_eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
 static inline M m_unord(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }
+static inline M m_nlt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_NLT_UQ); } /* NaN: true */
+static inline V v_keep(V a, M m) { return _mm256_and_ps(a, m); }             /* 0 where m is false */
 static inline M m_or(M a, M b) { return _mm256_or_ps(a, b); }
 static inline M m_none(void) { return _mm256_setzero_ps(); }
 static inline bool m_any(M m) { return _mm256_movemask_ps(m) != 0; }

@@ -39,6 +39,7 @@ static inline V v_neg(V a) { return _mm512_xor_ps(a, _mm512_set1_ps(-0.0f)); }
 static inline V v_abs(V a) { return _mm512_andnot_ps(_mm512_set1_ps(-0.0f), a); }
 /* p * 2^n rounded once, overflow to inf and denormals included */
 static inline V v_ldexp(V p, V n) { return _mm512_scalef_ps(p, n); }
+#define VM_EXP_SHIFT 0 /* vexp_le0 uses v_ldexp: one instruction here */
 /* the unbiased exponent + 1 of a positive normal float, and its mantissa scaled into [0.5, 1) */
 static inline V v_exponent(V x) {
     __m512i b = _mm512_and_si512(_mm512_srli_epi32(_mm512_castps_si512(x), 23), _mm512_set1_epi32(0xff));

@@ -37,10 +37,23 @@ static inline V VM(vexp)(V x) {
  * attention, whose arguments are x - max): no overflow clamp, and a degree-5
  * polynomial with c0 = 1 (the minimax coefficients of Arm's optimized-routines v_expf, 1.45 ulp
  * relative on [-ln2/2, ln2/2]) in place of Cephes' degree 6: 11 vector operations instead of 16,
- * which is a quarter of the vector work of attention's row steps. Results below 2^-150 are 0. */
+ * which is a quarter of the vector work of attention's row steps.
+ * Where the level has no one-instruction ldexp (VM_EXP_SHIFT: AVX2), 2^n is built from the bits
+ * of the rounding shift itself (1.5 * 2^23 + 127 + n holds 127 + n in its low bits), one shift
+ * and one multiply in place of the two-factor ldexp's nine operations, and results below 2^-126.4
+ * (x < -87.6, where 127 + n would leave the exponent field) are 0 instead of denormals: a
+ * compare and an AND, which also give exp(-inf) = 0 and keep NaN (NaN compares unordered, kept).
+ * Elsewhere results below 2^-150 are 0. */
 static inline V VM(vexp_le0)(V x) {
+#if VM_EXP_SHIFT
+    const float shift = 12582912.0f + 127.0f;
+    M keep = m_nlt(x, v_set1(-87.6f));
+    V t = v_fma(x, v_set1(1.44269504088896341f), v_set1(shift));
+    V n = v_sub(t, v_set1(shift));
+#else
     x = v_max(v_set1(-104.0f), x); /* keeps NaN */
     V n = v_sub(v_fma(x, v_set1(1.44269504088896341f), v_set1(12582912.0f)), v_set1(12582912.0f));
+#endif
     V r = v_fnma(n, v_set1(0.693359375f), x);
     r = v_fnma(n, v_set1(-2.12194440e-4f), r);
     V p = v_fma(v_set1(0x1.0e4020p-7f), r, v_set1(0x1.573e2ep-5f));
@@ -48,7 +61,11 @@ static inline V VM(vexp_le0)(V x) {
     p = v_fma(p, r, v_set1(0x1.fffdb6p-2f));
     p = v_fma(p, r, v_set1(0x1.ffffecp-1f));
     p = v_fma(p, r, v_set1(1.0f));
+#if VM_EXP_SHIFT
+    return v_keep(v_mul(p, v_pow2_bits(t)), keep);
+#else
     return v_ldexp(p, n);
+#endif
 }
 
 /* log as einc__k_log_f32. */
@@ -340,14 +357,13 @@ static inline double VM(acc_sum)(const VD *a) {
  * statistics pass does, since this is the first read of the row. */
 static inline float VM(row_max)(const float *x, int64_t n) {
     V a[4] = {v_set1(-INFINITY), v_set1(-INFINITY), v_set1(-INFINITY), v_set1(-INFINITY)};
-    for (int64_t i = 0; i < n; i += 4 * W) {
+    int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
         for (int k = 0; k < 4 * W; k += 16) v_prefetch(x + i + k + PREFETCH_AHEAD);
-        for (int k = 0; k < 4; k++) {
-            int64_t o = i + k * W, left = n - o;
-            V v = left >= W ? v_loadu(x + o) : left > 0 ? v_load_tail(x + o, left, -INFINITY) : v_set1(-INFINITY);
-            a[k] = v_max(v, a[k]);
-        }
+        for (int k = 0; k < 4; k++) a[k] = v_max(v_loadu(x + i + k * W), a[k]);
     }
+    if (i < n) v_prefetch(x + i + PREFETCH_AHEAD);
+    for (; i < n; i += W) a[0] = v_max(n - i >= W ? v_loadu(x + i) : v_load_tail(x + i, n - i, -INFINITY), a[0]);
     return v_hmax(v_max(v_max(a[0], a[1]), v_max(a[2], a[3])));
 }
 
@@ -394,8 +410,114 @@ void VM(einc__vm_fence)(void) { v_fence(); }
  * streaming into y. Run one row after the other, the streaming stores of a row's second pass fill
  * the store buffer and the next row's first store (a call's push, a kept exponential) waits for
  * memory; interleaved, compute and writes overlap, and short rows pay no call per pass. */
+/* softmax of rows of at most EINC__VM_KEEP elements (einc__vm_softmax_rows_f32 without is_log),
+ * three rows in flight: step j takes the max of row j + 1 (its one read from memory), the
+ * exponentials of row j against its max (from L1 or L2, kept in a buffer, summed in float32) and
+ * writes row j - 1 (its kept exponentials times 1 / sum), all in one loop over the columns, so
+ * that memory reads, exp's arithmetic and the streaming stores overlap and no row waits for its
+ * own max or sum. The sums: each of the W lanes adds at most VM_SM_FLUSH / (4 W) block sums of
+ * four terms in [0, 1] before going to float64, good to a few ulp, which is enough for e / sum
+ * (log_softmax needs the small terms beside the max's 1 and keeps float64). */
+#define VM_SM_FLUSH 1024
+
+typedef struct {
+    const float *xn, *xc, *ep; /* the next row (its max), this row (its exp), the last row's exps */
+    float *ec, *yp;            /* this row's exps, the last row's output */
+    V mx, vm, a, vf;           /* next row's max so far, this row's max, its sum so far, 1 / last sum */
+    VD lo, hi;                 /* this row's float64 sum */
+} VM(sm_rows);
+
+/* One block of four vectors at column i: the stages PM (max), PE (exp), PO (output, streaming
+ * when NT). Always inlined, so that constant flags leave straight code. */
+static inline __attribute__((always_inline)) void VM(sm_block)(VM(sm_rows) * t, int64_t i, bool pm, bool pe, bool po,
+                                                               bool nt) {
+    if (pm) {
+        for (int k = 0; k < 4 * W; k += 16) v_prefetch(t->xn + i + k + PREFETCH_AHEAD);
+        V m01 = v_max(v_loadu(t->xn + i), v_loadu(t->xn + i + W));
+        V m23 = v_max(v_loadu(t->xn + i + 2 * W), v_loadu(t->xn + i + 3 * W));
+        t->mx = v_max(v_max(m01, m23), t->mx); /* NaN lanes dropped: the sum catches them */
+    }
+    if (pe) {
+        V ek[4];
+        for (int k = 0; k < 4; k++) {
+            ek[k] = VM(vexp_le0)(v_sub(v_loadu(t->xc + i + k * W), t->vm));
+            v_storeu(t->ec + i + k * W, ek[k]);
+        }
+        t->a = v_add(t->a, v_add(v_add(ek[0], ek[1]), v_add(ek[2], ek[3])));
+        if (((i + 4 * W) & (VM_SM_FLUSH - 1)) == 0) vd_add_f(&t->lo, &t->hi, t->a), t->a = v_zero();
+    }
+    if (po)
+        for (int k = 0; k < 4; k++) {
+            V y = v_mul(v_loadu(t->ep + i + k * W), t->vf);
+            if (nt) v_stream(t->yp + i + k * W, y);
+            else v_storeu(t->yp + i + k * W, y);
+        }
+}
+
+/* The columns past the last whole block: whole vectors, then one masked. */
+static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, bool pe, bool po, bool nt) {
+    for (; i < n; i += W) {
+        int64_t left = n - i;
+        if (pm) t->mx = v_max(left >= W ? v_loadu(t->xn + i) : v_load_tail(t->xn + i, left, -INFINITY), t->mx);
+        if (pe) {
+            V v = left >= W ? v_loadu(t->xc + i) : v_load_tail(t->xc + i, left, -INFINITY);
+            V ek = VM(vexp_le0)(v_sub(v, t->vm));
+            v_storeu(t->ec + i, ek); /* a whole vector: the buffer has room, and the output reads it */
+            t->a = v_add(t->a, ek);
+        }
+        if (po) {
+            V y = v_mul(v_loadu(t->ep + i), t->vf);
+            if (left < W) v_store_tail(t->yp + i, y, left);
+            else if (nt) v_stream(t->yp + i, y);
+            else v_storeu(t->yp + i, y);
+        }
+    }
+}
+
+static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                  bool stream) {
+    _Alignas(64) float ebuf[2][EINC__VM_KEEP + W]; /* + W: the tail stores a whole vector */
+    float inv[2] = {0.0f, 0.0f}, r = VM(row_max)(x, n);
+    int64_t nb = n / (4 * W) * (4 * W);
+    for (int64_t j = 0; j <= nrows; j++) {
+        int cur = (int)(j & 1);
+        bool pm = j + 1 < nrows, pe = j<nrows, po = j> 0;
+        VM(sm_rows)
+        t = {.xn = pm ? x + (j + 1) * xr : x,
+             .xc = pe ? x + j * xr : x,
+             .ep = ebuf[cur ^ 1],
+             .ec = ebuf[cur],
+             .yp = po ? y + (j - 1) * yr : y,
+             .mx = v_set1(-INFINITY),
+             .vm = v_set1(r == -INFINITY ? 0.0f : r),
+             .a = v_zero(),
+             .vf = v_set1(inv[cur ^ 1]),
+             .lo = vd_zero(),
+             .hi = vd_zero()};
+        bool nt = po && stream && ((uintptr_t)t.yp & (W * 4 - 1)) == 0;
+        int64_t i = 0;
+        if (pm && pe && po && nt)
+            for (; i < nb; i += 4 * W) VM(sm_block)(&t, i, true, true, true, true);
+        else if (pm && pe && po)
+            for (; i < nb; i += 4 * W) VM(sm_block)(&t, i, true, true, true, false);
+        else /* the first row and the last two: any stages */
+            for (; i < nb; i += 4 * W) VM(sm_block)(&t, i, pm, pe, po, nt);
+        VM(sm_tail)(&t, i, n, pm, pe, po, nt);
+        if (pe) {
+            vd_add_f(&t.lo, &t.hi, t.a);
+            double s = vd_hsum(vd_add(t.lo, t.hi));
+            inv[cur] = isnan(s) || !isfinite(r) ? NAN : (float)(1.0 / s); /* NaN, +inf or only -inf: NaN */
+        }
+        if (pm) r = v_hmax(t.mx);
+    }
+}
+
 void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
                                    bool is_log, bool stream) {
+    if (!is_log && n <= EINC__VM_KEEP) {
+        VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream);
+        return;
+    }
     enum { NM = EINC__VM_KEEP / 16 + 1 };
     _Alignas(64) float ebuf[2][EINC__VM_KEEP];
     int64_t posb[2][NM], nm[2] = {0, 0};
