@@ -404,12 +404,6 @@ void VM(einc__vm_scale_marks_f32)(float *y, const float *e, int64_t n, const int
 
 void VM(einc__vm_fence)(void) { v_fence(); }
 
-/* softmax (is_log: log_softmax) of rows (einc__vm_softmax_rows_f32), software-pipelined: each
- * block step runs the statistics pass of row j (softmax: exponentials kept in one buffer) and the
- * output pass of row j - 1 (softmax: from the other buffer; log_softmax: from x, just read),
- * streaming into y. Run one row after the other, the streaming stores of a row's second pass fill
- * the store buffer and the next row's first store (a call's push, a kept exponential) waits for
- * memory; interleaved, compute and writes overlap, and short rows pay no call per pass. */
 /* softmax of rows of at most EINC__VM_KEEP elements (einc__vm_softmax_rows_f32 without is_log),
  * three rows in flight: step j takes the max of row j + 1 (its one read from memory), the
  * exponentials of row j against its max (from L1 or L2, kept in a buffer, summed in float32) and
@@ -512,88 +506,62 @@ static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t 
     }
 }
 
-void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
-                                   bool is_log, bool stream) {
-    if (!is_log && n <= EINC__VM_KEEP) {
-        VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream);
-        return;
-    }
-    enum { NM = EINC__VM_KEEP / 16 + 1 };
-    _Alignas(64) float ebuf[2][EINC__VM_KEEP];
-    int64_t posb[2][NM], nm[2] = {0, 0};
-    double fsb[2][NM];
-    float sc[2][NM], mrow[2] = {0, 0}, lsrow[2] = {0, 0};
+/* log_softmax of rows, software-pipelined: each block step runs the statistics pass of row j
+ * (float64 sums, the online form for rows over VM_SHORT_ROW) and the output pass of row j - 1
+ * (x - max - log(sum), from x, just read), streaming into y, so that compute and writes overlap. */
+static void VM(log_softmax_rows)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                 bool stream) {
+    float mrow[2] = {0, 0}, lsrow[2] = {0, 0};
     for (int64_t j = 0; j <= nrows; j++) {
         int cur = (int)(j & 1), prev = cur ^ 1;
         bool p1 = j<nrows, p2 = j> 0;
         const float *xp = p1 ? x + j * xr : x, *xq = p2 ? x + (j - 1) * xr : x;
-        float *yp = p2 ? y + (j - 1) * yr : y, *ec = ebuf[cur];
-        const float *ep = ebuf[prev];
-        const int64_t *pp = posb[prev];
-        const float *sp = sc[prev];
-        int64_t *pos = posb[cur], *nmarks = &nm[cur], mi = 0, np = nm[prev];
-        double *fs = fsb[cur];
+        float *yp = p2 ? y + (j - 1) * yr : y;
         bool nt = stream && ((uintptr_t)yp & (W * 4 - 1)) == 0;
-        V vf = v_zero(), vm = v_set1(mrow[prev]), vl = v_set1(lsrow[prev]);
+        V vm = v_set1(mrow[prev]), vl = v_set1(lsrow[prev]);
         float r = -INFINITY;
         double base = 0.0;
         VD acc[8];
         for (int k = 0; k < 8; k++) acc[k] = vd_zero();
         V re = v_zero();
-        *nmarks = 0;
-        if (p1 && n <= VM_SHORT_ROW) {
-            /* the row's max first: the statistics pass then never rescales, and its exponentials
-             * share one scale (one mark) */
+        if (p1 && n <= VM_SHORT_ROW) { /* the row's max first: the statistics pass never rescales */
             r = VM(row_max)(xp, n);
             if (r != -INFINITY) re = v_set1(r);
-            if (!is_log) *nmarks = 1, pos[0] = 0, fs[0] = 0.0;
         }
         for (int64_t i = 0; i < n; i += 4 * W) {
             if (p1) {
-                const float *x_ = xp;
-                float *e = ec;
                 V v[4];
                 bool full = i + 4 * W <= n;
-                if (is_log) {
-                    VM_LSE_BLOCK(0, x_);
-                } else {
-                    VM_LSE_BLOCK(1, x_);
-                }
+                float *e = NULL; /* VM_LSE_BLOCK's KEEP names, unused without KEEP */
+                int64_t *pos = NULL, *nmarks = NULL;
+                double *fs = NULL;
+                (void)e, (void)pos, (void)fs, (void)nmarks;
+                VM_LSE_BLOCK(0, xp);
             }
-            if (p2) {
-                if (!is_log && mi < np && pp[mi] == i) vf = v_set1(sp[mi++]);
+            if (p2)
                 for (int k = 0; k < 4; k++) {
                     int64_t o = i + k * W, left = n - o;
                     if (left >= W) {
-                        V t = is_log ? v_sub(v_sub(v_loadu(xq + o), vm), vl) : v_mul(v_loadu(ep + o), vf);
+                        V t = v_sub(v_sub(v_loadu(xq + o), vm), vl);
                         if (nt) v_stream(yp + o, t);
                         else v_storeu(yp + o, t);
                     } else if (left > 0) {
-                        V t = is_log ? v_sub(v_sub(v_load_tail(xq + o, left, 0.0f), vm), vl)
-                                     : v_mul(v_load_tail(ep + o, left, 0.0f), vf);
-                        v_store_tail(yp + o, t, left);
+                        v_store_tail(yp + o, v_sub(v_sub(v_load_tail(xq + o, left, 0.0f), vm), vl), left);
                     }
                 }
-            }
         }
         if (!p1) continue;
         double s = base + VM(acc_sum)(acc);
         bool bad = isnan(s) || !isfinite(r); /* NaN, +inf or only -inf: NaN everywhere */
-        if (is_log) {
-            mrow[cur] = bad ? NAN : r;
-            lsrow[cur] = bad ? NAN : (float)log(s);
-            continue;
-        }
-        if (bad) {
-            *nmarks = 1, pos[0] = 0, sc[cur][0] = NAN;
-            continue;
-        }
-        double c = 1.0 / s;
-        for (int64_t k = *nmarks - 1; k >= 0; k--) {
-            sc[cur][k] = (float)c;
-            c *= fs[k];
-        }
+        mrow[cur] = bad ? NAN : r;
+        lsrow[cur] = bad ? NAN : (float)log(s);
     }
+}
+
+void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                   bool is_log, bool stream) {
+    if (is_log) VM(log_softmax_rows)(y, yr, x, xr, nrows, n, stream);
+    else VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream);
 }
 
 /* ---- fused attention's row steps (vecmath.h) ------------------------------------------------ */
