@@ -11,6 +11,7 @@
  * same within noise.
  */
 #include <math.h>
+#include <string.h>
 
 #include "attention.h"
 #include "kernels.h"
@@ -248,8 +249,13 @@ static size_t narrow_layout(const geom *g, float *base, narrow_scratch *f) {
 /* dst [cols_pad][ld] = src^T for src [rows][cols], zeros from row `rows` to ld and from column
  * `cols` to cols_pad. */
 static void pack_columns(float *dst, mat src, int64_t rows, int64_t cols, int64_t cols_pad, int64_t ld) {
-    for (int64_t c = 0; c < cols_pad; c++)
-        for (int64_t r = 0; r < ld; r++) dst[c * ld + r] = r < rows && c < cols ? src.p[r * src.rs + c * src.cs] : 0.0f;
+    for (int64_t c = 0; c < cols; c++) { /* no tests inside: the padding is zeroed apart */
+        float *d = dst + c * ld;
+        const float *sp = src.p + c * src.cs;
+        for (int64_t r = 0; r < rows; r++) d[r] = sp[r * src.rs];
+        memset(d + rows, 0, sizeof(float) * (size_t)(ld - rows));
+    }
+    memset(dst + cols * ld, 0, sizeof(float) * (size_t)((cols_pad - cols) * ld));
 }
 
 static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, const geom *g, narrow_scratch *f,
@@ -265,11 +271,12 @@ static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, co
         }
         mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
         mat lse = mat_of(&a->lse, nb, bi);
-        for (int64_t i = i0; i < i0 + nr; i += 2) { /* two rows at a time: their chains overlap */
+        float scale = (float)a->scale;
+        for (int64_t c = 0; c < 2 * f->dp; c++) f->qs[c] = 0.0f; /* the padding columns stay 0 */
+        for (int64_t i = i0; i < i0 + nr; i += 2) {              /* two rows at a time: their chains overlap */
             int rows = i + 1 < i0 + nr ? 2 : 1;
             for (int r = 0; r < rows; r++) {
-                for (int64_t c = 0; c < f->dp; c++)
-                    f->qs[r * f->dp + c] = c < g->d ? (float)a->scale * q.p[(i + r) * q.rs + c * q.cs] : 0.0f;
+                for (int64_t c = 0; c < g->d; c++) f->qs[r * f->dp + c] = scale * q.p[(i + r) * q.rs + c * q.cs];
                 if (bias.p)
                     for (int64_t j = 0; j < f->ldk; j++)
                         f->brow[r * f->ldk + j] = j < g->m ? bias.p[(i + r) * bias.rs + j * bias.cs] : 0.0f;

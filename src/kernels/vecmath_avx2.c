@@ -73,6 +73,16 @@ static inline float v_hmin(V a) {
     m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
     return _mm_cvtss_f32(m);
 }
+/* lane sums as trees: of one vector, and of four at once (out[k] = the sum of the k-th) */
+static inline float v_hsum(V a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+static inline void v_sums4(V a, V b, V c, V d, float *out) {
+    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d)); /* [a b c d] per 128-bit half */
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+}
 static inline V v_sel(M m, V a, V b) { return _mm256_blendv_ps(b, a, m); }
 static inline M m_lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 static inline M m_gt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }

@@ -51,6 +51,14 @@ static inline V v_mantissa(V x) {
 }
 static inline float v_hmax(V a) { return _mm512_reduce_max_ps(a); }
 static inline float v_hmin(V a) { return _mm512_reduce_min_ps(a); }
+/* lane sums as trees: of one vector, and of four at once (out[k] = the sum of the k-th) */
+static inline float v_hsum(V a) { return _mm512_reduce_add_ps(a); }
+static inline __m256 halves_sum(V a) { return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1)); }
+static inline void v_sums4(V a, V b, V c, V d, float *out) {
+    __m256 t =
+        _mm256_hadd_ps(_mm256_hadd_ps(halves_sum(a), halves_sum(b)), _mm256_hadd_ps(halves_sum(c), halves_sum(d)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
+}
 static inline V v_sel(M m, V a, V b) { return _mm512_mask_blend_ps(m, b, a); }
 static inline M m_lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
 static inline M m_gt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }

@@ -610,9 +610,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
             v_storeu(x + i, p);
             acc = v_add(acc, p);
         }
-        float lanes[16], sum = 0.0f;
-        v_storeu(lanes, acc);
-        for (int k = 0; k < W; k++) sum += lanes[k];
+        float sum = v_hsum(acc);
         if (mo != mn && mo != -INFINITY) { /* the max grew: rescale what was summed before (nothing yet: no) */
             float alpha = expf(mo - ms);
             l[r] *= alpha;
@@ -623,14 +621,6 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
         l[r] += sum;
         m[r] = mn;
     }
-}
-
-/* The sum of a vector's lanes, in lane order. */
-static inline float VM(lane_sum)(V a) {
-    float lanes[16], t = 0.0f;
-    v_storeu(lanes, a);
-    for (int k = 0; k < W; k++) t += lanes[k];
-    return t;
 }
 
 /* The narrow forward of R query rows at once with DP rows of k^T and EP of v^T (constants, so that
@@ -681,21 +671,29 @@ static inline float VM(lane_sum)(V a) {
                 }                                                                                                      \
                 mo[r] = mn, vm[r] = v_set1(ms), vl[r] = v_zero();                                                      \
             }                                                                                                          \
-            for (int64_t i = 0; i < nc; i += W) { /* p = exp(x - max): its sum, and p . v */                           \
+            /* p = exp(x - max) in place and its sum, then p . v: two loops, because in one the                        \
+             * accumulators leave exp's constants no registers and every one is loaded at each use */                  \
+            for (int64_t i = 0; i < nc; i += W)                                                                        \
+                for (int r = 0; r < R; r++) {                                                                          \
+                    V p = VM(vexp_le0)(v_sub(v_loadu(s[r] + i), vm[r]));                                               \
+                    vl[r] = v_add(vl[r], p);                                                                           \
+                    v_storeu(s[r] + i, p);                                                                             \
+                }                                                                                                      \
+            for (int64_t i = 0; i < nc; i += W) {                                                                      \
                 const float *vp = vt + j0 + i;                                                                         \
                 V vc[EP];                                                                                              \
                 for (int c = 0; c < EP; c++) vc[c] = v_loadu(vp + c * ldk);                                            \
                 for (int r = 0; r < R; r++) {                                                                          \
-                    V p = VM(vexp_le0)(v_sub(v_loadu(s[r] + i), vm[r]));                                               \
-                    vl[r] = v_add(vl[r], p);                                                                           \
+                    V p = v_loadu(s[r] + i);                                                                           \
                     for (int c = 0; c < EP; c++) acc[r][c] = v_fma(p, vc[c], acc[r][c]);                               \
                 }                                                                                                      \
             }                                                                                                          \
-            for (int r = 0; r < R; r++) l[r] += VM(lane_sum)(vl[r]);                                                   \
+            for (int r = 0; r < R; r++) l[r] += v_hsum(vl[r]);                                                         \
         }                                                                                                              \
         for (int r = 0; r < R; r++) {                                                                                  \
-            float inv = 1.0f / l[r];                                                                                   \
-            for (int64_t c = 0; c < e; c++) o[r * ors + c * ocs] = VM(lane_sum)(acc[r][c]) * inv;                      \
+            float inv = 1.0f / l[r], sums[EP];                                                                         \
+            for (int c = 0; c < EP; c += 4) v_sums4(acc[r][c], acc[r][c + 1], acc[r][c + 2], acc[r][c + 3], sums + c); \
+            for (int64_t c = 0; c < e; c++) o[r * ors + c * ocs] = sums[c] * inv;                                      \
             if (lse) lse[r * lrs] = mo[r] + logf(l[r]);                                                                \
         }                                                                                                              \
     }
