@@ -468,42 +468,61 @@ static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, b
     }
 }
 
-static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
-                                  bool stream) {
-    _Alignas(64) float ebuf[2][EINC__VM_KEEP + W]; /* + W: the tail stores a whole vector */
-    float inv[2] = {0.0f, 0.0f}, r = VM(row_max)(x, n);
-    int64_t nb = n / (4 * W) * (4 * W);
-    for (int64_t j = 0; j <= nrows; j++) {
+/* The pipeline over nrows (a multiple of R) rows, R rows per step: short rows take two at once,
+ * so that the per-step work (the sum, 1 / sum, the next max, the loop) is shared and the two
+ * rows' chains overlap. ebuf: [2][R][ld] floats. */
+static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t yr, const float *x, int64_t xr,
+                                                               int64_t nrows, int64_t n, bool stream, float *ebuf,
+                                                               int64_t ld, const int R) {
+    float inv[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, r[2] = {0.0f, 0.0f};
+    for (int k = 0; k < R; k++) r[k] = VM(row_max)(x + k * xr, n);
+    int64_t nb = n / (4 * W) * (4 * W), steps = nrows / R;
+    for (int64_t j = 0; j <= steps; j++) {
         int cur = (int)(j & 1);
-        bool pm = j + 1 < nrows, pe = j<nrows, po = j> 0;
-        VM(sm_rows)
-        t = {.xn = pm ? x + (j + 1) * xr : x,
-             .xc = pe ? x + j * xr : x,
-             .ep = ebuf[cur ^ 1],
-             .ec = ebuf[cur],
-             .yp = po ? y + (j - 1) * yr : y,
-             .mx = v_set1(-INFINITY),
-             .vm = v_set1(r == -INFINITY ? 0.0f : r),
-             .a = v_zero(),
-             .vf = v_set1(inv[cur ^ 1]),
-             .lo = vd_zero(),
-             .hi = vd_zero()};
-        bool nt = po && stream && ((uintptr_t)t.yp & (W * 4 - 1)) == 0;
+        bool pm = j + 1 < steps, pe = j<steps, po = j> 0;
+        VM(sm_rows) t[2];
+        bool nt = po && stream;
+        for (int k = 0; k < R; k++) {
+            int64_t row = j * R + k;
+            t[k].xn = pm ? x + (row + R) * xr : x, t[k].xc = pe ? x + row * xr : x;
+            t[k].ep = ebuf + ((cur ^ 1) * R + k) * ld, t[k].ec = ebuf + (cur * R + k) * ld;
+            t[k].yp = po ? y + (row - R) * yr : y;
+            t[k].mx = v_set1(-INFINITY), t[k].vm = v_set1(r[k] == -INFINITY ? 0.0f : r[k]);
+            t[k].a = v_zero(), t[k].vf = v_set1(inv[cur ^ 1][k]), t[k].lo = t[k].hi = vd_zero();
+            nt = nt && ((uintptr_t)t[k].yp & (W * 4 - 1)) == 0;
+        }
         int64_t i = 0;
         if (pm && pe && po && nt)
-            for (; i < nb; i += 4 * W) VM(sm_block)(&t, i, true, true, true, true);
+            for (; i < nb; i += 4 * W)
+                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, true, true, true, true);
         else if (pm && pe && po)
-            for (; i < nb; i += 4 * W) VM(sm_block)(&t, i, true, true, true, false);
-        else /* the first row and the last two: any stages */
-            for (; i < nb; i += 4 * W) VM(sm_block)(&t, i, pm, pe, po, nt);
-        VM(sm_tail)(&t, i, n, pm, pe, po, nt);
-        if (pe) {
-            vd_add_f(&t.lo, &t.hi, t.a);
-            double s = vd_hsum(vd_add(t.lo, t.hi));
-            inv[cur] = isnan(s) || !isfinite(r) ? NAN : (float)(1.0 / s); /* NaN, +inf or only -inf: NaN */
+            for (; i < nb; i += 4 * W)
+                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, true, true, true, false);
+        else /* the first step and the last two: any stages */
+            for (; i < nb; i += 4 * W)
+                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, pm, pe, po, nt);
+        for (int k = 0; k < R; k++) {
+            VM(sm_tail)(&t[k], i, n, pm, pe, po, nt);
+            if (pe) {
+                vd_add_f(&t[k].lo, &t[k].hi, t[k].a);
+                double s = vd_hsum(vd_add(t[k].lo, t[k].hi));
+                inv[cur][k] = isnan(s) || !isfinite(r[k]) ? NAN : (float)(1.0 / s); /* NaN, +inf or only -inf */
+            }
+            if (pm) r[k] = v_hmax(t[k].mx);
         }
-        if (pm) r = v_hmax(t.mx);
     }
+}
+
+/* Rows up to this long go two per step. */
+#define VM_SM_PAIR_ROW 256
+
+static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                  bool stream) {
+    _Alignas(64) float ebuf[2 * (EINC__VM_KEEP + W)]; /* + W: the tail stores a whole vector */
+    int64_t paired = n <= VM_SM_PAIR_ROW ? nrows & ~(int64_t)1 : 0;
+    if (paired) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2);
+    if (nrows > paired)
+        VM(sm_steps)(y + paired * yr, yr, x + paired * xr, xr, nrows - paired, n, stream, ebuf, EINC__VM_KEEP + W, 1);
 }
 
 /* log_softmax of rows, software-pipelined: each block step runs the statistics pass of row j
