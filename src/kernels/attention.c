@@ -18,6 +18,7 @@
 #include "vecmath.h"
 
 enum { BR = 96, BC = 256 };
+#define EINC__LOG2E 1.44269504088896340736
 
 #if EINC_X86_LEVELS
 /* The levels' parts: the GEMM's 6-row micro-kernel at every width (gemm.h), so a head of 16, 32
@@ -198,7 +199,7 @@ static void fwd_piece(const einc__attn *a, const einc__attn_kernels *kn, const g
     int nb = a->nb;
     int64_t nr = g->n - i0 < BR ? g->n - i0 : BR, nrp = round_up(nr, kn->mr);
     mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
-    pack_rows(f->qa, q, i0, nr, nrp, g->d, (float)a->scale);
+    pack_rows(f->qa, q, i0, nr, nrp, g->d, (float)(a->scale * EINC__LOG2E)); /* base-2 scores (vecmath.h) */
     for (int64_t r = 0; r < nrp; r++) {
         f->m[r] = -INFINITY, f->l[r] = 0.0f;
         for (int64_t c = 0; c < g->ep; c++) f->o[r * g->ep + c] = 0.0f;
@@ -221,7 +222,7 @@ static void fwd_piece(const einc__attn *a, const einc__attn_kernels *kn, const g
     for (int64_t r = 0; r < nr; r++) {
         float inv = 1.0f / f->l[r];
         for (int64_t c = 0; c < g->e; c++) o.p[(i0 + r) * o.rs + c * o.cs] = f->o[r * g->ep + c] * inv;
-        if (lse.p) lse.p[(i0 + r) * lse.rs] = f->m[r] + logf(f->l[r]);
+        if (lse.p) lse.p[(i0 + r) * lse.rs] = f->m[r] * EINC__LN2_F + logf(f->l[r]);
     }
 }
 
@@ -271,7 +272,7 @@ static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, co
         }
         mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
         mat lse = mat_of(&a->lse, nb, bi);
-        float scale = (float)a->scale;
+        float scale = (float)(a->scale * EINC__LOG2E);           /* base-2 scores (vecmath.h) */
         for (int64_t c = 0; c < 2 * f->dp; c++) f->qs[c] = 0.0f; /* the padding columns stay 0 */
         for (int64_t i = i0; i < i0 + nr; i += 2) {              /* two rows at a time: their chains overlap */
             int rows = i + 1 < i0 + nr ? 2 : 1;

@@ -182,18 +182,22 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
  * reference). Both work on nrows rows of n scores, row r at s + r * ld (ld a multiple of 16, the
  * vectors of a row may be read and written up to n rounded up to 16), the bias tile (NULL: none)
  * laid out alike, columns from valid_r = clamp(valid0 + r * vstep, 0, n) on masked (-inf).
- * fwd: the online softmax step. s := x = scale * s + bias, then exp(x - m_new) in place, where
- * m_new = max(m[r], max x); l[r] = l[r] * exp(m[r] - m_new) + sum exp(...), m[r] = m_new, and the
- * output row o + r * ldo (no floats, a multiple of 16) is scaled by the same exp(m[r] - m_new).
+ * fwd: the online softmax step in base 2 (FlashAttention-2's: the scores come times log2(e), from
+ * q packed times scale * log2(e), so that the exponentials are 2^x, whose argument reduction is
+ * exact and cheaper). s := x = scale * s + log2(e) * bias, then 2^(x - m_new) in place, where
+ * m_new = max(m[r], max x); l[r] = l[r] * 2^(m[r] - m_new) + sum 2^(...), m[r] = m_new (base 2:
+ * the log-sum-exp is m[r] ln 2 + log l[r]), and the output row o + r * ldo (no floats, a multiple
+ * of 16) is scaled by the same 2^(m[r] - m_new).
  * bwd: s := P = exp(x - lse[r]) (0 where masked), dp := P * (dp - dd[r]) (the gradient of x). */
 /* narrow: the whole forward of nrows (1 or 2) query rows for heads of at most EINC__ATTN_NARROW
  * (d and e), where the tiles' micro-kernels would spend more on loads and stores than on FMAs: q
- * already scaled (qs [nrows][dp], zeros past d); keys and values transposed, kt [dp][ldk] and vt
- * [ep][ldk] (dp = EINC__ATTN_NARROW_PAD(d), ep likewise: zero rows past d and e; ldk a multiple
- * of 16, zeros past m); the bias rows brow [nrows][ldk] (NULL: none; finite past m); row r's keys
- * from valid0 + r * vstep on masked. Keys go by in blocks of 256 with the online softmax between
- * blocks; writes row r's e outputs at o + r * ors + c * ocs and, when lse != NULL, its log-sum-exp
- * at lse + r * lrs. */
+ * already scaled, times log2(e) as for fwd (qs [nrows][dp], zeros past d); keys and values transposed, kt [dp][ldk] and
+ * vt [ep][ldk] (dp = EINC__ATTN_NARROW_PAD(d), ep likewise: zero rows past d and e; ldk a multiple of 16, zeros past
+ * m); the bias rows brow [nrows][ldk] (NULL: none; finite past m); row r's keys from valid0 + r * vstep on masked. Keys
+ * go by in blocks of 256 with the online softmax between blocks; writes row r's e outputs at o + r * ors + c * ocs and,
+ * when lse != NULL, its log-sum-exp at lse + r * lrs. */
+#define EINC__LOG2E_F 1.44269504088896341f
+#define EINC__LN2_F 0.693147180559945309f
 #define EINC__ATTN_NARROW 8
 #define EINC__ATTN_NARROW_PAD(x) ((x) <= 4 ? 4 : 8)
 #define EINC__VM_ATTN_DECLARE(sfx)                                                                                     \

@@ -68,6 +68,35 @@ static inline V VM(vexp_le0)(V x) {
 #endif
 }
 
+/* 2^x for x <= 0 (and -inf, NaN): attention's forward, whose scores come in base 2 (q packed
+ * times scale * log2(e), as FlashAttention-2 does), so that the reduction is exact and costs adds
+ * instead of FMAs: n = round(x), r = x - n in [-1/2, 1/2] exactly, 2^r by vexp_le0's polynomial
+ * in r ln2 (its coefficients times powers of ln2: the same approximation, 1.5 ulp). Three fewer
+ * FMA-port operations than vexp_le0, whose cost bounds the forward's row steps. Results below
+ * 2^-126.4 are 0 at AVX2 (VM_EXP_SHIFT) and below 2^-150 elsewhere. */
+static inline V VM(vexp2_le0)(V x) {
+#if VM_EXP_SHIFT
+    const float shift = 12582912.0f + 127.0f;
+    M keep = m_nlt(x, v_set1(-126.4f));
+#else
+    const float shift = 12582912.0f;
+    x = v_max(v_set1(-151.0f), x); /* keeps NaN */
+#endif
+    V t = v_add(x, v_set1(shift)); /* round(x) in the low bits (with the bias 127 at AVX2) */
+    V n = v_sub(t, v_set1(shift));
+    V r = v_sub(x, n);
+    V p = v_fma(v_set1(0x1.59ed2cp-10f), r, v_set1(0x1.3cee16p-7f));
+    p = v_fma(p, r, v_set1(0x1.c6bca0p-5f));
+    p = v_fma(p, r, v_set1(0x1.ebf9acp-3f));
+    p = v_fma(p, r, v_set1(0x1.62e422p-1f));
+    p = v_fma(p, r, v_set1(1.0f));
+#if VM_EXP_SHIFT
+    return v_keep(v_mul(p, v_pow2_bits(t)), keep);
+#else
+    return v_ldexp(p, n);
+#endif
+}
+
 /* log as einc__k_log_f32. */
 static inline V VM(vlog)(V x) {
     M sub = m_lt(x, v_set1(1.17549435e-38f));
@@ -590,11 +619,11 @@ static const float VM(iota)[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 /* x = scale * s (+ b) on the vector of columns [i, i + W), -inf from column `valid` on. A select,
  * not an added -inf, so that a NaN score in a masked position stays masked. scale == 1 (q scaled
  * when packed) skips the multiply. */
-static inline V VM(attn_score)(const float *s, const float *b, int64_t i, int64_t valid, V vs, bool scaled) {
+static inline V VM(attn_score)(const float *s, const float *b, int64_t i, int64_t valid, V vs, bool scaled, V vbf) {
     if (i >= valid) return v_set1(-INFINITY);
     V x = v_loadu(s + i);
     if (scaled) x = v_mul(x, vs);
-    if (b) x = v_add(x, v_loadu(b + i));
+    if (b) x = v_fma(v_loadu(b + i), vbf, x); /* vbf: 1, or log2(e) for the forward's base 2 */
     if (i + W > valid) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(valid - i))), x, v_set1(-INFINITY));
     return x;
 }
@@ -606,7 +635,7 @@ static inline int64_t VM(attn_valid)(int64_t valid0, int64_t vstep, int64_t r, i
 
 void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int64_t nrows, int64_t n, int64_t valid0,
                                     int64_t vstep, float scale, float *m, float *l, float *o, int64_t ldo, int64_t no) {
-    V vs = v_set1(scale);
+    V vs = v_set1(scale), vbf = v_set1(EINC__LOG2E_F);
     for (int64_t r = 0; r < nrows; r++) {
         float *x = s + r * ld;
         const float *b = bias ? bias + r * ld : NULL;
@@ -616,7 +645,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
         V mx = v_set1(-INFINITY);
         bool plain = !b && scale == 1.0f;
         for (int64_t i = 0; i < n; i += W) {
-            V v = VM(attn_score)(x, b, i, valid, vs, scale != 1.0f);
+            V v = VM(attn_score)(x, b, i, valid, vs, scale != 1.0f, vbf);
             mx = v_max(mx, v);
             if (!plain || i + W > valid) v_storeu(x + i, v);
         }
@@ -624,14 +653,14 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
         float mn = isnan(mo) ? NAN : mo > bm ? mo : bm;
         float ms = mn == -INFINITY ? 0.0f : mn; /* nothing valid yet: every exp is 0, not NaN */
         V vm = v_set1(ms), acc = v_zero();
-        for (int64_t i = 0; i < n; i += W) { /* pass 2: p = exp(x - max), in place, and its sum */
-            V p = VM(vexp_le0)(v_sub(v_loadu(x + i), vm));
+        for (int64_t i = 0; i < n; i += W) { /* pass 2: p = 2^(x - max), in place, and its sum */
+            V p = VM(vexp2_le0)(v_sub(v_loadu(x + i), vm));
             v_storeu(x + i, p);
             acc = v_add(acc, p);
         }
         float sum = v_hsum(acc);
         if (mo != mn && mo != -INFINITY) { /* the max grew: rescale what was summed before (nothing yet: no) */
-            float alpha = expf(mo - ms);
+            float alpha = exp2f(mo - ms);
             l[r] *= alpha;
             V va = v_set1(alpha);
             float *orow = o + r * ldo;
@@ -671,7 +700,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
                 for (int r = 0; r < R; r++) {                                                                          \
                     V x = v_mul(v_set1(qs[r * DP]), kc[0]);                                                            \
                     for (int c = 1; c < DP; c++) x = v_fma(v_set1(qs[r * DP + c]), kc[c], x);                          \
-                    if (brow) x = v_add(x, v_loadu(brow + r * ldk + j0 + i));                                          \
+                    if (brow) x = v_fma(v_loadu(brow + r * ldk + j0 + i), v_set1(EINC__LOG2E_F), x);                   \
                     int64_t left = valid[r] - j0 - i;                                                                  \
                     if (left < W) x = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)left)), x, v_set1(-INFINITY));       \
                     v_storeu(s[r] + i, x);                                                                             \
@@ -684,7 +713,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
                 float mn = isnan(mo[r]) ? NAN : mo[r] > bm ? mo[r] : bm;                                               \
                 float ms = mn == -INFINITY ? 0.0f : mn;  /* nothing valid yet: every exp is 0, not NaN */              \
                 if (mo[r] != mn && mo[r] != -INFINITY) { /* the max grew: rescale what was summed before */            \
-                    float alpha = expf(mo[r] - ms);                                                                    \
+                    float alpha = exp2f(mo[r] - ms);                                                                   \
                     l[r] *= alpha;                                                                                     \
                     for (int c = 0; c < EP; c++) acc[r][c] = v_mul(acc[r][c], v_set1(alpha));                          \
                 }                                                                                                      \
@@ -694,7 +723,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
              * accumulators leave exp's constants no registers and every one is loaded at each use */                  \
             for (int64_t i = 0; i < nc; i += W)                                                                        \
                 for (int r = 0; r < R; r++) {                                                                          \
-                    V p = VM(vexp_le0)(v_sub(v_loadu(s[r] + i), vm[r]));                                               \
+                    V p = VM(vexp2_le0)(v_sub(v_loadu(s[r] + i), vm[r]));                                              \
                     vl[r] = v_add(vl[r], p);                                                                           \
                     v_storeu(s[r] + i, p);                                                                             \
                 }                                                                                                      \
@@ -713,7 +742,7 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
             float inv = 1.0f / l[r], sums[EP];                                                                         \
             for (int c = 0; c < EP; c += 4) v_sums4(acc[r][c], acc[r][c + 1], acc[r][c + 2], acc[r][c + 3], sums + c); \
             for (int64_t c = 0; c < e; c++) o[r * ors + c * ocs] = sums[c] * inv;                                      \
-            if (lse) lse[r * lrs] = mo[r] + logf(l[r]);                                                                \
+            if (lse) lse[r * lrs] = mo[r] * EINC__LN2_F + logf(l[r]); /* base 2 back to e */                           \
         }                                                                                                              \
     }
 
@@ -747,7 +776,7 @@ void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float
         int64_t valid = VM(attn_valid)(valid0, vstep, r, n);
         V vl = v_set1(lse[r]), vd = v_set1(dd[r]);
         for (int64_t i = 0; i < n; i += W) {
-            V p = VM(vexp_le0)(v_sub(VM(attn_score)(x, b, i, valid, vs, scale != 1.0f), vl));
+            V p = VM(vexp_le0)(v_sub(VM(attn_score)(x, b, i, valid, vs, scale != 1.0f, v_set1(1.0f)), vl));
             p = v_sel(m_lt(v_loadu(VM(iota)), v_set1((float)(valid - i))), p, v_zero()); /* exp(-inf - -inf) */
             v_storeu(x + i, p);
             v_storeu(g + i, v_mul(p, v_sub(v_loadu(g + i), vd)));
