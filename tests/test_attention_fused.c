@@ -61,6 +61,7 @@ static const config configs[] = {
     {2, 1, 33, 17, 3, 8, true, 3},
     {1, 1, 300, 520, 4, 4, false, 0},
     {2, 2, 64, 64, 4, 4, false, 0},
+    {1, 2, 71, 90, 7, 4, true, 1}, /* four rows per call, then three (two and one) */
 };
 
 static einc_tensor *make_bias(einc_ctx *ctx, const config *c) {

@@ -231,13 +231,14 @@ static void fwd_piece(const einc__attn *a, const einc__attn_kernels *kn, const g
 static bool is_narrow(const geom *g) { return g->d <= EINC__ATTN_NARROW && g->e <= EINC__ATTN_NARROW; }
 
 typedef struct {
-    float *kt, *vt, *qs, *brow; /* [dp][ldk], [ep][ldk], [2][dp], [2][ldk] (vecmath.h)  */
+    float *kt, *vt, *qs, *brow; /* [dp][ldk], [ep][ldk], [R][dp], [R][ldk]: R = EINC__ATTN_NARROW_ROWS */
     int64_t ldk, dp, ep;
 } narrow_scratch;
 
 static size_t narrow_layout(const geom *g, float *base, narrow_scratch *f) {
     f->ldk = round_up(g->m, 16), f->dp = EINC__ATTN_NARROW_PAD(g->d), f->ep = EINC__ATTN_NARROW_PAD(g->e);
-    size_t sizes[4] = {(size_t)(f->dp * f->ldk), (size_t)(f->ep * f->ldk), (size_t)(2 * f->dp), (size_t)(2 * f->ldk)};
+    size_t sizes[4] = {(size_t)(f->dp * f->ldk), (size_t)(f->ep * f->ldk), (size_t)(EINC__ATTN_NARROW_ROWS * f->dp),
+                       (size_t)(EINC__ATTN_NARROW_ROWS * f->ldk)};
     float **dst[4] = {&f->kt, &f->vt, &f->qs, &f->brow};
     size_t off = 0;
     for (int i = 0; i < 4; i++) {
@@ -272,10 +273,11 @@ static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, co
         }
         mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
         mat lse = mat_of(&a->lse, nb, bi);
-        float scale = (float)(a->scale * EINC__LOG2E);           /* base-2 scores (vecmath.h) */
-        for (int64_t c = 0; c < 2 * f->dp; c++) f->qs[c] = 0.0f; /* the padding columns stay 0 */
-        for (int64_t i = i0; i < i0 + nr; i += 2) {              /* two rows at a time: their chains overlap */
-            int rows = i + 1 < i0 + nr ? 2 : 1;
+        float scale = (float)(a->scale * EINC__LOG2E); /* base-2 scores (vecmath.h) */
+        enum { R = EINC__ATTN_NARROW_ROWS };
+        for (int64_t c = 0; c < R * f->dp; c++) f->qs[c] = 0.0f; /* the padding columns stay 0 */
+        for (int64_t i = i0; i < i0 + nr; i += R) {              /* R rows at a time: their chains overlap */
+            int rows = i0 + nr - i < R ? (int)(i0 + nr - i) : R;
             for (int r = 0; r < rows; r++) {
                 for (int64_t c = 0; c < g->d; c++) f->qs[r * f->dp + c] = scale * q.p[(i + r) * q.rs + c * q.cs];
                 if (bias.p)

@@ -189,7 +189,7 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
  * the log-sum-exp is m[r] ln 2 + log l[r]), and the output row o + r * ldo (no floats, a multiple
  * of 16) is scaled by the same 2^(m[r] - m_new).
  * bwd: s := P = exp(x - lse[r]) (0 where masked), dp := P * (dp - dd[r]) (the gradient of x). */
-/* narrow: the whole forward of nrows (1 or 2) query rows for heads of at most EINC__ATTN_NARROW
+/* narrow: the whole forward of nrows (1 to EINC__ATTN_NARROW_ROWS) query rows for heads of at most EINC__ATTN_NARROW
  * (d and e), where the tiles' micro-kernels would spend more on loads and stores than on FMAs: q
  * already scaled, times log2(e) as for fwd (qs [nrows][dp], zeros past d); keys and values transposed, kt [dp][ldk] and
  * vt [ep][ldk] (dp = EINC__ATTN_NARROW_PAD(d), ep likewise: zero rows past d and e; ldk a multiple of 16, zeros past
@@ -199,6 +199,7 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
 #define EINC__LOG2E_F 1.44269504088896341f
 #define EINC__LN2_F 0.693147180559945309f
 #define EINC__ATTN_NARROW 8
+#define EINC__ATTN_NARROW_ROWS 4 /* rows per call: they share every load of k^T and v^T */
 #define EINC__ATTN_NARROW_PAD(x) ((x) <= 4 ? 4 : 8)
 #define EINC__VM_ATTN_DECLARE(sfx)                                                                                     \
     void einc__vm_attn_narrow_f32_##sfx(const float *qs, int64_t d, const float *kt, const float *vt, int64_t ldk,     \

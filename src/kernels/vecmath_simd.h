@@ -746,12 +746,15 @@ void VM(einc__vm_attn_fwd_rows_f32)(float *s, int64_t ld, const float *bias, int
         }                                                                                                              \
     }
 
+/* Four rows at once only with 4 outputs: 4 x 8 accumulators would not stay in registers. */
 VM_ATTN_NARROW(VM(attn_narrow_4_4_1), 4, 4, 1)
 VM_ATTN_NARROW(VM(attn_narrow_4_4_2), 4, 4, 2)
+VM_ATTN_NARROW(VM(attn_narrow_4_4_4), 4, 4, 4)
 VM_ATTN_NARROW(VM(attn_narrow_4_8_1), 4, 8, 1)
 VM_ATTN_NARROW(VM(attn_narrow_4_8_2), 4, 8, 2)
 VM_ATTN_NARROW(VM(attn_narrow_8_4_1), 8, 4, 1)
 VM_ATTN_NARROW(VM(attn_narrow_8_4_2), 8, 4, 2)
+VM_ATTN_NARROW(VM(attn_narrow_8_4_4), 8, 4, 4)
 VM_ATTN_NARROW(VM(attn_narrow_8_8_1), 8, 8, 1)
 VM_ATTN_NARROW(VM(attn_narrow_8_8_2), 8, 8, 2)
 
@@ -760,11 +763,19 @@ void VM(einc__vm_attn_narrow_f32)(const float *qs, int64_t d, const float *kt, c
                                   int64_t ors, int64_t ocs, float *lse, int64_t lrs) {
     typedef void (*narrow_fn)(const float *, const float *, const float *, int64_t, int64_t, const float *, int64_t,
                               int64_t, int64_t, float *, int64_t, int64_t, float *, int64_t);
-    static const narrow_fn fns[8] = {VM(attn_narrow_4_4_1), VM(attn_narrow_4_4_2), VM(attn_narrow_4_8_1),
-                                     VM(attn_narrow_4_8_2), VM(attn_narrow_8_4_1), VM(attn_narrow_8_4_2),
-                                     VM(attn_narrow_8_8_1), VM(attn_narrow_8_8_2)};
-    int kind = (EINC__ATTN_NARROW_PAD(d) == 8) * 4 + (EINC__ATTN_NARROW_PAD(e) == 8) * 2 + (nrows == 2);
-    fns[kind](qs, kt, vt, ldk, e, brow, m, valid0, vstep, o, ors, ocs, lse, lrs);
+    static const narrow_fn fns[4][3] = {{VM(attn_narrow_4_4_1), VM(attn_narrow_4_4_2), VM(attn_narrow_4_4_4)},
+                                        {VM(attn_narrow_4_8_1), VM(attn_narrow_4_8_2), NULL},
+                                        {VM(attn_narrow_8_4_1), VM(attn_narrow_8_4_2), VM(attn_narrow_8_4_4)},
+                                        {VM(attn_narrow_8_8_1), VM(attn_narrow_8_8_2), NULL}};
+    int64_t dp = EINC__ATTN_NARROW_PAD(d);
+    bool wide = EINC__ATTN_NARROW_PAD(e) == 8;
+    const narrow_fn *f = fns[(dp == 8) * 2 + wide];
+    for (int r = 0; r < nrows;) { /* four rows at once (two when e > 4), then two, then one */
+        int k = nrows - r >= 4 && !wide ? 2 : nrows - r >= 2 ? 1 : 0, rows = 1 << k;
+        f[k](qs + r * dp, kt, vt, ldk, e, brow ? brow + r * ldk : NULL, m, valid0 + r * vstep, vstep, o + r * ors, ors,
+             ocs, lse ? lse + r * lrs : NULL, lrs);
+        r += rows;
+    }
 }
 
 void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float *bias, int64_t nrows, int64_t n,
