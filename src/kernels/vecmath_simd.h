@@ -445,22 +445,27 @@ void VM(einc__vm_fence)(void) { v_fence(); }
 
 typedef struct {
     const float *xn, *xc, *ep; /* the next row (its max), this row (its exp), the last row's exps */
+    const float *xp;           /* log_softmax: the last row (its output is x - max - log sum) */
     float *ec, *yp;            /* this row's exps, the last row's output */
     V mx, vm, a, vf;           /* next row's max so far, this row's max, its sum so far, 1 / last sum */
+    V vmp;                     /* log_softmax: the last row's max (and vf its log sum) */
     VD lo, hi;                 /* this row's float64 sum */
 } VM(sm_rows);
 
 /* One block of four vectors at column i: the stages PM (max), PE (exp), PO (output, streaming
- * when NT). Always inlined, so that constant flags leave straight code. */
+ * when NT); LG: log_softmax (its exps are summed in float64 one by one, not kept). Always inlined,
+ * so that constant flags leave straight code. */
 static inline __attribute__((always_inline)) void VM(sm_block)(VM(sm_rows) * t, int64_t i, bool pm, bool pe, bool po,
-                                                               bool nt) {
+                                                               bool nt, bool lg) {
     if (pm) {
         for (int k = 0; k < 4 * W; k += 16) v_prefetch(t->xn + i + k + PREFETCH_AHEAD);
         V m01 = v_max(v_loadu(t->xn + i), v_loadu(t->xn + i + W));
         V m23 = v_max(v_loadu(t->xn + i + 2 * W), v_loadu(t->xn + i + 3 * W));
         t->mx = v_max(v_max(m01, m23), t->mx); /* NaN lanes dropped: the sum catches them */
     }
-    if (pe) {
+    if (pe && lg)
+        for (int k = 0; k < 4; k++) vd_add_f(&t->lo, &t->hi, VM(vexp_le0)(v_sub(v_loadu(t->xc + i + k * W), t->vm)));
+    if (pe && !lg) {
         V ek[4];
         for (int k = 0; k < 4; k++) {
             ek[k] = VM(vexp_le0)(v_sub(v_loadu(t->xc + i + k * W), t->vm));
@@ -471,25 +476,27 @@ static inline __attribute__((always_inline)) void VM(sm_block)(VM(sm_rows) * t, 
     }
     if (po)
         for (int k = 0; k < 4; k++) {
-            V y = v_mul(v_loadu(t->ep + i + k * W), t->vf);
+            V y =
+                lg ? v_sub(v_sub(v_loadu(t->xp + i + k * W), t->vmp), t->vf) : v_mul(v_loadu(t->ep + i + k * W), t->vf);
             if (nt) v_stream(t->yp + i + k * W, y);
             else v_storeu(t->yp + i + k * W, y);
         }
 }
 
 /* The columns past the last whole block: whole vectors, then one masked. */
-static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, bool pe, bool po, bool nt) {
+static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, bool pe, bool po, bool nt, bool lg) {
     for (; i < n; i += W) {
         int64_t left = n - i;
         if (pm) t->mx = v_max(left >= W ? v_loadu(t->xn + i) : v_load_tail(t->xn + i, left, -INFINITY), t->mx);
         if (pe) {
             V v = left >= W ? v_loadu(t->xc + i) : v_load_tail(t->xc + i, left, -INFINITY);
             V ek = VM(vexp_le0)(v_sub(v, t->vm));
-            v_storeu(t->ec + i, ek); /* a whole vector: the buffer has room, and the output reads it */
-            t->a = v_add(t->a, ek);
+            if (lg) vd_add_f(&t->lo, &t->hi, ek);
+            else v_storeu(t->ec + i, ek), t->a = v_add(t->a, ek); /* whole: the buffer has room */
         }
         if (po) {
-            V y = v_mul(v_loadu(t->ep + i), t->vf);
+            V y = lg ? v_sub(v_sub(left >= W ? v_loadu(t->xp + i) : v_load_tail(t->xp + i, left, 0.0f), t->vmp), t->vf)
+                     : v_mul(v_loadu(t->ep + i), t->vf);
             if (left < W) v_store_tail(t->yp + i, y, left);
             else if (nt) v_stream(t->yp + i, y);
             else v_storeu(t->yp + i, y);
@@ -499,11 +506,13 @@ static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, b
 
 /* The pipeline over nrows (a multiple of R) rows, R rows per step: short rows take two at once,
  * so that the per-step work (the sum, 1 / sum, the next max, the loop) is shared and the two
- * rows' chains overlap. ebuf: [2][R][ld] floats. */
+ * rows' chains overlap. ebuf: [2][R][ld] floats (softmax). LG: log_softmax, whose output pass
+ * reads the last row's x again (from L1 or L2) instead of kept exponentials. */
 static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t yr, const float *x, int64_t xr,
                                                                int64_t nrows, int64_t n, bool stream, float *ebuf,
-                                                               int64_t ld, const int R) {
-    float inv[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, r[2] = {0.0f, 0.0f};
+                                                               int64_t ld, const int R, const bool lg) {
+    /* per row of the last step: 1 / sum (log_softmax: log sum) and the max; r: this step's maxes */
+    float last[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, lastm[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, r[2] = {0.0f, 0.0f};
     for (int k = 0; k < R; k++) r[k] = VM(row_max)(x + k * xr, n);
     int64_t nb = n / (4 * W) * (4 * W), steps = nrows / R;
     for (int64_t j = 0; j <= steps; j++) {
@@ -514,28 +523,32 @@ static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t
         for (int k = 0; k < R; k++) {
             int64_t row = j * R + k;
             t[k].xn = pm ? x + (row + R) * xr : x, t[k].xc = pe ? x + row * xr : x;
+            t[k].xp = po ? x + (row - R) * xr : x;
             t[k].ep = ebuf + ((cur ^ 1) * R + k) * ld, t[k].ec = ebuf + (cur * R + k) * ld;
             t[k].yp = po ? y + (row - R) * yr : y;
             t[k].mx = v_set1(-INFINITY), t[k].vm = v_set1(r[k] == -INFINITY ? 0.0f : r[k]);
-            t[k].a = v_zero(), t[k].vf = v_set1(inv[cur ^ 1][k]), t[k].lo = t[k].hi = vd_zero();
+            t[k].a = v_zero(), t[k].vf = v_set1(last[cur ^ 1][k]), t[k].vmp = v_set1(lastm[cur ^ 1][k]);
+            t[k].lo = t[k].hi = vd_zero();
             nt = nt && ((uintptr_t)t[k].yp & (W * 4 - 1)) == 0;
         }
         int64_t i = 0;
         if (pm && pe && po && nt)
             for (; i < nb; i += 4 * W)
-                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, true, true, true, true);
+                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, true, true, true, true, lg);
         else if (pm && pe && po)
             for (; i < nb; i += 4 * W)
-                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, true, true, true, false);
+                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, true, true, true, false, lg);
         else /* the first step and the last two: any stages */
             for (; i < nb; i += 4 * W)
-                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, pm, pe, po, nt);
+                for (int k = 0; k < R; k++) VM(sm_block)(&t[k], i, pm, pe, po, nt, lg);
         for (int k = 0; k < R; k++) {
-            VM(sm_tail)(&t[k], i, n, pm, pe, po, nt);
+            VM(sm_tail)(&t[k], i, n, pm, pe, po, nt, lg);
             if (pe) {
                 vd_add_f(&t[k].lo, &t[k].hi, t[k].a);
                 double s = vd_hsum(vd_add(t[k].lo, t[k].hi));
-                inv[cur][k] = isnan(s) || !isfinite(r[k]) ? NAN : (float)(1.0 / s); /* NaN, +inf or only -inf */
+                bool bad = isnan(s) || !isfinite(r[k]); /* NaN, +inf or only -inf: NaN */
+                last[cur][k] = bad ? NAN : lg ? (float)log(s) : (float)(1.0 / s);
+                lastm[cur][k] = bad ? NAN : r[k];
             }
             if (pm) r[k] = v_hmax(t[k].mx);
         }
@@ -545,17 +558,20 @@ static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t
 /* Rows up to this long go two per step. */
 #define VM_SM_PAIR_ROW 256
 
+/* softmax (lg: log_softmax) of rows of at most EINC__VM_KEEP elements. */
 static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
-                                  bool stream) {
+                                  bool stream, bool lg) {
     _Alignas(64) float ebuf[2 * (EINC__VM_KEEP + W)]; /* + W: the tail stores a whole vector */
     int64_t paired = n <= VM_SM_PAIR_ROW ? nrows & ~(int64_t)1 : 0;
-    if (paired) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2);
-    if (nrows > paired)
-        VM(sm_steps)(y + paired * yr, yr, x + paired * xr, xr, nrows - paired, n, stream, ebuf, EINC__VM_KEEP + W, 1);
+    if (paired && lg) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, true);
+    else if (paired) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, false);
+    y += paired * yr, x += paired * xr, nrows -= paired;
+    if (nrows > 0 && lg) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, true);
+    else if (nrows > 0) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, false);
 }
 
-/* log_softmax of rows, software-pipelined: each block step runs the statistics pass of row j
- * (float64 sums, the online form for rows over VM_SHORT_ROW) and the output pass of row j - 1
+/* log_softmax of rows longer than EINC__VM_KEEP, software-pipelined: each block step runs the
+ * statistics pass of row j (the online form, float64 sums) and the output pass of row j - 1
  * (x - max - log(sum), from x, just read), streaming into y, so that compute and writes overlap. */
 static void VM(log_softmax_rows)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
                                  bool stream) {
@@ -572,10 +588,6 @@ static void VM(log_softmax_rows)(float *y, int64_t yr, const float *x, int64_t x
         VD acc[8];
         for (int k = 0; k < 8; k++) acc[k] = vd_zero();
         V re = v_zero();
-        if (p1 && n <= VM_SHORT_ROW) { /* the row's max first: the statistics pass never rescales */
-            r = VM(row_max)(xp, n);
-            if (r != -INFINITY) re = v_set1(r);
-        }
         for (int64_t i = 0; i < n; i += 4 * W) {
             if (p1) {
                 V v[4];
@@ -608,8 +620,8 @@ static void VM(log_softmax_rows)(float *y, int64_t yr, const float *x, int64_t x
 
 void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
                                    bool is_log, bool stream) {
-    if (is_log) VM(log_softmax_rows)(y, yr, x, xr, nrows, n, stream);
-    else VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream);
+    if (n <= EINC__VM_KEEP) VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream, is_log);
+    else VM(log_softmax_rows)(y, yr, x, xr, nrows, n, stream); /* softmax: never above EINC__VM_KEEP */
 }
 
 /* ---- fused attention's row steps (vecmath.h) ------------------------------------------------ */
