@@ -686,6 +686,53 @@ TEST(reductions) {
     einc_ctx_destroy(ctx);
 }
 
+/* NaN and infinities, float16 overflow, integer sums and products that wrap around in 64 bits
+ * (NumPy's uint64 for uint8: the same bits), any/all; logsumexp against float64. */
+TEST(reduction_edges) {
+    static const struct {
+        const char *name;
+        einc_op op;
+    } ops[] = {{"sum", EINC_OP_SUM},       {"prod", EINC_OP_PROD},     {"max", EINC_OP_MAX}, {"min", EINC_OP_MIN},
+               {"argmax", EINC_OP_ARGMAX}, {"argmin", EINC_OP_ARGMIN}, {"any", EINC_OP_ANY}, {"all", EINC_OP_ALL}};
+    einc_ctx *ctx = einc_ctx_create();
+    for (int k = 0; k < 5; k++) {
+        einc_scope_begin(ctx);
+        einc_dtype dt = storage[k];
+        const char *dn = einc_dtype_name(dt);
+        char name[96], what[128];
+        snprintf(name, sizeof name, "rx_x_%s", dn);
+        einc_tensor *x = golden(ctx, name, dt); /* [4, 40] */
+        /* the same values, column-major: the reductions' strided passes */
+        einc_tensor *t =
+            einc_tensor_transpose(ctx, einc_tensor_contiguous(ctx, einc_tensor_transpose(ctx, x, 0, 1)), 0, 1);
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+            snprintf(name, sizeof name, "rx_%s_%s", ops[i].name, dn);
+            einc_tensor *want = ar_golden(ctx, name, dt);
+            for (int layout = 0; layout < 2; layout++) {
+                einc_tensor *in = layout ? t : x, *got = NULL;
+                snprintf(what, sizeof what, "%s of %s edge rows (%s)", ops[i].name, dn, layout ? "strided" : "rows");
+                if (ops[i].op == EINC_OP_ARGMAX || ops[i].op == EINC_OP_ARGMIN)
+                    CHECK_EQ_INT(einc_apply(ctx, ops[i].op, "a [b] -> a", 1, &in, 1, &got, EINC_NO_AXES, NULL),
+                                 EINC_OK);
+                else got = (einc_reduce)(ctx, ops[i].op, "a [b]", in, EINC_NO_AXES);
+                SAME_BITS(got, want, what);
+            }
+        }
+        snprintf(name, sizeof name, "red_x_%s", dn);
+        einc_tensor *r = golden(ctx, name, dt);
+        snprintf(name, sizeof name, "rx_lse_%s", dn);
+        einc_tensor *want = ar_golden(ctx, name, dt), *got = einc_logsumexp(ctx, "a [b]", r);
+        CHECK(got && einc_tensor_dtype(got) == einc_tensor_dtype(want));
+        /* float16/bfloat16: within one unit in the last place of the float64 truth rounded once */
+        double rtol = dt == EINC_FLOAT16 ? 1e-3 : dt == EINC_BFLOAT16 ? 8e-3 : 1e-12;
+        CHECK_TENSOR_CLOSE_ANYTYPE(einc_tensor_cast(ctx, got, EINC_FLOAT64), einc_tensor_cast(ctx, want, EINC_FLOAT64),
+                                   rtol, 0.0);
+        CHECK_OK(ctx);
+        einc_scope_end(ctx);
+    }
+    einc_ctx_destroy(ctx);
+}
+
 /* ---- dot ----------------------------------------------------------------------------------- */
 
 TEST(dot_accumulates_in_float32) {
@@ -776,6 +823,7 @@ int main(void) {
     RUN(comparisons_and_where_across_dtypes);
     RUN(elementwise_arithmetic);
     RUN(reductions);
+    RUN(reduction_edges);
     RUN(dot_accumulates_in_float32);
     RUN(matmul_and_softmax);
     return test_summary();
