@@ -798,6 +798,22 @@ TEST(matmul_and_softmax) {
         CHECK_TENSOR_CLOSE(einc_log_softmax(ctx, "a [b]", x), lsm, ulp, 0.0);
         CHECK_TENSOR_CLOSE(einc_tensor_log_softmax(ctx, x, 1), lsm, ulp, 0.0);
     }
+    /* einc_explain describes the widened call that einc_apply runs (the fuzzer found it refusing
+     * these dtypes while einc_apply took them) */
+    for (int k = 0; k < 5; k++) {
+        einc_tensor *x = einc_tensor_transpose(ctx, einc_tensor_zeros(ctx, storage[k], EINC_SHAPE(3, 2)), 0, 1);
+        einc_dtype wide = storage[k] == EINC_FLOAT16 || storage[k] == EINC_BFLOAT16 ? EINC_FLOAT32 : EINC_INT32;
+        for (int op = EINC_OP_SOFTMAX; op <= EINC_OP_LOG_SOFTMAX; op++) {
+            char text[2048], want[160];
+            CHECK(einc_explain(ctx, (einc_op)op, "a [b]", 1, &x, EINC_NO_AXES, NULL, text, sizeof text) > 0);
+            snprintf(want, sizeof want, "(input #1, %s, is first converted to a contiguous %s copy",
+                     einc_dtype_name(storage[k]), einc_dtype_name(wide));
+            CHECK(strstr(text, want) != NULL);
+            CHECK(strstr(text, "NORMALISE") != NULL);
+            einc_tensor *y = NULL;
+            CHECK_EQ_INT(einc_apply(ctx, (einc_op)op, "a [b]", 1, &x, 1, &y, EINC_NO_AXES, NULL), EINC_OK);
+        }
+    }
     SAME_BITS(einc_tensor_matmul(ctx, test_golden(ctx, "dtypes/dot_a_int8"), test_golden(ctx, "dtypes/dot_b_int8")),
               test_golden(ctx, "dtypes/dot_ab_int8"), "int8 matmul");
     einc_tensor *s8 = einc_tensor_softmax(ctx, test_golden(ctx, "dtypes/dot_a_int8"), 2); /* integers: float64 */
