@@ -450,9 +450,6 @@ TEST(unsupported_operations_name_the_dtype) {
     einc_tensor *h = einc_tensor_zeros(ctx, EINC_FLOAT16, EINC_SHAPE(2, 3));
     einc_tensor *f = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3));
     einc_tensor *q = einc_tensor_zeros(ctx, EINC_INT8, EINC_SHAPE(3, 2));
-    CHECK(einc_tensor_conv2d_1x1(ctx, einc_tensor_zeros(ctx, EINC_FLOAT16, EINC_SHAPE(1, 2, 3, 3)),
-                                 einc_tensor_zeros(ctx, EINC_FLOAT16, EINC_SHAPE(4, 2, 1, 1)), NULL) == NULL);
-    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_tensor_conv2d_1x1: x has dtype float16, which this operation does not support");
     CHECK(einc_attention(ctx, "n d, m d, m e -> n e", h, h, h, EINC_NO_AXES, NULL) == NULL);
     CHECK_ERROR(ctx, EINC_EDTYPE, "einc_attention: ");
     (void)f;
@@ -733,6 +730,73 @@ TEST(reduction_edges) {
     einc_ctx_destroy(ctx);
 }
 
+/* ---- conv2d_1x1 and Linear ---------------------------------------------------------------- */
+
+/* A tensor of `dt` with values v(i) = lo + (i * 37 + 11) % span, scaled by `scale`. */
+static einc_tensor *ramp(einc_ctx *ctx, einc_dtype dt, int ndim, const int64_t *shape, int lo, int span, double scale) {
+    einc_tensor *t = einc_tensor_empty(ctx, EINC_FLOAT64, ndim, shape);
+    double *p = einc_tensor_data(t);
+    for (int64_t i = 0; i < einc_tensor_numel(t); i++) p[i] = (lo + (int)((i * 37 + 11) % span)) * scale;
+    return einc_tensor_cast(ctx, t, dt);
+}
+
+/* The truth is the same call on float64 (or int64) copies, rounded (or wrapped) once by
+ * einc_tensor_cast: the values are exact in every dtype involved, x and w 8-bit multiples of 1/64,
+ * so the float32 or int32 sums are exact and the one rounding is the only one (a second rounding,
+ * of the product before the bias, would differ in some elements). */
+TEST(conv2d_1x1_and_linear_compute_wide_and_round_once) {
+    einc_ctx *ctx = einc_ctx_create();
+    for (int k = 0; k < 5; k++) {
+        einc_scope_begin(ctx);
+        einc_dtype dt = storage[k];
+        bool fl = dt == EINC_FLOAT16 || dt == EINC_BFLOAT16;
+        int lo = fl ? -255 : dt == EINC_UINT8 ? 0 : -100, span = fl ? 511 : dt == EINC_UINT8 ? 200 : 201;
+        double sc = fl ? 1.0 / 64 : 1.0;
+        einc_dtype wide = fl ? EINC_FLOAT64 : EINC_INT64;
+        einc_tensor *x = ramp(ctx, dt, EINC_SHAPE(2, 3, 4, 5), lo, span, sc);
+        einc_tensor *w = ramp(ctx, dt, EINC_SHAPE(6, 3, 1, 1), lo + 7, span, sc);
+        einc_tensor *b = ramp(ctx, dt, EINC_SHAPE(6), lo + 3, span, sc);
+        char what[96];
+        snprintf(what, sizeof what, "conv2d_1x1 of %s", einc_dtype_name(dt));
+        einc_tensor *want =
+            einc_tensor_cast(ctx,
+                             einc_tensor_conv2d_1x1(ctx, einc_tensor_cast(ctx, x, wide), einc_tensor_cast(ctx, w, wide),
+                                                    einc_tensor_cast(ctx, b, wide)),
+                             dt);
+        SAME_BITS(einc_tensor_conv2d_1x1(ctx, x, w, b), want, what);
+        /* a transposed x (H becomes a batch dimension in the GEMM) */
+        einc_tensor *xt =
+            einc_tensor_permute(ctx, einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, x, EINC_DIMS(0, 1, 3, 2))),
+                                EINC_DIMS(0, 1, 3, 2));
+        SAME_BITS(einc_tensor_conv2d_1x1(ctx, xt, w, b), want, what);
+        /* the module form */
+        einc_conv1x1 conv = {3, 6, w, b};
+        SAME_BITS(einc_conv1x1_forward(ctx, &conv, x), want, what);
+        /* mixed with float32 weights: a float32 result (NumPy's promotion), no rounding */
+        einc_tensor *w32 = einc_tensor_cast(ctx, w, EINC_FLOAT32);
+        einc_tensor *y32 = einc_tensor_conv2d_1x1(ctx, x, w32, NULL);
+        SAME_BITS(y32, einc_tensor_conv2d_1x1(ctx, einc_tensor_cast(ctx, x, EINC_FLOAT32), w32, NULL), what);
+        if (fl) {
+            /* Linear: y [4, 6] = x [4, 3] @ w [6, 3]^T + b, once rounded */
+            einc_tensor *lx = ramp(ctx, dt, EINC_SHAPE(4, 3), lo + 1, span, sc);
+            einc_tensor *lw = einc_tensor_view(ctx, w, EINC_SHAPE(6, 3));
+            einc_linear lin = {3, 6, lw, b};
+            einc_tensor *lwant =
+                einc_tensor_cast(ctx,
+                                 einc_add(ctx, "n o, o",
+                                          einc_dot(ctx, "n i, o i -> n o", einc_tensor_cast(ctx, lx, wide),
+                                                   einc_tensor_cast(ctx, lw, wide)),
+                                          einc_tensor_cast(ctx, b, wide)),
+                                 dt);
+            snprintf(what, sizeof what, "linear of %s", einc_dtype_name(dt));
+            SAME_BITS(einc_linear_forward(ctx, &lin, lx), lwant, what);
+        }
+        CHECK_OK(ctx);
+        einc_scope_end(ctx);
+    }
+    einc_ctx_destroy(ctx);
+}
+
 /* ---- dot ----------------------------------------------------------------------------------- */
 
 TEST(dot_accumulates_in_float32) {
@@ -840,6 +904,7 @@ int main(void) {
     RUN(elementwise_arithmetic);
     RUN(reductions);
     RUN(reduction_edges);
+    RUN(conv2d_1x1_and_linear_compute_wide_and_round_once);
     RUN(dot_accumulates_in_float32);
     RUN(matmul_and_softmax);
     return test_summary();
