@@ -230,8 +230,10 @@ def test_vmap_and_arange_take_the_new_dtypes():
     same(einc.arange("a [1]", a=5, dtype="int16"), np.arange(5, dtype=np.int16)[:, None])
 
 
-def test_bfloat16_is_not_a_numpy_dtype():
-    """NumPy has no bfloat16; an ml_dtypes array (a user-defined NumPy type) is refused with a
-    TypeError that says what einc takes."""
-    with pytest.raises(TypeError, match="complex64.*float16, int64, int32, int16, int8, uint8 and bool"):
-        einc.sum("[a]", np.zeros(3, np.complex64))
+def test_other_dtypes_are_refused_naming_what_einc_takes():
+    """uint16, uint32, uint64 and complex have no einc dtype (nor has ml_dtypes' bfloat16, a
+    user-defined NumPy type): a TypeError naming the dtype and listing einc's."""
+    for dt in (np.complex64, np.uint16, np.uint32, np.uint64):
+        with pytest.raises(TypeError, match=np.dtype(dt).name + "; einc supports float32, float64, float16, int64, "
+                           "int32, int16, int8, uint8 and bool"):
+            einc.sum("[a]", np.zeros(3, dt))
