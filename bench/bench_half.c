@@ -1,12 +1,13 @@
-/* bench_half.c — float16 work against the same work in float32 and against memcpy: casts both
- * ways, elementwise add, a sum, and a 1x1 matmul-free softmax row pass, on 4M elements, one thread.
+/* bench_half.c — float16 and bfloat16 work against the same work in float32 and against memcpy:
+ * casts both ways, elementwise add, a sum, and a softmax over rows, on 4M elements, one thread.
  *
  * The casts write a preallocated, warm destination with einc_tensor_copy_ (no allocation timed);
  * add, sum and softmax allocate their result in a scope that is ended after each run, so einc's
  * pool serves the memory warm. The memcpy baseline copies the bytes the case reads plus writes
  * (ratio = memcpy time / einc time: 1.0 would be as fast as copying that much memory). The float16
- * kernels convert through float32: with F16C at dispatch level avx2 and avx512, element by element
- * at baseline (EINC_CPU=baseline shows that path on the same machine).
+ * and bfloat16 kernels convert through float32: with F16C (bfloat16: AVX2 integer code) at
+ * dispatch level avx2 and avx512, element by element at baseline (EINC_CPU=baseline shows that
+ * path on the same machine).
  *
  *   build/bench_half                   the CPU's best level
  *   EINC_CPU=baseline build/bench_half the portable conversions
@@ -77,7 +78,7 @@ static void row(const char *what, half_arg *h, size_t bytes, int reps, double f3
 
 int main(void) {
     int reps = bench_reps(10);
-    bench_header("bench_half: float16 against float32 and memcpy, 4M elements, 1 thread", 1, NULL, NULL);
+    bench_header("bench_half: float16 and bfloat16 against float32 and memcpy, 4M elements, 1 thread", 1, NULL, NULL);
     einc_ctx *ctx = einc_ctx_create();
     einc_set_threads(ctx, 1);
     einc_tensor *x32 = einc_tensor_empty(ctx, EINC_FLOAT32, EINC_SHAPE(N / 1024, 1024));
@@ -88,9 +89,11 @@ int main(void) {
         py[i] = (float)((i * 104729) % 997) * 0.003f;
     }
     einc_tensor *x16 = einc_tensor_cast(ctx, x32, EINC_FLOAT16), *y16 = einc_tensor_cast(ctx, y32, EINC_FLOAT16);
+    einc_tensor *xb = einc_tensor_cast(ctx, x32, EINC_BFLOAT16), *yb = einc_tensor_cast(ctx, y32, EINC_BFLOAT16);
+    einc_tensor *db = einc_tensor_empty(ctx, EINC_BFLOAT16, EINC_SHAPE(N / 1024, 1024));
     einc_tensor *d16 = einc_tensor_empty(ctx, EINC_FLOAT16, EINC_SHAPE(N / 1024, 1024));
     einc_tensor *d32 = einc_tensor_empty(ctx, EINC_FLOAT32, EINC_SHAPE(N / 1024, 1024));
-    if (!x16 || !y16 || !d16 || !d32) {
+    if (!x16 || !y16 || !d16 || !d32 || !xb || !yb || !db) {
         fprintf(stderr, "bench_half: %s\n", einc_errmsg(ctx));
         return 1;
     }
@@ -114,6 +117,14 @@ int main(void) {
     row("sum float32 (16 MiB)", &c, f4, reps, 0);
     c = (half_arg){ctx, x16, NULL, NULL, 2, EINC_OK};
     row("sum float16 (8 MiB)", &c, h2, reps, s32);
+    c = (half_arg){ctx, x32, NULL, db, 0, EINC_OK};
+    row("cast float32 -> bfloat16 (24 MiB)", &c, f4 + h2, reps, t32);
+    c = (half_arg){ctx, xb, NULL, d32, 0, EINC_OK};
+    row("cast bfloat16 -> float32 (24 MiB)", &c, f4 + h2, reps, t32);
+    c = (half_arg){ctx, xb, yb, NULL, 1, EINC_OK};
+    row("add bfloat16 (24 MiB)", &c, 3 * h2, reps, a32);
+    c = (half_arg){ctx, xb, NULL, NULL, 2, EINC_OK};
+    row("sum bfloat16 (8 MiB)", &c, h2, reps, s32);
     c = (half_arg){ctx, x32, NULL, NULL, 3, EINC_OK};
     double m32 = bench_best(run_case, &c, reps) * 1e3;
     row("softmax rows of 1024 float32 (32 MiB)", &c, 2 * f4, reps, 0);

@@ -1,5 +1,5 @@
-/* test_half.c — the float16 <-> float32 run kernels (src/kernels/half.h) at every dispatch level
- * against their reference twins, bit for bit.
+/* test_half.c — the float16 and bfloat16 <-> float32 run kernels (src/kernels/half.h) at every
+ * dispatch level against their reference twins, bit for bit.
  *
  * Widening: all 65,536 float16 patterns (NaNs with every payload, subnormals, infinities, signed
  * zeros). Narrowing: every float32 within 3 ulps of each rounding boundary (the midpoint between
@@ -7,7 +7,9 @@
  * 65520), NaNs with assorted payloads (signalling ones too), infinities, float32 subnormals and a
  * stride-hopping sweep of all 2^32 patterns. Runs of every length around the vector width (tails)
  * at unit and non-unit strides, between guard elements. The reference twin itself is checked
- * against einc__f16_from_f64, which tests/test_dtypes.c checks against NumPy.
+ * against einc__f16_from_f64, which tests/test_dtypes.c checks against NumPy. bfloat16 the same
+ * way: all 65,536 patterns widened; narrowed, every float32 within 3 ulps of each bfloat16 midpoint,
+ * the specials and the sweep, its twin checked against einc__bf16_from_f64 (PyTorch's, there).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -138,9 +140,83 @@ TEST(narrowing_every_level) {
     free(got);
 }
 
+/* The bfloat16 narrowing inputs: the specials and sweep of narrowing_inputs plus the float32
+ * values near every midpoint between neighbouring bfloat16 values (a tie is exactly 0x8000 in
+ * the dropped half). */
+static float *bf16_inputs(int64_t *count) {
+    int64_t n0;
+    float *base = narrowing_inputs(&n0);
+    int64_t cap = n0 + 0x7f80 * 14, n = n0;
+    float *x = realloc(base, (size_t)cap * sizeof *x);
+    for (uint32_t h = 0; h < 0x7f80u; h++) {
+        uint32_t mid = (h << 16) | 0x8000u;
+        for (int d = -3; d <= 3; d++) {
+            x[n++] = f32_of_bits(mid + (uint32_t)d);
+            x[n++] = f32_of_bits((mid + (uint32_t)d) | 0x80000000u);
+        }
+    }
+    *count = n;
+    return x;
+}
+
+TEST(bfloat16_every_level) {
+    int64_t n;
+    float *x = bf16_inputs(&n);
+    uint16_t *want = malloc((size_t)n * 2), *got = malloc(((size_t)n + 2) * 2);
+    /* the twin against the float64 rounding (tests/test_dtypes.c checks that against PyTorch) */
+    einc__k_bf16_from_f32_ref(want, 1, x, n);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t w = einc__bf16_from_f64((double)x[i]);
+        bool nan = (w & 0x7f80u) == 0x7f80u && (w & 0x7fu);
+        bad += nan ? !((want[i] & 0x7f80u) == 0x7f80u && (want[i] & 0x7fu)) : want[i] != w;
+    }
+    CHECK_EQ_INT(bad, 0);
+    uint16_t *h = malloc(65536 * 2);
+    float *wf = malloc(65536 * 4), *gf = malloc((65536 + 2) * 4);
+    for (uint32_t i = 0; i < 65536; i++) h[i] = (uint16_t)(i * 40503u);
+    for (int lv = 0; lv < num_levels(); lv++) {
+        for (int64_t ds = 1; ds <= 2; ds++) {
+            int64_t m = n / ds;
+            einc__k_bf16_from_f32_ref(want, ds, x, m);
+            for (int64_t i = 0; i < m * ds + 2; i++) got[i] = 0x5a5a;
+            for (int64_t i = 0; i < m * ds; i++)
+                if (i % ds) want[i] = 0x5a5a;
+            einc__k_bf16_from_f32_with_isa(got + 1, ds, x, m, lv);
+            CHECK(memcmp(got + 1, want, (size_t)(m * ds) * 2) == 0);
+            CHECK(got[0] == 0x5a5a && got[m * ds + 1] == 0x5a5a);
+            int64_t k = 65536 / ds;
+            einc__k_f32_from_bf16_ref(wf, h, ds, k);
+            memset(gf, 0x5a, (size_t)(k + 2) * 4);
+            einc__k_f32_from_bf16_with_isa(gf + 1, h, ds, k, lv);
+            CHECK(memcmp(gf + 1, wf, (size_t)k * 4) == 0);
+            CHECK(bits_of_f32(gf[k + 1]) == 0x5a5a5a5au);
+        }
+        for (int64_t m = 0; m <= 40; m++) { /* every tail length, at an odd offset */
+            einc__k_bf16_from_f32_ref(want, 1, x + 5, m);
+            for (int64_t i = 0; i < m + 2; i++) got[i] = 0x5a5a;
+            einc__k_bf16_from_f32_with_isa(got + 1, 1, x + 5, m, lv);
+            CHECK(memcmp(got + 1, want, (size_t)m * 2) == 0);
+            CHECK(got[m + 1] == 0x5a5a);
+            einc__k_f32_from_bf16_ref(wf, h + 3, 1, m);
+            memset(gf, 0x5a, (size_t)(m + 2) * 4);
+            einc__k_f32_from_bf16_with_isa(gf + 1, h + 3, 1, m, lv);
+            CHECK(memcmp(gf + 1, wf, (size_t)m * 4) == 0);
+            CHECK(bits_of_f32(gf[m + 1]) == 0x5a5a5a5au);
+        }
+    }
+    free(x);
+    free(want);
+    free(got);
+    free(h);
+    free(wf);
+    free(gf);
+}
+
 int main(void) {
     RUN(reference_twin_matches_the_float64_rounding);
     RUN(widening_every_level);
     RUN(narrowing_every_level);
+    RUN(bfloat16_every_level);
     return test_summary();
 }

@@ -174,8 +174,8 @@ CONVERT_ROW(f32_from_bf16, float, uint16_t, einc__bf16_to_f32(x))
 CONVERT_ROW(f16_from_f32, uint16_t, float, einc__f16_from_f32(x))
 CONVERT_ROW(bf16_from_f32, uint16_t, float, einc__bf16_from_f32(x))
 
-/* The float16 rows at level AVX2 and up: F16C where the float32 side is contiguous (half.h; the
- * same bits as the loops above). */
+/* The float16 and bfloat16 rows at level AVX2 and up: vector code where the float32 side is
+ * contiguous (half.h; the same bits as the loops above). */
 static void f32_from_f16_f16c(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
                               einc_dtype st) {
     if (ds != 1) {
@@ -191,6 +191,22 @@ static void f16_from_f32_f16c(char *dst, int64_t ds, const char *src, int64_t ss
         return;
     }
     einc__k_f16_from_f32_with_isa((uint16_t *)(void *)dst, ds, (const float *)(const void *)src, n, EINC_CPU_AVX2);
+}
+static void f32_from_bf16_avx2(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
+                               einc_dtype st) {
+    if (ds != 1) {
+        f32_from_bf16(dst, ds, src, ss, n, dt, st);
+        return;
+    }
+    einc__k_f32_from_bf16_with_isa((float *)(void *)dst, (const uint16_t *)(const void *)src, ss, n, EINC_CPU_AVX2);
+}
+static void bf16_from_f32_avx2(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
+                               einc_dtype st) {
+    if (ss != 1) {
+        bf16_from_f32(dst, ds, src, ss, n, dt, st);
+        return;
+    }
+    einc__k_bf16_from_f32_with_isa((uint16_t *)(void *)dst, ds, (const float *)(const void *)src, n, EINC_CPU_AVX2);
 }
 
 static row_fn move_row_for(size_t elem_size) {
@@ -209,8 +225,8 @@ static row_fn row_for(einc_dtype dt, einc_dtype st, int isa) {
     if (dt == st) return move_row_for(einc_dtype_size(dt));
     if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) return isa >= EINC_CPU_AVX2 ? f32_from_f16_f16c : f32_from_f16;
     if (dt == EINC_FLOAT16 && st == EINC_FLOAT32) return isa >= EINC_CPU_AVX2 ? f16_from_f32_f16c : f16_from_f32;
-    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) return f32_from_bf16;
-    if (dt == EINC_BFLOAT16 && st == EINC_FLOAT32) return bf16_from_f32;
+    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) return isa >= EINC_CPU_AVX2 ? f32_from_bf16_avx2 : f32_from_bf16;
+    if (dt == EINC_BFLOAT16 && st == EINC_FLOAT32) return isa >= EINC_CPU_AVX2 ? bf16_from_f32_avx2 : bf16_from_f32;
     if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) return convert_row_any;
     switch (dt) {
     case EINC_FLOAT32:
