@@ -7,9 +7,12 @@
  *   byte 0      operation (index into einc_op, modulo EINC_OP_COUNT_)
  *   byte 1      bits 0-1: number of input tensors (0-3); bit 2: keepdims; bit 3: expression bytes
  *               are tokens (see `tokens` below) instead of raw text; bit 4: fail the allocation
- *               number <byte 2> (counted from the call); bits 5-7: unused
+ *               number <byte 2> (counted from the call); bit 5: the inputs' dtypes come from the
+ *               second list (below); bits 6-7: unused
  *   byte 2      allocation budget for bit 4
- *   per tensor  one byte: bits 0-2 ndim (0-5, 6 and 7 read as 0 and 1), bits 3-5 dtype (modulo 5),
+ *   per tensor  one byte: bits 0-2 ndim (0-5, 6 and 7 read as 0 and 1), bits 3-5 dtype: without
+ *               bit 5 of byte 1 modulo 5 (float32 float64 int64 int32 bool), with it one of float16
+ *               bfloat16 uint8 int8 int16 float32 float64 int64 (so the new dtypes meet the old),
  *               bits 6-7 layout (contiguous, transposed, reversed = negative strides, broadcast
  *               from length 1 = stride 0); then one byte per dimension: length 1 + b % 4
  *               (at most 256 elements per tensor: dimensions past the cap become 1)
@@ -252,7 +255,18 @@ static inline bool einc_fuzz_notation_same(const einc_tensor *a, const einc_tens
     return true;
 }
 
-/* Fills t (contiguous) with small values: zeros, negatives, integers. */
+/* The float16 and bfloat16 bits of v/2 for v in -5..5 (exact in both: no rounding to get wrong). */
+static inline uint16_t einc_fuzz_notation_half(int v, bool brain) {
+    float f = (float)v * 0.5f;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if (brain) return (uint16_t)(u >> 16);
+    if (v == 0) return 0;
+    uint32_t sign = (u >> 31) << 15, exp = ((u >> 23) & 0xffu) - 127u + 15u, man = (u >> 13) & 0x3ffu;
+    return (uint16_t)(sign | (exp << 10) | man);
+}
+
+/* Fills t (contiguous) with small values: zeros, negatives, integers (uint8: their magnitudes). */
 static inline void einc_fuzz_notation_fill(einc_tensor *t) {
     int64_t n = einc_tensor_numel(t);
     void *p = einc_tensor_data(t);
@@ -264,16 +278,22 @@ static inline void einc_fuzz_notation_fill(einc_tensor *t) {
         case EINC_INT64: ((int64_t *)p)[i] = v; break;
         case EINC_INT32: ((int32_t *)p)[i] = v; break;
         case EINC_BOOL: ((uint8_t *)p)[i] = v > 0; break;
-        default: break; /* the inputs use the first five dtypes (the dtype byte % 5) */
+        case EINC_FLOAT16: ((uint16_t *)p)[i] = einc_fuzz_notation_half(v, false); break;
+        case EINC_BFLOAT16: ((uint16_t *)p)[i] = einc_fuzz_notation_half(v, true); break;
+        case EINC_UINT8: ((uint8_t *)p)[i] = (uint8_t)(v < 0 ? -v : v); break;
+        case EINC_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
+        case EINC_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
         }
     }
 }
 
 /* One input tensor as the bytes describe it; NULL if it could not be made (out of memory). */
-static inline einc_tensor *einc_fuzz_notation_input(einc_ctx *ctx, einc_fuzz_notation_reader *r) {
+static inline einc_tensor *einc_fuzz_notation_input(einc_ctx *ctx, einc_fuzz_notation_reader *r, bool new_dtypes) {
+    static const einc_dtype second[8] = {EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8,   EINC_INT8,
+                                         EINC_INT16,   EINC_FLOAT32,  EINC_FLOAT64, EINC_INT64};
     unsigned b = einc_fuzz_notation_byte(r);
     int nd = (int)(b & 7u) % 6;
-    einc_dtype dtype = (einc_dtype)((b >> 3) % 5);
+    einc_dtype dtype = new_dtypes ? second[(b >> 3) & 7u] : (einc_dtype)((b >> 3) % 5);
     unsigned layout = b >> 6;
     int64_t shape[8], total = 1;
     for (int d = 0; d < nd; d++) {
@@ -344,6 +364,7 @@ static inline const char *einc_fuzz_notation_run(einc_fuzz_notation_result *res,
     unsigned budget = einc_fuzz_notation_byte(&r);
     int ninputs = (int)(flags & 3u);
     bool keepdims = (flags >> 2) & 1u, tokens = (flags >> 3) & 1u, fail_alloc = (flags >> 4) & 1u;
+    bool new_dtypes = (flags >> 5) & 1u;
 #ifdef EINC_FUZZ_NOTATION_NO_ALLOC_FAILURES /* to explore past open allocation-failure bugs */
     fail_alloc = false;
 #endif
@@ -359,7 +380,7 @@ static inline const char *einc_fuzz_notation_run(einc_fuzz_notation_result *res,
 
     const char *why = NULL;
     einc_tensor *in[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < ninputs; i++) in[i] = einc_fuzz_notation_input(ctx, &r);
+    for (int i = 0; i < ninputs; i++) in[i] = einc_fuzz_notation_input(ctx, &r, new_dtypes);
     einc_axis axes_v[4];
     int naxes = (int)(einc_fuzz_notation_byte(&r) % 5);
     size_t nnames = sizeof einc_fuzz_notation_names / sizeof einc_fuzz_notation_names[0];

@@ -450,9 +450,6 @@ TEST(unsupported_operations_name_the_dtype) {
     einc_tensor *h = einc_tensor_zeros(ctx, EINC_FLOAT16, EINC_SHAPE(2, 3));
     einc_tensor *f = einc_tensor_zeros(ctx, EINC_FLOAT32, EINC_SHAPE(2, 3));
     einc_tensor *q = einc_tensor_zeros(ctx, EINC_INT8, EINC_SHAPE(3, 2));
-    CHECK(einc_tensor_conv2d_1x1(ctx, einc_tensor_zeros(ctx, EINC_FLOAT16, EINC_SHAPE(1, 2, 3, 3)),
-                                 einc_tensor_zeros(ctx, EINC_FLOAT16, EINC_SHAPE(4, 2, 1, 1)), NULL) == NULL);
-    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_tensor_conv2d_1x1: x has dtype float16, which this operation does not support");
     CHECK(einc_attention(ctx, "n d, m d, m e -> n e", h, h, h, EINC_NO_AXES, NULL) == NULL);
     CHECK_ERROR(ctx, EINC_EDTYPE, "einc_attention: ");
     (void)f;
@@ -686,6 +683,120 @@ TEST(reductions) {
     einc_ctx_destroy(ctx);
 }
 
+/* NaN and infinities, float16 overflow, integer sums and products that wrap around in 64 bits
+ * (NumPy's uint64 for uint8: the same bits), any/all; logsumexp against float64. */
+TEST(reduction_edges) {
+    static const struct {
+        const char *name;
+        einc_op op;
+    } ops[] = {{"sum", EINC_OP_SUM},       {"prod", EINC_OP_PROD},     {"max", EINC_OP_MAX}, {"min", EINC_OP_MIN},
+               {"argmax", EINC_OP_ARGMAX}, {"argmin", EINC_OP_ARGMIN}, {"any", EINC_OP_ANY}, {"all", EINC_OP_ALL}};
+    einc_ctx *ctx = einc_ctx_create();
+    for (int k = 0; k < 5; k++) {
+        einc_scope_begin(ctx);
+        einc_dtype dt = storage[k];
+        const char *dn = einc_dtype_name(dt);
+        char name[96], what[128];
+        snprintf(name, sizeof name, "rx_x_%s", dn);
+        einc_tensor *x = golden(ctx, name, dt); /* [4, 40] */
+        /* the same values, column-major: the reductions' strided passes */
+        einc_tensor *t =
+            einc_tensor_transpose(ctx, einc_tensor_contiguous(ctx, einc_tensor_transpose(ctx, x, 0, 1)), 0, 1);
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+            snprintf(name, sizeof name, "rx_%s_%s", ops[i].name, dn);
+            einc_tensor *want = ar_golden(ctx, name, dt);
+            for (int layout = 0; layout < 2; layout++) {
+                einc_tensor *in = layout ? t : x, *got = NULL;
+                snprintf(what, sizeof what, "%s of %s edge rows (%s)", ops[i].name, dn, layout ? "strided" : "rows");
+                if (ops[i].op == EINC_OP_ARGMAX || ops[i].op == EINC_OP_ARGMIN)
+                    CHECK_EQ_INT(einc_apply(ctx, ops[i].op, "a [b] -> a", 1, &in, 1, &got, EINC_NO_AXES, NULL),
+                                 EINC_OK);
+                else got = (einc_reduce)(ctx, ops[i].op, "a [b]", in, EINC_NO_AXES);
+                SAME_BITS(got, want, what);
+            }
+        }
+        snprintf(name, sizeof name, "red_x_%s", dn);
+        einc_tensor *r = golden(ctx, name, dt);
+        snprintf(name, sizeof name, "rx_lse_%s", dn);
+        einc_tensor *want = ar_golden(ctx, name, dt), *got = einc_logsumexp(ctx, "a [b]", r);
+        CHECK(got && einc_tensor_dtype(got) == einc_tensor_dtype(want));
+        /* float16/bfloat16: within one unit in the last place of the float64 truth rounded once */
+        double rtol = dt == EINC_FLOAT16 ? 1e-3 : dt == EINC_BFLOAT16 ? 8e-3 : 1e-12;
+        CHECK_TENSOR_CLOSE_ANYTYPE(einc_tensor_cast(ctx, got, EINC_FLOAT64), einc_tensor_cast(ctx, want, EINC_FLOAT64),
+                                   rtol, 0.0);
+        CHECK_OK(ctx);
+        einc_scope_end(ctx);
+    }
+    einc_ctx_destroy(ctx);
+}
+
+/* ---- conv2d_1x1 and Linear ---------------------------------------------------------------- */
+
+/* A tensor of `dt` with values v(i) = lo + (i * 37 + 11) % span, scaled by `scale`. */
+static einc_tensor *ramp(einc_ctx *ctx, einc_dtype dt, int ndim, const int64_t *shape, int lo, int span, double scale) {
+    einc_tensor *t = einc_tensor_empty(ctx, EINC_FLOAT64, ndim, shape);
+    double *p = einc_tensor_data(t);
+    for (int64_t i = 0; i < einc_tensor_numel(t); i++) p[i] = (lo + (int)((i * 37 + 11) % span)) * scale;
+    return einc_tensor_cast(ctx, t, dt);
+}
+
+/* The truth is the same call on float64 (or int64) copies, rounded (or wrapped) once by
+ * einc_tensor_cast: the values are exact in every dtype involved, x and w 8-bit multiples of 1/64,
+ * so the float32 or int32 sums are exact and the one rounding is the only one (a second rounding,
+ * of the product before the bias, would differ in some elements). */
+TEST(conv2d_1x1_and_linear_compute_wide_and_round_once) {
+    einc_ctx *ctx = einc_ctx_create();
+    for (int k = 0; k < 5; k++) {
+        einc_scope_begin(ctx);
+        einc_dtype dt = storage[k];
+        bool fl = dt == EINC_FLOAT16 || dt == EINC_BFLOAT16;
+        int lo = fl ? -255 : dt == EINC_UINT8 ? 0 : -100, span = fl ? 511 : dt == EINC_UINT8 ? 200 : 201;
+        double sc = fl ? 1.0 / 64 : 1.0;
+        einc_dtype wide = fl ? EINC_FLOAT64 : EINC_INT64;
+        einc_tensor *x = ramp(ctx, dt, EINC_SHAPE(2, 3, 4, 5), lo, span, sc);
+        einc_tensor *w = ramp(ctx, dt, EINC_SHAPE(6, 3, 1, 1), lo + 7, span, sc);
+        einc_tensor *b = ramp(ctx, dt, EINC_SHAPE(6), lo + 3, span, sc);
+        char what[96];
+        snprintf(what, sizeof what, "conv2d_1x1 of %s", einc_dtype_name(dt));
+        einc_tensor *want =
+            einc_tensor_cast(ctx,
+                             einc_tensor_conv2d_1x1(ctx, einc_tensor_cast(ctx, x, wide), einc_tensor_cast(ctx, w, wide),
+                                                    einc_tensor_cast(ctx, b, wide)),
+                             dt);
+        SAME_BITS(einc_tensor_conv2d_1x1(ctx, x, w, b), want, what);
+        /* a transposed x (H becomes a batch dimension in the GEMM) */
+        einc_tensor *xt =
+            einc_tensor_permute(ctx, einc_tensor_contiguous(ctx, einc_tensor_permute(ctx, x, EINC_DIMS(0, 1, 3, 2))),
+                                EINC_DIMS(0, 1, 3, 2));
+        SAME_BITS(einc_tensor_conv2d_1x1(ctx, xt, w, b), want, what);
+        /* the module form */
+        einc_conv1x1 conv = {3, 6, w, b};
+        SAME_BITS(einc_conv1x1_forward(ctx, &conv, x), want, what);
+        /* mixed with float32 weights: a float32 result (NumPy's promotion), no rounding */
+        einc_tensor *w32 = einc_tensor_cast(ctx, w, EINC_FLOAT32);
+        einc_tensor *y32 = einc_tensor_conv2d_1x1(ctx, x, w32, NULL);
+        SAME_BITS(y32, einc_tensor_conv2d_1x1(ctx, einc_tensor_cast(ctx, x, EINC_FLOAT32), w32, NULL), what);
+        if (fl) {
+            /* Linear: y [4, 6] = x [4, 3] @ w [6, 3]^T + b, once rounded */
+            einc_tensor *lx = ramp(ctx, dt, EINC_SHAPE(4, 3), lo + 1, span, sc);
+            einc_tensor *lw = einc_tensor_view(ctx, w, EINC_SHAPE(6, 3));
+            einc_linear lin = {3, 6, lw, b};
+            einc_tensor *lwant =
+                einc_tensor_cast(ctx,
+                                 einc_add(ctx, "n o, o",
+                                          einc_dot(ctx, "n i, o i -> n o", einc_tensor_cast(ctx, lx, wide),
+                                                   einc_tensor_cast(ctx, lw, wide)),
+                                          einc_tensor_cast(ctx, b, wide)),
+                                 dt);
+            snprintf(what, sizeof what, "linear of %s", einc_dtype_name(dt));
+            SAME_BITS(einc_linear_forward(ctx, &lin, lx), lwant, what);
+        }
+        CHECK_OK(ctx);
+        einc_scope_end(ctx);
+    }
+    einc_ctx_destroy(ctx);
+}
+
 /* ---- dot ----------------------------------------------------------------------------------- */
 
 TEST(dot_accumulates_in_float32) {
@@ -751,6 +862,22 @@ TEST(matmul_and_softmax) {
         CHECK_TENSOR_CLOSE(einc_log_softmax(ctx, "a [b]", x), lsm, ulp, 0.0);
         CHECK_TENSOR_CLOSE(einc_tensor_log_softmax(ctx, x, 1), lsm, ulp, 0.0);
     }
+    /* einc_explain describes the widened call that einc_apply runs (the fuzzer found it refusing
+     * these dtypes while einc_apply took them) */
+    for (int k = 0; k < 5; k++) {
+        einc_tensor *x = einc_tensor_transpose(ctx, einc_tensor_zeros(ctx, storage[k], EINC_SHAPE(3, 2)), 0, 1);
+        einc_dtype wide = storage[k] == EINC_FLOAT16 || storage[k] == EINC_BFLOAT16 ? EINC_FLOAT32 : EINC_INT32;
+        for (int op = EINC_OP_SOFTMAX; op <= EINC_OP_LOG_SOFTMAX; op++) {
+            char text[2048], want[160];
+            CHECK(einc_explain(ctx, (einc_op)op, "a [b]", 1, &x, EINC_NO_AXES, NULL, text, sizeof text) > 0);
+            snprintf(want, sizeof want, "(input #1, %s, is first converted to a contiguous %s copy",
+                     einc_dtype_name(storage[k]), einc_dtype_name(wide));
+            CHECK(strstr(text, want) != NULL);
+            CHECK(strstr(text, "NORMALISE") != NULL);
+            einc_tensor *y = NULL;
+            CHECK_EQ_INT(einc_apply(ctx, (einc_op)op, "a [b]", 1, &x, 1, &y, EINC_NO_AXES, NULL), EINC_OK);
+        }
+    }
     SAME_BITS(einc_tensor_matmul(ctx, test_golden(ctx, "dtypes/dot_a_int8"), test_golden(ctx, "dtypes/dot_b_int8")),
               test_golden(ctx, "dtypes/dot_ab_int8"), "int8 matmul");
     einc_tensor *s8 = einc_tensor_softmax(ctx, test_golden(ctx, "dtypes/dot_a_int8"), 2); /* integers: float64 */
@@ -776,6 +903,8 @@ int main(void) {
     RUN(comparisons_and_where_across_dtypes);
     RUN(elementwise_arithmetic);
     RUN(reductions);
+    RUN(reduction_edges);
+    RUN(conv2d_1x1_and_linear_compute_wide_and_round_once);
     RUN(dot_accumulates_in_float32);
     RUN(matmul_and_softmax);
     return test_summary();

@@ -45,7 +45,8 @@ typedef struct einc_linear {
  * with a = sqrt(5), bias U(+-1/sqrt(in)). Errors: EINC_EVALUE for sizes < 1. */
 EINC_API einc_status einc_linear_init(einc_ctx *ctx, einc_linear *m, int64_t in_features, int64_t out_features,
                                       bool bias);
-/** x [..., in] -> [..., out] (written with einc_dot: "... i, o i -> ... o"). */
+/** x [..., in] -> [..., out] (written with einc_dot: "... i, o i -> ... o"). A float16 or
+ * bfloat16 result (half x and parameters) is computed in float32 and rounded once. */
 EINC_API einc_tensor *einc_linear_forward(einc_ctx *ctx, const einc_linear *m, einc_tensor *x);
 /** The parameters ("weight", "bias"); returns the count (at most 2) written to `out`. */
 EINC_API int einc_linear_params(const einc_linear *m, einc_param *out, int cap);

@@ -220,6 +220,8 @@ typedef struct call_args {
     int ntensors;
     einc_tensor *tensors[MAX_TENSORS];
     PyObject *arrays[MAX_TENSORS]; /* the input arrays (owned; NULL for Python scalars) */
+    bool py_int[MAX_TENSORS];      /* the tensor is a Python int (NumPy 2's weak integer) */
+    bool as_uint64;                /* int64 results are NumPy's uint64 (sums of uint8, same bits) */
     int64_t elements;              /* total input elements                              */
     einc_axis axes[MAX_AXES];
     int naxes;
@@ -243,6 +245,11 @@ static bool dtype_of_npy(int type, einc_dtype *out) {
     case NPY_INT: *out = sizeof(int) == 8 ? EINC_INT64 : EINC_INT32; return sizeof(int) == 4 || sizeof(int) == 8;
     case NPY_LONG: *out = sizeof(long) == 8 ? EINC_INT64 : EINC_INT32; return true;
     case NPY_LONGLONG: *out = EINC_INT64; return sizeof(long long) == 8;
+    case NPY_HALF: *out = EINC_FLOAT16; return true;
+    case NPY_UBYTE: *out = EINC_UINT8; return true;
+    case NPY_BYTE: *out = EINC_INT8; return true;
+    case NPY_SHORT: *out = EINC_INT16; return sizeof(short) == 2;
+    /* NumPy has no bfloat16; ml_dtypes' is a user-defined type that einc does not take */
     default: return false;
     }
 }
@@ -298,6 +305,7 @@ static bool add_tensor(call_args *a, PyObject *obj) {
         if (ok) {
             if (!t) return raise_ctx_error(), false;
             a->arrays[pos] = NULL;
+            a->py_int[pos] = PyLong_CheckExact(obj);
             a->tensors[pos] = t;
             a->ntensors++;
             a->elements += 1;
@@ -333,8 +341,8 @@ static bool add_tensor(call_args *a, PyObject *obj) {
     if (!dtype_of_npy(PyArray_TYPE(arr), &dt)) {
         PyObject *name = PyObject_Str((PyObject *)PyArray_DESCR(arr));
         PyErr_Format(PyExc_TypeError,
-                     "%s: positional argument #%d has dtype %s; einc supports float32, float64, int64, int32 "
-                     "and bool (convert with .astype)",
+                     "%s: positional argument #%d has dtype %s; einc supports float32, float64, float16, int64, "
+                     "int32, int16, int8, uint8 and bool (convert with .astype)",
                      a->fname, pos + 1, name ? PyUnicode_AsUTF8(name) : "?");
         Py_XDECREF(name);
         Py_DECREF(arr);
@@ -378,6 +386,7 @@ static bool add_tensor(call_args *a, PyObject *obj) {
     /* the wrap's release callback owns one reference; keep one for this call */
     Py_INCREF(arr);
     a->arrays[pos] = (PyObject *)arr;
+    a->py_int[pos] = false;
     a->tensors[pos] = t;
     a->ntensors++;
     a->elements += numel;
@@ -443,6 +452,7 @@ static bool parse_call(call_args *a, const char *fname, PyObject *const *args, P
     a->ntensors = 0;
     a->naxes = 0;
     a->elements = 0;
+    a->as_uint64 = false;
     a->graph = 0;
     a->keepdims = 0;
     a->keepdims_given = 0;
@@ -536,6 +546,7 @@ static PyObject *array_from_tensor(const call_args *a, einc_tensor *t) {
     int nd = einc_tensor_ndim(t);
     npy_intp dims[EINC_MAX_DIMS], strides[EINC_MAX_DIMS];
     int npy = npy_of_dtype(einc_tensor_dtype(t));
+    if (a && a->as_uint64 && npy == NPY_INT64) npy = NPY_UINT64;
     npy_intp itemsize = (npy_intp)einc_dtype_size(einc_tensor_dtype(t));
     const int64_t *shape = einc_tensor_shape(t), *st = einc_tensor_strides(t);
     bool broadcast = false;
@@ -666,6 +677,67 @@ static PyObject *run_apply(call_args *a, einc_op op, const einc_op_options *opti
     return results_to_python(a, nout, out);
 }
 
+static bool int_range(einc_dtype d, int64_t *lo, int64_t *hi) {
+    switch (d) {
+    case EINC_UINT8: *lo = 0, *hi = 255; return true;
+    case EINC_INT8: *lo = -128, *hi = 127; return true;
+    case EINC_INT16: *lo = -32768, *hi = 32767; return true;
+    case EINC_INT32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
+    default: return false; /* int64 holds every Python int that became a tensor; bool and floats take any */
+    }
+}
+
+/* NumPy 2's weak Python scalars (NEP 50). einc's C rules already let a 0-d operand of the array's kind
+ * or a lower one take the array's dtype (a Python float stays float16 with a float16 array, a Python
+ * int stays uint8 with a uint8 array), and a higher kind promote (uint8 + 1.0 is float64), as NumPy
+ * 2 does. What is left is a Python int outside the arrays' integer dtype: NumPy 2 raises
+ * OverflowError for arithmetic (`uint8 + 300`) and uses the true values in comparisons and
+ * logical_and/or (`uint8 < 300` is true), where einc's C layer would wrap the scalar into the
+ * dtype. So arithmetic raises NumPy's error, and a comparison computes in int64 (the arrays are cast: a copy, only in
+ * this rare case). `where` is left alone: np.where wraps such a scalar into the dtype, as einc does. Lock held. */
+static bool weak_ints(call_args *a, einc_op op) {
+    if (op < EINC_OP_ADD || op >= EINC_OP_WHERE) return true;
+    einc_dtype d = EINC_BOOL;
+    int nd = -1;
+    for (int i = 0; i < a->ntensors; i++) {
+        if (a->py_int[i]) continue;
+        einc_dtype di = einc_tensor_dtype(a->tensors[i]);
+        int ndi = einc_tensor_ndim(a->tensors[i]);
+        d = nd < 0 ? di : einc_promote_types(d, nd, di, ndi);
+        nd = nd > ndi ? nd : ndi;
+    }
+    int64_t lo, hi;
+    if (nd < 0 || !int_range(d, &lo, &hi)) return true;
+    for (int i = 0; i < a->ntensors; i++) {
+        if (!a->py_int[i]) continue;
+        int64_t v = *(const int64_t *)einc_tensor_data(a->tensors[i]);
+        if (v >= lo && v <= hi) continue;
+        if (op < EINC_OP_LESS) { /* arithmetic; comparisons and logical_and/or follow it in einc_op */
+            PyErr_Format(PyExc_OverflowError, "Python integer %lld out of bounds for %s", (long long)v,
+                         einc_dtype_name(d));
+            return false;
+        }
+        for (int k = 0; k < a->ntensors; k++) { /* compare the true values */
+            if (a->py_int[k] || einc_tensor_dtype(a->tensors[k]) == EINC_INT64) continue;
+            einc_tensor *c = einc_tensor_cast(g_ctx, a->tensors[k], EINC_INT64);
+            if (!c) return raise_ctx_error(), false;
+            einc_tensor_release(a->tensors[k]);
+            a->tensors[k] = c;
+        }
+        return true;
+    }
+    return true;
+}
+
+/* NumPy sums and multiplies uint8 in uint64; einc, which has no uint64, in int64. Wrapping
+ * arithmetic modulo 2**64 gives the same bits in both, so the result is only relabelled. */
+static void unsigned_sums(call_args *a, bool sum_or_prod) {
+    if (!sum_or_prod || a->ntensors == 0) return;
+    for (int i = 0; i < a->ntensors; i++)
+        if (einc_tensor_dtype(a->tensors[i]) != EINC_UINT8) return;
+    a->as_uint64 = true;
+}
+
 static unsigned op_keywords(einc_op op) {
     if (op >= EINC_OP_SUM && op <= EINC_OP_LOGSUMEXP) return KW_KEEPDIMS;
     if (op == EINC_OP_ROLL) return KW_SHIFT;
@@ -690,6 +762,8 @@ static PyObject *py_op(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
                      1) < 0)
         goto done;
     if (op == EINC_OP_ROLL && !parse_shift(&a, &options)) goto done;
+    if (!weak_ints(&a, op)) goto done;
+    unsigned_sums(&a, op == EINC_OP_SUM || op == EINC_OP_PROD);
     result = run_apply(&a, op, &options);
 done:;
     int n = a.ntensors;
@@ -715,6 +789,10 @@ static PyObject *py_rearrange(PyObject *self, PyObject *const *args, Py_ssize_t 
 }
 
 static PyObject *run_apply03(call_args *a, const char *func, const char *opname) {
+    if (strcmp(func, "elementwise") == 0 && einc_op_from_name(opname) >= 0 &&
+        !weak_ints(a, (einc_op)einc_op_from_name(opname)))
+        return NULL;
+    unsigned_sums(a, strcmp(func, "reduce") == 0 && (strcmp(opname, "sum") == 0 || strcmp(opname, "prod") == 0));
     einc_options03 o;
     memset(&o, 0, sizeof o);
     o.op = opname;
@@ -776,7 +854,10 @@ static bool parse_dtype(PyObject *obj, einc_dtype *out, einc_dtype dflt) {
     if (!PyArray_DescrConverter(obj, &d)) return false;
     bool ok = dtype_of_npy(d->type_num, out);
     Py_DECREF(d);
-    if (!ok) PyErr_SetString(PyExc_TypeError, "einc supports the dtypes float32, float64, int64, int32 and bool");
+    if (!ok)
+        PyErr_SetString(
+            PyExc_TypeError,
+            "einc supports the dtypes float32, float64, float16, int64, int32, int16, int8, uint8 and bool");
     return ok;
 }
 

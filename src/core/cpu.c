@@ -4,7 +4,8 @@
  * single atomic int, written once by the first caller (every racer computes the same value) and
  * read by every dispatching kernel. Detection uses the compiler's CPU model, which also checks
  * that the OS saves the AVX / AVX-512 registers (XCR0), so a kernel never faults on a CPU whose
- * OS left them off. AVX-512 means F+BW+DQ+VL, the subset every AVX-512 CPU since Skylake-SP has.
+ * OS left them off. AVX-512 means F+BW+DQ+VL, the subset every AVX-512 CPU since Skylake-SP has;
+ * both levels also need FMA and F16C.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,25 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define EINC__X86 1
+#include <cpuid.h>
 #else
 #define EINC__X86 0
+#endif
+
+#if EINC__X86
+/* F16C (CPUID.1:ECX bit 29), which the AVX2 level's float16 conversions use. Every CPU with AVX2
+ * has it, but the level promises it, so it is checked; clang 14's __builtin_cpu_supports does not
+ * know the name, so CPUID is asked directly. */
+static bool has_f16c(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && ((c >> 29) & 1u);
+}
 #endif
 
 static int detect(void) {
 #if EINC__X86
     __builtin_cpu_init();
+    if (!has_f16c()) return EINC_CPU_BASELINE;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
         return EINC_CPU_AVX512;

@@ -27,6 +27,7 @@
  */
 #include <math.h>
 
+#include "half.h"
 #include "kernels.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -173,6 +174,41 @@ CONVERT_ROW(f32_from_bf16, float, uint16_t, einc__bf16_to_f32(x))
 CONVERT_ROW(f16_from_f32, uint16_t, float, einc__f16_from_f32(x))
 CONVERT_ROW(bf16_from_f32, uint16_t, float, einc__bf16_from_f32(x))
 
+/* The float16 and bfloat16 rows at level AVX2 and up: vector code where the float32 side is
+ * contiguous (half.h; the same bits as the loops above). */
+static void f32_from_f16_f16c(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
+                              einc_dtype st) {
+    if (ds != 1) {
+        f32_from_f16(dst, ds, src, ss, n, dt, st);
+        return;
+    }
+    einc__k_f32_from_f16_with_isa((float *)(void *)dst, (const uint16_t *)(const void *)src, ss, n, EINC_CPU_AVX2);
+}
+static void f16_from_f32_f16c(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
+                              einc_dtype st) {
+    if (ss != 1) {
+        f16_from_f32(dst, ds, src, ss, n, dt, st);
+        return;
+    }
+    einc__k_f16_from_f32_with_isa((uint16_t *)(void *)dst, ds, (const float *)(const void *)src, n, EINC_CPU_AVX2);
+}
+static void f32_from_bf16_avx2(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
+                               einc_dtype st) {
+    if (ds != 1) {
+        f32_from_bf16(dst, ds, src, ss, n, dt, st);
+        return;
+    }
+    einc__k_f32_from_bf16_with_isa((float *)(void *)dst, (const uint16_t *)(const void *)src, ss, n, EINC_CPU_AVX2);
+}
+static void bf16_from_f32_avx2(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, einc_dtype dt,
+                               einc_dtype st) {
+    if (ss != 1) {
+        bf16_from_f32(dst, ds, src, ss, n, dt, st);
+        return;
+    }
+    einc__k_bf16_from_f32_with_isa((uint16_t *)(void *)dst, ds, (const float *)(const void *)src, n, EINC_CPU_AVX2);
+}
+
 static row_fn move_row_for(size_t elem_size) {
     switch (elem_size) {
     case 1: return move_row1;
@@ -183,14 +219,14 @@ static row_fn move_row_for(size_t elem_size) {
     }
 }
 
-/* The row loop for dst dtype dt from src dtype st; NULL for an invalid dtype. */
-static row_fn row_for(einc_dtype dt, einc_dtype st) {
+/* The row loop for dst dtype dt from src dtype st at level isa; NULL for an invalid dtype. */
+static row_fn row_for(einc_dtype dt, einc_dtype st, int isa) {
     if (!einc__dtype_valid(dt) || !einc__dtype_valid(st)) return NULL;
     if (dt == st) return move_row_for(einc_dtype_size(dt));
-    if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) return f32_from_f16;
-    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) return f32_from_bf16;
-    if (dt == EINC_FLOAT16 && st == EINC_FLOAT32) return f16_from_f32;
-    if (dt == EINC_BFLOAT16 && st == EINC_FLOAT32) return bf16_from_f32;
+    if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) return isa >= EINC_CPU_AVX2 ? f32_from_f16_f16c : f32_from_f16;
+    if (dt == EINC_FLOAT16 && st == EINC_FLOAT32) return isa >= EINC_CPU_AVX2 ? f16_from_f32_f16c : f16_from_f32;
+    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) return isa >= EINC_CPU_AVX2 ? f32_from_bf16_avx2 : f32_from_bf16;
+    if (dt == EINC_BFLOAT16 && st == EINC_FLOAT32) return isa >= EINC_CPU_AVX2 ? bf16_from_f32_avx2 : bf16_from_f32;
     if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) return convert_row_any;
     switch (dt) {
     case EINC_FLOAT32:
@@ -722,7 +758,7 @@ static void copy_tiled(const einc__view v[2], int nd, int b, row_fn row, int isa
 void einc__k_copy_with_isa(const einc__view *dst, const einc__view *src, int ith, int nth, int isa) {
     for (int d = 0; d < dst->ndim; d++)
         if (dst->shape[d] == 0) return;
-    row_fn row = row_for(dst->dtype, src->dtype);
+    row_fn row = row_for(dst->dtype, src->dtype, isa);
     if (!row) return;
     einc__view v[2];
     int nd = canonicalize(dst, src, v);

@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "elementwise.h"
+#include "half.h"
 
 #define CHUNK 256 /* elements converted per stack buffer */
 
@@ -162,12 +163,12 @@ static void float_to_int(char *dst, einc_dtype dt, const char *src, einc_dtype s
 /* dst[0, n) = src[i * ss] converted from st to dt (st != dt) as einc_tensor_cast converts:
  * between integers exactly (int64 -> int32 wraps), to bool by != 0 (NaN is true). */
 static void convert(char *dst, einc_dtype dt, const char *src, einc_dtype st, int64_t ss, int64_t n) {
-    if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) {
-        CONVERT_LOOP(float, uint16_t, einc__f16_to_f32(s));
+    if (dt == EINC_FLOAT32 && st == EINC_FLOAT16) { /* F16C at level AVX2 and up (half.h) */
+        einc__k_f32_from_f16((float *)(void *)dst, (const uint16_t *)(const void *)src, ss, n);
         return;
     }
-    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) {
-        CONVERT_LOOP(float, uint16_t, einc__bf16_to_f32(s));
+    if (dt == EINC_FLOAT32 && st == EINC_BFLOAT16) { /* AVX2 at level AVX2 and up (half.h) */
+        einc__k_f32_from_bf16((float *)(void *)dst, (const uint16_t *)(const void *)src, ss, n);
         return;
     }
     if (!einc__dtype_is_basic(dt) || !einc__dtype_is_basic(st)) {
@@ -250,10 +251,8 @@ static void unstage(char *y, einc_dtype yt, int64_t ys, const char *buf, einc_dt
     if (bt == EINC_FLOAT32 && einc__dtype_is_half(yt)) {
         uint16_t *d = (uint16_t *)(void *)y;
         const float *b = (const float *)(const void *)buf;
-        if (yt == EINC_FLOAT16)
-            for (int64_t i = 0; i < m; i++) d[i * ys] = einc__f16_from_f32(b[i]);
-        else
-            for (int64_t i = 0; i < m; i++) d[i * ys] = einc__bf16_from_f32(b[i]);
+        if (yt == EINC_FLOAT16) einc__k_f16_from_f32(d, ys, b, m); /* vector code at level AVX2 and up */
+        else einc__k_bf16_from_f32(d, ys, b, m);
         return;
     }
     int64_t ysz = (int64_t)einc_dtype_size(yt), bsz = (int64_t)einc_dtype_size(bt);

@@ -83,6 +83,25 @@ einc_tensor *einc_linear_forward(einc_ctx *ctx, const einc_linear *m, einc_tenso
         einc__error(ctx, EINC_EINVAL, "einc_linear_forward: module is not initialised");
         return NULL;
     }
+    if (!x) return NULL;
+    /* A float16 or bfloat16 result (half inputs and parameters) is computed in float32, bias
+     * included, and rounded once, as conv2d_1x1 does: einc_dot would round the product and
+     * einc_add the sum again. (Mixed with float32 parameters the result is float32: no rounding.) */
+    einc_dtype r = einc_promote_types(x->dtype, x->ndim, m->weight->dtype, m->weight->ndim);
+    if (m->bias) r = einc_promote_types(r, 2, m->bias->dtype, m->bias->ndim);
+    if (r == EINC_FLOAT16 || r == EINC_BFLOAT16) {
+        einc_tensor *xc = einc_tensor_cast(ctx, x, EINC_FLOAT32), *wc = einc_tensor_cast(ctx, m->weight, EINC_FLOAT32);
+        einc_tensor *bc = m->bias ? einc_tensor_cast(ctx, m->bias, EINC_FLOAT32) : NULL;
+        einc_tensor *p = einc_dot(ctx, "... i, o i -> ... o", xc, wc);
+        einc_tensor *y = m->bias ? einc_add(ctx, "... o, o", p, bc) : NULL;
+        einc_tensor *out = einc_tensor_cast(ctx, m->bias ? y : p, r);
+        einc_tensor_release(xc);
+        einc_tensor_release(wc);
+        einc_tensor_release(bc);
+        einc_tensor_release(p);
+        einc_tensor_release(y);
+        return out;
+    }
     einc_tensor *y = einc_dot(ctx, "... i, o i -> ... o", x, m->weight);
     return m->bias ? einc_add(ctx, "... o, o", y, m->bias) : y;
 }

@@ -51,6 +51,12 @@ static einc_status apply_widened(einc_ctx *ctx, einc_op op, const char *expr, ei
     return st;
 }
 
+/* Whether einc_apply runs this call through apply_widened. */
+static bool widens(einc_op op, int ninputs, einc_tensor *const *inputs) {
+    return ninputs == 1 && inputs[0] && einc__op_family(op) == EINC__FAMILY_SOFTMAX &&
+           einc__dtype_valid(inputs[0]->dtype) && !einc__dtype_is_basic(inputs[0]->dtype);
+}
+
 einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,
                        int noutputs, einc_tensor **outputs, einc_axes axes, const einc_op_options *options) {
     EINC__OWNED(ctx, EINC_EBUSY);
@@ -58,9 +64,7 @@ einc_status einc_apply(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
     if (noutputs < 0 || (noutputs > 0 && !outputs)) return einc__error(ctx, EINC_EINVAL, "einc_apply: outputs is NULL");
     for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
     if (!check_args(ctx, op, expr, ninputs, inputs, axes, "einc_apply")) return EINC_EINVAL;
-    if (ninputs == 1 && einc__op_family(op) == EINC__FAMILY_SOFTMAX && einc__dtype_valid(inputs[0]->dtype) &&
-        !einc__dtype_is_basic(inputs[0]->dtype))
-        return apply_widened(ctx, op, expr, inputs[0], noutputs, outputs, axes, options);
+    if (widens(op, ninputs, inputs)) return apply_widened(ctx, op, expr, inputs[0], noutputs, outputs, axes, options);
     /* the plan: from the cache, or built now (and then offered to the cache) */
     unsigned char key[KEY_CAP];
     size_t keylen = 0;
@@ -100,12 +104,29 @@ int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, e
     EINC__OWNED(ctx, -1);
     if (!ctx) return -1;
     if (!check_args(ctx, op, expr, ninputs, inputs, axes, "einc_explain")) return -1;
-    einc__plan *p = einc__plan_build(ctx, op, expr, ninputs, inputs, axes, options);
+    /* A widened softmax (apply_widened) runs the plan of its input cast to the compute dtype, a
+     * contiguous copy: explain that plan, built on a description of the cast (a copy of the
+     * handle with the new dtype and strides; a plan reads only dtypes and geometry, never
+     * elements, and this handle never leaves the call). */
+    einc_tensor widened, *widened_p = &widened;
+    bool wide = widens(op, ninputs, inputs);
+    if (wide) {
+        widened = *inputs[0];
+        widened.dtype = einc__compute_dtype(inputs[0]->dtype);
+        widened.requires_grad = false;
+        widened.ag_node = NULL;
+        for (int64_t d = widened.ndim - 1, step = 1; d >= 0; step *= widened.shape[d], d--) widened.strides[d] = step;
+    }
+    einc__plan *p = einc__plan_build(ctx, op, expr, ninputs, wide ? &widened_p : inputs, axes, options);
     if (!p) return -1;
     char text[16384];
     einc__sb sb;
     einc__sb_init(&sb, text, sizeof text);
     einc__plan_explain(p, &sb);
+    if (wide)
+        einc__sb_printf(&sb, "  (input #1, %s, is first converted to a contiguous %s copy, which the steps read%s)\n",
+                        einc_dtype_name(inputs[0]->dtype), einc_dtype_name(widened.dtype),
+                        einc__dtype_is_half(inputs[0]->dtype) ? "; the outputs are then rounded back to it" : "");
     einc__plan_release(p);
     if (buf && size) {
         size_t n = sb.len < size - 1 ? sb.len : size - 1;

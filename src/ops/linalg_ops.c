@@ -270,6 +270,28 @@ static bool conv_check(einc_ctx *ctx, const einc_tensor *x, const einc_tensor *w
     return true;
 }
 
+/* conv2d_1x1 with a float16, bfloat16, uint8, int8 or int16 operand, as `dot` takes them: every
+ * operand converted to the compute dtype of the promoted one (float32 for float16 and bfloat16,
+ * int32 for the small integers; exact), the product accumulated and the bias added there, and the
+ * result rounded to nearest even (or wrapped) once into the promoted dtype. A promoted float32 or
+ * float64 (float16 x, float32 w) needs no rounding, and the float32 call records the gradients of
+ * the float32 operands as usual. */
+static einc_tensor *storage_conv(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias) {
+    einc_dtype r = einc_promote_types(x->dtype, x->ndim, w->dtype, w->ndim);
+    if (bias) r = einc_promote_types(r, 4, bias->dtype, bias->ndim);
+    einc_dtype c = einc__compute_dtype(r);
+    einc_tensor *xc = einc__as_dtype(ctx, x, c), *wc = xc ? einc__as_dtype(ctx, w, c) : NULL;
+    einc_tensor *bc = wc && bias ? einc__as_dtype(ctx, bias, c) : NULL;
+    einc_tensor *y = wc && (bc || !bias) ? einc_tensor_conv2d_1x1(ctx, xc, wc, bc) : NULL;
+    einc_tensor *out = y && r != c ? einc_tensor_cast(ctx, y, r) : NULL;
+    einc_tensor_release(xc);
+    einc_tensor_release(wc);
+    einc_tensor_release(bc);
+    if (r == c) return y;
+    einc_tensor_release(y);
+    return out;
+}
+
 einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias) {
     EINC__OWNED(ctx, NULL);
     static const char fname[] = "einc_tensor_conv2d_1x1";
@@ -278,10 +300,9 @@ einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *
     if (!check_dtype(ctx, fname, x, "x") || !check_dtype(ctx, fname, w, "w") ||
         (bias && !check_dtype(ctx, fname, bias, "bias")) || !conv_check(ctx, x, w, bias))
         return NULL;
-    if (einc__require_basic(ctx, fname, "x", x->dtype) != EINC_OK ||
-        einc__require_basic(ctx, fname, "w", w->dtype) != EINC_OK ||
-        (bias && einc__require_basic(ctx, fname, "bias", bias->dtype) != EINC_OK))
-        return NULL;
+    if (!einc__dtype_is_basic(x->dtype) || !einc__dtype_is_basic(w->dtype) ||
+        (bias && !einc__dtype_is_basic(bias->dtype)))
+        return storage_conv(ctx, x, w, bias);
     einc_dtype dtype = promote(x->dtype, w->dtype);
     if (bias) dtype = promote(dtype, bias->dtype);
     int64_t B = x->shape[0], cin = x->shape[1], H = x->shape[2], W = x->shape[3], cout = w->shape[0];

@@ -32,6 +32,12 @@ array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no co
   bfloat16: NumPy's float32 result rounded once by PyTorch.
 - red_*.npy: reductions over one axis. float16 and bfloat16: the exact float64 result rounded once
   (einc accumulates in float64, as for float32); integers: NumPy's sums and products in int64.
+- rx_*.npy: reductions over axis 1 of edge rows: float16/bfloat16 rows with NaN, with +-inf, whose
+  exact sum overflows (float16: inf), and all zeros (values powers of two, so every product is
+  exact); integer rows of the maximum and minimum values (sums, and products that wrap around in
+  64 bits, as NumPy's int64/uint64 ones do: uint8's uint64 result as int64, the same bits), zeros,
+  and a row with one zero. Sum, prod, max, min (NaN propagates), argmax/argmin (the first NaN), any,
+  all; rx_lse_*: logsumexp of red_x, computed in float64 (rounded once for float16/bfloat16).
 - dot_*.npy: batched products "b i k, b k j -> b i j" of float16 and bfloat16 (values exact in float32,
   so the float32-accumulated product rounded once is the exact product rounded; a row that float16
   accumulation would get wrong), int8 (wrapping) and mixed dtypes; also einc_tensor_matmul's truth.
@@ -474,6 +480,65 @@ def gen_arith():
         save("red_count_nonzero_" + dt, np.count_nonzero(xf, 1).astype(np.int64))
 
 
+def gen_reduction_edges():
+    for dt in STORAGE:
+        if dt in ("float16", "bfloat16"):
+            row0 = np.tile([1.0, -2.0, 0.5, np.nan], 10)
+            row1 = np.tile([np.inf, 1.0, -np.inf, 4.0], 10)
+            row2 = np.full(40, 2048.0)  # sum 81920: beyond float16's range, exact in bfloat16
+            row3 = np.zeros(40)
+            xf = np.stack([row0, row1, row2, row3])
+            if dt == "bfloat16":
+                x = to_bf16(xf)
+                rnd = lambda v: to_bf16(np.asarray(v, np.float64).astype(np.float32))  # exact values here
+            else:
+                x = xf.astype(np.float16)
+                rnd = lambda v: np.asarray(v, np.float64).astype(np.float16)
+            save_any("rx_x_" + dt, x, dt)
+            with np.errstate(all="ignore"):
+                save_any("rx_sum_" + dt, rnd(xf.sum(1)), dt)
+                save_any("rx_prod_" + dt, rnd(xf.prod(1)), dt)
+                save_any("rx_max_" + dt, rnd(xf.max(1)), dt)
+                save_any("rx_min_" + dt, rnd(xf.min(1)), dt)
+        else:
+            info = np.iinfo(dt)
+            xf = np.stack([np.full(40, info.max), np.full(40, info.min), np.zeros(40, np.int64),
+                           np.array([3] * 20 + [0] + [1] * 19)]).astype(dt)
+            x = xf
+            save("rx_x_" + dt, x)
+            # NumPy's own: int64 (uint64 for uint8, the same bits as int64)
+            save("rx_sum_" + dt, x.sum(1).astype(np.int64))
+            save("rx_prod_" + dt, x.prod(1).astype(np.int64))
+            save("rx_max_" + dt, x.max(1))
+            save("rx_min_" + dt, x.min(1))
+        save("rx_argmax_" + dt, np.argmax(xf, 1).astype(np.int64))
+        save("rx_argmin_" + dt, np.argmin(xf, 1).astype(np.int64))
+        save("rx_any_" + dt, np.any(xf, 1))
+        save("rx_all_" + dt, np.all(xf, 1))
+    rng = np.random.RandomState(7)  # red_x's inputs again (gen_arith draws them in this order)
+    for dt in STORAGE:
+        if dt in ("float16", "bfloat16"):
+            vals = (rng.randint(-512, 512, size=(3, 40)) / 8.0).astype(np.float32)
+        elif dt == "uint8":
+            vals = rng.randint(0, 256, size=(3, 40))
+        elif dt == "int8":
+            vals = rng.randint(-128, 128, size=(3, 40))
+        else:
+            vals = rng.randint(-32768, 32768, size=(3, 40))
+        if dt == "bfloat16":
+            xf = to_bf16(vals).to(torch.float64).numpy()
+        else:
+            xf = vals.astype(dt).astype(np.float64)
+        m = xf.max(1, keepdims=True)
+        lse = (m + np.log(np.exp(xf - m).sum(1, keepdims=True)))[:, 0]
+        if dt == "bfloat16":
+            save_any("rx_lse_" + dt, to_bf16(lse.astype(np.float32)), dt)  # float64 -> float32 -> bf16
+        elif dt == "float16":
+            save("rx_lse_" + dt, lse.astype(np.float16))
+        else:
+            save("rx_lse_" + dt, lse)  # float64
+
+
 # ---- stage 4: dot ----------------------------------------------------------------------------
 
 def gen_dot():
@@ -541,6 +606,7 @@ def main():
     gen_print()
     gen_moves()
     gen_arith()
+    gen_reduction_edges()
     gen_dot()
     gen_softmax()
 
