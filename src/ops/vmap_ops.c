@@ -10,7 +10,7 @@
  */
 #include <stdio.h>
 
-#include "../notation/call.h"
+#include "../notation/front.h"
 #include "../plan/rules.h"
 
 #define MAX_PARTS 16 /* axes making up one argument dimension */
@@ -334,24 +334,30 @@ static bool rules_after(const einc__expr *e) {
     return true;
 }
 
+/* The front end's hook after parsing: the rules above, for `noutputs` outputs. */
+typedef struct {
+    einc__rules r;
+    int noutputs;
+} vmap_rules;
+
+static bool parsed(void *user, einc__front *f) {
+    vmap_rules *vr = user;
+    vr->r.d = &f->d;
+    vr->r.call = &f->call;
+    return rules_before(&vr->r, vr->noutputs);
+}
+
 static einc_status vmap_build(vmap_state *v, einc__arena *a, einc_tensor *const *inputs, int noutputs,
                               einc_tensor **outputs, einc_axes axes) {
     einc_ctx *ctx = v->ctx;
     int ninputs = v->ninputs;
-    int ndims[EINC_MAX_OPERANDS];
-    const int64_t *shapes[EINC_MAX_OPERANDS];
-    for (int i = 0; i < ninputs; i++) {
-        ndims[i] = inputs[i]->ndim;
-        shapes[i] = inputs[i]->shape;
-    }
-    einc__call *call = einc__arena_alloc(a, sizeof *call);
-    einc__desc *d = einc__arena_alloc(a, sizeof *d);
-    einc__expr *e = einc__arena_alloc(a, sizeof *e);
-    if (!call || !d || !e) return EINC_ENOMEM;
-    if (!einc__call_build(a, v->expr, ninputs, ndims, shapes, axes, call) || !einc__parse(a, v->expr, d))
-        return einc_errcode(ctx);
-    einc__rules r = {a, d, call, EINC_OP_ID, ninputs, false};
-    if (!rules_before(&r, noutputs) || !einc__resolve(a, d, call, true, e) || !rules_after(e)) return einc_errcode(ctx);
+    einc__front *f = einc__arena_alloc(a, sizeof *f);
+    if (!f) return EINC_ENOMEM;
+    vmap_rules vr = {{a, NULL, NULL, EINC_OP_ID, ninputs, false}, noutputs};
+    einc__front_spec spec = {v->expr, ninputs, inputs, NULL, NULL, axes, EINC__CSE | EINC__CSE_IN_BRACKETS,
+                             parsed,  NULL,    &vr};
+    if (!einc__front_run(a, &spec, f) || !rules_after(&f->e)) return einc_errcode(ctx);
+    const einc__expr *e = &f->e;
 
     v->n = ninputs + noutputs;
     v->ops = einc__arena_alloc(a, sizeof(operand) * (size_t)v->n);

@@ -51,10 +51,10 @@ typedef struct einc__index_plan {
 
 /* Counts, brackets and the implicit output, before ellipses are expanded. */
 bool einc__rules_index_before(einc__rules *r);
-/* einc__resolve for the indexing family: expands ellipses, checks the coordinate brackets and
- * counts, merges groups (never inside brackets: every indexed axis needs its own coordinate)
- * and solves the axis lengths. */
-bool einc__index_resolve(einc__rules *r, einc__expr *e);
+/* The indexing family's check of the expanded trees (the front end's `expanded` hook): the
+ * coordinate brackets and counts. Groups are then never merged inside brackets: every indexed
+ * axis needs its own coordinate. */
+bool einc__index_expanded(const einc__rules *r, const einc__expr *e);
 /* The checks that need axis lengths. */
 bool einc__rules_index_after(const einc__rules *r, const einc__expr *e);
 

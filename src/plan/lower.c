@@ -12,7 +12,7 @@
 #include "../kernels/elementwise.h"
 #include "../kernels/reduce.h"
 #include "index.h"
-#include "../notation/call.h"
+#include "../notation/front.h"
 #include "rules.h"
 #include "sorting.h"
 
@@ -533,17 +533,27 @@ bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o) { return
 
 /* ---- the whole build -------------------------------------------------------------------------- */
 
-/* The call as the front end sees it: the inputs' shapes and the constraints (einc__call_build). */
-static bool fill_call(const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes, einc__arena *a,
-                      einc__call *call) {
-    int *ndims = einc__arena_alloc(a, sizeof(int) * (size_t)(ninputs + 1));
-    const int64_t **shapes = einc__arena_alloc(a, sizeof(int64_t *) * (size_t)(ninputs + 1));
-    if (!ndims || !shapes) return false;
-    for (int i = 0; i < ninputs; i++) {
-        ndims[i] = inputs[i]->ndim;
-        shapes[i] = inputs[i]->shape;
+/* The front end's hooks for a plan: the operation's rules after parsing, and the families that
+ * count bracketed axes (argmax, the indexing operations) check the expanded trees. */
+static bool plan_parsed(void *user, einc__front *f) {
+    einc__rules *r = user;
+    r->d = &f->d;
+    r->call = &f->call;
+    /* checked before resolving: resolving thousands of outputs only to reject them costs time */
+    if (f->d.noutputs > EINC_MAX_OPERANDS) {
+        einc__error(r->a->ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, f->d.text);
+        return false;
     }
-    return einc__call_build(a, expr, ninputs, ndims, (const int64_t *const *)shapes, axes, call);
+    return einc__rules_before(r);
+}
+
+static bool plan_expanded(void *user, einc__front *f) {
+    einc__rules *r = user;
+    switch (einc__op_family(r->op)) {
+    case EINC__FAMILY_ARGFIND: return einc__argfind_expanded(r, &f->e);
+    case EINC__FAMILY_INDEX: return einc__index_expanded(r, &f->e);
+    default: return true;
+    }
 }
 
 void einc__plan_free(einc__plan *p) {
@@ -610,23 +620,17 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     p->ninputs = ninputs;
     for (int i = 0; i < ninputs; i++) p->in_dtype[i] = inputs[i]->dtype;
 
-    einc__call *call = einc__arena_alloc(&a, sizeof *call);
-    einc__desc *d = einc__arena_alloc(&a, sizeof *d);
-    einc__expr *e = einc__arena_alloc(&a, sizeof *e);
-    bool ok = call && d && e && fill_call(expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
-    /* checked before resolving: resolving thousands of outputs only to reject them costs time */
-    if (ok && d->noutputs > EINC_MAX_OPERANDS) {
-        einc__error(ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, expr);
-        ok = false;
-    }
-    einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
-    ok = ok && einc__rules_before(&r);
-    ok = ok && (p->family == EINC__FAMILY_ARGFIND ? einc__argfind_resolve(&a, d, call, e)
-                : p->family == EINC__FAMILY_INDEX ? einc__index_resolve(&r, e)
-                                                  : einc__resolve(&a, d, call, true, e));
-    ok = ok && einc__rules_after(&r, e);
+    einc__front *f = einc__arena_alloc(&a, sizeof *f);
+    einc__rules r = {&a, NULL, NULL, p->op, ninputs, options && options->keepdims};
+    /* argmax and the indexing operations count the bracketed axes as written: no merging there */
+    bool counts = p->family == EINC__FAMILY_ARGFIND || p->family == EINC__FAMILY_INDEX;
+    einc__front_spec spec = {
+        expr,        ninputs,       inputs, NULL, NULL, axes, counts ? EINC__CSE : EINC__CSE | EINC__CSE_IN_BRACKETS,
+        plan_parsed, plan_expanded, &r};
+    bool ok = f && einc__front_run(&a, &spec, f) && einc__rules_after(&r, &f->e);
+    einc__expr *e = f ? &f->e : NULL;
     if (ok) {
-        p->noutputs = d->noutputs;
+        p->noutputs = f->d.noutputs;
         p->nsyms = e->nsyms;
         p->sym_name = einc__arena_alloc(&a, sizeof(char *) * (size_t)(e->nsyms + 1));
         p->sym_size = einc__arena_alloc(&a, sizeof(int64_t) * (size_t)(e->nsyms + 1));

@@ -33,10 +33,10 @@ typedef struct einc__sorting_plan {
 } einc__sorting_plan;
 
 /* rules_sorting.c: the checks and implicit outputs before solving (rules.c's switch), and, for
- * argmax/argmin, ellipsis expansion + the bracketed output axis' length (= the number of bracketed
- * input axes, einx's stage-3 equation) + solving, in place of einc__resolve. */
+ * argmax/argmin after ellipsis expansion (the front end's `expanded` hook), the bracketed output
+ * axis' length (= the number of bracketed input axes, einx's stage-3 equation). */
 bool einc__rules_sorting_before(einc__rules *r);
-bool einc__argfind_resolve(einc__arena *a, const einc__desc *d, const einc__call *call, einc__expr *e);
+bool einc__argfind_expanded(const einc__rules *r, einc__expr *e);
 /* sort/argsort: exactly one bracketed axis in the input and the output (after expansion). */
 bool einc__rules_sort_after(const einc__expr *e);
 
