@@ -148,23 +148,19 @@ static einc_status exec_elementwise(einc_ctx *ctx, const einc__plan *p, einc_ten
     /* fold left: acc = op(acc, in[i]); an intermediate of another dtype goes to a temporary */
     einc_binary_op bop = einc__plan_binary_op(p->op);
     einc__view acc = in[0];
-    int acc_ndim = inputs[0]->ndim;
     einc_tensor *tmp = NULL;
     for (int i = 1; i < p->ninputs; i++) {
-        einc_dtype compute, result;
-        einc__ew_binary_dtypes(bop, acc.dtype, acc_ndim, in[i].dtype, inputs[i]->ndim, &compute, &result);
-        if (inputs[i]->ndim > acc_ndim) acc_ndim = inputs[i]->ndim;
         einc__view target = y;
         einc_tensor *next = NULL;
-        if (result != y.dtype) {
-            next = einc__tensor_new(ctx, result, out->ndim, out->shape);
+        if (p->step_result[i] != y.dtype) {
+            next = einc__tensor_new(ctx, p->step_result[i], out->ndim, out->shape);
             if (!next) {
                 einc_tensor_release(tmp);
                 return ctx->status;
             }
             target = view_of_tensor(next, &p->out);
         }
-        job j = {.y = &target, .a = &acc, .b = &in[i], .bop = bop, .compute = compute, .kind = 1};
+        job j = {.y = &target, .a = &acc, .b = &in[i], .bop = bop, .compute = p->step_compute[i], .kind = 1};
         run(ctx, &j, n);
         einc_tensor_release(tmp);
         tmp = next;

@@ -407,7 +407,8 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
                         einc_op_name(p->op), einc_dtype_name(acc), einc_dtype_name(p->in_dtype[i]), e->desc->text);
             return false;
         }
-        acc = result;
+        acc = p->step_result[i] = result;
+        p->step_compute[i] = compute;
         if (e->call->ndims[i] > acc_ndim) acc_ndim = e->call->ndims[i];
         if (i == 1) p->compute = compute;
     }

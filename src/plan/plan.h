@@ -74,6 +74,9 @@ typedef struct einc__plan {
     int out_ndim[EINC_MAX_OPERANDS];
     int64_t out_shape[EINC_MAX_OPERANDS][EINC_MAX_DIMS];
     einc_dtype compute; /* elementwise/dot: dtype the work is done in            */
+    /* elementwise fold acc = op(acc, in[i]), i >= 1: each step's compute and result dtypes,
+     * decided at plan time (a result unlike the output's goes to a temporary) */
+    einc_dtype step_compute[EINC_MAX_OPERANDS], step_result[EINC_MAX_OPERANDS];
     int nsyms;
     const char **sym_name;
     int64_t *sym_size;
