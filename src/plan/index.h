@@ -54,25 +54,22 @@ bool einc__rules_index_before(einc__rules *r);
 /* The indexing family's check of the expanded trees (the front end's `expanded` hook): the
  * coordinate brackets and counts. Groups are then never merged inside brackets: every indexed
  * axis needs its own coordinate. */
-bool einc__index_expanded(const einc__rules *r, const einc__expr *e);
+bool einc__index_expanded(const einc__rules *r, einc__expr *e);
 /* The checks that need axis lengths. */
 bool einc__rules_index_after(const einc__rules *r, const einc__expr *e);
 
 /* ---- plans (lower_indexing.c) ---------------------------------------------------------------- */
 
-/* Fills p->index (and the output's shape and dtype) from the solved expression. */
-bool einc__plan_index(einc__plan *p, const einc__expr *e);
+/* einc__lower_index (plan.h) fills p->index (and the output's shape and dtype). */
 /* True for a *_at call with a zero-sized coordinate or update tensor: einx returns the value
  * tensor unchanged before looking at the expression. */
 bool einc__index_zero_sized(einc_op op, int ninputs, einc_tensor *const *inputs);
 /* The plan of such a call: a copy of input 1. */
 einc__plan *einc__plan_index_passthrough(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
                                          einc_tensor *const *inputs);
-void einc__plan_index_explain(const einc__plan *p, einc__sb *sb);
 
 /* ---- execution (exec_indexing.c) ------------------------------------------------------------- */
 
-einc_status einc__exec_index(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
 /* e (through e_loop) <- t (through the plan's t_loop and t_idx) at the coordinates `coords`
  * [ncoords] (already checked). t and e have one dtype; e is written in full. */
 void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc_tensor *e, const einc__operand *e_loop,

@@ -259,7 +259,8 @@ static bool enumerate_pieces(einc__plan *p, const einc__expr *e, einc__node *roo
     return true;
 }
 
-static bool plan_id(einc__plan *p, const einc__expr *e) {
+bool einc__lower_id(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     /* scratch for the pieces: freed when the plan is built, not kept with the cached plan */
     einc__arena scratch;
     einc__arena_init(&scratch, e->arena->ctx);
@@ -380,7 +381,8 @@ static bool plan_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets) 
     return true;
 }
 
-static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
+bool einc__lower_elementwise(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     if (!plan_single_output(p, e) || !plan_inputs(p, e, false)) return false;
     for (int i = 0; i < e->ninputs; i++) {
         einc__operand aligned;
@@ -418,7 +420,8 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
 
 /* ---- reductions and softmax ---------------------------------------------------------------- */
 
-static bool plan_reduce_like(einc__plan *p, const einc__expr *e) {
+bool einc__lower_reduce(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
     const einc__operand *in = &p->in[0];
     p->reduce_mask = 0;
@@ -453,7 +456,8 @@ static bool in_list(const int *list, int n, int sym) {
     return false;
 }
 
-static bool plan_dot(einc__plan *p, const einc__expr *e) {
+bool einc__lower_dot(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
     einc_ctx *ctx = e->arena->ctx;
     einc_dtype d = p->in_dtype[0];
@@ -550,11 +554,8 @@ static bool plan_parsed(void *user, einc__front *f) {
 
 static bool plan_expanded(void *user, einc__front *f) {
     einc__rules *r = user;
-    switch (einc__op_family(r->op)) {
-    case EINC__FAMILY_ARGFIND: return einc__argfind_expanded(r, &f->e);
-    case EINC__FAMILY_INDEX: return einc__index_expanded(r, &f->e);
-    default: return true;
-    }
+    bool (*check)(const einc__rules *, einc__expr *) = einc__families[einc__op_family(r->op)].expanded;
+    return !check || check(r, &f->e);
 }
 
 void einc__plan_free(einc__plan *p) {
@@ -571,28 +572,10 @@ void einc__plan_release(einc__plan *p) {
     if (p && --p->refcount == 0) einc__plan_free(p);
 }
 
-/* Whether `op` takes the dtypes float16, bfloat16, uint8, int8 and int16: the operations that
- * move data (their kernels copy elements by size), elementwise operations (computed in float32
- * or int32 and rounded or wrapped on store) and reductions (accumulated as for float32 and the
- * integers). add_at and subtract_at accumulate in the value's dtype (scatter kernel). */
-static bool op_takes_storage_dtypes(einc_op op) {
-    switch (einc__op_family(op)) {
-    case EINC__FAMILY_ID:
-    case EINC__FAMILY_SORT:
-    case EINC__FAMILY_SHIFT:
-    case EINC__FAMILY_INDEX:
-    case EINC__FAMILY_ELEMENTWISE:
-    case EINC__FAMILY_REDUCE:
-    case EINC__FAMILY_ARGFIND:
-    case EINC__FAMILY_DOT: return true;
-    default: return false;
-    }
-}
-
 /* The dtypes float16, bfloat16, uint8, int8 and int16 reach an operation only where its kernels
  * take them (docs/dtypes.md lists which); elsewhere the call fails here, before any work. */
 static bool einc__op_dtypes_supported(einc_ctx *ctx, einc_op op, int ninputs, einc_tensor *const *inputs) {
-    if (op_takes_storage_dtypes(op)) return true;
+    if (einc__families[einc__op_family(op)].storage_dtypes) return true;
     for (int i = 0; i < ninputs; i++) {
         if (!inputs[i] || einc__dtype_is_basic(inputs[i]->dtype)) continue;
         char what[32];
@@ -623,11 +606,8 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
 
     einc__front *f = einc__arena_alloc(&a, sizeof *f);
     einc__rules r = {&a, NULL, NULL, p->op, ninputs, options && options->keepdims};
-    /* argmax and the indexing operations count the bracketed axes as written: no merging there */
-    bool counts = p->family == EINC__FAMILY_ARGFIND || p->family == EINC__FAMILY_INDEX;
-    einc__front_spec spec = {
-        expr,        ninputs,       inputs, NULL, NULL, axes, counts ? EINC__CSE : EINC__CSE | EINC__CSE_IN_BRACKETS,
-        plan_parsed, plan_expanded, &r};
+    einc__front_spec spec = {expr,        ninputs,       inputs, NULL, NULL, axes, einc__families[p->family].cse,
+                             plan_parsed, plan_expanded, &r};
     bool ok = f && einc__front_run(&a, &spec, f) && einc__rules_after(&r, &f->e);
     einc__expr *e = f ? &f->e : NULL;
     if (ok) {
@@ -659,19 +639,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     }
     p->arena = a; /* from here on, allocations go through p->arena */
     if (e) e->arena = &p->arena;
-    if (ok) {
-        switch (p->family) {
-        case EINC__FAMILY_ID: ok = plan_id(p, e); break;
-        case EINC__FAMILY_ELEMENTWISE: ok = plan_elementwise(p, e); break;
-        case EINC__FAMILY_REDUCE:
-        case EINC__FAMILY_SOFTMAX: ok = plan_reduce_like(p, e); break;
-        case EINC__FAMILY_DOT: ok = plan_dot(p, e); break;
-        case EINC__FAMILY_ARGFIND:
-        case EINC__FAMILY_SORT:
-        case EINC__FAMILY_SHIFT: ok = einc__plan_sorting(p, e, options); break;
-        case EINC__FAMILY_INDEX: ok = einc__plan_index(p, e); break;
-        }
-    }
+    ok = ok && einc__families[p->family].lower(p, e, options);
     if (!ok || p->arena.failed) {
         if (einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory compiling \"%s\"", expr);
         einc__plan_free(p);

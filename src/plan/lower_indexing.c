@@ -129,7 +129,8 @@ static bool plan_index_leaves(einc__plan *p, const einc__expr *e, einc__arena *s
     return true;
 }
 
-bool einc__plan_index(einc__plan *p, const einc__expr *e) {
+bool einc__lower_index(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     einc__index_plan *ip = einc__arena_alloc(&p->arena, sizeof *ip);
     if (!ip) return false;
     p->index = ip;
@@ -201,7 +202,7 @@ static const char *scatter_name(einc_op op) {
     return op == EINC_OP_SET_AT ? "set" : op == EINC_OP_ADD_AT ? "add" : "subtract";
 }
 
-void einc__plan_index_explain(const einc__plan *p, einc__sb *sb) {
+void einc__explain_index(const einc__plan *p, einc__sb *sb) {
     const einc__index_plan *ip = p->index;
     if (ip->passthrough) {
         einc__sb_printf(sb, "  1. COPY input #1 (a coordinate or update tensor is empty: nothing is updated, as in "

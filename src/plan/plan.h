@@ -112,6 +112,38 @@ typedef struct einc__plan {
     struct einc__attn_map *attention;
 } einc__plan;
 
+/* What a family does at each stage, one row per family (family.c) in place of a switch per stage:
+ *   cse, expanded   the front end's merging and its hook on the expanded trees (NULL: none)
+ *   lower           the plan of a solved expression     run      the plan on tensors
+ *   explain         its steps as text                   storage_dtypes  takes float16 ... int16
+ * The gradients sit a layer up, in autograd/grad_notation.c's table over the same families. */
+struct einc__rules;
+typedef struct einc__family_ops {
+    unsigned cse;
+    bool (*expanded)(const struct einc__rules *r, einc__expr *e);
+    bool (*lower)(einc__plan *p, const einc__expr *e, const einc_op_options *options);
+    einc_status (*run)(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
+    void (*explain)(const einc__plan *p, einc__sb *sb);
+    bool storage_dtypes;
+} einc__family_ops;
+
+extern const einc__family_ops einc__families[];
+
+/* The stages of a family (id, dot, elementwise, reduce (with softmax), sorting (argfind, sort,
+ * shift), index), defined in lower_<family>.c, exec_<family>.c and explain_<family>.c or, for the
+ * first four, lower.c, exec.c and explain.c. */
+#define EINC__FAMILY_STAGES(f)                                                                                         \
+    bool einc__lower_##f(einc__plan *p, const einc__expr *e, const einc_op_options *options);                          \
+    einc_status einc__run_##f(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);  \
+    void einc__explain_##f(const einc__plan *p, einc__sb *sb);
+EINC__FAMILY_STAGES(id)
+EINC__FAMILY_STAGES(dot)
+EINC__FAMILY_STAGES(elementwise)
+EINC__FAMILY_STAGES(reduce)
+EINC__FAMILY_STAGES(sorting)
+EINC__FAMILY_STAGES(index)
+#undef EINC__FAMILY_STAGES
+
 /* Builds the plan for a call (the slow path): parse, rules, expand, merge, solve, lower.
  * Returns NULL with the error recorded. The plan owns its memory (free with einc__plan_free). */
 einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, einc_tensor *const *inputs,

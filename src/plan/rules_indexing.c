@@ -118,7 +118,7 @@ static int64_t coordinate_count(const einc__expr *e, int ncoords, bool solved) {
     return sum;
 }
 
-bool einc__index_expanded(const einc__rules *r, const einc__expr *e) {
+bool einc__index_expanded(const einc__rules *r, einc__expr *e) {
     const einc__desc *d = r->d;
     int ncoords = e->ninputs - 1 - is_update(r->op);
     const einc__node *x_axes[EINC_MAX_LEAVES + 1];
