@@ -78,14 +78,4 @@ void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc
 void einc__index_scatter(einc_ctx *ctx, const einc__plan *p, einc__scatter_op op, einc_tensor *t, einc_tensor *e,
                          const einc__operand *e_loop, einc_tensor *const *coords);
 
-/* ---- gradients (src/autograd/rules_indexing.c) ----------------------------------------------- */
-
-struct einc__ag_node;
-/* The tensors the backward rule keeps: the coordinates (NULL for the other inputs). Returns the
- * count written to saved [ninputs]. */
-int einc__index_saved(const einc__plan *p, int ninputs, einc_tensor *const *inputs, einc_tensor **saved);
-/* The backward rule of an indexing call (its payload is rules_notation.c's: the plan). */
-einc_status einc__index_backward(einc_ctx *ctx, const struct einc__ag_node *node, einc_tensor *const *grad_outputs,
-                                 einc_tensor **grad_inputs);
-
 #endif /* EINC_INDEX_H */

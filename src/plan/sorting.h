@@ -45,7 +45,7 @@ bool einc__rules_sort_after(const einc__expr *e);
 /* exec_sorting.c */
 /* dst = np.roll(src, shift[d], axis=d) for every d (shift[d] in [0, shape[d])): at most two
  * strided block copies per rolled dimension. dst and src have the same shape; dst must not be a
- * broadcast view nor overlap src. Also the backward of roll (src/autograd/rules_sorting.c). */
+ * broadcast view nor overlap src. Also the backward of roll (src/autograd/grad_sorting.c). */
 void einc__sorting_roll_views(einc_ctx *ctx, const einc__view *dst, const einc__view *src, const int64_t *shift);
 /* The stable sort of every row of x along `axis` into values and/or indices (NULL: not wanted),
  * on the context's threads. Records EINC_ENOMEM (scratch) and returns it on failure. */

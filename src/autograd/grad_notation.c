@@ -1,4 +1,4 @@
-/* rules_notation.c — gradients of the einx operations (einc_id, einc_dot, reductions,
+/* grad_notation.c — gradients of the einx operations (einc_id, einc_dot, reductions,
  * elementwise, softmax), computed from their plans.
  *
  * A plan describes every operand as leaves (one axis each, strides from terms; see plan.h), so
@@ -14,7 +14,7 @@
 #include "../plan/index.h"
 #include "../plan/plan.h"
 #include "autograd.h"
-#include "rules_notation.h"
+#include "grad_notation.h"
 
 typedef struct {
     einc__plan *plan; /* retained for the node's lifetime */
@@ -351,7 +351,7 @@ static einc_status dot_backward(einc_ctx *ctx, const einc__ag_node *node, einc_t
 /* ---- recording ----------------------------------------------------------------------------------- */
 
 /* Per plan family (plan.h's families, a layer down): its backward and what it keeps for it. The
- * sorting families (no backward here) record through rules_sorting.c with their own payload. */
+ * sorting families (no backward here) record through grad_sorting.c with their own payload. */
 enum { SAVE_INPUTS = 1, SAVE_FIRST = 2, SAVE_OUTPUT = 4, SAVE_COORDS = 8 };
 typedef struct {
     einc__backward_fn backward;
@@ -387,7 +387,7 @@ einc_status einc__rule_notation(einc_ctx *ctx, einc__plan *p, int ninputs, einc_
                            &payload, sizeof payload, payload_free);
 }
 
-/* ---- shared with the other notation families' rules (rules_notation.h) ------------------------ */
+/* ---- shared with the other notation families' rules (grad_notation.h) ------------------------ */
 
 einc_tensor *einc__notation_leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op) {
     return einc__leaf_view(ctx, t, op);
