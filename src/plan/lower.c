@@ -18,10 +18,52 @@
 
 /* ---- decomposition into leaves ---------------------------------------------------------------- */
 
+int einc__operand_add(einc__operand *op, int sym, int64_t size, int dim, int64_t mult, bool merge) {
+    for (int i = 0; i < op->nleaves && merge; i++) {
+        if (op->leaves[i].sym != sym) continue;
+        einc__leaf *l = &op->leaves[i];
+        if (l->nterms == EINC_MAX_TERMS) return -1;
+        l->terms[l->nterms++] = (einc__term){dim, mult};
+        return 1;
+    }
+    if (op->nleaves == EINC_MAX_LEAVES) return -1;
+    op->leaves[op->nleaves++] = (einc__leaf){sym, size, 1, {{dim, mult}}};
+    return 0;
+}
+
+void einc__walk(einc__walker *w, const einc__node *n, int dim, int64_t mult) {
+    const einc__expr *e = w->e;
+    EINC__STEPS(e->arena->ctx, 1);
+    switch (n->kind) {
+    case EINC__N_AXIS: w->axis(w, n, dim, mult); return;
+    case EINC__N_FLAT:
+    case EINC__N_BRACKET: einc__walk(w, n->c[0], dim, mult); return;
+    case EINC__N_CONCAT: {
+        int index = n->sym; /* the concatenation's preorder number (set by number_concats) */
+        int take = w->choice ? w->choice[index] : 0;
+        if (w->reached) w->reached[index] = true;
+        int64_t before = 0;
+        for (int i = 0; i < take; i++) before += einc__node_size(e, n->c[i]);
+        if (before) w->offset(w, dim, mult * before);
+        einc__walk(w, n->c[take], dim, mult);
+        return;
+    }
+    default: { /* row-major: an item's multiplier is the product of the lengths to its right */
+        int64_t suffix[256];
+        int m = n->n < 256 ? n->n : 256;
+        int64_t s = mult;
+        for (int i = m - 1; i >= 0; i--) {
+            suffix[i] = s;
+            s *= einc__node_size(e, n->c[i]);
+        }
+        for (int i = 0; i < m; i++) einc__walk(w, n->c[i], dim, suffix[i]);
+        return;
+    }
+    }
+}
+
 typedef struct {
-    const einc__expr *e;
-    const int *choice; /* per concatenation (numbered in preorder): the piece taken      */
-    bool *reached;     /* per concatenation: walked for this piece                        */
+    einc__walker base;
     einc__operand *op;
     bool too_many;  /* more leaves or terms than a kernel view can take               */
     bool duplicate; /* a leaf got a second term (diagonal)                             */
@@ -30,59 +72,17 @@ typedef struct {
 /* A vectorized axis repeated in one operand is its diagonal (one leaf, several stride terms);
  * repeated bracketed axes stay separate leaves: they are all arguments of the elementary
  * operation ("sum('[a a] b -> b')" sums the whole block). */
-static void add_term(walker *w, int sym, int64_t size, int dim, int64_t mult, bool bracketed) {
-    einc__operand *op = w->op;
-    for (int i = 0; i < op->nleaves && !bracketed; i++) {
-        if (op->leaves[i].sym != sym) continue;
-        einc__leaf *l = &op->leaves[i];
-        w->duplicate = true;
-        if (l->nterms == EINC_MAX_TERMS) w->too_many = true;
-        else l->terms[l->nterms++] = (einc__term){dim, mult};
-        return;
-    }
-    if (op->nleaves == EINC_MAX_LEAVES) {
-        w->too_many = true;
-        return;
-    }
-    einc__leaf *l = &op->leaves[op->nleaves++];
-    l->sym = sym;
-    l->size = size;
-    l->nterms = 1;
-    l->terms[0] = (einc__term){dim, mult};
+static void add_axis(einc__walker *base, const einc__node *n, int dim, int64_t mult) {
+    walker *w = (walker *)base;
+    int r = einc__operand_add(w->op, n->sym, base->e->syms[n->sym].size, dim, mult, !einc__node_in_brackets(n));
+    if (r < 0) w->too_many = true;
+    if (r == 1) w->duplicate = true;
 }
 
-static void walk(walker *w, const einc__node *n, int dim, int64_t mult) {
-    const einc__expr *e = w->e;
-    EINC__STEPS(e->arena->ctx, 1);
-    switch (n->kind) {
-    case EINC__N_AXIS: add_term(w, n->sym, e->syms[n->sym].size, dim, mult, einc__node_in_brackets(n)); return;
-    case EINC__N_FLAT:
-    case EINC__N_BRACKET: walk(w, n->c[0], dim, mult); return;
-    case EINC__N_CONCAT: {
-        int index = n->sym; /* the concatenation's preorder number (set by number_concats) */
-        int take = w->choice ? w->choice[index] : 0;
-        if (w->reached) w->reached[index] = true;
-        int64_t before = 0;
-        for (int i = 0; i < take; i++) before += einc__node_size(e, n->c[i]);
-        if (before) {
-            if (w->op->noffset == EINC_MAX_TERMS * 2) w->too_many = true;
-            else w->op->offset[w->op->noffset++] = (einc__term){dim, mult * before};
-        }
-        walk(w, n->c[take], dim, mult);
-        return;
-    }
-    default: {
-        int64_t suffix[256];
-        int m = n->n < 256 ? n->n : 256;
-        int64_t s = mult;
-        for (int i = m - 1; i >= 0; i--) {
-            suffix[i] = s;
-            s *= einc__node_size(e, n->c[i]);
-        }
-        for (int i = 0; i < m; i++) walk(w, n->c[i], dim, suffix[i]);
-        return;
-    }
-    }
+static void add_offset(einc__walker *base, int dim, int64_t mult) {
+    walker *w = (walker *)base;
+    if (w->op->noffset == EINC_MAX_TERMS * 2) w->too_many = true;
+    else w->op->offset[w->op->noffset++] = (einc__term){dim, mult};
 }
 
 /* Numbers the concatenations of a tree in preorder (kept in node->sym, unused for them). */
@@ -107,13 +107,13 @@ static void concat_sizes(const einc__node *n, int *sizes) {
 static bool decompose(const einc__expr *e, const einc__node *root, const int *choice, bool *reached, einc__operand *op,
                       int *dim_begin, int *dim_end, bool *duplicate) {
     memset(op, 0, sizeof *op);
-    walker w = {e, choice, reached, op, false, false};
+    walker w = {{e, choice, reached, add_axis, add_offset}, op, false, false};
     const einc__node *dims[EINC_MAX_DIMS + 1];
     int nd = einc__root_dims(root, dims, EINC_MAX_DIMS + 1);
     if (nd > EINC_MAX_DIMS) w.too_many = true;
     for (int k = 0; k < nd && k < EINC_MAX_DIMS; k++) {
         if (dim_begin) dim_begin[k] = op->nleaves;
-        walk(&w, dims[k], k, 1);
+        einc__walk(&w.base, dims[k], k, 1);
         if (dim_end) dim_end[k] = op->nleaves;
     }
     if (duplicate) *duplicate = w.duplicate;

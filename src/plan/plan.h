@@ -187,6 +187,22 @@ void einc__plan_squeeze(einc__operand *op, const bool *keep);
 void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out);
 bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o);
 
+/* A row-major walk of one top-level dimension `dim` of a solved tree: `axis` sees every axis with
+ * its multiplier of the dimension's stride; a concatenation walks the piece choice[its preorder
+ * number] (choice NULL: the first), marks it in `reached` (may be NULL) and hands the piece's
+ * offset to `offset`. Callers extend the struct (it comes first in theirs). */
+typedef struct einc__walker {
+    const einc__expr *e;
+    const int *choice;
+    bool *reached;
+    void (*axis)(struct einc__walker *w, const einc__node *axis, int dim, int64_t mult);
+    void (*offset)(struct einc__walker *w, int dim, int64_t mult);
+} einc__walker;
+void einc__walk(einc__walker *w, const einc__node *n, int dim, int64_t mult);
+/* Adds (dim, mult) to op as a new leaf of axis `sym`, or (merge) as another term of its leaf
+ * if it has one (a diagonal). Returns 0 (new leaf), 1 (a term added) or -1 (no room). */
+int einc__operand_add(einc__operand *op, int sym, int64_t size, int dim, int64_t mult, bool merge);
+
 /* Stride of a leaf in a tensor with these strides. */
 static inline int64_t einc__leaf_stride(const einc__leaf *l, const int64_t *strides) {
     int64_t s = 0;
