@@ -547,6 +547,11 @@ TEST(null_arguments_and_sticky_errors) {
     CHECK_ERROR(ctx, EINC_EINVAL, "#3");
     CHECK(einc_reduce(ctx, EINC_OP_SUM, NULL, x, EINC_NO_AXES) == NULL);
     CHECK_ERROR(ctx, EINC_EINVAL, "NULL");
+    /* an operation value out of range is named, with the function that got it */
+    CHECK(einc_reduce(ctx, (einc_op)99, "a [b]", x, EINC_NO_AXES) == NULL);
+    CHECK_ERROR(ctx, EINC_EINVAL, "einc_reduce: invalid operation value 99 (expected a reduction");
+    CHECK(einc_elementwise(ctx, (einc_op)-3, "a b, b", x, x, EINC_NO_AXES) == NULL);
+    CHECK_ERROR(ctx, EINC_EINVAL, "einc_elementwise: invalid operation value -3");
     CHECK_EQ_INT(einc_apply(ctx, EINC_OP_ID, "a b -> b a", 1, NULL, 1, out, EINC_NO_AXES, NULL), EINC_EINVAL);
     CHECK(out[0] == NULL);
     einc_clear_error(ctx);

@@ -48,7 +48,11 @@ static void run(const char *text, const char *shapes, const char *constraints, c
     einc__expr e;
     einc__sb sb;
     einc__sb_init(&sb, out, cap);
-    if (einc__parse(&a, text, &d) && einc__resolve(&a, &d, &call, true, &e)) {
+    int ranks[8];
+    for (int i = 0; i < 8; i++) ranks[i] = i < nt ? ndims[i] : -1;
+    /* the stages as einc__front_run runs them for a plan (without an operation's rules) */
+    if (einc__parse(&a, text, &d) && d.ninputs <= 8 && einc__expand(&a, &d, ranks, &call, &e) && einc__cse(&e, true) &&
+        einc__solve(&e)) {
         einc__sb_printf(&sb, "OK");
         for (int i = 0; i < e.ninputs; i++) {
             einc__sb_printf(&sb, i ? ", " : " ");

@@ -311,10 +311,6 @@ int main(int argc, char **argv) {
             ins[nin++] = a;
         }
     }
-    if (explain && einx == 3)
-        return fprintf(stderr, "ValueError: --explain shows einx 0.4 plans; with --einx 0.3 explain the 0.4 form of "
-                               "the expression (docs/cli.md)\n"),
-               1;
     for (int o = 0; o < nout; o++)
         if (explain && strcmp(outs[o], "-") == 0)
             return fprintf(stderr, "ValueError: --explain and -o - would both write to standard output\n"), 1;
@@ -344,10 +340,18 @@ int main(int argc, char **argv) {
         if (!inputs[i]) return fail(ctx);
     }
     options.keepdims = keepdims;
-    if (explain) {
+    einc_options03 o03; /* --einx 0.3: rewritten into the 0.4 form by einc_apply03, then run like any operation */
+    memset(&o03, 0, sizeof o03);
+    o03.keepdims = options.keepdims;
+    o03.nshift = options.nshift;
+    memcpy(o03.shift, options.shift, sizeof o03.shift);
+    if (explain) { /* with --einx 0.3: the plan of the 0.4 form it runs */
         char buf[16384];
-        if (einc_explain(ctx, (einc_op)op, expr, nin, inputs, (einc_axes){naxes, axes}, &options, buf, sizeof buf) < 0)
-            return fail(ctx);
+        int64_t len =
+            einx == 3 ? einc_explain03(ctx, opname, expr, nin, inputs, (einc_axes){naxes, axes}, &o03, buf, sizeof buf)
+                      : einc_explain(ctx, (einc_op)op, expr, nin, inputs, (einc_axes){naxes, axes}, &options, buf,
+                                     sizeof buf);
+        if (len < 0) return fail(ctx);
         fputs(buf, stdout);
         if (nout == 0) return einc_tool_done(ctx, 0);
     }
@@ -357,12 +361,7 @@ int main(int argc, char **argv) {
     }
     einc_tensor *results[MAX_ARGS];
     einc_status st;
-    if (einx == 3) { /* rewritten into the 0.4 form by einc_apply03, then run like any operation */
-        einc_options03 o03;
-        memset(&o03, 0, sizeof o03);
-        o03.keepdims = options.keepdims;
-        o03.nshift = options.nshift;
-        memcpy(o03.shift, options.shift, sizeof o03.shift);
+    if (einx == 3) {
         st = einc_apply03(ctx, opname, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &o03);
     } else {
         st = einc_apply(ctx, (einc_op)op, expr, nin, inputs, nout, results, (einc_axes){naxes, axes}, &options);

@@ -59,6 +59,17 @@ typedef struct einc_options03 {
 EINC_API einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int ninputs,
                                   einc_tensor *const *inputs, int noutputs, einc_tensor **outputs, einc_axes axes,
                                   const einc_options03 *options);
+/** einc_explain (einc/notation.h) for einx 0.3 code: the plan of the 0.4 call that einc_apply03
+ * would run for the same arguments, as text into buf (size bytes, NUL-terminated, truncated if
+ * short; buf may be NULL with size 0). Returns the text's full length, or -1 with the error
+ * recorded (einc_apply03's errors; EINC_EVALUE for "arange" and "check", which run no einx
+ * operation).
+ *
+ *   einc_explain03(ctx, "dot", "b [c_in->c_out]", 2, (einc_tensor *[]){x, w}, EINC_NO_AXES, NULL, buf, sizeof buf);
+ */
+EINC_API int64_t einc_explain03(einc_ctx *ctx, const char *func, const char *expr, int ninputs,
+                                einc_tensor *const *inputs, einc_axes axes, const einc_options03 *options, char *buf,
+                                size_t size);
 
 /** einx 0.3's dot, with the one-expression shorthand for two tensors (see above). */
 EINC_API einc_tensor *einc_dot03(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_tensor *b, einc_axes axes);

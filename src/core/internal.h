@@ -202,7 +202,7 @@ typedef struct einc__grad_hooks {
 EINC__GRAD_HOOKS(EINC__GRAD_HOOK_DECL)
 #undef EINC__GRAD_HOOK_DECL
 
-/* A notation call (src/autograd/rules_notation.c): nothing when no input requires grad. On
+/* A notation call (src/autograd/grad_notation.c): nothing when no input requires grad. On
  * failure (EINC_ENOMEM recorded) the caller releases the outputs. */
 einc_status einc__notation_record(einc_ctx *ctx, struct einc__plan *p, int ninputs, einc_tensor *const *inputs,
                                   int noutputs, einc_tensor **outputs);

@@ -219,7 +219,4 @@ bool einc__notation_error(const einc__expr *e, einc_status status, const einc__m
 #endif
     ;
 
-/* expand + cse + solve. The ranks come from call->ndims (-1 = unknown shape). */
-bool einc__resolve(einc__arena *a, const einc__desc *d, const einc__call *call, bool cse_in_brackets_ok, einc__expr *e);
-
 #endif /* EINC_NOTATION_PRIVATE_H */

@@ -13,7 +13,7 @@
 #include <math.h>
 
 #include "../drivers/drivers.h"
-#include "../notation/call.h"
+#include "../notation/front.h"
 #include "../plan/cache.h"
 #include "../plan/rules.h"
 #include "ops_internal.h"
@@ -23,9 +23,7 @@ static const char *const oper_name[NOPER] = {"q", "k", "v", "the output"};
 
 typedef struct {
     einc__arena *a;
-    einc__desc d;
-    einc__call call;
-    einc__expr e;
+    einc__front fe;
 } front;
 
 /* A SemanticError (or `status`) with carets under node n. Returns false. */
@@ -36,15 +34,15 @@ static bool role_error(front *f, einc_status status, const einc__node *n, const 
     ;
 static bool role_error(front *f, einc_status status, const einc__node *n, const char *fmt, ...) {
     einc__marks m;
-    if (!einc__marks_init(f->a, &m, f->d.text)) return false;
+    if (!einc__marks_init(f->a, &m, f->fe.d.text)) return false;
     if (n && n->end > n->begin) einc__marks_range(&m, n->begin, n->end);
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    einc__expr e = f->e;
-    e.desc = &f->d, e.arena = f->a, e.call = &f->call;
+    einc__expr e = f->fe.e;
+    e.desc = &f->fe.d, e.arena = f->a, e.call = &f->fe.call;
     return einc__notation_error(&e, status, &m, NULL, EINC__EQ_NONE, "%s", msg);
 }
 
@@ -71,7 +69,7 @@ static int dim_of(const einc__node *r, int sym) {
 
 /* Reads the roles into map; `out_shape` gets the output's shape. */
 static bool assign_roles(front *f, einc__attn_map *map, int64_t *out_shape, int *out_ndim) {
-    einc__expr *e = &f->e;
+    einc__expr *e = &f->fe.e;
     const einc__node *root[NOPER] = {e->in[0], e->in[1], e->in[2], e->out[0]};
     for (int w = 0; w < NOPER; w++)
         for (int i = 0; i < root[w]->n; i++) {
@@ -163,8 +161,8 @@ static bool check_bias(front *f, const einc__attn_map *map, const einc_tensor *b
     char bs[256], ss[256];
     if (bias_broadcasts(map, bias, &bad)) return true;
     const einc__node *at = NULL; /* the axis of the first mismatch: a batch axis or N in the output, M in k */
-    if (bad >= 0 && bad < n - 1) at = f->e.out[0]->c[map->o[bad]];
-    if (bad == n - 1) at = f->e.in[1]->c[map->k[map->nb]];
+    if (bad >= 0 && bad < n - 1) at = f->fe.e.out[0]->c[map->o[bad]];
+    if (bad == n - 1) at = f->fe.e.in[1]->c[map->k[map->nb]];
     return role_error(f, EINC_ESHAPE, at,
                       "einc_attention: the bias of shape %s does not broadcast to the scores %s (batch axes in the "
                       "output's order, then N, then M)",
@@ -189,28 +187,27 @@ static einc_tensor *mask_bias(einc_ctx *ctx, einc_tensor *mask, einc_dtype dt) {
     return b;
 }
 
-/* Parses and solves the expression, then fills the map. */
-static bool resolve(front *f, const char *expr, einc_tensor *const *in, einc_axes axes, einc__attn_map *map,
-                    int64_t *out_shape, int *out_ndim) {
-    einc_ctx *ctx = f->a->ctx;
-    int ndims[3];
-    const int64_t *shapes[3];
-    for (int i = 0; i < 3; i++) ndims[i] = in[i]->ndim, shapes[i] = in[i]->shape;
-    if (!einc__call_build(f->a, expr, 3, ndims, shapes, axes, &f->call) || !einc__parse(f->a, expr, &f->d))
-        return false;
-    memset(&f->e, 0, sizeof f->e);
-    if (f->d.ninputs != 3 || !f->d.has_arrow || f->d.noutputs != 1) {
-        einc__error(ctx, EINC_EVALUE,
+/* The front end's hook after parsing: "q, k, v -> output", plain axes only. */
+static bool parsed(void *user, einc__front *fe) {
+    front *f = user;
+    const einc__desc *d = &fe->d;
+    if (d->ninputs != 3 || !d->has_arrow || d->noutputs != 1) {
+        einc__error(f->a->ctx, EINC_EVALUE,
                     "einc_attention: the expression must read \"q, k, v -> output\" (three inputs, one output); "
                     "\"%s\" has %d input(s) and %d output(s)",
-                    expr, f->d.ninputs, f->d.has_arrow ? f->d.noutputs : 0);
+                    d->text, d->ninputs, d->has_arrow ? d->noutputs : 0);
         return false;
     }
     for (int i = 0; i < 3; i++)
-        if (!check_plain(f, f->d.inputs[i], i)) return false;
-    if (!check_plain(f, f->d.outputs[0], O)) return false;
-    if (!einc__expand(f->a, &f->d, ndims, &f->call, &f->e) || !einc__solve(&f->e)) return false;
-    return assign_roles(f, map, out_shape, out_ndim);
+        if (!check_plain(f, d->inputs[i], i)) return false;
+    return check_plain(f, d->outputs[0], O);
+}
+
+/* Parses and solves the expression (no merging: every axis keeps its role), then fills the map. */
+static bool resolve(front *f, const char *expr, einc_tensor *const *in, einc_axes axes, einc__attn_map *map,
+                    int64_t *out_shape, int *out_ndim) {
+    einc__front_spec spec = {expr, 3, in, NULL, NULL, axes, 0, parsed, NULL, f};
+    return einc__front_run(f->a, &spec, &f->fe) && assign_roles(f, map, out_shape, out_ndim);
 }
 
 /* The roles from the cache, or resolved (and checked, with einx's errors) and then cached. A
@@ -230,7 +227,7 @@ static bool front_end(einc_ctx *ctx, const char *expr, einc_tensor *const *in, e
     }
     einc__arena arena;
     einc__arena_init(&arena, ctx);
-    front f = {&arena, {0}, {0}, {0}};
+    front f = {.a = &arena};
     memset(map, 0, sizeof *map);
     bool ok = resolve(&f, expr, in, axes, map, out_shape, out_ndim) && (!bias || check_bias(&f, map, bias));
     einc__arena_free(&arena);

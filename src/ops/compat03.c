@@ -138,12 +138,27 @@ static bool marked_names(einc_ctx *ctx, const einc__node *n, einc__sb *sb, einc_
     return true;
 }
 
-static einc_status dot03(einc_ctx *ctx, einc__arena *a, const char *text, int ninputs, einc_tensor *const *inputs,
-                         int noutputs, einc_tensor **outputs, einc_axes axes) {
+/* Where a rewritten call goes: einc_apply, or (einc_explain03) einc_explain into x's buffer. */
+typedef struct {
+    char *buf;
+    size_t size;
+    int64_t len;
+} explain03;
+
+static einc_status run04(einc_ctx *ctx, explain03 *x, einc_op op, const char *text, int ninputs,
+                         einc_tensor *const *inputs, int noutputs, einc_tensor **outputs, einc_axes axes,
+                         const einc_op_options *options) {
+    if (!x) return einc_apply(ctx, op, text, ninputs, inputs, noutputs, outputs, axes, options);
+    x->len = einc_explain(ctx, op, text, ninputs, inputs, axes, options, x->buf, x->size);
+    return x->len < 0 ? einc_errcode(ctx) : EINC_OK;
+}
+
+static einc_status dot03(einc_ctx *ctx, einc__arena *a, explain03 *x, const char *text, int ninputs,
+                         einc_tensor *const *inputs, int noutputs, einc_tensor **outputs, einc_axes axes) {
     einc__desc d;
     if (!einc__parse(a, text, &d)) return einc_errcode(ctx);
     if (!(d.ninputs == 1 && ninputs == 2))
-        return einc_apply(ctx, EINC_OP_DOT, text, ninputs, inputs, noutputs, outputs, axes, NULL);
+        return run04(ctx, x, EINC_OP_DOT, text, ninputs, inputs, noutputs, outputs, axes, NULL);
     if (d.noutputs > 1)
         return einc__error(ctx, EINC_EVALUE, "dot: the expression \"%s\" has %d outputs", text, d.noutputs);
     einc__node *out = d.noutputs == 1 ? d.outputs[0] : d.inputs[0]; /* 0.3: no "->" means output = input */
@@ -160,17 +175,17 @@ static einc_status dot03(einc_ctx *ctx, einc__arena *a, const char *text, int ni
     einc__sb_printf(&sb, ", %s -> ", second);
     print_tree(&sb, out, PRINT_DEMARKED);
     if (!text_done(ctx, &sb, text) || !text_done(ctx, &s2, text)) return einc_errcode(ctx);
-    return einc_apply(ctx, EINC_OP_DOT, buf, ninputs, inputs, noutputs, outputs, axes, NULL);
+    return run04(ctx, x, EINC_OP_DOT, buf, ninputs, inputs, noutputs, outputs, axes, NULL);
 }
 
 /* ---- elementwise, reductions --------------------------------------------------------------------- */
 
-static einc_status elementwise03(einc_ctx *ctx, einc__arena *a, einc_op op, const char *text, int ninputs,
+static einc_status elementwise03(einc_ctx *ctx, einc__arena *a, explain03 *x, einc_op op, const char *text, int ninputs,
                                  einc_tensor *const *inputs, int noutputs, einc_tensor **outputs, einc_axes axes) {
     einc__desc d;
     if (!einc__parse(a, text, &d)) return einc_errcode(ctx);
     if (d.has_arrow || d.ninputs != 1 || ninputs != 2)
-        return einc_apply(ctx, op, text, ninputs, inputs, noutputs, outputs, axes, NULL);
+        return run04(ctx, x, op, text, ninputs, inputs, noutputs, outputs, axes, NULL);
     char buf[TEXT_CAP];
     einc__sb sb;
     einc__sb_init(&sb, buf, sizeof buf);
@@ -178,10 +193,10 @@ static einc_status elementwise03(einc_ctx *ctx, einc__arena *a, einc_op op, cons
     einc__sb_printf(&sb, ", ");
     print_tree(&sb, d.inputs[0], PRINT_MARKED);
     if (!text_done(ctx, &sb, text)) return einc_errcode(ctx);
-    return einc_apply(ctx, op, buf, ninputs, inputs, noutputs, outputs, axes, NULL);
+    return run04(ctx, x, op, buf, ninputs, inputs, noutputs, outputs, axes, NULL);
 }
 
-static einc_status reduce03(einc_ctx *ctx, einc__arena *a, einc_op op, const char *text, int ninputs,
+static einc_status reduce03(einc_ctx *ctx, einc__arena *a, explain03 *x, einc_op op, const char *text, int ninputs,
                             einc_tensor *const *inputs, int noutputs, einc_tensor **outputs, einc_axes axes,
                             bool keepdims) {
     einc__desc d;
@@ -193,7 +208,7 @@ static einc_status reduce03(einc_ctx *ctx, einc__arena *a, einc_op op, const cha
         if (!marked) return einc__error(ctx, EINC_EVALUE, "No axes are marked for reduction\nExpression: \"%s\"", text);
     }
     einc_op_options o = {.keepdims = keepdims};
-    return einc_apply(ctx, op, text, ninputs, inputs, noutputs, outputs, axes, &o);
+    return run04(ctx, x, op, text, ninputs, inputs, noutputs, outputs, axes, &o);
 }
 
 /* ---- arange ----------------------------------------------------------------------------------------- */
@@ -392,9 +407,11 @@ static einc_status count_error(einc_ctx *ctx, const char *func, const char *what
     return einc__error(ctx, EINC_EVALUE, "%s: expected %d %s%s, got %d", func, want, what, want == 1 ? "" : "s", got);
 }
 
-static einc_status dispatch(einc_ctx *ctx, einc__arena *a, const char *func, const char *text, int ninputs,
-                            einc_tensor *const *inputs, int noutputs, einc_tensor **outputs, einc_axes axes,
-                            const einc_options03 *o) {
+static einc_status dispatch(einc_ctx *ctx, einc__arena *a, explain03 *x, const char *func, const char *text,
+                            int ninputs, einc_tensor *const *inputs, int noutputs, einc_tensor **outputs,
+                            einc_axes axes, const einc_options03 *o) {
+    if (x && (strcmp(func, "arange") == 0 || strcmp(func, "check") == 0))
+        return einc__error(ctx, EINC_EVALUE, "%s: nothing to explain (it runs no einx operation)", func);
     if (strcmp(func, "arange") == 0) {
         if (ninputs != 0) return count_error(ctx, func, "input tensor", 0, ninputs);
         if (noutputs != 1) return count_error(ctx, func, "output", 1, noutputs);
@@ -433,27 +450,24 @@ static einc_status dispatch(einc_ctx *ctx, einc__arena *a, const char *func, con
                            generic ? "operation for it" : "function");
     einc_op e = (einc_op)op;
     if (e == EINC_OP_REARRANGE || e == EINC_OP_ID)
-        return einc_apply(ctx, e, text, ninputs, inputs, noutputs, outputs, axes, NULL);
-    if (e == EINC_OP_DOT) return dot03(ctx, a, text, ninputs, inputs, noutputs, outputs, axes);
+        return run04(ctx, x, e, text, ninputs, inputs, noutputs, outputs, axes, NULL);
+    if (e == EINC_OP_DOT) return dot03(ctx, a, x, text, ninputs, inputs, noutputs, outputs, axes);
     if (strcmp(func, "vmap_with_axis") != 0) {
-        if (is_reduction(e)) return reduce03(ctx, a, e, text, ninputs, inputs, noutputs, outputs, axes, o->keepdims);
-        if (is_elementwise(e)) return elementwise03(ctx, a, e, text, ninputs, inputs, noutputs, outputs, axes);
+        if (is_reduction(e)) return reduce03(ctx, a, x, e, text, ninputs, inputs, noutputs, outputs, axes, o->keepdims);
+        if (is_elementwise(e)) return elementwise03(ctx, a, x, e, text, ninputs, inputs, noutputs, outputs, axes);
     }
     einc_op_options opts;
     memset(&opts, 0, sizeof opts);
     opts.keepdims = o->keepdims;
     opts.nshift = o->nshift;
     if (o->nshift > 0 && o->nshift <= EINC_MAX_DIMS) memcpy(opts.shift, o->shift, sizeof(int64_t) * (size_t)o->nshift);
-    return einc_apply(ctx, e, text, ninputs, inputs, noutputs, outputs, axes, &opts);
+    return run04(ctx, x, e, text, ninputs, inputs, noutputs, outputs, axes, &opts);
 }
 
-einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int ninputs, einc_tensor *const *inputs,
-                         int noutputs, einc_tensor **outputs, einc_axes axes, const einc_options03 *options) {
-    EINC__OWNED(ctx, EINC_EBUSY);
-    if (!ctx) return EINC_EINVAL;
-    if (noutputs < 0 || (noutputs > 0 && !outputs))
-        return einc__error(ctx, EINC_EINVAL, "einc_apply03: outputs is NULL");
-    for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
+/* einc_apply03 (x NULL) and einc_explain03: the checks, the rewrite, then run04. */
+static einc_status apply03(einc_ctx *ctx, explain03 *x, const char *func, const char *expr, int ninputs,
+                           einc_tensor *const *inputs, int noutputs, einc_tensor **outputs, einc_axes axes,
+                           const einc_options03 *options) {
     if (!func || !expr) return einc__error(ctx, EINC_EINVAL, "einc_apply03: %s is NULL", func ? "expression" : "func");
     if (ninputs < 0 || (ninputs > 0 && !inputs))
         return einc__error(ctx, EINC_EINVAL, "einc_apply03(\"%s\"): inputs is NULL or ninputs = %d is negative", expr,
@@ -471,11 +485,29 @@ einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int 
     einc__arena_init(&a, ctx);
     char *text = arrow_text(&a, expr);
     einc_status st =
-        text ? dispatch(ctx, &a, func, text, ninputs, inputs, noutputs, outputs, axes, options) : EINC_ENOMEM;
+        text ? dispatch(ctx, &a, x, func, text, ninputs, inputs, noutputs, outputs, axes, options) : EINC_ENOMEM;
     if (st != EINC_OK && einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory in %s", func);
     einc__arena_free(&a);
     if (st != EINC_OK) st = einc_errcode(ctx) != EINC_OK ? einc_errcode(ctx) : st;
     return st;
+}
+
+einc_status einc_apply03(einc_ctx *ctx, const char *func, const char *expr, int ninputs, einc_tensor *const *inputs,
+                         int noutputs, einc_tensor **outputs, einc_axes axes, const einc_options03 *options) {
+    EINC__OWNED(ctx, EINC_EBUSY);
+    if (!ctx) return EINC_EINVAL;
+    if (noutputs < 0 || (noutputs > 0 && !outputs))
+        return einc__error(ctx, EINC_EINVAL, "einc_apply03: outputs is NULL");
+    for (int o = 0; o < noutputs; o++) outputs[o] = NULL;
+    return apply03(ctx, NULL, func, expr, ninputs, inputs, noutputs, outputs, axes, options);
+}
+
+int64_t einc_explain03(einc_ctx *ctx, const char *func, const char *expr, int ninputs, einc_tensor *const *inputs,
+                       einc_axes axes, const einc_options03 *options, char *buf, size_t size) {
+    EINC__OWNED(ctx, -1);
+    if (!ctx) return -1;
+    explain03 x = {buf, size, -1};
+    return apply03(ctx, &x, func, expr, ninputs, inputs, 0, NULL, axes, options) == EINC_OK ? x.len : -1;
 }
 
 /* ---- convenience forms ----------------------------------------------------------------------------- */

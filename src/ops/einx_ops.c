@@ -163,11 +163,22 @@ einc_tensor *(einc_dot)(einc_ctx *ctx, const char *expr, einc_tensor *a, einc_te
     einc_tensor *in[2] = {a, b};
     return one(ctx, EINC_OP_DOT, expr, 2, in, axes);
 }
+/* The forms taking an operation value name themselves when it is out of range (einc_apply would
+ * otherwise be blamed for a value the caller never gave it). */
+static bool op_in_range(einc_ctx *ctx, const char *fname, einc_op op, const char *expected) {
+    if ((unsigned)op < EINC_OP_COUNT_) return true;
+    if (ctx) einc__error(ctx, EINC_EINVAL, "%s: invalid operation value %d (expected %s)", fname, (int)op, expected);
+    return false;
+}
+
 einc_tensor *einc_reduce(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *x, einc_axes axes) {
+    if (!op_in_range(ctx, "einc_reduce", op, "a reduction, EINC_OP_SUM ... EINC_OP_LOGSUMEXP")) return NULL;
     return one(ctx, op, expr, 1, &x, axes);
 }
 einc_tensor *einc_elementwise(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *a, einc_tensor *b,
                               einc_axes axes) {
+    if (!op_in_range(ctx, "einc_elementwise", op, "an elementwise operation, EINC_OP_ADD ... EINC_OP_LOGICAL_OR"))
+        return NULL;
     einc_tensor *in[2] = {a, b};
     return one(ctx, op, expr, 2, in, axes);
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../notation/call.h"
+#include "../notation/front.h"
 
 einc_shape einc_shape_of(const einc_tensor *t) {
     einc_shape s;
@@ -57,9 +57,19 @@ static bool check_args(einc_ctx *ctx, const char *fname, const char *expr, int n
     return true;
 }
 
-/* The front end for the solvers: parse, count, expand, merge (if `cse`), solve. */
+/* The front end's hook after parsing: one expression per shape. */
+static bool parsed(void *user, einc__front *f) {
+    einc__arena *a = user;
+    if (f->d.ninputs == f->call.ntensors) return true;
+    einc__error(a->ctx, EINC_EVALUE,
+                "The number of input expressions (found %d) must match the number of input tensors (found %d)",
+                f->d.ninputs, f->call.ntensors);
+    return false;
+}
+
+/* The front end for the solvers (groups merged if `cse`, concatenations included). */
 static bool resolve(einc__arena *a, const char *expr, int n, const einc_shape *shapes, einc_axes axes, bool cse,
-                    einc__desc *d, einc__call *call, einc__expr *e) {
+                    einc__front *f) {
     /* einx checks the text before parsing: nested arrows ("a [b -> c]") are refused too */
     if (strstr(expr, "->"))
         return einc__literal_error(a, EINC_ESYNTAX, expr, "->", "The expression must not contain a '->' operator.");
@@ -70,16 +80,9 @@ static bool resolve(einc__arena *a, const char *expr, int n, const einc_shape *s
         ndims[i] = shapes[i].ndim;
         dims[i] = shapes[i].dims;
     }
-    if (!einc__call_build(a, expr, n, ndims, dims, axes, call) || !einc__parse(a, expr, d)) return false;
-    if (d->ninputs != n) {
-        einc__error(a->ctx, EINC_EVALUE,
-                    "The number of input expressions (found %d) must match the number of input tensors (found %d)",
-                    d->ninputs, n);
-        return false;
-    }
-    if (!einc__expand(a, d, ndims, call, e)) return false;
-    if (cse && !einc__cse_with(e, false, true)) return false;
-    return einc__solve(e);
+    einc__front_spec spec = {expr,   n,    NULL, ndims, dims, axes, cse ? EINC__CSE | EINC__CSE_CONCAT : 0u,
+                             parsed, NULL, a};
+    return einc__front_run(a, &spec, f);
 }
 
 /* ---- solve_axes -------------------------------------------------------------------------------- */
@@ -201,11 +204,9 @@ einc_solution *einc_solve_axes(einc_ctx *ctx, const char *expr, int n, const ein
     if (!ctx || !check_args(ctx, "einc_solve_axes", expr, n, shapes, axes)) return NULL;
     einc__arena a;
     einc__arena_init(&a, ctx);
-    einc__desc d;
-    einc__call call;
-    einc__expr e;
+    einc__front f;
     einc_solution *s = NULL;
-    if (resolve(&a, expr, n, shapes, axes, false, &d, &call, &e)) s = build_solution(&a, &e);
+    if (resolve(&a, expr, n, shapes, axes, false, &f)) s = build_solution(&a, &f.e);
     if (!s && einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory solving \"%s\"", expr);
     einc__arena_free(&a);
     return s;
@@ -235,13 +236,12 @@ static einc_status shapes_of(einc_ctx *ctx, const char *fname, const char *expr,
     if (!check_args(ctx, fname, expr, n, shapes, axes)) return EINC_EINVAL;
     einc__arena a;
     einc__arena_init(&a, ctx);
-    einc__desc d;
-    einc__call call;
-    einc__expr e;
-    bool ok = resolve(&a, expr, n, shapes, axes, true, &d, &call, &e);
+    einc__front f;
+    bool ok = resolve(&a, expr, n, shapes, axes, true, &f);
+    const einc__expr *e = &f.e;
     for (int i = 0; ok && out && i < n; i++) {
         const einc__node *dims[EINC_MAX_DIMS + 1];
-        int nd = einc__root_dims(e.in[i], dims, EINC_MAX_DIMS + 1);
+        int nd = einc__root_dims(e->in[i], dims, EINC_MAX_DIMS + 1);
         if (nd > EINC_MAX_DIMS) { /* only an unknown shape can get here */
             einc__error(ctx, EINC_EUNSUPPORTED, "%s(\"%s\"): operand #%d would have %d dimensions (at most %d)", fname,
                         expr, i + 1, nd, EINC_MAX_DIMS);
@@ -249,7 +249,7 @@ static einc_status shapes_of(einc_ctx *ctx, const char *fname, const char *expr,
             break;
         }
         out[i].ndim = nd;
-        for (int k = 0; k < nd; k++) out[i].dims[k] = einc__node_size(&e, dims[k]);
+        for (int k = 0; k < nd; k++) out[i].dims[k] = einc__node_size(e, dims[k]);
     }
     if (!ok && einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory solving \"%s\"", expr);
     einc__arena_free(&a);

@@ -10,7 +10,7 @@
  */
 #include <stdio.h>
 
-#include "../notation/call.h"
+#include "../notation/front.h"
 #include "../plan/rules.h"
 
 #define MAX_PARTS 16 /* axes making up one argument dimension */
@@ -23,34 +23,13 @@ typedef struct {
 } arg_dim;
 
 typedef struct {
-    int sym;
-    int nterms;
-    einc__term terms[EINC_MAX_TERMS];
-} loop_leaf;
-
-typedef struct {
-    int nloop;
-    loop_leaf loop[EINC_MAX_LEAVES];
+    einc__operand loop; /* a repeated loop axis is one leaf with several terms (a diagonal) */
     int nargs;
     arg_dim args[EINC_MAX_DIMS];
     bool too_many;
 } split_operand;
 
 /* ---- splitting an operand -------------------------------------------------------------------- */
-
-static void add_loop(split_operand *s, int sym, int dim, int64_t mult) {
-    for (int i = 0; i < s->nloop; i++) {
-        if (s->loop[i].sym != sym) continue;
-        if (s->loop[i].nterms == EINC_MAX_TERMS) s->too_many = true;
-        else s->loop[i].terms[s->loop[i].nterms++] = (einc__term){dim, mult};
-        return;
-    }
-    if (s->nloop == EINC_MAX_LEAVES) {
-        s->too_many = true;
-        return;
-    }
-    s->loop[s->nloop++] = (loop_leaf){sym, 1, {{dim, mult}}};
-}
 
 static void add_part(split_operand *s, int arg, int dim, int64_t mult, int64_t size) {
     arg_dim *a = &s->args[arg];
@@ -63,29 +42,24 @@ static void add_part(split_operand *s, int arg, int dim, int64_t mult, int64_t s
     a->size *= size;
 }
 
-/* Row-major walk of one tensor dimension: bracketed axes go to argument `arg`, others to loops. */
-static void walk(const einc__expr *e, split_operand *s, const einc__node *n, int dim, int64_t mult, int arg) {
-    switch (n->kind) {
-    case EINC__N_AXIS: {
-        int64_t size = e->syms[n->sym].size;
-        if (arg >= 0 && einc__node_in_brackets(n)) add_part(s, arg, dim, mult, size);
-        else add_loop(s, n->sym, dim, mult);
-        return;
-    }
-    case EINC__N_FLAT:
-    case EINC__N_BRACKET: walk(e, s, n->c[0], dim, mult, arg); return;
-    default: { /* row-major: an item's multiplier is the product of the lengths to its right */
-        int64_t suffix[256];
-        int m = n->n < 256 ? n->n : 256;
-        int64_t run = mult;
-        for (int i = m - 1; i >= 0; i--) {
-            suffix[i] = run;
-            run *= einc__node_size(e, n->c[i]);
-        }
-        for (int i = 0; i < m; i++) walk(e, s, n->c[i], dim, suffix[i], arg);
-        return;
-    }
-    }
+/* The walk of one tensor dimension (einc__walk): bracketed axes go to argument `arg`, others to
+ * the loops. */
+typedef struct {
+    einc__walker base;
+    split_operand *s;
+    int arg;
+} splitter;
+
+static void split_axis(einc__walker *w, const einc__node *n, int dim, int64_t mult) {
+    splitter *sp = (splitter *)w;
+    int64_t size = w->e->syms[n->sym].size;
+    if (sp->arg >= 0 && einc__node_in_brackets(n)) add_part(sp->s, sp->arg, dim, mult, size);
+    else if (einc__operand_add(&sp->s->loop, n->sym, size, dim, mult, true) < 0) sp->s->too_many = true;
+}
+
+static void walk(const einc__expr *e, split_operand *s, const einc__node *n, int dim, int arg) {
+    splitter sp = {{e, NULL, NULL, split_axis, NULL}, s, arg}; /* no concatenation: the rules refuse it */
+    einc__walk(&sp.base, n, dim, 1);
 }
 
 static bool has_bracket(const einc__node *n) {
@@ -115,11 +89,11 @@ static bool split(const einc__expr *e, const einc__node *root, split_operand *s)
             for (int k = 0; k < n; k++) {
                 int arg = new_arg(s);
                 if (arg < 0) break;
-                walk(e, s, inner->kind == EINC__N_LIST ? inner->c[k] : inner, dim++, 1, arg);
+                walk(e, s, inner->kind == EINC__N_LIST ? inner->c[k] : inner, dim++, arg);
             }
         } else {
             int arg = has_bracket(item) ? new_arg(s) : -1;
-            walk(e, s, item, dim++, 1, arg);
+            walk(e, s, item, dim++, arg);
         }
     }
     if (dim > EINC_MAX_DIMS) s->too_many = true;
@@ -128,12 +102,6 @@ static bool split(const einc__expr *e, const einc__node *root, split_operand *s)
                     "einc_vmap: \"%s\" needs more than %d axes (or a diagonal of more than %d axes) for one tensor",
                     e->desc->text, EINC_MAX_DIMS, EINC_MAX_TERMS);
     return !s->too_many;
-}
-
-static int64_t term_stride(const einc__term *t, int n, const int64_t *strides) {
-    int64_t s = 0;
-    for (int i = 0; i < n; i++) s += strides[t[i].dim] * t[i].mult;
-    return s;
 }
 
 /* The stride of an argument dimension, or false if its axes are not one stride apart. */
@@ -334,24 +302,30 @@ static bool rules_after(const einc__expr *e) {
     return true;
 }
 
+/* The front end's hook after parsing: the rules above, for `noutputs` outputs. */
+typedef struct {
+    einc__rules r;
+    int noutputs;
+} vmap_rules;
+
+static bool parsed(void *user, einc__front *f) {
+    vmap_rules *vr = user;
+    vr->r.d = &f->d;
+    vr->r.call = &f->call;
+    return rules_before(&vr->r, vr->noutputs);
+}
+
 static einc_status vmap_build(vmap_state *v, einc__arena *a, einc_tensor *const *inputs, int noutputs,
                               einc_tensor **outputs, einc_axes axes) {
     einc_ctx *ctx = v->ctx;
     int ninputs = v->ninputs;
-    int ndims[EINC_MAX_OPERANDS];
-    const int64_t *shapes[EINC_MAX_OPERANDS];
-    for (int i = 0; i < ninputs; i++) {
-        ndims[i] = inputs[i]->ndim;
-        shapes[i] = inputs[i]->shape;
-    }
-    einc__call *call = einc__arena_alloc(a, sizeof *call);
-    einc__desc *d = einc__arena_alloc(a, sizeof *d);
-    einc__expr *e = einc__arena_alloc(a, sizeof *e);
-    if (!call || !d || !e) return EINC_ENOMEM;
-    if (!einc__call_build(a, v->expr, ninputs, ndims, shapes, axes, call) || !einc__parse(a, v->expr, d))
-        return einc_errcode(ctx);
-    einc__rules r = {a, d, call, EINC_OP_ID, ninputs, false};
-    if (!rules_before(&r, noutputs) || !einc__resolve(a, d, call, true, e) || !rules_after(e)) return einc_errcode(ctx);
+    einc__front *f = einc__arena_alloc(a, sizeof *f);
+    if (!f) return EINC_ENOMEM;
+    vmap_rules vr = {{a, NULL, NULL, EINC_OP_ID, ninputs, false}, noutputs};
+    einc__front_spec spec = {v->expr, ninputs, inputs, NULL, NULL, axes, EINC__CSE | EINC__CSE_IN_BRACKETS,
+                             parsed,  NULL,    &vr};
+    if (!einc__front_run(a, &spec, f) || !rules_after(&f->e)) return einc_errcode(ctx);
+    const einc__expr *e = &f->e;
 
     v->n = ninputs + noutputs;
     v->ops = einc__arena_alloc(a, sizeof(operand) * (size_t)v->n);
@@ -378,8 +352,8 @@ static einc_status vmap_build(vmap_state *v, einc__arena *a, einc_tensor *const 
     int loop_sym[EINC_MAX_LEAVES];
     v->nloop = 0;
     for (int k = ninputs; k < v->n; k++)
-        for (int i = 0; i < v->ops[k].sp.nloop; i++) {
-            int sym = v->ops[k].sp.loop[i].sym;
+        for (int i = 0; i < v->ops[k].sp.loop.nleaves; i++) {
+            int sym = v->ops[k].sp.loop.leaves[i].sym;
             bool seen = false;
             for (int j = 0; j < v->nloop && !seen; j++) seen = loop_sym[j] == sym;
             if (seen) continue;
@@ -393,9 +367,9 @@ static einc_status vmap_build(vmap_state *v, einc__arena *a, einc_tensor *const 
         operand *op = &v->ops[k];
         for (int j = 0; j < v->nloop; j++) {
             op->loop_stride[j] = 0; /* an operand without the axis is broadcast along it */
-            for (int i = 0; i < op->sp.nloop; i++)
-                if (op->sp.loop[i].sym == loop_sym[j])
-                    op->loop_stride[j] = term_stride(op->sp.loop[i].terms, op->sp.loop[i].nterms, op->base->strides);
+            for (int i = 0; i < op->sp.loop.nleaves; i++)
+                if (op->sp.loop.leaves[i].sym == loop_sym[j])
+                    op->loop_stride[j] = einc__leaf_stride(&op->sp.loop.leaves[i], op->base->strides);
         }
     }
     return EINC_OK;

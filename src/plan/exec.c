@@ -106,7 +106,7 @@ static einc_tensor *try_view(einc_ctx *ctx, const einc__plan *p, einc_tensor *in
                                 in->offset + off * (int64_t)einc_dtype_size(in->dtype));
 }
 
-static einc_status exec_id(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
+einc_status einc__run_id(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
     if (p->may_view && p->out_dtype[0] == inputs[0]->dtype) {
         einc_tensor *v = try_view(ctx, p, inputs[0]);
         if (v) {
@@ -128,8 +128,8 @@ static einc_status exec_id(einc_ctx *ctx, const einc__plan *p, einc_tensor *cons
 
 /* ---- elementwise --------------------------------------------------------------------------------- */
 
-static einc_status exec_elementwise(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs,
-                                    einc_tensor **outputs) {
+einc_status einc__run_elementwise(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs,
+                                  einc_tensor **outputs) {
     einc_tensor *out = outputs[0] = new_output(ctx, p, 0);
     if (!out) return ctx->status;
     einc__view y = view_of_tensor(out, &p->out);
@@ -148,23 +148,19 @@ static einc_status exec_elementwise(einc_ctx *ctx, const einc__plan *p, einc_ten
     /* fold left: acc = op(acc, in[i]); an intermediate of another dtype goes to a temporary */
     einc_binary_op bop = einc__plan_binary_op(p->op);
     einc__view acc = in[0];
-    int acc_ndim = inputs[0]->ndim;
     einc_tensor *tmp = NULL;
     for (int i = 1; i < p->ninputs; i++) {
-        einc_dtype compute, result;
-        einc__ew_binary_dtypes(bop, acc.dtype, acc_ndim, in[i].dtype, inputs[i]->ndim, &compute, &result);
-        if (inputs[i]->ndim > acc_ndim) acc_ndim = inputs[i]->ndim;
         einc__view target = y;
         einc_tensor *next = NULL;
-        if (result != y.dtype) {
-            next = einc__tensor_new(ctx, result, out->ndim, out->shape);
+        if (p->step_result[i] != y.dtype) {
+            next = einc__tensor_new(ctx, p->step_result[i], out->ndim, out->shape);
             if (!next) {
                 einc_tensor_release(tmp);
                 return ctx->status;
             }
             target = view_of_tensor(next, &p->out);
         }
-        job j = {.y = &target, .a = &acc, .b = &in[i], .bop = bop, .compute = compute, .kind = 1};
+        job j = {.y = &target, .a = &acc, .b = &in[i], .bop = bop, .compute = p->step_compute[i], .kind = 1};
         run(ctx, &j, n);
         einc_tensor_release(tmp);
         tmp = next;
@@ -176,8 +172,7 @@ static einc_status exec_elementwise(einc_ctx *ctx, const einc__plan *p, einc_ten
 
 /* ---- reductions and softmax ------------------------------------------------------------------ */
 
-static einc_status exec_reduce_like(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs,
-                                    einc_tensor **outputs) {
+einc_status einc__run_reduce(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
     einc_tensor *out = outputs[0] = new_output(ctx, p, 0);
     if (!out) return ctx->status;
     einc__view x = view_of_tensor(inputs[0], &p->in[0]);
@@ -320,7 +315,7 @@ static bool gemm_view(einc_ctx *ctx, const einc__plan *p, const source *src, con
     return true;
 }
 
-static einc_status exec_dot(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
+einc_status einc__run_dot(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
     einc_tensor *out = outputs[0] = new_output(ctx, p, 0);
     if (!out) return ctx->status;
     einc_tensor *prev = NULL;
@@ -374,18 +369,7 @@ static einc_status exec_dot(einc_ctx *ctx, const einc__plan *p, einc_tensor *con
 }
 
 einc_status einc__plan_exec(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
-    einc_status st = EINC_OK;
-    switch (p->family) {
-    case EINC__FAMILY_ID: st = exec_id(ctx, p, inputs, outputs); break;
-    case EINC__FAMILY_ELEMENTWISE: st = exec_elementwise(ctx, p, inputs, outputs); break;
-    case EINC__FAMILY_REDUCE:
-    case EINC__FAMILY_SOFTMAX: st = exec_reduce_like(ctx, p, inputs, outputs); break;
-    case EINC__FAMILY_DOT: st = exec_dot(ctx, p, inputs, outputs); break;
-    case EINC__FAMILY_ARGFIND:
-    case EINC__FAMILY_SORT:
-    case EINC__FAMILY_SHIFT: st = einc__exec_sorting(ctx, p, inputs, outputs); break;
-    case EINC__FAMILY_INDEX: st = einc__exec_index(ctx, p, inputs, outputs); break;
-    }
+    einc_status st = einc__families[p->family].run(ctx, p, inputs, outputs);
     if (st != EINC_OK) {
         for (int o = 0; o < p->noutputs; o++) {
             einc_tensor_release(outputs[o]);

@@ -152,7 +152,7 @@ static einc__view view_through(einc_tensor *t, const einc__operand *op) {
     return v;
 }
 
-einc_status einc__exec_index(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
+einc_status einc__run_index(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
     const einc__index_plan *ip = p->index;
     einc_tensor *const *coords = inputs + 1;
     if (!ip->passthrough) {

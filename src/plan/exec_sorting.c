@@ -176,7 +176,7 @@ static einc_status exec_shift(einc_ctx *ctx, const einc__plan *p, einc_tensor *i
     return EINC_OK;
 }
 
-einc_status einc__exec_sorting(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
+einc_status einc__run_sorting(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs) {
     switch (p->family) {
     case EINC__FAMILY_ARGFIND: return exec_argfind(ctx, p, inputs[0], outputs);
     case EINC__FAMILY_SORT: return exec_sort(ctx, p, inputs[0], outputs);

@@ -51,28 +51,25 @@ typedef struct einc__index_plan {
 
 /* Counts, brackets and the implicit output, before ellipses are expanded. */
 bool einc__rules_index_before(einc__rules *r);
-/* einc__resolve for the indexing family: expands ellipses, checks the coordinate brackets and
- * counts, merges groups (never inside brackets: every indexed axis needs its own coordinate)
- * and solves the axis lengths. */
-bool einc__index_resolve(einc__rules *r, einc__expr *e);
+/* The indexing family's check of the expanded trees (the front end's `expanded` hook): the
+ * coordinate brackets and counts. Groups are then never merged inside brackets: every indexed
+ * axis needs its own coordinate. */
+bool einc__index_expanded(const einc__rules *r, einc__expr *e);
 /* The checks that need axis lengths. */
 bool einc__rules_index_after(const einc__rules *r, const einc__expr *e);
 
 /* ---- plans (lower_indexing.c) ---------------------------------------------------------------- */
 
-/* Fills p->index (and the output's shape and dtype) from the solved expression. */
-bool einc__plan_index(einc__plan *p, const einc__expr *e);
+/* einc__lower_index (plan.h) fills p->index (and the output's shape and dtype). */
 /* True for a *_at call with a zero-sized coordinate or update tensor: einx returns the value
  * tensor unchanged before looking at the expression. */
 bool einc__index_zero_sized(einc_op op, int ninputs, einc_tensor *const *inputs);
 /* The plan of such a call: a copy of input 1. */
 einc__plan *einc__plan_index_passthrough(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
                                          einc_tensor *const *inputs);
-void einc__plan_index_explain(const einc__plan *p, einc__sb *sb);
 
 /* ---- execution (exec_indexing.c) ------------------------------------------------------------- */
 
-einc_status einc__exec_index(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
 /* e (through e_loop) <- t (through the plan's t_loop and t_idx) at the coordinates `coords`
  * [ncoords] (already checked). t and e have one dtype; e is written in full. */
 void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc_tensor *e, const einc__operand *e_loop,
@@ -80,15 +77,5 @@ void einc__index_gather(einc_ctx *ctx, const einc__plan *p, einc_tensor *t, einc
 /* t (through t_loop and t_idx) <op>= e (through e_loop) at the coordinates (see einc__k_scatter). */
 void einc__index_scatter(einc_ctx *ctx, const einc__plan *p, einc__scatter_op op, einc_tensor *t, einc_tensor *e,
                          const einc__operand *e_loop, einc_tensor *const *coords);
-
-/* ---- gradients (src/autograd/rules_indexing.c) ----------------------------------------------- */
-
-struct einc__ag_node;
-/* The tensors the backward rule keeps: the coordinates (NULL for the other inputs). Returns the
- * count written to saved [ninputs]. */
-int einc__index_saved(const einc__plan *p, int ninputs, einc_tensor *const *inputs, einc_tensor **saved);
-/* The backward rule of an indexing call (its payload is rules_notation.c's: the plan). */
-einc_status einc__index_backward(einc_ctx *ctx, const struct einc__ag_node *node, einc_tensor *const *grad_outputs,
-                                 einc_tensor **grad_inputs);
 
 #endif /* EINC_INDEX_H */

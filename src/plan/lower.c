@@ -12,16 +12,58 @@
 #include "../kernels/elementwise.h"
 #include "../kernels/reduce.h"
 #include "index.h"
-#include "../notation/call.h"
+#include "../notation/front.h"
 #include "rules.h"
 #include "sorting.h"
 
 /* ---- decomposition into leaves ---------------------------------------------------------------- */
 
+int einc__operand_add(einc__operand *op, int sym, int64_t size, int dim, int64_t mult, bool merge) {
+    for (int i = 0; i < op->nleaves && merge; i++) {
+        if (op->leaves[i].sym != sym) continue;
+        einc__leaf *l = &op->leaves[i];
+        if (l->nterms == EINC_MAX_TERMS) return -1;
+        l->terms[l->nterms++] = (einc__term){dim, mult};
+        return 1;
+    }
+    if (op->nleaves == EINC_MAX_LEAVES) return -1;
+    op->leaves[op->nleaves++] = (einc__leaf){sym, size, 1, {{dim, mult}}};
+    return 0;
+}
+
+void einc__walk(einc__walker *w, const einc__node *n, int dim, int64_t mult) {
+    const einc__expr *e = w->e;
+    EINC__STEPS(e->arena->ctx, 1);
+    switch (n->kind) {
+    case EINC__N_AXIS: w->axis(w, n, dim, mult); return;
+    case EINC__N_FLAT:
+    case EINC__N_BRACKET: einc__walk(w, n->c[0], dim, mult); return;
+    case EINC__N_CONCAT: {
+        int index = n->sym; /* the concatenation's preorder number (set by number_concats) */
+        int take = w->choice ? w->choice[index] : 0;
+        if (w->reached) w->reached[index] = true;
+        int64_t before = 0;
+        for (int i = 0; i < take; i++) before += einc__node_size(e, n->c[i]);
+        if (before) w->offset(w, dim, mult * before);
+        einc__walk(w, n->c[take], dim, mult);
+        return;
+    }
+    default: { /* row-major: an item's multiplier is the product of the lengths to its right */
+        int64_t suffix[256];
+        int m = n->n < 256 ? n->n : 256;
+        int64_t s = mult;
+        for (int i = m - 1; i >= 0; i--) {
+            suffix[i] = s;
+            s *= einc__node_size(e, n->c[i]);
+        }
+        for (int i = 0; i < m; i++) einc__walk(w, n->c[i], dim, suffix[i]);
+        return;
+    }
+    }
+}
+
 typedef struct {
-    const einc__expr *e;
-    const int *choice; /* per concatenation (numbered in preorder): the piece taken      */
-    bool *reached;     /* per concatenation: walked for this piece                        */
+    einc__walker base;
     einc__operand *op;
     bool too_many;  /* more leaves or terms than a kernel view can take               */
     bool duplicate; /* a leaf got a second term (diagonal)                             */
@@ -30,59 +72,17 @@ typedef struct {
 /* A vectorized axis repeated in one operand is its diagonal (one leaf, several stride terms);
  * repeated bracketed axes stay separate leaves: they are all arguments of the elementary
  * operation ("sum('[a a] b -> b')" sums the whole block). */
-static void add_term(walker *w, int sym, int64_t size, int dim, int64_t mult, bool bracketed) {
-    einc__operand *op = w->op;
-    for (int i = 0; i < op->nleaves && !bracketed; i++) {
-        if (op->leaves[i].sym != sym) continue;
-        einc__leaf *l = &op->leaves[i];
-        w->duplicate = true;
-        if (l->nterms == EINC_MAX_TERMS) w->too_many = true;
-        else l->terms[l->nterms++] = (einc__term){dim, mult};
-        return;
-    }
-    if (op->nleaves == EINC_MAX_LEAVES) {
-        w->too_many = true;
-        return;
-    }
-    einc__leaf *l = &op->leaves[op->nleaves++];
-    l->sym = sym;
-    l->size = size;
-    l->nterms = 1;
-    l->terms[0] = (einc__term){dim, mult};
+static void add_axis(einc__walker *base, const einc__node *n, int dim, int64_t mult) {
+    walker *w = (walker *)base;
+    int r = einc__operand_add(w->op, n->sym, base->e->syms[n->sym].size, dim, mult, !einc__node_in_brackets(n));
+    if (r < 0) w->too_many = true;
+    if (r == 1) w->duplicate = true;
 }
 
-static void walk(walker *w, const einc__node *n, int dim, int64_t mult) {
-    const einc__expr *e = w->e;
-    EINC__STEPS(e->arena->ctx, 1);
-    switch (n->kind) {
-    case EINC__N_AXIS: add_term(w, n->sym, e->syms[n->sym].size, dim, mult, einc__node_in_brackets(n)); return;
-    case EINC__N_FLAT:
-    case EINC__N_BRACKET: walk(w, n->c[0], dim, mult); return;
-    case EINC__N_CONCAT: {
-        int index = n->sym; /* the concatenation's preorder number (set by number_concats) */
-        int take = w->choice ? w->choice[index] : 0;
-        if (w->reached) w->reached[index] = true;
-        int64_t before = 0;
-        for (int i = 0; i < take; i++) before += einc__node_size(e, n->c[i]);
-        if (before) {
-            if (w->op->noffset == EINC_MAX_TERMS * 2) w->too_many = true;
-            else w->op->offset[w->op->noffset++] = (einc__term){dim, mult * before};
-        }
-        walk(w, n->c[take], dim, mult);
-        return;
-    }
-    default: {
-        int64_t suffix[256];
-        int m = n->n < 256 ? n->n : 256;
-        int64_t s = mult;
-        for (int i = m - 1; i >= 0; i--) {
-            suffix[i] = s;
-            s *= einc__node_size(e, n->c[i]);
-        }
-        for (int i = 0; i < m; i++) walk(w, n->c[i], dim, suffix[i]);
-        return;
-    }
-    }
+static void add_offset(einc__walker *base, int dim, int64_t mult) {
+    walker *w = (walker *)base;
+    if (w->op->noffset == EINC_MAX_TERMS * 2) w->too_many = true;
+    else w->op->offset[w->op->noffset++] = (einc__term){dim, mult};
 }
 
 /* Numbers the concatenations of a tree in preorder (kept in node->sym, unused for them). */
@@ -107,13 +107,13 @@ static void concat_sizes(const einc__node *n, int *sizes) {
 static bool decompose(const einc__expr *e, const einc__node *root, const int *choice, bool *reached, einc__operand *op,
                       int *dim_begin, int *dim_end, bool *duplicate) {
     memset(op, 0, sizeof *op);
-    walker w = {e, choice, reached, op, false, false};
+    walker w = {{e, choice, reached, add_axis, add_offset}, op, false, false};
     const einc__node *dims[EINC_MAX_DIMS + 1];
     int nd = einc__root_dims(root, dims, EINC_MAX_DIMS + 1);
     if (nd > EINC_MAX_DIMS) w.too_many = true;
     for (int k = 0; k < nd && k < EINC_MAX_DIMS; k++) {
         if (dim_begin) dim_begin[k] = op->nleaves;
-        walk(&w, dims[k], k, 1);
+        einc__walk(&w.base, dims[k], k, 1);
         if (dim_end) dim_end[k] = op->nleaves;
     }
     if (duplicate) *duplicate = w.duplicate;
@@ -259,7 +259,8 @@ static bool enumerate_pieces(einc__plan *p, const einc__expr *e, einc__node *roo
     return true;
 }
 
-static bool plan_id(einc__plan *p, const einc__expr *e) {
+bool einc__lower_id(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     /* scratch for the pieces: freed when the plan is built, not kept with the cached plan */
     einc__arena scratch;
     einc__arena_init(&scratch, e->arena->ctx);
@@ -380,7 +381,8 @@ static bool plan_inputs(einc__plan *p, const einc__expr *e, bool keep_brackets) 
     return true;
 }
 
-static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
+bool einc__lower_elementwise(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     if (!plan_single_output(p, e) || !plan_inputs(p, e, false)) return false;
     for (int i = 0; i < e->ninputs; i++) {
         einc__operand aligned;
@@ -407,7 +409,8 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
                         einc_op_name(p->op), einc_dtype_name(acc), einc_dtype_name(p->in_dtype[i]), e->desc->text);
             return false;
         }
-        acc = result;
+        acc = p->step_result[i] = result;
+        p->step_compute[i] = compute;
         if (e->call->ndims[i] > acc_ndim) acc_ndim = e->call->ndims[i];
         if (i == 1) p->compute = compute;
     }
@@ -417,7 +420,8 @@ static bool plan_elementwise(einc__plan *p, const einc__expr *e) {
 
 /* ---- reductions and softmax ---------------------------------------------------------------- */
 
-static bool plan_reduce_like(einc__plan *p, const einc__expr *e) {
+bool einc__lower_reduce(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
     const einc__operand *in = &p->in[0];
     p->reduce_mask = 0;
@@ -452,7 +456,8 @@ static bool in_list(const int *list, int n, int sym) {
     return false;
 }
 
-static bool plan_dot(einc__plan *p, const einc__expr *e) {
+bool einc__lower_dot(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     if (!plan_single_output(p, e) || !plan_inputs(p, e, true)) return false;
     einc_ctx *ctx = e->arena->ctx;
     einc_dtype d = p->in_dtype[0];
@@ -533,17 +538,24 @@ bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o) { return
 
 /* ---- the whole build -------------------------------------------------------------------------- */
 
-/* The call as the front end sees it: the inputs' shapes and the constraints (einc__call_build). */
-static bool fill_call(const char *expr, int ninputs, einc_tensor *const *inputs, einc_axes axes, einc__arena *a,
-                      einc__call *call) {
-    int *ndims = einc__arena_alloc(a, sizeof(int) * (size_t)(ninputs + 1));
-    const int64_t **shapes = einc__arena_alloc(a, sizeof(int64_t *) * (size_t)(ninputs + 1));
-    if (!ndims || !shapes) return false;
-    for (int i = 0; i < ninputs; i++) {
-        ndims[i] = inputs[i]->ndim;
-        shapes[i] = inputs[i]->shape;
+/* The front end's hooks for a plan: the operation's rules after parsing, and the families that
+ * count bracketed axes (argmax, the indexing operations) check the expanded trees. */
+static bool plan_parsed(void *user, einc__front *f) {
+    einc__rules *r = user;
+    r->d = &f->d;
+    r->call = &f->call;
+    /* checked before resolving: resolving thousands of outputs only to reject them costs time */
+    if (f->d.noutputs > EINC_MAX_OPERANDS) {
+        einc__error(r->a->ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, f->d.text);
+        return false;
     }
-    return einc__call_build(a, expr, ninputs, ndims, (const int64_t *const *)shapes, axes, call);
+    return einc__rules_before(r);
+}
+
+static bool plan_expanded(void *user, einc__front *f) {
+    einc__rules *r = user;
+    bool (*check)(const einc__rules *, einc__expr *) = einc__families[einc__op_family(r->op)].expanded;
+    return !check || check(r, &f->e);
 }
 
 void einc__plan_free(einc__plan *p) {
@@ -560,28 +572,10 @@ void einc__plan_release(einc__plan *p) {
     if (p && --p->refcount == 0) einc__plan_free(p);
 }
 
-/* Whether `op` takes the dtypes float16, bfloat16, uint8, int8 and int16: the operations that
- * move data (their kernels copy elements by size), elementwise operations (computed in float32
- * or int32 and rounded or wrapped on store) and reductions (accumulated as for float32 and the
- * integers). add_at and subtract_at accumulate in the value's dtype (scatter kernel). */
-static bool op_takes_storage_dtypes(einc_op op) {
-    switch (einc__op_family(op)) {
-    case EINC__FAMILY_ID:
-    case EINC__FAMILY_SORT:
-    case EINC__FAMILY_SHIFT:
-    case EINC__FAMILY_INDEX:
-    case EINC__FAMILY_ELEMENTWISE:
-    case EINC__FAMILY_REDUCE:
-    case EINC__FAMILY_ARGFIND:
-    case EINC__FAMILY_DOT: return true;
-    default: return false;
-    }
-}
-
 /* The dtypes float16, bfloat16, uint8, int8 and int16 reach an operation only where its kernels
  * take them (docs/dtypes.md lists which); elsewhere the call fails here, before any work. */
 static bool einc__op_dtypes_supported(einc_ctx *ctx, einc_op op, int ninputs, einc_tensor *const *inputs) {
-    if (op_takes_storage_dtypes(op)) return true;
+    if (einc__families[einc__op_family(op)].storage_dtypes) return true;
     for (int i = 0; i < ninputs; i++) {
         if (!inputs[i] || einc__dtype_is_basic(inputs[i]->dtype)) continue;
         char what[32];
@@ -610,23 +604,14 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     p->ninputs = ninputs;
     for (int i = 0; i < ninputs; i++) p->in_dtype[i] = inputs[i]->dtype;
 
-    einc__call *call = einc__arena_alloc(&a, sizeof *call);
-    einc__desc *d = einc__arena_alloc(&a, sizeof *d);
-    einc__expr *e = einc__arena_alloc(&a, sizeof *e);
-    bool ok = call && d && e && fill_call(expr, ninputs, inputs, axes, &a, call) && einc__parse(&a, expr, d);
-    /* checked before resolving: resolving thousands of outputs only to reject them costs time */
-    if (ok && d->noutputs > EINC_MAX_OPERANDS) {
-        einc__error(ctx, EINC_EUNSUPPORTED, "more than %d outputs in \"%s\"", EINC_MAX_OPERANDS, expr);
-        ok = false;
-    }
-    einc__rules r = {&a, d, call, p->op, ninputs, options && options->keepdims};
-    ok = ok && einc__rules_before(&r);
-    ok = ok && (p->family == EINC__FAMILY_ARGFIND ? einc__argfind_resolve(&a, d, call, e)
-                : p->family == EINC__FAMILY_INDEX ? einc__index_resolve(&r, e)
-                                                  : einc__resolve(&a, d, call, true, e));
-    ok = ok && einc__rules_after(&r, e);
+    einc__front *f = einc__arena_alloc(&a, sizeof *f);
+    einc__rules r = {&a, NULL, NULL, p->op, ninputs, options && options->keepdims};
+    einc__front_spec spec = {expr,        ninputs,       inputs, NULL, NULL, axes, einc__families[p->family].cse,
+                             plan_parsed, plan_expanded, &r};
+    bool ok = f && einc__front_run(&a, &spec, f) && einc__rules_after(&r, &f->e);
+    einc__expr *e = f ? &f->e : NULL;
     if (ok) {
-        p->noutputs = d->noutputs;
+        p->noutputs = f->d.noutputs;
         p->nsyms = e->nsyms;
         p->sym_name = einc__arena_alloc(&a, sizeof(char *) * (size_t)(e->nsyms + 1));
         p->sym_size = einc__arena_alloc(&a, sizeof(int64_t) * (size_t)(e->nsyms + 1));
@@ -654,19 +639,7 @@ einc__plan *einc__plan_build(einc_ctx *ctx, einc_op op, const char *expr, int ni
     }
     p->arena = a; /* from here on, allocations go through p->arena */
     if (e) e->arena = &p->arena;
-    if (ok) {
-        switch (p->family) {
-        case EINC__FAMILY_ID: ok = plan_id(p, e); break;
-        case EINC__FAMILY_ELEMENTWISE: ok = plan_elementwise(p, e); break;
-        case EINC__FAMILY_REDUCE:
-        case EINC__FAMILY_SOFTMAX: ok = plan_reduce_like(p, e); break;
-        case EINC__FAMILY_DOT: ok = plan_dot(p, e); break;
-        case EINC__FAMILY_ARGFIND:
-        case EINC__FAMILY_SORT:
-        case EINC__FAMILY_SHIFT: ok = einc__plan_sorting(p, e, options); break;
-        case EINC__FAMILY_INDEX: ok = einc__plan_index(p, e); break;
-        }
-    }
+    ok = ok && einc__families[p->family].lower(p, e, options);
     if (!ok || p->arena.failed) {
         if (einc_errcode(ctx) == EINC_OK) einc__error(ctx, EINC_ENOMEM, "out of memory compiling \"%s\"", expr);
         einc__plan_free(p);

@@ -1,5 +1,5 @@
 /* lower_indexing.c — the plan of an indexing call (index.h): the loop, every operand's leaves
- * around it, the dtypes; and the plan as text for einc_explain.
+ * around it, the dtypes.
  *
  *   get_at("[v] c, b t -> b t c")                 loop [b t c]; t = the value [v] (c vectorized)
  *   add_at("b [h w] c, b p [2], b p c -> b [h w] c")  loop [b c | p]; t = the output [h w]
@@ -129,7 +129,8 @@ static bool plan_index_leaves(einc__plan *p, const einc__expr *e, einc__arena *s
     return true;
 }
 
-bool einc__plan_index(einc__plan *p, const einc__expr *e) {
+bool einc__lower_index(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+    (void)options;
     einc__index_plan *ip = einc__arena_alloc(&p->arena, sizeof *ip);
     if (!ip) return false;
     p->index = ip;
@@ -184,60 +185,4 @@ einc__plan *einc__plan_index_passthrough(einc_ctx *ctx, einc_op op, const char *
     p->index = ip;
     p->arena = a;
     return p;
-}
-
-/* ---- explain ---------------------------------------------------------------------------------- */
-
-/* The loop dims [begin, end) as "[b=2, t=3]". */
-static void loop_text(einc__sb *sb, const einc__plan *p, const einc__index_plan *ip, int begin, int end) {
-    einc__sb_printf(sb, "[");
-    for (int i = begin; i < end; i++)
-        einc__sb_printf(sb, "%s%s=%lld", i > begin ? ", " : "", p->sym_name[ip->loop_sym[i]],
-                        (long long)ip->loop_size[i]);
-    einc__sb_printf(sb, "]");
-}
-
-static const char *scatter_name(einc_op op) {
-    return op == EINC_OP_SET_AT ? "set" : op == EINC_OP_ADD_AT ? "add" : "subtract";
-}
-
-void einc__plan_index_explain(const einc__plan *p, einc__sb *sb) {
-    const einc__index_plan *ip = p->index;
-    if (ip->passthrough) {
-        einc__sb_printf(sb, "  1. COPY input #1 (a coordinate or update tensor is empty: nothing is updated, as in "
-                            "einx)\n");
-        return;
-    }
-    einc__sb_printf(sb, "  1. CHECK the coordinates (input%s #2", ip->ncoords > 1 ? "s" : "");
-    if (ip->ncoords > 1) einc__sb_printf(sb, "-#%d", ip->ncoords + 1);
-    einc__sb_printf(sb, ") against the indexed axes ");
-    einc__explain_leaves(sb, p, &ip->t_idx);
-    einc__sb_printf(sb, ": IndexError when out of range, negative ones count from the end\n");
-    if (!ip->update) {
-        einc__sb_printf(sb, "  2. GATHER input #1 ");
-        einc__explain_leaves(sb, p, &ip->t_loop);
-        einc__sb_printf(sb, " at the coordinates into the output, over ");
-        loop_text(sb, p, ip, 0, ip->nloop);
-        einc__sb_printf(sb, " (threads split the output)\n");
-        return;
-    }
-    einc__sb_printf(sb, "  2. COPY input #1 ");
-    einc__explain_leaves(sb, p, &ip->x_to_out);
-    einc__sb_printf(sb, " -> output ");
-    einc__explain_leaves(sb, p, &ip->out);
-    einc__sb_printf(sb, "\n  3. SCATTER %s input #%d ", scatter_name(p->op), p->ninputs);
-    einc__explain_leaves(sb, p, &ip->e_loop);
-    einc__sb_printf(sb, " into the output at the coordinates");
-    if (ip->nvec > 0) {
-        einc__sb_printf(sb, ": for every ");
-        loop_text(sb, p, ip, 0, ip->nvec);
-        einc__sb_printf(sb, " of the output (threads split them)");
-    }
-    if (ip->nloop > ip->nvec) {
-        einc__sb_printf(sb, ", over ");
-        loop_text(sb, p, ip, ip->nvec, ip->nloop);
-        einc__sb_printf(sb, " in row-major order (%s)",
-                        p->op == EINC_OP_SET_AT ? "duplicates: the last one stays" : "duplicates accumulate");
-    }
-    einc__sb_printf(sb, "\n");
 }

@@ -102,7 +102,7 @@ static bool plan_shift(einc__plan *p, const einc__expr *e, const einc_op_options
     return true;
 }
 
-bool einc__plan_sorting(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
+bool einc__lower_sorting(einc__plan *p, const einc__expr *e, const einc_op_options *options) {
     einc__sorting_plan *s = einc__arena_alloc(&p->arena, sizeof *s);
     if (!s) return false;
     p->sorting = s;

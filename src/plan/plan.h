@@ -74,6 +74,9 @@ typedef struct einc__plan {
     int out_ndim[EINC_MAX_OPERANDS];
     int64_t out_shape[EINC_MAX_OPERANDS][EINC_MAX_DIMS];
     einc_dtype compute; /* elementwise/dot: dtype the work is done in            */
+    /* elementwise fold acc = op(acc, in[i]), i >= 1: each step's compute and result dtypes,
+     * decided at plan time (a result unlike the output's goes to a temporary) */
+    einc_dtype step_compute[EINC_MAX_OPERANDS], step_result[EINC_MAX_OPERANDS];
     int nsyms;
     const char **sym_name;
     int64_t *sym_size;
@@ -108,6 +111,38 @@ typedef struct einc__plan {
      * the operation value EINC_OP_COUNT_, which no notation call has; out_shape[0] is its output */
     struct einc__attn_map *attention;
 } einc__plan;
+
+/* What a family does at each stage, one row per family (family.c) in place of a switch per stage:
+ *   cse, expanded   the front end's merging and its hook on the expanded trees (NULL: none)
+ *   lower           the plan of a solved expression     run      the plan on tensors
+ *   explain         its steps as text                   storage_dtypes  takes float16 ... int16
+ * The gradients sit a layer up, in autograd/grad_notation.c's table over the same families. */
+struct einc__rules;
+typedef struct einc__family_ops {
+    unsigned cse;
+    bool (*expanded)(const struct einc__rules *r, einc__expr *e);
+    bool (*lower)(einc__plan *p, const einc__expr *e, const einc_op_options *options);
+    einc_status (*run)(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
+    void (*explain)(const einc__plan *p, einc__sb *sb);
+    bool storage_dtypes;
+} einc__family_ops;
+
+extern const einc__family_ops einc__families[];
+
+/* The stages of a family (id, dot, elementwise, reduce (with softmax), sorting (argfind, sort,
+ * shift), index), defined in lower_<family>.c, exec_<family>.c and explain_<family>.c or, for the
+ * first four, lower.c, exec.c and explain.c. */
+#define EINC__FAMILY_STAGES(f)                                                                                         \
+    bool einc__lower_##f(einc__plan *p, const einc__expr *e, const einc_op_options *options);                          \
+    einc_status einc__run_##f(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);  \
+    void einc__explain_##f(const einc__plan *p, einc__sb *sb);
+EINC__FAMILY_STAGES(id)
+EINC__FAMILY_STAGES(dot)
+EINC__FAMILY_STAGES(elementwise)
+EINC__FAMILY_STAGES(reduce)
+EINC__FAMILY_STAGES(sorting)
+EINC__FAMILY_STAGES(index)
+#undef EINC__FAMILY_STAGES
 
 /* Builds the plan for a call (the slow path): parse, rules, expand, merge, solve, lower.
  * Returns NULL with the error recorded. The plan owns its memory (free with einc__plan_free). */
@@ -151,6 +186,22 @@ bool einc__plan_decompose(const einc__expr *e, const einc__node *root, einc__ope
 void einc__plan_squeeze(einc__operand *op, const bool *keep);
 void einc__plan_align(const einc__operand *src, const einc__operand *target, einc__operand *out);
 bool einc__plan_output_shape(einc__plan *p, const einc__expr *e, int o);
+
+/* A row-major walk of one top-level dimension `dim` of a solved tree: `axis` sees every axis with
+ * its multiplier of the dimension's stride; a concatenation walks the piece choice[its preorder
+ * number] (choice NULL: the first), marks it in `reached` (may be NULL) and hands the piece's
+ * offset to `offset`. Callers extend the struct (it comes first in theirs). */
+typedef struct einc__walker {
+    const einc__expr *e;
+    const int *choice;
+    bool *reached;
+    void (*axis)(struct einc__walker *w, const einc__node *axis, int dim, int64_t mult);
+    void (*offset)(struct einc__walker *w, int dim, int64_t mult);
+} einc__walker;
+void einc__walk(einc__walker *w, const einc__node *n, int dim, int64_t mult);
+/* Adds (dim, mult) to op as a new leaf of axis `sym`, or (merge) as another term of its leaf
+ * if it has one (a diagonal). Returns 0 (new leaf), 1 (a term added) or -1 (no room). */
+int einc__operand_add(einc__operand *op, int sym, int64_t size, int dim, int64_t mult, bool merge);
 
 /* Stride of a leaf in a tensor with these strides. */
 static inline int64_t einc__leaf_stride(const einc__leaf *l, const int64_t *strides) {

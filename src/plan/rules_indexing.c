@@ -118,12 +118,8 @@ static int64_t coordinate_count(const einc__expr *e, int ncoords, bool solved) {
     return sum;
 }
 
-bool einc__index_resolve(einc__rules *r, einc__expr *e) {
+bool einc__index_expanded(const einc__rules *r, einc__expr *e) {
     const einc__desc *d = r->d;
-    const einc__call *call = r->call;
-    int ranks[EINC_MAX_OPERANDS + 1];
-    for (int i = 0; i < d->ninputs && i <= EINC_MAX_OPERANDS; i++) ranks[i] = call->ndims[i];
-    if (!einc__expand(r->a, d, ranks, call, e)) return false;
     int ncoords = e->ninputs - 1 - is_update(r->op);
     const einc__node *x_axes[EINC_MAX_LEAVES + 1];
     int naxes = einc__bracketed_axes(e->in[0], x_axes, 0, EINC_MAX_LEAVES + 1);
@@ -153,9 +149,7 @@ bool einc__index_resolve(einc__rules *r, einc__expr *e) {
     /* counts written as numbers are checked before solving, as einx does */
     int64_t sum = coordinate_count(e, ncoords, false);
     if (sum >= 0 && sum != naxes) return count_error(e, ncoords, sum, naxes);
-    /* groups inside brackets are never merged: every indexed axis takes its own coordinate */
-    if (!einc__cse(e, false)) return false;
-    return einc__solve(e);
+    return true;
 }
 
 /* ---- after solving -------------------------------------------------------------------------------- */

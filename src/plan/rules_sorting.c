@@ -183,9 +183,10 @@ bool einc__rules_sorting_before(einc__rules *r) {
 
 /* ---- argmax/argmin: expansion, the coordinate axis' length, solving --------------------------- */
 
-bool einc__argfind_resolve(einc__arena *a, const einc__desc *d, const einc__call *call, einc__expr *e) {
-    int ranks[1] = {call && call->ntensors > 0 ? call->ndims[0] : -1};
-    if (!einc__expand(a, d, ranks, call, e)) return false;
+bool einc__argfind_expanded(const einc__rules *r, einc__expr *e) {
+    einc__arena *a = r->a;
+    const einc__desc *d = r->d;
+    const einc__call *call = r->call;
     const einc__node *in[EINC_MAX_LEAVES + 1], *out[EINC_MAX_LEAVES + 1];
     int nin = einc__bracketed_axes(e->in[0], in, 0, EINC_MAX_LEAVES + 1);
     int nout = einc__bracketed_axes(e->out[0], out, 0, EINC_MAX_LEAVES + 1);
@@ -213,9 +214,7 @@ bool einc__argfind_resolve(einc__arena *a, const einc__desc *d, const einc__call
          * contradict it if they differ) */
         s->fixed = nin;
     }
-    /* coordinates are counted per written bracketed axis: keep bracketed groups unmerged */
-    if (!einc__cse(e, false)) return false;
-    return einc__solve(e);
+    return true;
 }
 
 /* ---- sort/argsort after solving -------------------------------------------------------------------- */

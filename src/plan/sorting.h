@@ -33,28 +33,23 @@ typedef struct einc__sorting_plan {
 } einc__sorting_plan;
 
 /* rules_sorting.c: the checks and implicit outputs before solving (rules.c's switch), and, for
- * argmax/argmin, ellipsis expansion + the bracketed output axis' length (= the number of bracketed
- * input axes, einx's stage-3 equation) + solving, in place of einc__resolve. */
+ * argmax/argmin after ellipsis expansion (the front end's `expanded` hook), the bracketed output
+ * axis' length (= the number of bracketed input axes, einx's stage-3 equation). */
 bool einc__rules_sorting_before(einc__rules *r);
-bool einc__argfind_resolve(einc__arena *a, const einc__desc *d, const einc__call *call, einc__expr *e);
+bool einc__argfind_expanded(const einc__rules *r, einc__expr *e);
 /* sort/argsort: exactly one bracketed axis in the input and the output (after expansion). */
 bool einc__rules_sort_after(const einc__expr *e);
 
-/* lower_sorting.c: the plan of a solved expression (p->family is one of the three). */
-bool einc__plan_sorting(einc__plan *p, const einc__expr *e, const einc_op_options *options);
+/* The family's stages (plan.h) serve all three: lower_sorting.c, exec_sorting.c, explain_sorting.c. */
 
 /* exec_sorting.c */
-einc_status einc__exec_sorting(einc_ctx *ctx, const einc__plan *p, einc_tensor *const *inputs, einc_tensor **outputs);
 /* dst = np.roll(src, shift[d], axis=d) for every d (shift[d] in [0, shape[d])): at most two
  * strided block copies per rolled dimension. dst and src have the same shape; dst must not be a
- * broadcast view nor overlap src. Also the backward of roll (src/autograd/rules_sorting.c). */
+ * broadcast view nor overlap src. Also the backward of roll (src/autograd/grad_sorting.c). */
 void einc__sorting_roll_views(einc_ctx *ctx, const einc__view *dst, const einc__view *src, const int64_t *shift);
 /* The stable sort of every row of x along `axis` into values and/or indices (NULL: not wanted),
  * on the context's threads. Records EINC_ENOMEM (scratch) and returns it on failure. */
 einc_status einc__sorting_sort_views(einc_ctx *ctx, const einc__view *values, const einc__view *indices,
                                      const einc__view *x, int axis);
-
-/* explain_sorting.c */
-void einc__explain_sorting(const einc__plan *p, einc__sb *sb);
 
 #endif /* EINC_PLAN_SORTING_H */

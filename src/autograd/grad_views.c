@@ -1,4 +1,4 @@
-/* rules_views.c — backward rules of the views and copies: each maps the output's gradient back
+/* grad_views.c — backward rules of the views and copies: each maps the output's gradient back
  * onto the input's index space (reshape back, inverse permutation, sum over stretched axes,
  * scatter into zeros for slices, selections and diagonals, flip again, pass through). */
 #include "autograd.h"

@@ -1,8 +1,8 @@
-/* rules_notation.h — pieces of the notation operations' gradients (rules_notation.c) shared with
+/* grad_notation.h — pieces of the notation operations' gradients (grad_notation.c) shared with
  * the rules of the families kept in their own files (private). Every rule works in leaf space:
- * see rules_notation.c. */
-#ifndef EINC_AUTOGRAD_RULES_NOTATION_H
-#define EINC_AUTOGRAD_RULES_NOTATION_H
+ * see grad_notation.c. */
+#ifndef EINC_AUTOGRAD_GRAD_NOTATION_H
+#define EINC_AUTOGRAD_GRAD_NOTATION_H
 
 #include "../plan/plan.h"
 #include "autograd.h"
@@ -16,9 +16,16 @@ einc_status einc__notation_scatter_add(einc_ctx *ctx, einc_tensor *acc, const ei
 /* A zero tensor of input i's shape, in its float dtype (float64 for other dtypes). */
 einc_tensor *einc__notation_zeros_for(einc_ctx *ctx, const einc__ag_node *node, int i);
 
-/* rules_sorting.c: records the node of a flip, roll or sort call (nothing for argmax, argmin and
+/* grad_sorting.c: records the node of a flip, roll or sort call (nothing for argmax, argmin and
  * argsort, whose int64 results carry no gradient). Same contract as einc__notation_record. */
 einc_status einc__notation_record_sorting(einc_ctx *ctx, einc__plan *p, einc_tensor *const *inputs,
                                           einc_tensor **outputs);
 
-#endif /* EINC_AUTOGRAD_RULES_NOTATION_H */
+/* grad_indexing.c: the tensors an indexing call's backward keeps (the coordinates; NULL for the
+ * other inputs; returns the count written to saved [ninputs]) and the backward itself (its payload
+ * is grad_notation.c's: the plan). */
+int einc__index_saved(const einc__plan *p, int ninputs, einc_tensor *const *inputs, einc_tensor **saved);
+einc_status einc__index_backward(einc_ctx *ctx, const einc__ag_node *node, einc_tensor *const *grad_outputs,
+                                 einc_tensor **grad_inputs);
+
+#endif /* EINC_AUTOGRAD_GRAD_NOTATION_H */

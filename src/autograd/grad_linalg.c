@@ -1,4 +1,4 @@
-/* rules_linalg.c — backward rules of matmul/bmm and conv2d_1x1, written as matrix products:
+/* grad_linalg.c — backward rules of matmul/bmm and conv2d_1x1, written as matrix products:
  *   y = a @ b:           ga = g @ b^T,   gb = a^T @ g   (summed over broadcast batch dimensions)
  *   y = conv1x1(x, w):   gx = w^T @ g,   gw = sum_b g @ x^T,   gbias = sum of g over (B, H, W)
  */

@@ -1,4 +1,4 @@
-/* rules_notation.c — gradients of the einx operations (einc_id, einc_dot, reductions,
+/* grad_notation.c — gradients of the einx operations (einc_id, einc_dot, reductions,
  * elementwise, softmax), computed from their plans.
  *
  * A plan describes every operand as leaves (one axis each, strides from terms; see plan.h), so
@@ -14,7 +14,7 @@
 #include "../plan/index.h"
 #include "../plan/plan.h"
 #include "autograd.h"
-#include "rules_notation.h"
+#include "grad_notation.h"
 
 typedef struct {
     einc__plan *plan; /* retained for the node's lifetime */
@@ -350,44 +350,44 @@ static einc_status dot_backward(einc_ctx *ctx, const einc__ag_node *node, einc_t
 
 /* ---- recording ----------------------------------------------------------------------------------- */
 
+/* Per plan family (plan.h's families, a layer down): its backward and what it keeps for it. The
+ * sorting families (no backward here) record through grad_sorting.c with their own payload. */
+enum { SAVE_INPUTS = 1, SAVE_FIRST = 2, SAVE_OUTPUT = 4, SAVE_COORDS = 8 };
+typedef struct {
+    einc__backward_fn backward;
+    int save;
+} grad_family;
+
+static const grad_family grad_families[] = {
+    [EINC__FAMILY_ID] = {id_backward, 0},
+    [EINC__FAMILY_DOT] = {dot_backward, SAVE_INPUTS},
+    [EINC__FAMILY_REDUCE] = {reduce_like_backward, SAVE_FIRST | SAVE_OUTPUT},
+    [EINC__FAMILY_ELEMENTWISE] = {elementwise_backward, SAVE_INPUTS | SAVE_OUTPUT},
+    [EINC__FAMILY_SOFTMAX] = {reduce_like_backward, SAVE_FIRST | SAVE_OUTPUT},
+    [EINC__FAMILY_ARGFIND] = {NULL, 0},
+    [EINC__FAMILY_SORT] = {NULL, 0},
+    [EINC__FAMILY_SHIFT] = {NULL, 0},
+    [EINC__FAMILY_INDEX] = {einc__index_backward, SAVE_COORDS},
+};
+
 einc_status einc__rule_notation(einc_ctx *ctx, einc__plan *p, int ninputs, einc_tensor *const *inputs, int noutputs,
                                 einc_tensor **outputs) {
     if (!einc__ag_needed(ctx, ninputs, inputs)) return EINC_OK;
-    einc__backward_fn fn = NULL;
+    const grad_family *g = &grad_families[p->family];
+    if (!g->backward) return einc__notation_record_sorting(ctx, p, inputs, outputs);
     einc_tensor *saved[EINC_MAX_OPERANDS + 1];
     int nsaved = 0;
-    switch (p->family) {
-    case EINC__FAMILY_ID: fn = id_backward; break;
-    case EINC__FAMILY_DOT:
-        fn = dot_backward;
-        for (int i = 0; i < ninputs; i++) saved[nsaved++] = inputs[i];
-        break;
-    case EINC__FAMILY_ELEMENTWISE:
-        fn = elementwise_backward;
-        for (int i = 0; i < ninputs; i++) saved[nsaved++] = inputs[i];
-        saved[nsaved++] = outputs[0];
-        break;
-    case EINC__FAMILY_REDUCE:
-    case EINC__FAMILY_SOFTMAX:
-        fn = reduce_like_backward;
-        saved[nsaved++] = inputs[0];
-        saved[nsaved++] = outputs[0];
-        break;
-    case EINC__FAMILY_ARGFIND:
-    case EINC__FAMILY_SORT:
-    case EINC__FAMILY_SHIFT: return einc__notation_record_sorting(ctx, p, inputs, outputs);
-    case EINC__FAMILY_INDEX:
-        fn = einc__index_backward;
-        nsaved = einc__index_saved(p, ninputs, inputs, saved);
-        break;
-    }
+    for (int i = 0; i < ninputs && (g->save & (SAVE_INPUTS | SAVE_FIRST)); i++)
+        if (i == 0 || (g->save & SAVE_INPUTS)) saved[nsaved++] = inputs[i];
+    if (g->save & SAVE_OUTPUT) saved[nsaved++] = outputs[0];
+    if (g->save & SAVE_COORDS) nsaved = einc__index_saved(p, ninputs, inputs, saved);
     einc__plan_retain(p);
     notation_payload payload = {p};
-    return einc__ag_record(ctx, einc_op_name(p->op), noutputs, outputs, ninputs, inputs, fn, nsaved, saved, &payload,
-                           sizeof payload, payload_free);
+    return einc__ag_record(ctx, einc_op_name(p->op), noutputs, outputs, ninputs, inputs, g->backward, nsaved, saved,
+                           &payload, sizeof payload, payload_free);
 }
 
-/* ---- shared with the other notation families' rules (rules_notation.h) ------------------------ */
+/* ---- shared with the other notation families' rules (grad_notation.h) ------------------------ */
 
 einc_tensor *einc__notation_leaf_view(einc_ctx *ctx, einc_tensor *t, const einc__operand *op) {
     return einc__leaf_view(ctx, t, op);

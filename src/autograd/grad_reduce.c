@@ -1,4 +1,4 @@
-/* rules_reduce.c — backward rules of the reductions (sum, mean, var, std, prod, max, min,
+/* grad_reduce.c — backward rules of the reductions (sum, mean, var, std, prod, max, min,
  * logsumexp) and of softmax / log_softmax over a set of axes.
  *
  * A reduction's gradient is first "unreduced": reshaped to the keepdims shape and broadcast to

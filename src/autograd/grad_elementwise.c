@@ -1,4 +1,4 @@
-/* rules_elementwise.c — backward rules of the elementwise operations: unary, binary (with
+/* grad_elementwise.c — backward rules of the elementwise operations: unary, binary (with
  * broadcasting undone by einc__ag_reduce_to_input), where, and the scalar operations.
  *
  * Each rule saves only what its derivative reads: the input x or the output y of a unary op (the

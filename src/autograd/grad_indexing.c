@@ -1,4 +1,4 @@
-/* rules_indexing.c — gradients of get_at, set_at, add_at and subtract_at, computed in the plan's
+/* grad_indexing.c — gradients of get_at, set_at, add_at and subtract_at, computed in the plan's
  * leaf space (src/plan/index.h) with the same kernels and the saved coordinates:
  *
  *   get_at       d value   = the output gradient added at the coordinates (duplicates accumulate)
@@ -14,6 +14,7 @@
  */
 #include "../plan/index.h"
 #include "autograd.h"
+#include "grad_notation.h"
 
 int einc__index_saved(const einc__plan *p, int ninputs, einc_tensor *const *inputs, einc_tensor **saved) {
     const einc__index_plan *ip = p->index;
@@ -70,7 +71,7 @@ static einc_tensor *winners(einc_ctx *ctx, const einc__plan *p, const einc__ag_m
 
 einc_status einc__index_backward(einc_ctx *ctx, const struct einc__ag_node *node, einc_tensor *const *grad_outputs,
                                  einc_tensor **grad_inputs) {
-    const einc__plan *p = *(einc__plan *const *)node->payload; /* rules_notation.c's payload: the plan */
+    const einc__plan *p = *(einc__plan *const *)node->payload; /* grad_notation.c's payload: the plan */
     const einc__index_plan *ip = p->index;
     einc_tensor *g = grad_outputs[0];
     int last = node->ninputs - 1;

@@ -1,4 +1,4 @@
-/* rules_attention.c — the gradient of einc_attention: the fused backward (FlashAttention-2's
+/* grad_attention.c — the gradient of einc_attention: the fused backward (FlashAttention-2's
  * recomputation of the score tiles from q, k and the saved log-sum-exp), never the N x M scores. */
 #include "../drivers/drivers.h"
 #include "autograd.h"

@@ -1,11 +1,11 @@
-/* rules_sorting.c — gradients of flip, roll and sort (values), in leaf space like the other
- * notation rules (rules_notation.c): the output gradient is viewed with one dimension per output
+/* grad_sorting.c — gradients of flip, roll and sort (values), in leaf space like the other
+ * notation rules (grad_notation.c): the output gradient is viewed with one dimension per output
  * leaf, moved back to where each element came from, and added into the input through its leaves
  * (aligned to the output's, so output-only axes are summed away). argmax, argmin and argsort give
  * int64 results: no gradient, nothing recorded. */
 #include "../kernels/sort.h"
 #include "../plan/sorting.h"
-#include "rules_notation.h"
+#include "grad_notation.h"
 
 typedef struct {
     einc__plan *plan; /* retained for the node's lifetime */
