@@ -35,11 +35,12 @@ static const forward_fn impl_fn[NIMPL] = {einc_mha_forward_notation, einc_mha_fo
 
 /* PyTorch configurations: the environment as set, and the best one found on this machine
  * (OpenBLAS left to pick its kernels, its own threads off, glibc's malloc never returning memory
- * so that PyTorch's large temporaries are not faulted in again on every call, AVX-512 kernels). */
+ * so that PyTorch's large temporaries are not faulted in again on every call, ATen's kernels of
+ * the best level the CPU has: ATEN_CPU_CAPABILITY=avx512 on a CPU without it dies of SIGILL). */
 static const char *const torch_env[3] = {
     "",
     "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "
-    "GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 ATEN_CPU_CAPABILITY=avx512 ",
+    "GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 ATEN_CPU_CAPABILITY=",
     ""};
 static const char *const torch_label[3] = {"torch as set", "torch best", "torch2 sdpa"};
 
@@ -77,9 +78,10 @@ static bool run_torch(int which, int threads, int reps, double us[NCONFIGS][2]) 
                  (long long)configs[k].W);
     }
     const char *py = which == 2 ? "python3" : "/usr/bin/python3";
+    const char *aten = which != 1 ? "" : einc_cpu_level_supported() >= EINC_CPU_AVX512 ? "avx512 " : "avx2 ";
     snprintf(cmd, sizeof cmd,
-             "%s -c 'import torch' 2>/dev/null && printf '%s' | %s%s bench/attention_torch.py %d %d %s 2>/dev/null", py,
-             shapes, torch_env[which], py, threads, reps, which == 2 ? "sdpa" : "module");
+             "%s -c 'import torch' 2>/dev/null && printf '%s' | %s%s%s bench/attention_torch.py %d %d %s 2>/dev/null",
+             py, shapes, torch_env[which], aten, py, threads, reps, which == 2 ? "sdpa" : "module");
     FILE *p = popen(cmd, "r");
     if (!p) return false;
     int got = 0;
