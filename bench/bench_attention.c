@@ -140,7 +140,8 @@ int main(int argc, char **argv) {
         einc_mha m;
         if (einc_mha_init(ctx, &m, c->C, c->heads) != EINC_OK) break;
         einc_tensor *x = einc_tensor_randn(ctx, EINC_FLOAT32, EINC_SHAPE(c->B, c->C, c->H, c->W));
-        int n = c->H * c->W >= 2048 ? 1 : reps / 2 + 1;
+        /* calls of tens of us need hundreds of repetitions to reach their warm best (as PyTorch's side) */
+        int n = c->H * c->W >= 2048 ? 1 : c->H * c->W <= 64 ? 20 * reps : reps / 2 + 1;
         for (int bw = 0; bw < 2; bw++)
             for (int i = 0; i < NIMPL; i++) us[k][bw][i] = 1e30;
         for (int round = 0; round < 2; round++) /* alternate, so the implementations share the noise */
@@ -161,8 +162,9 @@ int main(int argc, char **argv) {
         if (have[w]) have[w] = run_torch(w, threads, reps, torch_us[w][1]);
     einc_ctx_destroy(ctx);
 
-    printf("attention (B, C, heads, H, W): us per call, best of up to %d (1 for H W >= 2048), %d thread%s; GEMM: %s\n",
-           reps, threads, threads == 1 ? "" : "s", einc_gemm_backend_name(einc_get_gemm_backend(NULL)));
+    printf("attention (B, C, heads, H, W): us per call, best of up to %d (%d for H W <= 64, 1 for H W >= 2048), "
+           "%d thread%s; GEMM: %s\n",
+           reps, 40 * reps, threads, threads == 1 ? "" : "s", einc_gemm_backend_name(einc_get_gemm_backend(NULL)));
     printf("PyTorch: %s%s%s (best of a run before and one after einc's)\n",
            have[0] ? "1.13 as set and in its best configuration" : "1.13 not available",
            have[2] ? ", 2.x scaled_dot_product_attention" : ", PyTorch 2 (sdpa) not installed for python3 on PATH", "");
