@@ -377,11 +377,6 @@ static inline double VM(acc_sum)(const VD *a) {
     st->r = r;                                                                                                         \
     st->s = base + VM(acc_sum)(acc)
 
-/* Rows this long or shorter take their max in a pass of its own before the statistics pass, which
- * then reads them from L1: the online form's rescales (a horizontal max, a libm exp and a
- * mispredicted branch in about every other row of 64) cost more than a second read from L1. */
-#define VM_SHORT_ROW 1024
-
 /* max of x[0, n), NaN lanes ignored (a NaN makes the statistics' sum NaN). Prefetches as the
  * statistics pass does, since this is the first read of the row. */
 static inline float VM(row_max)(const float *x, int64_t n) {
@@ -405,13 +400,6 @@ static inline void VM(lse_one)(einc__lse_f32 *st, const float *x, int64_t n) {
 }
 
 void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) { VM(lse_one)(st, x, n); }
-
-void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n) {
-    for (int64_t j = 0; j < nrows; j++) {
-        st[j].r = n <= VM_SHORT_ROW ? VM(row_max)(x + j * xr, n) : -INFINITY, st[j].s = 0.0;
-        VM(lse_one)(&st[j], x + j * xr, n);
-    }
-}
 
 void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
                                int64_t *nmarks) {
@@ -510,21 +498,22 @@ static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, b
  * reads the last row's x again (from L1 or L2) instead of kept exponentials. */
 static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t yr, const float *x, int64_t xr,
                                                                int64_t nrows, int64_t n, bool stream, float *ebuf,
-                                                               int64_t ld, const int R, const bool lg) {
+                                                               int64_t ld, const int R, const bool lg,
+                                                               einc__lse_f32 *st) {
     /* per row of the last step: 1 / sum (log_softmax: log sum) and the max; r: this step's maxes */
     float last[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, lastm[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, r[2] = {0.0f, 0.0f};
     for (int k = 0; k < R; k++) r[k] = VM(row_max)(x + k * xr, n);
     int64_t nb = n / (4 * W) * (4 * W), steps = nrows / R;
     for (int64_t j = 0; j <= steps; j++) {
         int cur = (int)(j & 1);
-        bool pm = j + 1 < steps, pe = j<steps, po = j> 0;
+        bool pm = j + 1 < steps, pe = (j < steps), po = (j > 0) && !st; /* st: statistics only */
         VM(sm_rows) t[2];
         bool nt = po && stream;
         for (int k = 0; k < R; k++) {
             int64_t row = j * R + k;
             t[k].xn = pm ? x + (row + R) * xr : x, t[k].xc = pe ? x + row * xr : x;
             t[k].xp = po ? x + (row - R) * xr : x;
-            t[k].ep = ebuf + ((cur ^ 1) * R + k) * ld, t[k].ec = ebuf + (cur * R + k) * ld;
+            t[k].ep = ebuf ? ebuf + ((cur ^ 1) * R + k) * ld : NULL, t[k].ec = ebuf ? ebuf + (cur * R + k) * ld : NULL;
             t[k].yp = po ? y + (row - R) * yr : y;
             t[k].mx = v_set1(-INFINITY), t[k].vm = v_set1(r[k] == -INFINITY ? 0.0f : r[k]);
             t[k].a = v_zero(), t[k].vf = v_set1(last[cur ^ 1][k]), t[k].vmp = v_set1(lastm[cur ^ 1][k]);
@@ -549,6 +538,7 @@ static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t
                 bool bad = isnan(s) || !isfinite(r[k]); /* NaN, +inf or only -inf: NaN */
                 last[cur][k] = bad ? NAN : lg ? (float)log(s) : (float)(1.0 / s);
                 lastm[cur][k] = bad ? NAN : r[k];
+                if (st) st[j * R + k].r = r[k], st[j * R + k].s = s;
             }
             if (pm) r[k] = v_hmax(t[k].mx);
         }
@@ -563,11 +553,28 @@ static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t 
                                   bool stream, bool lg) {
     _Alignas(64) float ebuf[2 * (EINC__VM_KEEP + W)]; /* + W: the tail stores a whole vector */
     int64_t paired = n <= VM_SM_PAIR_ROW ? nrows & ~(int64_t)1 : 0;
-    if (paired && lg) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, true);
-    else if (paired) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, false);
+    if (paired && lg) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, true, NULL);
+    else if (paired) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, false, NULL);
     y += paired * yr, x += paired * xr, nrows -= paired;
-    if (nrows > 0 && lg) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, true);
-    else if (nrows > 0) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, false);
+    if (nrows > 0 && lg) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, true, NULL);
+    else if (nrows > 0) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, false, NULL);
+}
+
+/* The log-sum-exp statistics of rows (logsumexp over the last axis): rows up to EINC__VM_KEEP
+ * run log_softmax's pipeline without its output stage (the max of row j+1 beside the float64 sum
+ * of row j), longer ones the online form. */
+void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    if (n > EINC__VM_KEEP) {
+        for (int64_t j = 0; j < nrows; j++) {
+            st[j].r = -INFINITY, st[j].s = 0.0;
+            VM(lse_one)(&st[j], x + j * xr, n);
+        }
+        return;
+    }
+    int64_t paired = n <= VM_SM_PAIR_ROW ? nrows & ~(int64_t)1 : 0;
+    if (paired) VM(sm_steps)(NULL, 0, x, xr, paired, n, false, NULL, 0, 2, true, st);
+    if (nrows > paired)
+        VM(sm_steps)(NULL, 0, x + paired * xr, xr, nrows - paired, n, false, NULL, 0, 1, true, st + paired);
 }
 
 /* log_softmax of rows longer than EINC__VM_KEEP, software-pipelined: each block step runs the
