@@ -2,11 +2,11 @@
  *
  * float32 groups whose innermost reduced dimension is the most contiguous one (row mode) take two
  * passes: one for the max m and s = sum(exp(x - m)) together (the online form, einc__vm_lse_f32:
- * the sum is rescaled when the running max grows, and accumulated in float64; contiguous rows
- * of up to 1024 elements read their max first, from memory, and then the statistics from L1
- * with no rescale, which is cheaper than the online form's rescales on short rows), one for
- * y = exp(x - m) / s or y = x - m - log(s). Both are vector row kernels chosen at run time
- * (vecmath.h), with masked tails, so short rows cost about what long ones do per element.
+ * the sum is rescaled when the running max grows, and accumulated in float64), one for
+ * y = exp(x - m) / s or y = x - m - log(s); contiguous rows of up to EINC__VM_KEEP elements run
+ * as a pipeline instead (einc__vm_softmax_rows_f32: the max of the next row read from memory
+ * beside this row's exponentials from L1 and the last row's output, no rescales). Both are vector row kernels chosen at
+ * run time (vecmath.h), with masked tails, so short rows cost about what long ones do per element.
  *
  * Column mode (the kept dimension is the contiguous one) and the other dtypes take three passes:
  * the max m (NaN sticky), s accumulated in float64, then the output. float32 columns compute the

@@ -124,8 +124,9 @@ typedef struct {
     { -INFINITY, 0.0 }
 void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n);
 /* The statistics of nrows whole rows of n elements, row j at x + j * xr, into st[j] (no need to
- * initialise them): one call for many short rows. Rows of up to 1024 elements read their max
- * first (from memory, leaving the row in L1), so the statistics pass never rescales. */
+ * initialise them): one call for many short rows. Rows of up to EINC__VM_KEEP elements run
+ * softmax's pipeline (each row's max read first, beside the previous row's sums), so the
+ * statistics never rescale; longer rows use the online form. */
 void einc__vm_lse_rows_f32(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);
 
 /* einc__vm_lse_f32 that also keeps the exponentials, for a second pass that needs no exp:
@@ -147,9 +148,9 @@ void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t
  * EINC__VM_KEEP), row j at x + j * xr and y + j * yr: two passes per row over memory (the
  * statistics, then the output; softmax keeps its exponentials in between, so one exp per
  * element), the rows pipelined. softmax takes each row's max first (the row after the one whose
- * exponentials it computes) and sums in float32 blocks; log_softmax does the same for rows of up
- * to 1024 elements and uses the online form, in float64, for longer ones. A row whose sum is NaN
- * or whose max is not finite is all NaN. */
+ * exponentials it computes) and sums in float32 blocks; log_softmax does the same with float64
+ * sums for rows of up to EINC__VM_KEEP elements and uses the online form for longer ones. A row
+ * whose sum is NaN or whose max is not finite is all NaN. */
 void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_log,
                                bool stream);
 /* Orders the streaming stores of the calls before it (once after a kernel's last one). */
