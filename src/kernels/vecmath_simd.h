@@ -492,7 +492,7 @@ static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, b
     }
 }
 
-/* The pipeline over nrows (a multiple of R) rows, R rows per step: short rows take two at once,
+/* The pipeline over nrows (a multiple of R) rows, R rows per step: short rows take two or four at once,
  * so that the per-step work (the sum, 1 / sum, the next max, the loop) is shared and the two
  * rows' chains overlap. ebuf: [2][R][ld] floats (softmax). LG: log_softmax, whose output pass
  * reads the last row's x again (from L1 or L2) instead of kept exponentials. */
@@ -501,13 +501,13 @@ static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t
                                                                int64_t ld, const int R, const bool lg,
                                                                einc__lse_f32 *st) {
     /* per row of the last step: 1 / sum (log_softmax: log sum) and the max; r: this step's maxes */
-    float last[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, lastm[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}}, r[2] = {0.0f, 0.0f};
+    float last[2][4] = {{0.0f}}, lastm[2][4] = {{0.0f}}, r[4] = {0.0f};
     for (int k = 0; k < R; k++) r[k] = VM(row_max)(x + k * xr, n);
     int64_t nb = n / (4 * W) * (4 * W), steps = nrows / R;
     for (int64_t j = 0; j <= steps; j++) {
         int cur = (int)(j & 1);
         bool pm = j + 1 < steps, pe = (j < steps), po = (j > 0) && !st; /* st: statistics only */
-        VM(sm_rows) t[2];
+        VM(sm_rows) t[4];
         bool nt = po && stream;
         for (int k = 0; k < R; k++) {
             int64_t row = j * R + k;
@@ -545,19 +545,32 @@ static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t
     }
 }
 
-/* Rows up to this long go two per step. */
+/* Rows up to this long go two per step, and up to VM_SM_QUAD_ROW four (a row of 64 is 8 vectors:
+ * the fixed cost of a step, its horizontal max and sum and 1 / sum, is as big as its work). */
 #define VM_SM_PAIR_ROW 256
+#define VM_SM_QUAD_ROW 64
 
 /* softmax (lg: log_softmax) of rows of at most EINC__VM_KEEP elements. */
+/* softmax (lg: log_softmax; st: only the log-sum-exp statistics, into st[]) of rows of at most
+ * EINC__VM_KEEP elements: four rows per step while they last (short rows), then two, then one.
+ * Every call of sm_steps names R and lg as constants, so that each is compiled straight. */
 static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
-                                  bool stream, bool lg) {
+                                  bool stream, bool lg, einc__lse_f32 *st) {
     _Alignas(64) float ebuf[2 * (EINC__VM_KEEP + W)]; /* + W: the tail stores a whole vector */
-    int64_t paired = n <= VM_SM_PAIR_ROW ? nrows & ~(int64_t)1 : 0;
-    if (paired && lg) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, true, NULL);
-    else if (paired) VM(sm_steps)(y, yr, x, xr, paired, n, stream, ebuf, VM_SM_PAIR_ROW + W, 2, false, NULL);
-    y += paired * yr, x += paired * xr, nrows -= paired;
-    if (nrows > 0 && lg) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, true, NULL);
-    else if (nrows > 0) VM(sm_steps)(y, yr, x, xr, nrows, n, stream, ebuf, EINC__VM_KEEP + W, 1, false, NULL);
+    float *eb = st ? NULL : ebuf;
+#define VM_SM_TIER(R, LD)                                                                                              \
+    do {                                                                                                               \
+        int64_t rows = nrows & ~(int64_t)(R - 1);                                                                      \
+        if (rows && lg) VM(sm_steps)(y, yr, x, xr, rows, n, stream, eb, LD, R, true, st);                              \
+        else if (rows) VM(sm_steps)(y, yr, x, xr, rows, n, stream, eb, LD, R, false, NULL);                            \
+        if (y) y += rows * yr;                                                                                         \
+        if (st) st += rows;                                                                                            \
+        x += rows * xr, nrows -= rows;                                                                                 \
+    } while (0)
+    if (n <= VM_SM_QUAD_ROW) VM_SM_TIER(4, VM_SM_PAIR_ROW + W);
+    if (n <= VM_SM_PAIR_ROW) VM_SM_TIER(2, VM_SM_PAIR_ROW + W);
+    VM_SM_TIER(1, EINC__VM_KEEP + W);
+#undef VM_SM_TIER
 }
 
 /* The log-sum-exp statistics of rows (logsumexp over the last axis): rows up to EINC__VM_KEEP
@@ -571,10 +584,7 @@ void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, in
         }
         return;
     }
-    int64_t paired = n <= VM_SM_PAIR_ROW ? nrows & ~(int64_t)1 : 0;
-    if (paired) VM(sm_steps)(NULL, 0, x, xr, paired, n, false, NULL, 0, 2, true, st);
-    if (nrows > paired)
-        VM(sm_steps)(NULL, 0, x + paired * xr, xr, nrows - paired, n, false, NULL, 0, 1, true, st + paired);
+    VM(softmax_rows_kept)(NULL, 0, x, xr, nrows, n, false, true, st);
 }
 
 /* log_softmax of rows longer than EINC__VM_KEEP, software-pipelined: each block step runs the
@@ -627,7 +637,7 @@ static void VM(log_softmax_rows)(float *y, int64_t yr, const float *x, int64_t x
 
 void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
                                    bool is_log, bool stream) {
-    if (n <= EINC__VM_KEEP) VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream, is_log);
+    if (n <= EINC__VM_KEEP) VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream, is_log, NULL);
     else VM(log_softmax_rows)(y, yr, x, xr, nrows, n, stream); /* softmax: never above EINC__VM_KEEP */
 }
 
