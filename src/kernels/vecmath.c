@@ -223,6 +223,21 @@ float einc__vm_min_f32(const float *x, int64_t n) {
     return max_base(x, n, false);
 }
 
+void einc__vm_col_sum_f32(double *acc, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    LEVEL_CALL(einc__vm_col_sum_f32, acc, x, xr, nrows, n);
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t j = 0; j < n; j++) acc[j] += (double)x[r * xr + j];
+}
+
+void einc__vm_col_max_f32(float *acc, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_max) {
+    LEVEL_CALL(einc__vm_col_max_f32, acc, x, xr, nrows, n, is_max);
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t j = 0; j < n; j++) {
+            float v = x[r * xr + j];
+            acc[j] = ((is_max ? v > acc[j] : v < acc[j]) || v != v) ? v : acc[j];
+        }
+}
+
 bool einc__vm_unary_f32(einc_unary_op op, float *y, const float *x, int64_t n, bool stream) {
     LEVEL_CALL(einc__vm_unary_f32, op, y, x, n, stream);
     (void)op, (void)y, (void)x, (void)n, (void)stream;
