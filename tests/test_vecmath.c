@@ -422,13 +422,35 @@ static void check_columns(int64_t p, int64_t rows, int64_t c, int kind, uint32_t
                     split_same ? "same" : "differs", level_same ? "same" : "differs");
         CHECK(bad == 0 && split_same && level_same);
     }
+    /* softmax / log_softmax over the same axes, y laid out as x (the column kernels' case) */
+    float *sy = malloc(sizeof(float) * (size_t)(size + 2)), *sr = malloc(sizeof(float) * (size_t)(size + 2));
+    float *sz = malloc(sizeof(float) * (size_t)(size + 2));
+    einc__view syv = xv, srv = xv, szv = xv;
+    syv.data = (char *)sy, srv.data = (char *)sr, szv.data = (char *)sz;
+    for (int lg = 0; lg < 2; lg++) {
+        for (int64_t i = 0; i < size + 2; i++) sy[i] = sr[i] = sz[i] = 777.0f;
+        einc__k_softmax(&syv, &xv, mask, lg, 0, 1);
+        einc__k_softmax_ref(&srv, &xv, mask, lg, 0, 1);
+        for (int nth = 3; nth <= 7; nth += 4)
+            for (int ith = nth - 1; ith >= 0; ith--) einc__k_softmax(&szv, &xv, mask, lg, ith, nth);
+        int bad = count_bad(sy, sr, size + 2, 5e-7, 1e-9);
+        bool split_same = memcmp(sy, sz, sizeof(float) * (size_t)(size + 2)) == 0;
+        if (bad || !split_same)
+            fprintf(stderr, "%s %s (%lld, %lld, %lld) mask %#x kind %d: %d bad, split %s\n", level_name(lv),
+                    lg ? "log_softmax" : "softmax", (long long)p, (long long)rows, (long long)c, mask, kind, bad,
+                    split_same ? "same" : "differs");
+        CHECK(bad == 0 && split_same);
+    }
+    free(sy);
+    free(sr);
+    free(sz);
     free(x);
     free(y);
     free(r);
     free(z);
 }
 
-TEST(column_reductions_match_reference_at_every_level) {
+TEST(column_reductions_and_softmax_match_reference_at_every_level) {
     static const int64_t cols[] = {8, 9, 15, 16, 17, 31, 33, 100, 1023, 1024, 1025, 2100};
     static const int64_t rowss[] = {1, 3, 4, 5, 8, 9, 13};
     float *base = malloc(sizeof(float) * 4 * (3 * 2100 + 2));
@@ -477,6 +499,6 @@ int main(void) {
     RUN(softmax_and_reductions_match_reference);
     RUN(softmax_multi_run_groups_and_long_rows);
     RUN(softmax_rows_split_over_workers);
-    RUN(column_reductions_match_reference_at_every_level);
+    RUN(column_reductions_and_softmax_match_reference_at_every_level);
     return test_summary();
 }

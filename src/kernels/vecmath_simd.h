@@ -869,3 +869,49 @@ void VM(einc__vm_col_max_f32)(float *acc, const float *x, int64_t xr, int64_t nr
     }
     for (; r < nrows; r++) VM(col_max_rows)(acc, x + r * xr, xr, 1, n, is_max, false);
 }
+
+/* softmax's column passes: each row's floats go by once per pass, a vector of columns at a time
+ * against the columns' max; rows in order, so a column's sum depends on nothing but its values.
+ * x - m <= 0 (or NaN), the statistics' exp. */
+void VM(einc__vm_col_sumexp_f32)(double *s, const float *m, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *p = x + r * xr;
+        int64_t j = 0;
+        for (; j + W <= n; j += W) {
+            if ((j & 15) == 0) v_prefetch(p + 2 * xr + j);
+            VD lo = vd_loadu(s + j), hi = vd_loadu(s + j + W / 2);
+            vd_add_f(&lo, &hi, VM(vexp_le0)(v_sub(v_loadu(p + j), v_loadu(m + j))));
+            vd_storeu(s + j, lo);
+            vd_storeu(s + j + W / 2, hi);
+        }
+        if (j < n) {
+            float t[W];
+            v_storeu(t, VM(vexp_le0)(v_sub(v_load_tail(p + j, n - j, 0.0f), v_load_tail(m + j, n - j, 0.0f))));
+            for (int64_t i = 0; j + i < n; i++) s[j + i] += (double)t[i];
+        }
+    }
+}
+
+/* Streams only when every full vector of y is aligned (y and yr line up with W floats). */
+void VM(einc__vm_col_softmax_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                  const float *m, const float *c, bool is_log, bool stream) {
+    stream = stream && ((uintptr_t)y % (W * sizeof(float))) == 0 && yr % W == 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *p = x + r * xr;
+        float *q = y + r * yr;
+        int64_t j = 0;
+        for (; j + W <= n; j += W) {
+            if ((j & 15) == 0) v_prefetch(p + 2 * xr + j);
+            V d = v_sub(v_loadu(p + j), v_loadu(m + j));
+            V o = is_log ? v_sub(d, v_loadu(c + j)) : v_mul(VM(vexp_le0)(d), v_loadu(c + j));
+            if (stream) v_stream(q + j, o);
+            else v_storeu(q + j, o);
+        }
+        if (j < n) {
+            V d = v_sub(v_load_tail(p + j, n - j, 0.0f), v_load_tail(m + j, n - j, 0.0f));
+            V o = is_log ? v_sub(d, v_load_tail(c + j, n - j, 0.0f))
+                         : v_mul(VM(vexp_le0)(d), v_load_tail(c + j, n - j, 0.0f));
+            v_store_tail(q + j, o, n - j);
+        }
+    }
+}
