@@ -289,7 +289,8 @@ static int count_bad(const float *y, const float *r, int64_t count, double rtol,
 
 /* softmax / log_softmax of `rows` rows of n over the last axis, contiguous (layout 0), with padded
  * rows (layout 1) or transposed storage (layout 2: the reduced axis is strided), and the
- * logsumexp / sum / max / min reductions of the same rows. */
+ * logsumexp / sum / max / min / argmax / argmin reductions of the same rows (the indices stored as
+ * float32: exact, and any difference is at least 1). */
 static void check_rows(int64_t rows, int64_t n, int kind, int layout, const char *lv) {
     int64_t ld = layout == 1 ? n + 3 : n, size = layout == 2 ? rows * n : rows * ld;
     float *x = malloc(sizeof(float) * (size_t)(size + 2)), *xt = malloc(sizeof(float) * (size_t)(size + 2));
@@ -322,8 +323,8 @@ static void check_rows(int64_t rows, int64_t n, int kind, int layout, const char
                     (long long)rows, (long long)n, kind, layout, bad);
         CHECK(bad == 0);
     }
-    static const einc_reduce_op rops[] = {EINC_REDUCE_LOGSUMEXP, EINC_REDUCE_SUM, EINC_REDUCE_MAX, EINC_REDUCE_MIN,
-                                          EINC_REDUCE_MEAN};
+    static const einc_reduce_op rops[] = {EINC_REDUCE_LOGSUMEXP, EINC_REDUCE_SUM,    EINC_REDUCE_MAX,   EINC_REDUCE_MIN,
+                                          EINC_REDUCE_MEAN,      EINC_REDUCE_ARGMAX, EINC_REDUCE_ARGMIN};
     for (size_t k = 0; k < sizeof rops / sizeof rops[0]; k++) {
         einc__view ov = xv, qv = xv;
         ov.data = (char *)y, qv.data = (char *)r;

@@ -453,10 +453,23 @@ static bool row_pass_f32(const einc__reduce_geom *g, const char *xp, pass_kind k
     return true;
 }
 
+/* float32 argmax / argmin of one contiguous run: the vector max / min (NaN if any element is NaN),
+ * then the first element equal to it (or the first NaN), read again from L1. The same index as
+ * row_update's strict comparison: the first of equal values (-0.0 == +0.0), the first NaN. */
+static bool row_arg_f32(const einc__reduce_geom *g, const char *xp, pass_kind k, acc1 *a) {
+    if (g->nr != 1 || g->rxs[0] != 1 || (k != P_ARGMAX && k != P_ARGMIN)) return false;
+    const float *q = (const float *)(const void *)xp;
+    int64_t n = g->rshape[0];
+    float v = k == P_ARGMAX ? einc__vm_max_f32(q, n) : einc__vm_min_f32(q, n);
+    a->best = einc__vm_find_f32(q, n, v);
+    a->f = v;
+    return true;
+}
+
 /* One pass of kind k over the block at xp. */
 static void row_pass(const einc__reduce_geom *g, const char *xp, einc_dtype dt, pass_kind k, acc1 *a) {
     if (g->nred == 0) return;
-    if (dt == EINC_FLOAT32 && row_pass_f32(g, xp, k, a)) return;
+    if (dt == EINC_FLOAT32 && (row_pass_f32(g, xp, k, a) || row_arg_f32(g, xp, k, a))) return;
     double fbuf[CH], tmp[CH];
     int64_t ibuf[CH];
     int64_t es = (int64_t)einc_dtype_size(dt);

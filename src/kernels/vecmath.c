@@ -238,6 +238,16 @@ void einc__vm_col_max_f32(float *acc, const float *x, int64_t xr, int64_t nrows,
         }
 }
 
+int64_t einc__vm_find_f32(const float *x, int64_t n, float v) {
+    LEVEL_CALL(einc__vm_find_f32, x, n, v);
+    int64_t i = 0;
+    if (v != v)
+        while (i < n && x[i] == x[i]) i++;
+    else
+        while (i < n && x[i] != v) i++;
+    return i;
+}
+
 void einc__vm_col_sumexp_f32(double *s, const float *m, const float *x, int64_t xr, int64_t nrows, int64_t n) {
     LEVEL_CALL(einc__vm_col_sumexp_f32, s, m, x, xr, nrows, n);
     float t[B];

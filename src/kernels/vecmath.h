@@ -173,6 +173,9 @@ float einc__vm_min_f32(const float *x, int64_t n);
  * and a later NaN replaces it, as reduce.c's scalar column loop does. */
 void einc__vm_col_sum_f32(double *acc, const float *x, int64_t xr, int64_t nrows, int64_t n);
 void einc__vm_col_max_f32(float *acc, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_max);
+/* The first i with x[i] == v, or with x[i] NaN when v is NaN; n when there is none (argmax /
+ * argmin of a contiguous row: its max / min first, then this scan, from L1). */
+int64_t einc__vm_find_f32(const float *x, int64_t n, float v);
 /* softmax over a non-contiguous axis (softmax.c's column mode), given each column's max m (from
  * einc__vm_col_max_f32): s[j] += exp(x[r][j] - m[j]) in float64, row by row; then
  * y[r][j] = exp(x[r][j] - m[j]) * c[j] (c = 1 / s), or (x[r][j] - m[j]) - c[j] for is_log (c = log s),
@@ -247,6 +250,7 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
     float einc__vm_min_f32_##sfx(const float *x, int64_t n);                                                           \
     void einc__vm_col_sum_f32_##sfx(double *acc, const float *x, int64_t xr, int64_t nrows, int64_t n);                \
     void einc__vm_col_max_f32_##sfx(float *acc, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_max);    \
+    int64_t einc__vm_find_f32_##sfx(const float *x, int64_t n, float v);                                               \
     void einc__vm_col_sumexp_f32_##sfx(double *s, const float *m, const float *x, int64_t xr, int64_t nrows,           \
                                        int64_t n);                                                                     \
     void einc__vm_col_softmax_f32_##sfx(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,    \

@@ -870,6 +870,24 @@ void VM(einc__vm_col_max_f32)(float *acc, const float *x, int64_t xr, int64_t nr
     for (; r < nrows; r++) VM(col_max_rows)(acc, x + r * xr, xr, 1, n, is_max, false);
 }
 
+/* Four vectors per test; the block that holds the first match is searched lane by lane. */
+int64_t VM(einc__vm_find_f32)(const float *x, int64_t n, float v) {
+    bool nan = v != v;
+    V vv = v_set1(v);
+    int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        M hit = m_none();
+        for (int k = 0; k < 4; k++) {
+            V a = v_loadu(x + i + k * W);
+            hit = m_or(hit, nan ? m_unord(a, a) : m_eq(a, vv));
+        }
+        if (m_any(hit)) break;
+    }
+    for (; i < n; i++)
+        if (nan ? x[i] != x[i] : x[i] == v) return i;
+    return n;
+}
+
 /* softmax's column passes: each row's floats go by once per pass, a vector of columns at a time
  * against the columns' max; rows in order, so a column's sum depends on nothing but its values.
  * x - m <= 0 (or NaN), the statistics' exp. */
