@@ -891,23 +891,34 @@ int64_t VM(einc__vm_find_f32)(const float *x, int64_t n, float v) {
 /* softmax's column passes: each row's floats go by once per pass, a vector of columns at a time
  * against the columns' max; rows in order, so a column's sum depends on nothing but its values.
  * x - m <= 0 (or NaN), the statistics' exp. */
-void VM(einc__vm_col_sumexp_f32)(double *s, const float *m, const float *x, int64_t xr, int64_t nrows, int64_t n) {
-    for (int64_t r = 0; r < nrows; r++) {
-        const float *p = x + r * xr;
-        int64_t j = 0;
-        for (; j + W <= n; j += W) {
-            if ((j & 15) == 0) v_prefetch(p + 2 * xr + j);
-            VD lo = vd_loadu(s + j), hi = vd_loadu(s + j + W / 2);
-            vd_add_f(&lo, &hi, VM(vexp_le0)(v_sub(v_loadu(p + j), v_loadu(m + j))));
-            vd_storeu(s + j, lo);
-            vd_storeu(s + j + W / 2, hi);
-        }
-        if (j < n) {
+static inline __attribute__((always_inline)) void VM(col_sumexp_rows)(double *s, const float *m, const float *p,
+                                                                      int64_t xr, int nr, int64_t n, bool pf) {
+    int64_t j = 0;
+    for (; j + W <= n; j += W) {
+        if (pf && (j & 15) == 0)
+            for (int k = 0; k < VM_COL_ROWS; k++) v_prefetch(p + (VM_COL_ROWS + k) * xr + j);
+        V mj = v_loadu(m + j);
+        VD lo = vd_loadu(s + j), hi = vd_loadu(s + j + W / 2);
+        for (int k = 0; k < nr; k++) vd_add_f(&lo, &hi, VM(vexp_le0)(v_sub(v_loadu(p + k * xr + j), mj)));
+        vd_storeu(s + j, lo);
+        vd_storeu(s + j + W / 2, hi);
+    }
+    if (j < n) {
+        V mj = v_load_tail(m + j, n - j, 0.0f);
+        for (int k = 0; k < nr; k++) {
             float t[W];
-            v_storeu(t, VM(vexp_le0)(v_sub(v_load_tail(p + j, n - j, 0.0f), v_load_tail(m + j, n - j, 0.0f))));
+            v_storeu(t, VM(vexp_le0)(v_sub(v_load_tail(p + k * xr + j, n - j, 0.0f), mj)));
             for (int64_t i = 0; j + i < n; i++) s[j + i] += (double)t[i];
         }
     }
+}
+
+/* Four rows per trip through the sums, as einc__vm_col_sum_f32. */
+void VM(einc__vm_col_sumexp_f32)(double *s, const float *m, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    int64_t r = 0;
+    for (; r + VM_COL_ROWS <= nrows; r += VM_COL_ROWS)
+        VM(col_sumexp_rows)(s, m, x + r * xr, xr, VM_COL_ROWS, n, r + 2 * VM_COL_ROWS <= nrows);
+    if (r < nrows) VM(col_sumexp_rows)(s, m, x + r * xr, xr, (int)(nrows - r), n, false);
 }
 
 /* Streams only when every full vector of y is aligned (y and yr line up with W floats). */
