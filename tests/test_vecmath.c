@@ -289,7 +289,8 @@ static int count_bad(const float *y, const float *r, int64_t count, double rtol,
 
 /* softmax / log_softmax of `rows` rows of n over the last axis, contiguous (layout 0), with padded
  * rows (layout 1) or transposed storage (layout 2: the reduced axis is strided), and the
- * logsumexp / sum / max / min reductions of the same rows. */
+ * logsumexp / sum / max / min / argmax / argmin reductions of the same rows (the indices stored as
+ * float32: exact, and any difference is at least 1). */
 static void check_rows(int64_t rows, int64_t n, int kind, int layout, const char *lv) {
     int64_t ld = layout == 1 ? n + 3 : n, size = layout == 2 ? rows * n : rows * ld;
     float *x = malloc(sizeof(float) * (size_t)(size + 2)), *xt = malloc(sizeof(float) * (size_t)(size + 2));
@@ -322,8 +323,8 @@ static void check_rows(int64_t rows, int64_t n, int kind, int layout, const char
                     (long long)rows, (long long)n, kind, layout, bad);
         CHECK(bad == 0);
     }
-    static const einc_reduce_op rops[] = {EINC_REDUCE_LOGSUMEXP, EINC_REDUCE_SUM, EINC_REDUCE_MAX, EINC_REDUCE_MIN,
-                                          EINC_REDUCE_MEAN};
+    static const einc_reduce_op rops[] = {EINC_REDUCE_LOGSUMEXP, EINC_REDUCE_SUM,    EINC_REDUCE_MAX,   EINC_REDUCE_MIN,
+                                          EINC_REDUCE_MEAN,      EINC_REDUCE_ARGMAX, EINC_REDUCE_ARGMIN};
     for (size_t k = 0; k < sizeof rops / sizeof rops[0]; k++) {
         einc__view ov = xv, qv = xv;
         ov.data = (char *)y, qv.data = (char *)r;
@@ -383,6 +384,92 @@ TEST(softmax_multi_run_groups_and_long_rows) {
     }
 }
 
+/* Reductions over the non-contiguous axes of float32 (reduce.c's column mode: the vector column
+ * kernels for sum / max / min): (P, R, C) with padded rows (ld = C + 3) and planes, reduced over
+ * axis 1 or over axes 0 and 1 (several runs of rows per column), C around the vector widths and
+ * the column chunk, R around the four rows a kernel step takes, NaN / inf patterns. Against the
+ * reference; every level and every worker split gives the bits of the portable level, one worker. */
+static void check_columns(int64_t p, int64_t rows, int64_t c, int kind, uint32_t mask, float *base, int lv) {
+    int64_t ld = c + 3, ps = rows * ld + 5, size = p * ps;
+    float *x = malloc(sizeof(float) * (size_t)size), *y = malloc(sizeof(float) * (size_t)(p * c + 2));
+    float *r = malloc(sizeof(float) * (size_t)(p * c + 2)), *z = malloc(sizeof(float) * (size_t)(p * c + 2));
+    for (int64_t q = 0; q < p; q++) fill_rows(x + q * ps, rows, c, ld, kind);
+    einc__view xv;
+    memset(&xv, 0, sizeof xv);
+    xv.dtype = EINC_FLOAT32, xv.ndim = 3, xv.data = (char *)x;
+    xv.shape[0] = p, xv.shape[1] = rows, xv.shape[2] = c;
+    xv.strides[0] = ps, xv.strides[1] = ld, xv.strides[2] = 1;
+    int64_t np = mask & 1u ? 1 : p;
+    einc__view yv = xv;
+    yv.shape[0] = np, yv.shape[1] = 1, yv.strides[0] = c, yv.strides[1] = c, yv.strides[2] = 1;
+    einc__view rv = yv, zv = yv;
+    yv.data = (char *)y, rv.data = (char *)r, zv.data = (char *)z;
+    static const einc_reduce_op ops[] = {EINC_REDUCE_SUM, EINC_REDUCE_MAX, EINC_REDUCE_MIN, EINC_REDUCE_MEAN};
+    for (int k = 0; k < 4; k++) {
+        int64_t nout = np * c;
+        for (int64_t i = 0; i < nout + 2; i++) y[i] = r[i] = z[i] = 777.0f;
+        einc__k_reduce(ops[k], &yv, &xv, mask, 0, 1);
+        einc__k_reduce_ref(ops[k], &rv, &xv, mask, 0, 1);
+        int bad = count_bad(y, r, nout + 2, ops[k] == EINC_REDUCE_MAX || ops[k] == EINC_REDUCE_MIN ? 0 : 2e-7, 1e-6);
+        for (int nth = 3; nth <= 7; nth += 4)
+            for (int ith = nth - 1; ith >= 0; ith--) einc__k_reduce(ops[k], &zv, &xv, mask, ith, nth);
+        bool split_same = memcmp(y, z, sizeof(float) * (size_t)(nout + 2)) == 0;
+        float *b = base + k * (p * c + 2);
+        if (lv == 0) memcpy(b, y, sizeof(float) * (size_t)(nout + 2));
+        bool level_same = memcmp(b, y, sizeof(float) * (size_t)(nout + 2)) == 0;
+        if (bad || !split_same || !level_same)
+            fprintf(stderr, "%s %s (%lld, %lld, %lld) mask %#x kind %d: %d bad, split %s, level 0 %s\n", level_name(lv),
+                    einc_reduce_op_name(ops[k]), (long long)p, (long long)rows, (long long)c, mask, kind, bad,
+                    split_same ? "same" : "differs", level_same ? "same" : "differs");
+        CHECK(bad == 0 && split_same && level_same);
+    }
+    /* softmax / log_softmax over the same axes, y laid out as x (the column kernels' case) */
+    float *sy = malloc(sizeof(float) * (size_t)(size + 2)), *sr = malloc(sizeof(float) * (size_t)(size + 2));
+    float *sz = malloc(sizeof(float) * (size_t)(size + 2));
+    einc__view syv = xv, srv = xv, szv = xv;
+    syv.data = (char *)sy, srv.data = (char *)sr, szv.data = (char *)sz;
+    for (int lg = 0; lg < 2; lg++) {
+        for (int64_t i = 0; i < size + 2; i++) sy[i] = sr[i] = sz[i] = 777.0f;
+        einc__k_softmax(&syv, &xv, mask, lg, 0, 1);
+        einc__k_softmax_ref(&srv, &xv, mask, lg, 0, 1);
+        for (int nth = 3; nth <= 7; nth += 4)
+            for (int ith = nth - 1; ith >= 0; ith--) einc__k_softmax(&szv, &xv, mask, lg, ith, nth);
+        int bad = count_bad(sy, sr, size + 2, 5e-7, 1e-9);
+        bool split_same = memcmp(sy, sz, sizeof(float) * (size_t)(size + 2)) == 0;
+        if (bad || !split_same)
+            fprintf(stderr, "%s %s (%lld, %lld, %lld) mask %#x kind %d: %d bad, split %s\n", level_name(lv),
+                    lg ? "log_softmax" : "softmax", (long long)p, (long long)rows, (long long)c, mask, kind, bad,
+                    split_same ? "same" : "differs");
+        CHECK(bad == 0 && split_same);
+    }
+    free(sy);
+    free(sr);
+    free(sz);
+    free(x);
+    free(y);
+    free(r);
+    free(z);
+}
+
+TEST(column_reductions_and_softmax_match_reference_at_every_level) {
+    static const int64_t cols[] = {8, 9, 15, 16, 17, 31, 33, 100, 1023, 1024, 1025, 2100};
+    static const int64_t rowss[] = {1, 3, 4, 5, 8, 9, 13};
+    float *base = malloc(sizeof(float) * 4 * (3 * 2100 + 2));
+    for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++)
+        for (size_t ri = 0; ri < sizeof rowss / sizeof rowss[0]; ri++)
+            for (int kind = 0; kind < 9; kind++)
+                for (uint32_t mask = 2u; mask <= 3u; mask++) {
+                    uint64_t seed = rng_state;
+                    for (int lv = 0; lv < num_levels(); lv++) {
+                        int before = einc__cpu_level_force(lv);
+                        rng_state = seed; /* the same data at every level */
+                        check_columns(3, rowss[ri], cols[ci], kind, mask, base, lv);
+                        einc__cpu_level_force(before);
+                    }
+                }
+    free(base);
+}
+
 /* Worker splits of softmax rows give the same bits as one worker. */
 TEST(softmax_rows_split_over_workers) {
     enum { R = 37, N = 100 };
@@ -413,5 +500,6 @@ int main(void) {
     RUN(softmax_and_reductions_match_reference);
     RUN(softmax_multi_run_groups_and_long_rows);
     RUN(softmax_rows_split_over_workers);
+    RUN(column_reductions_and_softmax_match_reference_at_every_level);
     return test_summary();
 }

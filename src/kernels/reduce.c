@@ -453,10 +453,23 @@ static bool row_pass_f32(const einc__reduce_geom *g, const char *xp, pass_kind k
     return true;
 }
 
+/* float32 argmax / argmin of one contiguous run: the vector max / min (NaN if any element is NaN),
+ * then the first element equal to it (or the first NaN), read again from L1. The same index as
+ * row_update's strict comparison: the first of equal values (-0.0 == +0.0), the first NaN. */
+static bool row_arg_f32(const einc__reduce_geom *g, const char *xp, pass_kind k, acc1 *a) {
+    if (g->nr != 1 || g->rxs[0] != 1 || (k != P_ARGMAX && k != P_ARGMIN)) return false;
+    const float *q = (const float *)(const void *)xp;
+    int64_t n = g->rshape[0];
+    float v = k == P_ARGMAX ? einc__vm_max_f32(q, n) : einc__vm_min_f32(q, n);
+    a->best = einc__vm_find_f32(q, n, v);
+    a->f = v;
+    return true;
+}
+
 /* One pass of kind k over the block at xp. */
 static void row_pass(const einc__reduce_geom *g, const char *xp, einc_dtype dt, pass_kind k, acc1 *a) {
     if (g->nred == 0) return;
-    if (dt == EINC_FLOAT32 && row_pass_f32(g, xp, k, a)) return;
+    if (dt == EINC_FLOAT32 && (row_pass_f32(g, xp, k, a) || row_arg_f32(g, xp, k, a))) return;
     double fbuf[CH], tmp[CH];
     int64_t ibuf[CH];
     int64_t es = (int64_t)einc_dtype_size(dt);
@@ -653,10 +666,32 @@ static void col_update(col_acc *a, pass_kind k, const double *v, const int64_t *
     }
 }
 
+/* float32 sum / max / min over contiguous columns: the vector column kernels read the floats in
+ * place, a run of the innermost reduced dimension per call (the same results as col_update's,
+ * bit for bit: float64 sums in row order, the same NaN rule). */
+static bool col_pass_f32(const einc__reduce_geom *g, const char *xp, int64_t vs, int64_t cn, pass_kind k, col_acc *a) {
+    if (vs != 1 || (k != P_SUM && k != P_MAX && k != P_MIN)) return false;
+    int64_t inner = g->rshape[g->nr - 1], is = g->rxs[g->nr - 1];
+    int64_t idx[EINC_MAX_DIMS] = {0};
+    float m[CH];
+    if (k != P_SUM)
+        for (int64_t j = 0; j < cn; j++) m[j] = (float)a->f[j];
+    const char *p = xp;
+    for (int64_t seg = g->nred / inner; seg > 0; seg--, p = next_run(g, p, 4, idx)) {
+        const float *q = (const float *)(const void *)p;
+        if (k == P_SUM) einc__vm_col_sum_f32(a->f, q, is, inner, cn);
+        else einc__vm_col_max_f32(m, q, is, inner, cn, k == P_MAX);
+    }
+    if (k != P_SUM)
+        for (int64_t j = 0; j < cn; j++) a->f[j] = (double)m[j];
+    return true;
+}
+
 /* One pass over the block for cn outputs starting at xp, vs apart in x. */
 static void col_pass(const einc__reduce_geom *g, const char *xp, int64_t vs, int64_t cn, einc_dtype dt, pass_kind k,
                      col_acc *a, double *fbuf, int64_t *ibuf) {
     int64_t es = (int64_t)einc_dtype_size(dt);
+    if (dt == EINC_FLOAT32 && g->nr > 0 && col_pass_f32(g, xp, vs, cn, k, a)) return;
     int64_t idx[EINC_MAX_DIMS] = {0};
     const char *p = xp;
     for (int64_t pos = 0; pos < g->nred; pos++) {

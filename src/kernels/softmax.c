@@ -9,7 +9,9 @@
  * run time (vecmath.h), with masked tails, so short rows cost about what long ones do per element.
  *
  * Column mode (the kept dimension is the contiguous one) and the other dtypes take three passes:
- * the max m (NaN sticky), s accumulated in float64, then the output. float32 columns compute the
+ * the max m (NaN sticky), s accumulated in float64, then the output. float32 columns with
+ * contiguous x and y take the vector column kernels (vecmath.h: exp taken again in the output
+ * pass, which then reads x instead of writing and rereading y); other float32 columns compute the
  * exponentials with einc__k_exp_f32 (a polynomial the compiler vectorises); everything else
  * (float64, integers, bools) is converted to float64 and uses libm's exp. Subtracting the max
  * keeps every exponent <= 0, so nothing overflows.
@@ -99,12 +101,34 @@ static void group_f32(const einc__reduce_geom *g, const float *x, float *y, bool
     }
 }
 
-/* cn neighbouring groups, column mode: x / y elements of group j are at +j*vxs / +j*vys. */
-static void columns_f32(const einc__reduce_geom *g, const float *x, int64_t vxs, float *y, int64_t vys, int64_t cn,
-                        bool is_log) {
+/* cn neighbouring groups with contiguous x and y (column mode): three passes of the vector column
+ * kernels over runs of the innermost reduced dimension (the max, the float64 sum of exponentials,
+ * the output with the exponentials taken again), so x is read three times and y written once. */
+static void columns_f32_unit(const einc__reduce_geom *g, const float *x, float *y, int64_t cn, bool is_log,
+                             bool stream) {
+    int nr = g->nr;
+    int64_t inner = g->rshape[nr - 1], xs = g->rxs[nr - 1], ys = g->rys[nr - 1], nseg = g->nred / inner;
     float m[CH], c[CH];
     double s[CH];
     for (int64_t j = 0; j < cn; j++) m[j] = -INFINITY, s[j] = 0;
+    walk w = {{0}, 0, 0};
+    for (int64_t k = 0; k < nseg; k++, walk_next(g, nr - 1, &w)) einc__vm_col_max_f32(m, x + w.xo, xs, inner, cn, true);
+    for (int64_t k = 0; k < nseg; k++, walk_next(g, nr - 1, &w)) einc__vm_col_sumexp_f32(s, m, x + w.xo, xs, inner, cn);
+    for (int64_t j = 0; j < cn; j++) c[j] = is_log ? (float)log(s[j]) : (float)(1.0 / s[j]);
+    for (int64_t k = 0; k < nseg; k++, walk_next(g, nr - 1, &w))
+        einc__vm_col_softmax_f32(y + w.yo, ys, x + w.xo, xs, inner, cn, m, c, is_log, stream);
+}
+
+/* cn neighbouring groups, column mode: x / y elements of group j are at +j*vxs / +j*vys. */
+static void columns_f32(const einc__reduce_geom *g, const float *x, int64_t vxs, float *y, int64_t vys, int64_t cn,
+                        bool is_log, bool stream) {
+    float m[CH], c[CH];
+    double s[CH];
+    for (int64_t j = 0; j < cn; j++) m[j] = -INFINITY, s[j] = 0;
+    if (vxs == 1 && vys == 1 && g->nr > 0) {
+        columns_f32_unit(g, x, y, cn, is_log, stream);
+        return;
+    }
     walk w = {{0}, 0, 0};
     for (int64_t k = 0; k < g->nred; k++, walk_next(g, g->nr, &w)) {
         const float *xp = x + w.xo;
@@ -239,7 +263,7 @@ void einc__k_softmax(const einc__view *y, const einc__view *x, uint32_t mask, bo
         char *yp = y->data + yo * yes;
         if (f32 && g.column)
             columns_f32(&g, (const float *)(const void *)xp, g.kxs[nk - 1], (float *)(void *)yp, g.kys[nk - 1], cn,
-                        is_log);
+                        is_log, stream);
         else if (f32) group_f32(&g, (const float *)(const void *)xp, (float *)(void *)yp, is_log, stream);
         else if (g.column)
             columns_f64(&g, xp, x->dtype, g.kxs[nk - 1], (double *)(void *)yp, g.kys[nk - 1], cn, is_log);

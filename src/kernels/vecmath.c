@@ -223,6 +223,56 @@ float einc__vm_min_f32(const float *x, int64_t n) {
     return max_base(x, n, false);
 }
 
+void einc__vm_col_sum_f32(double *acc, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    LEVEL_CALL(einc__vm_col_sum_f32, acc, x, xr, nrows, n);
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t j = 0; j < n; j++) acc[j] += (double)x[r * xr + j];
+}
+
+void einc__vm_col_max_f32(float *acc, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_max) {
+    LEVEL_CALL(einc__vm_col_max_f32, acc, x, xr, nrows, n, is_max);
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t j = 0; j < n; j++) {
+            float v = x[r * xr + j];
+            acc[j] = ((is_max ? v > acc[j] : v < acc[j]) || v != v) ? v : acc[j];
+        }
+}
+
+int64_t einc__vm_find_f32(const float *x, int64_t n, float v) {
+    LEVEL_CALL(einc__vm_find_f32, x, n, v);
+    int64_t i = 0;
+    if (v != v)
+        while (i < n && x[i] == x[i]) i++;
+    else
+        while (i < n && x[i] != v) i++;
+    return i;
+}
+
+void einc__vm_col_sumexp_f32(double *s, const float *m, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    LEVEL_CALL(einc__vm_col_sumexp_f32, s, m, x, xr, nrows, n);
+    float t[B];
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t j0 = 0; j0 < n; j0 += B) {
+            int64_t k = n - j0 < B ? n - j0 : B;
+            for (int64_t j = 0; j < k; j++) t[j] = einc__k_exp_f32(x[r * xr + j0 + j] - m[j0 + j]);
+            for (int64_t j = 0; j < k; j++) s[j0 + j] += (double)t[j];
+        }
+}
+
+void einc__vm_col_softmax_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                              const float *m, const float *c, bool is_log, bool stream) {
+    LEVEL_CALL(einc__vm_col_softmax_f32, y, yr, x, xr, nrows, n, m, c, is_log, stream);
+    (void)stream; /* the portable code never streams */
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *xp = x + r * xr;
+        float *yp = y + r * yr;
+        if (is_log)
+            for (int64_t j = 0; j < n; j++) yp[j] = (xp[j] - m[j]) - c[j];
+        else
+            for (int64_t j = 0; j < n; j++) yp[j] = einc__k_exp_f32(xp[j] - m[j]) * c[j];
+    }
+}
+
 bool einc__vm_unary_f32(einc_unary_op op, float *y, const float *x, int64_t n, bool stream) {
     LEVEL_CALL(einc__vm_unary_f32, op, y, x, n, stream);
     (void)op, (void)y, (void)x, (void)n, (void)stream;

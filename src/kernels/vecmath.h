@@ -167,6 +167,25 @@ double einc__vm_sum_f32(const float *x, int64_t n);
 float einc__vm_max_f32(const float *x, int64_t n);
 float einc__vm_min_f32(const float *x, int64_t n);
 
+/* Column reductions (reduce.c's column mode): nrows rows of n contiguous floats, row r at
+ * x + r * xr, folded into n running results. sum: acc[j] += x[r][j] in float64, row by row in
+ * order (the same sums, bit for bit, at every level and however the columns are split); max / min:
+ * acc[j] = x[r][j] when it is greater (is_max) / smaller than acc[j] or NaN, so that a NaN stays
+ * and a later NaN replaces it, as reduce.c's scalar column loop does. */
+void einc__vm_col_sum_f32(double *acc, const float *x, int64_t xr, int64_t nrows, int64_t n);
+void einc__vm_col_max_f32(float *acc, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_max);
+/* The first i with x[i] == v, or with x[i] NaN when v is NaN; n when there is none (argmax /
+ * argmin of a contiguous row: its max / min first, then this scan, from L1). */
+int64_t einc__vm_find_f32(const float *x, int64_t n, float v);
+/* softmax over a non-contiguous axis (softmax.c's column mode), given each column's max m (from
+ * einc__vm_col_max_f32): s[j] += exp(x[r][j] - m[j]) in float64, row by row; then
+ * y[r][j] = exp(x[r][j] - m[j]) * c[j] (c = 1 / s), or (x[r][j] - m[j]) - c[j] for is_log (c = log s),
+ * the exponentials taken again rather than kept (a read of x costs less than a write and a read
+ * of y). A NaN or infinite max gives NaN, as (x - m) does. */
+void einc__vm_col_sumexp_f32(double *s, const float *m, const float *x, int64_t xr, int64_t nrows, int64_t n);
+void einc__vm_col_softmax_f32(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                              const float *m, const float *c, bool is_log, bool stream);
+
 /* y = op(x) for the ops with vector code at the active level (exp, log, tanh, sigmoid, sqrt,
  * neg, abs, square, relu, reciprocal); false (nothing written) for the others and at the
  * baseline, where the callers' own loops vectorise. */
@@ -230,6 +249,13 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
     double einc__vm_sum_f32_##sfx(const float *x, int64_t n);                                                          \
     float einc__vm_max_f32_##sfx(const float *x, int64_t n);                                                           \
     float einc__vm_min_f32_##sfx(const float *x, int64_t n);                                                           \
+    void einc__vm_col_sum_f32_##sfx(double *acc, const float *x, int64_t xr, int64_t nrows, int64_t n);                \
+    void einc__vm_col_max_f32_##sfx(float *acc, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_max);    \
+    int64_t einc__vm_find_f32_##sfx(const float *x, int64_t n, float v);                                               \
+    void einc__vm_col_sumexp_f32_##sfx(double *s, const float *m, const float *x, int64_t xr, int64_t nrows,           \
+                                       int64_t n);                                                                     \
+    void einc__vm_col_softmax_f32_##sfx(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,    \
+                                        const float *m, const float *c, bool is_log, bool stream);                     \
     bool einc__vm_unary_f32_##sfx(einc_unary_op op, float *y, const float *x, int64_t n, bool stream);                 \
     bool einc__vm_binary_f32_##sfx(einc_binary_op op, float *y, const float *a, int64_t as, const float *b,            \
                                    int64_t bs, int64_t n, bool stream);

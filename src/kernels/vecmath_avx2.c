@@ -99,6 +99,8 @@ static inline VD vd_zero(void) { return _mm256_setzero_pd(); }
 static inline VD vd_set1(double a) { return _mm256_set1_pd(a); }
 static inline VD vd_add(VD a, VD b) { return _mm256_add_pd(a, b); }
 static inline VD vd_mul(VD a, VD b) { return _mm256_mul_pd(a, b); }
+static inline VD vd_loadu(const double *p) { return _mm256_loadu_pd(p); }
+static inline void vd_storeu(double *p, VD v) { _mm256_storeu_pd(p, v); }
 static inline double vd_hsum(VD a) {
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));

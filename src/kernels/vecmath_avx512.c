@@ -73,6 +73,8 @@ static inline VD vd_zero(void) { return _mm512_setzero_pd(); }
 static inline VD vd_set1(double a) { return _mm512_set1_pd(a); }
 static inline VD vd_add(VD a, VD b) { return _mm512_add_pd(a, b); }
 static inline VD vd_mul(VD a, VD b) { return _mm512_mul_pd(a, b); }
+static inline VD vd_loadu(const double *p) { return _mm512_loadu_pd(p); }
+static inline void vd_storeu(double *p, VD v) { _mm512_storeu_pd(p, v); }
 static inline double vd_hsum(VD a) { return _mm512_reduce_add_pd(a); }
 /* lo += the low 8 floats of v in float64, hi += the high 8 */
 static inline void vd_add_f(VD *lo, VD *hi, V v) {

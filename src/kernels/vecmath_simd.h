@@ -823,3 +823,141 @@ void VM(einc__vm_attn_bwd_rows_f32)(float *s, float *dp, int64_t ld, const float
         }
     }
 }
+
+/* ---- column reductions (reduce.c's column mode, vecmath.h) ---------------------------------- */
+
+/* Rows go four at a time over each vector of columns, so the running results make one trip
+ * through L1 per four rows while every column still takes its rows in order (the sums are the
+ * portable loop's, bit for bit). The next four rows are prefetched a cache line at a time as the
+ * columns go by: the hardware prefetcher follows each row only once it has seen a few of its lines,
+ * and a chunk of columns is just a few kilobytes of each row. */
+#define VM_COL_ROWS 4
+
+static inline __attribute__((always_inline)) void VM(col_sum_rows)(double *acc, const float *p, int64_t xr, int nr,
+                                                                   int64_t n, bool pf) {
+    int64_t j = 0;
+    for (; j + W <= n; j += W) {
+        if (pf && (j & 15) == 0)
+            for (int k = 0; k < VM_COL_ROWS; k++) v_prefetch(p + (VM_COL_ROWS + k) * xr + j);
+        VD lo = vd_loadu(acc + j), hi = vd_loadu(acc + j + W / 2);
+        for (int k = 0; k < nr; k++) vd_add_f(&lo, &hi, v_loadu(p + k * xr + j));
+        vd_storeu(acc + j, lo);
+        vd_storeu(acc + j + W / 2, hi);
+    }
+    for (; j < n; j++) /* fewer than W columns: no masked float64 loads in the vocabulary */
+        for (int k = 0; k < nr; k++) acc[j] += (double)p[k * xr + j];
+}
+
+void VM(einc__vm_col_sum_f32)(double *acc, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    int64_t r = 0;
+    for (; r + VM_COL_ROWS <= nrows; r += VM_COL_ROWS)
+        VM(col_sum_rows)(acc, x + r * xr, xr, VM_COL_ROWS, n, r + 2 * VM_COL_ROWS <= nrows);
+    if (r < nrows) VM(col_sum_rows)(acc, x + r * xr, xr, (int)(nrows - r), n, false);
+}
+
+/* v_max(v, a) is v > a ? v : a, which keeps a NaN already in a; a NaN in v is taken by the select. */
+static inline V VM(col_ext)(V a, V v, bool is_max) {
+    return v_sel(m_unord(v, v), v, is_max ? v_max(v, a) : v_min(v, a));
+}
+
+static inline __attribute__((always_inline)) void VM(col_max_rows)(float *acc, const float *p, int64_t xr, int nr,
+                                                                   int64_t n, bool is_max, bool pf) {
+    int64_t j = 0;
+    for (; j + W <= n; j += W) {
+        if (pf && (j & 15) == 0)
+            for (int k = 0; k < VM_COL_ROWS; k++) v_prefetch(p + (VM_COL_ROWS + k) * xr + j);
+        V a = v_loadu(acc + j);
+        for (int k = 0; k < nr; k++) a = VM(col_ext)(a, v_loadu(p + k * xr + j), is_max);
+        v_storeu(acc + j, a);
+    }
+    if (j < n) {
+        V a = v_load_tail(acc + j, n - j, 0.0f);
+        for (int k = 0; k < nr; k++) a = VM(col_ext)(a, v_load_tail(p + k * xr + j, n - j, 0.0f), is_max);
+        v_store_tail(acc + j, a, n - j);
+    }
+}
+
+void VM(einc__vm_col_max_f32)(float *acc, const float *x, int64_t xr, int64_t nrows, int64_t n, bool is_max) {
+    int64_t r = 0;
+    for (; r + VM_COL_ROWS <= nrows; r += VM_COL_ROWS) {
+        bool pf = r + 2 * VM_COL_ROWS <= nrows;
+        if (is_max) VM(col_max_rows)(acc, x + r * xr, xr, VM_COL_ROWS, n, true, pf);
+        else VM(col_max_rows)(acc, x + r * xr, xr, VM_COL_ROWS, n, false, pf);
+    }
+    for (; r < nrows; r++) VM(col_max_rows)(acc, x + r * xr, xr, 1, n, is_max, false);
+}
+
+/* Four vectors per test; the block that holds the first match is searched lane by lane. */
+int64_t VM(einc__vm_find_f32)(const float *x, int64_t n, float v) {
+    bool nan = v != v;
+    V vv = v_set1(v);
+    int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        M hit = m_none();
+        for (int k = 0; k < 4; k++) {
+            V a = v_loadu(x + i + k * W);
+            hit = m_or(hit, nan ? m_unord(a, a) : m_eq(a, vv));
+        }
+        if (m_any(hit)) break;
+    }
+    for (; i < n; i++)
+        if (nan ? x[i] != x[i] : x[i] == v) return i;
+    return n;
+}
+
+/* softmax's column passes: each row's floats go by once per pass, a vector of columns at a time
+ * against the columns' max; rows in order, so a column's sum depends on nothing but its values.
+ * x - m <= 0 (or NaN), the statistics' exp. */
+static inline __attribute__((always_inline)) void VM(col_sumexp_rows)(double *s, const float *m, const float *p,
+                                                                      int64_t xr, int nr, int64_t n, bool pf) {
+    int64_t j = 0;
+    for (; j + W <= n; j += W) {
+        if (pf && (j & 15) == 0)
+            for (int k = 0; k < VM_COL_ROWS; k++) v_prefetch(p + (VM_COL_ROWS + k) * xr + j);
+        V mj = v_loadu(m + j);
+        VD lo = vd_loadu(s + j), hi = vd_loadu(s + j + W / 2);
+        for (int k = 0; k < nr; k++) vd_add_f(&lo, &hi, VM(vexp_le0)(v_sub(v_loadu(p + k * xr + j), mj)));
+        vd_storeu(s + j, lo);
+        vd_storeu(s + j + W / 2, hi);
+    }
+    if (j < n) {
+        V mj = v_load_tail(m + j, n - j, 0.0f);
+        for (int k = 0; k < nr; k++) {
+            float t[W];
+            v_storeu(t, VM(vexp_le0)(v_sub(v_load_tail(p + k * xr + j, n - j, 0.0f), mj)));
+            for (int64_t i = 0; j + i < n; i++) s[j + i] += (double)t[i];
+        }
+    }
+}
+
+/* Four rows per trip through the sums, as einc__vm_col_sum_f32. */
+void VM(einc__vm_col_sumexp_f32)(double *s, const float *m, const float *x, int64_t xr, int64_t nrows, int64_t n) {
+    int64_t r = 0;
+    for (; r + VM_COL_ROWS <= nrows; r += VM_COL_ROWS)
+        VM(col_sumexp_rows)(s, m, x + r * xr, xr, VM_COL_ROWS, n, r + 2 * VM_COL_ROWS <= nrows);
+    if (r < nrows) VM(col_sumexp_rows)(s, m, x + r * xr, xr, (int)(nrows - r), n, false);
+}
+
+/* Streams only when every full vector of y is aligned (y and yr line up with W floats). */
+void VM(einc__vm_col_softmax_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                  const float *m, const float *c, bool is_log, bool stream) {
+    stream = stream && ((uintptr_t)y % (W * sizeof(float))) == 0 && yr % W == 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *p = x + r * xr;
+        float *q = y + r * yr;
+        int64_t j = 0;
+        for (; j + W <= n; j += W) {
+            if ((j & 15) == 0) v_prefetch(p + 2 * xr + j);
+            V d = v_sub(v_loadu(p + j), v_loadu(m + j));
+            V o = is_log ? v_sub(d, v_loadu(c + j)) : v_mul(VM(vexp_le0)(d), v_loadu(c + j));
+            if (stream) v_stream(q + j, o);
+            else v_storeu(q + j, o);
+        }
+        if (j < n) {
+            V d = v_sub(v_load_tail(p + j, n - j, 0.0f), v_load_tail(m + j, n - j, 0.0f));
+            V o = is_log ? v_sub(d, v_load_tail(c + j, n - j, 0.0f))
+                         : v_mul(VM(vexp_le0)(d), v_load_tail(c + j, n - j, 0.0f));
+            v_store_tail(q + j, o, n - j);
+        }
+    }
+}
