@@ -33,62 +33,38 @@ static inline V VM(vexp)(V x) {
     return v_ldexp(p, n);
 }
 
-/* exp(x) for x <= 0 (and -inf, NaN), the softmax case (the statistics passes and fused
- * attention, whose arguments are x - max): no overflow clamp, and a degree-5
- * polynomial with c0 = 1 (the minimax coefficients of Arm's optimized-routines v_expf, 1.45 ulp
- * relative on [-ln2/2, ln2/2]) in place of Cephes' degree 6: 11 vector operations instead of 16,
- * which is a quarter of the vector work of attention's row steps.
+/* exp(x) (BASE2: 2^x) for x <= 0 (and -inf, NaN): the softmax row kernels and fused attention,
+ * whose arguments are x - max. No overflow clamp; n = round(x / ln 2) (2^x: round(x)) by the
+ * 1.5 * 2^23 shift, r the rest, and a degree-5 polynomial with c0 = 1 (the minimax coefficients
+ * of Arm's optimized-routines v_expf, 1.45 ulp relative on [-ln2/2, ln2/2]) in place of Cephes'
+ * degree 6: 11 vector operations instead of 16, a quarter of the vector work of attention's row
+ * steps.
+ * exp reduces r = x - n ln2 with a two-part ln2 (two FMAs). 2^x, for attention's forward, whose
+ * scores come in base 2 (q packed times scale * log2(e), as FlashAttention-2 does), has
+ * r = x - n exactly (an add) and the same polynomial in r ln2 (its coefficients times powers of
+ * ln2: the same approximation): three fewer FMA-port operations, whose count bounds those steps.
  * Where the level has no one-instruction ldexp (VM_EXP_SHIFT: AVX2), 2^n is built from the bits
  * of the rounding shift itself (1.5 * 2^23 + 127 + n holds 127 + n in its low bits), one shift
  * and one multiply in place of the two-factor ldexp's nine operations, and results below 2^-126.4
- * (x < -87.6, where 127 + n would leave the exponent field) are 0 instead of denormals: a
- * compare and an AND, which also give exp(-inf) = 0 and keep NaN (NaN compares unordered, kept).
- * Elsewhere results below 2^-150 are 0. */
-static inline V VM(vexp_le0)(V x) {
+ * (where 127 + n would leave the exponent field) are 0 instead of denormals: a compare and an
+ * AND, which also give 0 for -inf and keep NaN (NaN compares unordered, kept). Elsewhere results
+ * below 2^-150 are 0. Always inlined, so that BASE2 leaves one straight form of each. */
+static inline __attribute__((always_inline)) V VM(vexp_le0_base)(V x, const bool base2) {
+    static const float ce[5] = {0x1.0e4020p-7f, 0x1.573e2ep-5f, 0x1.555e66p-3f, 0x1.fffdb6p-2f, 0x1.ffffecp-1f};
+    static const float c2[5] = {0x1.59ed2cp-10f, 0x1.3cee16p-7f, 0x1.c6bca0p-5f, 0x1.ebf9acp-3f, 0x1.62e422p-1f};
+    const float *c = base2 ? c2 : ce;
 #if VM_EXP_SHIFT
     const float shift = 12582912.0f + 127.0f;
-    M keep = m_nlt(x, v_set1(-87.6f));
-    V t = v_fma(x, v_set1(1.44269504088896341f), v_set1(shift));
-    V n = v_sub(t, v_set1(shift));
-#else
-    x = v_max(v_set1(-104.0f), x); /* keeps NaN */
-    V n = v_sub(v_fma(x, v_set1(1.44269504088896341f), v_set1(12582912.0f)), v_set1(12582912.0f));
-#endif
-    V r = v_fnma(n, v_set1(0.693359375f), x);
-    r = v_fnma(n, v_set1(-2.12194440e-4f), r);
-    V p = v_fma(v_set1(0x1.0e4020p-7f), r, v_set1(0x1.573e2ep-5f));
-    p = v_fma(p, r, v_set1(0x1.555e66p-3f));
-    p = v_fma(p, r, v_set1(0x1.fffdb6p-2f));
-    p = v_fma(p, r, v_set1(0x1.ffffecp-1f));
-    p = v_fma(p, r, v_set1(1.0f));
-#if VM_EXP_SHIFT
-    return v_keep(v_mul(p, v_pow2_bits(t)), keep);
-#else
-    return v_ldexp(p, n);
-#endif
-}
-
-/* 2^x for x <= 0 (and -inf, NaN): attention's forward, whose scores come in base 2 (q packed
- * times scale * log2(e), as FlashAttention-2 does), so that the reduction is exact and costs adds
- * instead of FMAs: n = round(x), r = x - n in [-1/2, 1/2] exactly, 2^r by vexp_le0's polynomial
- * in r ln2 (its coefficients times powers of ln2: the same approximation, 1.5 ulp). Three fewer
- * FMA-port operations than vexp_le0, whose cost bounds the forward's row steps. Results below
- * 2^-126.4 are 0 at AVX2 (VM_EXP_SHIFT) and below 2^-150 elsewhere. */
-static inline V VM(vexp2_le0)(V x) {
-#if VM_EXP_SHIFT
-    const float shift = 12582912.0f + 127.0f;
-    M keep = m_nlt(x, v_set1(-126.4f));
+    M keep = m_nlt(x, v_set1(base2 ? -126.4f : -87.6f));
 #else
     const float shift = 12582912.0f;
-    x = v_max(v_set1(-151.0f), x); /* keeps NaN */
+    x = v_max(v_set1(base2 ? -151.0f : -104.0f), x); /* keeps NaN */
 #endif
-    V t = v_add(x, v_set1(shift)); /* round(x) in the low bits (with the bias 127 at AVX2) */
+    V t = base2 ? v_add(x, v_set1(shift)) : v_fma(x, v_set1(1.44269504088896341f), v_set1(shift));
     V n = v_sub(t, v_set1(shift));
-    V r = v_sub(x, n);
-    V p = v_fma(v_set1(0x1.59ed2cp-10f), r, v_set1(0x1.3cee16p-7f));
-    p = v_fma(p, r, v_set1(0x1.c6bca0p-5f));
-    p = v_fma(p, r, v_set1(0x1.ebf9acp-3f));
-    p = v_fma(p, r, v_set1(0x1.62e422p-1f));
+    V r = base2 ? v_sub(x, n) : v_fnma(n, v_set1(-2.12194440e-4f), v_fnma(n, v_set1(0.693359375f), x));
+    V p = v_fma(v_set1(c[0]), r, v_set1(c[1]));
+    for (int k = 2; k < 5; k++) p = v_fma(p, r, v_set1(c[k]));
     p = v_fma(p, r, v_set1(1.0f));
 #if VM_EXP_SHIFT
     return v_keep(v_mul(p, v_pow2_bits(t)), keep);
@@ -96,6 +72,8 @@ static inline V VM(vexp2_le0)(V x) {
     return v_ldexp(p, n);
 #endif
 }
+static inline V VM(vexp_le0)(V x) { return VM(vexp_le0_base)(x, false); }
+static inline V VM(vexp2_le0)(V x) { return VM(vexp_le0_base)(x, true); }
 
 /* log as einc__k_log_f32. */
 static inline V VM(vlog)(V x) {
