@@ -27,8 +27,11 @@ static double lanes_sum(double *a) {
     return a[0];
 }
 
-/* The online statistics in blocks of B, as in vecmath_simd.h; e != NULL keeps the exponentials
- * (einc__vm_lse_keep_f32). */
+/* The online statistics in blocks of B, as in vecmath_simd.h. e != NULL also keeps the
+ * exponentials for a second pass that needs no exp: e[i] = exp(x[i] - r_i), r_i the running max
+ * when i was read; r changed *nmarks times (start it at 0; at most n / 16 + 1 changes), at index
+ * pos[k] by the factor fs[k] = exp(r before - r after) (0 for the first change, from r = -inf),
+ * so exp(x[i] - m) = e[i] * fs[k+1] * ... * fs[nmarks-1] for i in segment k. */
 static void lse_base(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
                      int64_t *nmarks) {
     float r = st->r, re = r == -INFINITY ? 0.0f : r;
@@ -136,22 +139,9 @@ void einc__vm_lse_rows_f32(einc__lse_f32 *st, const float *x, int64_t xr, int64_
     }
 }
 
-void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
-                           int64_t *nmarks) {
-    LEVEL_CALL(einc__vm_lse_keep_f32, st, x, n, e, pos, fs, nmarks);
-    lse_base(st, x, n, e, pos, fs, nmarks);
-}
-
-void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream) {
-    LEVEL_CALL(einc__vm_scale_f32, y, x, n, scale, stream);
-    (void)stream; /* the portable code never streams */
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale;
-}
-
-void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
-                              int64_t nmarks, bool stream) {
-    LEVEL_CALL(einc__vm_scale_marks_f32, y, e, n, pos, scale, nmarks, stream);
-    (void)stream; /* the portable code never streams */
+/* y[i] = e[i] * scale[k] for i in [pos[k], pos[k+1]) (to n for the last k), 0 before pos[0]: the
+ * portable softmax's second pass over the exponentials lse_base kept. */
+static void scale_marks(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale, int64_t nmarks) {
     for (int64_t k = -1; k < nmarks; k++) {
         int64_t a = k < 0 ? 0 : pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
         float c = k < 0 ? 0.0f : scale[k];
@@ -186,7 +176,7 @@ void einc__vm_softmax_rows_f32(float *y, int64_t yr, const float *x, int64_t xr,
                 c *= fs[k];
             }
         }
-        einc__vm_scale_marks_f32(y + j * yr, e, n, pos, scale, nmarks, false);
+        scale_marks(y + j * yr, e, n, pos, scale, nmarks);
     }
 }
 

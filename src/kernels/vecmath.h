@@ -129,19 +129,6 @@ void einc__vm_lse_f32(einc__lse_f32 *st, const float *x, int64_t n);
  * statistics never rescale; longer rows use the online form. */
 void einc__vm_lse_rows_f32(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);
 
-/* einc__vm_lse_f32 that also keeps the exponentials, for a second pass that needs no exp:
- * e[i] = exp(x[i] - r_i), where r_i is the running max when i was read. r changed *nmarks
- * times (start *nmarks at 0; at most n / 16 + 1 changes): at index pos[k], by the factor
- * fs[k] = exp(r before - r after) (0 for the first change, from r = -inf; e before pos[0] are 0
- * unless NaN). So exp(x[i] - m) = e[i] * fs[k+1] * ... * fs[nmarks-1] for i in segment k. */
-void einc__vm_lse_keep_f32(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
-                           int64_t *nmarks);
-/* y = x * scale (y may be x). */
-void einc__vm_scale_f32(float *y, const float *x, int64_t n, float scale, bool stream);
-/* y[i] = e[i] * scale[k] for i in [pos[k], pos[k+1]) (to n for the last k), 0 before pos[0]:
- * softmax's second pass over kept exponentials. */
-void einc__vm_scale_marks_f32(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
-                              int64_t nmarks, bool stream);
 /* Rows of at most this many elements can keep their exponentials (einc__vm_softmax_rows_f32). */
 #define EINC__VM_KEEP 4096
 /* softmax (is_log: log_softmax) of nrows contiguous rows of n elements each (softmax: n <=
@@ -236,11 +223,6 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
 #define EINC__VM_DECLARE(sfx)                                                                                          \
     void einc__vm_lse_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n);                                         \
     void einc__vm_lse_rows_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t xr, int64_t nrows, int64_t n);         \
-    void einc__vm_lse_keep_f32_##sfx(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs, \
-                                     int64_t *nmarks);                                                                 \
-    void einc__vm_scale_marks_f32_##sfx(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,   \
-                                        int64_t nmarks, bool stream);                                                  \
-    void einc__vm_scale_f32_##sfx(float *y, const float *x, int64_t n, float scale, bool stream);                      \
     void einc__vm_softmax_rows_f32_##sfx(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,   \
                                          bool is_log, bool stream);                                                    \
     void einc__vm_fence_##sfx(void);                                                                                   \

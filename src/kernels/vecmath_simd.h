@@ -293,11 +293,8 @@ static inline double VM(acc_sum)(const VD *a) {
  * next to the max's exp(0) = 1, which log_softmax of a peaked row needs). While
  * r is still -inf (nothing but -inf and NaN so far) the exponentials are taken of x - 0: -inf
  * gives 0 and NaN stays NaN, so a later finite block is not poisoned by (-inf) - (-inf).
- * KEEP: also store each exponential in e[] (taken against the r of its block) and note every
- * change of r in pos[] with its rescale factor in fs[] (*nmarks of them), for einc__vm_lse_keep_f32. */
-/* One block of four vectors at X + i (v, full, i, n, r, re, base, acc in scope; with KEEP also
- * e, pos, fs, nmarks). */
-#define VM_LSE_BLOCK(KEEP, X)                                                                                          \
+ * One block of four vectors at X + i (v, full, i, n, r, re, base, acc in scope). */
+#define VM_LSE_BLOCK(X)                                                                                                \
     for (int k = 0; k < 4 * W; k += 16) v_prefetch(X + i + k + PREFETCH_AHEAD);                                        \
     if (full)                                                                                                          \
         for (int k = 0; k < 4; k++) v[k] = v_loadu(X + i + k * W);                                                     \
@@ -317,31 +314,13 @@ static inline double VM(acc_sum)(const VD *a) {
         }                                                                                                              \
         r = bm;                                                                                                        \
         re = v_set1(r);                                                                                                \
-        if (KEEP) {                                                                                                    \
-            pos[*nmarks] = i;                                                                                          \
-            fs[*nmarks] = g;                                                                                           \
-            ++*nmarks;                                                                                                 \
-        }                                                                                                              \
     }                                                                                                                  \
     V e0 = VM(vexp_le0)(v_sub(v[0], re)), e1 = VM(vexp_le0)(v_sub(v[1], re));                                          \
     V e2 = VM(vexp_le0)(v_sub(v[2], re)), e3 = VM(vexp_le0)(v_sub(v[3], re));                                          \
-    if (KEEP) {                                                                                                        \
-        if (full) {                                                                                                    \
-            v_storeu(e + i, e0), v_storeu(e + i + W, e1);                                                              \
-            v_storeu(e + i + 2 * W, e2), v_storeu(e + i + 3 * W, e3);                                                  \
-        } else {                                                                                                       \
-            V ek[4] = {e0, e1, e2, e3};                                                                                \
-            for (int k = 0; k < 4; k++) {                                                                              \
-                int64_t o = i + k * W, left = n - o;                                                                   \
-                if (left >= W) v_storeu(e + o, ek[k]);                                                                 \
-                else if (left > 0) v_store_tail(e + o, ek[k], left);                                                   \
-            }                                                                                                          \
-        }                                                                                                              \
-    }                                                                                                                  \
     vd_add_f(&acc[0], &acc[1], e0), vd_add_f(&acc[2], &acc[3], e1);                                                    \
     vd_add_f(&acc[4], &acc[5], e2), vd_add_f(&acc[6], &acc[7], e3);
 
-#define VM_LSE_BODY(KEEP)                                                                                              \
+#define VM_LSE_BODY                                                                                                    \
     float r = st->r;                                                                                                   \
     double base = st->s;                                                                                               \
     VD acc[8];                                                                                                         \
@@ -350,7 +329,7 @@ static inline double VM(acc_sum)(const VD *a) {
     for (int64_t i = 0; i < n; i += 4 * W) {                                                                           \
         V v[4];                                                                                                        \
         bool full = i + 4 * W <= n;                                                                                    \
-        VM_LSE_BLOCK(KEEP, x);                                                                                         \
+        VM_LSE_BLOCK(x);                                                                                               \
     }                                                                                                                  \
     st->r = r;                                                                                                         \
     st->s = base + VM(acc_sum)(acc)
@@ -369,39 +348,15 @@ static inline float VM(row_max)(const float *x, int64_t n) {
     return v_hmax(v_max(v_max(a[0], a[1]), v_max(a[2], a[3])));
 }
 
-static inline void VM(lse_one)(einc__lse_f32 *st, const float *x, int64_t n) {
-    float *e = NULL;
-    int64_t *pos = NULL, *nmarks = NULL;
-    double *fs = NULL;
-    (void)e, (void)pos, (void)fs, (void)nmarks;
-    VM_LSE_BODY(0);
-}
+static inline void VM(lse_one)(einc__lse_f32 *st, const float *x, int64_t n) { VM_LSE_BODY; }
 
 void VM(einc__vm_lse_f32)(einc__lse_f32 *st, const float *x, int64_t n) { VM(lse_one)(st, x, n); }
 
-void VM(einc__vm_lse_keep_f32)(einc__lse_f32 *st, const float *x, int64_t n, float *e, int64_t *pos, double *fs,
-                               int64_t *nmarks) {
-    VM_LSE_BODY(1);
-}
-
-void VM(einc__vm_scale_f32)(float *y, const float *x, int64_t n, float scale, bool stream) {
-    V vs = v_set1(scale);
-    VM_MAP(VM_NOB, VM_NOB_TAIL, v_mul(a, vs));
-}
-
-void VM(einc__vm_scale_marks_f32)(float *y, const float *e, int64_t n, const int64_t *pos, const float *scale,
-                                  int64_t nmarks, bool stream) {
-    for (int64_t k = -1; k < nmarks; k++) {
-        int64_t a = k < 0 ? 0 : pos[k], b = k + 1 < nmarks ? pos[k + 1] : n;
-        if (b > a) VM(einc__vm_scale_f32)(y + a, e + a, b - a, k < 0 ? 0.0f : scale[k], stream);
-    }
-}
-
 void VM(einc__vm_fence)(void) { v_fence(); }
 
-/* softmax of rows of at most EINC__VM_KEEP elements (einc__vm_softmax_rows_f32 without is_log),
- * three rows in flight: step j takes the max of row j + 1 (its one read from memory), the
- * exponentials of row j against its max (from L1 or L2, kept in a buffer, summed in float32) and
+/* softmax, log_softmax and the log-sum-exp statistics of rows of at most EINC__VM_KEEP elements
+ * (einc__vm_softmax_rows_f32, einc__vm_lse_rows_f32), three rows in flight: step j takes the max of row j + 1 (its one
+ * read from memory), the exponentials of row j against its max (from L1 or L2, kept in a buffer, summed in float32) and
  * writes row j - 1 (its kept exponentials times 1 / sum), all in one loop over the columns, so
  * that memory reads, exp's arithmetic and the streaming stores overlap and no row waits for its
  * own max or sum. The sums: each of the W lanes adds at most VM_SM_FLUSH / (4 W) block sums of
@@ -471,7 +426,7 @@ static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, b
 }
 
 /* The pipeline over nrows (a multiple of R) rows, R rows per step: short rows take two or four at once,
- * so that the per-step work (the sum, 1 / sum, the next max, the loop) is shared and the two
+ * so that the per-step work (the sum, 1 / sum, the next max, the loop) is shared and the
  * rows' chains overlap. ebuf: [2][R][ld] floats (softmax). LG: log_softmax, whose output pass
  * reads the last row's x again (from L1 or L2) instead of kept exponentials. */
 static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t yr, const float *x, int64_t xr,
@@ -528,7 +483,6 @@ static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t
 #define VM_SM_PAIR_ROW 256
 #define VM_SM_QUAD_ROW 64
 
-/* softmax (lg: log_softmax) of rows of at most EINC__VM_KEEP elements. */
 /* softmax (lg: log_softmax; st: only the log-sum-exp statistics, into st[]) of rows of at most
  * EINC__VM_KEEP elements: four rows per step while they last (short rows), then two, then one.
  * Every call of sm_steps names R and lg as constants, so that each is compiled straight. */
@@ -587,11 +541,7 @@ static void VM(log_softmax_rows)(float *y, int64_t yr, const float *x, int64_t x
             if (p1) {
                 V v[4];
                 bool full = i + 4 * W <= n;
-                float *e = NULL; /* VM_LSE_BLOCK's KEEP names, unused without KEEP */
-                int64_t *pos = NULL, *nmarks = NULL;
-                double *fs = NULL;
-                (void)e, (void)pos, (void)fs, (void)nmarks;
-                VM_LSE_BLOCK(0, xp);
+                VM_LSE_BLOCK(xp);
             }
             if (p2)
                 for (int k = 0; k < 4; k++) {
