@@ -18,7 +18,10 @@
 #include "vecmath.h"
 
 enum { BR = 96, BC = 256 };
-#define EINC__LOG2E 1.44269504088896340736
+
+/* What q is packed times for the forward: the scale, and log2(e) for its base-2 scores
+ * (vecmath.h), multiplied in double and rounded once. */
+static float forward_q_scale(const einc__attn *a) { return (float)(a->scale * EINC__LOG2E); }
 
 #if EINC_X86_LEVELS
 /* The levels' parts: the GEMM's 6-row micro-kernel at every width (gemm.h), so a head of 16, 32
@@ -199,7 +202,7 @@ static void fwd_piece(const einc__attn *a, const einc__attn_kernels *kn, const g
     int nb = a->nb;
     int64_t nr = g->n - i0 < BR ? g->n - i0 : BR, nrp = round_up(nr, kn->mr);
     mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
-    pack_rows(f->qa, q, i0, nr, nrp, g->d, (float)(a->scale * EINC__LOG2E)); /* base-2 scores (vecmath.h) */
+    pack_rows(f->qa, q, i0, nr, nrp, g->d, forward_q_scale(a));
     for (int64_t r = 0; r < nrp; r++) {
         f->m[r] = -INFINITY, f->l[r] = 0.0f;
         for (int64_t c = 0; c < g->ep; c++) f->o[r * g->ep + c] = 0.0f;
@@ -273,7 +276,7 @@ static void narrow_forward(const einc__attn *a, const einc__attn_kernels *kn, co
         }
         mat q = mat_of(&a->q, nb, bi), o = mat_of(&a->o, nb, bi), bias = mat_of(&a->bias, nb, bi);
         mat lse = mat_of(&a->lse, nb, bi);
-        float scale = (float)(a->scale * EINC__LOG2E); /* base-2 scores (vecmath.h) */
+        float scale = forward_q_scale(a);
         enum { R = EINC__ATTN_NARROW_ROWS };
         for (int64_t c = 0; c < R * f->dp; c++) f->qs[c] = 0.0f; /* the padding columns stay 0 */
         for (int64_t i = i0; i < i0 + nr; i += R) {              /* R rows at a time: their chains overlap */

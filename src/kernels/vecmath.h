@@ -203,7 +203,8 @@ bool einc__vm_binary_f32(einc_binary_op op, float *y, const float *a, int64_t as
  * m); the bias rows brow [nrows][ldk] (NULL: none; finite past m); row r's keys from valid0 + r * vstep on masked. Keys
  * go by in blocks of 256 with the online softmax between blocks; writes row r's e outputs at o + r * ors + c * ocs and,
  * when lse != NULL, its log-sum-exp at lse + r * lrs. */
-#define EINC__LOG2E_F 1.44269504088896341f
+#define EINC__LOG2E 1.44269504088896340736
+#define EINC__LOG2E_F ((float)EINC__LOG2E)
 #define EINC__LN2_F 0.693147180559945309f
 #define EINC__ATTN_NARROW 8
 #define EINC__ATTN_NARROW_ROWS 4 /* rows per call: they share every load of k^T and v^T */
