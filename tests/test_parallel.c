@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/internal.h"
@@ -147,6 +148,89 @@ static void nested_task(void *arg, int ith, int nth) {
     count_task(arg, ith, nth);
 }
 
+/* The threshold's adaptation (einc_ctx.par, parallel.c). A region whose worker piece takes far
+ * longer than the caller's raises the threshold past it: the next region of that work stays on
+ * the caller, a bigger one still splits. Once the probe falls due, a region below the raised
+ * threshold splits again; a prompt one restores the threshold, a lagging one raises it again
+ * and doubles the backoff. */
+typedef struct {
+    _Atomic int on_worker; /* a worker has started its piece */
+    int worker_ms, caller_ms;
+} lag_arg;
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The worker's piece takes worker_ms; the caller's waits (up to 2 s) for the worker to start its
+ * piece, so that the two run side by side, then takes caller_ms. */
+static void lag_task(void *arg, int ith, int nth) {
+    lag_arg *a = arg;
+    (void)ith, (void)nth;
+    if (einc__worker_id() != 0) {
+        atomic_store(&a->on_worker, 1);
+        sleep_ms(a->worker_ms);
+        return;
+    }
+    for (int i = 0; i < 2000 && !atomic_load(&a->on_worker); i++) sleep_ms(1);
+    sleep_ms(a->caller_ms);
+}
+
+/* One region of `work` split in two pieces; false if no worker took a piece (skip the checks). */
+static bool lag_region(einc_ctx *ctx, int64_t work, int worker_ms, int caller_ms) {
+    lag_arg a = {0, worker_ms, caller_ms};
+    CHECK_EQ_INT(einc__parallel_width(ctx, work), 2);
+    einc__parallel(ctx, work, lag_task, &a);
+    return atomic_load(&a.on_worker) != 0;
+}
+
+TEST(lagging_workers_raise_the_threshold) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    const int64_t work = 4 * EINC_PARALLEL_THRESHOLD;
+    tally t;
+    tally_reset(&t, ctx);
+    einc__parallel(ctx, work, count_task, &t); /* starts the workers (that region is not judged) */
+    if (!lag_region(ctx, work, 40, 2)) {
+        printf("  skipped: no worker started within 2 s\n");
+        einc_ctx_destroy(ctx);
+        return;
+    }
+    CHECK(ctx->par.min_work >= 2 * work); /* lagged: raised past this region */
+    CHECK(ctx->par.backoff > 0 && ctx->par.probe_at > 0);
+    double first_backoff = ctx->par.backoff;
+    ctx->par.probe_at = 1e300; /* the probe not due, however slow this machine */
+    CHECK_EQ_INT(einc__parallel_width(ctx, work), 1);
+    CHECK_EQ_INT(einc__parallel_width(ctx, ctx->par.min_work), 2);
+    tally_reset(&t, ctx);
+    einc__parallel(ctx, work, count_task, &t); /* runs on the caller alone */
+    CHECK(each_once(&t) && atomic_load(&t.nth_seen) == 1 && atomic_load(&t.on_workers) == 0);
+
+    ctx->par.probe_at = 0; /* due: the next region below the threshold probes, and lags again */
+    if (lag_region(ctx, work, 40, 2)) {
+        CHECK(ctx->par.min_work >= 2 * work);
+        CHECK(ctx->par.backoff == 2 * first_backoff); /* a failed probe doubles the wait */
+    }
+    ctx->par.probe_at = 0; /* due again: a prompt probe (both pieces alike) restores the threshold */
+    if (lag_region(ctx, work, 5, 5)) {
+        CHECK_EQ_INT(ctx->par.min_work, 0);
+        CHECK_EQ_INT(einc__parallel_width(ctx, EINC_PARALLEL_THRESHOLD), 2);
+    }
+    einc_ctx_destroy(ctx);
+}
+
+/* Regions too short to time (count_task's) never move the threshold. */
+TEST(short_regions_leave_the_threshold) {
+    einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
+    for (int r = 0; r < 200; r++) {
+        tally t;
+        tally_reset(&t, ctx);
+        einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &t);
+    }
+    CHECK_EQ_INT(ctx->par.min_work, 0);
+    einc_ctx_destroy(ctx);
+}
+
 /* A region started from inside a region runs inline, on the thread that started it. */
 TEST(nested_region_runs_inline) {
     einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
@@ -215,6 +299,8 @@ int main(void) {
     RUN(chunks_cover_every_piece_once);
     RUN(worker_ids_are_private);
     RUN(many_regions_and_thread_changes);
+    RUN(lagging_workers_raise_the_threshold);
+    RUN(short_regions_leave_the_threshold);
     RUN(nested_region_runs_inline);
     RUN(fork_child_gets_new_workers);
     RUN(results_do_not_depend_on_threads);

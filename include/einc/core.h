@@ -232,15 +232,19 @@ EINC_API const char *einc_cpu_level_name(einc_cpu_level level);
  */
 
 /** Sets how many threads kernels may use (1 = single-threaded; 0 = all available). Work below a
- * size threshold (about a millisecond) always stays on one thread. Results of einc's own kernels
- * (einc's GEMM included, the default) never depend on the thread count; products run by CBLAS
- * (EINC_GEMM_CBLAS) may differ in the last bits between thread counts (OpenBLAS's own behaviour),
- * see einc/linalg.h. The context starts its threads - 1 worker threads at its first large operation
- * and joins them in einc_ctx_destroy; between operations they sleep (they never spin, so they
- * take no CPU from BLAS or from other programs), and a worker whose core is busy elsewhere only
- * takes fewer pieces of the work instead of holding everyone up. OpenBLAS, where it runs the
- * GEMMs, uses the same number of threads, always from the calling thread; its thread count is
- * process-wide, so einc sets it before each product (see einc/linalg.h). */
+ * size threshold (0.1-0.3 ms on one thread) always stays on one thread. Each split operation
+ * also times itself: when two threads did no better than one would have (the second core busy
+ * elsewhere, or too slow to wake), the context keeps work up to about ten times that costly on
+ * one thread, and tries two again after 0.1 s (backing off to 2 s while they keep losing).
+ * Results of einc's own kernels (einc's GEMM included, the default) never depend on the thread
+ * count, so none of this changes a result; products run by CBLAS (EINC_GEMM_CBLAS) may differ in
+ * the last bits between thread counts (OpenBLAS's own behaviour), see einc/linalg.h. The context
+ * starts its threads - 1 worker threads at its first large operation and joins them in
+ * einc_ctx_destroy; between operations they sleep (they never spin, so they take no CPU from BLAS
+ * or from other programs), and a worker whose core is busy elsewhere only takes fewer pieces of
+ * the work instead of holding everyone up. OpenBLAS, where it runs the GEMMs, uses the same
+ * number of threads, always from the calling thread; its thread count is process-wide, so einc
+ * sets it before each product (see einc/linalg.h). */
 EINC_API void einc_set_threads(einc_ctx *ctx, int threads);
 /** The effective number of threads kernels may use (>= 1). */
 EINC_API int einc_get_threads(const einc_ctx *ctx);

@@ -84,6 +84,15 @@ struct einc_ctx {
     int threads;             /* effective, >= 1                                                */
     int gemm;                /* einc_gemm_backend as set (0: the process default, see gemm_batched.c) */
     struct einc__team *team; /* worker threads (parallel.c), started by the first big region       */
+    /* The threading threshold in force (parallel.c, einc__parallel_width): EINC_PARALLEL_THRESHOLD
+     * until a region waits on a worker that did not keep up (its core busy elsewhere); then raised
+     * so that such a wait would cost at most a tenth of a region, until a probe finds the workers
+     * prompt again. Only the owning thread touches it. */
+    struct {
+        int64_t min_work; /* 0: EINC_PARALLEL_THRESHOLD                                   */
+        double probe_at;  /* monotonic seconds: from then on a region below min_work probes */
+        double backoff;   /* seconds from a failed probe to the next (doubles, capped)       */
+    } par;
     uint64_t rng_seed;
     uint64_t rng_counter;
 
@@ -423,16 +432,23 @@ static inline uint16_t einc__bf16_from_f32(float f) {
 /* ---- threads ------------------------------------------------------------------------------- */
 
 typedef void (*einc__task_fn)(void *arg, int ith, int nth);
-/* Runs fn(arg, ith, nth) once for every ith in [0, nth) with nth = ctx->threads, spread over the
- * calling thread and the context's sleeping workers (parallel.c); or once with (0, 1) when `work`
- * (about one unit per element touched) is below the threading threshold, when ctx->threads is 1,
- * or when called from inside a region. For kernels with per-worker scratch (ith indexes it).
- * Never call BLAS from fn. */
+/* How many threads a region of `work` (about one unit per element touched) runs on now: 1 when
+ * work is below the threading threshold in force (EINC_PARALLEL_THRESHOLD, or higher while the
+ * workers lag, see einc_ctx.par), when ctx->threads is 1 or inside a region; else ctx->threads.
+ * A caller that sizes per-worker scratch asks once and passes the answer to einc__parallel_n:
+ * asking again may answer more (a probe falls due in between). */
+int einc__parallel_width(einc_ctx *ctx, int64_t work);
+/* Runs fn(arg, ith, nth) once for every ith in [0, nth), nth = width (from einc__parallel_width
+ * for the same work), spread over the calling thread and the context's sleeping workers
+ * (parallel.c); width 1 runs fn(arg, 0, 1) on the caller. For kernels with per-worker scratch
+ * (ith indexes it). Never call BLAS from fn. */
+void einc__parallel_n(einc_ctx *ctx, int width, int64_t work, einc__task_fn fn, void *arg);
+/* einc__parallel_n at einc__parallel_width(ctx, work). */
 void einc__parallel(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
-/* The same with a finer split: nth is up to 8 * ctx->threads pieces, about EINC_PARALLEL_THRESHOLD
- * / 4 work each, taken by whichever thread is free, so a busy core delays the region by one piece,
- * not by half the work. fn must only use ith to pick its part (no per-worker scratch) and its
- * results must not depend on nth. */
+/* The same with a finer split: one call (0, 1) where einc__parallel_width(ctx, work) is 1, else
+ * up to 8 * ctx->threads pieces, about EINC_PARALLEL_THRESHOLD / 4 work each, taken by whichever
+ * thread is free, so a busy core delays the region by one piece, not by half the work. fn must
+ * only use ith to pick its part (no per-worker scratch) and its results must not depend on nth. */
 void einc__parallel_chunks(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
 /* The thread running this piece: 0 for the caller, 1..ctx->threads-1 for workers; two pieces that
  * run at the same time never share it. Lets a kernel on einc__parallel_chunks keep per-thread
@@ -443,8 +459,9 @@ void einc__team_destroy(einc_ctx *ctx);
 /* [begin, end) of `n` items for worker ith of nth (contiguous, balanced). */
 void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end);
 
-/* ~1 ms of work: below it a second thread costs more than it saves, and on a shared VM a busy
- * second core can delay a parallel region by a whole scheduler slice. */
+/* The least work a region splits: about 0.1-0.3 ms of a memory-bound kernel on the Zen 3 VM
+ * (2026-12), where waking a sleeping worker costs 0.05-0.1 ms. Below it a second thread costs
+ * more than it saves. Above it the cost is measured region by region (einc_ctx.par). */
 #define EINC_PARALLEL_THRESHOLD (1 << 20)
 
 /* ---- CPU dispatch (cpu.c) ------------------------------------------------------------------ */

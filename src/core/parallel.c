@@ -13,6 +13,16 @@
  * gets its core) just takes fewer pieces; the caller then sleeps instead of spinning, which frees
  * its core for a preempted worker to migrate to. Kernels keep their contract fn(arg, ith, nth):
  * each ith in [0, nth) runs exactly once, on some thread.
+ *
+ * Why the threshold moves: a piece a worker has taken must be waited for. When the worker's core
+ * is busy (another process, a neighbour VM), the worker can be preempted inside its piece and the
+ * caller waits a scheduler slice, milliseconds, for a region that takes a fraction of that on one
+ * thread. So each region measures itself: if the caller's time plus its wait exceeds what the
+ * caller alone would have taken (its time per piece times the pieces), or if the workers woke too
+ * late to take a piece at all, two threads lost, and the threshold rises to where such a wait
+ * would cost at most a tenth of a region (and at least past this region). Regions below it run
+ * on the caller; after a backoff one of them probes the workers again, and a prompt probe restores
+ * EINC_PARALLEL_THRESHOLD. Results never depend on the thread count, so this changes only time.
  */
 #ifdef _OPENMP
 #include <omp.h>
@@ -26,6 +36,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -42,6 +53,15 @@ void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end
 #define CHUNKS_PER_THREAD 8
 /* How long the caller polls for the last chunks before it sleeps (pause instructions). */
 #define WAIT_SPINS 2000
+/* The threshold's adaptation (einc_ctx.par): regions shorter than LAG_MIN_S on one thread are not
+ * judged (their times are noise, and tests run many); a raise puts the threshold at least
+ * LAG_RAISE_MIN times the lagging region's work; probes come PROBE_FIRST_S after a raise and
+ * back off, doubling, to PROBE_MAX_S while they keep lagging (then a busy core costs at most one
+ * slow region every PROBE_MAX_S). */
+#define LAG_MIN_S 50e-6
+#define LAG_RAISE_MIN 2.0
+#define PROBE_FIRST_S 0.1
+#define PROBE_MAX_S 2.0
 
 /* A thread inside a region: a nested einc__parallel runs inline instead of deadlocking. */
 static _Thread_local bool in_region;
@@ -79,13 +99,13 @@ static void cpu_relax(void) {
 #endif
 }
 
-/* Claims and runs chunks of job `gen` until none is left. */
-static void run_chunks(struct einc__team *t, uint64_t gen, einc__task_fn fn, void *arg, int n) {
+/* Claims and runs chunks of job `gen` until none is left; returns how many it ran. */
+static int run_chunks(struct einc__team *t, uint64_t gen, einc__task_fn fn, void *arg, int n) {
     uint64_t tag = (gen & 0xffffffffu) << 32;
-    for (;;) {
+    for (int ran = 0;; ran++) {
         uint64_t s = atomic_load_explicit(&t->next, memory_order_relaxed);
         do {
-            if ((s & ~(uint64_t)0xffffffffu) != tag || (int)(uint32_t)s >= n) return;
+            if ((s & ~(uint64_t)0xffffffffu) != tag || (int)(uint32_t)s >= n) return ran;
         } while (
             !atomic_compare_exchange_weak_explicit(&t->next, &s, s + 1, memory_order_acquire, memory_order_relaxed));
         fn(arg, (int)(uint32_t)s, n);
@@ -166,18 +186,51 @@ void einc__team_destroy(einc_ctx *ctx) {
     ctx->team = NULL;
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After a region of `work` in n chunks: started at `start`, the workers woken at `go`, the
+ * caller's `mine` chunks done at `mine_end`, the workers' last ones at `end` (seconds). Judges
+ * it (the file's comment) and moves the threshold. */
+static void judge_region(einc_ctx *ctx, int64_t work, int n, int mine, double start, double go, double mine_end,
+                         double end) {
+    /* one thread's time at the caller's pace, without the cost of waking and waiting */
+    double alone = mine > 0 ? (mine_end - go) * n / mine : 0, over = (end - start) - (mine_end - go);
+    if (mine == 0) alone = end - start; /* a worker ran on the caller's core: no gain, no pace to go by */
+    if (alone < LAG_MIN_S) return;
+    bool probe = work < ctx->par.min_work;
+    if (mine > 0 && mine < n && end - start <= alone) {
+        if (probe) ctx->par.min_work = 0, ctx->par.backoff = 0; /* prompt again */
+        return;
+    }
+    /* two threads lost (or the workers woke too late to take a chunk): the threshold goes to where
+     * this region's overhead would be a tenth of one thread's time, at least LAG_RAISE_MIN times
+     * this region (as double: work can be near INT64_MAX) */
+    double scale = 10.0 * over / alone, raised = (double)work * (scale > LAG_RAISE_MIN ? scale : LAG_RAISE_MIN);
+    int64_t to = raised >= 0x1p62 ? (int64_t)1 << 62 : (int64_t)raised;
+    if (to > ctx->par.min_work) ctx->par.min_work = to;
+    double b = ctx->par.backoff;
+    ctx->par.backoff = !probe || b <= 0 ? PROBE_FIRST_S : b * 2 > PROBE_MAX_S ? PROBE_MAX_S : b * 2;
+    ctx->par.probe_at = end + ctx->par.backoff;
+}
+
 /* Runs fn over n chunks on the caller and up to nth - 1 workers. */
-static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *arg) {
+static void run_region(einc_ctx *ctx, int nth, int n, int64_t work, einc__task_fn fn, void *arg) {
     struct einc__team *t = ctx->team;
     if (t && (t->want != nth - 1 || t->pid != getpid())) {
         einc__team_destroy(ctx); /* thread count changed, or a forked child: its threads are gone */
         t = NULL;
     }
+    bool fresh = !t; /* the workers are being created: this region's times say nothing */
     if (!t) t = ctx->team = team_start(nth - 1);
     if (!t || t->nworkers == 0) {
         for (int i = 0; i < n; i++) fn(arg, i, n);
         return;
     }
+    double t0 = now_s();
     pthread_mutex_lock(&t->mu);
     uint64_t gen = ++t->gen;
     t->fn = fn, t->arg = arg, t->nchunks = n;
@@ -185,10 +238,12 @@ static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *ar
     atomic_store_explicit(&t->next, (gen & 0xffffffffu) << 32, memory_order_release);
     pthread_cond_broadcast(&t->wake);
     pthread_mutex_unlock(&t->mu);
+    double go = now_s();
 
     in_region = true;
-    run_chunks(t, gen, fn, arg, n);
+    int mine = run_chunks(t, gen, fn, arg, n);
     in_region = false;
+    double t1 = now_s();
     /* the last chunks are running on workers: poll briefly, then sleep so that a worker the
      * scheduler preempted can move to this core */
     for (int i = 0; i < WAIT_SPINS && atomic_load_explicit(&t->done, memory_order_acquire) != n; i++) cpu_relax();
@@ -197,14 +252,23 @@ static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *ar
         while (atomic_load_explicit(&t->done, memory_order_acquire) != n) pthread_cond_wait(&t->finish, &t->mu);
         pthread_mutex_unlock(&t->mu);
     }
+    double t2 = now_s();
+    if (!fresh) judge_region(ctx, work, n, mine, t0, go, t1, t2);
+}
+
+int einc__parallel_width(einc_ctx *ctx, int64_t work) {
+    int nth = ctx ? ctx->threads : 1;
+    if (nth <= 1 || work < EINC_PARALLEL_THRESHOLD || in_region) return 1;
+    if (work < ctx->par.min_work && now_s() < ctx->par.probe_at) return 1;
+    return nth;
 }
 
 #else /* no pthreads: OpenMP if the build has it, else one thread */
 
 void einc__team_destroy(einc_ctx *ctx) { (void)ctx; }
 
-static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *arg) {
-    (void)ctx;
+static void run_region(einc_ctx *ctx, int nth, int n, int64_t work, einc__task_fn fn, void *arg) {
+    (void)ctx, (void)work;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nth)
     {
@@ -221,25 +285,30 @@ static void run_region(einc_ctx *ctx, int nth, int n, einc__task_fn fn, void *ar
 #endif
 }
 
+int einc__parallel_width(einc_ctx *ctx, int64_t work) {
+    int nth = ctx ? ctx->threads : 1;
+    return nth <= 1 || work < EINC_PARALLEL_THRESHOLD || in_region ? 1 : nth;
+}
+
 #endif
 
+void einc__parallel_n(einc_ctx *ctx, int width, int64_t work, einc__task_fn fn, void *arg) {
+    if (width <= 1 || in_region) fn(arg, 0, 1);
+    else run_region(ctx, width, width, work, fn, arg);
+}
+
 void einc__parallel(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg) {
-    int nth = ctx ? ctx->threads : 1;
-    if (nth <= 1 || work < EINC_PARALLEL_THRESHOLD || in_region) {
-        fn(arg, 0, 1);
-        return;
-    }
-    run_region(ctx, nth, nth, fn, arg);
+    einc__parallel_n(ctx, einc__parallel_width(ctx, work), work, fn, arg);
 }
 
 void einc__parallel_chunks(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg) {
-    int nth = ctx ? ctx->threads : 1;
-    if (nth <= 1 || work < EINC_PARALLEL_THRESHOLD || in_region) {
+    int nth = einc__parallel_width(ctx, work);
+    if (nth <= 1) {
         fn(arg, 0, 1);
         return;
     }
     int64_t n = work / CHUNK_WORK, most = (int64_t)nth * CHUNKS_PER_THREAD;
     if (n > most) n = most;
     if (n < nth) n = nth;
-    run_region(ctx, nth, (int)n, fn, arg);
+    run_region(ctx, nth, (int)n, work, fn, arg);
 }

@@ -34,7 +34,9 @@ einc_status einc__attention_run(einc_ctx *ctx, const einc__attn *a, bool backwar
     for (int i = 0; i < nb; i++) batch *= a->q.shape[i];
     int64_t per_row = a->k.shape[nb] * (a->q.shape[nb + 1] + a->v.shape[nb + 1]);
     if (__builtin_mul_overflow(batch * a->q.shape[nb], per_row > 0 ? per_row : 1, &work)) work = INT64_MAX;
-    bool serial = work < EINC_PARALLEL_THRESHOLD || ctx->threads == 1 || (backward && dbias_shared(a));
+    /* scratch is sized for this answer; einc__parallel_chunks asks again and gets the same one (no
+     * region runs in between, and a due probe stays due) */
+    bool serial = einc__parallel_width(ctx, work) == 1 || (backward && dbias_shared(a));
     int workers = serial ? 1 : ctx->threads;
     size_t per = (einc__k_attention_scratch(a, backward) + 63) / 64 * 64, bytes = per * (size_t)workers;
     attention_job job = {a, NULL, per, backward};

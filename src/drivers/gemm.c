@@ -103,12 +103,11 @@ static void kernel_task(void *arg, int ith, int nth) {
 static einc_status gemm_kernel(einc_ctx *ctx, const einc__view *a, const einc__view *b, const einc__view *c) {
     int64_t n = c->shape[c->ndim - 2] * c->shape[c->ndim - 1] * batch_count(c), k = a->shape[a->ndim - 1], work;
     if (__builtin_mul_overflow(n, k > 0 ? k : 1, &work)) work = INT64_MAX;
-    /* einc__parallel runs at most ctx->threads workers, and one below the threshold */
-    int workers = work < EINC_PARALLEL_THRESHOLD ? 1 : ctx->threads;
+    int workers = einc__parallel_width(ctx, work); /* decided once: the scratch is sized for it */
     size_t per = einc__k_gemm_scratch(a, b, c), bytes = per * (size_t)workers;
     kernel_job job = {*a, *b, *c, NULL};
     if (bytes > 0 && !(job.scratch = einc__buffer_alloc(ctx, bytes))) return EINC_ENOMEM;
-    einc__parallel(ctx, work, kernel_task, &job);
+    einc__parallel_n(ctx, workers, work, kernel_task, &job);
     if (job.scratch) einc__buffer_free(ctx, job.scratch, bytes);
     return EINC_OK;
 }
