@@ -73,6 +73,18 @@ static inline float v_hmin(V a) {
     m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
     return _mm_cvtss_f32(m);
 }
+/* the max and the sum of all lanes, in every lane (no round trip through a scalar register) */
+static inline V v_allmax(V a) {
+    V t = _mm256_max_ps(a, _mm256_permute2f128_ps(a, a, 1));
+    t = _mm256_max_ps(t, _mm256_shuffle_ps(t, t, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm256_max_ps(t, _mm256_shuffle_ps(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+static inline V v_allsum(V a) {
+    V t = _mm256_add_ps(a, _mm256_permute2f128_ps(a, a, 1));
+    t = _mm256_add_ps(t, _mm256_shuffle_ps(t, t, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm256_add_ps(t, _mm256_shuffle_ps(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+static inline float v_first(V a) { return _mm256_cvtss_f32(a); }
 /* lane sums as trees: of one vector, and of four at once (out[k] = the sum of the k-th) */
 static inline float v_hsum(V a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

@@ -53,6 +53,20 @@ static inline float v_hmax(V a) { return _mm512_reduce_max_ps(a); }
 static inline float v_hmin(V a) { return _mm512_reduce_min_ps(a); }
 /* lane sums as trees: of one vector, and of four at once (out[k] = the sum of the k-th) */
 static inline float v_hsum(V a) { return _mm512_reduce_add_ps(a); }
+/* the max and the sum of all lanes, in every lane (no round trip through a scalar register) */
+static inline V v_allmax(V a) {
+    V t = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm512_max_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+    t = _mm512_max_ps(t, _mm512_shuffle_ps(t, t, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm512_max_ps(t, _mm512_shuffle_ps(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+static inline V v_allsum(V a) {
+    V t = _mm512_add_ps(a, _mm512_shuffle_f32x4(a, a, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+    t = _mm512_add_ps(t, _mm512_shuffle_ps(t, t, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm512_add_ps(t, _mm512_shuffle_ps(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+static inline float v_first(V a) { return _mm512_cvtss_f32(a); }
 static inline __m256 halves_sum(V a) { return _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1)); }
 static inline void v_sums4(V a, V b, V c, V d, float *out) {
     __m256 t =

@@ -425,22 +425,22 @@ static inline void VM(sm_tail)(VM(sm_rows) * t, int64_t i, int64_t n, bool pm, b
     }
 }
 
-/* The pipeline over nrows (a multiple of R) rows, R rows per step: short rows take two or four at once,
- * so that the per-step work (the sum, 1 / sum, the next max, the loop) is shared and the
- * rows' chains overlap. ebuf: [2][R][ld] floats (softmax). LG: log_softmax, whose output pass
+/* The pipeline over nrows (a multiple of R) rows, R rows per step: short rows take two at once, so
+ * that the per-step work (the sum, 1 / sum, the next max, the loop) is shared and the rows'
+ * chains overlap. ebuf: [2][R][ld] floats (softmax). LG: log_softmax, whose output pass
  * reads the last row's x again (from L1 or L2) instead of kept exponentials. */
 static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t yr, const float *x, int64_t xr,
                                                                int64_t nrows, int64_t n, bool stream, float *ebuf,
                                                                int64_t ld, const int R, const bool lg,
                                                                einc__lse_f32 *st) {
     /* per row of the last step: 1 / sum (log_softmax: log sum) and the max; r: this step's maxes */
-    float last[2][4] = {{0.0f}}, lastm[2][4] = {{0.0f}}, r[4] = {0.0f};
+    float last[2][2] = {{0.0f}}, lastm[2][2] = {{0.0f}}, r[2] = {0.0f};
     for (int k = 0; k < R; k++) r[k] = VM(row_max)(x + k * xr, n);
     int64_t nb = n / (4 * W) * (4 * W), steps = nrows / R;
     for (int64_t j = 0; j <= steps; j++) {
         int cur = (int)(j & 1);
         bool pm = j + 1 < steps, pe = (j < steps), po = (j > 0) && !st; /* st: statistics only */
-        VM(sm_rows) t[4];
+        VM(sm_rows) t[2];
         bool nt = po && stream;
         for (int k = 0; k < R; k++) {
             int64_t row = j * R + k;
@@ -478,13 +478,12 @@ static inline __attribute__((always_inline)) void VM(sm_steps)(float *y, int64_t
     }
 }
 
-/* Rows up to this long go two per step, and up to VM_SM_QUAD_ROW four (a row of 64 is 8 vectors:
- * the fixed cost of a step, its horizontal max and sum and 1 / sum, is as big as its work). */
+/* Rows up to this long go two per step (the fixed cost of a step, its horizontal max and sum and
+ * 1 / sum, is a fair part of a short row's work; the shortest rows take softmax_rows_reg). */
 #define VM_SM_PAIR_ROW 256
-#define VM_SM_QUAD_ROW 64
 
 /* softmax (lg: log_softmax; st: only the log-sum-exp statistics, into st[]) of rows of at most
- * EINC__VM_KEEP elements: four rows per step while they last (short rows), then two, then one.
+ * EINC__VM_KEEP elements: two rows per step while they last (short rows), then one.
  * Every call of sm_steps names R and lg as constants, so that each is compiled straight. */
 static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
                                   bool stream, bool lg, einc__lse_f32 *st) {
@@ -499,10 +498,112 @@ static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t 
         if (st) st += rows;                                                                                            \
         x += rows * xr, nrows -= rows;                                                                                 \
     } while (0)
-    if (n <= VM_SM_QUAD_ROW) VM_SM_TIER(4, VM_SM_PAIR_ROW + W);
     if (n <= VM_SM_PAIR_ROW) VM_SM_TIER(2, VM_SM_PAIR_ROW + W);
     VM_SM_TIER(1, EINC__VM_KEEP + W);
 #undef VM_SM_TIER
+}
+
+/* Rows of at most VM_SM_REG_V vectors (64 floats at AVX2, 128 at AVX-512) take a lighter
+ * pipeline: the general one's per-row cost (its step set-up, the horizontal max and sum, 1 / sum)
+ * was as big as the work of such a row. Here each step is straight code over NV registers: the
+ * max of row j + 1 (a tree, read from memory), then row j read again (from L1), its
+ * exponentials against the max found one step earlier, their sum (a tree; 1 / sum stays in a
+ * vector) and the output, so the exponentials never wait for their own row's max. (Deferring
+ * the output by a step, through a kept buffer, measured no faster.) Sums: a float32 tree of
+ * at most VM_SM_REG_V * W terms in [0, 1] for softmax (a few ulp, as the pipeline's blocks);
+ * float64 for log_softmax and the statistics, as theirs. */
+#define VM_SM_REG_V 8
+
+/* The max of a row of NV vectors (the last holding tail elements), as a tree, in every lane. */
+static inline __attribute__((always_inline)) V VM(sm_reg_max)(const float *x, int64_t tail, const int NV) {
+    V m[VM_SM_REG_V];
+#pragma GCC unroll 8
+    for (int k = 0; k < NV * W; k += 16) v_prefetch(x + k + PREFETCH_AHEAD); /* the rows some steps on */
+#pragma GCC unroll 8
+    for (int k = 0; k < NV - 1; k++) m[k] = v_loadu(x + k * W);
+    m[NV - 1] = tail == W ? v_loadu(x + (NV - 1) * W) : v_load_tail(x + (NV - 1) * W, tail, -INFINITY);
+#pragma GCC unroll 8
+    for (int h = 1; h < NV; h *= 2) /* NaN lanes may drop: the sum catches them */
+#pragma GCC unroll 8
+        for (int k = 0; k + h < NV; k += 2 * h) m[k] = v_max(m[k], m[k + h]);
+    return v_allmax(m[0]);
+}
+
+static inline __attribute__((always_inline)) void VM(sm_reg_rows)(float *y, int64_t yr, const float *x, int64_t xr,
+                                                                  int64_t nrows, int64_t n, bool stream, const int NV,
+                                                                  const bool lg, einc__lse_f32 *st) {
+    const int64_t tail = n - (int64_t)(NV - 1) * W; /* 1 .. W elements in the last register */
+    /* every row's output aligned: the first, and a row stride of whole vectors */
+    bool nt = stream && y && ((uintptr_t)y & (W * 4 - 1)) == 0 && yr % W == 0;
+    V mnext = nrows > 0 ? VM(sm_reg_max)(x, tail, NV) : v_zero();
+    for (int64_t j = 0; j < nrows; j++) {
+        const float *xj = x + j * xr;
+        V mx = mnext, e[VM_SM_REG_V];
+        if (j + 1 < nrows) mnext = VM(sm_reg_max)(xj + xr, tail, NV);
+        V vm = v_sel(m_eq(mx, v_set1(-INFINITY)), v_zero(), mx); /* only -inf: exp(-inf - 0) = 0 */
+#pragma GCC unroll 8
+        for (int k = 0; k < NV - 1; k++) e[k] = VM(vexp_le0)(v_sub(v_loadu(xj + k * W), vm));
+        e[NV - 1] = VM(vexp_le0)(
+            v_sub(tail == W ? v_loadu(xj + (NV - 1) * W) : v_load_tail(xj + (NV - 1) * W, tail, -INFINITY), vm));
+        V vf, vr = mx;
+        if (lg || st) {
+            VD lo = vd_zero(), hi = vd_zero();
+#pragma GCC unroll 8
+            for (int k = 0; k < NV; k++) vd_add_f(&lo, &hi, e[k]);
+            double sum = vd_hsum(vd_add(lo, hi));
+            float r = v_first(mx);
+            if (st) {
+                st[j].r = r, st[j].s = sum;
+                continue;
+            }
+            bool bad = isnan(sum) || !isfinite(r); /* NaN, +inf or only -inf: NaN everywhere */
+            vf = v_set1(bad ? NAN : (float)log(sum)), vr = v_set1(bad ? NAN : r);
+        } else {
+            V t[VM_SM_REG_V];
+#pragma GCC unroll 8
+            for (int k = 0; k < NV; k++) t[k] = e[k];
+#pragma GCC unroll 8
+            for (int h = 1; h < NV; h *= 2)
+#pragma GCC unroll 8
+                for (int k = 0; k + h < NV; k += 2 * h) t[k] = v_add(t[k], t[k + h]);
+            /* 1 / sum in every lane; the bad rows need no test: a NaN or +inf in the row makes the
+             * sum NaN, and a row of only -inf has sum 0, so 0 * (1 / 0) is NaN */
+            vf = v_div(v_set1(1.0f), v_allsum(t[0]));
+        }
+        float *yj = y + j * yr;
+#pragma GCC unroll 8
+        for (int k = 0; k < NV; k++) {
+            /* log_softmax: x again, from L1 (the tail's lanes past n are never stored) */
+            V out = lg ? v_sub(v_sub(v_loadu(xj + k * W), vr), vf) : v_mul(e[k], vf);
+            if (k == NV - 1 && tail < W) v_store_tail(yj + k * W, out, tail);
+            else if (nt) v_stream(yj + k * W, out);
+            else v_storeu(yj + k * W, out);
+        }
+    }
+}
+
+/* softmax, log_softmax (lg) or the statistics (st) of rows of 1 .. VM_SM_REG_V * W elements:
+ * one straight body per register count and mode. */
+static void VM(softmax_rows_reg)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
+                                 bool stream, bool lg, einc__lse_f32 *st) {
+#define VM_SM_REG_CASE(NV)                                                                                             \
+    case NV:                                                                                                           \
+        if (st) VM(sm_reg_rows)(NULL, 0, x, xr, nrows, n, false, NV, true, st);                                        \
+        else if (lg) VM(sm_reg_rows)(y, yr, x, xr, nrows, n, stream, NV, true, NULL);                                  \
+        else VM(sm_reg_rows)(y, yr, x, xr, nrows, n, stream, NV, false, NULL);                                         \
+        return
+    switch ((n + W - 1) / W) {
+        VM_SM_REG_CASE(1);
+        VM_SM_REG_CASE(2);
+        VM_SM_REG_CASE(3);
+        VM_SM_REG_CASE(4);
+        VM_SM_REG_CASE(5);
+        VM_SM_REG_CASE(6);
+        VM_SM_REG_CASE(7);
+        VM_SM_REG_CASE(8);
+    default: return; /* n = 0: nothing */
+    }
+#undef VM_SM_REG_CASE
 }
 
 /* The log-sum-exp statistics of rows (logsumexp over the last axis): rows up to EINC__VM_KEEP
@@ -516,7 +617,8 @@ void VM(einc__vm_lse_rows_f32)(einc__lse_f32 *st, const float *x, int64_t xr, in
         }
         return;
     }
-    VM(softmax_rows_kept)(NULL, 0, x, xr, nrows, n, false, true, st);
+    if (n <= VM_SM_REG_V * W) VM(softmax_rows_reg)(NULL, 0, x, xr, nrows, n, false, true, st);
+    else VM(softmax_rows_kept)(NULL, 0, x, xr, nrows, n, false, true, st);
 }
 
 /* log_softmax of rows longer than EINC__VM_KEEP, software-pipelined: each block step runs the
@@ -565,7 +667,8 @@ static void VM(log_softmax_rows)(float *y, int64_t yr, const float *x, int64_t x
 
 void VM(einc__vm_softmax_rows_f32)(float *y, int64_t yr, const float *x, int64_t xr, int64_t nrows, int64_t n,
                                    bool is_log, bool stream) {
-    if (n <= EINC__VM_KEEP) VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream, is_log, NULL);
+    if (n <= VM_SM_REG_V * W) VM(softmax_rows_reg)(y, yr, x, xr, nrows, n, stream, is_log, NULL);
+    else if (n <= EINC__VM_KEEP) VM(softmax_rows_kept)(y, yr, x, xr, nrows, n, stream, is_log, NULL);
     else VM(log_softmax_rows)(y, yr, x, xr, nrows, n, stream); /* softmax: never above EINC__VM_KEEP */
 }
 
