@@ -81,6 +81,21 @@ int einc__cpu_level_force(int level) {
 
 einc_cpu_level einc_cpu_level_active(void) { return (einc_cpu_level)einc__cpu_level(); }
 
+bool einc__cpu_is_intel(void) {
+    static int intel = -1; /* a fact about the CPU: every racer computes the same value */
+    int v = __atomic_load_n(&intel, __ATOMIC_RELAXED);
+    if (v < 0) {
+#if EINC__X86
+        __builtin_cpu_init();
+        v = __builtin_cpu_is("intel") ? 1 : 0;
+#else
+        v = 0;
+#endif
+        __atomic_store_n(&intel, v, __ATOMIC_RELAXED);
+    }
+    return v == 1;
+}
+
 const char *einc_cpu_level_name(einc_cpu_level level) {
     switch (level) {
     case EINC_CPU_BASELINE: return "baseline";

@@ -472,6 +472,9 @@ int einc__cpu_level(void);
 /* Tests only: makes einc__cpu_level() return min(level, supported) until the next call; returns
  * the level in force before. Not thread-safe against kernels running at the same time. */
 int einc__cpu_level_force(int level);
+/* Whether the CPU is Intel's: the few choices that are measured facts about one vendor's memory
+ * system rather than about an instruction set (gemm.c's non-temporal stores). */
+bool einc__cpu_is_intel(void);
 
 /* ---- random numbers ------------------------------------------------------------------------ */
 
