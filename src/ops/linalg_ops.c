@@ -98,7 +98,7 @@ typedef einc_tensor *(*product_fn)(einc_ctx *ctx, einc_tensor *a, einc_tensor *b
  * their promoted dtype computes in (float32: multiplied and accumulated in float32; int32:
  * wrapping like the small integers), the product converted back (rounded once, or wrapped). */
 static einc_tensor *storage_product(einc_ctx *ctx, product_fn fn, einc_tensor *a, einc_tensor *b) {
-    einc_dtype r = einc_promote_types(a->dtype, a->ndim, b->dtype, b->ndim), c = einc__compute_dtype(r);
+    einc_dtype r = einc_promote_types(a->dtype, a->ndim, b->dtype, b->ndim), c = einc__product_dtype(r);
     einc_tensor *ac = einc__as_dtype(ctx, a, c), *bc = ac ? einc__as_dtype(ctx, b, c) : NULL;
     einc_tensor *y = bc ? fn(ctx, ac, bc) : NULL, *out = y && r != c ? einc_tensor_cast(ctx, y, r) : NULL;
     einc_tensor_release(ac);
@@ -279,7 +279,7 @@ static bool conv_check(einc_ctx *ctx, const einc_tensor *x, const einc_tensor *w
 static einc_tensor *storage_conv(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias) {
     einc_dtype r = einc_promote_types(x->dtype, x->ndim, w->dtype, w->ndim);
     if (bias) r = einc_promote_types(r, 4, bias->dtype, bias->ndim);
-    einc_dtype c = einc__compute_dtype(r);
+    einc_dtype c = einc__product_dtype(r);
     einc_tensor *xc = einc__as_dtype(ctx, x, c), *wc = xc ? einc__as_dtype(ctx, w, c) : NULL;
     einc_tensor *bc = wc && bias ? einc__as_dtype(ctx, bias, c) : NULL;
     einc_tensor *y = wc && (bc || !bias) ? einc_tensor_conv2d_1x1(ctx, xc, wc, bc) : NULL;

@@ -476,7 +476,7 @@ bool einc__lower_dot(einc__plan *p, const einc__expr *e, const einc_op_options *
     /* float16 and bfloat16 multiply and accumulate in float32, uint8, int8 and int16 in int32
      * (wrapping, as NumPy's small-integer products do); the result is rounded or wrapped once */
     p->out_dtype[0] = d;
-    p->compute = einc__compute_dtype(d);
+    p->compute = einc__product_dtype(d);
     p->nsteps = e->ninputs - 1;
     p->steps = einc__arena_alloc(&p->arena, sizeof(einc__dot_step) * (size_t)p->nsteps);
     if (!p->steps) return false;
