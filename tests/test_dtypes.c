@@ -288,6 +288,18 @@ TEST(constructors_and_elements) {
     einc_tensor *o = einc_tensor_ones(ctx, EINC_INT8, EINC_SHAPE(2, 2));
     int64_t i11[2] = {1, 1};
     CHECK_EQ_INT(einc_tensor_get(o, i11), 1);
+    /* uint64: set and get go through double (exact below 2^53); the data pointer holds the bits */
+    einc_tensor *w = einc_tensor_full(ctx, EINC_UINT64, EINC_SHAPE(3), 9223372036854775808.0); /* 2^63 */
+    CHECK_EQ_INT(einc_tensor_set(w, &i0, 1e30), EINC_OK);                                      /* saturates */
+    int64_t i1 = 1, i2 = 2;
+    CHECK_EQ_INT(einc_tensor_set(w, &i2, -1.5), EINC_OK); /* 0, as for uint8 */
+    const uint64_t *wd = einc_tensor_data(w);
+    CHECK(wd[0] == UINT64_MAX && wd[1] == 1ULL << 63 && wd[2] == 0);
+    CHECK(einc_tensor_get(w, &i1) == 9223372036854775808.0);
+    CHECK(einc_tensor_get(w, &i0) == 18446744073709551616.0); /* 2^64 - 1 rounds up as a double */
+    einc_tensor *wa = einc_tensor_arange(ctx, EINC_UINT64, 3, 9, 2);
+    CHECK_EQ_INT(einc_tensor_numel(wa), 3);
+    CHECK_EQ_INT(einc_tensor_get(wa, &i2), 7);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
