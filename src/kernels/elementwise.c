@@ -261,7 +261,8 @@ static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype s
 }
 
 /* y[i * ys] (dtype yt) = buf[i] (dtype bt) for i < m: a result computed in a wider dtype
- * rounded (float16, bfloat16) or wrapped (uint8, int8, int16) into the result's dtype. */
+ * rounded (float16, bfloat16) or wrapped (uint8, int8, int16) into the result's dtype (uint64
+ * computes in itself and never comes here). */
 static void unstage(char *y, einc_dtype yt, int64_t ys, const char *buf, einc_dtype bt, int64_t m) {
     if (bt == EINC_FLOAT32 && einc__dtype_is_half(yt)) {
         uint16_t *d = (uint16_t *)(void *)y;

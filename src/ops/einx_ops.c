@@ -34,7 +34,8 @@ static bool check_args(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
 }
 
 /* softmax and log_softmax of float16 and bfloat16: computed in float32, the result rounded to the
- * input's dtype (as PyTorch does); of uint8, int8, int16: as int32 (float64, as every integer). */
+ * input's dtype (as PyTorch does); of uint8, int8, int16: as int32, of uint64: as float64 (the
+ * result is float64, as for every integer). */
 static einc_status apply_widened(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *x, int noutputs,
                                  einc_tensor **outputs, einc_axes axes, const einc_op_options *options) {
     einc_tensor *w = einc_tensor_cast(ctx, x, einc__softmax_dtype(x->dtype));
