@@ -574,6 +574,8 @@ TEST(comparisons_and_where_across_dtypes) {
     /* coordinates stay int32 or int64 */
     CHECK(einc_get_at(ctx, "a [b], p -> a p", a, einc_tensor_zeros(ctx, EINC_INT8, EINC_SHAPE(2))) == NULL);
     CHECK_ERROR(ctx, EINC_EDTYPE, "coordinates must be int32 or int64, but input #2 has dtype int8");
+    CHECK(einc_get_at(ctx, "a [b], p -> a p", a, einc_tensor_zeros(ctx, EINC_UINT64, EINC_SHAPE(2))) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "coordinates must be int32 or int64, but input #2 has dtype uint64");
     einc_ctx_destroy(ctx);
 }
 
