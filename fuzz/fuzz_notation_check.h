@@ -266,7 +266,7 @@ static inline uint16_t einc_fuzz_notation_half(int v, bool brain) {
     return (uint16_t)(sign | (exp << 10) | man);
 }
 
-/* Fills t (contiguous) with small values: zeros, negatives, integers (uint8: their magnitudes). */
+/* Fills t (contiguous) with small values: zeros, negatives, integers (uint8, uint64: their magnitudes). */
 static inline void einc_fuzz_notation_fill(einc_tensor *t) {
     int64_t n = einc_tensor_numel(t);
     void *p = einc_tensor_data(t);
@@ -283,6 +283,7 @@ static inline void einc_fuzz_notation_fill(einc_tensor *t) {
         case EINC_UINT8: ((uint8_t *)p)[i] = (uint8_t)(v < 0 ? -v : v); break;
         case EINC_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
         case EINC_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
+        case EINC_UINT64: ((uint64_t *)p)[i] = (uint64_t)(v < 0 ? -v : v); break;
         }
     }
 }
@@ -290,7 +291,7 @@ static inline void einc_fuzz_notation_fill(einc_tensor *t) {
 /* One input tensor as the bytes describe it; NULL if it could not be made (out of memory). */
 static inline einc_tensor *einc_fuzz_notation_input(einc_ctx *ctx, einc_fuzz_notation_reader *r, bool new_dtypes) {
     static const einc_dtype second[8] = {EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8,   EINC_INT8,
-                                         EINC_INT16,   EINC_FLOAT32,  EINC_FLOAT64, EINC_INT64};
+                                         EINC_INT16,   EINC_FLOAT32,  EINC_FLOAT64, EINC_UINT64};
     unsigned b = einc_fuzz_notation_byte(r);
     int nd = (int)(b & 7u) % 6;
     einc_dtype dtype = new_dtypes ? second[(b >> 3) & 7u] : (einc_dtype)((b >> 3) % 5);

@@ -90,7 +90,7 @@ def expression(rng, corpus):
 
 
 DTYPES = [np.float32, np.float64, np.int32, np.int64, np.bool_, np.float16, np.uint8, np.int8, np.int16,
-          np.uint16, np.uint32, np.uint64, np.complex64, ">f4", ">i8", np.object_, "U3", "S2", "V4", "M8[s]"]
+          np.uint16, np.uint32, np.uint64, np.complex64, ">f4", ">i8", ">u8", np.object_, "U3", "S2", "V4", "M8[s]"]
 
 
 def array(rng):

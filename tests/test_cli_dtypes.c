@@ -1,7 +1,8 @@
-/* float16, bfloat16, uint8, int8 and int16 through the command-line tool (build/einc, a separate
- * process): .npy operands of the new dtypes, results written as .npy with numpy's type codes,
- * bfloat16 (no .npy code) refused for a .npy output and written to a safetensors output, and
- * NumPy's result dtypes (int8 sums are int64, int8 sums of two tensors wrap in int8). */
+/* float16, bfloat16, uint8, int8, int16 and uint64 through the command-line tool (build/einc, a
+ * separate process): .npy operands of the new dtypes, results written as .npy with numpy's type
+ * codes, bfloat16 (no .npy code) refused for a .npy output and written to a safetensors output, and
+ * NumPy's result dtypes (int8 sums are int64, int8 sums of two tensors wrap in int8, uint8 and
+ * uint64 sums are uint64). */
 #include "test_tool.h"
 
 static einc_ctx *ctx;
@@ -101,12 +102,58 @@ TEST(integer_sums_widen) {
     CHECK_EQ_INT(dir_entries(out_dir), 0);
 }
 
+/* uint64 values from 2^63 on through .npy (<u8) and safetensors (U64) operands and outputs; sums
+ * of uint8 are uint64 (NumPy). */
+TEST(uint64_in_and_out) {
+    char x[1200], st[1200], arg[1300], out[1200], sto[1300];
+    in_path(x, sizeof x, "w.npy");
+    in_path(st, sizeof st, "w.safetensors");
+    out_path(out, sizeof out, "y.npy");
+    einc_scope_begin(ctx);
+    uint64_t v[4] = {UINT64_MAX, 1ULL << 63, 1, 7};
+    einc_tensor *w = einc_tensor_from_data(ctx, EINC_UINT64, EINC_SHAPE(2, 2), v);
+    save_input(ctx, "w.npy", w);
+    run("max", "[a] b", x, "-o", out, NULL);
+    CHECK_RUN(run_status == 0);
+    einc_tensor *got = einc_npy_load(ctx, out);
+    uint64_t m[2] = {0, 0};
+    CHECK(got && einc_tensor_dtype(got) == EINC_UINT64 && einc_tensor_to_buffer(got, m, sizeof m) == EINC_OK);
+    CHECK(m[0] == UINT64_MAX && m[1] == 1ULL << 63); /* unsigned: as int64, 1 and 7 would win */
+    einc_state *s = einc_state_new(ctx);
+    einc_state_set(s, "w", w);
+    CHECK_EQ_INT(einc_safetensors_save(ctx, st, s), EINC_OK);
+    einc_state_free(s);
+    snprintf(arg, sizeof arg, "%s:w", st);
+    out_path(out, sizeof out, "y.safetensors");
+    snprintf(sto, sizeof sto, "%s:t", out);
+    run("id", "a b -> b a", arg, "-o", sto, NULL);
+    CHECK_RUN(run_status == 0);
+    einc_state *r = einc_safetensors_load(ctx, out);
+    einc_tensor *t = r ? einc_state_get(r, "t") : NULL;
+    uint64_t tv[4] = {0, 0, 0, 0};
+    CHECK(t && einc_tensor_dtype(t) == EINC_UINT64 && einc_tensor_to_buffer(t, tv, sizeof tv) == EINC_OK);
+    CHECK(tv[0] == UINT64_MAX && tv[1] == 1 && tv[2] == 1ULL << 63 && tv[3] == 7);
+    einc_state_free(r);
+    unlink(out);
+    out_path(out, sizeof out, "y.npy");
+    save_input(ctx, "u.npy", einc_tensor_arange(ctx, EINC_UINT8, 250, 256, 1));
+    in_path(x, sizeof x, "u.npy");
+    run("sum", "[a]", x, "-o", out, NULL); /* NumPy: uint8 sums are uint64 */
+    CHECK_RUN(run_status == 0);
+    got = einc_npy_load(ctx, out);
+    CHECK(got && einc_tensor_dtype(got) == EINC_UINT64 && einc_tensor_item(got) == 1515.0);
+    einc_scope_end(ctx);
+    unlink(out);
+    CHECK_EQ_INT(dir_entries(out_dir), 0);
+}
+
 int main(void) {
     if (!test_tool_setup("cli_dtypes")) return 1;
     ctx = einc_ctx_create();
     RUN(npy_operands_and_outputs);
     RUN(bfloat16_has_no_npy_output);
     RUN(integer_sums_widen);
+    RUN(uint64_in_and_out);
     einc_ctx_destroy(ctx);
     test_tool_teardown();
     return test_summary();

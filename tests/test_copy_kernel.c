@@ -23,8 +23,9 @@ static uint64_t rnd(void) { /* splitmix64 */
 
 static int64_t rnd_below(int64_t n) { return (int64_t)(rnd() % (uint64_t)n); }
 
-static const einc_dtype all_dtypes[EINC_NUM_DTYPES] = {EINC_FLOAT32, EINC_FLOAT64,  EINC_INT64, EINC_INT32, EINC_BOOL,
-                                                       EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8, EINC_INT8,  EINC_INT16};
+static const einc_dtype all_dtypes[EINC_NUM_DTYPES] = {EINC_FLOAT32, EINC_FLOAT64, EINC_INT64,    EINC_INT32,
+                                                       EINC_BOOL,    EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8,
+                                                       EINC_INT8,    EINC_INT16,   EINC_UINT64};
 
 /* Storage for one side of a copy: a view into a 64-byte aligned buffer with padding around it. */
 typedef struct {

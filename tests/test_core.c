@@ -31,9 +31,9 @@ TEST(status_names) {
 }
 
 TEST(dtype_names_and_sizes) {
-    static const char *names[] = {"float32", "float64",  "int64", "int32", "bool",
-                                  "float16", "bfloat16", "uint8", "int8",  "int16"};
-    static const size_t sizes[] = {4, 8, 8, 4, 1, 2, 2, 1, 1, 2};
+    static const char *names[] = {"float32",  "float64", "int64", "int32", "bool",  "float16",
+                                  "bfloat16", "uint8",   "int8",  "int16", "uint64"};
+    static const size_t sizes[] = {4, 8, 8, 4, 1, 2, 2, 1, 1, 2, 8};
     for (int d = 0; d < EINC_NUM_DTYPES; d++) {
         CHECK(strcmp(einc_dtype_name((einc_dtype)d), names[d]) == 0);
         CHECK_EQ_INT(einc_dtype_size((einc_dtype)d), sizes[d]);

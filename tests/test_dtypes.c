@@ -13,8 +13,8 @@
 
 #define GOLDEN EINC_TEST_DATA "/dtypes/"
 
-static const char *const names[EINC_NUM_DTYPES] = {"float32", "float64",  "int64", "int32", "bool",
-                                                   "float16", "bfloat16", "uint8", "int8",  "int16"};
+static const char *const names[EINC_NUM_DTYPES] = {"float32",  "float64", "int64", "int32", "bool",  "float16",
+                                                   "bfloat16", "uint8",   "int8",  "int16", "uint64"};
 
 static einc_dtype dtype_of(const char *name) {
     for (int d = 0; d < EINC_NUM_DTYPES; d++)
@@ -109,12 +109,14 @@ static void promote_row(char **f, void *user) {
 
 TEST(promotion_table) {
     int rows = 0;
-    CHECK_EQ_INT(test_read_table("dtypes/promote.txt", '|', 3, promote_row, &rows), 100);
+    CHECK_EQ_INT(test_read_table("dtypes/promote.txt", '|', 3, promote_row, &rows), EINC_NUM_DTYPES * EINC_NUM_DTYPES);
     /* a 0-d operand of the same or a lower kind takes the n-d operand's dtype (NumPy 1.x) */
     CHECK(einc_promote_types(EINC_FLOAT64, 0, EINC_FLOAT16, 1) == EINC_FLOAT16);
     CHECK(einc_promote_types(EINC_BFLOAT16, 1, EINC_FLOAT32, 0) == EINC_BFLOAT16);
     CHECK(einc_promote_types(EINC_UINT8, 1, EINC_INT64, 0) == EINC_UINT8);
     CHECK(einc_promote_types(EINC_INT8, 0, EINC_FLOAT16, 1) == EINC_FLOAT16);
+    CHECK(einc_promote_types(EINC_UINT64, 1, EINC_INT64, 0) == EINC_UINT64); /* the scalar wraps, as documented */
+    CHECK(einc_promote_types(EINC_UINT64, 0, EINC_INT8, 1) == EINC_INT8);
     /* a 0-d operand of a higher kind promotes by the table */
     CHECK(einc_promote_types(EINC_FLOAT16, 0, EINC_INT32, 1) == EINC_FLOAT64);
     CHECK(einc_promote_types(EINC_INT16, 1, EINC_FLOAT16, 0) == EINC_FLOAT32);
@@ -286,6 +288,18 @@ TEST(constructors_and_elements) {
     einc_tensor *o = einc_tensor_ones(ctx, EINC_INT8, EINC_SHAPE(2, 2));
     int64_t i11[2] = {1, 1};
     CHECK_EQ_INT(einc_tensor_get(o, i11), 1);
+    /* uint64: set and get go through double (exact below 2^53); the data pointer holds the bits */
+    einc_tensor *w = einc_tensor_full(ctx, EINC_UINT64, EINC_SHAPE(3), 9223372036854775808.0); /* 2^63 */
+    CHECK_EQ_INT(einc_tensor_set(w, &i0, 1e30), EINC_OK);                                      /* saturates */
+    int64_t i1 = 1, i2 = 2;
+    CHECK_EQ_INT(einc_tensor_set(w, &i2, -1.5), EINC_OK); /* 0, as for uint8 */
+    const uint64_t *wd = einc_tensor_data(w);
+    CHECK(wd[0] == UINT64_MAX && wd[1] == 1ULL << 63 && wd[2] == 0);
+    CHECK(einc_tensor_get(w, &i1) == 9223372036854775808.0);
+    CHECK(einc_tensor_get(w, &i0) == 18446744073709551616.0); /* 2^64 - 1 rounds up as a double */
+    einc_tensor *wa = einc_tensor_arange(ctx, EINC_UINT64, 3, 9, 2);
+    CHECK_EQ_INT(einc_tensor_numel(wa), 3);
+    CHECK_EQ_INT(einc_tensor_get(wa, &i2), 7);
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
@@ -316,6 +330,8 @@ TEST(npy_files) {
         {"u1", "value_u1", "u1", EINC_UINT8},
         {"i1", "value_i1", "i1", EINC_INT8},
         {"fortran_f2", "value_fortran_f2", NULL, EINC_FLOAT16},
+        {"le_u8", "le_u8", "le_u8", EINC_UINT64},
+        {"be_u8", "le_u8", "le_u8", EINC_UINT64},
     };
     einc_ctx *ctx = einc_ctx_create();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -328,6 +344,10 @@ TEST(npy_files) {
         CHECK(m && einc_tensor_dtype(m) == cases[k].dtype);
         CHECK_TENSOR_CLOSE_ANYTYPE(t, want, 0.0, 0.0);
         CHECK_TENSOR_CLOSE_ANYTYPE(m, want, 0.0, 0.0);
+        if (einc_tensor_dtype(want) == cases[k].dtype) { /* uint64: float64 cannot hold the values */
+            SAME_BITS(t, want, cases[k].file);
+            SAME_BITS(m, want, cases[k].file);
+        }
         if (!cases[k].same_bytes_as) continue;
         /* einc writes what numpy writes (little-endian), byte for byte */
         snprintf(path, sizeof path, GOLDEN "%s.npy", cases[k].same_bytes_as);
@@ -387,7 +407,7 @@ static void ref_row(char **f, void *user) {
 TEST(safetensors_reference_file) {
     einc_ctx *ctx = einc_ctx_create();
     ref_state r = {ctx, einc_state_new(ctx), 0};
-    CHECK_EQ_INT(test_read_table("dtypes/reference_names.txt", '|', 3, ref_row, &r), 6);
+    CHECK_EQ_INT(test_read_table("dtypes/reference_names.txt", '|', 3, ref_row, &r), 7);
     einc_state_set_metadata(r.state, "format", "pt");
     size_t size;
     unsigned char *want = read_all(GOLDEN "reference.safetensors", &size);
@@ -401,12 +421,13 @@ TEST(safetensors_reference_file) {
         const char *name;
         einc_dtype dtype;
     } loaded[] = {{"h.weight", EINC_FLOAT16}, {"b.weight", EINC_BFLOAT16}, {"pixels", EINC_UINT8},
-                  {"q.weight", EINC_INT8},    {"q.scale", EINC_INT16},     {"norm", EINC_FLOAT32}};
+                  {"q.weight", EINC_INT8},    {"q.scale", EINC_INT16},     {"norm", EINC_FLOAT32},
+                  {"counts", EINC_UINT64}};
     for (int mapped = 0; mapped < 2; mapped++) {
         einc_state *l = mapped ? einc_safetensors_load_mapped(ctx, GOLDEN "reference.safetensors")
                                : einc_safetensors_load(ctx, GOLDEN "reference.safetensors");
         CHECK(l != NULL);
-        for (int i = 0; l && i < 6; i++) {
+        for (int i = 0; l && i < 7; i++) {
             einc_tensor *t = einc_state_get(l, loaded[i].name);
             CHECK(t && einc_tensor_dtype(t) == loaded[i].dtype);
             SAME_BITS(t, einc_state_get(r.state, loaded[i].name), loaded[i].name);
@@ -421,7 +442,7 @@ TEST(safetensors_reference_file) {
 /* ---- printing ------------------------------------------------------------------------------ */
 
 TEST(print_matches_numpy) {
-    static const char *cases[] = {"f16", "f16_nan", "u8", "i8", "i16"};
+    static const char *cases[] = {"f16", "f16_nan", "u8", "i8", "i16", "u64"};
     einc_ctx *ctx = einc_ctx_create();
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char path[512];
@@ -456,12 +477,18 @@ TEST(unsupported_operations_name_the_dtype) {
     (void)q;
     CHECK_EQ_INT(einc_requires_grad(h, true), EINC_EDTYPE);
     einc_clear_error(ctx);
+    einc_tensor *u = einc_tensor_zeros(ctx, EINC_UINT64, EINC_SHAPE(2, 3));
+    CHECK(einc_attention(ctx, "n d, m d, m e -> n e", u, u, u, EINC_NO_AXES, NULL) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "einc_attention: q has dtype uint64");
+    CHECK_EQ_INT(einc_requires_grad(u, true), EINC_EDTYPE);
+    einc_clear_error(ctx);
     einc_ctx_destroy(ctx);
 }
 
 /* ---- operations that move data ------------------------------------------------------------ */
 
-static const einc_dtype storage[] = {EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8, EINC_INT8, EINC_INT16};
+static const einc_dtype storage[] = {EINC_FLOAT16, EINC_BFLOAT16, EINC_UINT8, EINC_INT8, EINC_INT16, EINC_UINT64};
+#define NSTORAGE ((int)(sizeof storage / sizeof storage[0]))
 
 static einc_tensor *move_golden(einc_ctx *ctx, const char *what, einc_dtype dt) {
     char name[96];
@@ -473,7 +500,7 @@ TEST(operations_that_move_data) {
     einc_ctx *ctx = einc_ctx_create();
     einc_tensor *get_idx = test_golden(ctx, "dtypes/move_get_idx"), *set_idx = test_golden(ctx, "dtypes/move_set_idx");
     einc_tensor *add_idx = test_golden(ctx, "dtypes/move_add_idx"), *cond = test_golden(ctx, "dtypes/move_cond");
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NSTORAGE; k++) {
         einc_scope_begin(ctx);
         einc_dtype dt = storage[k];
         char what[96];
@@ -537,10 +564,18 @@ TEST(comparisons_and_where_across_dtypes) {
     einc_tensor *pieces[2] = {a, c}, *cat = NULL;
     CHECK_EQ_INT(einc_apply(ctx, EINC_OP_ID, "a b, c b -> (a + c) b", 2, pieces, 1, &cat, EINC_NO_AXES, NULL), EINC_OK);
     SAME_BITS(cat, test_golden(ctx, "dtypes/mixed_concat_f16_u8"), "concatenation f16 u8");
+    einc_tensor *e = test_golden(ctx, "dtypes/mixed_u64");
+    SAME_BITS(einc_tensor_binary(ctx, EINC_LT, e, c), test_golden(ctx, "dtypes/mixed_less_u64_u8"), "u64 < u8");
+    SAME_BITS(einc_tensor_binary(ctx, EINC_LT, e, d), test_golden(ctx, "dtypes/mixed_less_u64_i8"), "u64 < i8");
+    SAME_BITS(einc_tensor_where(ctx, cond, e, c), test_golden(ctx, "dtypes/mixed_where_u64_u8"), "where u64 u8");
+    SAME_BITS(einc_where(ctx, "a b, a b, a b", cond, e, b), test_golden(ctx, "dtypes/mixed_where_u64_i16"),
+              "where u64 i16");
     CHECK_OK(ctx);
     /* coordinates stay int32 or int64 */
     CHECK(einc_get_at(ctx, "a [b], p -> a p", a, einc_tensor_zeros(ctx, EINC_INT8, EINC_SHAPE(2))) == NULL);
     CHECK_ERROR(ctx, EINC_EDTYPE, "coordinates must be int32 or int64, but input #2 has dtype int8");
+    CHECK(einc_get_at(ctx, "a [b], p -> a p", a, einc_tensor_zeros(ctx, EINC_UINT64, EINC_SHAPE(2))) == NULL);
+    CHECK_ERROR(ctx, EINC_EDTYPE, "coordinates must be int32 or int64, but input #2 has dtype uint64");
     einc_ctx_destroy(ctx);
 }
 
@@ -576,7 +611,7 @@ TEST(elementwise_arithmetic) {
         {"log", EINC_LOG, false},       {"tanh", EINC_TANH, false},    {"floor", EINC_FLOOR, false},
         {"ceil", EINC_CEIL, false},     {"rint", EINC_ROUND, false},   {"reciprocal_f", EINC_RECIPROCAL, true}};
     einc_ctx *ctx = einc_ctx_create();
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NSTORAGE; k++) {
         einc_scope_begin(ctx);
         einc_dtype dt = storage[k];
         const char *dn = einc_dtype_name(dt);
@@ -617,6 +652,8 @@ TEST(elementwise_arithmetic) {
             einc_tensor *want = ar_golden(ctx, name, dt), *got = einc_tensor_unary(ctx, unary[i].op, x);
             if (einc_tensor_dtype(want) == EINC_FLOAT32)    /* int16's float32: einc's float32 exp, log, tanh are */
                 CHECK_TENSOR_CLOSE(got, want, 2.5e-7, 0.0); /* within an ulp of libm's, as elsewhere */
+            else if (einc_tensor_dtype(want) == EINC_FLOAT64 && unary[i].op != EINC_SQRT) /* uint64's: libm's */
+                CHECK_TENSOR_CLOSE(got, want, 4.5e-16, 0.0); /* against NumPy's vector loops, an ulp */
             else SAME_BITS(got, want, what);
         }
         snprintf(name, sizeof name, "ar_mulscalar_%s", dn);
@@ -635,6 +672,11 @@ TEST(elementwise_arithmetic) {
     SAME_BITS(einc_tensor_sub(ctx, u8, f16), test_golden(ctx, "dtypes/mx_sub_u8_f16"), "u8 - f16");
     SAME_BITS(einc_tensor_add(ctx, bf, f16), test_golden(ctx, "dtypes/mx_add_bf16_f16"), "bf16 + f16");
     SAME_BITS(einc_tensor_mul(ctx, f16, f32), test_golden(ctx, "dtypes/mx_mul_f16_f32"), "f16 * f32");
+    einc_tensor *u64 = test_golden(ctx, "dtypes/mx_u64");
+    SAME_BITS(einc_tensor_add(ctx, u64, u8), test_golden(ctx, "dtypes/mx_add_u64_u8"), "u64 + u8");
+    SAME_BITS(einc_add(ctx, "a b, a b", u8, u64), test_golden(ctx, "dtypes/mx_add_u64_u8"), "u8 + u64 (notation)");
+    SAME_BITS(einc_tensor_mul(ctx, u64, i8), test_golden(ctx, "dtypes/mx_mul_u64_i8"), "u64 * i8");
+    SAME_BITS(einc_tensor_sub(ctx, u64, f16), test_golden(ctx, "dtypes/mx_sub_u64_f16"), "u64 - f16");
     CHECK_OK(ctx);
     einc_ctx_destroy(ctx);
 }
@@ -647,7 +689,7 @@ TEST(reductions) {
                {"std", EINC_OP_STD},       {"max", EINC_OP_MAX},       {"min", EINC_OP_MIN},
                {"argmax", EINC_OP_ARGMAX}, {"argmin", EINC_OP_ARGMIN}, {"count_nonzero", EINC_OP_COUNT_NONZERO}};
     einc_ctx *ctx = einc_ctx_create();
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NSTORAGE; k++) {
         einc_scope_begin(ctx);
         einc_dtype dt = storage[k];
         const char *dn = einc_dtype_name(dt);
@@ -692,7 +734,7 @@ TEST(reduction_edges) {
     } ops[] = {{"sum", EINC_OP_SUM},       {"prod", EINC_OP_PROD},     {"max", EINC_OP_MAX}, {"min", EINC_OP_MIN},
                {"argmax", EINC_OP_ARGMAX}, {"argmin", EINC_OP_ARGMIN}, {"any", EINC_OP_ANY}, {"all", EINC_OP_ALL}};
     einc_ctx *ctx = einc_ctx_create();
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NSTORAGE; k++) {
         einc_scope_begin(ctx);
         einc_dtype dt = storage[k];
         const char *dn = einc_dtype_name(dt);
@@ -746,11 +788,12 @@ static einc_tensor *ramp(einc_ctx *ctx, einc_dtype dt, int ndim, const int64_t *
  * of the product before the bias, would differ in some elements). */
 TEST(conv2d_1x1_and_linear_compute_wide_and_round_once) {
     einc_ctx *ctx = einc_ctx_create();
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NSTORAGE; k++) {
         einc_scope_begin(ctx);
         einc_dtype dt = storage[k];
         bool fl = dt == EINC_FLOAT16 || dt == EINC_BFLOAT16;
-        int lo = fl ? -255 : dt == EINC_UINT8 ? 0 : -100, span = fl ? 511 : dt == EINC_UINT8 ? 200 : 201;
+        bool uns = dt == EINC_UINT8 || dt == EINC_UINT64;
+        int lo = fl ? -255 : uns ? 0 : -100, span = fl ? 511 : uns ? 200 : 201;
         double sc = fl ? 1.0 / 64 : 1.0;
         einc_dtype wide = fl ? EINC_FLOAT64 : EINC_INT64;
         einc_tensor *x = ramp(ctx, dt, EINC_SHAPE(2, 3, 4, 5), lo, span, sc);
@@ -772,10 +815,12 @@ TEST(conv2d_1x1_and_linear_compute_wide_and_round_once) {
         /* the module form */
         einc_conv1x1 conv = {3, 6, w, b};
         SAME_BITS(einc_conv1x1_forward(ctx, &conv, x), want, what);
-        /* mixed with float32 weights: a float32 result (NumPy's promotion), no rounding */
+        /* mixed with float32 weights: a float32 result (NumPy's promotion; uint64's is float64), no rounding */
         einc_tensor *w32 = einc_tensor_cast(ctx, w, EINC_FLOAT32);
         einc_tensor *y32 = einc_tensor_conv2d_1x1(ctx, x, w32, NULL);
-        SAME_BITS(y32, einc_tensor_conv2d_1x1(ctx, einc_tensor_cast(ctx, x, EINC_FLOAT32), w32, NULL), what);
+        einc_dtype pd = einc_promote_types(dt, 4, EINC_FLOAT32, 4);
+        SAME_BITS(y32, einc_tensor_conv2d_1x1(ctx, einc_tensor_cast(ctx, x, pd), einc_tensor_cast(ctx, w32, pd), NULL),
+                  what);
         if (fl) {
             /* Linear: y [4, 6] = x [4, 3] @ w [6, 3]^T + b, once rounded */
             einc_tensor *lx = ramp(ctx, dt, EINC_SHAPE(4, 3), lo + 1, span, sc);
@@ -829,6 +874,15 @@ TEST(dot_accumulates_in_float32) {
     SAME_BITS(einc_dot(ctx, expr, ia, ib), test_golden(ctx, "dtypes/dot_ab_int8"), "int8 dot");
     SAME_BITS(einc_dot(ctx, expr, test_golden(ctx, "dtypes/dot_a_uint8"), ib),
               test_golden(ctx, "dtypes/dot_ab_uint8_int8"), "uint8 int8 dot");
+    /* uint64: int64's GEMM, whose products and sums modulo 2^64 have uint64's bits */
+    einc_tensor *wa = test_golden(ctx, "dtypes/dot_a_uint64"), *wb = test_golden(ctx, "dtypes/dot_b_uint64");
+    SAME_BITS(einc_dot(ctx, expr, wa, wb), test_golden(ctx, "dtypes/dot_ab_uint64"), "uint64 dot");
+    SAME_BITS(einc_tensor_contiguous(
+                  ctx, einc_tensor_permute(ctx, einc_dot(ctx, "b i k, b k j -> j b i", wa, wb), EINC_DIMS(1, 2, 0))),
+              test_golden(ctx, "dtypes/dot_ab_uint64"), "uint64 dot through the temporary");
+    SAME_BITS(einc_tensor_matmul(ctx, wa, wb), test_golden(ctx, "dtypes/dot_ab_uint64"), "uint64 matmul");
+    SAME_BITS(einc_dot(ctx, expr, test_golden(ctx, "dtypes/dot_a_uint8"), wb),
+              test_golden(ctx, "dtypes/dot_ab_uint8_uint64"), "uint8 uint64 dot");
     SAME_BITS(
         einc_dot(ctx, expr, golden(ctx, "dot_a_float16", EINC_FLOAT16), golden(ctx, "dot_b_bfloat16", EINC_BFLOAT16)),
         test_golden(ctx, "dtypes/dot_ab_float16_bfloat16"), "float16 bfloat16 dot");
@@ -864,9 +918,11 @@ TEST(matmul_and_softmax) {
     }
     /* einc_explain describes the widened call that einc_apply runs (the fuzzer found it refusing
      * these dtypes while einc_apply took them) */
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NSTORAGE; k++) {
         einc_tensor *x = einc_tensor_transpose(ctx, einc_tensor_zeros(ctx, storage[k], EINC_SHAPE(3, 2)), 0, 1);
-        einc_dtype wide = storage[k] == EINC_FLOAT16 || storage[k] == EINC_BFLOAT16 ? EINC_FLOAT32 : EINC_INT32;
+        einc_dtype wide = storage[k] == EINC_FLOAT16 || storage[k] == EINC_BFLOAT16 ? EINC_FLOAT32
+                          : storage[k] == EINC_UINT64                               ? EINC_FLOAT64
+                                                                                    : EINC_INT32;
         for (int op = EINC_OP_SOFTMAX; op <= EINC_OP_LOG_SOFTMAX; op++) {
             char text[2048], want[160];
             CHECK(einc_explain(ctx, (einc_op)op, "a [b]", 1, &x, EINC_NO_AXES, NULL, text, sizeof text) > 0);

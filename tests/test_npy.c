@@ -56,6 +56,7 @@ static double formula(einc_dtype dtype, int64_t i) {
     case EINC_INT16: return (double)((i - 2) * 1001);
     case EINC_INT8: return (double)((i - 2) * 5);
     case EINC_UINT8: return (double)(i * 7);
+    case EINC_UINT64: return (double)(i * 3000000019LL);
     case EINC_INT64: return (double)((i - 2) * 3000000019LL);
     case EINC_INT32: return (double)((i - 2) * 70001);
     case EINC_BOOL: return i % 3 == 0;

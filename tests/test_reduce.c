@@ -375,6 +375,49 @@ static void check_view_against_copy(einc_ctx *ctx, einc_tensor *v, const char *w
     CHECK_OK(ctx);
 }
 
+/* uint64 over its whole range, contiguous, permuted (the column passes) and flipped: the kernel's
+ * results bit for bit against the reference twin's (doubles do not hold every uint64), and the
+ * extrema as unsigned (int64 would take 2^63 for the smallest). */
+TEST(uint64_reductions_match_reference) {
+    static const einc_reduce_op ops[] = {EINC_REDUCE_SUM, EINC_REDUCE_PROD,   EINC_REDUCE_MAX,
+                                         EINC_REDUCE_MIN, EINC_REDUCE_ARGMAX, EINC_REDUCE_ARGMIN,
+                                         EINC_REDUCE_ANY, EINC_REDUCE_ALL,    EINC_REDUCE_COUNT_NONZERO};
+    einc_ctx *ctx = einc_ctx_create();
+    einc_tensor *x = einc_tensor_empty(ctx, EINC_UINT64, EINC_SHAPE(4, 6, 40));
+    uint64_t *u = einc_tensor_data(x), z = 12345;
+    for (int64_t i = 0; i < 4 * 6 * 40; i++) {
+        z = z * 6364136223846793005ULL + 1442695040888963407ULL;
+        u[i] = i % 5 == 0 ? z >> 60 : z; /* small values and ties among the large ones */
+    }
+    einc_tensor *views[3] = {x, einc_tensor_permute(ctx, x, EINC_DIMS(2, 0, 1)),
+                             einc_tensor_flip(ctx, x, EINC_DIMS(2))};
+    for (int k = 0; k < 3; k++)
+        for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+            for (int s = 0; s < NUM_SETS; s++) {
+                einc_tensor *a = einc_tensor_reduce(ctx, ops[o], views[k], SETS[s].naxes, set_axes(&SETS[s]), true);
+                uint32_t mask;
+                CHECK(einc__reduce_mask(ctx, "test", 3, SETS[s].naxes, set_axes(&SETS[s]), &mask));
+                einc_tensor *r = einc_tensor_empty(ctx, einc__reduce_dtype(ops[o], EINC_UINT64), einc_tensor_ndim(a),
+                                                   einc_tensor_shape(a));
+                einc__view yv = einc__view_of(r), xv = einc__view_of(views[k]);
+                einc__k_reduce_ref(ops[o], &yv, &xv, mask, 0, 1);
+                size_t bytes = (size_t)einc_tensor_numel(r) * einc_dtype_size(einc_tensor_dtype(r));
+                bool same = a && einc_tensor_dtype(a) == einc_tensor_dtype(r) &&
+                            memcmp(einc_tensor_data(a), einc_tensor_data(r), bytes) == 0;
+                if (!same) fprintf(stderr, "  uint64 %s, view %d, axis set %d\n", einc_reduce_op_name(ops[o]), k, s);
+                CHECK(same);
+            }
+    uint64_t v[3] = {1ULL << 63, 1, UINT64_MAX};
+    einc_tensor *t = einc_tensor_from_data(ctx, EINC_UINT64, EINC_SHAPE(3), v);
+    uint64_t mx = 0, mn = 0, sum = 0;
+    CHECK_EQ_INT(einc_tensor_to_buffer(einc_tensor_max(ctx, t, EINC_ALL, false), &mx, 8), EINC_OK);
+    CHECK_EQ_INT(einc_tensor_to_buffer(einc_tensor_min(ctx, t, EINC_ALL, false), &mn, 8), EINC_OK);
+    CHECK_EQ_INT(einc_tensor_to_buffer(einc_tensor_sum(ctx, t, EINC_ALL, false), &sum, 8), EINC_OK);
+    CHECK(mx == UINT64_MAX && mn == 1 && sum == 1ULL << 63); /* the sum wraps modulo 2^64 */
+    CHECK_OK(ctx);
+    einc_ctx_destroy(ctx);
+}
+
 TEST(non_contiguous_broadcast_and_negative_stride_inputs) {
     einc_ctx *ctx = einc_ctx_create();
     einc_seed(ctx, 7);
@@ -667,6 +710,7 @@ int main(void) {
     RUN(zero_d_and_no_axes);
     RUN(argmax_over_several_axes_is_the_flat_index_in_the_block);
     RUN(non_contiguous_broadcast_and_negative_stride_inputs);
+    RUN(uint64_reductions_match_reference);
     RUN(kernels_match_ref_on_random_shapes);
     RUN(results_do_not_depend_on_the_thread_count);
     RUN(error_paths);

@@ -93,14 +93,15 @@ typedef enum einc_dtype {
     EINC_UINT8 = 7,
     EINC_INT8 = 8,
     EINC_INT16 = 9,
+    EINC_UINT64 = 10, /* NumPy's sums and products of unsigned integers */
 } einc_dtype;
 
-#define EINC_NUM_DTYPES 10
+#define EINC_NUM_DTYPES 11
 
 /** NumPy's name of a dtype ("float32", "int64", "bool", "bfloat16" as ml_dtypes names it);
  * "invalid" for an unknown value. */
 EINC_API const char *einc_dtype_name(einc_dtype dtype);
-/** Bytes per element (4, 8, 8, 4, 1, 2, 2, 1, 1, 2 in enum order); 0 for an unknown value. */
+/** Bytes per element (4, 8, 8, 4, 1, 2, 2, 1, 1, 2, 8 in enum order); 0 for an unknown value. */
 EINC_API size_t einc_dtype_size(einc_dtype dtype);
 
 /* ---------------------------------------------------------------------------------------------

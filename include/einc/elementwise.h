@@ -10,10 +10,13 @@
  *
  * Dtype promotion (NumPy 1.x rules; docs/dtypes.md has the full table):
  *   - float16 and bfloat16 compute in float32 and round to nearest even on store; uint8, int8
- *     and int16 compute in int32 and wrap on store (NumPy's results); math functions of uint8
- *     and int8 give float16, of int16 float32; bfloat16 with float16 gives float32;
+ *     and int16 compute in int32 and wrap on store (NumPy's results); uint64 computes in uint64
+ *     (wrapping; negation wraps, as NumPy's); math functions of uint8 and int8 give float16, of
+ *     int16 float32; bfloat16 with float16 gives float32;
  *   - kinds are ordered bool < integer < floating; within a kind the wider type wins;
- *     int32 with float32 gives float64, int64 with float32 gives float64 (as NumPy does);
+ *     int32 with float32 gives float64, int64 with float32 gives float64 (as NumPy does); uint64
+ *     with a signed integer (int8 ... int64) gives float64, which NumPy chooses because no
+ *     integer holds both;
  *   - a 0-d operand never widens an n-d operand of the same or a higher kind: float32[...] * 0-d
  *     float64 stays float32 (NumPy's value-based casting for scalars), int32[...] + 0-d int64 is
  *     int32. Unlike NumPy, the rule does not look at the 0-d operand's value: it is converted to

@@ -1,8 +1,8 @@
 /* einc/io.h — reading and writing NumPy .npy files.
  *
- * Reading. Format versions 1.0, 2.0 and 3.0; dtypes '<f4' '<f8' '<i8' '<i4' '<f2' '<i2' '|u1'
- * '|i1' '|b1' (the one-byte ones also with '<' or '>', as cnpy writes bool) and the big-endian
- * '>f4' '>f8' '>i8' '>i4' '>f2' '>i2', byte-swapped on load; fortran_order files load as a
+ * Reading. Format versions 1.0, 2.0 and 3.0; dtypes '<f4' '<f8' '<i8' '<i4' '<f2' '<i2' '<u8'
+ * '|u1' '|i1' '|b1' (the one-byte ones also with '<' or '>', as cnpy writes bool) and the
+ * big-endian '>f4' '>f8' '>i8' '>i4' '>f2' '>i2' '>u8', byte-swapped on load; fortran_order files load as a
  * column-major strided view of the file's bytes (not a copy); 0-d and zero-length shapes; up to
  * EINC_MAX_DIMS dimensions.
  *

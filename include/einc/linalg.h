@@ -81,7 +81,8 @@ EINC_API einc_tensor *einc_tensor_bmm(einc_ctx *ctx, einc_tensor *a, einc_tensor
  * when x's H and W cannot be merged without a copy), then the bias is added. The result dtype is
  * the promotion of x's, w's and bias's dtypes. float16 and bfloat16 (uint8, int8, int16) operands
  * are computed in float32 (int32), bias included, and the result rounded to nearest even (wrapped)
- * once into that dtype (docs/dtypes.md). C_in = 0 gives the bias (or zeros).
+ * once into that dtype; uint64 in int64, whose sums and products modulo 2^64 have its bits
+ * (docs/dtypes.md). C_in = 0 gives the bias (or zeros).
  * Errors: x not 4-d, w not [C_out, C_in, 1, 1] with x's C_in, or bias not [C_out] are
  * EINC_ESHAPE; a bool operand is EINC_EDTYPE. */
 EINC_API einc_tensor *einc_tensor_conv2d_1x1(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias);

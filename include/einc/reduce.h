@@ -11,12 +11,12 @@
  * 1 (so the result broadcasts against the input). Inputs may have any strides: non-contiguous,
  * broadcast (stride 0) or negative. Results are new contiguous tensors in the current scope.
  *
- * Result dtypes follow NumPy (x86-64 Linux): sum/prod of bool or int32 give int64, of int64
- * int64, of floats the same float; mean/var/std/logsumexp of integers or bools give float64, of
+ * Result dtypes follow NumPy (x86-64 Linux): sum/prod of bool or a signed integer (int8, int16,
+ * int32, int64) give int64, of an unsigned one (uint8, uint64) uint64, of floats the same float,
+ * integers wrapping modulo 2^64; mean/var/std/logsumexp of integers or bools give float64, of
  * floats the same float; max/min keep the dtype (bool: any/all); argmax/argmin and count_nonzero
- * give int64; any/all give bool. uint8, int8 and int16 reduce like int32 (sum/prod int64,
- * mean/var/std float64, max/min the same dtype); float16 and bfloat16 keep their dtype,
- * accumulated in float64 and rounded once.
+ * give int64; any/all give bool. float16 and bfloat16 keep their dtype, accumulated in float64
+ * and rounded once.
  *
  * Values follow NumPy:
  *   - var and std are population statistics (ddof = 0), computed in two passes (mean, then the

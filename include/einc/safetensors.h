@@ -29,9 +29,9 @@
  *     in one pass, in time and memory proportional to it, and the 262,145th entry is an error;
  *   - "__metadata__" is an object whose values are all strings;
  *   - BOOL elements are bytes 0 or 1.
- * Supported dtypes: F32, F64, I64, I32, BOOL, F16, BF16, U8, I8 and I16 (einc's float32, float64,
- * int64, int32, bool, float16, bfloat16, uint8, int8, int16). A well-formed file that uses
- * another safetensors dtype (U16, U32, U64, F8_*, C64, F4, F6_*) or more than EINC_MAX_DIMS
+ * Supported dtypes: F32, F64, I64, I32, BOOL, F16, BF16, U8, I8, I16 and U64 (einc's float32,
+ * float64, int64, int32, bool, float16, bfloat16, uint8, int8, int16, uint64). A well-formed file
+ * that uses another safetensors dtype (U16, U32, F8_*, C64, F4, F6_*) or more than EINC_MAX_DIMS
  * dimensions gives EINC_EUNSUPPORTED naming the tensor; a dtype name the format does not define
  * is EINC_EFORMAT. einc assumes a little-endian host (as its .npy writer does).
  *

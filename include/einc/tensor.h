@@ -112,9 +112,12 @@ EINC_API bool einc_tensor_is_contiguous(const einc_tensor *t);
 EINC_API einc_ctx *einc_tensor_ctx(const einc_tensor *t);
 
 /** Element at `index` (ndim entries, negative allowed) converted to double. Out-of-range index:
- * EINC_EINDEX recorded, returns 0. */
+ * EINC_EINDEX recorded, returns 0. A double holds every integer up to 2^53 exactly; int64 and
+ * uint64 values beyond round to the nearest double (2^64 - 1 reads as 2^64): read them exactly
+ * through einc_tensor_data or einc_tensor_to_buffer. */
 EINC_API double einc_tensor_get(const einc_tensor *t, const int64_t *index);
-/** Stores `value` (converted like einc_tensor_full) at `index`. Returns EINC_OK, or the status of
+/** Stores `value` (converted like einc_tensor_full; to an integer dtype truncated toward zero,
+ * saturating at the dtype's range, NaN as 0) at `index`. Returns EINC_OK, or the status of
  * its own failure (EINC_EINDEX out of range, EINC_EINVAL for a NULL index or tensor) even when an
  * earlier error is already recorded in the context (that one stays recorded). */
 EINC_API einc_status einc_tensor_set(einc_tensor *t, const int64_t *index, double value);

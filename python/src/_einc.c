@@ -221,7 +221,6 @@ typedef struct call_args {
     einc_tensor *tensors[MAX_TENSORS];
     PyObject *arrays[MAX_TENSORS]; /* the input arrays (owned; NULL for Python scalars) */
     bool py_int[MAX_TENSORS];      /* the tensor is a Python int (NumPy 2's weak integer) */
-    bool as_uint64;                /* int64 results are NumPy's uint64 (sums of uint8, same bits) */
     int64_t elements;              /* total input elements                              */
     einc_axis axes[MAX_AXES];
     int naxes;
@@ -249,6 +248,9 @@ static bool dtype_of_npy(int type, einc_dtype *out) {
     case NPY_UBYTE: *out = EINC_UINT8; return true;
     case NPY_BYTE: *out = EINC_INT8; return true;
     case NPY_SHORT: *out = EINC_INT16; return sizeof(short) == 2;
+    case NPY_UINT: *out = EINC_UINT64; return sizeof(unsigned) == 8;
+    case NPY_ULONG: *out = EINC_UINT64; return sizeof(unsigned long) == 8;
+    case NPY_ULONGLONG: *out = EINC_UINT64; return sizeof(unsigned long long) == 8;
     /* NumPy has no bfloat16; ml_dtypes' is a user-defined type that einc does not take */
     default: return false;
     }
@@ -265,6 +267,7 @@ static int npy_of_dtype(einc_dtype d) {
     case EINC_UINT8: return NPY_UINT8;
     case EINC_INT8: return NPY_INT8;
     case EINC_INT16: return NPY_INT16;
+    case EINC_UINT64: return NPY_UINT64;
     case EINC_BFLOAT16: break; /* NumPy has none; never a result here (dtype_of_npy takes no such input) */
     }
     return NPY_FLOAT32;
@@ -342,7 +345,7 @@ static bool add_tensor(call_args *a, PyObject *obj) {
         PyObject *name = PyObject_Str((PyObject *)PyArray_DESCR(arr));
         PyErr_Format(PyExc_TypeError,
                      "%s: positional argument #%d has dtype %s; einc supports float32, float64, float16, int64, "
-                     "int32, int16, int8, uint8 and bool (convert with .astype)",
+                     "int32, int16, int8, uint64, uint8 and bool (convert with .astype)",
                      a->fname, pos + 1, name ? PyUnicode_AsUTF8(name) : "?");
         Py_XDECREF(name);
         Py_DECREF(arr);
@@ -452,7 +455,6 @@ static bool parse_call(call_args *a, const char *fname, PyObject *const *args, P
     a->ntensors = 0;
     a->naxes = 0;
     a->elements = 0;
-    a->as_uint64 = false;
     a->graph = 0;
     a->keepdims = 0;
     a->keepdims_given = 0;
@@ -546,7 +548,6 @@ static PyObject *array_from_tensor(const call_args *a, einc_tensor *t) {
     int nd = einc_tensor_ndim(t);
     npy_intp dims[EINC_MAX_DIMS], strides[EINC_MAX_DIMS];
     int npy = npy_of_dtype(einc_tensor_dtype(t));
-    if (a && a->as_uint64 && npy == NPY_INT64) npy = NPY_UINT64;
     npy_intp itemsize = (npy_intp)einc_dtype_size(einc_tensor_dtype(t));
     const int64_t *shape = einc_tensor_shape(t), *st = einc_tensor_strides(t);
     bool broadcast = false;
@@ -683,6 +684,7 @@ static bool int_range(einc_dtype d, int64_t *lo, int64_t *hi) {
     case EINC_INT8: *lo = -128, *hi = 127; return true;
     case EINC_INT16: *lo = -32768, *hi = 32767; return true;
     case EINC_INT32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
+    case EINC_UINT64: *lo = 0, *hi = INT64_MAX; return true; /* a Python int from 2**63 on is no int64 tensor */
     default: return false; /* int64 holds every Python int that became a tensor; bool and floats take any */
     }
 }
@@ -717,9 +719,12 @@ static bool weak_ints(call_args *a, einc_op op) {
                          einc_dtype_name(d));
             return false;
         }
-        for (int k = 0; k < a->ntensors; k++) { /* compare the true values */
-            if (a->py_int[k] || einc_tensor_dtype(a->tensors[k]) == EINC_INT64) continue;
-            einc_tensor *c = einc_tensor_cast(g_ctx, a->tensors[k], EINC_INT64);
+        /* compare the true values: in int64, or for uint64 arrays (the int is negative) in float64,
+         * which keeps every uint64 at or above zero */
+        einc_dtype wide = d == EINC_UINT64 ? EINC_FLOAT64 : EINC_INT64;
+        for (int k = 0; k < a->ntensors; k++) {
+            if (a->py_int[k] || einc_tensor_dtype(a->tensors[k]) == wide) continue;
+            einc_tensor *c = einc_tensor_cast(g_ctx, a->tensors[k], wide);
             if (!c) return raise_ctx_error(), false;
             einc_tensor_release(a->tensors[k]);
             a->tensors[k] = c;
@@ -727,15 +732,6 @@ static bool weak_ints(call_args *a, einc_op op) {
         return true;
     }
     return true;
-}
-
-/* NumPy sums and multiplies uint8 in uint64; einc, which has no uint64, in int64. Wrapping
- * arithmetic modulo 2**64 gives the same bits in both, so the result is only relabelled. */
-static void unsigned_sums(call_args *a, bool sum_or_prod) {
-    if (!sum_or_prod || a->ntensors == 0) return;
-    for (int i = 0; i < a->ntensors; i++)
-        if (einc_tensor_dtype(a->tensors[i]) != EINC_UINT8) return;
-    a->as_uint64 = true;
 }
 
 static unsigned op_keywords(einc_op op) {
@@ -763,7 +759,6 @@ static PyObject *py_op(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
         goto done;
     if (op == EINC_OP_ROLL && !parse_shift(&a, &options)) goto done;
     if (!weak_ints(&a, op)) goto done;
-    unsigned_sums(&a, op == EINC_OP_SUM || op == EINC_OP_PROD);
     result = run_apply(&a, op, &options);
 done:;
     int n = a.ntensors;
@@ -792,7 +787,6 @@ static PyObject *run_apply03(call_args *a, const char *func, const char *opname)
     if (strcmp(func, "elementwise") == 0 && einc_op_from_name(opname) >= 0 &&
         !weak_ints(a, (einc_op)einc_op_from_name(opname)))
         return NULL;
-    unsigned_sums(a, strcmp(func, "reduce") == 0 && (strcmp(opname, "sum") == 0 || strcmp(opname, "prod") == 0));
     einc_options03 o;
     memset(&o, 0, sizeof o);
     o.op = opname;
@@ -857,7 +851,7 @@ static bool parse_dtype(PyObject *obj, einc_dtype *out, einc_dtype dflt) {
     if (!ok)
         PyErr_SetString(
             PyExc_TypeError,
-            "einc supports the dtypes float32, float64, float16, int64, int32, int16, int8, uint8 and bool");
+            "einc supports the dtypes float32, float64, float16, int64, int32, int16, int8, uint64, uint8 and bool");
     return ok;
 }
 

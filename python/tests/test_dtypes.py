@@ -1,4 +1,4 @@
-"""float16, uint8, int8 and int16 arrays through einc against einx 0.4.3 (numpy backend) and NumPy 2:
+"""float16, uint8, int8, int16 and uint64 arrays through einc against einx 0.4.3 (numpy backend) and NumPy 2:
 values, dtypes, NumPy 2's weak Python scalars, and the documented differences (docs/python.md)."""
 import importlib.metadata
 import warnings
@@ -16,7 +16,7 @@ try:
 except ImportError:
     einx = None
 
-NEW = [np.float16, np.uint8, np.int8, np.int16]
+NEW = [np.float16, np.uint8, np.int8, np.int16, np.uint64]
 needs_einx = pytest.mark.skipif(einx is None, reason="einx 0.4.3 is not installed")
 
 
@@ -77,10 +77,10 @@ def test_reductions_against_einx(rng, dtype, name):
     same(got, want, rtol=tol(dtype) * 4 if name in ("var", "std") else tol(dtype))
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint64])
 def test_integer_sums_follow_numpy(rng, dtype):
-    """NumPy sums uint8 in uint64 and the signed ones in int64, wrapping around: einc gives the same
-    dtype and bits (docs/python.md)."""
+    """NumPy sums uint8 and uint64 in uint64 and the signed ones in int64, wrapping around: einc gives
+    the same dtype and values."""
     x = np.full((4, 40000), np.iinfo(dtype).max, dtype)
     same(einc.sum("a [b]", x), x.sum(axis=1))
     same(einc.sum("[a b]", x), x.sum())
@@ -151,6 +151,40 @@ def test_python_int_out_of_bounds(dtype):
     same(einc.where("a, a, ", m, x, big), np.where(m, x, big))  # np.where wraps it into the dtype
 
 
+def test_uint64_with_negative_python_ints():
+    """A negative Python int with a uint64 array: NumPy 2's OverflowError in arithmetic, the true
+    values in comparisons (every uint64, those from 2**63 on included, is above it)."""
+    x = np.array([0, 1, 2**63, 2**64 - 1], np.uint64)
+    with pytest.raises(OverflowError) as want:
+        np.add(x, -1)
+    with pytest.raises(OverflowError) as got:
+        einc.add("a, ", x, -1)
+    assert str(got.value) == str(want.value)
+    for name, f in (("less", np.less), ("equal", np.equal), ("greater_equal", np.greater_equal)):
+        same(getattr(einc, name)("a, ", x, -1), f(x, -1))
+        same(getattr(einc, name)("a, ", x, -2**63), f(x, -2**63))
+    same(einc.add("a, ", x, 1), x + 1)  # wraps: 2**64 - 1 + 1 is 0
+    same(einc.greater("a, ", x, 2**63 - 1), x > 2**63 - 1)
+
+
+def test_uint64_beyond_int64():
+    """Values from 2**63 on stay unsigned through the operations (compared, divided, reduced and
+    sorted as uint64, not as int64's negative numbers)."""
+    x = np.array([[2**64 - 1, 3, 2**63, 2**63 - 1], [5, 2**63 + 7, 0, 1]], np.uint64)
+    y = np.array([7, 2**63, 3, 2**64 - 2], np.uint64)
+    for name in ("floor_divide", "maximum", "minimum", "less", "greater_equal", "add", "multiply", "subtract"):
+        same(getattr(einc, name)("a b, b", x, y), getattr(np, name)(x, y[None]))
+    same(einc.true_divide("a b, b", x, y), x / y)
+    for name in ("sum", "prod", "max", "min"):
+        same(getattr(einc, name)("a [b]", x), getattr(np, name)(x, axis=1))
+    for name in ("argmax", "argmin"):  # einx's index axis of length 1
+        same(getattr(einc, name)("a [b]", x)[:, 0], getattr(np, name)(x, axis=1))
+    same(einc.mean("a [b]", x), x.mean(axis=1))
+    same(einc.sort("a [b]", x), np.sort(x, axis=1))
+    same(einc.argsort("a [b]", x), np.argsort(x, axis=1, kind="stable"))
+    same(einc.add("a b, b", x, y.astype(np.int64)), x + y.astype(np.int64))  # float64, as NumPy
+
+
 @needs_einx
 @pytest.mark.parametrize("dtype", NEW)
 def test_dot_against_einx(rng, dtype):
@@ -159,7 +193,7 @@ def test_dot_against_einx(rng, dtype):
     same(einc.dot("a [k], [k] -> a", a[0], b[:, 0]), ein("dot", "a [k], [k] -> a", a[0], b[:, 0]), rtol=tol(dtype))
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint64])
 def test_integer_dot_wraps_as_numpy(dtype):
     a = np.full((2, 300), np.iinfo(dtype).max, dtype)
     same(einc.dot("a k, b k -> a b", a, a), a @ a.T)
@@ -180,7 +214,7 @@ def test_softmax_float16_against_einx(rng):
     same(einc.logsumexp("a [b]", x), ein("logsumexp", "a [b]", x), rtol=F16_TOL)
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint64])
 def test_softmax_of_integers_is_float64(rng, dtype):
     """einc computes the softmax of an integer array in float64, as for int32 (docs/python.md: einx's
     numpy backend subtracts the maximum in the integer dtype, which wraps around for uint8)."""
@@ -201,7 +235,9 @@ def test_get_at_sort_where_against_einx(rng, dtype):
          ein("get_at", "[v] c, b t -> b t c", table, ids.astype(np.int32)))
     x = sample(rng, dtype, 4, 9)
     same(einc.sort("a [b]", x), ein("sort", "a [b]", x))
-    same(einc.argsort("a [b]", x), ein("argsort", "a [b]", x))
+    # einx sorts with NumPy's default, unstable algorithm; einc's argsort is stable, which the ties of
+    # the integer samples show (uint64's, where NumPy's default is an introsort)
+    same(einc.argsort("a [b]", x), np.argsort(x, axis=1, kind="stable"))
     same(einc.flip("a [b]", x), ein("flip", "a [b]", x))
     same(einc.roll("a [b]", x, shift=2), ein("roll", "a [b]", x, shift=2))
     m = rng.random((4, 9)) < 0.5
@@ -231,9 +267,9 @@ def test_vmap_and_arange_take_the_new_dtypes():
 
 
 def test_other_dtypes_are_refused_naming_what_einc_takes():
-    """uint16, uint32, uint64 and complex have no einc dtype (nor has ml_dtypes' bfloat16, a
-    user-defined NumPy type): a TypeError naming the dtype and listing einc's."""
-    for dt in (np.complex64, np.uint16, np.uint32, np.uint64):
+    """uint16, uint32 and complex have no einc dtype (nor has ml_dtypes' bfloat16, a user-defined
+    NumPy type): a TypeError naming the dtype and listing einc's."""
+    for dt in (np.complex64, np.uint16, np.uint32):
         with pytest.raises(TypeError, match=np.dtype(dt).name + "; einc supports float32, float64, float16, int64, "
-                           "int32, int16, int8, uint8 and bool"):
+                           "int32, int16, int8, uint64, uint8 and bool"):
             einc.sum("[a]", np.zeros(3, dt))

@@ -12,12 +12,15 @@ bool einc__dtype_is_half(einc_dtype dtype) { return dtype == EINC_FLOAT16 || dty
 
 bool einc__dtype_is_basic(einc_dtype dtype) { return (unsigned)dtype <= EINC_BOOL; }
 
+bool einc__dtype_is_unsigned(einc_dtype dtype) { return dtype == EINC_UINT8 || dtype == EINC_UINT64; }
+
 int einc__dtype_kind(einc_dtype dtype) {
     switch (dtype) {
     case EINC_BOOL: return 0;
     case EINC_UINT8:
     case EINC_INT8:
     case EINC_INT16:
+    case EINC_UINT64:
     case EINC_INT32:
     case EINC_INT64: return 1;
     case EINC_FLOAT16:
@@ -50,6 +53,7 @@ const char *einc_dtype_name(einc_dtype dtype) {
     case EINC_UINT8: return "uint8";
     case EINC_INT8: return "int8";
     case EINC_INT16: return "int16";
+    case EINC_UINT64: return "uint64";
     }
     return "invalid";
 }
@@ -66,6 +70,7 @@ size_t einc_dtype_size(einc_dtype dtype) {
     case EINC_UINT8: return 1;
     case EINC_INT8: return 1;
     case EINC_INT16: return 2;
+    case EINC_UINT64: return 8;
     }
     return 0;
 }
@@ -156,6 +161,11 @@ double einc__load_f64(const char *p, einc_dtype dtype) {
         memcpy(&v, p, 2);
         return (double)v;
     }
+    case EINC_UINT64: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return (double)v;
+    }
     }
     return 0.0;
 }
@@ -167,6 +177,13 @@ static int64_t sat(double v, double lo, double hi) {
     if (v >= hi) return (int64_t)hi;
     if (v <= lo) return (int64_t)lo;
     return (int64_t)v;
+}
+
+/* 2^64 and above saturate; 2^64 - 1 itself is no double (it rounds up to 2^64). */
+static uint64_t to_uint64(double v) {
+    if (isnan(v) || v <= 0.0) return 0;
+    if (v >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)v;
 }
 
 static int64_t to_int64(double v) {
@@ -212,12 +229,18 @@ void einc__store_f64(char *p, einc_dtype dtype, double v) {
         memcpy(p, &i, 2);
         return;
     }
+    case EINC_UINT64: {
+        uint64_t u = to_uint64(v);
+        memcpy(p, &u, 8);
+        return;
+    }
     }
 }
 
 int64_t einc__load_i64(const char *p, einc_dtype dtype) {
     switch (dtype) {
-    case EINC_INT64: {
+    case EINC_INT64:
+    case EINC_UINT64: { /* the bits: uint64 values from 2^63 on read as the value - 2^64 */
         int64_t v;
         memcpy(&v, p, 8);
         return v;
@@ -247,6 +270,7 @@ void einc__store_i64(char *p, einc_dtype dtype, int64_t v) {
     uint64_t u = (uint64_t)v;
     switch (dtype) {
     case EINC_INT64: memcpy(p, &v, 8); return;
+    case EINC_UINT64: memcpy(p, &u, 8); return;
     case EINC_INT32: {
         int32_t i = (int32_t)(uint32_t)u;
         memcpy(p, &i, 4);
@@ -284,6 +308,15 @@ void einc__convert_elem(char *dst, einc_dtype dt, const char *src, einc_dtype st
         memcpy(&f, src, 4);
         uint16_t h = dt == EINC_FLOAT16 ? einc__f16_from_f32(f) : einc__bf16_from_f32(f);
         memcpy(dst, &h, 2);
+    } else if (st == EINC_UINT64 && einc__dtype_kind(dt) == 2) { /* the value, not int64's reading of its bits */
+        uint64_t u;
+        memcpy(&u, src, 8);
+        if (dt == EINC_FLOAT32) {
+            float f = (float)u; /* one rounding */
+            memcpy(dst, &f, 4);
+        } else {
+            einc__store_f64(dst, dt, (double)u);
+        }
     } else if (einc__dtype_kind(st) < 2 && (einc__dtype_kind(dt) < 2 || dt == EINC_FLOAT32)) {
         einc__store_i64(dst, dt, einc__load_i64(src, st)); /* exact, or one rounding to float32 */
     } else {

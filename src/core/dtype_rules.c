@@ -9,10 +9,11 @@
 /* bool < integer < floating. */
 static int dtype_kind(einc_dtype t) { return einc__dtype_kind(t); }
 
-/* Integers: signed bits (uint8 needs 9 to be held signed). */
+/* Integers: signed bits (uint8 needs 9 to be held signed, uint64 65). */
 static int int_bits(einc_dtype t) {
     switch (t) {
     case EINC_UINT8: return 9;
+    case EINC_UINT64: return 65;
     case EINC_INT8: return 8;
     case EINC_INT16: return 16;
     case EINC_INT32: return 32;
@@ -20,13 +21,20 @@ static int int_bits(einc_dtype t) {
     }
 }
 
-/* The smallest signed integer holding both, as NumPy's table: uint8 with int8 is int16. */
+/* The smallest integer holding both, as NumPy's table: two unsigned ones the wider, else the
+ * smallest signed one (uint8 with int8 is int16); uint64 with a signed integer has none, and
+ * NumPy takes float64 (which holds neither exactly). */
 static einc_dtype promote_int(einc_dtype a, einc_dtype b) {
     if (a == b) return a;
-    bool au = a == EINC_UINT8, bu = b == EINC_UINT8;
+    bool au = einc__dtype_is_unsigned(a), bu = einc__dtype_is_unsigned(b);
     int bits = int_bits(a) > int_bits(b) ? int_bits(a) : int_bits(b);
+    if (au && bu) return bits > 9 ? EINC_UINT64 : EINC_UINT8;
     if (au || bu) bits = bits <= 9 ? 16 : bits; /* uint8 with int8: int16; with int16 and up: that */
-    return bits <= 8 ? EINC_INT8 : bits <= 16 ? EINC_INT16 : bits <= 32 ? EINC_INT32 : EINC_INT64;
+    return bits <= 8    ? EINC_INT8
+           : bits <= 16 ? EINC_INT16
+           : bits <= 32 ? EINC_INT32
+           : bits <= 64 ? EINC_INT64
+                        : EINC_FLOAT64;
 }
 
 /* Significand bits of a float; and an integer's magnitude bits, which a float must hold exactly
@@ -106,6 +114,12 @@ einc_dtype einc__compute_dtype(einc_dtype result) {
     return result;
 }
 
+einc_dtype einc__product_dtype(einc_dtype result) {
+    return result == EINC_UINT64 ? EINC_INT64 : einc__compute_dtype(result);
+}
+
+einc_dtype einc__softmax_dtype(einc_dtype x) { return x == EINC_UINT64 ? EINC_FLOAT64 : einc__compute_dtype(x); }
+
 bool einc__ew_unary_dtype(einc_unary_op op, einc_dtype x, einc_dtype *result) {
     if (op == EINC_NEG && x == EINC_BOOL) return false;
     if (op == EINC_LOGICAL_NOT) *result = EINC_BOOL;
@@ -147,7 +161,8 @@ einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in) {
     bool fl = dtype_kind(in) == 2;
     switch (op) {
     case EINC_REDUCE_SUM:
-    case EINC_REDUCE_PROD: return fl ? in : EINC_INT64;
+    case EINC_REDUCE_PROD: /* NumPy's default integers: uint64 for the unsigned ones, int64 for the rest and bool */
+        return fl ? in : einc__dtype_is_unsigned(in) ? EINC_UINT64 : EINC_INT64;
     case EINC_REDUCE_MEAN:
     case EINC_REDUCE_VAR:
     case EINC_REDUCE_STD:

@@ -283,11 +283,13 @@ bool einc__dtype_valid(einc_dtype dtype);
 bool einc__dtype_is_float(einc_dtype dtype);
 /* float16 or bfloat16. */
 bool einc__dtype_is_half(einc_dtype dtype);
-/* 0 bool, 1 integer (uint8, int8, int16, int32, int64), 2 floating (float16 to float64); -1 for
+/* 0 bool, 1 integer (uint8, int8, int16, int32, int64, uint64), 2 floating (float16 to float64); -1 for
  * an invalid value. */
 int einc__dtype_kind(einc_dtype dtype);
 /* One of the five dtypes every operation takes (float32, float64, int64, int32, bool). */
 bool einc__dtype_is_basic(einc_dtype dtype);
+/* uint8 or uint64. */
+bool einc__dtype_is_unsigned(einc_dtype dtype);
 /* EINC_OK when `dtype` is basic; else records and returns EINC_EDTYPE with a message naming the
  * function, the operand (`what`, e.g. "input #1") and the dtype. */
 einc_status einc__require_basic(einc_ctx *ctx, const char *fname, const char *what, einc_dtype dtype);
@@ -306,8 +308,17 @@ bool einc__unary_is_math(einc_unary_op op);
 bool einc__ew_binary_dtypes(einc_binary_op op, einc_dtype a, int a_ndim, einc_dtype b, int b_ndim, einc_dtype *compute,
                             einc_dtype *result);
 /* The dtype a kernel computes a result of dtype `result` in: float32 for float16 and bfloat16,
- * int32 for uint8, int8 and int16 (the store rounds or wraps), else `result` itself. */
+ * int32 for uint8, int8 and int16 (the store rounds or wraps), else `result` itself (uint64 has
+ * its own elementwise loops: division, comparisons and extrema depend on the sign bit). */
 einc_dtype einc__compute_dtype(einc_dtype result);
+/* The basic dtype a product (dot, matmul, conv2d_1x1, Linear) of result dtype `result` is
+ * computed in: einc__compute_dtype, except int64 for uint64 (sums and products modulo 2^64 have
+ * the same bits in both, so int64's GEMM serves). */
+einc_dtype einc__product_dtype(einc_dtype result);
+/* The basic dtype softmax and log_softmax convert an input of a stored-only dtype to:
+ * einc__compute_dtype, except float64 for uint64 (as int64 it would read values from 2^63 on
+ * as negative; every integer's softmax is float64 anyway). */
+einc_dtype einc__softmax_dtype(einc_dtype x);
 /* Result dtype of `op` on an input of dtype `in` (NumPy rules, see einc/reduce.h). */
 einc_dtype einc__reduce_dtype(einc_reduce_op op, einc_dtype in);
 

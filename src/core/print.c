@@ -284,13 +284,21 @@ static void visit_shown(const printer *pr, int axis, const char *p, visit_fn fn,
 typedef struct {
     bool any;
     int64_t lo, hi;
+    uint64_t uhi; /* uint64: the largest value (load_int reads its bits as int64) */
 } int_stats;
+
+static uint64_t load_uint64(const char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
 
 static void int_stats_add(void *acc, const char *p, einc_dtype dtype) {
     int_stats *s = acc;
     int64_t v = load_int(p, dtype);
     if (!s->any || v < s->lo) s->lo = v;
     if (!s->any || v > s->hi) s->hi = v;
+    if (dtype == EINC_UINT64 && load_uint64(p) > s->uhi) s->uhi = load_uint64(p);
     s->any = true;
 }
 
@@ -348,10 +356,11 @@ static void make_format(printer *pr) {
     f->dtype = t->dtype;
     f->zero_d = t->ndim == 0;
     if (einc__dtype_kind(t->dtype) == 1) {
-        int_stats s = {false, 0, 0};
+        int_stats s = {false, 0, 0, 0};
         visit_shown(pr, 0, einc__tensor_ptr(t), int_stats_add, &s);
         char a[32], b[32];
         int la = snprintf(a, sizeof a, "%lld", (long long)s.lo), lb = snprintf(b, sizeof b, "%lld", (long long)s.hi);
+        if (t->dtype == EINC_UINT64) la = 0, lb = snprintf(b, sizeof b, "%llu", (unsigned long long)s.uhi);
         f->int_width = la > lb ? la : lb;
         return;
     }
@@ -406,6 +415,7 @@ static int format_elem(const elem_format *f, const char *p, char *buf) {
     case EINC_INT16:
     case EINC_INT32:
     case EINC_INT64: return snprintf(buf, ELEM_MAX, "%*lld", f->int_width, (long long)load_int(p, f->dtype));
+    case EINC_UINT64: return snprintf(buf, ELEM_MAX, "%*llu", f->int_width, (unsigned long long)load_uint64(p));
     case EINC_FLOAT16:
     case EINC_BFLOAT16:
     case EINC_FLOAT32:

@@ -291,7 +291,8 @@ einc_tensor *einc_tensor_arange(einc_ctx *ctx, einc_dtype dtype, double start, d
     switch (dtype) {
     case EINC_FLOAT32: arange_f32((float *)(void *)p, n, start, step); break;
     case EINC_FLOAT64: arange_f64((double *)(void *)p, n, start, step); break;
-    case EINC_INT64: arange_int(p, 8, n, start, step); break;
+    case EINC_INT64:
+    case EINC_UINT64: arange_int(p, 8, n, start, step); break; /* int64's bits: NumPy's wrapping steps */
     case EINC_INT32: arange_int(p, 4, n, start, step); break;
     case EINC_FLOAT16:
     case EINC_BFLOAT16: arange_half(p, dtype, n, start, step); break;

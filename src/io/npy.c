@@ -284,6 +284,7 @@ static bool descr_lookup(const char *s, size_t n, einc_dtype *dtype, bool *littl
         {">f2", EINC_FLOAT16, false}, {"<i2", EINC_INT16, true},    {">i2", EINC_INT16, false},
         {"|u1", EINC_UINT8, true},    {"<u1", EINC_UINT8, true},    {">u1", EINC_UINT8, false},
         {"|i1", EINC_INT8, true},     {"<i1", EINC_INT8, true},     {">i1", EINC_INT8, false},
+        {"<u8", EINC_UINT64, true},   {">u8", EINC_UINT64, false},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (n == 3 && memcmp(s, table[i].name, 3) == 0) {
@@ -718,6 +719,7 @@ static const char *descr_of(einc_dtype dtype) {
     case EINC_INT16: return little ? "<i2" : ">i2";
     case EINC_UINT8: return "|u1";
     case EINC_INT8: return "|i1";
+    case EINC_UINT64: return little ? "<u8" : ">u8";
     case EINC_BFLOAT16: return NULL; /* NumPy has no bfloat16 */
     }
     return NULL;

@@ -37,26 +37,13 @@ typedef struct st_dtype {
 } st_dtype;
 
 static const st_dtype st_dtypes[] = {
-    {"F32", 4, EINC_FLOAT32},
-    {"F64", 8, EINC_FLOAT64},
-    {"I64", 8, EINC_INT64},
-    {"I32", 4, EINC_INT32},
-    {"BOOL", 1, EINC_BOOL},
-    {"F16", 2, EINC_FLOAT16},
-    {"BF16", 2, EINC_BFLOAT16},
-    {"I8", 1, EINC_INT8},
-    {"U8", 1, EINC_UINT8},
-    {"I16", 2, EINC_INT16},
-    {"U16", 2, -1},
-    {"U32", 4, -1},
-    {"U64", 8, -1},
-    {"F8_E5M2", 1, -1},
-    {"F8_E4M3", 1, -1},
-    {"F8_E8M0", 1, -1},
-    {"C64", 8, -1},
-    {"F4", 0, -1},
-    {"F6_E2M3", 0, -1},
-    {"F6_E3M2", 0, -1},
+    {"F32", 4, EINC_FLOAT32},   {"F64", 8, EINC_FLOAT64}, {"I64", 8, EINC_INT64},
+    {"I32", 4, EINC_INT32},     {"BOOL", 1, EINC_BOOL},   {"F16", 2, EINC_FLOAT16},
+    {"BF16", 2, EINC_BFLOAT16}, {"I8", 1, EINC_INT8},     {"U8", 1, EINC_UINT8},
+    {"I16", 2, EINC_INT16},     {"U16", 2, -1},           {"U32", 4, -1},
+    {"U64", 8, EINC_UINT64},    {"F8_E5M2", 1, -1},       {"F8_E4M3", 1, -1},
+    {"F8_E8M0", 1, -1},         {"C64", 8, -1},           {"F4", 0, -1},
+    {"F6_E2M3", 0, -1},         {"F6_E3M2", 0, -1},
 };
 #define ST_NUM_DTYPES ((int)(sizeof st_dtypes / sizeof st_dtypes[0]))
 
@@ -72,12 +59,13 @@ static const char *st_name_of(einc_dtype dtype) {
     case EINC_UINT8: return "U8";
     case EINC_INT8: return "I8";
     case EINC_INT16: return "I16";
+    case EINC_UINT64: return "U64";
     }
     return "?";
 }
 
 /* Position in the reference implementation's Dtype enum (BOOL < F4 < F6_* < U8 < I8 < F8_* <
- * I16 < U16 < F16 < BF16 < I32 < U32 < F32 < F64 < I64), which orders the tensors of a file it
+ * I16 < U16 < F16 < BF16 < I32 < U32 < F32 < F64 < I64 < U64), which orders the tensors of a file it
  * writes (descending). */
 static int st_rank_of(einc_dtype dtype) {
     switch (dtype) {
@@ -91,6 +79,7 @@ static int st_rank_of(einc_dtype dtype) {
     case EINC_FLOAT32: return 7;
     case EINC_FLOAT64: return 8;
     case EINC_INT64: return 9;
+    case EINC_UINT64: return 10;
     }
     return -1;
 }

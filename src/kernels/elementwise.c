@@ -139,6 +139,21 @@ static inline int64_t pow_i64(int64_t base, int64_t e) {
     return (int64_t)r;
 }
 
+/* uint64: C's unsigned arithmetic is NumPy's (wrapping, defined); only division by zero needs a
+ * rule (0, as for the signed integers). */
+static inline uint64_t floordiv_u64(uint64_t a, uint64_t b) { return b == 0 ? 0 : a / b; }
+
+static inline uint64_t mod_u64(uint64_t a, uint64_t b) { return b == 0 ? 0 : a % b; }
+
+static inline uint64_t pow_u64(uint64_t b, uint64_t e) {
+    uint64_t r = 1;
+    for (; e > 0; e >>= 1) {
+        if (e & 1) r *= b;
+        b *= b;
+    }
+    return r;
+}
+
 /* ---- dtype conversion into stack buffers --------------------------------------------------- */
 
 /* dst[i] = (TD) src[i * ss]; EXPR converts the source element `s`. */
@@ -246,7 +261,8 @@ static const char *stage(char *buf, einc_dtype dt, const char *src, einc_dtype s
 }
 
 /* y[i * ys] (dtype yt) = buf[i] (dtype bt) for i < m: a result computed in a wider dtype
- * rounded (float16, bfloat16) or wrapped (uint8, int8, int16) into the result's dtype. */
+ * rounded (float16, bfloat16) or wrapped (uint8, int8, int16) into the result's dtype (uint64
+ * computes in itself and never comes here). */
 static void unstage(char *y, einc_dtype yt, int64_t ys, const char *buf, einc_dtype bt, int64_t m) {
     if (bt == EINC_FLOAT32 && einc__dtype_is_half(yt)) {
         uint16_t *d = (uint16_t *)(void *)y;
@@ -444,6 +460,17 @@ static void unary_i32(einc_unary_op op, char *y, int64_t ys, const char *x, int6
     }
 }
 
+/* NumPy's negative of an unsigned integer wraps (0 - v); abs and relu are the identity. */
+static void unary_u64(einc_unary_op op, char *y, int64_t ys, const char *x, int64_t xs, int64_t n) {
+    switch (op) {
+    case EINC_NEG: UNARY_LOOP(uint64_t, uint64_t, 0 - v); return;
+    case EINC_SIGN: UNARY_LOOP(uint64_t, uint64_t, v != 0); return;
+    case EINC_SQUARE: UNARY_LOOP(uint64_t, uint64_t, v * v); return;
+    case EINC_LOGICAL_NOT: UNARY_LOOP(uint64_t, uint64_t, v == 0); return;
+    default: UNARY_LOOP(uint64_t, uint64_t, v); return; /* abs, relu, floor, ceil, round */
+    }
+}
+
 static void unary_i64(einc_unary_op op, char *y, int64_t ys, const char *x, int64_t xs, int64_t n) {
     switch (op) {
     case EINC_NEG: UNARY_LOOP(int64_t, int64_t, WRAP64(-, 0, v)); return;
@@ -469,6 +496,7 @@ static void unary_typed(einc_unary_op op, einc_dtype dt, char *y, int64_t ys, co
     case EINC_INT64: unary_i64(op, y, ys, x, xs, n); return;
     case EINC_INT32: unary_i32(op, y, ys, x, xs, n); return;
     case EINC_BOOL: unary_bool(op, y, ys, x, xs, n); return;
+    case EINC_UINT64: unary_u64(op, y, ys, x, xs, n); return;
     default: return; /* the operations reject the other dtypes */
     }
 }
@@ -487,7 +515,7 @@ static void unary_row(const void *arg, char *const *p, const int64_t *s, int64_t
         if (n >= EINC__VM_STREAM_ELEMS) einc__vm_fence();
         return;
     }
-    if (!einc__dtype_is_basic(job->y)) { /* computed in float32 or int32, rounded or wrapped on store */
+    if (einc__compute_dtype(job->y) != job->y) { /* computed in float32 or int32, rounded or wrapped on store */
         einc_dtype c = einc__compute_dtype(job->y);
         _Alignas(64) char xbuf[CHUNK * 8], ybuf[CHUNK * 8];
         int64_t ysz = (int64_t)einc_dtype_size(job->y), xsz = (int64_t)einc_dtype_size(job->x);
@@ -650,6 +678,29 @@ static void binary_i64(einc_binary_op op, BINARY_ARGS) {
     }
 }
 
+static void binary_u64(einc_binary_op op, BINARY_ARGS) {
+    switch (op) {
+    case EINC_ADD: BINARY_LOOP(uint64_t, uint64_t, u + v); return;
+    case EINC_SUB: BINARY_LOOP(uint64_t, uint64_t, u - v); return;
+    case EINC_MUL: BINARY_LOOP(uint64_t, uint64_t, u * v); return;
+    case EINC_DIV:
+    case EINC_FLOOR_DIV: BINARY_LOOP(uint64_t, uint64_t, floordiv_u64(u, v)); return;
+    case EINC_MOD: BINARY_LOOP(uint64_t, uint64_t, mod_u64(u, v)); return;
+    case EINC_POW: BINARY_LOOP(uint64_t, uint64_t, pow_u64(u, v)); return;
+    case EINC_LOGADDEXP:
+    case EINC_MAXIMUM: BINARY_LOOP(uint64_t, uint64_t, u > v ? u : v); return;
+    case EINC_MINIMUM: BINARY_LOOP(uint64_t, uint64_t, u < v ? u : v); return;
+    case EINC_EQ: BINARY_LOOP(ebool, uint64_t, u == v); return;
+    case EINC_NE: BINARY_LOOP(ebool, uint64_t, u != v); return;
+    case EINC_LT: BINARY_LOOP(ebool, uint64_t, u < v); return;
+    case EINC_LE: BINARY_LOOP(ebool, uint64_t, u <= v); return;
+    case EINC_GT: BINARY_LOOP(ebool, uint64_t, u > v); return;
+    case EINC_GE: BINARY_LOOP(ebool, uint64_t, u >= v); return;
+    case EINC_LOGICAL_AND: BINARY_LOOP(ebool, uint64_t, u != 0 && v != 0); return;
+    case EINC_LOGICAL_OR: BINARY_LOOP(ebool, uint64_t, u != 0 || v != 0); return;
+    }
+}
+
 /* Bools compute add/maximum as or and mul/minimum as and (NumPy's bool loops). sub, floor_div,
  * mod, pow, div and logaddexp never compute in bool; they give exclusive or (what NumPy suggests
  * for bool subtraction) only to keep the kernel total. */
@@ -678,6 +729,7 @@ static void binary_typed(einc_binary_op op, einc_dtype dt, BINARY_ARGS) {
     case EINC_INT64: binary_i64(op, y, ys, a, as, b, bs, n); return;
     case EINC_INT32: binary_i32(op, y, ys, a, as, b, bs, n); return;
     case EINC_BOOL: binary_bool(op, y, ys, a, as, b, bs, n); return;
+    case EINC_UINT64: binary_u64(op, y, ys, a, as, b, bs, n); return;
     default: return; /* the operations reject the other dtypes */
     }
 }
@@ -703,7 +755,7 @@ static void binary_row(const void *arg, char *const *p, const int64_t *s, int64_
             return;
         }
     }
-    if (!einc__dtype_is_basic(job->y)) { /* computed in float32 or int32, rounded or wrapped on store */
+    if (einc__compute_dtype(job->y) != job->y) { /* computed in float32 or int32, rounded or wrapped on store */
         _Alignas(64) char abuf[CHUNK * 8], bbuf[CHUNK * 8], ybuf[CHUNK * 8];
         int64_t ysz = (int64_t)einc_dtype_size(job->y), asz = (int64_t)einc_dtype_size(job->a),
                 bsz = (int64_t)einc_dtype_size(job->b);
@@ -766,7 +818,8 @@ static void where_typed(einc_dtype dt, char *y, int64_t ys, const char *c, int64
     case EINC_FLOAT32:
     case EINC_INT32: WHERE_LOOP(uint32_t); return;
     case EINC_FLOAT64:
-    case EINC_INT64: WHERE_LOOP(uint64_t); return;
+    case EINC_INT64:
+    case EINC_UINT64: WHERE_LOOP(uint64_t); return;
     case EINC_BOOL:
     case EINC_UINT8:
     case EINC_INT8: WHERE_LOOP(ebool); return;
@@ -891,6 +944,16 @@ static double ref_unary_float(einc_unary_op op, double x) {
     return 0;
 }
 
+static uint64_t ref_unary_uint(einc_unary_op op, uint64_t x) {
+    switch (op) {
+    case EINC_NEG: return 0 - x;
+    case EINC_SIGN: return x > 0;
+    case EINC_SQUARE: return x * x;
+    case EINC_LOGICAL_NOT: return x == 0;
+    default: return x;
+    }
+}
+
 static int64_t ref_unary_int(einc_unary_op op, int64_t x) {
     switch (op) {
     case EINC_NEG: return (int64_t)(0 - (uint64_t)x);
@@ -913,6 +976,8 @@ void einc__k_unary_ref(einc_unary_op op, const einc__view *y, const einc__view *
         if (einc__dtype_is_float(y->dtype))
             einc__store_f64(yp, y->dtype, ref_unary_float(op, einc__load_f64(xv, y->dtype)));
         else if (y->dtype == EINC_BOOL) *yp = (char)(op == EINC_LOGICAL_NOT ? *xv == 0 : *xv != 0);
+        else if (y->dtype == EINC_UINT64)
+            ref_store_int(yp, y->dtype, (int64_t)ref_unary_uint(op, (uint64_t)ref_int(xv, y->dtype)));
         else ref_store_int(yp, y->dtype, ref_unary_int(op, ref_int(xv, y->dtype)));
     }
 }
@@ -1015,6 +1080,36 @@ static int64_t ref_binary_int(einc_binary_op op, int64_t x, int64_t y, bool is_b
     }
 }
 
+/* uint64 arithmetic in uint64_t (ref_int reads its bits as int64). */
+static uint64_t ref_binary_uint(einc_binary_op op, uint64_t x, uint64_t y) {
+    switch (op) {
+    case EINC_ADD: return x + y;
+    case EINC_SUB: return x - y;
+    case EINC_MUL: return x * y;
+    case EINC_DIV:
+    case EINC_FLOOR_DIV: return y == 0 ? 0 : x / y;
+    case EINC_MOD: return y == 0 ? 0 : x - x / y * y;
+    case EINC_POW: {
+        uint64_t r = 1;
+        for (uint64_t e = y, b = x; e > 0; e /= 2, b *= b)
+            if (e % 2) r *= b;
+        return r;
+    }
+    case EINC_LOGADDEXP:
+    case EINC_MAXIMUM: return x > y ? x : y;
+    case EINC_MINIMUM: return x < y ? x : y;
+    case EINC_LOGICAL_AND: return x != 0 && y != 0;
+    case EINC_LOGICAL_OR: return x != 0 || y != 0;
+    case EINC_EQ: return x == y;
+    case EINC_NE: return x != y;
+    case EINC_LT: return x < y;
+    case EINC_LE: return x <= y;
+    case EINC_GT: return x > y;
+    case EINC_GE: return x >= y;
+    }
+    return 0;
+}
+
 void einc__k_binary_ref(einc_binary_op op, einc_dtype compute, const einc__view *y, const einc__view *a,
                         const einc__view *b, int ith, int nth) {
     int64_t n = ref_numel(y), begin, end;
@@ -1028,6 +1123,9 @@ void einc__k_binary_ref(einc_binary_op op, einc_dtype compute, const einc__view 
             double r =
                 ref_binary_float(op, einc__load_f64(av, compute), einc__load_f64(bv, compute), compute == EINC_FLOAT32);
             einc__store_f64(yp, y->dtype, r);
+        } else if (compute == EINC_UINT64) {
+            uint64_t r = ref_binary_uint(op, (uint64_t)ref_int(av, compute), (uint64_t)ref_int(bv, compute));
+            ref_store_int(yp, y->dtype, (int64_t)r);
         } else {
             int64_t r = ref_binary_int(op, ref_int(av, compute), ref_int(bv, compute), compute == EINC_BOOL);
             ref_store_int(yp, y->dtype, r);
@@ -1048,6 +1146,12 @@ void einc__k_where_ref(const einc__view *y, const einc__view *cond, const einc__
 }
 
 bool einc__k_find_negative(const einc__view *x, einc_dtype as, int64_t *value) {
+    /* a uint64 power: an unsigned exponent is never negative, and a signed (0-d) one is checked
+     * as it is, before the conversion would wrap -1 into 2^64 - 1 */
+    if (as == EINC_UINT64) {
+        if (einc__dtype_is_unsigned(x->dtype) || x->dtype == EINC_BOOL) return false;
+        as = EINC_INT64;
+    }
     int64_t n = ref_numel(x);
     for (int64_t i = 0; i < n; i++) {
         char tmp[8];

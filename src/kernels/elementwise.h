@@ -40,7 +40,8 @@ void einc__k_where(const einc__view *y, const einc__view *cond, const einc__view
 void einc__k_where_ref(const einc__view *y, const einc__view *cond, const einc__view *a, const einc__view *b, int ith,
                        int nth);
 
-/* True if an element of x, converted to the integer dtype `as` (int32 or int64), is negative;
+/* True if an element of x, converted to the integer dtype `as` (int32 or int64; for uint64, x's
+ * signed integers as int64), is negative;
  * the first such value (row-major order) goes to *value. Single-threaded: a validation pass. */
 bool einc__k_find_negative(const einc__view *x, einc_dtype as, int64_t *value);
 

@@ -130,6 +130,7 @@ ACCUMULATE_INT(accumulate_i64, int64_t, uint64_t)
 ACCUMULATE_INT(accumulate_i16, int16_t, uint16_t)
 ACCUMULATE_INT(accumulate_i8, int8_t, uint8_t)
 ACCUMULATE_INT(accumulate_u8, uint8_t, uint8_t)
+ACCUMULATE_INT(accumulate_u64, uint64_t, uint64_t)
 
 /* float16 and bfloat16: each sum computed in float32 and rounded to the dtype, as NumPy's
  * float16 (and PyTorch's bfloat16) arithmetic does */
@@ -150,6 +151,7 @@ static void accumulate_row(einc_dtype dtype, char *dst, int64_t ds, const char *
     case EINC_INT16: accumulate_i16(dst, ds, src, ss, n, sub); break;
     case EINC_INT8: accumulate_i8(dst, ds, src, ss, n, sub); break;
     case EINC_UINT8: accumulate_u8(dst, ds, src, ss, n, sub); break;
+    case EINC_UINT64: accumulate_u64(dst, ds, src, ss, n, sub); break;
     case EINC_FLOAT16:
     case EINC_BFLOAT16: accumulate_half(dtype, dst, ds, src, ss, n, sub); break;
     default: break; /* bool: rejected by the operations */

@@ -2,7 +2,8 @@
  *
  * Every input dtype is brought to one of two canonical element types before the arithmetic:
  * double (float sums, means, variances, extrema of floats, logsumexp, nonzero tests) or int64
- * (sums, products and extrema of integers and bools, exact). Runs of up to EINC__REDUCE_CHUNK
+ * (sums, products and extrema of integers and bools, exact; uint64 as its bits, the top bit
+ * flipped for the extrema). Runs of up to EINC__REDUCE_CHUNK
  * elements are converted into a stack buffer (float64 / int64 unit-stride runs are used in place),
  * so the arithmetic loops below are plain unit-stride loops over one type that the compiler
  * vectorises, and only the loaders are typed.
@@ -137,6 +138,7 @@ DEFINE_LOAD(load_f64_f64, double, double)
 DEFINE_LOAD(load_i64_f64, int64_t, double)
 DEFINE_LOAD(load_i32_f64, int32_t, double)
 DEFINE_LOAD(load_u8_f64, uint8_t, double)
+DEFINE_LOAD(load_u64_f64, uint64_t, double)
 DEFINE_LOAD(load_i64_i64, int64_t, int64_t)
 DEFINE_LOAD(load_i32_i64, int32_t, int64_t)
 DEFINE_LOAD(load_u8_i64, uint8_t, int64_t)
@@ -149,6 +151,7 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
     case EINC_INT64: load_i64_f64(dst, p, stride, n); return;
     case EINC_INT32: load_i32_f64(dst, p, stride, n); return;
     case EINC_BOOL: load_u8_f64(dst, p, stride, n); return; /* bools are stored as 0 / 1 */
+    case EINC_UINT64: load_u64_f64(dst, p, stride, n); return;
     case EINC_FLOAT16: { /* widened to float32 in chunks (F16C at level AVX2 and up), then to double */
         const uint16_t *x = (const uint16_t *)(const void *)p;
         float buf[256];
@@ -174,7 +177,8 @@ void einc__reduce_load_f64(double *dst, const char *p, einc_dtype dtype, int64_t
 
 static void load_i64(int64_t *dst, const char *p, einc_dtype dtype, int64_t stride, int64_t n) {
     switch (dtype) {
-    case EINC_INT64: load_i64_i64(dst, p, stride, n); return;
+    case EINC_INT64:
+    case EINC_UINT64: load_i64_i64(dst, p, stride, n); return; /* the bits */
     case EINC_INT32: load_i32_i64(dst, p, stride, n); return;
     case EINC_BOOL: load_u8_i64(dst, p, stride, n); return;
     case EINC_FLOAT32:
@@ -194,9 +198,17 @@ static const double *run_f64(double *buf, const char *p, einc_dtype dtype, int64
     return buf;
 }
 
-static const int64_t *run_i64(int64_t *buf, const char *p, einc_dtype dtype, int64_t s, int64_t n) {
+/* uint64 extrema compare in int64 with the top bit flipped (x ^ 2^63 orders as the unsigned value
+ * does), and finish flips it back; sums and products need no flip (modulo 2^64 the bits agree). */
+static int64_t flip_top(int64_t v) { return (int64_t)((uint64_t)v ^ (UINT64_C(1) << 63)); }
+
+static bool flips(einc_dtype dtype, bool extremum) { return dtype == EINC_UINT64 && extremum; }
+
+static const int64_t *run_i64(int64_t *buf, const char *p, einc_dtype dtype, int64_t s, int64_t n, bool extremum) {
     if (dtype == EINC_INT64 && s == 1) return (const int64_t *)(const void *)p;
     load_i64(buf, p, dtype, s, n);
+    if (flips(dtype, extremum))
+        for (int64_t i = 0; i < n; i++) buf[i] = flip_top(buf[i]);
     return buf;
 }
 
@@ -223,6 +235,8 @@ typedef enum {
 } pass_kind;
 
 static bool pass_is_int(pass_kind k) { return k >= P_ISUM; }
+
+static bool pass_is_int_extremum(pass_kind k) { return k >= P_IMAX; }
 
 /* The state of one output's reduction. */
 typedef struct {
@@ -278,7 +292,7 @@ static void store_i64(char *p, einc_dtype dt, int64_t v) {
     case EINC_BOOL: *p = (char)(v != 0); return;
     case EINC_FLOAT32:
     case EINC_FLOAT64: einc__store_f64(p, dt, (double)v); return;
-    default: einc__store_i64(p, dt, v); return; /* max, min of uint8, int8, int16 */
+    default: einc__store_i64(p, dt, v); return; /* max, min of uint8, int8, int16; uint64: the bits */
     }
 }
 
@@ -297,7 +311,7 @@ static void finish(einc_reduce_op op, bool fl, const acc1 *a, int64_t n, char *y
     case EINC_REDUCE_MAX:
     case EINC_REDUCE_MIN:
         if (fl) einc__store_f64(yp, ydt, a->f);
-        else store_i64(yp, ydt, a->i);
+        else store_i64(yp, ydt, flips(ydt, true) ? flip_top(a->i) : a->i);
         return;
     case EINC_REDUCE_ARGMAX:
     case EINC_REDUCE_ARGMIN: store_i64(yp, ydt, a->best); return;
@@ -481,7 +495,8 @@ static void row_pass(const einc__reduce_geom *g, const char *xp, einc_dtype dt, 
         for (int64_t i0 = 0; i0 < inner; i0 += CH) {
             int64_t m = inner - i0 < CH ? inner - i0 : CH;
             const char *q = p + i0 * is * es;
-            if (pass_is_int(k)) row_update(a, k, NULL, run_i64(ibuf, q, dt, is, m), m, pos, tmp);
+            if (pass_is_int(k))
+                row_update(a, k, NULL, run_i64(ibuf, q, dt, is, m, pass_is_int_extremum(k)), m, pos, tmp);
             else row_update(a, k, run_f64(fbuf, q, dt, is, m), NULL, m, pos, tmp);
             pos += m;
         }
@@ -695,7 +710,7 @@ static void col_pass(const einc__reduce_geom *g, const char *xp, int64_t vs, int
     int64_t idx[EINC_MAX_DIMS] = {0};
     const char *p = xp;
     for (int64_t pos = 0; pos < g->nred; pos++) {
-        if (pass_is_int(k)) col_update(a, k, NULL, run_i64(ibuf, p, dt, vs, cn), cn, pos);
+        if (pass_is_int(k)) col_update(a, k, NULL, run_i64(ibuf, p, dt, vs, cn, pass_is_int_extremum(k)), cn, pos);
         else col_update(a, k, run_f64(fbuf, p, dt, vs, cn), NULL, cn, pos);
         for (int d = g->nr - 1; d >= 0; d--) {
             p += g->rxs[d] * es;
@@ -769,17 +784,18 @@ static void ref_one_int(einc_reduce_op op, const einc__view *x, const int *red, 
                         einc_dtype ydt) {
     uint64_t sum = 0, prod = 1;
     int64_t mx = INT64_MIN, mn = INT64_MAX, amx = 0, amn = 0;
+    bool flip = flips(x->dtype, true);
     for (int64_t r = 0; r < n; r++) {
-        int64_t w = einc__load_i64(ref_elem(x, red, nr, xb, r), x->dtype);
+        int64_t w = einc__load_i64(ref_elem(x, red, nr, xb, r), x->dtype), o = flip ? flip_top(w) : w;
         sum += (uint64_t)w;
         prod *= (uint64_t)w;
-        if (w > mx) mx = w, amx = r;
-        if (w < mn) mn = w, amn = r;
+        if (o > mx) mx = o, amx = r;
+        if (o < mn) mn = o, amn = r;
     }
     int64_t v = op == EINC_REDUCE_SUM      ? (int64_t)sum
                 : op == EINC_REDUCE_PROD   ? (int64_t)prod
-                : op == EINC_REDUCE_MAX    ? mx
-                : op == EINC_REDUCE_MIN    ? mn
+                : op == EINC_REDUCE_MAX    ? (flip ? flip_top(mx) : mx)
+                : op == EINC_REDUCE_MIN    ? (flip ? flip_top(mn) : mn)
                 : op == EINC_REDUCE_ARGMAX ? amx
                                            : amn;
     store_i64(yp, ydt, v);

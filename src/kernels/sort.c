@@ -115,6 +115,11 @@ static void load_keys(uint64_t *key, const char *p, einc_dtype dtype, int64_t s,
         for (int64_t i = 0; i < n; i++) key[i] = (uint16_t)x[i * s] ^ UINT16_C(0x8000);
         return;
     }
+    case EINC_UINT64: {
+        const uint64_t *x = (const uint64_t *)(const void *)p;
+        for (int64_t i = 0; i < n; i++) key[i] = x[i * s];
+        return;
+    }
     }
 }
 
@@ -306,6 +311,12 @@ static int compare(const char *a, const char *b, einc_dtype dtype) {
     case EINC_INT8:
     case EINC_INT16: {
         int64_t x = einc__load_i64(a, dtype), y = einc__load_i64(b, dtype);
+        return (x > y) - (x < y);
+    }
+    case EINC_UINT64: {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
         return (x > y) - (x < y);
     }
     }

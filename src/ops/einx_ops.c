@@ -34,10 +34,11 @@ static bool check_args(einc_ctx *ctx, einc_op op, const char *expr, int ninputs,
 }
 
 /* softmax and log_softmax of float16 and bfloat16: computed in float32, the result rounded to the
- * input's dtype (as PyTorch does); of uint8, int8, int16: as int32 (float64, as every integer). */
+ * input's dtype (as PyTorch does); of uint8, int8, int16: as int32, of uint64: as float64 (the
+ * result is float64, as for every integer). */
 static einc_status apply_widened(einc_ctx *ctx, einc_op op, const char *expr, einc_tensor *x, int noutputs,
                                  einc_tensor **outputs, einc_axes axes, const einc_op_options *options) {
-    einc_tensor *w = einc_tensor_cast(ctx, x, einc__compute_dtype(x->dtype));
+    einc_tensor *w = einc_tensor_cast(ctx, x, einc__softmax_dtype(x->dtype));
     if (!w) return einc_errcode(ctx);
     einc_status st = einc_apply(ctx, op, expr, 1, &w, noutputs, outputs, axes, options);
     einc_tensor_release(w);
@@ -112,7 +113,7 @@ int64_t einc_explain(einc_ctx *ctx, einc_op op, const char *expr, int ninputs, e
     bool wide = widens(op, ninputs, inputs);
     if (wide) {
         widened = *inputs[0];
-        widened.dtype = einc__compute_dtype(inputs[0]->dtype);
+        widened.dtype = einc__softmax_dtype(inputs[0]->dtype);
         widened.requires_grad = false;
         widened.ag_node = NULL;
         for (int64_t d = widened.ndim - 1, step = 1; d >= 0; step *= widened.shape[d], d--) widened.strides[d] = step;

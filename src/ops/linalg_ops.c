@@ -94,11 +94,12 @@ static einc_tensor *product(einc_ctx *ctx, einc_tensor *a, einc_tensor *b, einc_
 
 typedef einc_tensor *(*product_fn)(einc_ctx *ctx, einc_tensor *a, einc_tensor *b);
 
-/* A product with a float16, bfloat16, uint8, int8 or int16 operand: both converted to the dtype
- * their promoted dtype computes in (float32: multiplied and accumulated in float32; int32:
- * wrapping like the small integers), the product converted back (rounded once, or wrapped). */
+/* A product with a float16, bfloat16, uint8, int8, int16 or uint64 operand: both converted to the
+ * dtype their promoted dtype computes products in (float32: multiplied and accumulated in float32;
+ * int32: wrapping like the small integers; int64 for uint64: the same bits), the product converted
+ * back (rounded once, or wrapped). */
 static einc_tensor *storage_product(einc_ctx *ctx, product_fn fn, einc_tensor *a, einc_tensor *b) {
-    einc_dtype r = einc_promote_types(a->dtype, a->ndim, b->dtype, b->ndim), c = einc__compute_dtype(r);
+    einc_dtype r = einc_promote_types(a->dtype, a->ndim, b->dtype, b->ndim), c = einc__product_dtype(r);
     einc_tensor *ac = einc__as_dtype(ctx, a, c), *bc = ac ? einc__as_dtype(ctx, b, c) : NULL;
     einc_tensor *y = bc ? fn(ctx, ac, bc) : NULL, *out = y && r != c ? einc_tensor_cast(ctx, y, r) : NULL;
     einc_tensor_release(ac);
@@ -270,16 +271,16 @@ static bool conv_check(einc_ctx *ctx, const einc_tensor *x, const einc_tensor *w
     return true;
 }
 
-/* conv2d_1x1 with a float16, bfloat16, uint8, int8 or int16 operand, as `dot` takes them: every
- * operand converted to the compute dtype of the promoted one (float32 for float16 and bfloat16,
- * int32 for the small integers; exact), the product accumulated and the bias added there, and the
- * result rounded to nearest even (or wrapped) once into the promoted dtype. A promoted float32 or
+/* conv2d_1x1 with a float16, bfloat16, uint8, int8, int16 or uint64 operand, as `dot` takes them:
+ * every operand converted to the product dtype of the promoted one (float32 for float16 and
+ * bfloat16, int32 for the small integers, exact; int64 for uint64, the same bits), the product accumulated and the bias
+ * added there, and the result rounded to nearest even (or wrapped) once into the promoted dtype. A promoted float32 or
  * float64 (float16 x, float32 w) needs no rounding, and the float32 call records the gradients of
  * the float32 operands as usual. */
 static einc_tensor *storage_conv(einc_ctx *ctx, einc_tensor *x, einc_tensor *w, einc_tensor *bias) {
     einc_dtype r = einc_promote_types(x->dtype, x->ndim, w->dtype, w->ndim);
     if (bias) r = einc_promote_types(r, 4, bias->dtype, bias->ndim);
-    einc_dtype c = einc__compute_dtype(r);
+    einc_dtype c = einc__product_dtype(r);
     einc_tensor *xc = einc__as_dtype(ctx, x, c), *wc = xc ? einc__as_dtype(ctx, w, c) : NULL;
     einc_tensor *bc = wc && bias ? einc__as_dtype(ctx, bias, c) : NULL;
     einc_tensor *y = wc && (bc || !bias) ? einc_tensor_conv2d_1x1(ctx, xc, wc, bc) : NULL;

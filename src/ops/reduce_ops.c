@@ -172,8 +172,9 @@ static einc_tensor *softmax_impl(einc_ctx *ctx, const char *fname, einc_tensor *
                                  bool is_log) {
     uint32_t mask;
     if (einc__dtype_valid(x->dtype) && !einc__dtype_is_basic(x->dtype)) {
-        /* float16, bfloat16: computed in float32 and rounded back; uint8, int8, int16: as int32 */
-        einc_tensor *w = einc_tensor_cast(ctx, x, einc__compute_dtype(x->dtype));
+        /* float16, bfloat16: computed in float32 and rounded back; uint8, int8, int16: as int32;
+         * uint64: as float64 (einc__softmax_dtype) */
+        einc_tensor *w = einc_tensor_cast(ctx, x, einc__softmax_dtype(x->dtype));
         einc_tensor *y = w ? softmax_impl(ctx, fname, w, naxes, axes, is_log) : NULL;
         einc_tensor_release(w);
         if (!y || !einc__dtype_is_half(x->dtype)) return y;

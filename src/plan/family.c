@@ -1,8 +1,8 @@
 /* family.c — the plan families' stages, one row per family (plan.h's einc__family_ops).
  *
- * storage_dtypes: the dtypes float16, bfloat16, uint8, int8 and int16 reach the operations that
- * move data (their kernels copy elements by size), elementwise operations (computed in float32 or
- * int32 and rounded or wrapped on store), reductions (accumulated as for float32 and the
+ * storage_dtypes: the dtypes float16, bfloat16, uint8, int8, int16 and uint64 reach the operations
+ * that move data (their kernels copy elements by size), elementwise operations (computed in
+ * float32, int32 or uint64 and rounded or wrapped on store), reductions (accumulated as for float32 and the
  * integers) and dot; softmax refuses them before any work. argmax and the indexing operations
  * count the bracketed axes as written, so nothing inside brackets is merged there. */
 #include "../notation/front.h"

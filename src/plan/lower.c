@@ -474,9 +474,10 @@ bool einc__lower_dot(einc__plan *p, const einc__expr *e, const einc_op_options *
         return false;
     }
     /* float16 and bfloat16 multiply and accumulate in float32, uint8, int8 and int16 in int32
-     * (wrapping, as NumPy's small-integer products do); the result is rounded or wrapped once */
+     * (wrapping, as NumPy's small-integer products do), uint64 in int64 (the same bits modulo
+     * 2^64); the result is rounded or wrapped once */
     p->out_dtype[0] = d;
-    p->compute = einc__compute_dtype(d);
+    p->compute = einc__product_dtype(d);
     p->nsteps = e->ninputs - 1;
     p->steps = einc__arena_alloc(&p->arena, sizeof(einc__dot_step) * (size_t)p->nsteps);
     if (!p->steps) return false;
@@ -572,7 +573,7 @@ void einc__plan_release(einc__plan *p) {
     if (p && --p->refcount == 0) einc__plan_free(p);
 }
 
-/* The dtypes float16, bfloat16, uint8, int8 and int16 reach an operation only where its kernels
+/* The dtypes float16, bfloat16, uint8, int8, int16 and uint64 reach an operation only where its kernels
  * take them (docs/dtypes.md lists which); elsewhere the call fails here, before any work. */
 static bool einc__op_dtypes_supported(einc_ctx *ctx, einc_op op, int ninputs, einc_tensor *const *inputs) {
     if (einc__families[einc__op_family(op)].storage_dtypes) return true;

@@ -1,24 +1,26 @@
 #!/usr/bin/python3
-"""Golden data for tests/test_dtypes.c: float16, bfloat16, uint8, int8 and int16.
+"""Golden data for tests/test_dtypes.c: float16, bfloat16, uint8, int8, int16 and uint64.
 
 Run with Debian's interpreter from the repository root:  /usr/bin/python3 tests/golden/gen_dtypes.py
 It rewrites tests/golden/dtypes/. NumPy (1.24) gives every answer for its own dtypes; PyTorch (1.13)
 gives the bfloat16 ones, since NumPy has no bfloat16 (ml_dtypes is not installed here). A bfloat16
-array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no code for it.
+array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no code for it. PyTorch
+has no uint64: the casts between uint64 and bfloat16 go through float64 (exact for the values used).
 
 - cast_src_<s>.npy, cast_<s>_<d>.npy: einc_tensor_cast from dtype s to dtype d, for every pair of
-  the ten dtypes. The float sources hold finite values in [0, 127] and (-1, 0), which every integer
+  the eleven dtypes. The float sources hold finite values in [0, 127] and (-1, 0), which every integer
   dtype converts the same way in C, NumPy and PyTorch (truncation toward zero); out-of-range float
   to integer conversions are undefined in C (einc saturates; test_dtypes.c checks that by hand).
-  The integer sources hold values that wrap in the narrower integers.
+  The integer sources hold values that wrap in the narrower integers (uint64's: from 2**63 on, which
+  int64 reads as negative).
 - special_<s>.npy, special_<s>_<d>.npy: the float-to-float casts of NaN, infinities, signed zeros,
   subnormals, ties (round half to even) and overflow.
 - promote.txt: `a|b|result` for every pair: numpy.promote_types, and for bfloat16 the rule of
   ml_dtypes (bool, uint8 and int8 cast safely to bfloat16; bfloat16 with float16 or int16 gives
   float32, with int32 or int64 float64), checked against torch.promote_types where the two agree.
 - le_f2.npy ... : .npy files of the new dtypes in both byte orders, with value_*.npy (float64) as
-  the expected values.
-- reference.safetensors: F16, BF16, U8, I8, I16 (and F32) tensors exactly as the reference
+  the expected values (uint64: le_u8.npy itself, float64 cannot hold its values).
+- reference.safetensors: F16, BF16, U8, I8, I16, U64 (and F32) tensors exactly as the reference
   implementation writes them (sorted by dtype, descending Dtype enum order, then by name;
   compact JSON, "__metadata__" first, padded to 8 bytes), for reading and byte-for-byte writing;
   ref_<name>.npy the values (bfloat16 as float32, exact).
@@ -31,16 +33,18 @@ array is stored as its int16 bit patterns (`bits_*.npy`), because .npy has no co
   integer loops (wrapping), result dtypes, Python scalars (converted to the array's dtype first);
   bfloat16: NumPy's float32 result rounded once by PyTorch.
 - red_*.npy: reductions over one axis. float16 and bfloat16: the exact float64 result rounded once
-  (einc accumulates in float64, as for float32); integers: NumPy's sums and products in int64.
+  (einc accumulates in float64, as for float32); integers: NumPy's sums and products, in uint64 for
+  uint8 and uint64 and in int64 for the signed ones.
 - rx_*.npy: reductions over axis 1 of edge rows: float16/bfloat16 rows with NaN, with +-inf, whose
   exact sum overflows (float16: inf), and all zeros (values powers of two, so every product is
   exact); integer rows of the maximum and minimum values (sums, and products that wrap around in
-  64 bits, as NumPy's int64/uint64 ones do: uint8's uint64 result as int64, the same bits), zeros,
+  64 bits, as NumPy's int64 and uint64 ones do), zeros,
   and a row with one zero. Sum, prod, max, min (NaN propagates), argmax/argmin (the first NaN), any,
   all; rx_lse_*: logsumexp of red_x, computed in float64 (rounded once for float16/bfloat16).
 - dot_*.npy: batched products "b i k, b k j -> b i j" of float16 and bfloat16 (values exact in float32,
   so the float32-accumulated product rounded once is the exact product rounded; a row that float16
-  accumulation would get wrong), int8 (wrapping) and mixed dtypes; also einc_tensor_matmul's truth.
+  accumulation would get wrong), int8 and uint64 (wrapping) and mixed dtypes; also einc_tensor_matmul's
+  truth.
 - sm_*.npy: softmax and log_softmax over the last axis, computed in float64 and rounded once (einc
   computes in float32, so the test allows one unit in the last place).
 """
@@ -55,7 +59,7 @@ assert np.__version__.startswith("1.24"), np.__version__
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dtypes")
 
-NAMES = ["float32", "float64", "int64", "int32", "bool", "float16", "bfloat16", "uint8", "int8", "int16"]
+NAMES = ["float32", "float64", "int64", "int32", "bool", "float16", "bfloat16", "uint8", "int8", "int16", "uint64"]
 TORCH = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64, "int32": torch.int32,
          "bool": torch.bool, "float16": torch.float16, "bfloat16": torch.bfloat16, "uint8": torch.uint8,
          "int8": torch.int8, "int16": torch.int16}
@@ -85,13 +89,18 @@ def source(dtype, floats, ints):
         return np.array([True, False, True, True, False, True, False, True])
     if dtype == "bfloat16":
         return torch.tensor(np.array(vals, np.float32)).to(torch.bfloat16)
-    return np.array(vals).astype(dtype)
+    return np.array(vals, np.uint64 if dtype == "uint64" else None).astype(dtype)
 
 
 def cast(src, sdt, ddt):
-    """NumPy's cast where both are NumPy dtypes, else PyTorch's."""
+    """NumPy's cast where both are NumPy dtypes, else PyTorch's (through float64 for uint64, which
+    PyTorch lacks)."""
     if sdt != "bfloat16" and ddt != "bfloat16":
         return src.astype(ddt)
+    if sdt == "uint64":
+        return torch.from_numpy(src.astype(np.float64)).to(torch.bfloat16)
+    if ddt == "uint64":
+        return src.to(torch.float64).numpy().astype(np.uint64)
     t = src if isinstance(src, torch.Tensor) else torch.from_numpy(src)
     return t.to(TORCH[ddt])
 
@@ -104,7 +113,8 @@ def gen_casts():
     for s in NAMES:
         ints = {"int64": ints64, "int32": [0, -1, 128, -129, 300, 32768, -40000, 2**31 - 1],
                 "int16": [0, -1, 128, -129, 300, 32767, -32768, 255], "int8": [0, -1, 127, -128, 5, -7, 64, -65],
-                "uint8": [0, 255, 128, 127, 1, 200, 64, 7]}.get(s, ints64)
+                "uint8": [0, 255, 128, 127, 1, 200, 64, 7],
+                "uint64": [0, 2**64 - 1, 2**63, 2**63 - 1, 300, 2**32 + 7, 65535, 2**53 + 1]}.get(s, ints64)
         src = source(s, floats, ints)
         save_any("cast_src_" + s, src, s)
         for d in NAMES:
@@ -131,7 +141,7 @@ def promote(a, b):
     other = b if a == "bfloat16" else a
     rule = {"bfloat16": "bfloat16", "bool": "bfloat16", "uint8": "bfloat16", "int8": "bfloat16",
             "int16": "float32", "float16": "float32", "float32": "float32", "int32": "float64",
-            "int64": "float64", "float64": "float64"}[other]
+            "int64": "float64", "float64": "float64", "uint64": "float64"}[other]
     if other in ("bfloat16", "bool", "uint8", "int8", "float16", "float32", "float64"):
         assert str(torch.promote_types(TORCH[a], TORCH[b])) == "torch." + rule, (a, b, rule)
     return rule
@@ -159,13 +169,17 @@ def gen_npy():
     i1 = np.array([0, -1, 127, -128, 5, -42])
     np.save(os.path.join(OUT, "i1.npy"), i1.astype("|i1"))
     save("value_i1", i1.astype(np.float64))
+    u8 = np.array([[0, 1, 2**63], [2**64 - 1, 2**63 - 1, 2**53 + 1]], np.uint64)
+    np.save(os.path.join(OUT, "le_u8.npy"), u8.astype("<u8"))
+    np.save(os.path.join(OUT, "be_u8.npy"), u8.astype(">u8"))
     fo = np.asfortranarray(np.arange(6, dtype="<f2").reshape(2, 3) / 4)
     np.save(os.path.join(OUT, "fortran_f2.npy"), fo)
     save("value_fortran_f2", fo.astype(np.float64))
 
 
 # position in the reference implementation's Dtype enum
-RANK = {"BOOL": 0, "U8": 1, "I8": 2, "I16": 3, "F16": 4, "BF16": 5, "I32": 6, "F32": 7, "F64": 8, "I64": 9}
+RANK = {"BOOL": 0, "U8": 1, "I8": 2, "I16": 3, "F16": 4, "BF16": 5, "I32": 6, "F32": 7, "F64": 8, "I64": 9,
+        "U64": 10}
 
 
 def gen_safetensors():
@@ -184,6 +198,8 @@ def gen_safetensors():
     tensors["q.scale"] = ("I16", i16.tobytes(), [2], i16)
     f32 = np.array([0.25], "<f4")
     tensors["norm"] = ("F32", f32.tobytes(), [1], f32)
+    u64 = np.array([0, 2**64 - 1, 2**63], "<u8")
+    tensors["counts"] = ("U64", u64.tobytes(), [3], u64)
     order = sorted(tensors, key=lambda n: (-RANK[tensors[n][0]], n.encode("utf-8")))
     header, blobs, pos = {"__metadata__": {"format": "pt"}}, [], 0
     for name in order:
@@ -209,6 +225,7 @@ def gen_print():
         "u8": np.array([[0, 255], [7, 128]], np.uint8),
         "i8": np.array([-128, 5, 127], np.int8),
         "i16": np.array([-32768, 0, 32767], np.int16),
+        "u64": np.array([[0, 2**64 - 1], [7, 2**63]], np.uint64),
     }
     for name, arr in cases.items():
         save("print_" + name, arr)
@@ -218,7 +235,8 @@ def gen_print():
 
 # ---- stage 2: operations that move data -------------------------------------------------------
 
-STORAGE = ["float16", "bfloat16", "uint8", "int8", "int16"]
+STORAGE = ["float16", "bfloat16", "uint8", "int8", "int16", "uint64"]
+U63 = 2**63  # uint64 values from here on are negative as int64: they test the unsigned paths
 
 
 def move_inputs(dt):
@@ -235,6 +253,10 @@ def move_inputs(dt):
         x = [[7, -1, 127, 7, -128], [100, 1, 1, -3, 0], [-9, 120, 120, 9, -2]]
         x2 = [[7, 1, -127, 8, -128], [0, 1, 2, -3, 100], [9, 9, 120, 10, -1]]
         u = [[100, 30], [-7, 127], [-128, 6]]  # wraps past 127
+    elif dt == "uint64":
+        x = [[7, 0, 2**64 - 1, 7, 3], [U63, 1, 1, U63 - 1, 0], [9, U63 + 5, U63 + 5, 9, 2]]
+        x2 = [[7, 1, 2**64 - 2, 8, 3], [0, 1, 2, U63, 2**64 - 1], [9, 9, U63 + 5, 10, 1]]
+        u = [[U63, U63 + 1], [7, 2**64 - 1], [1, 6]]  # wraps past 2**64 - 1
     else:
         x = [[7, -1, 32767, 7, -32768], [1000, 1, 1, -300, 0], [-9, 120, 120, 9, -2]]
         x2 = [[7, 1, -32767, 8, -32768], [0, 1, 2, -300, 1000], [9, 9, 120, 10, -1]]
@@ -244,7 +266,7 @@ def move_inputs(dt):
     if dt == "bfloat16":
         conv = lambda a: torch.tensor(np.array(a, np.float32)).to(torch.bfloat16)
     else:
-        conv = lambda a: np.array(a).astype(dt)
+        conv = lambda a: np.array(a, np.uint64 if dt == "uint64" else None).astype(dt)
     return conv(x), conv(x2), conv(u), cond
 
 
@@ -312,6 +334,12 @@ def gen_moves():
     save("mixed_where_f16_i8", np.where(cond, a, d))  # float16
     save("mixed_where_f16_i16", np.where(cond, a, b))  # float32
     save("mixed_concat_f16_u8", np.concatenate([a, c], 0))  # float16
+    e = np.array([[2**64 - 1, 0, 7], [U63, 2, 300]], np.uint64)
+    save("mixed_u64", e)
+    save("mixed_less_u64_u8", np.less(e, c))  # in uint64
+    save("mixed_less_u64_i8", np.less(e, d))  # in float64: -1 stays below 0
+    save("mixed_where_u64_u8", np.where(cond, e, c))  # uint64
+    save("mixed_where_u64_i16", np.where(cond, e, b))  # float64
 
 
 # ---- stage 3: elementwise arithmetic and reductions ------------------------------------------
@@ -331,6 +359,9 @@ def arith_inputs(dt):
     elif dt == "int8":
         a = [[100, -7, 0, 127], [-128, 50, 1, -100], [3, -64, 120, 9]]
         b = [[100, 3, -5, 2], [-1, 0, 127, -6], [2, 4, 1, 0]]
+    elif dt == "uint64":
+        a = [[2**64 - 1, 7, 0, U63], [13, U63 + 100, 1, 2**64 - 6], [3, 64, U63 - 1, 9]]
+        b = [[100, 3, 5, 2], [0, U63, 2**64 - 1, 6], [2, 4, 1, 0]]
     else:
         a = [[30000, -7, 0, 32767], [-32768, 500, 1, -1000], [3, -640, 1200, 9]]
         b = [[30000, 3, -5, 2], [-1, 0, 127, -6], [2, 4, 1, 0]]
@@ -353,6 +384,12 @@ def numpy_unary(name, x):
     return np.reciprocal(x) if name == "reciprocal_f" else getattr(np, name)(x)
 
 
+def full_range_u64(rng, shape):
+    """uint64 values over the whole range (RandomState draws at most 63 bits at once)."""
+    return (rng.randint(0, 2**62, size=shape, dtype=np.int64).astype(np.uint64) * np.uint64(4) +
+            rng.randint(0, 4, size=shape).astype(np.uint64))
+
+
 def gen_arith():
     for dt in STORAGE:
         a, b = arith_inputs(dt)
@@ -362,14 +399,15 @@ def gen_arith():
             save_any("ar_a_" + dt, to_bf16(A32), dt)
             save_any("ar_b_" + dt, to_bf16(B32), dt)
         else:
-            A, B = np.array(a).astype(dt), np.array(b).astype(dt)
+            big = np.uint64 if dt == "uint64" else None
+            A, B = np.array(a, big).astype(dt), np.array(b, big).astype(dt)
             save("ar_a_" + dt, A)
             save("ar_b_" + dt, B)
         with np.errstate(all="ignore"):
             for op in BINARY:
                 if op == "power":  # integer exponents 0 to 3; float bases made positive
                     if ints:
-                        pa, pb = A, (np.abs(B.astype(np.int64)) % 4).astype(dt)
+                        pa, pb = A, (B % 4 if dt == "uint64" else np.abs(B.astype(np.int64)) % 4).astype(dt)
                         save("ar_pa_" + dt, pa)
                         save("ar_pb_" + dt, pb)
                         r = np.power(pa, pb)
@@ -433,6 +471,11 @@ def gen_arith():
     save("mx_add_bf16_f16", bf.to(torch.float32).numpy() + f16.astype(np.float32))  # float32 (exact)
     save("mx_mul_f16_f32", f16 * np.array([[0.5, 3.0], [1e-3, 2.0]], np.float32))  # float32
     save("mx_f32", np.array([[0.5, 3.0], [1e-3, 2.0]], np.float32))
+    u64 = np.array([[2**64 - 1, 3], [U63, 0]], np.uint64)
+    save("mx_u64", u64)
+    save("mx_add_u64_u8", u64 + u8)  # uint64, wrapping
+    save("mx_mul_u64_i8", u64 * i8)  # float64: no integer holds both
+    save("mx_sub_u64_f16", u64 - f16)  # float64
 
     # reductions over axis 1 of [3, 40]
     rng = np.random.RandomState(7)
@@ -443,6 +486,8 @@ def gen_arith():
             vals = rng.randint(0, 256, size=(3, 40))
         elif dt == "int8":
             vals = rng.randint(-128, 128, size=(3, 40))
+        elif dt == "uint64":
+            vals = full_range_u64(rng, (3, 40))
         else:
             vals = rng.randint(-32768, 32768, size=(3, 40))
         if dt == "bfloat16":
@@ -467,17 +512,18 @@ def gen_arith():
             out["min"] = rnd(xf.min(1))
             for k, v in out.items():
                 save_any("red_%s_%s" % (k, dt), v, dt)
-        else:  # integers: NumPy's own (sum and prod in int64; uint8 gives uint64 there, the same values)
-            save("red_sum_" + dt, x.sum(1).astype(np.int64))
-            save("red_prod_" + dt, x[:, :6].prod(1).astype(np.int64))
+        else:  # integers: NumPy's own (sum and prod in uint64 for uint8 and uint64, else int64)
+            save("red_sum_" + dt, x.sum(1))
+            save("red_prod_" + dt, x[:, :6].prod(1))
             save("red_mean_" + dt, x.mean(1))
             save("red_var_" + dt, x.var(1))
             save("red_std_" + dt, x.std(1))
             save("red_max_" + dt, x.max(1))
             save("red_min_" + dt, x.min(1))
-        save("red_argmax_" + dt, np.argmax(xf, 1).astype(np.int64))
-        save("red_argmin_" + dt, np.argmin(xf, 1).astype(np.int64))
-        save("red_count_nonzero_" + dt, np.count_nonzero(xf, 1).astype(np.int64))
+        xa = xf if dt == "bfloat16" else x  # float64 does not hold every uint64
+        save("red_argmax_" + dt, np.argmax(xa, 1).astype(np.int64))
+        save("red_argmin_" + dt, np.argmin(xa, 1).astype(np.int64))
+        save("red_count_nonzero_" + dt, np.count_nonzero(xa, 1).astype(np.int64))
 
 
 def gen_reduction_edges():
@@ -506,9 +552,9 @@ def gen_reduction_edges():
                            np.array([3] * 20 + [0] + [1] * 19)]).astype(dt)
             x = xf
             save("rx_x_" + dt, x)
-            # NumPy's own: int64 (uint64 for uint8, the same bits as int64)
-            save("rx_sum_" + dt, x.sum(1).astype(np.int64))
-            save("rx_prod_" + dt, x.prod(1).astype(np.int64))
+            # NumPy's own: uint64 for uint8 and uint64, int64 for the signed ones
+            save("rx_sum_" + dt, x.sum(1))
+            save("rx_prod_" + dt, x.prod(1))
             save("rx_max_" + dt, x.max(1))
             save("rx_min_" + dt, x.min(1))
         save("rx_argmax_" + dt, np.argmax(xf, 1).astype(np.int64))
@@ -523,6 +569,8 @@ def gen_reduction_edges():
             vals = rng.randint(0, 256, size=(3, 40))
         elif dt == "int8":
             vals = rng.randint(-128, 128, size=(3, 40))
+        elif dt == "uint64":
+            vals = full_range_u64(rng, (3, 40))
         else:
             vals = rng.randint(-32768, 32768, size=(3, 40))
         if dt == "bfloat16":
@@ -571,6 +619,11 @@ def gen_dot():
     ua = rng.randint(0, 256, size=(2, 3, 70)).astype(np.uint8)
     save("dot_a_uint8", ua)
     save("dot_ab_uint8_int8", np.matmul(ua, ib))  # int16
+    wa, wb = full_range_u64(rng, (2, 3, 70)), full_range_u64(rng, (2, 70, 5))
+    save("dot_a_uint64", wa)
+    save("dot_b_uint64", wb)
+    save("dot_ab_uint64", np.matmul(wa, wb))  # wraps modulo 2**64
+    save("dot_ab_uint8_uint64", np.matmul(ua, wb))  # uint64
     # float16 with bfloat16: float32, exactly
     save("dot_ab_float16_bfloat16", np.matmul(a.astype(np.float16).astype(np.float64),
                                               to_bf16(b).to(torch.float64).numpy()).astype(np.float32))
