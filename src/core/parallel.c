@@ -99,8 +99,12 @@ static void cpu_relax(void) {
 #endif
 }
 
-/* Claims and runs chunks of job `gen` until none is left; returns how many it ran. */
-static int run_chunks(struct einc__team *t, uint64_t gen, einc__task_fn fn, void *arg, int n) {
+static double now_s(void);
+
+/* Claims and runs chunks of job `gen` until none is left; returns how many it ran. The caller
+ * passes `first`: when its first chunk ends and nobody else has claimed one yet, that chunk ran
+ * alone, and *first is the time it ended (else left as it was). */
+static int run_chunks(struct einc__team *t, uint64_t gen, einc__task_fn fn, void *arg, int n, double *first) {
     uint64_t tag = (gen & 0xffffffffu) << 32;
     for (int ran = 0;; ran++) {
         uint64_t s = atomic_load_explicit(&t->next, memory_order_relaxed);
@@ -109,6 +113,7 @@ static int run_chunks(struct einc__team *t, uint64_t gen, einc__task_fn fn, void
         } while (
             !atomic_compare_exchange_weak_explicit(&t->next, &s, s + 1, memory_order_acquire, memory_order_relaxed));
         fn(arg, (int)(uint32_t)s, n);
+        if (first && ran == 0 && (uint32_t)atomic_load_explicit(&t->next, memory_order_relaxed) == 1) *first = now_s();
         if (atomic_fetch_add_explicit(&t->done, 1, memory_order_acq_rel) + 1 == n) {
             pthread_mutex_lock(&t->mu);
             pthread_cond_signal(&t->finish);
@@ -131,7 +136,7 @@ static void *worker_main(void *p) {
         void *arg = t->arg;
         int n = t->nchunks;
         pthread_mutex_unlock(&t->mu);
-        run_chunks(t, seen, fn, arg, n);
+        run_chunks(t, seen, fn, arg, n, NULL);
         pthread_mutex_lock(&t->mu);
     }
     pthread_mutex_unlock(&t->mu);
@@ -193,12 +198,16 @@ static double now_s(void) {
 }
 
 /* After a region of `work` in n chunks: started at `start`, the workers woken at `go`, the
- * caller's `mine` chunks done at `mine_end`, the workers' last ones at `end` (seconds). Judges
- * it (the file's comment) and moves the threshold. */
-static void judge_region(einc_ctx *ctx, int64_t work, int n, int mine, double start, double go, double mine_end,
-                         double end) {
-    /* one thread's time at the caller's pace, without the cost of waking and waiting */
-    double alone = mine > 0 ? (mine_end - go) * n / mine : 0, over = (end - start) - (mine_end - go);
+ * caller's first chunk done at `first` (0 unless it ran alone) and its `mine` chunks at
+ * `mine_end`, the workers' last ones at `end` (seconds). Judges it (the file's comment) and moves
+ * the threshold. */
+static void judge_region(einc_ctx *ctx, int64_t work, int n, int mine, double start, double go, double first,
+                         double mine_end, double end) {
+    /* one thread's time, without the cost of waking and waiting: at the pace of a chunk that ran
+     * alone, if one did (once two threads run side by side, a memory-bound kernel's pace halves
+     * on both, and its split would look perfect), else at the caller's pace */
+    double alone = first > 0 ? (first - go) * n : mine > 0 ? (mine_end - go) * n / mine : 0;
+    double over = (end - start) - (mine_end - go);
     if (mine == 0) alone = end - start; /* a worker ran on the caller's core: no gain, no pace to go by */
     if (alone < LAG_MIN_S) return;
     bool probe = work < ctx->par.min_work;
@@ -241,7 +250,8 @@ static void run_region(einc_ctx *ctx, int nth, int n, int64_t work, einc__task_f
     double go = now_s();
 
     in_region = true;
-    int mine = run_chunks(t, gen, fn, arg, n);
+    double first = 0;
+    int mine = run_chunks(t, gen, fn, arg, n, &first);
     in_region = false;
     double t1 = now_s();
     /* the last chunks are running on workers: poll briefly, then sleep so that a worker the
@@ -253,7 +263,7 @@ static void run_region(einc_ctx *ctx, int nth, int n, int64_t work, einc__task_f
         pthread_mutex_unlock(&t->mu);
     }
     double t2 = now_s();
-    if (!fresh) judge_region(ctx, work, n, mine, t0, go, t1, t2);
+    if (!fresh) judge_region(ctx, work, n, mine, t0, go, first, t1, t2);
 }
 
 int einc__parallel_width(einc_ctx *ctx, int64_t work) {
