@@ -221,6 +221,7 @@ typedef struct call_args {
     einc_tensor *tensors[MAX_TENSORS];
     PyObject *arrays[MAX_TENSORS]; /* the input arrays (owned; NULL for Python scalars) */
     bool py_int[MAX_TENSORS];      /* the tensor is a Python int (NumPy 2's weak integer) */
+    bool py_big[MAX_TENSORS];      /* ... outside int64: a 0-d uint64 (2**63 .. 2**64-1) or float64 */
     int64_t elements;              /* total input elements                              */
     einc_axis axes[MAX_AXES];
     int naxes;
@@ -274,17 +275,33 @@ static int npy_of_dtype(einc_dtype d) {
 }
 
 /* Python scalars become 0-d tensors of the dtype np.asarray gives them. */
-static einc_tensor *scalar_tensor(PyObject *obj, bool *ok) {
-    *ok = true;
+static einc_tensor *scalar_tensor(PyObject *obj, bool *ok, bool *big) {
+    *ok = true, *big = false;
     if (PyBool_Check(obj)) return einc_tensor_scalar(g_ctx, EINC_BOOL, obj == Py_True ? 1.0 : 0.0);
     if (PyFloat_CheckExact(obj)) return einc_tensor_scalar(g_ctx, EINC_FLOAT64, PyFloat_AS_DOUBLE(obj));
     if (PyLong_CheckExact(obj)) {
         int overflow = 0;
         long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
-        if (overflow || (v == -1 && PyErr_Occurred())) {
+        if (v == -1 && PyErr_Occurred()) {
             PyErr_Clear();
             *ok = false;
             return NULL;
+        }
+        if (overflow) { /* weak too (weak_ints): exact as uint64 up to 2**64 - 1, else as a double */
+            *big = true;
+            unsigned long long u = overflow > 0 ? PyLong_AsUnsignedLongLong(obj) : 0;
+            if (overflow > 0 && !PyErr_Occurred()) {
+                einc_tensor *t = einc_tensor_empty(g_ctx, EINC_UINT64, 0, NULL);
+                if (t) *(uint64_t *)einc_tensor_data(t) = (uint64_t)u;
+                return t;
+            }
+            PyErr_Clear();
+            double d = PyLong_AsDouble(obj); /* beyond a double: NumPy's OverflowError as well */
+            if (d == -1.0 && PyErr_Occurred()) {
+                *ok = false;
+                return NULL;
+            }
+            return einc_tensor_scalar(g_ctx, EINC_FLOAT64, d);
         }
         /* an einc 0-d tensor is set from a double: go through the buffer for exact int64 */
         einc_tensor *t = einc_tensor_empty(g_ctx, EINC_INT64, 0, NULL);
@@ -303,12 +320,14 @@ static bool add_tensor(call_args *a, PyObject *obj) {
     }
     int pos = a->ntensors;
     if (!PyArray_Check(obj)) {
-        bool ok;
-        einc_tensor *t = scalar_tensor(obj, &ok);
+        bool ok, big;
+        einc_tensor *t = scalar_tensor(obj, &ok, &big);
+        if (!ok && PyErr_Occurred()) return false; /* an int too large even for a double */
         if (ok) {
             if (!t) return raise_ctx_error(), false;
             a->arrays[pos] = NULL;
             a->py_int[pos] = PyLong_CheckExact(obj);
+            a->py_big[pos] = big;
             a->tensors[pos] = t;
             a->ntensors++;
             a->elements += 1;
@@ -389,7 +408,7 @@ static bool add_tensor(call_args *a, PyObject *obj) {
     /* the wrap's release callback owns one reference; keep one for this call */
     Py_INCREF(arr);
     a->arrays[pos] = (PyObject *)arr;
-    a->py_int[pos] = false;
+    a->py_int[pos] = a->py_big[pos] = false;
     a->tensors[pos] = t;
     a->ntensors++;
     a->elements += numel;
@@ -695,8 +714,11 @@ static bool int_range(einc_dtype d, int64_t *lo, int64_t *hi) {
  * 2 does. What is left is a Python int outside the arrays' integer dtype: NumPy 2 raises
  * OverflowError for arithmetic (`uint8 + 300`) and uses the true values in comparisons and
  * logical_and/or (`uint8 < 300` is true), where einc's C layer would wrap the scalar into the
- * dtype. So arithmetic raises NumPy's error, and a comparison computes in int64 (the arrays are cast: a copy, only in
- * this rare case). `where` is left alone: np.where wraps such a scalar into the dtype, as einc does. Lock held. */
+ * dtype. So arithmetic raises NumPy's error, and a comparison computes in int64 (the arrays are cast: a
+ * copy, only in this rare case). A Python int beyond int64 (a 0-d uint64 up to 2**64 - 1, else a float64:
+ * scalar_tensor) is held only by uint64 arrays (from 2**63) and by floats; with other integers arithmetic
+ * raises NumPy's OverflowError and a comparison computes in float64; with bool arrays both raise, as in
+ * NumPy. `where` is left alone: np.where wraps such a scalar into the dtype, as einc does. Lock held. */
 static bool weak_ints(call_args *a, einc_op op) {
     if (op < EINC_OP_ADD || op >= EINC_OP_WHERE) return true;
     einc_dtype d = EINC_BOOL;
@@ -708,20 +730,39 @@ static bool weak_ints(call_args *a, einc_op op) {
         d = nd < 0 ? di : einc_promote_types(d, nd, di, ndi);
         nd = nd > ndi ? nd : ndi;
     }
-    int64_t lo, hi;
-    if (nd < 0 || !int_range(d, &lo, &hi)) return true;
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    bool is_int = int_range(d, &lo, &hi) || d == EINC_INT64;
+    if (nd < 0 || (!is_int && d != EINC_BOOL)) return true; /* floats take any Python int */
     for (int i = 0; i < a->ntensors; i++) {
         if (!a->py_int[i]) continue;
-        int64_t v = *(const int64_t *)einc_tensor_data(a->tensors[i]);
-        if (v >= lo && v <= hi) continue;
-        if (op < EINC_OP_LESS) { /* arithmetic; comparisons and logical_and/or follow it in einc_op */
-            PyErr_Format(PyExc_OverflowError, "Python integer %lld out of bounds for %s", (long long)v,
-                         einc_dtype_name(d));
+        bool in;
+        if (!a->py_big[i]) {
+            int64_t v = *(const int64_t *)einc_tensor_data(a->tensors[i]);
+            in = d == EINC_BOOL || (v >= lo && v <= hi);
+        } else /* beyond int64: only a uint64 array holds it, and only from 2**63 to 2**64 - 1 */
+            in = d == EINC_UINT64 && einc_tensor_dtype(a->tensors[i]) == EINC_UINT64;
+        if (in) continue;
+        if (op < EINC_OP_LESS || d == EINC_BOOL) { /* arithmetic (comparisons and logical_and/or follow) */
+            if (a->py_big[i]) PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C long");
+            else
+                PyErr_Format(PyExc_OverflowError, "Python integer %lld out of bounds for %s",
+                             (long long)*(const int64_t *)einc_tensor_data(a->tensors[i]), einc_dtype_name(d));
             return false;
         }
-        /* compare the true values: in int64, or for uint64 arrays (the int is negative) in float64,
-         * which keeps every uint64 at or above zero */
-        einc_dtype wide = d == EINC_UINT64 ? EINC_FLOAT64 : EINC_INT64;
+        /* compare the true values: in int64, or in float64 for uint64 arrays (the int is negative,
+         * and float64 keeps every uint64 at or above zero) and for ints beyond int64. Such an int
+         * lies beyond every value of the arrays, whose float64 images reach +-2**64 (2**63 - 1
+         * rounds to 2**63): it becomes the next double past +-2**64, on the same side of all of
+         * them, so that rounding cannot make a bound equal to it. */
+        einc_dtype wide = d == EINC_UINT64 || a->py_big[i] ? EINC_FLOAT64 : EINC_INT64;
+        if (a->py_big[i]) {
+            double v = einc_tensor_item(a->tensors[i]);
+            einc_tensor *past =
+                einc_tensor_scalar(g_ctx, EINC_FLOAT64, v > 0 ? 0x1.0000000000001p64 : -0x1.0000000000001p64);
+            if (!past) return raise_ctx_error(), false;
+            einc_tensor_release(a->tensors[i]);
+            a->tensors[i] = past;
+        }
         for (int k = 0; k < a->ntensors; k++) {
             if (a->py_int[k] || einc_tensor_dtype(a->tensors[k]) == wide) continue;
             einc_tensor *c = einc_tensor_cast(g_ctx, a->tensors[k], wide);

@@ -185,6 +185,25 @@ def test_uint64_beyond_int64():
     same(einc.add("a b, b", x, y.astype(np.int64)), x + y.astype(np.int64))  # float64, as NumPy
 
 
+def test_python_ints_beyond_int64():
+    """A Python int outside int64 (from 2**63, below -2**63, beyond 2**64) is a weak scalar as in
+    NumPy 2: a uint64 array holds one up to 2**64 - 1, floats take any, other integers raise
+    OverflowError in arithmetic and compare true values, bool arrays raise in both."""
+    arrays = [np.array([0, 1, -5, 127], np.int8), np.array([0, 2**63 - 1, -2**63], np.int64),
+              np.array([0, 2**63, 2**64 - 1], np.uint64), np.array([1.5, -2.0], np.float32),
+              np.array([0, 255], np.uint8), np.array([True, False]), np.array([1.0], np.float16)]
+    for x in arrays:
+        for v in (2**63, 2**63 + 1, 2**64 - 1, 2**64, -2**63 - 1, 2**70):
+            for name in ("add", "multiply", "less", "equal", "greater_equal"):
+                try:
+                    want = getattr(np, name)(x, v)
+                except OverflowError:
+                    with pytest.raises(OverflowError):
+                        getattr(einc, name)("a, ", x, v)
+                    continue
+                same(getattr(einc, name)("a, ", x, v), want)
+
+
 @needs_einx
 @pytest.mark.parametrize("dtype", NEW)
 def test_dot_against_einx(rng, dtype):

@@ -573,9 +573,11 @@ static inline __attribute__((always_inline)) void VM(sm_reg_rows)(float *y, int6
         float *yj = y + j * yr;
 #pragma GCC unroll 8
         for (int k = 0; k < NV; k++) {
-            /* log_softmax: x again, from L1 (the tail's lanes past n are never stored) */
-            V out = lg ? v_sub(v_sub(v_loadu(xj + k * W), vr), vf) : v_mul(e[k], vf);
-            if (k == NV - 1 && tail < W) v_store_tail(yj + k * W, out, tail);
+            bool part = k == NV - 1 && tail < W; /* the row ends inside this vector */
+            /* log_softmax: x again, from L1 */
+            V xv = !lg ? v_zero() : part ? v_load_tail(xj + k * W, tail, 0.0f) : v_loadu(xj + k * W);
+            V out = lg ? v_sub(v_sub(xv, vr), vf) : v_mul(e[k], vf);
+            if (part) v_store_tail(yj + k * W, out, tail);
             else if (nt) v_stream(yj + k * W, out);
             else v_storeu(yj + k * W, out);
         }
