@@ -219,15 +219,43 @@ TEST(lagging_workers_raise_the_threshold) {
     einc_ctx_destroy(ctx);
 }
 
-/* Regions too short to time (count_task's) never move the threshold. */
-TEST(short_regions_leave_the_threshold) {
+/* The rule itself, on chosen times (seconds; the clock of a sanitizer build or a loaded machine
+ * would make real regions of any size land anywhere): a region too short to judge, a gain, a loss
+ * at the caller's pace, a loss only a lone first chunk reveals, workers that took nothing, and a
+ * raise sized by the overhead. */
+TEST(the_judgement_on_chosen_times) {
     einc_ctx *ctx = einc_ctx_create_with(&(einc_ctx_options){.threads = 2});
-    for (int r = 0; r < 200; r++) {
-        tally t;
-        tally_reset(&t, ctx);
-        einc__parallel_chunks(ctx, (int64_t)1 << 30, count_task, &t);
-    }
+    const int64_t w = 4 * EINC_PARALLEL_THRESHOLD;
+    /* 12 chunks, 6 each; one thread would take 12 us: too short to judge, however it went */
+    einc__parallel_judge(ctx, w, 12, 6, 0, 0, 0, 6e-6, 40e-6);
     CHECK_EQ_INT(ctx->par.min_work, 0);
+    /* 6 of 12 in 1 ms and 0.1 ms of wait: 1.1 ms against 2 ms alone, a gain */
+    einc__parallel_judge(ctx, w, 12, 6, 0, 0, 0, 1e-3, 1.1e-3);
+    CHECK_EQ_INT(ctx->par.min_work, 0);
+    /* the same, but the first chunk ran alone in 0.05 ms: one thread takes 0.6 ms, so 1.1 ms lost
+     * (the caller's pace was halved by the worker beside it) */
+    einc__parallel_judge(ctx, w, 12, 6, 0, 0, 0.05e-3, 1e-3, 1.1e-3);
+    CHECK(ctx->par.min_work >= 2 * w);
+    CHECK(ctx->par.probe_at > 1.1e-3 && ctx->par.backoff > 0);
+    /* a prompt probe (work below the raised threshold, a clear gain) restores it */
+    einc__parallel_judge(ctx, w, 12, 6, 0, 0, 0, 1e-3, 1.05e-3);
+    CHECK_EQ_INT(ctx->par.min_work, 0);
+    /* the workers took nothing: no gain for the wake-up's cost */
+    einc__parallel_judge(ctx, w, 12, 12, 0, 0.01e-3, 0, 2e-3, 2e-3);
+    CHECK(ctx->par.min_work >= 2 * w);
+    ctx->par.min_work = 0, ctx->par.backoff = 0;
+    /* a worker preempted in its piece: 4 ms of wait on 1 ms of one thread's work; the threshold
+     * goes to where that would be a tenth: 10 * 4 / 1 = 40 times this region */
+    einc__parallel_judge(ctx, w, 2, 1, 0, 0, 0, 0.5e-3, 4.5e-3);
+    CHECK(ctx->par.min_work >= 39 * w && ctx->par.min_work <= 41 * w);
+    /* a lagging probe doubles the backoff; the raise never shrinks */
+    double b = ctx->par.backoff;
+    int64_t raised = ctx->par.min_work;
+    einc__parallel_judge(ctx, w, 2, 1, 0, 0, 0, 0.5e-3, 1.2e-3);
+    CHECK(ctx->par.backoff == 2 * b && ctx->par.min_work == raised);
+    /* a huge region's raise saturates instead of overflowing */
+    einc__parallel_judge(ctx, (int64_t)1 << 61, 2, 1, 0, 0, 0, 0.5e-3, 100e-3);
+    CHECK(ctx->par.min_work == (int64_t)1 << 62);
     einc_ctx_destroy(ctx);
 }
 
@@ -300,7 +328,7 @@ int main(void) {
     RUN(worker_ids_are_private);
     RUN(many_regions_and_thread_changes);
     RUN(lagging_workers_raise_the_threshold);
-    RUN(short_regions_leave_the_threshold);
+    RUN(the_judgement_on_chosen_times);
     RUN(nested_region_runs_inline);
     RUN(fork_child_gets_new_workers);
     RUN(results_do_not_depend_on_threads);

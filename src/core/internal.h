@@ -454,6 +454,12 @@ int einc__parallel_width(einc_ctx *ctx, int64_t work);
  * (parallel.c); width 1 runs fn(arg, 0, 1) on the caller. For kernels with per-worker scratch
  * (ith indexes it). Never call BLAS from fn. */
 void einc__parallel_n(einc_ctx *ctx, int width, int64_t work, einc__task_fn fn, void *arg);
+/* The threshold's adaptation after one region (parallel.c): `work` split into n chunks, started
+ * at `start`, the workers woken at `go`, the caller's first chunk done at `first` (0 unless it ran
+ * alone) and its `mine` chunks at `mine_end`, the workers' last at `end`, in seconds. Called by
+ * every timed region; tests call it with chosen times. */
+void einc__parallel_judge(einc_ctx *ctx, int64_t work, int n, int mine, double start, double go, double first,
+                          double mine_end, double end);
 /* einc__parallel_n at einc__parallel_width(ctx, work). */
 void einc__parallel(einc_ctx *ctx, int64_t work, einc__task_fn fn, void *arg);
 /* The same with a finer split: one call (0, 1) where einc__parallel_width(ctx, work) is 1, else

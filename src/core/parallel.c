@@ -63,6 +63,35 @@ void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end
 #define PROBE_FIRST_S 0.1
 #define PROBE_MAX_S 2.0
 
+/* After a region of `work` in n chunks: started at `start`, the workers woken at `go`, the
+ * caller's first chunk done at `first` (0 unless it ran alone) and its `mine` chunks at
+ * `mine_end`, the workers' last ones at `end` (seconds). Judges it (the file's comment) and moves
+ * the threshold. */
+void einc__parallel_judge(einc_ctx *ctx, int64_t work, int n, int mine, double start, double go, double first,
+                          double mine_end, double end) {
+    /* one thread's time, without the cost of waking and waiting: at the pace of a chunk that ran
+     * alone, if one did (once two threads run side by side, a memory-bound kernel's pace halves
+     * on both, and its split would look perfect), else at the caller's pace */
+    double alone = first > 0 ? (first - go) * n : mine > 0 ? (mine_end - go) * n / mine : 0;
+    double over = (end - start) - (mine_end - go);
+    if (mine == 0) alone = end - start; /* a worker ran on the caller's core: no gain, no pace to go by */
+    if (alone < LAG_MIN_S) return;
+    bool probe = work < ctx->par.min_work;
+    if (mine > 0 && mine < n && end - start <= alone) {
+        if (probe) ctx->par.min_work = 0, ctx->par.backoff = 0; /* prompt again */
+        return;
+    }
+    /* two threads lost (or the workers woke too late to take a chunk): the threshold goes to where
+     * this region's overhead would be a tenth of one thread's time, at least LAG_RAISE_MIN times
+     * this region (as double: work can be near INT64_MAX) */
+    double scale = 10.0 * over / alone, raised = (double)work * (scale > LAG_RAISE_MIN ? scale : LAG_RAISE_MIN);
+    int64_t to = raised >= 0x1p62 ? (int64_t)1 << 62 : (int64_t)raised;
+    if (to > ctx->par.min_work) ctx->par.min_work = to;
+    double b = ctx->par.backoff;
+    ctx->par.backoff = !probe || b <= 0 ? PROBE_FIRST_S : b * 2 > PROBE_MAX_S ? PROBE_MAX_S : b * 2;
+    ctx->par.probe_at = end + ctx->par.backoff;
+}
+
 /* A thread inside a region: a nested einc__parallel runs inline instead of deadlocking. */
 static _Thread_local bool in_region;
 /* 0 on the calling thread, 1..threads-1 on the context's workers (einc__worker_id). */
@@ -197,35 +226,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* After a region of `work` in n chunks: started at `start`, the workers woken at `go`, the
- * caller's first chunk done at `first` (0 unless it ran alone) and its `mine` chunks at
- * `mine_end`, the workers' last ones at `end` (seconds). Judges it (the file's comment) and moves
- * the threshold. */
-static void judge_region(einc_ctx *ctx, int64_t work, int n, int mine, double start, double go, double first,
-                         double mine_end, double end) {
-    /* one thread's time, without the cost of waking and waiting: at the pace of a chunk that ran
-     * alone, if one did (once two threads run side by side, a memory-bound kernel's pace halves
-     * on both, and its split would look perfect), else at the caller's pace */
-    double alone = first > 0 ? (first - go) * n : mine > 0 ? (mine_end - go) * n / mine : 0;
-    double over = (end - start) - (mine_end - go);
-    if (mine == 0) alone = end - start; /* a worker ran on the caller's core: no gain, no pace to go by */
-    if (alone < LAG_MIN_S) return;
-    bool probe = work < ctx->par.min_work;
-    if (mine > 0 && mine < n && end - start <= alone) {
-        if (probe) ctx->par.min_work = 0, ctx->par.backoff = 0; /* prompt again */
-        return;
-    }
-    /* two threads lost (or the workers woke too late to take a chunk): the threshold goes to where
-     * this region's overhead would be a tenth of one thread's time, at least LAG_RAISE_MIN times
-     * this region (as double: work can be near INT64_MAX) */
-    double scale = 10.0 * over / alone, raised = (double)work * (scale > LAG_RAISE_MIN ? scale : LAG_RAISE_MIN);
-    int64_t to = raised >= 0x1p62 ? (int64_t)1 << 62 : (int64_t)raised;
-    if (to > ctx->par.min_work) ctx->par.min_work = to;
-    double b = ctx->par.backoff;
-    ctx->par.backoff = !probe || b <= 0 ? PROBE_FIRST_S : b * 2 > PROBE_MAX_S ? PROBE_MAX_S : b * 2;
-    ctx->par.probe_at = end + ctx->par.backoff;
-}
-
 /* Runs fn over n chunks on the caller and up to nth - 1 workers. */
 static void run_region(einc_ctx *ctx, int nth, int n, int64_t work, einc__task_fn fn, void *arg) {
     struct einc__team *t = ctx->team;
@@ -263,7 +263,7 @@ static void run_region(einc_ctx *ctx, int nth, int n, int64_t work, einc__task_f
         pthread_mutex_unlock(&t->mu);
     }
     double t2 = now_s();
-    if (!fresh) judge_region(ctx, work, n, mine, t0, go, first, t1, t2);
+    if (!fresh) einc__parallel_judge(ctx, work, n, mine, t0, go, first, t1, t2);
 }
 
 int einc__parallel_width(einc_ctx *ctx, int64_t work) {
