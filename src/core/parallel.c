@@ -54,10 +54,10 @@ void einc__split_range(int64_t n, int ith, int nth, int64_t *begin, int64_t *end
 /* How long the caller polls for the last chunks before it sleeps (pause instructions). */
 #define WAIT_SPINS 2000
 /* The threshold's adaptation (einc_ctx.par): regions shorter than LAG_MIN_S on one thread are not
- * judged (their times are noise, and tests run many); a raise puts the threshold at least
- * LAG_RAISE_MIN times the lagging region's work; probes come PROBE_FIRST_S after a raise and
- * back off, doubling, to PROBE_MAX_S while they keep lagging (then a busy core costs at most one
- * slow region every PROBE_MAX_S). */
+ * judged (a wake-up alone takes about that long, so their times say little); a raise puts the
+ * threshold at least LAG_RAISE_MIN times the lagging region's work; probes come PROBE_FIRST_S
+ * after a raise and back off, doubling, to PROBE_MAX_S while they keep lagging (then a busy core
+ * costs at most one slow region every PROBE_MAX_S). */
 #define LAG_MIN_S 50e-6
 #define LAG_RAISE_MIN 2.0
 #define PROBE_FIRST_S 0.1
