@@ -631,75 +631,42 @@ static void binary_f64(einc_binary_op op, BINARY_ARGS) {
 }
 
 /* Integers: true division and logaddexp compute in float64, never here; they map to floor_div
- * and maximum only to keep the kernel total. */
-static void binary_i32(einc_binary_op op, BINARY_ARGS) {
-    switch (op) {
-    case EINC_ADD: BINARY_LOOP(int32_t, int32_t, WRAP32(+, u, v)); return;
-    case EINC_SUB: BINARY_LOOP(int32_t, int32_t, WRAP32(-, u, v)); return;
-    case EINC_MUL: BINARY_LOOP(int32_t, int32_t, WRAP32(*, u, v)); return;
-    case EINC_DIV:
-    case EINC_FLOOR_DIV: BINARY_LOOP(int32_t, int32_t, floordiv_i32(u, v)); return;
-    case EINC_MOD: BINARY_LOOP(int32_t, int32_t, mod_i32(u, v)); return;
-    case EINC_POW: BINARY_LOOP(int32_t, int32_t, pow_i32(u, v)); return;
-    case EINC_LOGADDEXP:
-    case EINC_MAXIMUM: BINARY_LOOP(int32_t, int32_t, u > v ? u : v); return;
-    case EINC_MINIMUM: BINARY_LOOP(int32_t, int32_t, u < v ? u : v); return;
-    case EINC_EQ: BINARY_LOOP(ebool, int32_t, u == v); return;
-    case EINC_NE: BINARY_LOOP(ebool, int32_t, u != v); return;
-    case EINC_LT: BINARY_LOOP(ebool, int32_t, u < v); return;
-    case EINC_LE: BINARY_LOOP(ebool, int32_t, u <= v); return;
-    case EINC_GT: BINARY_LOOP(ebool, int32_t, u > v); return;
-    case EINC_GE: BINARY_LOOP(ebool, int32_t, u >= v); return;
-    case EINC_LOGICAL_AND: BINARY_LOOP(ebool, int32_t, u != 0 && v != 0); return;
-    case EINC_LOGICAL_OR: BINARY_LOOP(ebool, int32_t, u != 0 || v != 0); return;
+ * and maximum only to keep the kernel total. One table for the three integer compute dtypes:
+ * ARITH_<sfx> wraps +, - and * (signed types through their unsigned twin, so overflow is not
+ * undefined), and floordiv_/mod_/pow_<sfx> are the scalar semantics above. */
+#define ARITH_i32(op, u, v) WRAP32(op, u, v)
+#define ARITH_i64(op, u, v) WRAP64(op, u, v)
+#define ARITH_u64(op, u, v) ((u)op(v))
+#define BINARY_INT(T, SFX)                                                                                             \
+    static void binary_##SFX(einc_binary_op op, BINARY_ARGS) {                                                         \
+        switch (op) {                                                                                                  \
+        case EINC_ADD: BINARY_LOOP(T, T, ARITH_##SFX(+, u, v)); return;                                                \
+        case EINC_SUB: BINARY_LOOP(T, T, ARITH_##SFX(-, u, v)); return;                                                \
+        case EINC_MUL: BINARY_LOOP(T, T, ARITH_##SFX(*, u, v)); return;                                                \
+        case EINC_DIV:                                                                                                 \
+        case EINC_FLOOR_DIV: BINARY_LOOP(T, T, floordiv_##SFX(u, v)); return;                                          \
+        case EINC_MOD: BINARY_LOOP(T, T, mod_##SFX(u, v)); return;                                                     \
+        case EINC_POW: BINARY_LOOP(T, T, pow_##SFX(u, v)); return;                                                     \
+        case EINC_LOGADDEXP:                                                                                           \
+        case EINC_MAXIMUM: BINARY_LOOP(T, T, u > v ? u : v); return;                                                   \
+        case EINC_MINIMUM: BINARY_LOOP(T, T, u < v ? u : v); return;                                                   \
+        case EINC_EQ: BINARY_LOOP(ebool, T, u == v); return;                                                           \
+        case EINC_NE: BINARY_LOOP(ebool, T, u != v); return;                                                           \
+        case EINC_LT: BINARY_LOOP(ebool, T, u < v); return;                                                            \
+        case EINC_LE: BINARY_LOOP(ebool, T, u <= v); return;                                                           \
+        case EINC_GT: BINARY_LOOP(ebool, T, u > v); return;                                                            \
+        case EINC_GE: BINARY_LOOP(ebool, T, u >= v); return;                                                           \
+        case EINC_LOGICAL_AND: BINARY_LOOP(ebool, T, u != 0 && v != 0); return;                                        \
+        case EINC_LOGICAL_OR: BINARY_LOOP(ebool, T, u != 0 || v != 0); return;                                         \
+        }                                                                                                              \
     }
-}
-
-static void binary_i64(einc_binary_op op, BINARY_ARGS) {
-    switch (op) {
-    case EINC_ADD: BINARY_LOOP(int64_t, int64_t, WRAP64(+, u, v)); return;
-    case EINC_SUB: BINARY_LOOP(int64_t, int64_t, WRAP64(-, u, v)); return;
-    case EINC_MUL: BINARY_LOOP(int64_t, int64_t, WRAP64(*, u, v)); return;
-    case EINC_DIV:
-    case EINC_FLOOR_DIV: BINARY_LOOP(int64_t, int64_t, floordiv_i64(u, v)); return;
-    case EINC_MOD: BINARY_LOOP(int64_t, int64_t, mod_i64(u, v)); return;
-    case EINC_POW: BINARY_LOOP(int64_t, int64_t, pow_i64(u, v)); return;
-    case EINC_LOGADDEXP:
-    case EINC_MAXIMUM: BINARY_LOOP(int64_t, int64_t, u > v ? u : v); return;
-    case EINC_MINIMUM: BINARY_LOOP(int64_t, int64_t, u < v ? u : v); return;
-    case EINC_EQ: BINARY_LOOP(ebool, int64_t, u == v); return;
-    case EINC_NE: BINARY_LOOP(ebool, int64_t, u != v); return;
-    case EINC_LT: BINARY_LOOP(ebool, int64_t, u < v); return;
-    case EINC_LE: BINARY_LOOP(ebool, int64_t, u <= v); return;
-    case EINC_GT: BINARY_LOOP(ebool, int64_t, u > v); return;
-    case EINC_GE: BINARY_LOOP(ebool, int64_t, u >= v); return;
-    case EINC_LOGICAL_AND: BINARY_LOOP(ebool, int64_t, u != 0 && v != 0); return;
-    case EINC_LOGICAL_OR: BINARY_LOOP(ebool, int64_t, u != 0 || v != 0); return;
-    }
-}
-
-static void binary_u64(einc_binary_op op, BINARY_ARGS) {
-    switch (op) {
-    case EINC_ADD: BINARY_LOOP(uint64_t, uint64_t, u + v); return;
-    case EINC_SUB: BINARY_LOOP(uint64_t, uint64_t, u - v); return;
-    case EINC_MUL: BINARY_LOOP(uint64_t, uint64_t, u * v); return;
-    case EINC_DIV:
-    case EINC_FLOOR_DIV: BINARY_LOOP(uint64_t, uint64_t, floordiv_u64(u, v)); return;
-    case EINC_MOD: BINARY_LOOP(uint64_t, uint64_t, mod_u64(u, v)); return;
-    case EINC_POW: BINARY_LOOP(uint64_t, uint64_t, pow_u64(u, v)); return;
-    case EINC_LOGADDEXP:
-    case EINC_MAXIMUM: BINARY_LOOP(uint64_t, uint64_t, u > v ? u : v); return;
-    case EINC_MINIMUM: BINARY_LOOP(uint64_t, uint64_t, u < v ? u : v); return;
-    case EINC_EQ: BINARY_LOOP(ebool, uint64_t, u == v); return;
-    case EINC_NE: BINARY_LOOP(ebool, uint64_t, u != v); return;
-    case EINC_LT: BINARY_LOOP(ebool, uint64_t, u < v); return;
-    case EINC_LE: BINARY_LOOP(ebool, uint64_t, u <= v); return;
-    case EINC_GT: BINARY_LOOP(ebool, uint64_t, u > v); return;
-    case EINC_GE: BINARY_LOOP(ebool, uint64_t, u >= v); return;
-    case EINC_LOGICAL_AND: BINARY_LOOP(ebool, uint64_t, u != 0 && v != 0); return;
-    case EINC_LOGICAL_OR: BINARY_LOOP(ebool, uint64_t, u != 0 || v != 0); return;
-    }
-}
+BINARY_INT(int32_t, i32)
+BINARY_INT(int64_t, i64)
+BINARY_INT(uint64_t, u64)
+#undef BINARY_INT
+#undef ARITH_i32
+#undef ARITH_i64
+#undef ARITH_u64
 
 /* Bools compute add/maximum as or and mul/minimum as and (NumPy's bool loops). sub, floor_div,
  * mod, pow, div and logaddexp never compute in bool; they give exclusive or (what NumPy suggests
