@@ -7,6 +7,15 @@
 
 static einc_ctx *ctx;
 
+/* Saves t as the tensor "w" of the safetensors file `path` and writes the operand "path:w". */
+static void safetensors_operand(const char *path, einc_tensor *t, char *arg, size_t n) {
+    einc_state *s = einc_state_new(ctx);
+    einc_state_set(s, "w", t);
+    CHECK_EQ_INT(einc_safetensors_save(ctx, path, s), EINC_OK);
+    einc_state_free(s);
+    snprintf(arg, n, "%s:w", path);
+}
+
 TEST(npy_operands_and_outputs) {
     char x[1200], out[1200];
     in_path(x, sizeof x, "h.npy");
@@ -52,11 +61,7 @@ TEST(bfloat16_has_no_npy_output) {
     einc_scope_begin(ctx);
     const int64_t shape[2] = {2, 3};
     einc_tensor *b = einc_tensor_cast(ctx, ramp(ctx, 2, shape), EINC_BFLOAT16);
-    einc_state *s = einc_state_new(ctx);
-    einc_state_set(s, "w", b);
-    CHECK_EQ_INT(einc_safetensors_save(ctx, st, s), EINC_OK);
-    einc_state_free(s);
-    snprintf(arg, sizeof arg, "%s:w", st);
+    safetensors_operand(st, b, arg, sizeof arg);
     out_path(out, sizeof out, "y.npy");
     run("id", "a b -> b a", arg, "-o", out, NULL);
     CHECK_RUN(run_status == 1 && starts_with(run_err, "DTypeError") &&
@@ -119,11 +124,7 @@ TEST(uint64_in_and_out) {
     uint64_t m[2] = {0, 0};
     CHECK(got && einc_tensor_dtype(got) == EINC_UINT64 && einc_tensor_to_buffer(got, m, sizeof m) == EINC_OK);
     CHECK(m[0] == UINT64_MAX && m[1] == 1ULL << 63); /* unsigned: as int64, 1 and 7 would win */
-    einc_state *s = einc_state_new(ctx);
-    einc_state_set(s, "w", w);
-    CHECK_EQ_INT(einc_safetensors_save(ctx, st, s), EINC_OK);
-    einc_state_free(s);
-    snprintf(arg, sizeof arg, "%s:w", st);
+    safetensors_operand(st, w, arg, sizeof arg);
     out_path(out, sizeof out, "y.safetensors");
     snprintf(sto, sizeof sto, "%s:t", out);
     run("id", "a b -> b a", arg, "-o", sto, NULL);
