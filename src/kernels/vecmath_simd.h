@@ -514,14 +514,20 @@ static void VM(softmax_rows_kept)(float *y, int64_t yr, const float *x, int64_t 
  * float64 for log_softmax and the statistics, as theirs. */
 #define VM_SM_REG_V 8
 
+/* Vector k of a row of NV vectors whose last holds `tail` elements; that one's lanes past the row
+ * read as `fill` (nothing past the row is read). */
+static inline __attribute__((always_inline)) V VM(sm_reg_load)(const float *x, int k, int64_t tail, const int NV,
+                                                               float fill) {
+    return k == NV - 1 && tail < W ? v_load_tail(x + k * W, tail, fill) : v_loadu(x + k * W);
+}
+
 /* The max of a row of NV vectors (the last holding tail elements), as a tree, in every lane. */
 static inline __attribute__((always_inline)) V VM(sm_reg_max)(const float *x, int64_t tail, const int NV) {
     V m[VM_SM_REG_V];
 #pragma GCC unroll 8
     for (int k = 0; k < NV * W; k += 16) v_prefetch(x + k + PREFETCH_AHEAD); /* the rows some steps on */
 #pragma GCC unroll 8
-    for (int k = 0; k < NV - 1; k++) m[k] = v_loadu(x + k * W);
-    m[NV - 1] = tail == W ? v_loadu(x + (NV - 1) * W) : v_load_tail(x + (NV - 1) * W, tail, -INFINITY);
+    for (int k = 0; k < NV; k++) m[k] = VM(sm_reg_load)(x, k, tail, NV, -INFINITY);
 #pragma GCC unroll 8
     for (int h = 1; h < NV; h *= 2) /* NaN lanes may drop: the sum catches them */
 #pragma GCC unroll 8
@@ -542,9 +548,7 @@ static inline __attribute__((always_inline)) void VM(sm_reg_rows)(float *y, int6
         if (j + 1 < nrows) mnext = VM(sm_reg_max)(xj + xr, tail, NV);
         V vm = v_sel(m_eq(mx, v_set1(-INFINITY)), v_zero(), mx); /* only -inf: exp(-inf - 0) = 0 */
 #pragma GCC unroll 8
-        for (int k = 0; k < NV - 1; k++) e[k] = VM(vexp_le0)(v_sub(v_loadu(xj + k * W), vm));
-        e[NV - 1] = VM(vexp_le0)(
-            v_sub(tail == W ? v_loadu(xj + (NV - 1) * W) : v_load_tail(xj + (NV - 1) * W, tail, -INFINITY), vm));
+        for (int k = 0; k < NV; k++) e[k] = VM(vexp_le0)(v_sub(VM(sm_reg_load)(xj, k, tail, NV, -INFINITY), vm));
         V vf, vr = mx;
         if (lg || st) {
             VD lo = vd_zero(), hi = vd_zero();
@@ -573,11 +577,9 @@ static inline __attribute__((always_inline)) void VM(sm_reg_rows)(float *y, int6
         float *yj = y + j * yr;
 #pragma GCC unroll 8
         for (int k = 0; k < NV; k++) {
-            bool part = k == NV - 1 && tail < W; /* the row ends inside this vector */
             /* log_softmax: x again, from L1 */
-            V xv = !lg ? v_zero() : part ? v_load_tail(xj + k * W, tail, 0.0f) : v_loadu(xj + k * W);
-            V out = lg ? v_sub(v_sub(xv, vr), vf) : v_mul(e[k], vf);
-            if (part) v_store_tail(yj + k * W, out, tail);
+            V out = lg ? v_sub(v_sub(VM(sm_reg_load)(xj, k, tail, NV, 0.0f), vr), vf) : v_mul(e[k], vf);
+            if (k == NV - 1 && tail < W) v_store_tail(yj + k * W, out, tail); /* the row ends in it */
             else if (nt) v_stream(yj + k * W, out);
             else v_storeu(yj + k * W, out);
         }
